@@ -1,0 +1,97 @@
+"""Results of parsing, passed between the parsing stages and out to the services.
+
+Every stage is a pure function; these frozen dataclasses are the only things that
+travel between them (no loose dicts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mailflow.domain import ItemKind, Verdict
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One attachment of a mail: decoded file name, MIME type, size in bytes and content."""
+
+    filename: str | None
+    content_type: str
+    size: int
+    data: bytes = field(repr=False, default=b"")
+
+
+@dataclass(frozen=True)
+class DecodedMessage:
+    """A mail turned into text: headers decoded, the best body chosen, attachments listed."""
+
+    subject: str
+    from_name: str
+    from_address: str  # lower-cased addr-spec, "" when missing
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    message_id: str | None  # without angle brackets
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    date: str | None  # the Date header as written
+    headers: tuple[tuple[str, str], ...]  # every header, decoded, in order
+    charset: str  # the charset the body was decoded with (after any repair)
+    declared_charset: str | None  # what the mail said it was
+    body: str  # the chosen text body (HTML converted), newlines normalised to \n
+    body_source: str  # "text/plain" | "text/html" | "none"
+    attachments: tuple[Attachment, ...]
+    defects: tuple[str, ...]  # what was wrong and repaired (for staff, never for members)
+
+    def header(self, name: str) -> str | None:
+        """The first header of that name (case-insensitive), decoded."""
+        low = name.lower()
+        for key, value in self.headers:
+            if key.lower() == low:
+                return value
+        return None
+
+
+@dataclass(frozen=True)
+class ParsedItem:
+    """One question, opinion or request as a member wrote it (verbatim text)."""
+
+    text: str
+    consultation: str | None  # consultation key such as "13", or None
+    kind: ItemKind
+    reference: str | None  # normalised document reference, e.g. "P.3 5(4)"
+    follows: str | None  # an item ID such as "Q13-03", or "previous" for 「先ほどの回答」
+    confidence: float  # 0..1
+    reason: str | None = None  # why consultation is None or confidence is low
+
+
+@dataclass(frozen=True)
+class ParsedReply:
+    """A member's reply split into items; empty_reply for 「特になし」 and the like."""
+
+    items: tuple[ParsedItem, ...]
+    empty_reply: bool
+
+
+@dataclass(frozen=True)
+class ParsedAnswer:
+    """A department's answer to one item."""
+
+    item: str  # "Q13-03"
+    text: str
+
+
+@dataclass(frozen=True)
+class ParsedAnswers:
+    answers: tuple[ParsedAnswer, ...]
+    unanswered: tuple[str, ...]
+    method: str  # "markers" | "id-list" | "order" | "xlsx" | "none"
+
+
+@dataclass(frozen=True)
+class ParsedDecision:
+    """The chair's verdict on one consultation, with the conditions as written."""
+
+    consultation: str | None
+    verdict: Verdict
+    conditions: str | None
+    text: str  # the line(s) it was read from
