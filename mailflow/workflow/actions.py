@@ -1,0 +1,297 @@
+"""What the phase machine asks for: one frozen dataclass per action, each with a stable key.
+
+The key names the action in the round for good ("R2-5:bundle:1:kodomo"): the store
+remembers applied keys, and the machine never emits a key it is told was applied, so a
+tick repeated after a crash sends nothing twice. Keys carry the deadline they refer to
+where a staff extension must re-arm them (reminders), and never carry `now`.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from mailflow.domain import ItemId, Phase
+from mailflow.workflow.facts import DecisionFact, Policy
+from mailflow.workflow.state import RoundState
+from mailflow.workflow.timing import iso_duration, stamp
+
+
+class Audience(enum.StrEnum):
+    MEMBERS = "members"
+    DEPARTMENTS = "departments"
+    DECIDER = "decider"  # the chair, or the deputy the decision was delegated to
+
+
+class AlertKind(enum.StrEnum):
+    """Why staff are alerted; the subject of the alert makes its key unique."""
+
+    MISSING_REPLIES = "missing_replies"  # a members' phase closed with members silent
+    UNANSWERED = "unanswered"  # answers missing at D2 or at the ③ responses date
+    LATE_ITEM = "late_item"  # an item arrived late and is held
+    NO_DEPARTMENT = "no_department"  # items of a consultation no department answers
+    DECISION_INCOMPLETE = "decision_incomplete"  # not every consultation has a clear 答申
+    DECISION_OVERDUE = "decision_overdue"  # D4 passed without a confirmed decision
+    NO_DECIDER = "no_decider"  # no chair present and nobody delegated
+
+
+def _ids(items: tuple[ItemId, ...]) -> str:
+    return "+".join(str(i) for i in items)
+
+
+@dataclass(frozen=True)
+class SendCallForQuestions:
+    """① 開催通知: the consultations and the reply form, to every present member."""
+
+    round_tag: str
+    recipients: tuple[str, ...]
+    deadline: datetime
+
+    @property
+    def key(self) -> str:
+        return f"{self.round_tag}:call:1"
+
+
+@dataclass(frozen=True)
+class SendReminder:
+    """A reminder before a soft date, only to those who have not replied in the phase."""
+
+    round_tag: str
+    phase: Phase
+    audience: Audience
+    recipients: tuple[str, ...]
+    offset: timedelta
+    deadline: datetime
+
+    @property
+    def key(self) -> str:
+        return (
+            f"{self.round_tag}:reminder:{self.phase.value}:{self.audience.value}"
+            f":{iso_duration(-self.offset)}@{stamp(self.deadline)}"
+        )
+
+
+@dataclass(frozen=True)
+class SendDepartmentBundle:
+    """The items of a phase for one department, as stored up to `window_end`."""
+
+    round_tag: str
+    phase: Phase
+    department: str
+    window_end: datetime
+    item_ids: tuple[ItemId, ...]
+    deadline: datetime  # when the answers are due
+
+    @property
+    def key(self) -> str:
+        return f"{self.round_tag}:bundle:{self.phase.value}:{self.department}"
+
+
+@dataclass(frozen=True)
+class SendDistribution:
+    """② every ① item with its answers up to `window_end`, together to every present member.
+
+    `pending_ids` are shown as 「回答準備中」. A supplement carries answers that came
+    after the distribution, for the items that were pending in it.
+    """
+
+    round_tag: str
+    recipients: tuple[str, ...]
+    window_end: datetime
+    item_ids: tuple[ItemId, ...]
+    pending_ids: tuple[ItemId, ...]
+    anonymous: bool
+    supplement: bool = False
+
+    @property
+    def key(self) -> str:
+        if self.supplement:
+            return f"{self.round_tag}:distribution:2:supplement:{_ids(self.item_ids)}"
+        return f"{self.round_tag}:distribution:2"
+
+
+@dataclass(frozen=True)
+class SendCallForFurther:
+    """③ the call for further opinions, sent with the distribution."""
+
+    round_tag: str
+    recipients: tuple[str, ...]
+    deadline: datetime
+
+    @property
+    def key(self) -> str:
+        return f"{self.round_tag}:call:3"
+
+
+@dataclass(frozen=True)
+class SendChairDigest:
+    """④ ①–③ compiled for the decider, with the consultations to decide."""
+
+    round_tag: str
+    recipient: str
+    window_end: datetime
+    item_ids: tuple[ItemId, ...]
+    pending_ids: tuple[ItemId, ...]
+    consultations: tuple[str, ...]
+    deadline: datetime
+    anonymous: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.round_tag}:digest:4:{self.recipient}"
+
+
+@dataclass(frozen=True)
+class SendDecisionReask:
+    """The decider's mail left consultations undecided or unclear: ask again for those."""
+
+    round_tag: str
+    recipient: str
+    consultations: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.round_tag}:reask:4:{self.recipient}:{'+'.join(self.consultations)}"
+
+
+@dataclass(frozen=True)
+class SendDecisionEcho:
+    """The decision as understood, back to the decider for confirmation."""
+
+    round_tag: str
+    recipient: str
+    decisions: tuple[DecisionFact, ...]
+
+    @property
+    def key(self) -> str:
+        # A changed decision must be echoed again, so the key follows its content.
+        text = "\n".join(
+            f"{d.consultation}\t{d.verdict.value}\t{d.conditions}\t{d.decided_by}"
+            for d in self.decisions
+        )
+        digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+        return f"{self.round_tag}:echo:4:{self.recipient}:{digest}"
+
+
+@dataclass(frozen=True)
+class SendResultNotice:
+    """The confirmed 答申, to every present member and every department."""
+
+    round_tag: str
+    members: tuple[str, ...]
+    departments: tuple[str, ...]
+    decisions: tuple[DecisionFact, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.round_tag}:result"
+
+
+@dataclass(frozen=True)
+class SendDeadlineNotice:
+    """A deadline moved by staff: the new date, to the members and departments concerned."""
+
+    round_tag: str
+    phase: Phase
+    deadline: datetime
+    members: tuple[str, ...]
+    departments: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.round_tag}:deadline-notice:{self.phase.value}@{stamp(self.deadline)}"
+
+
+@dataclass(frozen=True)
+class SendCancellationNotice:
+    round_tag: str
+    members: tuple[str, ...]
+    departments: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.round_tag}:cancel-notice"
+
+
+@dataclass(frozen=True)
+class StaffAlert:
+    """Something staff must look at; `subject` says what (a phase, an item, a consultation)."""
+
+    round_tag: str
+    kind: AlertKind
+    subject: str
+    detail: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.round_tag}:alert:{self.kind.value}:{self.subject}"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The round moves from one state to the next; written to the audit log."""
+
+    round_tag: str
+    src: RoundState
+    dst: RoundState
+    reason: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.round_tag}:transition:{self.src.value}>{self.dst.value}"
+
+
+@dataclass(frozen=True)
+class DeadlineChanged:
+    """Audit record of a staff change to a deadline; the store saves `new`."""
+
+    round_tag: str
+    phase: Phase
+    old: datetime
+    new: datetime
+
+    @property
+    def key(self) -> str:
+        return f"{self.round_tag}:deadline:{self.phase.value}@{stamp(self.new)}"
+
+
+@dataclass(frozen=True)
+class PhaseClosedEarly:
+    """Audit record: staff closed a members' phase early, everyone having replied."""
+
+    round_tag: str
+    phase: Phase
+    at: datetime
+
+    @property
+    def key(self) -> str:
+        return f"{self.round_tag}:closed-early:{self.phase.value}"
+
+
+Mail = (
+    SendCallForQuestions
+    | SendReminder
+    | SendDepartmentBundle
+    | SendDistribution
+    | SendCallForFurther
+    | SendChairDigest
+    | SendDecisionReask
+    | SendDecisionEcho
+    | SendResultNotice
+    | SendDeadlineNotice
+    | SendCancellationNotice
+)
+Action = Mail | StaffAlert | Transition | DeadlineChanged | PhaseClosedEarly
+
+# Reminders and re-asks are worthless late, and the call for questions is what staff
+# just asked for by opening the round, so those leave without a second look.
+_UNREVIEWED = (SendCallForQuestions, SendReminder, SendDecisionReask, SendDecisionEcho)
+
+
+def needs_approval(action: Action, policy: Policy) -> bool:
+    """Whether the outbox must hold this mail for staff approval under `policy`."""
+    if not policy.approval_required or not isinstance(action, Mail):
+        return False
+    return not isinstance(action, _UNREVIEWED)

@@ -1,0 +1,263 @@
+"""What the phase machine is told: deadlines, policy, and the facts the store holds."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from mailflow.domain import ItemId, Phase, Role, Verdict
+from mailflow.workflow.errors import DeadlineOrderError, NaiveDatetime
+from mailflow.workflow.state import RoundState
+
+
+def _aware(what: str, value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise NaiveDatetime(what, value)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """The dates staff set for a round (期限), as aware datetimes.
+
+    Each phase has a soft date, the one shown to people, and a hard cut-off
+    `due + grace` after which arrivals are late.  A members' phase that staff closed
+    early (everyone had replied) is cut off at that moment instead.  `responses` is
+    when departments owe their answers to the ③ items; the seed gives no such date,
+    so by default they get as long as they had in ② (D3 + (D2 − D1)), or half the
+    time to D4 if that is shorter.
+    """
+
+    questions: datetime  # D1 ① 質疑及び意見
+    answers: datetime  # D2 ② 回答を一括して全員に送る
+    further: datetime  # D3 ③ さらに意見
+    decision: datetime  # D4 ④ 答申
+    grace: timedelta = timedelta(0)
+    responses: datetime | None = None
+    closed_early: tuple[tuple[Phase, datetime], ...] = ()
+
+    def __post_init__(self) -> None:
+        for phase in Phase:
+            _aware(f"the {phase.mark} deadline", self.due(phase))
+        if self.responses is not None:
+            _aware("the ③ responses deadline", self.responses)
+        for phase, at in self.closed_early:
+            _aware(f"the early close of {phase.mark}", at)
+        if self.grace < timedelta(0):
+            raise DeadlineOrderError("the grace period cannot be negative")
+        dates = [self.due(p) for p in Phase]
+        for before, after, a, b in zip(Phase, list(Phase)[1:], dates, dates[1:], strict=False):
+            if not a < b:
+                raise DeadlineOrderError(
+                    f"{before.mark} {a.isoformat()} is not before {after.mark} {b.isoformat()}"
+                )
+        if self.responses is not None and not self.further < self.responses < self.decision:
+            raise DeadlineOrderError("the ③ responses deadline must fall between ③ and ④")
+
+    def due(self, phase: Phase) -> datetime:
+        """The soft date of a phase, as announced."""
+        return {
+            Phase.QUESTIONS: self.questions,
+            Phase.ANSWERS: self.answers,
+            Phase.FURTHER: self.further,
+            Phase.DECISION: self.decision,
+        }[phase]
+
+    def cutoff(self, phase: Phase) -> datetime:
+        """The hard cut-off of a phase: an early close, else the soft date plus grace."""
+        for closed, at in self.closed_early:
+            if closed is phase:
+                return at
+        return self.due(phase) + self.grace
+
+    @property
+    def responses_due(self) -> datetime:
+        if self.responses is not None:
+            return self.responses
+        mirrored = self.further + (self.answers - self.questions)
+        return min(mirrored, self.further + (self.decision - self.further) / 2)
+
+    @property
+    def responses_cutoff(self) -> datetime:
+        return self.responses_due + self.grace
+
+    def with_due(self, phase: Phase, new: datetime) -> Deadlines:
+        """A copy with one phase moved; raises if the order ① < ② < ③ < ④ breaks."""
+        name = {
+            Phase.QUESTIONS: "questions",
+            Phase.ANSWERS: "answers",
+            Phase.FURTHER: "further",
+            Phase.DECISION: "decision",
+        }[phase]
+        return replace(self, **{name: new})  # type: ignore[arg-type]
+
+    def with_early_close(self, phase: Phase, at: datetime) -> Deadlines:
+        kept = tuple((p, t) for p, t in self.closed_early if p is not phase)
+        return replace(self, closed_early=(*kept, (phase, at)))
+
+
+class LatePolicy(enum.StrEnum):
+    """What becomes of an item that arrives after its phase's hard cut-off."""
+
+    ACCEPT_UNTIL_SENT = "accept_until_sent"  # into the bundle while it has not gone out
+    HOLD_FOR_STAFF = "hold_for_staff"
+
+
+class UnansweredPolicy(enum.StrEnum):
+    """What happens at D2 (and at the ③ responses date) when answers are missing."""
+
+    MARK_PENDING = "mark_pending"  # distribute anyway, the gaps marked 「回答準備中」
+    WAIT_FOR_STAFF = "wait_for_staff"  # hold the mail until every answer is in
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A committee's settings for the phase machine, each documented at its default."""
+
+    # Reminders go this long before each soft date, once per offset and phase.
+    reminder_offsets: tuple[timedelta, ...] = (timedelta(days=2), timedelta(days=1))
+    # Staff approve mail to members and the chair before it leaves (the outbox reads this).
+    approval_required: bool = False
+    late: LatePolicy = LatePolicy.ACCEPT_UNTIL_SENT
+    unanswered: UnansweredPolicy = UnansweredPolicy.MARK_PENDING
+    # Distributions and the digest show 委員意見, not names, as the seed's minutes do.
+    anonymous: bool = True
+    # The decision is echoed to the chair and takes effect only once confirmed.
+    confirm_decision: bool = True
+
+    def __post_init__(self) -> None:
+        if any(o <= timedelta(0) for o in self.reminder_offsets):
+            raise ValueError("reminder offsets must be positive (how long before the deadline)")
+
+    @property
+    def offsets_longest_first(self) -> tuple[timedelta, ...]:
+        return tuple(sorted(set(self.reminder_offsets), reverse=True))
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A member (委員) of the committee in this round; absent members get no mail."""
+
+    member_id: str
+    role: Role = Role.MEMBER
+    absent: bool = False
+
+
+@dataclass(frozen=True)
+class DepartmentFact:
+    """A responsible department (所管課) and the consultations it answers."""
+
+    department_id: str
+    consultations: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ItemFact:
+    """A member's item of phase ① or ③ as stored, with whether and when it was answered.
+
+    `late` is set at arrival (see `timing.judge_arrival`); `held` means it waits for
+    staff and goes into no bundle until staff release it.
+    """
+
+    item_id: ItemId
+    phase: Phase
+    received_at: datetime
+    needs_answer: bool = True
+    answered_at: datetime | None = None
+    late: bool = False
+    held: bool = False
+
+    def __post_init__(self) -> None:
+        if self.phase not in (Phase.QUESTIONS, Phase.FURTHER):
+            raise ValueError(f"members' items belong to ① or ③, not {self.phase.mark}")
+
+    @property
+    def consultation(self) -> str:
+        return self.item_id.consultation
+
+    def open_at(self, at: datetime) -> bool:
+        """Still owed an answer at `at`."""
+        return self.needs_answer and (self.answered_at is None or self.answered_at > at)
+
+
+@dataclass(frozen=True)
+class DecisionFact:
+    """The chair's (or delegate's) 答申 on one consultation, as parsed from their mail."""
+
+    consultation: str
+    verdict: Verdict
+    decided_by: str
+    conditions: str = ""
+    confirmed: bool = False
+
+
+@dataclass(frozen=True)
+class RoundFacts:
+    """Everything the store knows about a round that the phase machine needs.
+
+    `issued` holds the keys of actions already applied; the machine never repeats one.
+    `replied_questions` / `replied_further` include empty replies (「特になし」).
+    """
+
+    round_tag: str  # subject tag without brackets, such as "R2-5"
+    state: RoundState
+    consultations: tuple[str, ...]
+    members: tuple[Participant, ...]
+    departments: tuple[DepartmentFact, ...]
+    replied_questions: frozenset[str] = frozenset()
+    replied_further: frozenset[str] = frozenset()
+    items: tuple[ItemFact, ...] = ()
+    decisions: tuple[DecisionFact, ...] = ()
+    issued: frozenset[str] = field(default_factory=frozenset)
+    delegate: str | None = None  # 会長職務代理 when staff delegate the decision
+
+    @property
+    def present_members(self) -> tuple[str, ...]:
+        return tuple(sorted(m.member_id for m in self.members if not m.absent))
+
+    @property
+    def department_ids(self) -> tuple[str, ...]:
+        return tuple(sorted(d.department_id for d in self.departments))
+
+    @property
+    def chair(self) -> str | None:
+        for m in self.members:
+            if m.role is Role.CHAIR and not m.absent:
+                return m.member_id
+        return None
+
+    @property
+    def decider(self) -> str | None:
+        """Who is asked for the decision: the delegate when staff delegated, else the chair."""
+        return self.delegate if self.delegate is not None else self.chair
+
+    @property
+    def answered_ids(self) -> frozenset[ItemId]:
+        return frozenset(i.item_id for i in self.items if i.answered_at is not None)
+
+    def replied(self, phase: Phase) -> frozenset[str]:
+        return self.replied_further if phase is Phase.FURTHER else self.replied_questions
+
+    def not_replied(self, phase: Phase) -> tuple[str, ...]:
+        """Present members with no reply (not even 「特になし」) in ① or ③."""
+        done = self.replied(phase)
+        return tuple(m for m in self.present_members if m not in done)
+
+    def departments_for(self, consultation: str) -> tuple[str, ...]:
+        return tuple(
+            sorted(d.department_id for d in self.departments if consultation in d.consultations)
+        )
+
+    def items_of(self, phase: Phase) -> tuple[ItemFact, ...]:
+        return tuple(sorted((i for i in self.items if i.phase is phase), key=lambda i: i.item_id))
+
+    def items_for(self, department: str, phase: Phase) -> tuple[ItemFact, ...]:
+        return tuple(
+            i for i in self.items_of(phase) if department in self.departments_for(i.consultation)
+        )
+
+    def with_state(self, state: RoundState) -> RoundFacts:
+        return replace(self, state=state)
+
+    def with_issued(self, keys: frozenset[str]) -> RoundFacts:
+        return replace(self, issued=self.issued | keys)
