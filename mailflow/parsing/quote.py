@@ -1,0 +1,267 @@
+"""Split a reply body into what the author newly wrote and the thread they quoted."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mailflow.parsing.quote_patterns import (
+    ANY_FIELD,
+    HEADER_PATTERNS,
+    QUOTE_MARK,
+    HeaderKind,
+    HeaderPattern,
+)
+from mailflow.parsing.signature import signature_start
+
+_MAX_WINDOW_CHARS = 400
+_MAX_FIELD_BLOCK = 15
+_SENTENCE_END = re.compile(r"(?:[。!！?？]|(?<=[A-Za-z]{2})\.)\s*$")
+_HAS_DIGIT_OR_AT = re.compile(r"[0-9０-９@＠]")
+_ADDRESS_START = re.compile(r"\s*[^\s@<>]+@")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of consecutive lines of the body, in order.
+
+    ``quoted`` marks the old thread (``>`` lines, or everything below an Outlook header);
+    ``header`` marks the line(s) that start a quote (「-----Original Message-----」,
+    「… wrote:」, 「差出人: …」); ``signature`` marks the author's trailing signature,
+    which is neither quoted nor new text.
+    """
+
+    text: str
+    quoted: bool
+    first_line: int
+    header: bool = False
+    signature: bool = False
+    client: str | None = None  # for headers and the thread below them: the row that matched
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    """A quote header found at ``start``; ``end`` is the first line after it (exclusive)."""
+
+    row: HeaderPattern
+    start: int
+    end: int
+
+
+class _Kind(enum.Enum):
+    TEXT = "text"
+    QUOTE = "quote"
+    HEADER = "header"
+    THREAD = "thread"  # unquoted old message below a header
+
+
+def is_quoted_line(line: str) -> bool:
+    """True for a line the client prefixed with ``>`` or 「＞」 (at any nesting depth)."""
+    return QUOTE_MARK.match(line) is not None
+
+
+def _window(lines: Sequence[str], start: int, end: int) -> str:
+    return " ".join(s for s in (line.strip() for line in lines[start:end]) if s)
+
+
+def _row_matches(row: HeaderPattern, lines: Sequence[str], start: int, end: int) -> bool:
+    text = _window(lines, start, end)
+    if not text or len(text) > _MAX_WINDOW_CHARS:
+        return False
+    if row.needs_digit and not _HAS_DIGIT_OR_AT.search(text):
+        return False
+    return row.pattern.fullmatch(text) is not None
+
+
+def _continues(previous: str, line: str) -> bool:
+    """True when ``line`` is the wrapped rest of ``previous`` (Gmail folds before addresses)."""
+    return (
+        previous.rstrip().endswith(("<", "＜", "〈", ",", "、", "("))
+        or line.lstrip().startswith(("<", ">", "＜", "＞", "〈", "mailto:"))
+        or _ADDRESS_START.match(line) is not None
+    )
+
+
+def _consume_fields(lines: Sequence[str], i: int) -> int:
+    """Skip an Outlook-style block of 「件名: …」 lines (with wrapped values) from ``i``."""
+    n = len(lines)
+    j = i
+    while j < n and j - i < _MAX_FIELD_BLOCK:
+        line = lines[j]
+        if not line.strip() or is_quoted_line(line):
+            break
+        if ANY_FIELD.fullmatch(line) or any(
+            ANY_FIELD.fullmatch(nxt) for nxt in lines[j + 1 : j + 3] if nxt.strip()
+        ):
+            # A wrapped value (a long 件名) counts only when a field line follows it.
+            j += 1
+            continue
+        break
+    return j
+
+
+def _field_follows(lines: Sequence[str], i: int) -> bool:
+    following = [line for line in lines[i + 1 : i + 4] if line.strip()][:2]
+    return any(ANY_FIELD.fullmatch(line) for line in following)
+
+
+def match_header(lines: Sequence[str], i: int) -> HeaderMatch | None:
+    """The quote header that starts at line ``i``, trying the client table row by row."""
+    first = lines[i]
+    if not first.strip() or is_quoted_line(first):
+        return None
+    for row in HEADER_PATTERNS:
+        if row.kind is HeaderKind.FIELDS:
+            if row.pattern.fullmatch(first) and _field_follows(lines, i):
+                return HeaderMatch(row, i, _consume_fields(lines, i + 1))
+            continue
+        for end in range(i + 1, min(len(lines), i + row.max_lines) + 1):
+            if end > i + 1 and (
+                not lines[end - 1].strip() or _SENTENCE_END.search(lines[i]) is not None
+            ):
+                continue
+            if not _row_matches(row, lines, i, end):
+                continue
+            # Prefer the latest start: a wrapped header must not swallow the text above it.
+            if any(
+                _row_matches(row, lines, s, end) and not _continues(lines[s - 1], lines[s])
+                for s in range(i + 1, end)
+            ):
+                break
+            stop = end
+            if row.kind in (HeaderKind.SEPARATOR, HeaderKind.FORWARD):
+                stop = _consume_fields(lines, end)
+            return HeaderMatch(row, i, stop)
+    return None
+
+
+def _next_nonblank(lines: Sequence[str], i: int) -> int:
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    return i
+
+
+def _classify(lines: Sequence[str]) -> tuple[list[_Kind], list[HeaderMatch]]:
+    """Each line's kind, and the headers found (in order)."""
+    n = len(lines)
+    kinds = [_Kind.TEXT] * n
+    headers: list[HeaderMatch] = []
+    i = 0
+    while i < n:
+        if is_quoted_line(lines[i]):
+            kinds[i] = _Kind.QUOTE
+            i += 1
+            continue
+        found = match_header(lines, i)
+        if found is None:
+            i += 1
+            continue
+        headers.append(found)
+        kinds[found.start : found.end] = [_Kind.HEADER] * (found.end - found.start)
+        following = _next_nonblank(lines, found.end)
+        if following < n and is_quoted_line(lines[following]):
+            # Bottom- or inline-posting: only the quoted lines belong to the old message.
+            i = found.end
+            continue
+        # Top-posting (Outlook, carrier mail): the old message runs, unquoted, to the end.
+        kinds[found.end :] = [_Kind.THREAD] * (n - found.end)
+        break
+    _attach_blank_lines(lines, kinds)
+    return kinds, headers
+
+
+def _attach_blank_lines(lines: Sequence[str], kinds: list[_Kind]) -> None:
+    """Blank lines inside a quote belong to it; those next to new text stay text."""
+    old = (_Kind.QUOTE, _Kind.HEADER, _Kind.THREAD)
+    n = len(lines)
+    for i in range(n):
+        if lines[i].strip() or kinds[i] is not _Kind.TEXT:
+            continue
+        before = next((kinds[j] for j in range(i - 1, -1, -1) if lines[j].strip()), None)
+        after = next((kinds[j] for j in range(i + 1, n) if lines[j].strip()), None)
+        if (after in old and before in (*old, None)) or (after is None and before in old):
+            kinds[i] = _Kind.QUOTE
+
+
+def _runs(kinds: Sequence[_Kind]) -> list[tuple[_Kind, int, int]]:
+    runs: list[tuple[_Kind, int, int]] = []
+    start = 0
+    for i in range(1, len(kinds) + 1):
+        if i == len(kinds) or kinds[i] is not kinds[start]:
+            runs.append((kinds[start], start, i))
+            start = i
+    return runs
+
+
+def segments(body: str) -> list[Segment]:
+    """The body as ordered segments: new text, quotes, quote headers and the signature."""
+    lines = body.split("\n")
+    kinds, headers = _classify(lines)
+    runs = _runs(kinds)
+    last_text = max(
+        (k for k, (kind, s, e) in enumerate(runs) if kind is _Kind.TEXT and _window(lines, s, e)),
+        default=None,
+    )
+    clients = {h.start: h.row.client for h in headers}
+    out: list[Segment] = []
+    client: str | None = None
+    for k, (kind, start, end) in enumerate(runs):
+        if kind is _Kind.HEADER:
+            client = clients.get(start, client)
+        chunk = lines[start:end]
+        if kind is _Kind.TEXT:
+            sig = signature_start(chunk) if k == last_text else None
+            if sig is not None and sig > 0:
+                out.append(Segment("\n".join(chunk[:sig]), False, start))
+            if sig is not None:
+                out.append(Segment("\n".join(chunk[sig:]), False, start + sig, signature=True))
+            else:
+                out.append(Segment("\n".join(chunk), False, start))
+            continue
+        out.append(
+            Segment(
+                "\n".join(chunk),
+                quoted=True,
+                first_line=start,
+                header=kind is _Kind.HEADER,
+                client=client if kind in (_Kind.HEADER, _Kind.THREAD) else None,
+            )
+        )
+    return out
+
+
+def _tidy(text: str) -> str:
+    """Trailing spaces and surrounding blank lines go; nothing inside is rewritten."""
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+
+
+def extract_new_text(body: str) -> str:
+    """Only what the author newly wrote: quotes, quote headers and the signature removed.
+
+    Every non-quoted block is kept, in order, so answers written inline between quoted
+    questions survive. The result is always a subsequence of ``body``: characters are
+    only deleted, never rewritten.
+    """
+    kept = [_tidy(s.text) for s in segments(body) if not s.quoted and not s.signature]
+    text = "\n\n".join(t for t in kept if t.strip())
+    if text:
+        return text
+    return _forwarded_text(body)
+
+
+def _forwarded_text(body: str) -> str:
+    """A forward with nothing written above it: the forwarded message is what was sent.
+
+    Only forwards qualify: an empty reply above our own quoted mail must stay empty, or
+    the quoted call for questions would come back as the member's questions.
+    """
+    lines = body.split("\n")
+    _, headers = _classify(lines)
+    if not headers or headers[0].row.kind is not HeaderKind.FORWARD:
+        return ""
+    rest = "\n".join(lines[headers[0].end :])
+    if not rest.strip() or is_quoted_line(lines[_next_nonblank(lines, headers[0].end) :][0]):
+        return ""
+    return extract_new_text(rest)

@@ -1,0 +1,196 @@
+"""Find the signature (署名) that ends what the author wrote: a table of trailing-block rules."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+_I = re.IGNORECASE
+
+# RFC 3676 section 4.3 names "-- " the signature separator; many clients drop the space.
+_DELIMITER = re.compile(r"(?:--|—|－－|__)\s*")
+
+# Footers phone and web clients append by themselves, as whole lines.
+_MOBILE_FOOTER = re.compile(
+    r"(?:"
+    r"(?:sent|envoyé|enviado|inviato|verzonden|verstuurd|sendt|skickat|wysłane)\s+"
+    r"(?:from|via|with|using|depuis|desde|da|met|van|fra|från|z)\s+[^,]{1,80}"
+    r"|(?:get|download)\s+(?:\[)?outlook\s+for\s+(?:ios|android).{0,80}"
+    r"|outlook\s+for\s+(?:ios|android)\s*を入手.{0,80}"
+    r"|von\s+meinem\s+.{1,60}\s+gesendet\.?"
+    r"|diese\s+nachricht\s+wurde\s+von\s+meinem\s+.{1,80}\s+gesendet\.?"
+    r"|(?:\(|<<)\s*sent\s+(?:from|by|via)\s+.{1,40}(?:\)|>>)"
+    r"|.{0,20}(?:iphone|ipad|android|スマートフォン|スマホ|携帯|ドコモメール|docomo|au|"
+    r"softbank|ソフトバンク|galaxy|xperia|aquos|arrows)\s*から\s*送信(?:しました|しています)?[。.]?"
+    r"|從我的\s*\S+\s*傳送|发自我的\s*\S+"
+    r")",
+    _I,
+)
+
+# Opening words of confidentiality notices, Japanese and English.
+_DISCLAIMER = re.compile(
+    r"\s*(?:[*＊■※【\[]\s*)?(?:"
+    r"(?:この|本)(?:電子)?(?:メール|メッセージ)(?:は|には|および|及び|の内容|に含まれ|を誤って)"
+    r"|confidentiality\s+notice|disclaimer|privileged\s+(?:and|&)\s+confidential"
+    r"|this\s+(?:e-?mail|message|communication)\b.{0,60}\b(?:confidential|intended|privileged)"
+    r")",
+    _I,
+)
+_DISCLAIMER_WORDS = re.compile(
+    r"機密|秘密|守秘|誤って|誤送信|宛先以外|削除|破棄|複製|開示|confidential|intended|privileged",
+    _I,
+)
+
+_FRAME_CHARS = "━─＝=＊*〜~～-－_＿ー+＋#＃☆★◆◇■□"
+_FRAME = re.compile(rf"\s*[{re.escape(_FRAME_CHARS)}]{{3,}}.*")
+# Gmail add-ons leave a lone tracking glyph (U+1427) below the text; it is not content.
+_JUNK = re.compile(rf"[\s{re.escape(_FRAME_CHARS)}\u1427\u200b\u2060\ufeff]*")
+
+_CONTACT = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|https?://|www\."
+    r"|\b(?:tel|fax|phone|mobile|mobil|cell)\b|電話|内線|ファックス|携帯|〒"
+    r"|\d{2,5}[-‐−ー(（]\d{1,4}[-‐−ー)）]\d{3,4}",
+    _I,
+)
+_LATIN_SIGN_OFF = re.compile(r"-[A-Z][a-z]+(?: [A-Z][a-z]+)?")
+
+_MAX_DELIMITED = 15
+_MAX_FRAMED = 12
+_MAX_DISCLAIMER = 25
+_MAX_CONTACT_BLOCK = 8
+_MAX_UNFRAMED_WIDTH = 50
+# A sentence ends here; a period after a letter (not an address such as "example.jp").
+_SENTENCE = re.compile(r"(?:[。？?！!]|(?<=[a-z)]{2})\.)\s*$")
+
+
+def _nonblank(lines: Sequence[str]) -> list[str]:
+    return [line for line in lines if line.strip()]
+
+
+def _has_contact(line: str) -> bool:
+    # Full-width digits and letters (ＴＥＬ０４２…) are common in Japanese signatures.
+    return _CONTACT.search(unicodedata.normalize("NFKC", line)) is not None
+
+
+def _is_frame(line: str) -> bool:
+    stripped = line.strip()
+    if not _FRAME.fullmatch(stripped):
+        return False
+    framing = sum(1 for ch in stripped if ch in _FRAME_CHARS)
+    return framing * 2 >= len(stripped)
+
+
+def _by_delimiter(lines: Sequence[str]) -> int | None:
+    for i, line in enumerate(lines):
+        if _DELIMITER.fullmatch(line) and len(_nonblank(lines[i + 1 :])) <= _MAX_DELIMITED:
+            return i
+    return None
+
+
+def _by_mobile_footer(lines: Sequence[str]) -> int | None:
+    return next((i for i, line in enumerate(lines) if _MOBILE_FOOTER.fullmatch(line.strip())), None)
+
+
+def _by_disclaimer(lines: Sequence[str]) -> int | None:
+    for i, line in enumerate(lines):
+        if (i == 0 or not lines[i - 1].strip()) or _is_frame(lines[i - 1]):
+            rest = lines[i:]
+            if (
+                _DISCLAIMER.match(line)
+                and len(_nonblank(rest)) <= _MAX_DISCLAIMER
+                and _DISCLAIMER_WORDS.search(" ".join(rest[:6]))
+            ):
+                return i
+    return None
+
+
+def _looks_like_contact_block(block: Sequence[str], max_width: int = 80) -> bool:
+    """Name, section, address and phone lines: short, no sentences, at least one contact."""
+    lines = [line.strip() for line in _nonblank(block) if not _is_frame(line)]
+    if not lines or not any(_has_contact(line) for line in lines):
+        return False
+    if any(_SENTENCE.search(line) for line in lines if not _DISCLAIMER.match(line)):
+        return False
+    return all(len(line) <= max_width for line in lines)
+
+
+def _by_frame(lines: Sequence[str]) -> int | None:
+    for i, line in enumerate(lines):
+        if not _is_frame(line) or i == 0:
+            continue
+        rest = lines[i + 1 :]
+        if len(_nonblank(rest)) <= _MAX_FRAMED and _looks_like_contact_block(rest):
+            return i
+    return None
+
+
+def _by_contact_paragraph(lines: Sequence[str]) -> int | None:
+    """An unframed trailing paragraph such as 「子ども保健・給付課 山田 / 内線1234」."""
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    start = end
+    while start and lines[start - 1].strip():
+        start -= 1
+    block = lines[start:end]
+    if start == 0 or not 2 <= len(block) <= _MAX_CONTACT_BLOCK:
+        return None
+    # Without a frame, only narrow lines: wrapped prose with a URL is not a signature.
+    return start if _looks_like_contact_block(block, _MAX_UNFRAMED_WIDTH) else None
+
+
+def _by_sign_off(lines: Sequence[str]) -> int | None:
+    body = [i for i, line in enumerate(lines) if line.strip()]
+    if len(body) >= 2 and _LATIN_SIGN_OFF.fullmatch(lines[body[-1]].strip()):
+        return body[-1]
+    return None
+
+
+@dataclass(frozen=True)
+class SignatureRule:
+    """One way a signature starts; ``find`` returns the index of its first line."""
+
+    name: str
+    find: Callable[[Sequence[str]], int | None]
+
+
+SIGNATURE_RULES: tuple[SignatureRule, ...] = (
+    SignatureRule("delimiter", _by_delimiter),
+    SignatureRule("mobile-footer", _by_mobile_footer),
+    SignatureRule("disclaimer", _by_disclaimer),
+    SignatureRule("framed-block", _by_frame),
+    SignatureRule("contact-paragraph", _by_contact_paragraph),
+    SignatureRule("sign-off", _by_sign_off),
+)
+
+
+def _trailing_junk(lines: Sequence[str]) -> int | None:
+    """Where a tail of blank, frame-only or tracking-glyph lines begins, if there is one."""
+    end = len(lines)
+    while end and _JUNK.fullmatch(lines[end - 1]):
+        end -= 1
+    if end == len(lines) or not any(line.strip() for line in lines[end:]):
+        return None
+    return end
+
+
+def signature_start(lines: Sequence[str]) -> int | None:
+    """Index of the first signature line in the author's last block of text, or None.
+
+    Only a trailing block counts: a 「-----」 separator or a 「- 」 bullet inside the text
+    is content, since what follows it has no contact details or is too long.
+    """
+    found = [i for rule in SIGNATURE_RULES if (i := rule.find(lines)) is not None]
+    start = min(found) if found else None
+    junk = _trailing_junk(lines[:start] if start is not None else lines)
+    return junk if junk is not None else start
+
+
+def strip_signature(text: str) -> str:
+    """The text without its trailing signature (lines are only removed, never changed)."""
+    lines = text.split("\n")
+    start = signature_start(lines)
+    return text if start is None else "\n".join(lines[:start]).rstrip()
