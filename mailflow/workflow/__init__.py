@@ -1,0 +1,43 @@
+"""The phase machine of a round (書面審議の進行): pure, `now` is always an argument."""
+
+from mailflow.workflow.actions import Action, AlertKind, Audience, needs_approval
+from mailflow.workflow.engine import STEPS, advance, assume
+from mailflow.workflow.facts import (
+    Deadlines,
+    DecisionFact,
+    DepartmentFact,
+    ItemFact,
+    LatePolicy,
+    Participant,
+    Policy,
+    RoundFacts,
+    UnansweredPolicy,
+)
+from mailflow.workflow.state import TRANSITIONS, RoundState, can_transition
+from mailflow.workflow.timing import Arrival, end_of_day, is_late, judge_arrival
+
+__all__ = [
+    "STEPS",
+    "TRANSITIONS",
+    "Action",
+    "AlertKind",
+    "Arrival",
+    "Audience",
+    "Deadlines",
+    "DecisionFact",
+    "DepartmentFact",
+    "ItemFact",
+    "LatePolicy",
+    "Participant",
+    "Policy",
+    "RoundFacts",
+    "RoundState",
+    "UnansweredPolicy",
+    "advance",
+    "assume",
+    "can_transition",
+    "end_of_day",
+    "is_late",
+    "judge_arrival",
+    "needs_approval",
+]

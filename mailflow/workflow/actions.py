@@ -270,6 +270,18 @@ class PhaseClosedEarly:
         return f"{self.round_tag}:closed-early:{self.phase.value}"
 
 
+@dataclass(frozen=True)
+class DecisionDelegated:
+    """Audit record: staff let the deputy (会長職務代理) decide in the chair's place."""
+
+    round_tag: str
+    member: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.round_tag}:delegated:{self.member}"
+
+
 Mail = (
     SendCallForQuestions
     | SendReminder
@@ -283,7 +295,7 @@ Mail = (
     | SendDeadlineNotice
     | SendCancellationNotice
 )
-Action = Mail | StaffAlert | Transition | DeadlineChanged | PhaseClosedEarly
+Action = Mail | StaffAlert | Transition | DeadlineChanged | PhaseClosedEarly | DecisionDelegated
 
 # Reminders and re-asks are worthless late, and the call for questions is what staff
 # just asked for by opening the round, so those leave without a second look.

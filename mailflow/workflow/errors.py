@@ -81,3 +81,9 @@ class RoundNotReady(WorkflowError):
     def __init__(self, problems: Iterable[str]) -> None:
         self.problems = tuple(problems)
         super().__init__("the round cannot be opened: " + "; ".join(self.problems))
+
+
+class CannotDelegate(WorkflowError):
+    def __init__(self, member: str, why: str) -> None:
+        self.member = member
+        super().__init__(f"the decision cannot be delegated to {member}: {why}")

@@ -1,0 +1,271 @@
+"""One named step per round state: what is due in that state at `now`.
+
+A step may return actions already applied; the engine drops those by key.  A step
+that ends its state returns the `Transition` last, and the engine then runs the next
+state's step at the same `now`, so a tick after a long outage catches up in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from mailflow.domain import Phase, Verdict
+from mailflow.workflow.actions import (
+    Action,
+    AlertKind,
+    Audience,
+    SendCallForFurther,
+    SendCallForQuestions,
+    SendChairDigest,
+    SendDecisionEcho,
+    SendDecisionReask,
+    SendDepartmentBundle,
+    SendDistribution,
+    SendReminder,
+    SendResultNotice,
+    StaffAlert,
+    Transition,
+)
+from mailflow.workflow.facts import DecisionFact, ItemFact, RoundFacts
+from mailflow.workflow.state import RoundState
+from mailflow.workflow.timing import reminder_offset_due
+from mailflow.workflow.windows import (
+    Tick,
+    answers_closed_at,
+    bundled,
+    further_closed_at,
+    pending_at,
+    questions_closed_at,
+    responses_closed_at,
+)
+
+Step = Callable[[Tick], list[Action]]
+_S = RoundState
+
+
+def _move(t: Tick, dst: RoundState, reason: str) -> Transition:
+    return Transition(t.tag, t.facts.state, dst, reason)
+
+
+def _reminder(
+    t: Tick,
+    phase: Phase,
+    audience: Audience,
+    due: datetime,
+    recipients: tuple[str, ...],
+    start: datetime | None,
+) -> list[Action]:
+    offset = reminder_offset_due(due, t.policy.offsets_longest_first, t.now)
+    # A reminder whose time fell before the phase began would arrive with the phase's
+    # first mail (the seed's D2 is only two days after D1): skip it.
+    if offset is None or not recipients or (start is not None and due - offset <= start):
+        return []
+    return [SendReminder(t.tag, phase, audience, recipients, offset, due)]
+
+
+def _owing(t: Tick, items: tuple[ItemFact, ...]) -> tuple[str, ...]:
+    """Departments with an item still owed an answer at `now`."""
+    return tuple(
+        sorted(
+            {d for i in items if i.open_at(t.now) for d in t.facts.departments_for(i.consultation)}
+        )
+    )
+
+
+def _bundles(t: Tick, phase: Phase, window_end: datetime, due: datetime) -> list[Action]:
+    out: list[Action] = []
+    for dept in t.facts.department_ids:
+        ids = tuple(i.item_id for i in t.facts.items_for(dept, phase) if not i.held)
+        if ids:
+            out.append(SendDepartmentBundle(t.tag, phase, dept, window_end, ids, due))
+    orphans = sorted({i.consultation for i in bundled(t.facts, phase)} - _answered_by_someone(t))
+    out += [
+        StaffAlert(
+            t.tag, AlertKind.NO_DEPARTMENT, c, f"consultation {c} has items but no department"
+        )
+        for c in orphans
+    ]
+    return out
+
+
+def _answered_by_someone(t: Tick) -> set[str]:
+    return {c for d in t.facts.departments for c in d.consultations}
+
+
+def _missing_replies(t: Tick, phase: Phase) -> list[Action]:
+    silent = t.facts.not_replied(phase)
+    if not silent:
+        return []
+    detail = f"{phase.mark} closed without a reply from " + ", ".join(silent)
+    return [StaffAlert(t.tag, AlertKind.MISSING_REPLIES, str(phase.value), detail)]
+
+
+def _unanswered(t: Tick, subject: str, items: tuple[ItemFact, ...]) -> list[Action]:
+    if not items:
+        return []
+    detail = "no answer yet to " + ", ".join(str(i.item_id) for i in items)
+    return [StaffAlert(t.tag, AlertKind.UNANSWERED, subject, detail)]
+
+
+def held_alerts(t: Tick) -> list[Action]:
+    """Every late item held for staff is reported once, whatever the state."""
+    return [
+        StaffAlert(t.tag, AlertKind.LATE_ITEM, str(i.item_id), f"late {i.phase.mark} item held")
+        for i in t.facts.items
+        if i.held
+    ]
+
+
+def supplements(t: Tick) -> list[Action]:
+    """Answers that came after the distribution, for the items it showed as pending."""
+    closed = answers_closed_at(t)
+    if closed is None:
+        return []
+    prefix = f"{t.tag}:distribution:2:supplement:"
+    sent = {
+        part
+        for key in t.facts.issued
+        if key.startswith(prefix)
+        for part in key[len(prefix) :].split("+")
+    }
+    late = tuple(
+        i.item_id
+        for i in pending_at(bundled(t.facts, Phase.QUESTIONS), closed)
+        if i.answered_at is not None and i.answered_at <= t.now and str(i.item_id) not in sent
+    )
+    if not late:
+        return []
+    f = t.facts
+    return [SendDistribution(t.tag, f.present_members, t.now, late, (), t.policy.anonymous, True)]
+
+
+def step_draft(t: Tick) -> list[Action]:
+    return []  # staff open the round (staff.open_round); nothing is due before that
+
+
+def step_collecting_questions(t: Tick) -> list[Action]:
+    f, d = t.facts, t.deadlines
+    out: list[Action] = [SendCallForQuestions(t.tag, f.present_members, d.due(Phase.QUESTIONS))]
+    closed = questions_closed_at(t)
+    if closed is None:
+        silent = f.not_replied(Phase.QUESTIONS)
+        return out + _reminder(t, Phase.QUESTIONS, Audience.MEMBERS, d.questions, silent, None)
+    return [*out, *_missing_replies(t, Phase.QUESTIONS), _move(t, _S.ANSWERING, "① closed")]
+
+
+def step_answering(t: Tick) -> list[Action]:
+    d = t.deadlines
+    start = d.cutoff(Phase.QUESTIONS)
+    out = _bundles(t, Phase.QUESTIONS, start, d.answers)
+    items = bundled(t.facts, Phase.QUESTIONS)
+    closed = answers_closed_at(t)
+    if closed is None:
+        owing = _owing(t, items)
+        out += _reminder(t, Phase.ANSWERS, Audience.DEPARTMENTS, d.answers, owing, start)
+        if t.now >= d.cutoff(Phase.ANSWERS):  # waiting for staff: tell them what is missing
+            out += _unanswered(t, "2", pending_at(items, t.now))
+        return out
+    out += _unanswered(t, "2", pending_at(items, closed))
+    return [*out, _move(t, _S.DISTRIBUTED, "② answers closed")]
+
+
+def step_distributed(t: Tick) -> list[Action]:
+    f = t.facts
+    closed = answers_closed_at(t) or t.deadlines.cutoff(Phase.ANSWERS)
+    items = bundled(f, Phase.QUESTIONS)
+    ids = tuple(i.item_id for i in items)
+    pending = tuple(i.item_id for i in pending_at(items, closed))
+    return [
+        SendDistribution(t.tag, f.present_members, closed, ids, pending, t.policy.anonymous),
+        SendCallForFurther(t.tag, f.present_members, t.deadlines.further),
+        _move(t, _S.COLLECTING_FURTHER, "② distributed with the call for ③"),
+    ]
+
+
+def step_collecting_further(t: Tick) -> list[Action]:
+    out = supplements(t)
+    if further_closed_at(t) is None:
+        silent = t.facts.not_replied(Phase.FURTHER)
+        start = answers_closed_at(t)
+        due = t.deadlines.further
+        return out + _reminder(t, Phase.FURTHER, Audience.MEMBERS, due, silent, start)
+    return [*out, *_missing_replies(t, Phase.FURTHER), _move(t, _S.RESPONDING, "③ closed")]
+
+
+def step_responding(t: Tick) -> list[Action]:
+    d = t.deadlines
+    start = further_closed_at(t) or d.cutoff(Phase.FURTHER)
+    out = supplements(t) + _bundles(t, Phase.FURTHER, start, d.responses_due)
+    items = bundled(t.facts, Phase.FURTHER)
+    closed = responses_closed_at(t)
+    if closed is None:
+        owing = _owing(t, items)
+        out += _reminder(t, Phase.FURTHER, Audience.DEPARTMENTS, d.responses_due, owing, start)
+        if t.now >= d.responses_cutoff:
+            out += _unanswered(t, "3", pending_at(items, t.now))
+        return out
+    out += _unanswered(t, "3", pending_at(items, closed))
+    return [*out, _move(t, _S.AWAITING_DECISION, "③ responses closed")]
+
+
+def current_decisions(f: RoundFacts) -> dict[str, DecisionFact]:
+    """The latest decision per consultation by the chair or the delegate."""
+    # The chair keeps the right to decide after delegating; anyone else's word is not a 答申.
+    allowed = {f.chair, f.delegate} - {None}
+    current: dict[str, DecisionFact] = {}
+    for dec in f.decisions:
+        if dec.decided_by in allowed and dec.consultation in f.consultations:
+            current[dec.consultation] = dec  # the store lists them oldest first
+    return current
+
+
+def step_awaiting_decision(t: Tick) -> list[Action]:
+    f, d = t.facts, t.deadlines
+    out = supplements(t)
+    decider = f.decider
+    if decider is None:
+        detail = "no chair present and no delegate: delegate the decision to the deputy"
+        return [*out, StaffAlert(t.tag, AlertKind.NO_DECIDER, "4", detail)]
+    start = responses_closed_at(t) or d.responses_cutoff
+    items = bundled(f, Phase.QUESTIONS) + bundled(f, Phase.FURTHER)
+    out.append(
+        SendChairDigest(
+            t.tag,
+            decider,
+            start,
+            tuple(i.item_id for i in items),
+            tuple(i.item_id for i in pending_at(items, start)),
+            f.consultations,
+            d.decision,
+            t.policy.anonymous,
+        )
+    )
+    current = current_decisions(f)
+    clear = {c: v for c, v in current.items() if v.verdict is not Verdict.UNCLEAR}
+    missing = tuple(c for c in f.consultations if c not in clear)
+    if missing:
+        if current:  # an answer came, but not one clear line per consultation
+            detail = "no clear decision on " + ", ".join(missing)
+            out.append(SendDecisionReask(t.tag, decider, missing))
+            out.append(StaffAlert(t.tag, AlertKind.DECISION_INCOMPLETE, "+".join(missing), detail))
+        out += _reminder(t, Phase.DECISION, Audience.DECIDER, d.decision, (decider,), start)
+    decisions = tuple(clear[c] for c in f.consultations if c in clear)
+    if not missing and t.policy.confirm_decision and not all(x.confirmed for x in decisions):
+        out.append(SendDecisionEcho(t.tag, decider, decisions))
+    elif not missing:
+        return [*out, _move(t, _S.DECIDED, "④ decided")]
+    if t.now >= d.cutoff(Phase.DECISION):
+        out.append(StaffAlert(t.tag, AlertKind.DECISION_OVERDUE, "4", "④ passed undecided"))
+    return out
+
+
+def step_decided(t: Tick) -> list[Action]:
+    f = t.facts
+    latest = current_decisions(f)
+    decisions = tuple(latest[c] for c in f.consultations if c in latest)
+    return [SendResultNotice(t.tag, f.present_members, f.department_ids, decisions)]
+
+
+def step_none(t: Tick) -> list[Action]:
+    return []  # the round is over (minutes published or cancelled)
