@@ -1,0 +1,158 @@
+"""Segments of a reply and the new text: headers, inline answers, and the subsequence property."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mailflow.parsing.quote import extract_new_text, is_quoted_line, match_header, segments
+from mailflow.parsing.quote_patterns import HEADER_PATTERNS, HeaderKind
+
+INLINE_ANSWERS = """子ども保健・給付課です。
+
+> [Q13-01] 専用ソフトは市が指定するのか。
+事業者が任意で選択します。
+> [Q13-02] 配布予測数はいくつか。
+1,100件です。
+
+-----Original Message-----
+From: 総務課 <shingikai@city.example.jp>
+Subject: 【R2-5】質問の送付
+
+[Q13-01] 専用ソフトは市が指定するのか。
+"""
+
+
+def _is_subsequence(small: str, big: str) -> bool:
+    chars = iter(big)
+    return all(ch in chars for ch in small)
+
+
+def test_segments_keep_the_quoted_item_markers_in_order() -> None:
+    segs = segments(INLINE_ANSWERS)
+    assert [s.quoted for s in segs if s.text.strip()] == [
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+        True,
+    ]
+    quoted = [s.text for s in segs if s.quoted and not s.header]
+    assert quoted[0] == "> [Q13-01] 専用ソフトは市が指定するのか。"
+    assert quoted[1] == "> [Q13-02] 配布予測数はいくつか。"
+    assert "".join(s.text + "\n" for s in segs) == INLINE_ANSWERS + "\n"
+
+
+def test_header_segment_names_the_client_and_starts_the_thread() -> None:
+    segs = segments(INLINE_ANSWERS)
+    header = next(s for s in segs if s.header)
+    assert header.quoted
+    assert header.client == "outlook"
+    assert header.text.splitlines() == [
+        "-----Original Message-----",
+        "From: 総務課 <shingikai@city.example.jp>",
+        "Subject: 【R2-5】質問の送付",
+    ]
+    assert segs[-1].quoted and segs[-1].client == "outlook"
+    assert segs[-1].first_line == header.first_line + 3
+
+
+def test_inline_answers_are_all_kept() -> None:
+    assert extract_new_text(INLINE_ANSWERS) == (
+        "子ども保健・給付課です。\n\n事業者が任意で選択します。\n\n1,100件です。"
+    )
+
+
+def test_signature_is_its_own_segment() -> None:
+    segs = segments("了解です。\n\niPhoneから送信\n")
+    assert [(s.signature, s.quoted) for s in segs] == [(False, False), (True, False)]
+    assert segs[1].text.startswith("iPhoneから送信")
+
+
+def test_wrapped_gmail_header_spans_two_lines() -> None:
+    lines = ["特になし", "", "2021年1月13日(水) 10:00 山田太郎 <", "yamada@example.jp>:", "> 本文"]
+    found = match_header(lines, 2)
+    assert found is not None
+    assert (found.row.client, found.start, found.end) == ("gmail-ja", 2, 4)
+    assert match_header(lines, 0) is None
+
+
+def test_header_does_not_swallow_the_line_above() -> None:
+    body = (
+        "Okay.\nBob\nBob Smith <bob@example.com> schrieb am Di., 16. Aug. 2016\num 12:52 Uhr:\n> x"
+    )
+    assert extract_new_text(body) == "Okay.\nBob"
+
+
+def test_quote_marks() -> None:
+    assert is_quoted_line("> 引用")
+    assert is_quoted_line("  > > 二重")
+    assert is_quoted_line("＞全角")
+    assert not is_quoted_line("安全性＞費用")
+
+
+def test_reply_with_nothing_written_is_empty() -> None:
+    body = "\n2021年1月13日(水) 10:00 事務局 <shingikai@city.example.jp>:\n> 委員各位\n"
+    assert extract_new_text(body) == ""
+    assert extract_new_text("> 引用だけ\n> です\n") == ""
+
+
+def test_forward_without_comment_gives_the_forwarded_text() -> None:
+    body = (
+        "---------- 転送メッセージ ----------\n"
+        "差出人: 日下 <k@example.jp>\n件名: 意見\n\n意見なし\n"
+    )
+    assert extract_new_text(body) == "意見なし"
+
+
+def test_table_has_every_kind_and_distinct_rows() -> None:
+    assert {row.kind for row in HEADER_PATTERNS} == set(HeaderKind)
+    keys = [(row.client, row.kind) for row in HEADER_PATTERNS]
+    assert len(keys) == len(set(keys))
+
+
+_LINES = st.sampled_from(
+    [
+        "",
+        "諮問第13号について質問します。",
+        "● 配布予測数はいくつか。",
+        "- 箇条書き",
+        "-----",
+        "-- ",
+        "> 引用",
+        "> > 二重引用",
+        "＞全角引用",
+        "-----Original Message-----",
+        "差出人: 総務課 <shingikai@city.example.jp>",
+        "件名： 【R2-5】書面審議",
+        "2021年1月13日(水) 10:00 山田太郎 <yamada@example.jp>:",
+        "On Wed, Jan 13, 2021 at 10:00 AM Taro <taro@example.jp> wrote:",
+        "2021/01/13 10:00、山田太郎 <yamada@example.jp>のメール:",
+        "---------- Forwarded message ---------",
+        "━━━━━━━━",
+        "TEL 042-393-5111（内線2317）",
+        "iPhoneから送信",
+        "本メールは機密情報を含みます。誤って受信した場合は削除してください。",
+        "________________________________",
+        "  ",
+    ]
+)
+_BODIES = st.lists(st.one_of(_LINES, st.text(max_size=30)), max_size=25).map("\n".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_BODIES)
+def test_new_text_is_a_subsequence_of_the_body(body: str) -> None:
+    new = extract_new_text(body)
+    assert _is_subsequence(new, body)
+    assert not any(is_quoted_line(line) for line in new.split("\n"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_BODIES)
+def test_segments_cover_the_body_exactly(body: str) -> None:
+    segs = segments(body)
+    assert "\n".join(s.text for s in segs) == body
+    assert [s.first_line for s in segs] == sorted({s.first_line for s in segs})

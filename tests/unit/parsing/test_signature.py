@@ -1,0 +1,98 @@
+"""Signature rules: trailing blocks only, never content that merely looks like one."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailflow.parsing.signature import SIGNATURE_RULES, signature_start, strip_signature
+
+
+def test_rfc3676_delimiter_starts_the_signature() -> None:
+    lines = ["質問はありません。", "", "-- ", "山田 太郎", "yamada@example.jp"]
+    assert signature_start(lines) == 2
+
+
+def test_delimiter_followed_by_a_long_text_is_content() -> None:
+    lines = ["前置き", "--", *[f"諮問第13号について意見{i}。" for i in range(20)]]
+    assert signature_start(lines) is None
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "iPhoneから送信",
+        "Android から送信",
+        "ドコモメールから送信",
+        "Sent from my iPhone",
+        "Sent from my Verizon Wireless BlackBerry",
+        "Outlook for iOS を入手",
+        "Get Outlook for Android",
+        "Von meinem iPhone gesendet",
+    ],
+)
+def test_mobile_footers(footer: str) -> None:
+    assert strip_signature(f"了解しました。\n\n{footer}\n") == "了解しました。"
+
+
+def test_a_sentence_that_starts_like_a_footer_is_kept() -> None:
+    text = "Here it is.\n\nSent from my desk, which is easier than my phone."
+    assert strip_signature(text) == text
+
+
+def test_framed_block_with_contact_details() -> None:
+    text = (
+        "意見はありません。\n\n━━━━━━━━━━\n総務課 鳴海\nTEL：042-393-5111（内線2317）\n━━━━━━━━━━"
+    )
+    assert strip_signature(text) == "意見はありません。"
+
+
+def test_full_width_phone_numbers_count_as_contact() -> None:
+    text = (
+        "回答は以上です。\n\n＝＝＝＝＝＝\n保育幼稚園課\n"
+        "電話 ０４２（３９３）５１１１\n＝＝＝＝＝＝"
+    )
+    assert strip_signature(text) == "回答は以上です。"
+
+
+def test_separator_inside_the_content_is_kept() -> None:
+    text = "諮問第13号について\n-----\n委託先の選定方法を伺いたい。\n-----\n以上です。"
+    assert signature_start(text.split("\n")) is None
+
+
+def test_bullets_at_the_end_are_kept() -> None:
+    text = "意見\n- 仕様書に使用ソフト名を明記すること\n- 作業担当者名も明記すること"
+    assert strip_signature(text) == text
+
+
+def test_framed_prose_is_not_a_signature() -> None:
+    prose = "前置き\n\n＊＊＊＊＊＊\n詳細は https://www.example.jp/ を参照してください。"
+    # Only the closing frame line, which carries nothing, goes.
+    assert strip_signature(prose + "\n＊＊＊＊＊＊") == prose
+
+
+def test_disclaimer_paragraph() -> None:
+    text = (
+        "特になし\n\n本メールは機密情報を含む場合があります。\n"
+        "誤って受信された場合は削除してください。"
+    )
+    assert strip_signature(text) == "特になし"
+
+
+def test_a_sentence_about_this_mail_is_not_a_disclaimer() -> None:
+    text = "特になし\n\nこのメールは1月13日までの意見です。"
+    assert strip_signature(text) == text
+
+
+def test_unframed_contact_paragraph_needs_text_above_it() -> None:
+    only = ["子ども保健・給付課 鈴木", "内線3123"]
+    assert signature_start(only) is None
+    assert signature_start(["回答します。", "", *only]) == 2
+
+
+def test_trailing_frame_lines_are_trimmed() -> None:
+    assert signature_start(["本文です。", "", "━━━━━━", "＊＊＊"]) == 1
+
+
+def test_rules_have_unique_names() -> None:
+    names = [rule.name for rule in SIGNATURE_RULES]
+    assert len(names) == len(set(names)) == 6
