@@ -1,26 +1,60 @@
-"""The root click group and the context object every command receives."""
+"""The root click group, the context every command receives, and error reporting."""
 
 from __future__ import annotations
 
+import getpass
 import os
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.console import Console
 
 from mailflow.clock import Clock, FixedClock, SystemClock
+from mailflow.config import Config, load_config
+from mailflow.errors import InputError, MailflowError
 
 EXIT_USAGE = 2  # bad input: config, round file, arguments
 
 
 @dataclass
 class AppContext:
-    """What the global options decide; commands load the config through it lazily."""
+    """What the global options decide; the config is loaded only by commands that need it."""
 
     config_path: Path | None
     clock: Clock
-    _cache: dict[str, object] = field(default_factory=dict)
+    _config: Config | None = None
+
+    def config(self) -> Config:
+        if self._config is None:
+            if self.config_path is None:
+                raise InputError(["no configuration: pass --config FILE or set MAILFLOW_CONFIG"])
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def services(self) -> Any:
+        from mailflow.services.context import Services
+
+        return Services(config=self.config(), clock=self.clock, actor=staff_actor())
+
+
+def staff_actor() -> str:
+    """Who is acting, for the audit log: MAILFLOW_STAFF, else the login name."""
+    name = os.environ.get("MAILFLOW_STAFF")
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):
+            name = "unknown"
+    return f"staff:{name}"
+
+
+def console() -> Console:
+    # Wide when piped, so Japanese lines are not folded in files and tests.
+    return Console(width=None if sys.stdout.isatty() else 160, highlight=False, soft_wrap=False)
 
 
 def _parse_now(value: str | None) -> Clock:
@@ -28,24 +62,37 @@ def _parse_now(value: str | None) -> Clock:
         return SystemClock()
     try:
         at = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"not an ISO-8601 date-time: {value!r}", param_hint="--now") from exc
-    if at.tzinfo is None:
+    except ValueError:
         raise click.BadParameter(
-            f"needs a UTC offset, such as {value}+09:00", param_hint="--now"
-        )
+            f"not an ISO-8601 date-time: {value!r}", param_hint="--now"
+        ) from None
+    if at.tzinfo is None:
+        raise click.BadParameter(f"needs a UTC offset, such as {value}+09:00", param_hint="--now")
     return FixedClock(at)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class MailflowGroup(click.Group):
+    """Reports mailflow's own errors as plain lines on stderr with their exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MailflowError as exc:
+            lines = exc.problems if isinstance(exc, InputError) else [str(exc)]
+            for line in lines:
+                click.echo(f"error: {line}", err=True)
+            ctx.exit(getattr(exc, "exit_code", 1))
+
+
+@click.group(cls=MailflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, dir_okay=False),
     envvar="MAILFLOW_CONFIG",
     help="Configuration file (TOML). Env: MAILFLOW_CONFIG.",
 )
-@click.option("--now", "now", metavar="ISO-8601", help="Act as if it were this time (aware).")
+@click.option("--now", "now", metavar="ISO-8601", help="Act as if it were this time (with offset).")
 @click.version_option(package_name="mailflow")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, now: str | None) -> None:
@@ -58,8 +105,3 @@ def app(ctx: click.Context) -> AppContext:
     if obj is None:  # pragma: no cover - click always builds it in `cli`
         raise click.UsageError("internal: no application context")
     return obj
-
-
-def env_config_path() -> Path | None:
-    value = os.environ.get("MAILFLOW_CONFIG")
-    return Path(value) if value else None

@@ -59,7 +59,9 @@ class Verdict(enum.StrEnum):
         }[self.value]
 
 
-_ITEM_ID = re.compile(r"^\s*\[?\s*([QqＱｑ])\s*([0-9A-Za-z０-９]+)\s*[-－ー‐―]\s*([0-9０-９]+)\s*\]?\s*$")
+_ITEM_ID = re.compile(
+    r"^\s*\[?\s*([QqＱｑ])\s*([0-9A-Za-z０-９]+)\s*[-－ー‐―]\s*([0-9０-９]+)\s*\]?\s*$"
+)
 
 
 @dataclass(frozen=True, order=True)

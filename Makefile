@@ -1,0 +1,41 @@
+# The two commands of the README's quick start, and the checks CI runs.
+#   make demo   set up .venv and run mailflow on the embedded example round
+#   make test   set up .venv and run the whole test suite
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXAMPLE := --config examples/committee-r2-5.toml
+
+.PHONY: demo test check wheel-check clean
+
+$(BIN)/mailflow: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (3.11 or newer)"; exit 1; }
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "mailflow needs Python 3.11+"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+demo: $(BIN)/mailflow
+	rm -f data/example/mailflow.db*
+	$(BIN)/mailflow $(EXAMPLE) db upgrade
+	$(BIN)/mailflow $(EXAMPLE) round import examples/round-r2-5.toml
+	$(BIN)/mailflow $(EXAMPLE) round show R2-5
+
+test: $(BIN)/mailflow
+	$(BIN)/pytest -q
+
+check: $(BIN)/mailflow
+	$(BIN)/ruff check mailflow tests bench
+	$(BIN)/ruff format --check mailflow
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# The wheel must carry templates/ and migrations/: install it in a fresh venv outside
+# the source tree and use both there.
+wheel-check: $(BIN)/mailflow
+	bash .ci/wheel-check
+
+clean:
+	rm -rf $(VENV) dist data build

@@ -1,0 +1,341 @@
+"""Configuration: pydantic models loaded from TOML and passed in, never a global.
+
+Every option is documented beside its default in ``config.example.toml``. Secrets are
+never in the file itself: a ``*_env`` key names an environment variable, a ``*_file``
+key a file holding the secret.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from mailflow.domain import Role
+from mailflow.errors import InputError
+from mailflow.tomlfile import problems, read_toml
+
+_ADDR = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if not _ADDR.match(value):
+        raise ValueError("not an email address")
+    return value.lower()
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError("use lower-case letters, digits, '-' and '_' (at most 64)")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+Slug = Annotated[str, AfterValidator(_slug)]
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"48h"``, ``"2d"``, ``"30m"`` → timedelta."""
+    m = _DURATION.match(text)
+    if not m:
+        raise ValueError(f"not a duration such as '2d', '12h' or '30m': {text!r}")
+    n, unit = int(m.group(1)), m.group(2)
+    return {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[unit]
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Secret(Strict):
+    """Where a secret comes from: exactly one of an environment variable or a file."""
+
+    env: str | None = None
+    file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of env (a variable name) or file (a path)")
+        return self
+
+    def reveal(self) -> str:
+        """The secret's value; raises InputError naming the source (never the value)."""
+        if self.env is not None:
+            value = os.environ.get(self.env)
+            if not value:
+                raise InputError([f"environment variable {self.env} is not set"])
+            return value
+        assert self.file is not None
+        try:
+            return self.file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise InputError([f"secret file {self.file}: {exc.strerror}"]) from None
+
+
+class TlsMode(StrEnum):
+    IMPLICIT = "implicit"
+    STARTTLS = "starttls"
+    NONE = "none"
+
+
+def _no_plaintext_remote(host: str, tls: TlsMode) -> None:
+    if tls is TlsMode.NONE and not _is_loopback(host):
+        raise ValueError(
+            f"tls = 'none' is allowed only for a loopback host, not {host!r} "
+            "(use 'implicit' or 'starttls')"
+        )
+
+
+class Member(Strict):
+    """A committee member (委員); one of them chair (会長), one deputy (会長職務代理)."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    role: Role = Role.MEMBER
+    addresses: list[Email] = Field(min_length=1)
+
+
+class Department(Strict):
+    """A responsible department (所管課) that answers questions."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    addresses: list[Email] = Field(min_length=1)
+
+
+class Committee(Strict):
+    id: Slug
+    name: str = Field(min_length=1)
+    address: Email  # the committee mailbox: From of every mail, base of plus-addresses
+    staff_alerts: list[Email] = Field(min_length=1)
+    secretariat: str = "事務局"
+    contact: str = ""
+    language: str = Field(default="ja", pattern="^(ja|en)$")
+    timezone: str = "Asia/Tokyo"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Imap(Strict):
+    host: str
+    port: int = Field(default=993, ge=1, le=65535)
+    tls: TlsMode = TlsMode.IMPLICIT
+    user: str
+    password: Secret
+    mailbox: str = "INBOX"
+    processed_folder: str = "mailflow/processed"
+    quarantine_folder: str = "mailflow/quarantine"
+    after_processing: str = Field(default="move", pattern="^(move|flag)$")
+    poll_interval_seconds: int = Field(default=60, ge=5)
+    idle: bool = True
+    fetch_batch: int = Field(default=25, ge=1, le=1000)
+    max_message_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+
+    @model_validator(mode="after")
+    def _tls(self) -> Self:
+        _no_plaintext_remote(self.host, self.tls)
+        return self
+
+
+class Smtp(Strict):
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    tls: TlsMode = TlsMode.STARTTLS
+    user: str | None = None
+    password: Secret | None = None
+    envelope_sender: Email | None = None  # defaults to the committee address
+
+    @model_validator(mode="after")
+    def _checks(self) -> Self:
+        _no_plaintext_remote(self.host, self.tls)
+        if (self.user is None) != (self.password is None):
+            raise ValueError("give both user and password for SMTP AUTH, or neither")
+        return self
+
+
+class Database(Strict):
+    url: str | None = None  # default: sqlite file mailflow.db in data_dir
+
+
+class Approval(StrEnum):
+    AUTO = "auto"  # send as soon as rendered
+    STAFF = "staff"  # hold every outbound mail until staff approve it
+
+
+class Policy(Strict):
+    approval: Approval = Approval.AUTO
+    reminders: list[str] = Field(default_factory=lambda: ["2d", "1d"])
+    grace: str = "0m"  # accepted after a deadline before a mail counts as late
+    late_mail: str = Field(default="accept", pattern="^(accept|hold)$")
+    unanswered_at_distribution: str = Field(default="send_pending", pattern="^(send_pending|wait)$")
+    name_askers_to_departments: bool = False
+    auto_replies_per_address_per_day: int = Field(default=20, ge=1)
+
+    @field_validator("reminders")
+    @classmethod
+    def _reminders(cls, values: list[str]) -> list[str]:
+        for v in values:
+            parse_duration(v)
+        return values
+
+    @field_validator("grace")
+    @classmethod
+    def _grace(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def reminder_offsets(self) -> list[timedelta]:
+        return sorted((parse_duration(v) for v in self.reminders), reverse=True)
+
+    @property
+    def grace_period(self) -> timedelta:
+        return parse_duration(self.grace)
+
+
+class Security(Strict):
+    token_secret: Secret
+    trusted_authserv_id: str | None = None  # our receiving MTA's Authentication-Results id
+    auth_failure: str = Field(default="quarantine", pattern="^(quarantine|flag|ignore)$")
+
+
+class Minutes(Strict):
+    anonymous: bool = True
+    non_disclosure_note: str = ""
+
+
+class Config(Strict):
+    """The whole configuration of one committee and the mailbox it runs on."""
+
+    data_dir: Path = Path("data")
+    committee: Committee
+    members: list[Member] = Field(min_length=1)
+    departments: list[Department] = Field(default_factory=list)
+    imap: Imap | None = None
+    smtp: Smtp | None = None
+    database: Database = Database()
+    policy: Policy = Policy()
+    security: Security
+    minutes: Minutes = Minutes()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Self:
+        errs: list[str] = []
+        seen: dict[str, str] = {}
+        for i, m in enumerate(self.members):
+            for j, a in enumerate(m.addresses):
+                where = f"members[{i}].addresses[{j}]"
+                if a in seen:
+                    errs.append(f"{where}: duplicate address, also at {seen[a]}")
+                seen.setdefault(a, where)
+        for i, d in enumerate(self.departments):
+            for j, a in enumerate(d.addresses):
+                where = f"departments[{i}].addresses[{j}]"
+                if a in seen:
+                    errs.append(f"{where}: duplicate address, also at {seen[a]}")
+                seen.setdefault(a, where)
+        if self.committee.address in seen:
+            errs.append(f"committee.address: also used at {seen[self.committee.address]}")
+        for label, ids in (
+            ("members", [m.id for m in self.members]),
+            ("departments", [d.id for d in self.departments]),
+        ):
+            for i, ident in enumerate(ids):
+                if ident in ids[:i]:
+                    errs.append(f"{label}[{i}].id: duplicate id {ident!r}")
+        chairs = [i for i, m in enumerate(self.members) if m.role is Role.CHAIR]
+        if len(chairs) != 1:
+            errs.append(f"members: exactly one member needs role = 'chair' (found {len(chairs)})")
+        deputies = [i for i, m in enumerate(self.members) if m.role is Role.DEPUTY]
+        if len(deputies) > 1:
+            errs.append(f"members[{deputies[1]}].role: only one deputy chair is allowed")
+        if errs:
+            raise ValueError("\n".join(errs))
+        return self
+
+    def resolve_paths(self, base: Path) -> Config:
+        """Relative paths in the file are relative to the file, not to the working directory."""
+        data_dir = (base / self.data_dir).resolve()
+        return self.model_copy(update={"data_dir": data_dir})
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{self.data_dir / 'mailflow.db'}"
+
+    def member(self, member_id: str) -> Member | None:
+        return next((m for m in self.members if m.id == member_id), None)
+
+    def department(self, department_id: str) -> Department | None:
+        return next((d for d in self.departments if d.id == department_id), None)
+
+
+def _split_model_errors(lines: list[str]) -> list[str]:
+    # A model validator reports several problems in one message, one per line.
+    out: list[str] = []
+    for line in lines:
+        head, _, rest = line.partition(": ")
+        parts = rest.split("\n")
+        if len(parts) == 1:
+            out.append(line)
+            continue
+        prefix = head
+        first = parts[0]
+        # "file: (top level): a: b\nc: d" or "file: a: b\nc: d"
+        if first.startswith("(top level): "):
+            first = first.removeprefix("(top level): ")
+        out.append(f"{prefix}: {first}")
+        out.extend(f"{prefix}: {p}" for p in parts[1:])
+    return out
+
+
+def parse_config(data: dict[str, Any], source: Path | str) -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(_split_model_errors(problems(exc, source))) from None
+
+
+def load_config(path: Path) -> Config:
+    """Read, validate and resolve a config file; InputError lists every problem."""
+    return parse_config(read_toml(path), path).resolve_paths(path.parent.resolve())

@@ -1,0 +1,43 @@
+"""What a service needs to run: the config, the clock and the database, built once per command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from mailflow.clock import Clock
+from mailflow.config import Config
+from mailflow.errors import MailflowError
+from mailflow.store import db
+
+
+class SchemaOutOfDate(MailflowError):
+    exit_code = 2
+
+
+@dataclass
+class Services:
+    config: Config
+    clock: Clock
+    actor: str = "staff"
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return self._engine or db.make_engine(self.config.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return db.session_factory(self.engine)
+
+    def require_schema(self) -> None:
+        """Fail with a clear instruction unless the database is at the newest schema."""
+        current, head = db.current_revision(self.engine), db.head_revision()
+        if current != head:
+            state = "empty" if current is None else f"at revision {current}"
+            raise SchemaOutOfDate(
+                f"the database is {state}, mailflow needs {head}: run `mailflow db upgrade`"
+            )

@@ -1,0 +1,367 @@
+"""SQLAlchemy models: every entity of DESIGN.md "Data", with the constraints that keep it sound."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from mailflow.store.types import UtcDateTime
+
+# Named constraints so that Alembic migrations can alter them on SQLite and PostgreSQL alike.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class Committee(Base):
+    """A council or advisory committee (審議会) and its mailbox."""
+
+    __tablename__ = "committee"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(8), default="ja")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Tokyo")
+
+
+class Member(Base):
+    """A committee member (委員); role chair (会長), deputy (会長職務代理) or member."""
+
+    __tablename__ = "member"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    addresses: Mapped[list[MemberAddress]] = relationship(
+        back_populates="member", cascade="all, delete-orphan", order_by="MemberAddress.id"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("committee_id", "key"),
+        CheckConstraint("role IN ('chair', 'deputy', 'member')", name="role"),
+    )
+
+
+class MemberAddress(Base):
+    __tablename__ = "member_address"
+    __table_args__ = (UniqueConstraint("committee_id", "address"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    address: Mapped[str] = mapped_column(String(254))  # normalised, lower-case
+    member: Mapped[Member] = relationship(back_populates="addresses")
+
+
+class Department(Base):
+    """A responsible department (所管課)."""
+
+    __tablename__ = "department"
+    __table_args__ = (UniqueConstraint("committee_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    addresses: Mapped[list[DepartmentAddress]] = relationship(
+        back_populates="department", cascade="all, delete-orphan", order_by="DepartmentAddress.id"
+    )
+
+
+class DepartmentAddress(Base):
+    __tablename__ = "department_address"
+    __table_args__ = (UniqueConstraint("committee_id", "address"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    address: Mapped[str] = mapped_column(String(254))
+    department: Mapped[Department] = relationship(back_populates="addresses")
+
+
+class Round(Base):
+    """One round of written deliberation (開催回), such as R2-5, with its four deadlines."""
+
+    __tablename__ = "round"
+    __table_args__ = (UniqueConstraint("committee_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"), index=True)
+    key: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(300))
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    notice_date: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(32), default="draft")
+    questions_due: Mapped[datetime]
+    answers_due: Mapped[datetime]
+    further_due: Mapped[datetime]
+    decision_due: Mapped[datetime]
+    decider_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    created_at: Mapped[datetime]
+    consultations: Mapped[list[Consultation]] = relationship(
+        back_populates="round", order_by="Consultation.position"
+    )
+    absences: Mapped[list[RoundAbsence]] = relationship(cascade="all, delete-orphan")
+
+
+class RoundAbsence(Base):
+    """A member absent for this round (欠席委員): gets no mail, is listed as absent."""
+
+    __tablename__ = "round_absence"
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
+
+
+class Consultation(Base):
+    """A consultation (諮問案件), e.g. 令和2年度諮問第13号, and its key "13" used in item IDs."""
+
+    __tablename__ = "consultation"
+    __table_args__ = (UniqueConstraint("round_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    key: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer)
+    round: Mapped[Round] = relationship(back_populates="consultations")
+    departments: Mapped[list[Department]] = relationship(
+        secondary="consultation_department", order_by="Department.id"
+    )
+
+
+class ConsultationDepartment(Base):
+    __tablename__ = "consultation_department"
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), primary_key=True)
+
+
+class Message(Base):
+    """An inbound mail, raw bytes kept; its processing state and where it was routed."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        # Message-ID, or sha256 of the raw bytes when there is none (DESIGN.md lessons).
+        UniqueConstraint("committee_id", "dedupe_key"),
+        UniqueConstraint("committee_id", "mailbox", "uidvalidity", "uid"),
+        Index("ix_message_state", "committee_id", "state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"))
+    dedupe_key: Mapped[str] = mapped_column(String(1000))
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    mailbox: Mapped[str | None] = mapped_column(String(200))
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    uid: Mapped[int | None] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(BigInteger)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), default="stored")
+    classification: Mapped[str | None] = mapped_column(String(16))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"), index=True)
+    sender_kind: Mapped[str | None] = mapped_column(String(16))  # member|department|chair
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    phase: Mapped[int | None] = mapped_column(Integer)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    quarantine_reason: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    # Moved to the processed folder (or flagged) on the server; only ever after commit.
+    imap_done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Item(Base):
+    """A member's question, opinion or request (質疑・意見), with its public ID such as Q13-03."""
+
+    __tablename__ = "item"
+    __table_args__ = (
+        UniqueConstraint("round_id", "public_id"),
+        CheckConstraint("kind IN ('question', 'opinion', 'request')", name="kind"),
+        CheckConstraint("phase IN (1, 3)", name="phase"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    consultation_id: Mapped[int | None] = mapped_column(ForeignKey("consultation.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    phase: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int | None] = mapped_column(Integer)
+    public_id: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    published_text: Mapped[str | None] = mapped_column(Text)  # staff wording for the minutes
+    reference: Mapped[str | None] = mapped_column(String(200))
+    parent_item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
+    confidence: Mapped[float] = mapped_column(Float, default=1.0)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    staff_edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    source_message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime]
+
+
+class Answer(Base):
+    """A department's (or the secretariat's) answer to an item; never without its item."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        CheckConstraint("department_id IS NOT NULL OR by_secretariat", name="author"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    by_secretariat: Mapped[bool] = mapped_column(Boolean, default=False)
+    author_label: Mapped[str | None] = mapped_column(String(100))  # e.g. 情報公開係長
+    phase: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    published_text: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    staff_edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    source_message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"), index=True)
+    received_at: Mapped[datetime]
+
+
+class Decision(Base):
+    """The chair's decision (答申) on one consultation: 可 / 条件付き可 / 否, and conditions."""
+
+    __tablename__ = "decision"
+    __table_args__ = (
+        CheckConstraint(
+            "verdict IN ('approve', 'approve_with_conditions', 'reject', 'unclear')",
+            name="verdict",
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"))
+    verdict: Mapped[str] = mapped_column(String(32))
+    conditions: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(
+        String(16), default="pending"
+    )  # pending|confirmed|superseded
+    decided_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    source_message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    received_at: Mapped[datetime]
+
+
+class Outbox(Base):
+    """An outbound mail with its final bytes, written before it is sent (transactional outbox)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('draft', 'approved', 'sending', 'sent', 'failed', 'cancelled')",
+            name="state",
+        ),
+        Index("ix_outbox_state", "state", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"), index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    action_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(String(998))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+
+class WorkflowAction(Base):
+    """A workflow action already applied, by its idempotency key: never applied twice."""
+
+    __tablename__ = "workflow_action"
+    __table_args__ = (UniqueConstraint("round_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    key: Mapped[str] = mapped_column(String(300))
+    applied_at: Mapped[datetime]
+
+
+class DeliveryFailure(Base):
+    """A bounce: mail to this address failed (permanently or not); staff are told."""
+
+    __tablename__ = "delivery_failure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    address: Mapped[str] = mapped_column(String(254))
+    permanent: Mapped[bool] = mapped_column(Boolean)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    at: Mapped[datetime]
+
+
+class MailboxState(Base):
+    """Where IMAP sync stands for one mailbox: UIDVALIDITY and the last UID committed."""
+
+    __tablename__ = "mailbox_state"
+    __table_args__ = (UniqueConstraint("committee_id", "mailbox"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"))
+    mailbox: Mapped[str] = mapped_column(String(200))
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Lease(Base):
+    """Exactly one poller per mailbox (DESIGN.md lessons): who holds it, until when."""
+
+    __tablename__ = "lease"
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]
+
+
+class Event(Base):
+    """The audit log: every outcome, transition and staff action, with who and why."""
+
+    __tablename__ = "event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int | None] = mapped_column(ForeignKey("committee.id"), index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
