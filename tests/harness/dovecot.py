@@ -1,0 +1,298 @@
+"""A real Dovecot IMAP server, configured and started in a temp dir by the tests themselves."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from mailflow.adapters.pymap_embed import ImapEndpoint
+from tests.harness.imap_probe import ImapProbe
+
+LOOPBACK = "127.0.0.1"
+DOVECOT = "/usr/sbin/dovecot"
+DOVEADM = "/usr/bin/doveadm"
+COMMITTEE_USER = "shingikai"
+COMMITTEE_PASSWORD = "shingikai-pass"
+
+_START_TIMEOUT = 20.0
+_STOP_TIMEOUT = 10.0
+
+
+class DovecotError(RuntimeError):
+    """Dovecot did not start or a doveadm command failed; the message carries its log."""
+
+
+def dovecot_binary() -> str | None:
+    """The dovecot executable, or None where the package is not installed."""
+    if os.access(DOVECOT, os.X_OK):
+        return DOVECOT
+    return shutil.which("dovecot")
+
+
+@dataclass(frozen=True)
+class _Identities:
+    """Which system users Dovecot's processes and mail files run as."""
+
+    mail_user: str
+    login_user: str
+    internal_user: str
+    mail_uid: int
+    mail_gid: int
+
+
+def _identities() -> _Identities:
+    if os.geteuid() == 0:
+        # Dovecot refuses uid 0 for mail storage; Debian's package creates dovenull
+        # (pre-login) and dovecot (internal services) for privilege separation.
+        mail = pwd.getpwnam("mail")
+        return _Identities("mail", "dovenull", "dovecot", mail.pw_uid, mail.pw_gid)
+    # Unprivileged, every process must be the same user: Dovecot cannot switch.
+    me = pwd.getpwuid(os.geteuid())
+    return _Identities(me.pw_name, me.pw_name, me.pw_name, me.pw_uid, me.pw_gid)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _config(root: Path, port: int, ids: _Identities) -> str:
+    # Every path lives under `root` so that servers never share state, and nothing is
+    # read from the system's /etc/dovecot. One passwd file per user: Dovecot opens a
+    # new user's file on first login, where it would re-read one shared file only
+    # after its once-a-second change check.
+    return f"""\
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+info_log_path = {root}/dovecot.log
+listen = {LOOPBACK}
+protocols = imap
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_login_user = {ids.login_user}
+default_internal_user = {ids.internal_user}
+first_valid_uid = {ids.mail_uid}
+last_valid_uid = {ids.mail_uid}
+first_valid_gid = {ids.mail_gid}
+mail_location = maildir:{root}/mail/%u/Maildir
+mail_uid = {ids.mail_uid}
+mail_gid = {ids.mail_gid}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd.d/%u
+}}
+userdb {{
+  driver = static
+  args = uid={ids.mail_uid} gid={ids.mail_gid} home={root}/mail/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = {LOOPBACK}
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service stats {{
+  unix_listener stats-reader {{
+    mode = 0666
+  }}
+  unix_listener stats-writer {{
+    mode = 0666
+  }}
+}}
+"""
+
+
+class DovecotServer:
+    """`dovecot -F -c <our config>` with one passwd-file user, maildir under a fresh temp dir.
+
+    A short temp dir under the system's temp root, not pytest's tmp_path: the unix
+    sockets under base_dir must fit in 108 bytes, and dovenull must be able to reach them.
+    """
+
+    def __init__(
+        self,
+        user: str = COMMITTEE_USER,
+        password: str = COMMITTEE_PASSWORD,
+        binary: str | None = None,
+    ) -> None:
+        found = binary or dovecot_binary()
+        if found is None:
+            raise DovecotError("dovecot is not installed (Debian package dovecot-imapd)")
+        self._binary = found
+        self.user = user
+        self.password = password
+        self.host = LOOPBACK
+        self.port = 0
+        self._ids = _identities()
+        self._root: Path | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            raise RuntimeError("dovecot is not running")
+        return self._root
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "dovecot.conf"
+
+    @property
+    def endpoint(self) -> ImapEndpoint:
+        return ImapEndpoint(self.host, self.port, self.user, self.password)
+
+    def log(self) -> str:
+        """Dovecot's own log, for failure messages."""
+        try:
+            return (self.root / "dovecot.log").read_text(errors="replace")
+        except (OSError, RuntimeError):
+            return "(no dovecot log)"
+
+    def start(self) -> DovecotServer:
+        self._root = Path(tempfile.mkdtemp(prefix="dovecot-"))
+        # mkdtemp makes the dir 0700; Dovecot's unprivileged processes must traverse it.
+        self._root.chmod(0o755)
+        for name in ("run", "state", "mail", "passwd.d"):
+            (self._root / name).mkdir()
+        os.chown(self._root / "mail", self._ids.mail_uid, self._ids.mail_gid)
+        self._write_passwd(self.user, self.password)
+        # Another process may take the probed port before Dovecot binds it.
+        for _attempt in range(3):
+            self.port = _free_port()
+            self.config_path.write_text(_config(self._root, self.port, self._ids))
+            if self._launch():
+                return self
+        raise DovecotError(f"dovecot could not bind a port:\n{self.log()}")
+
+    def _launch(self) -> bool:
+        self._process = subprocess.Popen(
+            [self._binary, "-F", "-c", str(self.config_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + _START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                output = (
+                    self._process.stdout.read().decode(errors="replace")
+                    if self._process.stdout
+                    else ""
+                )
+                if "Address already in use" in output + self.log():
+                    return False
+                raise DovecotError(
+                    f"dovecot exited with {self._process.returncode}:\n{output}\n{self.log()}"
+                )
+            if self._greets():
+                return True
+            time.sleep(0.05)
+        self._kill()
+        raise DovecotError(f"dovecot did not answer on port {self.port}:\n{self.log()}")
+
+    def _greets(self) -> bool:
+        try:
+            with socket.create_connection((self.host, self.port), timeout=1.0) as sock:
+                return sock.recv(64).startswith(b"* OK")
+        except OSError:
+            return False
+
+    def _kill(self) -> None:
+        process = self._process
+        if process is None:
+            return
+        self._process = None
+        # The master forks login, auth and imap children into its session; the whole
+        # group goes, or stray imap processes outlive the test.
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(process.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                process.wait(_STOP_TIMEOUT)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        if process.stdout is not None:
+            process.stdout.close()
+
+    def stop(self) -> None:
+        self._kill()
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+
+    def _write_passwd(self, user: str, password: str) -> None:
+        if not user or "/" in user or ":" in user or user.startswith("."):
+            raise ValueError(f"not a usable IMAP user name: {user!r}")
+        path = self.root / "passwd.d" / user
+        path.write_text(f"{user}:{{PLAIN}}{password}::::::\n")
+        path.chmod(0o644)
+
+    def add_user(self, user: str, password: str) -> ImapEndpoint:
+        """Another mailbox on the same server (e.g. one per test on a shared server)."""
+        self._write_passwd(user, password)
+        return ImapEndpoint(self.host, self.port, user, password)
+
+    def probe(self, account: ImapEndpoint | None = None) -> ImapProbe:
+        """A new logged-in stdlib client (the committee user unless told); caller closes it."""
+        who = account or self.endpoint
+        return ImapProbe(who.host, who.port, who.user, who.password)
+
+    def doveadm(self, *args: str) -> str:
+        """Run doveadm against this server's config; DovecotError with the log on failure."""
+        command = [_doveadm_binary(self._binary), "-c", str(self.config_path), *args]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=_STOP_TIMEOUT)
+        if done.returncode != 0:
+            raise DovecotError(
+                f"{' '.join(command)} exited {done.returncode}:\n{done.stderr}\n{self.log()}"
+            )
+        return done.stdout
+
+    def create_folders(self, *names: str, user: str | None = None) -> None:
+        """Create mailboxes such as processed and quarantine."""
+        self.doveadm("mailbox", "create", "-u", user or self.user, *names)
+
+    def set_uidvalidity(self, value: int, mailbox: str = "INBOX", user: str | None = None) -> None:
+        """Give `mailbox` a new UIDVALIDITY, as a restored or migrated server would.
+
+        Every UID a client remembered for it is then void (RFC 3501 §2.3.1.1).
+        """
+        self.doveadm(
+            "mailbox", "update", "-u", user or self.user, "--uid-validity", str(value), mailbox
+        )
+
+    def __enter__(self) -> DovecotServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _doveadm_binary(dovecot: str) -> str:
+    beside = Path(dovecot).parent.parent / "bin" / "doveadm"
+    if os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("doveadm") or DOVEADM
