@@ -1,0 +1,214 @@
+"""Split a member's reply into items (質疑・意見), one per bullet, number or paragraph.
+
+An item starts at a line opening with a bullet (●・◆■◇□○◎•-＊*) or a number (①–⑳,
+(1)（１）, 1. １．1) １）, 問1, Q1, 質問1, 意見1); lines without one continue the item
+above, even across a blank line (the seed's demand (3) runs on for a paragraph).
+When a section has no bullet at all, each blank-line-separated paragraph is an item.
+Lines that are courtesy, 「特になし」, or a line of the reply form separate items and
+never belong to one. A ・ line right after a long line that does not end a sentence is a
+hard wrap (コンピュータ・記録媒体 wrapped at 70 columns), not a new item.
+
+**Verbatim contract.** Each :class:`ItemSpan` is a contiguous slice ``text[start:end]``
+of the text given, the spans are in order and do not overlap, and every character
+between two spans (and before the first, after the last) belongs to a bullet or number
+marker, whitespace, or an ignored line. So concatenating, in order, gap 0, item 0,
+gap 1, item 1, …, last gap gives back the section text exactly.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from mailflow.domain import ConsultationRef
+from mailflow.parsing.kinds import (
+    classify,
+    is_courtesy_line,
+    is_name_line,
+    is_nothing_line,
+    is_opening_line,
+    is_separator_line,
+)
+from mailflow.parsing.model import ParsedItem, ParsedReply
+from mailflow.parsing.normalize import CIRCLED, fold
+from mailflow.parsing.references import find_follows, find_reference
+from mailflow.parsing.reply_form import is_form_line
+from mailflow.parsing.sections import Section, guess_consultation, mentioned, split_sections
+
+_BULLET_CHARS = "●・◆■◇□○◎•▪-*"
+MARKER = re.compile(
+    rf"^[ \t]*(?:(?:[{re.escape(_BULLET_CHARS)}]|\(\d{{1,2}}\)|\d{{1,2}}[.)](?!\d)|[{CIRCLED}]"
+    r"|(?:問|Q|q|質問|意見|ご質問|ご意見)\s*\d{1,2}(?![\d\-ー－‐])[.:)、]?)[ \t]*)+"
+)
+_KEPT_NUMBER = re.compile(rf"\(\d{{1,2}}\)|[{CIRCLED}]")
+_WRAP_WIDTH = 56  # display columns; clients wrap at ~70, so a wrapped line is at least this long
+_SENTENCE_END = "。．.!！?？」』)）"
+
+
+@dataclass(frozen=True)
+class ItemSpan:
+    """One item's place in the text: ``text[start:end]`` is the item, verbatim."""
+
+    start: int
+    end: int
+    text: str
+    by: str  # "bullet" | "paragraph"
+
+
+def _width(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+def _marker(line: str) -> int | None:
+    """Where an item's text starts on a line opening with a bullet or number, else None."""
+    folded = fold(line, keep_circled=True)
+    m = MARKER.match(folded.text)
+    if not m or m.end() >= len(folded.text.rstrip()):
+        return None
+    # (1) and ① stay in the item: the text around them names them (「次の(1)から(3)まで」).
+    kept = _KEPT_NUMBER.search(folded.text, 0, m.end())
+    end = kept.start() if kept else m.end()
+    return folded.span(0, end)[1] if end else 0
+
+
+def ignorable(line: str) -> bool:
+    """Lines that are never (part of) an item: courtesy, 「特になし」, form and rule lines."""
+    return (
+        is_courtesy_line(line)
+        or is_nothing_line(line)
+        or is_form_line(line)
+        or is_separator_line(line)
+    )
+
+
+def split_items(
+    text: str,
+    start: int = 0,
+    end: int | None = None,
+    ignore: Callable[[str], bool] = ignorable,
+) -> tuple[ItemSpan, ...]:
+    """Items of ``text[start:end]`` under the verbatim contract of the module docstring."""
+    end = len(text) if end is None else end
+    # (offset, line without newline, where an item's text starts if the line opens one)
+    lines: list[tuple[int, str, int | None]] = []
+    pos = start
+    for raw in text[start:end].splitlines(keepends=True):
+        line = raw.rstrip("\r\n")
+        lines.append((pos, line, _marker(line)))
+        pos += len(raw)
+    bulleted = any(
+        mark is not None and not ignore(line[mark:]) for _, line, mark in lines if line.strip()
+    )
+    spans: list[tuple[int, int]] = []
+    open_item = False
+    previous = ""
+    for offset, line, marked in lines:
+        mark = marked or 0
+        content = line[mark:]
+        if not line.strip():
+            # A blank line ends a paragraph; bullet items run on past it (seed demand (3)).
+            open_item = open_item and bulleted
+        elif ignore(content) or ignore(line):
+            open_item = False
+        else:
+            wrapped = (
+                marked is not None
+                and line.lstrip()[:1] in "・-*"
+                and _width(previous) >= _WRAP_WIDTH
+                and not previous.rstrip().endswith(tuple(_SENTENCE_END))
+            )
+            stripped = len(content) - len(content.lstrip())
+            item_start = offset + mark + stripped
+            item_end = offset + len(line.rstrip())
+            if open_item and (marked is None or wrapped):
+                spans[-1] = (spans[-1][0], item_end)
+            else:
+                spans.append((item_start, item_end))
+                open_item = True
+        previous = line if line.strip() else previous
+    by = "bullet" if bulleted else "paragraph"
+    return tuple(ItemSpan(a, b, text[a:b], by) for a, b in spans)
+
+
+def _body_region(text: str) -> tuple[int, int]:
+    """Offsets of the text without the salutation on top and the signature below."""
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for raw in lines:
+        offsets.append(offsets[-1] + len(raw))
+    first = 0
+    while first < len(lines) and (
+        not lines[first].strip()
+        or is_opening_line(lines[first])
+        or is_courtesy_line(lines[first])
+        or (len(lines[first].strip()) <= 14 and lines[first].strip().rstrip("。").endswith("です"))
+    ):
+        first += 1
+    last = len(lines)
+    while last > first:
+        line = lines[last - 1].strip()
+        signature_like = (
+            not line
+            or is_courtesy_line(line)
+            or is_separator_line(line)
+            or "@" in line
+            or (is_name_line(line) and _marker(line) is None and not is_nothing_line(line))
+        )
+        if not signature_like:
+            break
+        last -= 1
+    return offsets[first], offsets[last]
+
+
+def _place(
+    item: ItemSpan, section: Section, consultations: Sequence[ConsultationRef]
+) -> tuple[str | None, float, str | None]:
+    """The item's consultation key, the confidence and the reason for a low one."""
+    if section.consultation is not None:
+        return section.consultation, 0.95 if section.how != "title" else 0.85, None
+    if section.reason is not None:
+        return None, 0.3, section.reason
+    if len(consultations) == 1:
+        return consultations[0].key, 0.9, None
+    named = mentioned(item.text, consultations)
+    if len(named) == 1:
+        return named[0], 0.75, "consultation named inside the item"
+    follows = find_follows(item.text)
+    keys = [c.key for c in consultations]
+    if follows and follows != "previous" and follows[1:].split("-")[0] in keys:
+        return follows[1:].split("-")[0], 0.75, "consultation taken from the item it follows"
+    guessed = guess_consultation(item.text, consultations)
+    if guessed is not None:
+        return guessed, 0.6, "consultation guessed from title words"
+    return None, 0.3, "no consultation named"
+
+
+def split_reply(new_text: str, consultations: Sequence[ConsultationRef]) -> ParsedReply:
+    """A member's new text as items per consultation; 「特になし」 alone is an empty reply."""
+    first, last = _body_region(new_text)
+    items: list[ParsedItem] = []
+    nothing = False
+    for section in split_sections(new_text, consultations):
+        a, b = max(section.start, first), min(section.end, last)
+        if a >= b:
+            continue
+        nothing = nothing or any(is_nothing_line(line) for line in new_text[a:b].splitlines())
+        for span in split_items(new_text, a, b):
+            key, confidence, reason = _place(span, section, consultations)
+            if span.by == "paragraph":
+                confidence -= 0.15
+                reason = reason or "split by paragraph"
+            items.append(
+                ParsedItem(
+                    text=span.text,
+                    consultation=key,
+                    kind=classify(span.text),
+                    reference=find_reference(span.text),
+                    follows=find_follows(span.text),
+                    confidence=round(confidence, 2),
+                    reason=reason,
+                )
+            )
+    return ParsedReply(items=tuple(items), empty_reply=not items and nothing)

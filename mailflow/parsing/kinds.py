@@ -1,0 +1,136 @@
+"""What a piece of a member's text is: question, request or opinion; courtesy; 「特になし」.
+
+Kind of an item, first rule that matches wins (all on an NFKC copy, quotes ignored):
+
+1. **question** — the item's last sentence ends in か／でしょうか／伺う／伺いたい／伺います／
+   教えてください／教えて下さい／ご教示ください／？／? (a trailing 。 does not count).
+   The seed's 「…明確化すべきではないか。」 is a question: the ending decides first.
+2. **request** — some sentence asks for action: 求める／求めたい／求められたい／お願いしたい／
+   要望する／要望します／されたい／てほしい／てください／いただきたい／頂きたい／すべき／提案する／
+   するよう…／…すること。 (the seed's demands (1)–(3) end in すること).
+3. **question** — a question sentence inside the item: か。／か？／ですか／ますか followed by
+   a sentence end, or a ？ anywhere (「…あるのか。また、…と思う。」).
+4. **opinion** — everything else.
+
+Courtesy lines (お世話になっております／よろしくお願いします／以上／宛名／名乗り) are never
+items; a reply whose only content is 「特になし」「質問はありません」「意見なし」「異議ありません」
+and the like is an empty reply that still counts as responded (DESIGN.md "Parsing").
+"""
+
+from __future__ import annotations
+
+import re
+
+from mailflow.domain import ItemKind
+from mailflow.parsing.normalize import nfkc
+
+_SENTENCE_END = "。．.!！?？"
+
+_QUESTION_END = re.compile(
+    r"(?:か|でしょうか|伺う|伺いたい|伺います|伺いたいです|教えてください|教えて下さい"
+    r"|ご教示ください|ご教示下さい|ご教示願います|\?)$"
+)
+_REQUEST = re.compile(
+    r"求める|求めます|求めたい|求められたい|お願いしたい|お願いいたしたい|要望する|要望します"
+    r"|要望したい|されたい|てほしい|て欲しい|てください|て下さい|いただきたい"
+    r"|頂きたい|すべき|提案する|提案します|するよう(?:に)?(?:お願い|求め|要望)|(?:する|させる)こと(?:。|$)"
+)
+_QUESTION_INSIDE = re.compile(r"か[。?]|ですか|ますか|\?")
+
+_COURTESY = re.compile(
+    r"^(?:"
+    r"(?:いつも|大変|たいへん)?(?:お世話|御世話)になって(?:おり|い)ます"
+    r"|(?:いつも)?お世話になります"
+    r"|お疲れ様です|お疲れさまです|ご苦労様です"
+    r"|(?:どうぞ|何卒|なにとぞ)?(?:よろしく|宜しく)(?:お願い|御願い)(?:いた|致|申し上げ)?(?:し)?ます"
+    r"|(?:どうぞ|何卒|なにとぞ)?(?:よろしく|宜しく)(?:お願い|御願い)(?:いたします|致します|します)?"
+    r"|以上(?:です|となります|、?よろしくお願いします)?"
+    r"|取り急ぎ.{0,20}|(?:ご|お)?(?:連絡|報告|送付|回答)まで"
+    r"|(?:以下|下記)の(?:とおり|通り).{0,20}(?:送|提出|回答|連絡|お送り|お知らせ).{0,12}"
+    r"|ご確認(?:ください|下さい|のほど.*)"
+    r")[。.!！、]*$"
+)
+
+_NOTHING = re.compile(
+    r"^(?:(?:今回|今回は|本件|本件は|両件|両件とも|いずれも|どちらも|全件|全て|すべて|私から|私からは)[、,]?)*"
+    r"(?:(?:第?\d+号|諮問第\d+号)(?:は|について|については|とも|ともに|:)?[、,]?)*"
+    r"(?:特に)?[、,]?"
+    r"(?:(?:ご?質問|ご?意見|質疑|ご?質問等|ご?意見等|ご?質問・ご?意見|質疑・意見|ご?質問及びご?意見"
+    r"|ご?質問やご?意見|ご?質問、ご?意見|異議|異論|指摘事項?)"
+    r"(?:は|も|とも|ともに|等は|などは|について|は特に|とも特に|ともに特に)?[、,]?)*"
+    r"(?:特に)?[、,]?"
+    r"(?:なし|無し|ない|ありません|ございません|ありませんでした|ございませんでした|ないです"
+    r"|ありません。?よろしくお願いします)"
+    r"(?:です|でした)?[。.!！]*$"
+)
+
+# Only at the top of a mail: 「事務局 御中」「情報公開係 様」「委員の山田です。」.
+_OPENING = re.compile(
+    r"^(?:.{0,20}(?:様|さま|御中|各位|殿)|(?:委員の|審議会委員の).{1,12}です|.{1,12}委員です"
+    r"|.{1,10}(?:課|係|室)の.{1,8}です)[。.!！、]*$"
+)
+
+_NAME_LINE = re.compile(r"^[^。、?!,.:：]{1,20}$")
+
+
+def _clean(text: str) -> str:
+    folded = nfkc(text)
+    # 「」 and () around words do not change what the sentence asks.
+    folded = re.sub(r"[「」『』\"]", "", folded)
+    return re.sub(r"\s+", "", folded)
+
+
+def classify(text: str) -> ItemKind:
+    """The kind of one item (rules in the module docstring)."""
+    flat = _clean(text)
+    last = flat.rstrip(_SENTENCE_END.replace("?", ""))
+    if _QUESTION_END.search(last):
+        return ItemKind.QUESTION
+    if _REQUEST.search(flat):
+        return ItemKind.REQUEST
+    if _QUESTION_INSIDE.search(flat):
+        return ItemKind.QUESTION
+    return ItemKind.OPINION
+
+
+def is_courtesy_line(line: str) -> bool:
+    """Greetings and closings (「以上、よろしくお願いいたします。」): never an item.
+
+    A line counts when it is courtesy as a whole, or when each of its pieces between
+    、 and 。 is courtesy or a self-introduction (「お世話になっております。委員の日下です。」).
+    """
+    flat = _clean(line)
+    if not flat:
+        return False
+    if _COURTESY.match(flat):
+        return True
+    pieces = [p for p in re.split(r"[、。,.!！]", flat) if p]
+    return (
+        len(pieces) > 1
+        and all(_COURTESY.match(p) or _OPENING.match(p) for p in pieces)
+        and any(_COURTESY.match(p) for p in pieces)
+    )
+
+
+def is_opening_line(line: str) -> bool:
+    """A salutation or self-introduction, as written at the top of a mail."""
+    flat = _clean(line)
+    return bool(flat) and bool(_OPENING.match(flat))
+
+
+def is_nothing_line(line: str) -> bool:
+    """「特になし」「質問はありません」「異議ありません」 and the like."""
+    flat = _clean(line).lstrip("・●-*")
+    return bool(flat) and bool(_NOTHING.match(flat))
+
+
+def is_name_line(line: str) -> bool:
+    """A short line without punctuation, as a signature's name or section line is."""
+    flat = nfkc(line).strip()
+    return bool(_NAME_LINE.match(flat)) and not flat[0].isdigit()
+
+
+def is_separator_line(line: str) -> bool:
+    """A signature rule such as ``--`` or a line of ―, ━ or =."""
+    flat = nfkc(line).strip()
+    return len(flat) >= 2 and set(flat) <= set("-―─—━=_*~ ")

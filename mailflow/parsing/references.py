@@ -1,0 +1,91 @@
+"""What an item cites: the page and clause of the consultation paper, and the item it follows.
+
+Document reference (the first one in the item), normalised:
+
+* 「諮問書P. 3「5 コンピュータ・記録媒体の利用、外部接続の有無（4）」」 → ``P.3 5(4)``
+* 「諮問書P. 1「2委託内容（1）ウ」」 → ``P.1 2(1)ウ``; 「(1)②」 keeps the ② → ``5(1)②``
+* 「諮問書P. 31「令和3年度…運用方法（案）2（5）イ」」 → ``P.31 2(5)イ``
+* 「諮問書P. 21「…特約条項 第6条第2項」」 → ``P.21 第6条第2項``
+* 「諮問書P. 16、18「…別記様式1及び2」」 → ``P.16,18``; 「3ページ」「３頁」 → ``P.3``
+
+Follow-up target: an item ID written anywhere (「[Q13-03]」「Q13-3について」「Ｑ１３－３」 →
+``Q13-03``), else ``previous`` for 「先ほどの回答について」「先の回答」「上記回答」 and the like.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mailflow.domain import ItemId
+from mailflow.parsing.normalize import CIRCLED, DASHES, nfkc
+
+_PAGES = re.compile(
+    r"(?:諮問書|資料|別紙)?\s*(?:[Pp]\s*[.．]?\s*(?P<p>\d+(?:\s*[、,・]\s*\d+)*)"
+    r"|(?P<q>\d+(?:\s*[、,・]\s*\d+)*)\s*(?:ページ|頁|ﾍﾟｰｼﾞ))"
+)
+_QUOTE = re.compile(r"\s*[「『]([^」』]*)[」』]")
+_LEAD_NUM = re.compile(r"^\s*(\d+)")
+_PAREN = re.compile(rf"\((\d+)\)\s*([ア-ン{CIRCLED}](?![ァ-ヶー]))?")
+_NUM_PAREN = re.compile(rf"(\d+)\s*\((\d+)\)\s*([ア-ン{CIRCLED}](?![ァ-ヶー]))?")
+_ARTICLE = re.compile(r"第\s*(\d+)\s*条(?:\s*第\s*(\d+)\s*項)?")
+
+
+def _clause(quoted: str) -> str | None:
+    """The clause number inside the quoted heading, e.g. 「5 …（4）」 → 5(4)."""
+    lead = _LEAD_NUM.match(quoted)
+    if lead:
+        paren = _PAREN.search(quoted, lead.end())
+        if paren:
+            return f"{lead.group(1)}({paren.group(1)}){paren.group(2) or ''}"
+        return lead.group(1)
+    numbered = _NUM_PAREN.search(quoted)
+    if numbered:
+        return f"{numbered.group(1)}({numbered.group(2)}){numbered.group(3) or ''}"
+    article = _ARTICLE.search(quoted)
+    if article:
+        return f"第{article.group(1)}条" + (f"第{article.group(2)}項" if article.group(2) else "")
+    paren = _PAREN.search(quoted)
+    if paren:
+        return f"({paren.group(1)}){paren.group(2) or ''}"
+    return None
+
+
+def find_reference(text: str) -> str | None:
+    """The first document reference in ``text``, normalised, or None."""
+    folded = nfkc(text, keep_circled=True)
+    m = _PAGES.search(folded)
+    if not m:
+        return None
+    pages = m.group("p") or m.group("q")
+    ref = "P." + ",".join(re.split(r"\s*[、,・]\s*", pages))
+    quoted = _QUOTE.match(folded, m.end())
+    if quoted:
+        clause = _clause(quoted.group(1))
+        if clause:
+            ref += f" {clause}"
+    return ref
+
+
+_ITEM_ID = re.compile(rf"[Qq]\s*(\d+)\s*[{DASHES}]\s*(\d+)(?!\d)")
+_PREVIOUS = re.compile(
+    r"(?:先ほど|先程|さきほど|先|上記|前回|今回|前記|前述)の?(?:ご|御)?回答"
+    r"|(?:ご|御)?回答(?:について|に関して|に対して|を受けて|を踏まえ|を拝見|を読んで|によると|では)"
+)
+
+
+def find_item_ids(text: str) -> tuple[str, ...]:
+    """Every item ID written in ``text`` (any width, any dash), as ``Q13-03``, in order."""
+    out: list[str] = []
+    for m in _ITEM_ID.finditer(nfkc(text)):
+        item = str(ItemId(m.group(1), int(m.group(2))))
+        if item not in out:
+            out.append(item)
+    return tuple(out)
+
+
+def find_follows(text: str) -> str | None:
+    """The item this one follows up: an ID, or "previous" for 「先の回答」, else None."""
+    ids = find_item_ids(text)
+    if ids:
+        return ids[0]
+    return "previous" if _PREVIOUS.search(nfkc(text)) else None

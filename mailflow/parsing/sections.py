@@ -1,0 +1,224 @@
+"""Split a member's new text into sections, one per consultation (諮問案件) it names.
+
+A heading is a line that *starts* with a consultation marker — 「諮問第13号」「令和2年度諮問
+第13号」「第13号」「13号」「第十三号」「【13】」「■13号」, any width — or with the title or a
+distinctive prefix of it (「子育て応援ギフト」「病児保育」), followed by nothing, by the
+title, or by words that close a heading (について／に関して／への質問／の件／：／」／】).
+Text after those words on the same line is the section's first content
+(「13号について、P.3の…」). A marker that runs on into a sentence (「諮問第14号と統一…」)
+is not a heading: it is a mention inside an item. The reply form's ■ lines
+(:mod:`mailflow.parsing.reply_form`) are headings like any other.
+
+Offsets are into the text given; section bodies are slices of it, never rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mailflow.domain import ConsultationRef
+from mailflow.parsing.normalize import KANJI_NUMERAL, fold, nfkc, to_int
+from mailflow.parsing.reply_form import form_heading
+
+_NUM = rf"(\d+|{KANJI_NUMERAL})"
+_LEAD = r"[\s■□●◆◇・*\-○◎▼▽▶►]*"
+_OPEN = r"[【\[〔「『<〈《(]?"
+_MARKER = re.compile(
+    rf"^(?P<lead>{_LEAD}{_OPEN})\s*(?:令和\s*\d+\s*年度\s*)?(?:諮問\s*)?(?:第\s*)?{_NUM}\s*号(?:議案|案件)?"
+)
+_BRACKET = re.compile(
+    rf"^(?P<lead>{_LEAD}[【\[〔])\s*(?:諮問\s*)?(?:第\s*)?{_NUM}\s*号?\s*[】\]〕]"
+)
+_TITLE_LEAD = re.compile(rf"^(?P<lead>{_LEAD}{_OPEN})\s*")
+_SUFFIX = (
+    r"(?:について|に関して|に関する|に対して|に対する|への|の件|関係|関連|分)"
+    r"(?:ご?質問|ご?意見|ご?質疑)?(?:等|など)?(?:は|です)?"
+)
+_CLOSE = r"[】\]〕」』)>〉》]"
+_STRONG_LEAD = set("■□●◆◇【[〔")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One consultation's part of a reply: ``text[start:end]``, after its heading."""
+
+    consultation: str | None  # key such as "13"; None before any heading or if unknown
+    start: int
+    end: int
+    how: str  # "marker" | "form" | "title" | "none"
+    heading: str | None = None  # the heading as written
+    reason: str | None = None  # e.g. "unknown consultation 15"
+
+
+@dataclass(frozen=True)
+class _Heading:
+    consultation: str | None
+    content: int  # offset in the line where inline content starts
+    how: str
+    strong: bool
+    reason: str | None
+
+
+def title_prefixes(ref: ConsultationRef, others: Sequence[ConsultationRef]) -> tuple[str, ...]:
+    """Prefixes of the title (NFKC, ≥ 4 characters) that no other title contains, longest first."""
+    title = nfkc(ref.title).strip()
+    other_titles = [nfkc(o.title) for o in others if o.key != ref.key]
+    low = min(4, len(title))
+    out = [title[:k] for k in range(len(title), low - 1, -1)]
+    return tuple(p for p in out if p and not any(p in t for t in other_titles))
+
+
+def _key_for(number: str, consultations: Sequence[ConsultationRef]) -> str | None:
+    value = to_int(number)
+    for ref in consultations:
+        if ref.key == number or (value is not None and to_int(ref.key) == value):
+            return ref.key
+    return None
+
+
+def _title_re(prefixes: Sequence[str]) -> str:
+    return "|".join(re.escape(p) for p in prefixes) or "(?!)"
+
+
+def _tail(line: str, pos: int, title_alt: str) -> tuple[int, bool]:
+    """Consume what closes a heading from ``pos``; return the end and whether it was decisive."""
+    tail = re.compile(
+        rf"\s*(?P<c1>{_CLOSE})?\s*(?:[(「『]?\s*(?P<title>{title_alt})\s*[)」』]?)?\s*"
+        rf"(?P<suffix>{_SUFFIX})?\s*(?P<c2>{_CLOSE})?\s*(?P<colon>[:：])?[、,。]?\s*"
+    )
+    m = tail.match(line, pos)
+    assert m is not None  # every part is optional
+    decisive = any(m.group(g) for g in ("c1", "title", "suffix", "c2", "colon"))
+    return m.end(), decisive or m.end() == len(line.rstrip())
+
+
+def _match_heading(
+    line: str, consultations: Sequence[ConsultationRef], prefixes: dict[str, tuple[str, ...]]
+) -> _Heading | None:
+    folded = fold(line)
+    text = folded.text
+    all_titles = _title_re([p for ps in prefixes.values() for p in ps])
+    for pattern in (_BRACKET, _MARKER):
+        m = pattern.match(text)
+        if not m:
+            continue
+        key = _key_for(m.group(2), consultations)
+        alt = _title_re(prefixes[key]) if key is not None else all_titles
+        end, decisive = _tail(text, m.end(), alt)
+        strong = pattern is _BRACKET or bool(set(m.group("lead")) & _STRONG_LEAD)
+        if not decisive and end == m.end() and not strong:
+            return None  # 「諮問第14号と統一…」: a mention, not a heading
+        content = folded.span(end, len(text))[0] if end < len(text) else len(line)
+        how = "marker"
+        if key is not None:
+            ref = next(r for r in consultations if r.key == key)
+            if nfkc(form_heading(ref)).split() == text.split():
+                how = "form"
+        reason = None if key is not None else f"unknown consultation {to_int(m.group(2))}"
+        return _Heading(key, content, how, strong or decisive, reason)
+    lead = _TITLE_LEAD.match(text)
+    assert lead is not None
+    for ref in consultations:
+        tm = re.compile(_title_re(prefixes[ref.key])).match(text, lead.end())
+        if not tm:
+            continue
+        end, decisive = _tail(text, tm.end(), "(?!)")
+        if not decisive:
+            return None  # 「病児保育の受け入れ枠…」 starts an item, not a section
+        content = folded.span(end, len(text))[0] if end < len(text) else len(line)
+        return _Heading(ref.key, content, "title", True, None)
+    return None
+
+
+def split_sections(text: str, consultations: Sequence[ConsultationRef]) -> tuple[Section, ...]:
+    """Sections of ``text`` in order; the first (how="none") holds what precedes any heading."""
+    prefixes = {ref.key: title_prefixes(ref, consultations) for ref in consultations}
+    sections: list[Section] = []
+    current = Section(None, 0, 0, "none")
+    pos = 0
+    previous_blank = True
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        heading = _match_heading(body, consultations, prefixes) if body.strip() else None
+        if heading is not None and (heading.strong or previous_blank):
+            sections.append(_close(current, pos))
+            current = Section(
+                heading.consultation,
+                pos + heading.content,
+                pos + heading.content,
+                heading.how,
+                body[: heading.content].strip(),
+                heading.reason,
+            )
+        previous_blank = not body.strip()
+        pos += len(line)
+    sections.append(_close(current, pos))
+    return tuple(s for s in sections if s.how != "none" or s.end > s.start)
+
+
+def _close(section: Section, end: int) -> Section:
+    return Section(
+        section.consultation, section.start, end, section.how, section.heading, section.reason
+    )
+
+
+_KANJI_WORD = re.compile(r"[\u4e00-\u9fff々]{2,}")
+_KATAKANA_WORD = re.compile(r"[\u30a0-\u30ffー]{3,}")
+_GENERIC = frozenset({"業務", "委託", "使用", "事業", "務委", "用委", "業委", "契約"})
+
+
+def _keywords(title: str) -> set[str]:
+    """Kanji bigrams and katakana trigrams of a title: the words members reuse from it."""
+    words: set[str] = set()
+    for run in _KANJI_WORD.findall(title):
+        words |= {run[i : i + 2] for i in range(len(run) - 1)}
+    for run in _KATAKANA_WORD.findall(title):
+        words |= {run[i : i + 3] for i in range(len(run) - 2)}
+    return words - _GENERIC
+
+
+def guess_consultation(text: str, consultations: Sequence[ConsultationRef]) -> str | None:
+    """The one consultation whose distinctive title words the text uses most, if any."""
+    keywords = {ref.key: _keywords(nfkc(ref.title)) for ref in consultations}
+    folded = nfkc(text)
+    scores: dict[str, int] = {}
+    for ref in consultations:
+        mine = keywords[ref.key] - set().union(
+            *(k for key, k in keywords.items() if key != ref.key)
+        )
+        scores[ref.key] = sum(1 for w in mine if w in folded)
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    if not ranked or ranked[0][1] == 0:
+        return None
+    if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
+        return None
+    return ranked[0][0]
+
+
+_MENTION = re.compile(
+    rf"(?:諮問\s*)?第\s*{_NUM}\s*号|(?<![\d.])(\d+)\s*号(?!機|館|線|室|棟|車)|[【\[〔]\s*{_NUM}\s*[】\]〕]"
+)
+
+
+def mentioned(text: str, consultations: Sequence[ConsultationRef]) -> tuple[str, ...]:
+    """Keys of the known consultations the text names anywhere, by number or title, in order."""
+    folded = nfkc(text)
+    found: list[tuple[int, str]] = []
+    for m in _MENTION.finditer(folded):
+        number = next(g for g in m.groups() if g)
+        key = _key_for(number, consultations)
+        if key is not None:
+            found.append((m.start(), key))
+    for ref in consultations:
+        for prefix in title_prefixes(ref, consultations):
+            at = folded.find(prefix)
+            if at >= 0:
+                found.append((at, ref.key))
+                break
+    keys: list[str] = []
+    for _, key in sorted(found):
+        if key not in keys:
+            keys.append(key)
+    return tuple(keys)
