@@ -1,0 +1,101 @@
+"""What routing decides: a round and party with the evidence, or quarantine with a reason.
+
+Every quarantine reason is one member of one enum with a line for staff in Japanese
+and English (Discourse's outcome table), so the CLI and the web page never invent text.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from mailflow.routing.model import PartyRef
+
+
+class QuarantineReason(enum.StrEnum):
+    """Why a mail could not be placed and waits for staff (保留)."""
+
+    AUTH_FAILED = "auth_failed"
+    TOKEN_SENDER_MISMATCH = "token_sender_mismatch"
+    TOKEN_PARTY_UNKNOWN = "token_party_unknown"
+    UNKNOWN_SENDER = "unknown_sender"
+    TAG_ROUND_NOT_OPEN = "tag_round_not_open"
+    AMBIGUOUS_ROUND = "ambiguous_round"
+    NO_OPEN_ROUND = "no_open_round"
+
+    @property
+    def description(self) -> str:
+        """One line for staff: Japanese, then English."""
+        return _DESCRIPTIONS[self]
+
+
+_DESCRIPTIONS: dict[QuarantineReason, str] = {
+    QuarantineReason.AUTH_FAILED: (
+        "送信元認証(DMARC/DKIM/SPF)に失敗しました。 Sender authentication (DMARC/DKIM/SPF) failed."
+    ),
+    QuarantineReason.TOKEN_SENDER_MISMATCH: (
+        "返信用アドレスの宛先と差出人が一致しません(転送・なりすましの可能性)。"
+        " The reply token belongs to someone other than the sender (forwarded or spoofed)."
+    ),
+    QuarantineReason.TOKEN_PARTY_UNKNOWN: (
+        "返信用アドレスの宛先が名簿にありません。"
+        " The reply token names a member or department no longer registered."
+    ),
+    QuarantineReason.UNKNOWN_SENDER: (
+        "差出人が委員・所管課として登録されていません。"
+        " The sender is not a registered member or department."
+    ),
+    QuarantineReason.TAG_ROUND_NOT_OPEN: (
+        "件名の開催回タグが受付中の回と一致しません。"
+        " The subject's round tag names no round that is open for this sender."
+    ),
+    QuarantineReason.AMBIGUOUS_ROUND: (
+        "受付中の回が複数あり、どの回への返信か判断できません。"
+        " Several rounds are open for this sender; which one is meant is unclear."
+    ),
+    QuarantineReason.NO_OPEN_ROUND: (
+        "差出人に受付中の回がありません。 No round is open for this sender."
+    ),
+}
+
+
+class EvidenceKind(enum.StrEnum):
+    """How a mail was placed, strongest first (DESIGN.md "Mail protocol")."""
+
+    TOKEN = "token"
+    REFERENCE = "reference"
+    SUBJECT_TAG = "subject_tag"
+    SOLE_OPEN_ROUND = "sole_open_round"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One reason to believe the routing, with a short detail for the audit log."""
+
+    kind: EvidenceKind
+    detail: str
+
+
+@dataclass(frozen=True)
+class Routed:
+    """The mail belongs to this round and party.
+
+    ``flags`` carries what staff should still look at, such as ``auth_failed`` when
+    the authentication policy is "flag".
+    """
+
+    round_id: str
+    party: PartyRef
+    evidence: tuple[Evidence, ...]
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    """The mail waits for staff: never dropped, never answered automatically."""
+
+    reason: QuarantineReason
+    detail: str
+
+
+RouteOutcome = Routed | Quarantine
