@@ -34,7 +34,7 @@ _SINGLE_HEADERS = (
     "content-type",
     "content-transfer-encoding",
 )
-_BOUNDARY_LINE = re.compile(r"^--([^\s]{1,200}?)(?:--)?[ \t]*$", re.MULTILINE)
+_BOUNDARY_LINE = re.compile(r"^--([^\s]{1,200}?)(?:--)?[ \t]*\r?$", re.MULTILINE)
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -119,15 +119,13 @@ def _decode(raw: bytes, max_body_chars: int | None) -> DecodedMessage:
 def _decoded_headers(msg: Message, defects: list[str]) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
     for name, value in msg.raw_items():
+        decoded = decode_header(value)
+        defects.extend(f"header {name}: {d}" for d in decoded.defects)
         if name.lower() in _ADDRESS_HEADERS:
             pairs = parse_address_list(value)
             text = ", ".join(format_address(n, a) for n, a in pairs)
-            if not pairs:
-                text = decode_header(value).text
-            out.append((name, text))
+            out.append((name, text if pairs else decoded.text))
             continue
-        decoded = decode_header(value)
-        defects.extend(f"header {name}: {d}" for d in decoded.defects)
         out.append((name, decoded.text))
     counts = Counter(name.lower() for name, _ in out)
     for name in _SINGLE_HEADERS:
@@ -147,7 +145,7 @@ def _visit(part: Message, path: str, walk: _Walk) -> None:
             return
         walk.defects.append(f"part {path}: multipart boundary repaired from its first -- line")
         part = repaired
-    if part.is_multipart():
+    if part.is_multipart() and ctype != "message/rfc822":
         walk.defects.extend(_defects(part, path))
         for index, child in enumerate(_children(part), start=1):
             _visit(child, f"{path}.{index}", walk)
@@ -243,7 +241,8 @@ def _message_bytes(part: Message) -> bytes:
     if not inner:
         return _payload_bytes(part)
     try:
-        return inner[0].as_bytes()
+        # Mail on the wire has CRLF line ends; keep the attachment as it travelled.
+        return inner[0].as_bytes(policy=compat32.clone(linesep="\r\n"))
     except Exception:  # regenerating a broken forwarded mail: keep what the parser kept
         return str(inner[0]).encode("utf-8", "surrogateescape")
 
