@@ -85,6 +85,9 @@ class ParsedAnswers:
     answers: tuple[ParsedAnswer, ...]
     unanswered: tuple[str, ...]
     method: str  # "markers" | "id-list" | "order" | "xlsx" | "none"
+    unknown: tuple[str, ...] = ()  # IDs answered that were not asked of this department
+    confidence: float = 1.0  # lower when answers were matched by order, not by ID
+    problems: tuple[str, ...] = ()  # what could not be read (an answer sheet's bad rows)
 
 
 @dataclass(frozen=True)
