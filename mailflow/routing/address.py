@@ -1,29 +1,21 @@
-"""Address comparison for routing: normalised addr-specs and plus-tags (``local+tag@domain``).
-
-Kept local until ``mailflow.parsing.addresses`` lands; the rules are the same: display
-names dropped, angle brackets dropped, compared case-insensitively.
-"""
+"""Address comparison for routing: normalised addr-specs and plus-tags (``local+tag@domain``)."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Collection
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses
+
+from mailflow.parsing.addresses import normalize_address as _normalize
 
 
 def normalize_address(text: str) -> str:
-    """``"山田 <Yamada@Example.JP>"`` → ``"yamada@example.jp"``; ``""`` when there is none.
+    """``"山田 <Yamada＠Example.JP>"`` → ``"yamada@example.jp"``; ``""`` when there is none.
 
     Local parts are case-sensitive in theory (RFC 5321 §2.4) but no mail system our
     members use treats them so, and some MTAs lower-case them in transit.
     """
-    _name, addr = parseaddr(text.strip())
-    if not addr and "@" in text and "<" not in text:
-        addr = text
-    addr = unicodedata.normalize("NFKC", addr).strip().strip("<>").strip()
-    if "@" not in addr:
-        return ""
-    return addr.lower()
+    addr = _normalize(text)
+    return addr if "@" in addr else ""
 
 
 def all_addresses(values: Collection[str]) -> list[str]:
