@@ -206,3 +206,23 @@ def test_every_reason_has_a_bilingual_description() -> None:
         assert ja and en.strip(), reason
         assert any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in ja)
         assert en.strip()[0].isascii()
+
+
+def test_token_in_delivered_to_when_the_client_wrote_the_plain_address() -> None:
+    # The member answered the From address; only the envelope (Delivered-To) kept the token.
+    _raw, decoded = load("iphone-utf8-reply.eml")
+    (token,) = extract_tokens(decoded.to, COMMITTEE)
+    moved = dataclasses.replace(
+        decoded,
+        to=(COMMITTEE,),
+        headers=(("Delivered-To", f"shingikai+{token}@city.example.jp"), *decoded.headers),
+    )
+    envelope = [v for k, v in moved.headers if k.lower() == "delivered-to"]
+    claims = tuple(
+        c
+        for t in extract_tokens([*moved.to, *envelope], COMMITTEE)
+        if (c := read_token(FIXTURE_SECRET, t)) is not None
+    )
+    outcome = route(RoutingInput(message=moved, directory=DIRECTORY, token_claims=claims))
+    assert isinstance(outcome, Routed) and outcome.party == YAMADA
+    assert outcome.evidence[0].kind is EvidenceKind.TOKEN
