@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import grp
 import os
 import pwd
 import shutil
@@ -20,6 +21,7 @@ from tests.harness.imap_probe import ImapProbe
 LOOPBACK = "127.0.0.1"
 DOVECOT = "/usr/sbin/dovecot"
 DOVEADM = "/usr/bin/doveadm"
+BINARY_ENV = "MAILFLOW_TEST_DOVECOT"
 COMMITTEE_USER = "shingikai"
 COMMITTEE_PASSWORD = "shingikai-pass"
 
@@ -32,7 +34,13 @@ class DovecotError(RuntimeError):
 
 
 def dovecot_binary() -> str | None:
-    """The dovecot executable, or None where the package is not installed."""
+    """The dovecot executable, or None where it is not installed.
+
+    MAILFLOW_TEST_DOVECOT names it where it is not Debian's (e.g. /usr/local/sbin).
+    """
+    chosen = os.environ.get(BINARY_ENV)
+    if chosen is not None:
+        return chosen if os.access(chosen, os.X_OK) else None
     if os.access(DOVECOT, os.X_OK):
         return DOVECOT
     return shutil.which("dovecot")
@@ -45,6 +53,7 @@ class _Identities:
     mail_user: str
     login_user: str
     internal_user: str
+    internal_group: str
     mail_uid: int
     mail_gid: int
 
@@ -54,10 +63,11 @@ def _identities() -> _Identities:
         # Dovecot refuses uid 0 for mail storage; Debian's package creates dovenull
         # (pre-login) and dovecot (internal services) for privilege separation.
         mail = pwd.getpwnam("mail")
-        return _Identities("mail", "dovenull", "dovecot", mail.pw_uid, mail.pw_gid)
+        return _Identities("mail", "dovenull", "dovecot", "dovecot", mail.pw_uid, mail.pw_gid)
     # Unprivileged, every process must be the same user: Dovecot cannot switch.
     me = pwd.getpwuid(os.geteuid())
-    return _Identities(me.pw_name, me.pw_name, me.pw_name, me.pw_uid, me.pw_gid)
+    group = grp.getgrgid(os.getegid()).gr_name
+    return _Identities(me.pw_name, me.pw_name, me.pw_name, group, me.pw_uid, me.pw_gid)
 
 
 def _free_port() -> int:
@@ -71,7 +81,8 @@ def _config(root: Path, port: int, ids: _Identities) -> str:
     # Every path lives under `root` so that servers never share state, and nothing is
     # read from the system's /etc/dovecot. One passwd file per user: Dovecot opens a
     # new user's file on first login, where it would re-read one shared file only
-    # after its once-a-second change check.
+    # after its once-a-second change check. No chroot: an unprivileged user cannot
+    # chroot, and a loopback test server gains nothing from it.
     return f"""\
 base_dir = {root}/run
 state_dir = {root}/state
@@ -84,6 +95,7 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = {ids.login_user}
 default_internal_user = {ids.internal_user}
+default_internal_group = {ids.internal_group}
 first_valid_uid = {ids.mail_uid}
 last_valid_uid = {ids.mail_uid}
 first_valid_gid = {ids.mail_gid}
@@ -98,7 +110,11 @@ userdb {{
   driver = static
   args = uid={ids.mail_uid} gid={ids.mail_gid} home={root}/mail/%u
 }}
+service anvil {{
+  chroot =
+}}
 service imap-login {{
+  chroot =
   inet_listener imap {{
     address = {LOOPBACK}
     port = {port}

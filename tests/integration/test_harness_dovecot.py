@@ -6,12 +6,15 @@ import imaplib
 import os
 import pwd
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from mailflow.adapters.pymap_embed import ImapEndpoint
 from tests.harness.aio_probe import aio_fetch
-from tests.harness.dovecot import DovecotServer
+from tests.harness.dovecot import BINARY_ENV, DovecotServer
 
 pytestmark = pytest.mark.dovecot
 
@@ -126,3 +129,33 @@ def test_stop_ends_every_process_and_removes_the_temp_dir(dovecot_server: Doveco
     assert not root.exists()
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
+
+
+_NEEDS_DOVECOT = "def test_needs_dovecot(dovecot_server):\n    assert dovecot_server.port\n"
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome", "exit_code"), [(None, "1 skipped", 0), ("true", "1 error", 1)]
+)
+def test_missing_dovecot_skips_locally_but_fails_in_ci(
+    tmp_path: Path, ci: str | None, outcome: str, exit_code: int
+) -> None:
+    (tmp_path / "test_needs_dovecot.py").write_text(_NEEDS_DOVECOT)
+    env = {key: value for key, value in os.environ.items() if key != "CI"}
+    env[BINARY_ENV] = str(tmp_path / "no-such-dovecot")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    if ci is not None:
+        env["CI"] = ci
+    plugins = ["-p", "no:cacheprovider", "-p", "tests.harness.fixtures"]
+    plugins += ["-o", "asyncio_default_fixture_loop_scope=function"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rsf", *plugins, "test_needs_dovecot.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert outcome in done.stdout, done.stdout + done.stderr
+    assert done.returncode == exit_code
+    assert "dovecot is not installed" in done.stdout
