@@ -27,7 +27,7 @@ test: $(BIN)/mailflow
 	$(BIN)/pytest -q
 
 check: $(BIN)/mailflow
-	$(BIN)/ruff check mailflow tests bench
+	$(BIN)/ruff check mailflow tests $(wildcard bench)
 	$(BIN)/ruff format --check mailflow
 	$(BIN)/mypy
 	$(BIN)/lint-imports
