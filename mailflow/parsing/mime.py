@@ -35,6 +35,7 @@ _SINGLE_HEADERS = (
     "content-transfer-encoding",
 )
 _BOUNDARY_LINE = re.compile(r"^--([^\s]{1,200}?)(?:--)?[ \t]*\r?$", re.MULTILINE)
+_HTML_SLACK = 8
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -46,6 +47,7 @@ class _Walk:
     html: list[tuple[str, str | None, str]] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    limit: int | None = None  # max_body_chars, applied early so huge HTML is not converted
 
 
 def decode(raw: bytes, *, max_body_chars: int | None = None) -> DecodedMessage:
@@ -90,7 +92,7 @@ def _decode(raw: bytes, max_body_chars: int | None) -> DecodedMessage:
     senders = parse_address_list(first.get("from", ""))
     if not senders:
         defects.append("no usable From address")
-    walk = _Walk()
+    walk = _Walk(limit=max_body_chars)
     _visit(msg, "1", walk)
     body, source, charset, declared = _choose_body(walk)
     if max_body_chars is not None and len(body) > max_body_chars:
@@ -194,6 +196,10 @@ def _add_text(part: Message, ctype: str, walk: _Walk, path: str) -> None:
     decoded = decode_bytes(payload, declared)
     walk.defects.extend(f"part {path}: {d}" for d in decoded.defects)
     text = normalize_newlines(decoded.text)
+    if walk.limit is not None and len(text) > walk.limit * _HTML_SLACK:
+        # Markup shrinks when converted; beyond this no text could fit the limit anyway.
+        walk.defects.append(f"part {path}: text cut to {walk.limit * _HTML_SLACK} characters")
+        text = text[: walk.limit * _HTML_SLACK]
     if ctype == "text/html":
         walk.html.append((html_to_text(text), declared, decoded.charset))
         return
