@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import imaplib
+import re
+from contextlib import AsyncExitStack
 
+import aioimaplib
 import pytest
 
+from mailflow.adapters.pymap_embed import start_pymap
 from tests.harness.aio_probe import aio_fetch
 from tests.harness.pymap_server import PymapServer
 
@@ -80,3 +85,26 @@ def test_mail_is_gone_after_a_restart(becky_question_eml: bytes) -> None:
             assert probe.uids() == []
         finally:
             probe.close()
+
+
+async def test_start_pymap_on_the_callers_loop_and_shut_down_with_a_client_logged_in(
+    becky_question_eml: bytes,
+) -> None:
+    # The demo's way: server and client on one event loop, closed by one exit stack.
+    async with AsyncExitStack() as stack:
+        endpoint = await start_pymap(stack, user="committee", password="secret")
+        client = aioimaplib.IMAP4(host=endpoint.host, port=endpoint.port, timeout=5)
+        await client.wait_hello_from_server()
+        assert (await client.login(endpoint.user, endpoint.password)).result == "OK"
+        appended = await client.append(becky_question_eml, mailbox="INBOX")
+        assert appended.result == "OK"
+        found = re.search(rb"\[APPENDUID \d+ (\d+)\]", b" ".join(appended.lines))
+        assert found is not None, appended.lines
+        uid = int(found.group(1))
+        fetched = await aio_fetch(
+            endpoint.host, endpoint.port, endpoint.user, endpoint.password, uid
+        )
+        assert fetched == becky_question_eml
+    # The stack closed with `client` still logged in: the port must now refuse.
+    with pytest.raises(OSError):
+        await asyncio.open_connection(endpoint.host, endpoint.port)
