@@ -70,6 +70,14 @@ def _nonblank(lines: Sequence[str]) -> list[str]:
     return [line for line in lines if line.strip()]
 
 
+def _nonblank_from(lines: Sequence[str]) -> list[int]:
+    """For each index, how many non-blank lines start there or later (one pass, not n²)."""
+    counts = [0] * (len(lines) + 1)
+    for i in range(len(lines) - 1, -1, -1):
+        counts[i] = counts[i + 1] + (1 if lines[i].strip() else 0)
+    return counts
+
+
 def _has_contact(line: str) -> bool:
     # Full-width digits and letters (ＴＥＬ０４２…) are common in Japanese signatures.
     return _CONTACT.search(unicodedata.normalize("NFKC", line)) is not None
@@ -84,8 +92,9 @@ def _is_frame(line: str) -> bool:
 
 
 def _by_delimiter(lines: Sequence[str]) -> int | None:
+    remaining = _nonblank_from(lines)
     for i, line in enumerate(lines):
-        if _DELIMITER.fullmatch(line) and len(_nonblank(lines[i + 1 :])) <= _MAX_DELIMITED:
+        if _DELIMITER.fullmatch(line) and remaining[i + 1] <= _MAX_DELIMITED:
             return i
     return None
 
@@ -95,15 +104,13 @@ def _by_mobile_footer(lines: Sequence[str]) -> int | None:
 
 
 def _by_disclaimer(lines: Sequence[str]) -> int | None:
+    remaining = _nonblank_from(lines)
     for i, line in enumerate(lines):
-        if (i == 0 or not lines[i - 1].strip()) or _is_frame(lines[i - 1]):
-            rest = lines[i:]
-            if (
-                _DISCLAIMER.match(line)
-                and len(_nonblank(rest)) <= _MAX_DISCLAIMER
-                and _DISCLAIMER_WORDS.search(" ".join(rest[:6]))
-            ):
-                return i
+        opens_paragraph = i == 0 or not lines[i - 1].strip() or _is_frame(lines[i - 1])
+        if not opens_paragraph or not _DISCLAIMER.match(line):
+            continue
+        if remaining[i] <= _MAX_DISCLAIMER and _DISCLAIMER_WORDS.search(" ".join(lines[i : i + 6])):
+            return i
     return None
 
 
@@ -118,11 +125,11 @@ def _looks_like_contact_block(block: Sequence[str], max_width: int = 80) -> bool
 
 
 def _by_frame(lines: Sequence[str]) -> int | None:
+    remaining = _nonblank_from(lines)
     for i, line in enumerate(lines):
-        if not _is_frame(line) or i == 0:
+        if i == 0 or remaining[i + 1] > _MAX_FRAMED or not _is_frame(line):
             continue
-        rest = lines[i + 1 :]
-        if len(_nonblank(rest)) <= _MAX_FRAMED and _looks_like_contact_block(rest):
+        if _looks_like_contact_block(lines[i + 1 :]):
             return i
     return None
 
