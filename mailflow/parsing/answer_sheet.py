@@ -10,10 +10,12 @@ searched for among the first rows by its names (「ID」「番号」「No」 for
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from mailflow.domain import ItemId
@@ -23,6 +25,7 @@ SHEET_TITLE = "回答票"
 HEADER = ("ID", "質問・意見", "回答")
 _ID_HEADERS = ("id", "番号", "質問番号", "no", "no.", "項番")
 _HEADER_SEARCH_ROWS = 15
+_ILLEGAL: re.Pattern[str] = ILLEGAL_CHARACTERS_RE  # control characters .xlsx cannot hold
 _WIDTHS = {"A": 10, "B": 70, "C": 70}
 
 
@@ -50,8 +53,11 @@ def write_answer_sheet(rows: Sequence[tuple[str, str, str]]) -> bytes:
     sheet.append(list(HEADER))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for item, question, answer in rows:
-        sheet.append([item, question, answer])
+    for r, values in enumerate(rows, start=2):
+        for c, value in enumerate(values, start=1):
+            cell = sheet.cell(row=r, column=c, value=_ILLEGAL.sub("", value))
+            # Members' text is data: 「=HYPERLINK(…)」 must not become a live formula.
+            cell.data_type = "s"
     for column, width in _WIDTHS.items():
         sheet.column_dimensions[column].width = width
     for row in sheet.iter_rows(min_row=2):

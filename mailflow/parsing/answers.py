@@ -1,0 +1,188 @@
+"""Read a department's answers (回答) to a bundle of questions, from the whole reply body.
+
+Departments answer in four ways; the first that yields answers wins:
+
+1. **xlsx** — the answer sheet we attached, filled in (:mod:`.answer_sheet`).
+2. **markers** — answers written under each question's ID, the ID line quoted or not::
+
+       > [Q13-03] 諮問書P. 2「4…」について、…明確化すべきではないか。
+       受託者側に連絡責任者を設定する目的は、…
+
+   Everything unquoted between one ID line and the next is the answer. In an Outlook
+   thread (quoted without ``>``) only a labelled line (「回答：」「→」「A.」) starts one.
+3. **id-list** — a list that names the IDs: 「Q13-3：…」「Ｑ13－03 回答：…」.
+4. **order** — as many answers (bullets or paragraphs) as questions and no ID anywhere:
+   matched in order, with a lower confidence.
+
+IDs that were not asked of this department are reported in ``unknown``; expected IDs
+without an answer in ``unanswered``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mailflow.domain import ItemId
+from mailflow.parsing.answer_sheet import read_answer_sheet
+from mailflow.parsing.items import split_items
+from mailflow.parsing.kinds import is_courtesy_line, is_opening_line, is_separator_line
+from mailflow.parsing.model import Attachment, ParsedAnswer, ParsedAnswers
+from mailflow.parsing.normalize import DASHES, fold
+from mailflow.parsing.quote import extract_new_text, is_quoted_line, segments
+
+_XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_MAX_SHEET_BYTES = 5_000_000  # an answer sheet is kilobytes; more is not one
+_ORDER_CONFIDENCE = 0.5
+_ID_LINE = re.compile(
+    rf"^[\s>]*[■●・◆*\-]?\s*[【\[(<〔]?\s*[Qq]\s*(\d+)\s*[{DASHES}]\s*(\d+)(?!\d)\s*[】\])>〕]?"
+    r"\s*(?:について|への回答|の回答|に対する回答)?\s*[:.、,]?\s*"
+)
+_LABEL = re.compile(
+    r"^\s*(?:[【\[(]\s*(?:回答|答|ご回答)\s*[】\])]|(?:回答|答|ご回答|A)\s*[:.]|→|⇒|=>)\s*"
+)
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    quoted: bool  # part of the quoted thread (``>`` or below a quote header)
+    skip: bool  # quote header or signature: never part of an answer
+
+
+def _lines(body: str) -> list[_Line]:
+    out: list[_Line] = []
+    for seg in segments(body):
+        for line in seg.text.split("\n"):
+            out.append(_Line(line, seg.quoted, seg.header or seg.signature))
+    return out
+
+
+def _strip_label(text: str) -> tuple[str, bool]:
+    folded = fold(text)
+    m = _LABEL.match(folded.text)
+    if not m:
+        return text, False
+    return text[folded.span(0, m.end())[1] :], True
+
+
+def _tidy(lines: Sequence[str]) -> str:
+    kept = list(lines)
+    while kept and (not kept[-1].strip() or is_courtesy_line(kept[-1])):
+        kept.pop()
+    return "\n".join(line.rstrip() for line in kept).strip("\n").strip()
+
+
+@dataclass(frozen=True)
+class _Found:
+    item: str
+    text: str
+    inline: bool  # written on the ID line itself (an ID list)
+
+
+def _by_markers(lines: Sequence[_Line]) -> list[_Found]:
+    marks: list[tuple[int, str, int]] = []  # (line index, item ID, offset after the ID)
+    for i, line in enumerate(lines):
+        if line.skip:
+            continue
+        folded = fold(line.text)
+        m = _ID_LINE.match(folded.text)
+        if m:
+            item = str(ItemId(m.group(1), int(m.group(2))))
+            marks.append((i, item, folded.span(0, m.end())[1]))
+    found: list[_Found] = []
+    for n, (i, item, after) in enumerate(marks):
+        stop = marks[n + 1][0] if n + 1 < len(marks) else len(lines)
+        head = lines[i]
+        block: list[tuple[str, bool]] = []  # (text, from an unprefixed thread)
+        if not head.quoted:
+            block.append((head.text[after:], False))
+        for line in lines[i + 1 : stop]:
+            if line.skip:
+                break  # a quote header or signature ends the answer
+            if not line.quoted:
+                block.append((line.text, False))
+            elif not is_quoted_line(line.text):
+                block.append((line.text, True))
+        found.append(
+            _answer(item, block, inline=not head.quoted and bool(head.text[after:].strip()))
+        )
+    return found
+
+
+def _answer(item: str, block: Sequence[tuple[str, bool]], *, inline: bool) -> _Found:
+    """The answer in a marker's block: from a labelled line if any, else its own lines."""
+    for k, (text, _) in enumerate(block):
+        rest, labelled = _strip_label(text)
+        if labelled:
+            tail = [rest] + [t for t, _ in block[k + 1 :]]
+            return _Found(item, _tidy(tail), inline and k == 0)
+    # Lines of an unprefixed thread are the question itself unless labelled.
+    own = [text for text, thread in block if not thread]
+    return _Found(item, _tidy(own), inline)
+
+
+def _by_order(body: str, expected: Sequence[str]) -> list[_Found]:
+    new = extract_new_text(body)
+
+    def ignore(line: str) -> bool:
+        return is_courtesy_line(line) or is_opening_line(line) or is_separator_line(line)
+
+    spans = split_items(new, ignore=ignore)
+    if len(spans) != len(expected):
+        return []
+    return [
+        _Found(item, _strip_label(span.text)[0].strip(), False)
+        for item, span in zip(expected, spans, strict=True)
+    ]
+
+
+def _sheets(attachments: Sequence[Attachment]) -> tuple[list[_Found], list[str]]:
+    found: list[_Found] = []
+    problems: list[str] = []
+    for att in attachments:
+        name = (att.filename or "").lower()
+        if not (name.endswith(".xlsx") or att.content_type == _XLSX_TYPE):
+            continue
+        if len(att.data) > _MAX_SHEET_BYTES:
+            problems.append(f"{att.filename}: too large for an answer sheet")
+            continue
+        sheet = read_answer_sheet(att.data)
+        found += [_Found(row.item, row.answer, False) for row in sheet.rows]
+        problems += [f"{att.filename}: {p}" for p in sheet.problems]
+    return found, problems
+
+
+def parse_answers(
+    body: str, attachments: Sequence[Attachment], expected: Sequence[str]
+) -> ParsedAnswers:
+    """A department's answers to the items ``expected`` (IDs such as ``Q13-03``)."""
+    wanted = [str(ItemId.parse(e)) for e in expected]
+    found, problems = _sheets(attachments)
+    method, confidence = "xlsx", 1.0
+    if not any(f.text for f in found):
+        found = _by_markers(_lines(body))
+        method = "id-list" if all(f.inline for f in found if f.text) else "markers"
+        if not any(f.text for f in found):
+            # IDs only in the quoted bundle: the answers on top may still be in order.
+            found = _by_order(body, wanted)
+            method, confidence = ("order", _ORDER_CONFIDENCE) if found else ("none", 0.0)
+    answers: dict[str, str] = {}
+    unknown: list[str] = []
+    for f in found:
+        if f.item not in wanted:
+            if f.item not in unknown:
+                unknown.append(f.item)
+        elif f.text and f.item not in answers:
+            answers[f.item] = f.text
+    if not answers and not unknown:
+        method = "none"
+    return ParsedAnswers(
+        answers=tuple(ParsedAnswer(item, answers[item]) for item in wanted if item in answers),
+        unanswered=tuple(item for item in wanted if item not in answers),
+        method=method,
+        unknown=tuple(unknown),
+        confidence=confidence if answers else 0.0,
+        problems=tuple(problems),
+    )
