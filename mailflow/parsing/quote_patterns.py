@@ -40,7 +40,8 @@ def _p(source: str) -> re.Pattern[str]:
     return re.compile(source, re.IGNORECASE)
 
 
-_ADDR = r"[<＜〈《]?\s*(?:mailto:)?[^\s<>＜＞〈〉]+@[^\s<>＜＞〈〉]+\s*[>＞〉》]?"
+# Bracketed, so that a dated sentence naming an address (「1/13 連絡先 a@b.jp」) is not a header.
+_ADDR = r"[<＜〈《]\s*(?:mailto:)?[^\s<>＜＞〈〉]+@[^\s<>＜＞〈〉]+\s*[>＞〉》]"
 _WEEKDAY_JA = r"(?:[(（]\s*[月火水木金土日]\s*(?:曜日?)?[)）])"
 _DATE_JA = r"\d{2,4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
 _DATE_SLASH = r"\d{2,4}/\d{1,2}/\d{1,2}"
@@ -120,7 +121,7 @@ HEADER_PATTERNS: tuple[HeaderPattern, ...] = (
     HeaderPattern(
         "android-ja",
         HeaderKind.REPLY,
-        _p(rf"{_DATE_SLASH}\s*{_TIME}\s*.{{0,120}}{_ADDR}\s*[:：]?"),
+        _p(rf"{_DATE_SLASH}\s*{_TIME}\s*.{{0,120}}{_ADDR}\s*[:：]"),
         max_lines=3,
     ),
     HeaderPattern(

@@ -156,3 +156,12 @@ def test_segments_cover_the_body_exactly(body: str) -> None:
     segs = segments(body)
     assert "\n".join(s.text for s in segs) == body
     assert [s.first_line for s in segs] == sorted({s.first_line for s in segs})
+
+
+def test_dated_sentences_naming_an_address_are_content() -> None:
+    body = (
+        "2021/01/13 連絡先は yamada@example.jp です\n"
+        "2021/01/13 10:00 までに yamada@example.jp へ送ります\n"
+        "2021年1月13日(水) 10:00 に提出します。\n"
+    )
+    assert extract_new_text(body) == body.rstrip("\n")
