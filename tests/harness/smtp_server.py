@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -142,9 +143,15 @@ class RecordingHandler:
         with self._lock:
             self._received.append(mail)
 
-    def _reject(self, stage: Stage, reply: Reply, address: str | None) -> str:
+    def _reject(self, server: SMTP, stage: Stage, reply: Reply, address: str | None) -> str:
         with self._lock:
             self._rejections.append(Rejection(stage, reply, address))
+        if reply is Reply.SERVICE_UNAVAILABLE:
+            # 421 means the server closes the channel (RFC 5321 §3.8). aiosmtpd writes
+            # the reply as soon as this returns, before the loop runs the close.
+            transport: Any = server.transport
+            if transport is not None:
+                asyncio.get_running_loop().call_soon(transport.close)
         return reply.text
 
     async def handle_RCPT(
@@ -157,14 +164,14 @@ class RecordingHandler:
     ) -> str:
         fault = self._next_fault(Stage.RCPT)
         if isinstance(fault, Reply):
-            return self._reject(Stage.RCPT, fault, address)
+            return self._reject(server, Stage.RCPT, fault, address)
         envelope.rcpt_tos.append(address)
         return Reply.OK.text
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         fault = self._next_fault(Stage.DATA)
         if isinstance(fault, Reply):
-            return self._reject(Stage.DATA, fault, None)
+            return self._reject(server, Stage.DATA, fault, None)
         if fault is not None:
             if fault == _DROP_AFTER_DELIVERY:
                 self._record(envelope)

@@ -108,3 +108,16 @@ async def test_concurrent_senders_are_all_recorded(smtp_server: SmtpServer) -> N
     received = smtp_server.received
     assert sorted(m.raw for m in received) == sorted(mails)
     assert {m.message_id for m in received} == {f"<m{n}@example.jp>" for n in range(20)}
+
+
+async def test_421_closes_the_channel(smtp_server: SmtpServer) -> None:
+    smtp_server.handler.fail_next(Stage.DATA, Reply.SERVICE_UNAVAILABLE)
+    client = aiosmtplib.SMTP(hostname=smtp_server.host, port=smtp_server.port, timeout=5)
+    await client.connect()
+
+    with pytest.raises(aiosmtplib.SMTPDataError) as failed:
+        await client.sendmail(SENDER, [MEMBER], b"Subject: x\r\n\r\nbody\r\n")
+    assert failed.value.code == 421
+    # The session is gone: the client must reconnect, not reuse it.
+    with pytest.raises(aiosmtplib.SMTPServerDisconnected):
+        await client.noop()
