@@ -167,7 +167,7 @@ def _rfc2231(pieces: dict[int, tuple[str, bool]]) -> HeaderText:
         if encoded:
             if index == sorted(pieces)[0] and raw.count("'") >= 2:
                 charset, _lang, raw = raw.split("'", 2)
-            data.extend(urllib.parse.unquote_to_bytes(raw))
+            data.extend(urllib.parse.unquote_to_bytes(raw_bytes(raw)))
         else:
             data.extend(raw_bytes(raw))
     decoded = decode_bytes(bytes(data), charset or None)
