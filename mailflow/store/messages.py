@@ -1,0 +1,351 @@
+"""Store-first persistence of inbound mail, the IMAP sync checkpoint, and the poller lease."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from enum import StrEnum
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mailflow.store import events
+from mailflow.store.models import Lease, MailboxState, Message
+
+ACTOR = "mailflow-fetch"
+# The dedupe_key column holds 1000 characters; "#sha256:<64 hex>" takes 72 of them.
+_MAX_MSGID_IN_KEY = 900
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+class Outcome(StrEnum):
+    """What `store_raw` did with one mail."""
+
+    INSERTED = "inserted"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class StoredOutcome:
+    """The result of storing one raw mail: the row it lives in, new or already there."""
+
+    outcome: Outcome
+    row_id: int
+    dedupe_key: str
+    sha256: str
+    truncated: bool
+    # For a duplicate: what matched ("uid", "message_id" or "sha256").
+    matched_on: str | None = None
+
+    @property
+    def inserted(self) -> bool:
+        return self.outcome is Outcome.INSERTED
+
+
+@dataclass(frozen=True)
+class MailboxSync:
+    """Where sync stands for one mailbox: the UIDVALIDITY seen and the last UID committed."""
+
+    uidvalidity: int | None
+    last_uid: int
+
+
+def message_id_of(raw: bytes) -> str | None:
+    """The Message-ID header, from the header block only (never the body), or None."""
+    found = _HEADER_END.search(raw)
+    head = raw[: found.end()] if found else raw[:65536]
+    # compat32 does no RFC 2047 decoding or folding repair: cheap and lossless here.
+    parsed = BytesHeaderParser(policy=compat32).parsebytes(head)
+    value = parsed.get("Message-ID")
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def _begin_if_sqlite(session: Session) -> None:
+    # Python's sqlite3 driver opens a transaction only before INSERT/UPDATE/DELETE, so a
+    # SAVEPOINT issued first would start (and its RELEASE commit) a transaction of its own,
+    # breaking the caller's atomicity. Beginning explicitly keeps the savepoint nested.
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    driver = conn.connection.driver_connection
+    if driver is not None and not getattr(driver, "in_transaction", True):
+        conn.exec_driver_sql("BEGIN")
+
+
+def _dedupe_keys(message_id: str | None, digest: str) -> tuple[str, str]:
+    """(primary key, key for a different mail that reuses the same Message-ID)."""
+    if message_id is None:
+        key = f"sha256:{digest}"
+        return key, key
+    short = message_id[:_MAX_MSGID_IN_KEY]
+    return short, f"{short}#sha256:{digest}"
+
+
+def _find(session: Session, committee_id: int, key: str) -> Message | None:
+    return session.scalars(
+        select(Message).where(Message.committee_id == committee_id, Message.dedupe_key == key)
+    ).first()
+
+
+def _find_uid(
+    session: Session, committee_id: int, mailbox: str, uidvalidity: int, uid: int
+) -> Message | None:
+    return session.scalars(
+        select(Message).where(
+            Message.committee_id == committee_id,
+            Message.mailbox == mailbox,
+            Message.uidvalidity == uidvalidity,
+            Message.uid == uid,
+        )
+    ).first()
+
+
+def store_raw(
+    session: Session,
+    committee_id: int,
+    mailbox: str,
+    uidvalidity: int,
+    uid: int,
+    raw: bytes,
+    received_at: datetime,
+    max_bytes: int,
+    *,
+    size: int | None = None,
+) -> StoredOutcome:
+    """Store one mail's raw bytes before anything parses it; never loses, never doubles.
+
+    `size` is the mail's full size when the caller fetched only its first `max_bytes`
+    (IMAP partial fetch); the mail is then stored truncated, as it is when `raw` itself is
+    longer than `max_bytes`. The caller commits. Safe against a concurrent insert of the
+    same mail: the insert runs in a SAVEPOINT and a unique-key clash reads the winner.
+    """
+    full_size = max(size or 0, len(raw))
+    truncated = full_size > max_bytes or len(raw) > max_bytes
+    kept = raw[:max_bytes]
+    digest = hashlib.sha256(kept).hexdigest()
+    message_id = message_id_of(kept)
+    primary, reused = _dedupe_keys(message_id, digest)
+
+    for attempt in range(2):
+        existing = _duplicate_of(session, committee_id, mailbox, uidvalidity, uid, primary, digest)
+        if existing is not None:
+            found, matched = existing
+            return StoredOutcome(
+                Outcome.DUPLICATE, found.id, found.dedupe_key, digest, truncated, matched
+            )
+        key = primary if _find(session, committee_id, primary) is None else reused
+        row = Message(
+            committee_id=committee_id,
+            dedupe_key=key,
+            message_id=message_id[:998] if message_id else None,
+            sha256=digest,
+            mailbox=mailbox,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            size=full_size,
+            raw=kept,
+            truncated=truncated,
+            received_at=received_at,
+            state="stored",
+            imap_done=False,
+        )
+        _begin_if_sqlite(session)
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            # Another poller stored it between our look and our insert: look again.
+            if attempt == 0:
+                continue
+            raise
+        _record_events(session, committee_id, row, message_id, key != primary, received_at)
+        return StoredOutcome(Outcome.INSERTED, row.id, key, digest, truncated)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _duplicate_of(
+    session: Session,
+    committee_id: int,
+    mailbox: str,
+    uidvalidity: int,
+    uid: int,
+    primary: str,
+    digest: str,
+) -> tuple[Message, str] | None:
+    by_uid = _find_uid(session, committee_id, mailbox, uidvalidity, uid)
+    if by_uid is not None:
+        return by_uid, "uid"
+    same_key = _find(session, committee_id, primary)
+    if same_key is not None and same_key.sha256 == digest:
+        return same_key, "sha256" if primary.startswith("sha256:") else "message_id"
+    if same_key is not None:
+        # The Message-ID is taken by different bytes: this exact mail may be stored already.
+        again = _find(session, committee_id, f"{primary}#sha256:{digest}")
+        if again is not None:
+            return again, "sha256"
+    return None
+
+
+def _record_events(
+    session: Session,
+    committee_id: int,
+    row: Message,
+    message_id: str | None,
+    reused_id: bool,
+    at: datetime,
+) -> None:
+    if row.truncated:
+        events.record(
+            session,
+            at=at,
+            actor=ACTOR,
+            kind="message.truncated",
+            committee_id=committee_id,
+            message_id=row.id,
+            reason="larger than max_message_bytes: stored truncated, staff must look",
+            size=row.size,
+            kept=len(row.raw),
+        )
+    if reused_id:
+        events.record(
+            session,
+            at=at,
+            actor=ACTOR,
+            kind="message.message_id_reused",
+            committee_id=committee_id,
+            message_id=row.id,
+            reason="a different mail carries a Message-ID already stored: kept both",
+            header_message_id=message_id,
+        )
+
+
+def pending_server_actions(
+    session: Session, committee_id: int, mailbox: str, uidvalidity: int
+) -> list[int]:
+    """UIDs committed but not yet moved or flagged on the server (a crash came between)."""
+    return list(
+        session.scalars(
+            select(Message.uid)
+            .where(
+                Message.committee_id == committee_id,
+                Message.mailbox == mailbox,
+                Message.uidvalidity == uidvalidity,
+                Message.imap_done.is_(False),
+                Message.uid.is_not(None),
+            )
+            .order_by(Message.uid)
+        )
+    )
+
+
+def mark_server_done(
+    session: Session, committee_id: int, mailbox: str, uidvalidity: int, uids: Iterable[int]
+) -> None:
+    """Record that these UIDs were moved or flagged on the server."""
+    wanted = sorted(set(uids))
+    for start in range(0, len(wanted), 500):
+        session.execute(
+            update(Message)
+            .where(
+                Message.committee_id == committee_id,
+                Message.mailbox == mailbox,
+                Message.uidvalidity == uidvalidity,
+                Message.uid.in_(wanted[start : start + 500]),
+            )
+            .values(imap_done=True)
+        )
+
+
+def get_mailbox_state(session: Session, committee_id: int, mailbox: str) -> MailboxSync:
+    row = _state_row(session, committee_id, mailbox)
+    if row is None:
+        return MailboxSync(uidvalidity=None, last_uid=0)
+    return MailboxSync(uidvalidity=row.uidvalidity, last_uid=row.last_uid)
+
+
+def set_mailbox_state(
+    session: Session, committee_id: int, mailbox: str, uidvalidity: int, last_uid: int
+) -> None:
+    """Move the checkpoint; commit it in the same transaction as the mail it covers."""
+    row = _state_row(session, committee_id, mailbox)
+    if row is None:
+        row = MailboxState(committee_id=committee_id, mailbox=mailbox)
+        session.add(row)
+    row.uidvalidity = uidvalidity
+    row.last_uid = last_uid
+    session.flush()
+
+
+def _state_row(session: Session, committee_id: int, mailbox: str) -> MailboxState | None:
+    return session.scalars(
+        select(MailboxState).where(
+            MailboxState.committee_id == committee_id, MailboxState.mailbox == mailbox
+        )
+    ).first()
+
+
+def acquire_lease(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    """Take (or keep) the lease `name` until now + ttl; False while someone else holds it.
+
+    One conditional UPDATE decides between contenders on both SQLite and PostgreSQL; the
+    first taker's INSERT is guarded by the primary key. The caller commits at once.
+    """
+    taken = session.execute(
+        update(Lease)
+        .where(Lease.name == name, (Lease.holder == holder) | (Lease.expires_at <= now))
+        .values(holder=holder, expires_at=now + ttl)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(taken) == 1:
+        return True
+    if session.get(Lease, name, populate_existing=True) is not None:
+        return False
+    _begin_if_sqlite(session)
+    try:
+        with session.begin_nested():
+            session.add(Lease(name=name, holder=holder, expires_at=now + ttl))
+    except IntegrityError:
+        return False
+    return True
+
+
+def renew_lease(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    """Extend a lease we hold; False if it expired and someone else took it."""
+    renewed = session.execute(
+        update(Lease)
+        .where(Lease.name == name, (Lease.holder == holder) | (Lease.expires_at <= now))
+        .values(holder=holder, expires_at=now + ttl)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(renewed) == 1
+
+
+def release_lease(session: Session, name: str, holder: str) -> None:
+    session.execute(
+        delete(Lease)
+        .where(Lease.name == name, Lease.holder == holder)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _rowcount(result: object) -> int:
+    count = getattr(result, "rowcount", -1)
+    return int(count)
+
+
+def stored_digests(session: Session, committee_id: int) -> Sequence[str]:
+    """Every stored mail's sha256, in arrival order (for checks and reports)."""
+    return list(
+        session.scalars(
+            select(Message.sha256).where(Message.committee_id == committee_id).order_by(Message.id)
+        )
+    )
