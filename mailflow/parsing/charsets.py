@@ -169,21 +169,25 @@ def strict_decode(data: bytes, codec: str) -> str:
 def plausible(text: str) -> bool:
     """Whether decoded text looks like something a person wrote.
 
-    A wrong codec that happens to decode leaves C0 controls (undecoded escapes),
-    C1 controls, or runs of half-width katakana (EUC-JP read as CP932).
+    A wrong codec that happens to decode leaves control characters (see ``clean``)
+    or runs of half-width katakana (EUC-JP read as CP932).
     """
-    if not text:
-        return True
-    kana = 0
+    if not clean(text):
+        return False
+    kana = sum(1 for ch in text if "\uff61" <= ch <= "\uff9f")
+    return kana * 5 < len(text)
+
+
+def clean(text: str) -> bool:
+    """No C0 controls (undecoded escapes), C1 controls or cp932's stray byte mappings."""
     for ch in text:
         code = ord(ch)
         if code < 0x20 and ch not in "\t\n\r\f":
             return False
-        if 0x80 <= code < 0xA0:
+        if 0x80 <= code < 0xA0 or 0xF8F0 <= code <= 0xF8FF:
+            # cp932 maps the lone bytes 0x80, 0xA0 and 0xFD-0xFF there.
             return False
-        if 0xFF61 <= code <= 0xFF9F:
-            kana += 1
-    return kana * 5 < len(text)
+    return True
 
 
 def decode_bytes(data: bytes, declared: str | None) -> DecodedText:
@@ -214,7 +218,8 @@ def decode_bytes(data: bytes, declared: str | None) -> DecodedText:
         except (UnicodeDecodeError, LookupError):
             continue
         if not plausible(text):
-            first = first or (text, candidate)
+            if clean(text):
+                first = first or (text, candidate)
             continue
         if declared or not data.isascii() or candidate != "utf-8":
             defects.append(_repair_note(declared, candidate, data))
