@@ -1,0 +1,153 @@
+"""`mailflow ingest`, `reprocess` and `quarantine …`: the intake pipeline for staff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from mailflow.cli.app import app, cli, console
+from mailflow.errors import InputError, NotFoundError
+
+
+@cli.command("ingest")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_context
+def ingest(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Store and process mail files (.eml) as if they had arrived in the mailbox."""
+    from mailflow.services.intake_files import ingest_files
+
+    missing = [f"{p}: file not found" for p in files if not p.is_file()]
+    if missing:
+        raise InputError(missing)
+    for r in ingest_files(app(ctx).services(), files):
+        if r.outcome is None:
+            click.echo(f"{r.path}: already stored, skipped")
+        else:
+            o = r.outcome
+            click.echo(f"{r.path}: message {o.message_pk} {o.state} ({o.kind}): {o.detail}")
+
+
+@cli.command("reprocess")
+@click.option("--message", "message_pk", type=int, help="One stored message id.")
+@click.option("--round", "round_key", help="Every message of a round.")
+@click.option("--all", "all_", is_flag=True, help="Every stored message.")
+@click.pass_context
+def reprocess(
+    ctx: click.Context, message_pk: int | None, round_key: str | None, all_: bool
+) -> None:
+    """Re-run classification, routing and parsing from the stored raw bytes."""
+    from mailflow.services.intake_files import message_pks
+    from mailflow.services.intake_files import reprocess as run
+
+    if sum(x is not None and x is not False for x in (message_pk, round_key, all_)) != 1:
+        raise InputError(["give exactly one of --message ID, --round ID, --all"])
+    services = app(ctx).services()
+    pks = (
+        [message_pk]
+        if message_pk is not None
+        else message_pks(services, round_key=round_key, all_=all_)
+    )
+    for o in run(services, pks):
+        conflicts = o.records.conflicts if o.records else []
+        extra = f"  conflicts (staff edits kept): {', '.join(conflicts)}" if conflicts else ""
+        click.echo(f"message {o.message_pk}: {o.state} ({o.kind}): {o.detail}{extra}")
+
+
+@cli.group("quarantine")
+def quarantine() -> None:
+    """Mail that could not be placed: list, show, assign to a round and party, or discard."""
+
+
+@quarantine.command("list")
+@click.pass_context
+def q_list(ctx: click.Context) -> None:
+    from mailflow.services.intake_files import quarantined
+
+    table = Table("ID", "received", "reason", "Message-ID")
+    tz = app(ctx).config().committee.tz
+    for m in quarantined(app(ctx).services()):
+        table.add_row(
+            str(m.id),
+            m.received_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            m.quarantine_reason or "",
+            m.message_id or "(none)",
+        )
+    console().print(table)
+
+
+@quarantine.command("show")
+@click.argument("message_pk", type=int)
+@click.pass_context
+def q_show(ctx: click.Context, message_pk: int) -> None:
+    """Headers, the reason, and the decoded text of one quarantined mail."""
+    from mailflow.parsing.mime import decode
+    from mailflow.services.intake_files import quarantined
+
+    found = [m for m in quarantined(app(ctx).services()) if m.id == message_pk]
+    if not found:
+        raise NotFoundError(f"message {message_pk} is not in quarantine")
+    msg = found[0]
+    d = decode(msg.raw)
+    out = console()
+    out.print(f"message {msg.id}  reason: {msg.quarantine_reason}")
+    for name in ("From", "To", "Cc", "Subject", "Date", "Message-ID"):
+        value = d.header(name)
+        if value:
+            out.print(f"{name}: {value}", markup=False)
+    out.print()
+    out.print(d.body, markup=False)
+
+
+@quarantine.command("assign")
+@click.argument("message_pk", type=int)
+@click.option("--round", "round_key", required=True)
+@click.option(
+    "--as",
+    "as_",
+    required=True,
+    metavar="MEMBER|DEPARTMENT|chair",
+    help="A member id, a department id, or 'chair'.",
+)
+@click.option("--why", default=None)
+@click.pass_context
+def q_assign(
+    ctx: click.Context, message_pk: int, round_key: str, as_: str, why: str | None
+) -> None:
+    """Process the mail as if it had been routed to ROUND from that party."""
+    from mailflow.routing import PartyKind, PartyRef
+    from mailflow.services.ingest import Assignment
+    from mailflow.services.intake_files import assign
+    from mailflow.store import db
+    from mailflow.store.directory import sync_committee
+    from mailflow.store.rounds import departments_by_key, members_by_key
+
+    services = app(ctx).services()
+    conf = services.config
+    with db.transaction(services.sessions) as s:
+        committee = sync_committee(s, conf)
+        members, depts = members_by_key(s, committee), departments_by_key(s, committee)
+        chair = next(m for m in conf.members if m.role.value == "chair")
+        if as_ == "chair":
+            party = PartyRef(PartyKind.CHAIR, str(members[chair.id].id))
+        elif as_ in members:
+            party = PartyRef(PartyKind.MEMBER, str(members[as_].id))
+        elif as_ in depts:
+            party = PartyRef(PartyKind.DEPARTMENT, str(depts[as_].id))
+        else:
+            raise InputError([f"--as: {as_!r} is no member id, department id or 'chair'"])
+    o = assign(services, message_pk, Assignment(round_key, party), why)
+    click.echo(f"message {o.message_pk}: {o.state}: {o.detail}")
+
+
+@quarantine.command("discard")
+@click.argument("message_pk", type=int)
+@click.option("--why", required=True, help="Kept in the audit log.")
+@click.pass_context
+def q_discard(ctx: click.Context, message_pk: int, why: str) -> None:
+    """Set the mail aside for good (its raw bytes are kept until the retention purge)."""
+    from mailflow.services.intake_files import discard
+
+    discard(app(ctx).services(), message_pk, why)
+    click.echo(f"message {message_pk}: discarded")

@@ -1,0 +1,226 @@
+"""Turning one parsed mail into item, answer and decision rows — replaceable on reprocess.
+
+Re-running a message updates the rows it produced before, position by position, so the
+IDs members already received in a receipt ([Q13-03]) never change; rows staff edited
+are left alone and reported as conflicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from mailflow.domain import ItemId, Phase
+from mailflow.parsing.model import ParsedItem
+from mailflow.parsing.pipeline import MailParse
+from mailflow.store import intake as repo
+from mailflow.store.models import Answer, Consultation, Decision, Item, Message, Round
+
+if TYPE_CHECKING:
+    from mailflow.services.context import Services
+
+LOW_CONFIDENCE = 0.6
+
+
+@dataclass
+class RecordResult:
+    """What one message produced: IDs of items, answers and decisions, and what staff must see."""
+
+    items: list[str] = field(default_factory=list)
+    unplaced_items: int = 0
+    answers: list[str] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+    empty_reply: bool = False
+    late: bool = False
+    conflicts: list[str] = field(default_factory=list)
+    alerts: tuple[str, ...] = ()
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "items": self.items,
+            "unplaced_items": self.unplaced_items,
+            "answers": self.answers,
+            "unanswered": self.unanswered,
+            "decisions": self.decisions,
+            "empty_reply": self.empty_reply,
+            "late": self.late,
+            "conflicts": self.conflicts,
+        }
+
+    def describe(self) -> str:
+        parts = []
+        if self.empty_reply:
+            parts.append("no questions (特になし)")
+        if self.items:
+            parts.append("items " + " ".join(self.items))
+        if self.unplaced_items:
+            parts.append(f"{self.unplaced_items} item(s) without consultation")
+        if self.answers:
+            parts.append("answers to " + " ".join(self.answers))
+        if self.decisions:
+            parts.append("decisions " + " ".join(self.decisions))
+        if self.late:
+            parts.append("late")
+        return "; ".join(parts) or "nothing recognised"
+
+
+def _member_phase(rnd: Round, msg: Message) -> tuple[int, bool]:
+    """Phase ① until the Q&A goes out at D2, ③ after; late past the phase's deadline."""
+    if msg.received_at <= rnd.answers_due:
+        return 1, msg.received_at > rnd.questions_due
+    return 3, msg.received_at > rnd.further_due
+
+
+def write_records(
+    session: Session, services: Services, msg: Message, rnd: Round, parsed: MailParse
+) -> RecordResult:
+    if parsed.reply is not None:
+        return _items(session, services, msg, rnd, parsed)
+    if parsed.answers is not None:
+        return _answers(session, msg, rnd, parsed)
+    return _decisions(session, msg, rnd, parsed)
+
+
+def _items(
+    session: Session, services: Services, msg: Message, rnd: Round, parsed: MailParse
+) -> RecordResult:
+    assert parsed.reply is not None
+    phase, late = _member_phase(rnd, msg)
+    msg.phase, msg.late = phase, late
+    res = RecordResult(empty_reply=parsed.reply.empty_reply, late=late)
+    hold = late and services.config.policy.late_mail == "hold"
+    by_key = {c.key: c for c in rnd.consultations}
+    existing = list(repo.items_from_message(session, msg.id))
+    alerts: list[str] = []
+    for pos, pi in enumerate(parsed.reply.items):
+        with session.no_autoflush:  # a half-filled new row must not be flushed by a query
+            _fill_item(session, res, alerts, msg, rnd, pos, pi, existing, by_key, phase, late, hold)
+    for surplus in existing[len(parsed.reply.items) :]:
+        if surplus.staff_edited:
+            res.conflicts.append(surplus.public_id or f"item {surplus.id}")
+        else:
+            surplus.state = "withdrawn"
+    if late:
+        alerts.append(f"message {msg.id}: late reply for phase {Phase(phase).mark}")
+    res.alerts = tuple(alerts)
+    return res
+
+
+def _fill_item(
+    session: Session,
+    res: RecordResult,
+    alerts: list[str],
+    msg: Message,
+    rnd: Round,
+    pos: int,
+    pi: ParsedItem,
+    existing: list[Item],
+    by_key: dict[str, Consultation],
+    phase: int,
+    late: bool,
+    hold: bool,
+) -> None:
+    cons = by_key.get(pi.consultation) if pi.consultation else None
+    row = existing[pos] if pos < len(existing) else None
+    if row is not None and row.staff_edited:
+        res.conflicts.append(row.public_id or f"item {row.id}")
+        return
+    if row is None:
+        row = Item(
+            round_id=rnd.id, source_message_id=msg.id, position=pos, received_at=msg.received_at
+        )
+        session.add(row)
+    if cons is not None and (row.consultation_id != cons.id or row.public_id is None):
+        row.consultation_id = cons.id
+        row.seq = repo.next_seq(session, rnd.id, cons.id)
+        row.public_id = str(ItemId(cons.key, row.seq))
+    elif cons is None:
+        row.consultation_id, row.seq, row.public_id = None, None, None
+    row.member_id = msg.member_id
+    row.phase = phase
+    row.kind = pi.kind.value
+    row.text = pi.text
+    row.reference = pi.reference
+    row.confidence = pi.confidence
+    row.late = late
+    row.state = "held" if hold else "active"
+    row.parent_item_id = None
+    if pi.follows and pi.follows != "previous":
+        parent = repo.item_by_public_id(session, rnd.id, pi.follows)
+        row.parent_item_id = parent.id if parent is not None else None
+    session.flush()
+    if row.public_id:
+        res.items.append(row.public_id)
+    else:
+        res.unplaced_items += 1
+        alerts.append(f"message {msg.id}: an item names no consultation ({pi.reason})")
+    if pi.confidence < LOW_CONFIDENCE:
+        alerts.append(f"message {msg.id}: {row.public_id or 'item'} read with low confidence")
+
+
+def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> RecordResult:
+    assert parsed.answers is not None
+    res = RecordResult(unanswered=list(parsed.answers.unanswered))
+    for old in repo.answers_from_message(session, msg.id):
+        if old.staff_edited:
+            res.conflicts.append(f"answer {old.id}")
+        else:
+            session.delete(old)
+    session.flush()
+    alerts = []
+    for pa in parsed.answers.answers:
+        item = repo.item_by_public_id(session, rnd.id, pa.item)
+        if item is None:
+            alerts.append(f"message {msg.id}: answer to unknown item {pa.item}")
+            continue
+        session.add(
+            Answer(
+                item_id=item.id,
+                department_id=msg.department_id,
+                phase=2 if item.phase == 1 else 3,
+                text=pa.text,
+                source_message_id=msg.id,
+                received_at=msg.received_at,
+            )
+        )
+        res.answers.append(pa.item)
+    msg.phase = 2
+    res.alerts = tuple(alerts)
+    return res
+
+
+def _decisions(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> RecordResult:
+    assert parsed.decisions is not None
+    res = RecordResult()
+    for old in repo.decisions_from_message(session, msg.id):
+        session.delete(old)
+    session.flush()
+    by_key = {c.key: c for c in rnd.consultations}
+    alerts = []
+    for d in parsed.decisions:
+        cons = by_key.get(d.consultation) if d.consultation else None
+        if cons is None:
+            alerts.append(f"message {msg.id}: a decision names no consultation")
+            continue
+        session.add(
+            Decision(
+                round_id=rnd.id,
+                consultation_id=cons.id,
+                verdict=d.verdict.value,
+                conditions=d.conditions,
+                text=d.text,
+                state="pending",
+                decided_by_member_id=msg.member_id,
+                source_message_id=msg.id,
+                received_at=msg.received_at,
+            )
+        )
+        res.decisions.append(f"{cons.key}:{d.verdict.value}")
+        if d.verdict.value == "unclear":
+            alerts.append(f"message {msg.id}: the decision on {cons.number} is unclear")
+    msg.phase = 4
+    res.alerts = tuple(alerts)
+    return res

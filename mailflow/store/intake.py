@@ -1,0 +1,174 @@
+"""Queries and writes of the intake pipeline: directory snapshot, records from a message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from mailflow.domain import Role
+from mailflow.routing import CommitteeEntry, DepartmentEntry, Directory, MemberEntry, OpenRound
+from mailflow.store.models import (
+    Answer,
+    Committee,
+    Consultation,
+    Decision,
+    DeliveryFailure,
+    Department,
+    DepartmentAddress,
+    Item,
+    Member,
+    MemberAddress,
+    Message,
+    Round,
+)
+
+CLOSED_STATES = ("cancelled", "minutes_published")
+
+
+def directory(session: Session, committee_id: int) -> Directory:
+    """Routing's snapshot; party and round ids are the store's primary keys as strings.
+
+    Tokens pack those integer ids, so a reply address stays short whatever the slugs.
+    """
+    members = session.scalars(
+        select(Member)
+        .where(Member.committee_id == committee_id, Member.active.is_(True))
+        .options(selectinload(Member.addresses))
+    ).all()
+    depts = session.scalars(
+        select(Department)
+        .where(Department.committee_id == committee_id)
+        .options(selectinload(Department.addresses))
+    ).all()
+    rounds = session.scalars(
+        select(Round).where(Round.committee_id == committee_id, Round.state.not_in(CLOSED_STATES))
+    ).all()
+    entry = CommitteeEntry(
+        id=str(committee_id),
+        members=tuple(
+            MemberEntry(str(m.id), Role(m.role), tuple(a.address for a in m.addresses))
+            for m in members
+        ),
+        departments=tuple(
+            DepartmentEntry(str(d.id), tuple(a.address for a in d.addresses)) for d in depts
+        ),
+        open_rounds=tuple(OpenRound(str(r.id), r.key) for r in rounds),
+    )
+    return Directory((entry,))
+
+
+def committee(session: Session, committee_id: int) -> Committee:
+    row = session.get(Committee, committee_id)
+    assert row is not None
+    return row
+
+
+def round_with_consultations(session: Session, round_id: int) -> Round | None:
+    return session.scalar(
+        select(Round)
+        .where(Round.id == round_id)
+        .options(selectinload(Round.consultations).selectinload(Consultation.departments))
+    )
+
+
+def next_seq(session: Session, round_id: int, consultation_id: int) -> int:
+    current = session.scalar(
+        select(func.max(Item.seq)).where(
+            Item.round_id == round_id, Item.consultation_id == consultation_id
+        )
+    )
+    return (current or 0) + 1
+
+
+def item_by_public_id(session: Session, round_id: int, public_id: str) -> Item | None:
+    return session.scalar(
+        select(Item).where(Item.round_id == round_id, Item.public_id == public_id)
+    )
+
+
+def items_from_message(session: Session, message_pk: int) -> Sequence[Item]:
+    return session.scalars(
+        select(Item).where(Item.source_message_id == message_pk).order_by(Item.position)
+    ).all()
+
+
+def answers_from_message(session: Session, message_pk: int) -> Sequence[Answer]:
+    return session.scalars(select(Answer).where(Answer.source_message_id == message_pk)).all()
+
+
+def decisions_from_message(session: Session, message_pk: int) -> Sequence[Decision]:
+    return session.scalars(select(Decision).where(Decision.source_message_id == message_pk)).all()
+
+
+def expected_answer_ids(session: Session, round_id: int, department_id: int) -> list[str]:
+    """Active items of the department's consultations, unanswered by it first, then the rest."""
+    items = session.scalars(
+        select(Item)
+        .join(Consultation, Consultation.id == Item.consultation_id)
+        .where(
+            Item.round_id == round_id,
+            Item.state == "active",
+            Item.public_id.is_not(None),
+            Consultation.departments.any(Department.id == department_id),
+        )
+        .order_by(Item.phase, Consultation.position, Item.seq)
+    ).all()
+    answered = set(
+        session.scalars(
+            select(Answer.item_id).where(
+                Answer.department_id == department_id, Answer.state == "active"
+            )
+        )
+    )
+    unanswered = [i.public_id for i in items if i.id not in answered and i.public_id]
+    return unanswered or [i.public_id for i in items if i.public_id]
+
+
+def party_by_address(
+    session: Session, committee_id: int, address: str
+) -> tuple[int | None, int | None]:
+    """(member id, department id) registered with this address, for bounces."""
+    m = session.scalar(
+        select(MemberAddress.member_id).where(
+            MemberAddress.committee_id == committee_id, MemberAddress.address == address
+        )
+    )
+    d = session.scalar(
+        select(DepartmentAddress.department_id).where(
+            DepartmentAddress.committee_id == committee_id, DepartmentAddress.address == address
+        )
+    )
+    return m, d
+
+
+def add_delivery_failure(
+    session: Session,
+    committee_id: int,
+    message_pk: int,
+    address: str,
+    permanent: bool,
+    at: datetime,
+) -> DeliveryFailure:
+    member_id, department_id = party_by_address(session, committee_id, address)
+    row = DeliveryFailure(
+        committee_id=committee_id,
+        message_id=message_pk,
+        address=address,
+        permanent=permanent,
+        member_id=member_id,
+        department_id=department_id,
+        at=at,
+    )
+    session.add(row)
+    return row
+
+
+def quarantined(session: Session, committee_id: int) -> Sequence[Message]:
+    return session.scalars(
+        select(Message)
+        .where(Message.committee_id == committee_id, Message.state == "quarantined")
+        .order_by(Message.received_at, Message.id)
+    ).all()
