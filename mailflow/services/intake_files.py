@@ -1,4 +1,4 @@
-"""`mailflow ingest FILE.eml …` and `reprocess`: the intake pipeline fed from files or stored bytes."""
+"""`mailflow ingest FILE.eml …` and `reprocess`: intake fed from files or stored bytes."""
 
 from __future__ import annotations
 
