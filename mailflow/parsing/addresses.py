@@ -54,9 +54,9 @@ def parse_address_list(value: str) -> list[tuple[str, str]]:
 
 
 def display_name(raw: str) -> str:
-    """A display name with RFC 2047 words decoded and surrounding quotes removed."""
+    """A display name (already unquoted by the address parser) with RFC 2047 words decoded."""
     text = decode_header(raw).text
-    return text.strip().strip('"').strip()
+    return text.strip()
 
 
 def format_address(name: str, address: str) -> str:
