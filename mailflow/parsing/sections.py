@@ -86,7 +86,7 @@ def _tail(line: str, pos: int, title_alt: str) -> tuple[int, bool]:
     """Consume what closes a heading from ``pos``; return the end and whether it was decisive."""
     tail = re.compile(
         rf"\s*(?P<c1>{_CLOSE})?\s*(?:[(「『]?\s*(?P<title>{title_alt})\s*[)」』]?)?\s*"
-        rf"(?P<suffix>{_SUFFIX})?\s*(?P<c2>{_CLOSE})?\s*(?P<colon>[:：])?[、,。]?\s*"
+        rf"(?P<suffix>{_SUFFIX})?\s*(?P<c2>{_CLOSE})?\s*(?P<colon>[:：])?(?:は(?!\w*[号条]))?[、,。]?\s*"
     )
     m = tail.match(line, pos)
     assert m is not None  # every part is optional
@@ -222,3 +222,17 @@ def mentioned(text: str, consultations: Sequence[ConsultationRef]) -> tuple[str,
         if key not in keys:
             keys.append(key)
     return tuple(keys)
+
+
+def leading_mention(text: str, consultations: Sequence[ConsultationRef]) -> str | None:
+    """The consultation a line starts by naming (「第14号は…」「【13】…」「病児保育…」), if any."""
+    folded = nfkc(text)
+    lead = _TITLE_LEAD.match(folded)
+    at = lead.end() if lead else 0
+    m = _MENTION.match(folded, at)
+    if m:
+        return _key_for(next(g for g in m.groups() if g), consultations)
+    for ref in consultations:
+        if any(folded.startswith(p, at) for p in title_prefixes(ref, consultations)):
+            return ref.key
+    return None
