@@ -1,0 +1,75 @@
+"""The parse pipeline: raw mail bytes → decoded message → new text → items, answers or decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from mailflow.domain import ConsultationRef
+from mailflow.parsing.answers import parse_answers
+from mailflow.parsing.decisions import parse_decisions
+from mailflow.parsing.items import split_reply
+from mailflow.parsing.mime import decode
+from mailflow.parsing.model import DecodedMessage, ParsedAnswers, ParsedDecision, ParsedReply
+from mailflow.parsing.quote import extract_new_text
+
+AuthorRole = Literal["member", "department", "chair"]
+ROLES: tuple[AuthorRole, ...] = ("member", "department", "chair")
+
+
+@dataclass(frozen=True)
+class MailParse:
+    """Everything one mail was understood to say, for one author role.
+
+    Exactly one of ``reply`` (member), ``answers`` (department) or ``decisions`` (chair)
+    is set, matching ``role``; ``decoded`` and ``new_text`` are always there so staff can
+    see what the later stages were given.
+    """
+
+    role: AuthorRole
+    decoded: DecodedMessage
+    new_text: str
+    reply: ParsedReply | None = None
+    answers: ParsedAnswers | None = None
+    decisions: tuple[ParsedDecision, ...] | None = None
+
+
+def parse_text(
+    new_text: str,
+    decoded: DecodedMessage,
+    consultations: Sequence[ConsultationRef],
+    *,
+    role: AuthorRole = "member",
+    expected_ids: Sequence[str] = (),
+) -> MailParse:
+    """Run the role's last stage over an already decoded mail and its extracted new text."""
+    if role == "member":
+        reply = split_reply(new_text, consultations)
+        return MailParse(role, decoded, new_text, reply=reply)
+    if role == "department":
+        # Departments write answers under the quoted questions, so the answer parser
+        # needs the whole body (quotes included), not only the new text.
+        answers = parse_answers(decoded.body, decoded.attachments, expected_ids)
+        return MailParse(role, decoded, new_text, answers=answers)
+    if role == "chair":
+        decisions = parse_decisions(new_text, consultations)
+        return MailParse(role, decoded, new_text, decisions=decisions)
+    raise ValueError(f"unknown role: {role!r}")
+
+
+def parse_mail(
+    raw: bytes,
+    consultations: Sequence[ConsultationRef],
+    *,
+    role: AuthorRole = "member",
+    expected_ids: Sequence[str] = (),
+) -> MailParse:
+    """Parse one received mail as written by a member, a department or the chair.
+
+    Pure: no IO, no clock. ``consultations`` are the round's; ``expected_ids`` are the
+    item IDs a department was asked to answer (ignored for other roles).
+    """
+    decoded = decode(raw)
+    new_text = extract_new_text(decoded.body)
+    return parse_text(new_text, decoded, consultations, role=role, expected_ids=expected_ids)
