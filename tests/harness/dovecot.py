@@ -123,14 +123,6 @@ service imap-login {{
     port = 0
   }}
 }}
-service stats {{
-  unix_listener stats-reader {{
-    mode = 0666
-  }}
-  unix_listener stats-writer {{
-    mode = 0666
-  }}
-}}
 """
 
 
@@ -173,13 +165,6 @@ class DovecotServer:
     def endpoint(self) -> ImapEndpoint:
         return ImapEndpoint(self.host, self.port, self.user, self.password)
 
-    def log(self) -> str:
-        """Dovecot's own log, for failure messages."""
-        try:
-            return (self.root / "dovecot.log").read_text(errors="replace")
-        except (OSError, RuntimeError):
-            return "(no dovecot log)"
-
     def start(self) -> DovecotServer:
         self._root = Path(tempfile.mkdtemp(prefix="dovecot-"))
         # mkdtemp makes the dir 0700; Dovecot's unprivileged processes must traverse it.
@@ -188,34 +173,45 @@ class DovecotServer:
             (self._root / name).mkdir()
         os.chown(self._root / "mail", self._ids.mail_uid, self._ids.mail_gid)
         self._write_passwd(self.user, self.password)
-        # Another process may take the probed port before Dovecot binds it.
-        for _attempt in range(3):
-            self.port = _free_port()
-            self.config_path.write_text(_config(self._root, self.port, self._ids))
-            if self._launch():
-                return self
-        raise DovecotError(f"dovecot could not bind a port:\n{self.log()}")
+        try:
+            # Another process may take the probed port before Dovecot binds it.
+            for _attempt in range(3):
+                self.port = _free_port()
+                self.config_path.write_text(_config(self._root, self.port, self._ids))
+                if self._launch():
+                    return self
+            raise DovecotError(f"dovecot could not bind a port:\n{self.log()}")
+        except BaseException:
+            self.stop()
+            raise
+
+    def log(self) -> str:
+        """Dovecot's own log and anything it printed before logging began, for failures."""
+        parts = []
+        for name in ("console.log", "dovecot.log"):
+            try:
+                parts.append((self.root / name).read_text(errors="replace"))
+            except (OSError, RuntimeError):
+                continue
+        return "\n".join(parts) or "(no dovecot log)"
 
     def _launch(self) -> bool:
-        self._process = subprocess.Popen(
-            [self._binary, "-F", "-c", str(self.config_path)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        # Output goes to a file, not a pipe: nobody reads a pipe while the server runs,
+        # and a full one would block Dovecot.
+        with (self.root / "console.log").open("ab") as console:
+            self._process = subprocess.Popen(
+                [self._binary, "-F", "-c", str(self.config_path)],
+                stdout=console,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + _START_TIMEOUT
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                output = (
-                    self._process.stdout.read().decode(errors="replace")
-                    if self._process.stdout
-                    else ""
-                )
-                if "Address already in use" in output + self.log():
+                returncode, self._process = self._process.returncode, None
+                if "Address already in use" in self.log():
                     return False
-                raise DovecotError(
-                    f"dovecot exited with {self._process.returncode}:\n{output}\n{self.log()}"
-                )
+                raise DovecotError(f"dovecot exited with {returncode}:\n{self.log()}")
             if self._greets():
                 return True
             time.sleep(0.05)
@@ -246,8 +242,6 @@ class DovecotServer:
                 break
             except subprocess.TimeoutExpired:
                 continue
-        if process.stdout is not None:
-            process.stdout.close()
 
     def stop(self) -> None:
         self._kill()
