@@ -27,7 +27,7 @@ ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 ids = st.one_of(
     st.integers(min_value=0, max_value=10**12).map(str),
     st.text(string.ascii_lowercase + string.digits + "-_", min_size=1, max_size=8),
-    st.text(min_size=1, max_size=3).filter(lambda s: len(s.encode()) <= 9),
+    st.text(min_size=1, max_size=3).filter(lambda s: len(s.encode()) <= 6),
 )
 parties = st.builds(PartyRef, st.sampled_from(list(PartyKind)), ids)
 
