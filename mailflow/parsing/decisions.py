@@ -27,6 +27,7 @@ two different verdicts for one consultation, no verdict — is **unclear** and g
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -57,6 +58,7 @@ _APPROVE = re.compile(
 )
 _ALL = re.compile(r"両件|いずれも|全件|全て|すべて|[2二]件とも|各諮問|ともに")
 _LEAD = re.compile(r"^[\s○◯●・■□◆◇*\-]*")
+_POINT = re.compile(r"\s*(?:[○◯●・■□◆◇*\-【\[]|諮問|第?\s*[0-9０-９]+\s*号|条件\s*[:：])")
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,32 @@ def _skip(line: str) -> bool:
     )
 
 
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _logical_lines(text: str) -> list[str]:
+    """Lines with the client's hard wraps undone; courtesy and rule lines left out.
+
+    A long line (≥ 40 columns) that does not end a sentence continues on the next line
+    unless that one starts a new point (○, a bullet, or a consultation's name).
+    """
+    out: list[str] = []
+    open_line = False
+    for line in text.splitlines():
+        if _skip(line):
+            open_line = False
+            continue
+        starts_point = bool(_POINT.match(line))
+        if open_line and not starts_point:
+            out[-1] += line.strip()
+        else:
+            out.append(line)
+        stripped = line.rstrip()
+        open_line = _width(stripped) >= 40 and not stripped.endswith(tuple("。.!！)）」"))
+    return out
+
+
 def parse_decisions(
     new_text: str, consultations: Sequence[ConsultationRef]
 ) -> tuple[ParsedDecision, ...]:
@@ -140,10 +168,9 @@ def parse_decisions(
         # The heading's line is read from where its content starts, but quoted whole.
         line_start = new_text.rfind("\n", 0, section.start) + 1
         head = new_text[line_start : section.start]
-        for n, line in enumerate(new_text[section.start : section.end].splitlines()):
-            if _skip(line):
-                continue
-            whole = (head + line if n == 0 else line).strip()
+        for n, joined in enumerate(_logical_lines(head + new_text[section.start : section.end])):
+            line = joined[len(head) :] if n == 0 and joined.startswith(head) else joined
+            whole = joined.strip()
             named = leading_mention(whole, consultations)
             if named is not None and _ALL.search(fold(whole).text):
                 owners = list(mentioned(whole, consultations))  # 「13号、14号ともに可」

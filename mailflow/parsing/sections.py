@@ -166,6 +166,7 @@ def _close(section: Section, end: int) -> Section:
 
 _KANJI_WORD = re.compile(r"[\u4e00-\u9fff々]{2,}")
 _KATAKANA_WORD = re.compile(r"[\u30a0-\u30ffー]{3,}")
+_MIN_GUESS_SCORE = 3
 _GENERIC = frozenset({"業務", "委託", "使用", "事業", "務委", "用委", "業委", "契約"})
 
 
@@ -180,7 +181,11 @@ def _keywords(title: str) -> set[str]:
 
 
 def guess_consultation(text: str, consultations: Sequence[ConsultationRef]) -> str | None:
-    """The one consultation whose distinctive title words the text uses most, if any."""
+    """The one consultation whose distinctive title words the text uses most, if any.
+
+    A score is the total length of the distinct title words found (kanji bigrams,
+    katakana trigrams that no other title of the round has).
+    """
     keywords = {ref.key: _keywords(nfkc(ref.title)) for ref in consultations}
     folded = nfkc(text)
     scores: dict[str, int] = {}
@@ -188,9 +193,10 @@ def guess_consultation(text: str, consultations: Sequence[ConsultationRef]) -> s
         mine = keywords[ref.key] - set().union(
             *(k for key, k in keywords.items() if key != ref.key)
         )
-        scores[ref.key] = sum(1 for w in mine if w in folded)
+        scores[ref.key] = sum(len(w) for w in mine if w in folded)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-    if not ranked or ranked[0][1] == 0:
+    # One common two-character word (配布, 保育) is no evidence; ギフト or 病児+保育 is.
+    if not ranked or ranked[0][1] < _MIN_GUESS_SCORE:
         return None
     if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
         return None
