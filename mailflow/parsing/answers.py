@@ -29,7 +29,7 @@ from mailflow.parsing.answer_sheet import read_answer_sheet
 from mailflow.parsing.items import split_items
 from mailflow.parsing.kinds import is_courtesy_line, is_opening_line, is_separator_line
 from mailflow.parsing.model import Attachment, ParsedAnswer, ParsedAnswers
-from mailflow.parsing.normalize import DASHES, fold
+from mailflow.parsing.normalize import CIRCLED, DASHES, fold
 from mailflow.parsing.quote import extract_new_text, is_quoted_line, segments
 
 _XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,6 +39,7 @@ _ID_LINE = re.compile(
     rf"^[\s>]*[■●・◆*\-]?\s*[【\[(<〔]?\s*[Qq]\s*(\d+)\s*[{DASHES}]\s*(\d+)(?!\d)\s*[】\])>〕]?"
     r"\s*(?:について|への回答|の回答|に対する回答)?\s*[:.、,]?\s*"
 )
+_ENUMERATOR = re.compile(rf"^\s*(?:[(（][0-9０-９]{{1,2}}[)）]|[{CIRCLED}])\s*")
 _LABEL = re.compile(
     r"^\s*(?:[【\[(]\s*(?:回答|答|ご回答)\s*[】\])]|(?:回答|答|ご回答|A)\s*[:.]|→|⇒|=>)\s*"
 )
@@ -132,8 +133,9 @@ def _by_order(body: str, expected: Sequence[str]) -> list[_Found]:
     spans = split_items(new, ignore=ignore)
     if len(spans) != len(expected):
         return []
+    # Here the number only repeats the question's place, so it is not part of the answer.
     return [
-        _Found(item, _strip_label(span.text)[0].strip(), False)
+        _Found(item, _strip_label(_ENUMERATOR.sub("", span.text, count=1))[0].strip(), False)
         for item, span in zip(expected, spans, strict=True)
     ]
 

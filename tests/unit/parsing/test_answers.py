@@ -66,6 +66,17 @@ def test_answers_in_the_order_of_the_questions_when_no_id_is_written() -> None:
     assert parsed.answers[3].text.startswith("お見込みのとおり")
 
 
+def test_order_after_a_greeting_and_a_preamble() -> None:
+    body = (
+        "情報公開係 ご担当者様\n\nお世話になっております。子ども保健・給付課です。\n"
+        "ご質問に回答いたします。\n\n（1）一つ目の回答。\n\n（2）二つ目の回答。\n\n"
+        "以上、よろしくお願いいたします。\n"
+    )
+    parsed = parse_answers(body, (), ("Q13-01", "Q13-02"))
+    assert parsed.method == "order"
+    assert [a.text for a in parsed.answers] == ["一つ目の回答。", "二つ目の回答。"]
+
+
 def test_order_is_not_guessed_when_the_count_differs() -> None:
     body = "1. 一つ目の回答です。\n2. 二つ目の回答です。\n"
     parsed = parse_answers(body, (), FOUR)

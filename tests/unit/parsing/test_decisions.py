@@ -131,3 +131,17 @@ def test_title_names_the_consultation() -> None:
         ("13", Verdict.REJECT),
         ("14", Verdict.APPROVE),
     ]
+
+
+def test_a_decision_sentence_hard_wrapped_by_the_client() -> None:
+    text = (
+        "○「子育て応援ギフトセット配布業務委託」について、仕様書への追記等指摘事項\n"
+        "の実施をお願いし、本件を可とする。\n"
+        "○「病児保育予約システム使用委託」について、仕様書への追記等指摘事項の実施\n"
+        "をお願いし、本件を可とする。\n"
+    )
+    decisions = parse_decisions(text, BOTH)
+    assert [(d.verdict, d.conditions) for d in decisions] == [
+        (Verdict.APPROVE_WITH_CONDITIONS, SEED_CONDITIONS),
+        (Verdict.APPROVE_WITH_CONDITIONS, SEED_CONDITIONS),
+    ]

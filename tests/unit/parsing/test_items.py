@@ -108,6 +108,8 @@ def test_nothing_to_ask_with_greetings_and_name_is_an_empty_reply() -> None:
         "ございません。",
         "異議ありません。",
         "13号、14号ともに特にありません。",
+        "特段の質問、意見はございません。",
+        "両案件とも、特に意見はありません。",
         "事務局 御中\n\nいつもお世話になっております。委員の山田です。\n"
         "今回は、特に質問・意見はございません。\n以上、よろしくお願いいたします。\n山田太郎",
     ],
@@ -116,6 +118,30 @@ def test_nothing_replies(text: str) -> None:
     reply = split_reply(text, BOTH)
     assert reply.empty_reply, text
     assert reply.items == ()
+
+
+def test_a_greeting_with_the_name_on_one_line_is_not_an_item() -> None:
+    text = "お世話になっております。山田です。\n\n●不定期とは、退任時を含むと考えて良いか。\n"
+    reply = split_reply(text, (GIFT,))
+    assert [i.text for i in reply.items] == ["不定期とは、退任時を含むと考えて良いか。"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("利用率を教えてください。", ItemKind.QUESTION),
+        (
+            "定期的に報告してもらう予定があるか。格別の事象がないなら「ない」という報告も含めて。",
+            ItemKind.QUESTION,
+        ),
+        ("仕様書に記載してください。", ItemKind.REQUEST),
+        ("鍵の管理者名を届け出してもらうよう提案する。", ItemKind.REQUEST),
+        ("ミス紙の取り扱いの明文化も必要だと思う。", ItemKind.OPINION),
+        ("十分慎重に扱ってほしい。", ItemKind.REQUEST),
+    ],
+)
+def test_kinds(text: str, kind: ItemKind) -> None:
+    assert split_reply(text, (GIFT,)).items[0].kind is kind
 
 
 def test_one_section_with_nothing_and_one_with_a_question() -> None:
