@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailflow.domain import ConsultationRef, Verdict
 from mailflow.parsing.decisions import parse_decisions
@@ -145,3 +147,16 @@ def test_a_decision_sentence_hard_wrapped_by_the_client() -> None:
         (Verdict.APPROVE_WITH_CONDITIONS, SEED_CONDITIONS),
         (Verdict.APPROVE_WITH_CONDITIONS, SEED_CONDITIONS),
     ]
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("13号第【】：可否条件付き（）承認異議なし。、\n ○")),
+        max_size=200,
+    )
+)
+def test_any_text_gives_one_decision_per_consultation(text: str) -> None:
+    decisions = parse_decisions(text, BOTH)
+    assert [d.consultation for d in decisions] == ["13", "14"]
+    for d in decisions:
+        assert (d.conditions is not None) == (d.verdict is Verdict.APPROVE_WITH_CONDITIONS)

@@ -249,3 +249,20 @@ def test_paragraphs_are_items_when_no_bullet_is_used(paragraphs: list[str]) -> N
     spans = split_items(text)
     assert [s.text for s in spans] == paragraphs
     assert {s.by for s in spans} == {"paragraph"}
+
+
+_MAIL_TEXT = st.text(
+    alphabet=st.sampled_from(
+        list("●・①(1)１．問Q13-号第諮【】■特になし以上お世話ですか。、？\n 　あ漢")
+    )
+    | st.characters(),
+    max_size=300,
+)
+
+
+@given(_MAIL_TEXT)
+def test_any_text_splits_into_verbatim_items_without_failing(text: str) -> None:
+    reply = split_reply(text, BOTH)
+    assert all(item.text and item.text in text for item in reply.items)
+    assert all(0.0 <= item.confidence <= 1.0 for item in reply.items)
+    assert not (reply.empty_reply and reply.items)
