@@ -1,0 +1,284 @@
+"""The IMAP fetch loop against real servers: exactly once, through cuts, renumbering and giants."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from mailflow.adapters.imap import PROCESSED_KEYWORD, ImapClient
+from mailflow.clock import FixedClock
+from mailflow.config import Imap
+from mailflow.services.fetch import FetchOptions, LeaseHeld, MailFetcher, connector
+from mailflow.store.models import Event, Message
+from tests.harness.dovecot import DovecotServer
+from tests.harness.fixtures import TcpProxyFactory
+from tests.harness.imap_extra import (
+    PROCESSED,
+    MailServer,
+    Store,
+    append_all,
+    folder_digests,
+    generated_mail,
+    mail_server,
+    mixed_mails,
+    on_dovecot,
+    on_pymap,
+    prepare_store,
+    sha256,
+)
+from tests.harness.pymap_server import PymapServer
+
+__all__ = ["mail_server"]  # the fixture, imported for this module
+
+FAST = FetchOptions(holder="test", backoff_initial=0.05, backoff_max=0.5)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return prepare_store(f"sqlite:///{tmp_path / 'mailflow.db'}")
+
+
+def _fetcher(
+    server: MailServer, store: Store, settings: Imap | None = None, **kw: object
+) -> MailFetcher:
+    settings = settings or server.settings()
+    return MailFetcher(
+        settings,
+        committee_id=store.committee_id,
+        sessions=store.sessions,
+        clock=FixedClock(datetime(2021, 1, 13, tzinfo=UTC)),
+        connect=connector(settings, server.endpoint.password),
+        options=FAST,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def _until(check: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await asyncio.to_thread(check):  # type: ignore[arg-type]
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"not reached within {timeout} s")
+
+
+@pytest.mark.slow
+async def test_500_mails_appended_while_running_are_stored_exactly_once(
+    mail_server: MailServer, store: Store
+) -> None:
+    mails = mixed_mails(500)
+    fetcher = _fetcher(mail_server, store)
+    stop = asyncio.Event()
+    running = asyncio.create_task(fetcher.run_forever(stop))
+    # Appended in bursts from another thread while the fetcher syncs and IDLEs.
+    for start in range(0, 500, 50):
+        await asyncio.to_thread(append_all, mail_server, mails[start : start + 50])
+    await _until(lambda: len(store.digests()) >= 500, timeout=90)
+    await asyncio.sleep(0.5)  # a duplicate would show up now
+    stop.set()
+    await asyncio.wait_for(running, 20)
+
+    expected = sorted(sha256(m) for m in mails)
+    assert sorted(store.digests()) == expected
+    assert await asyncio.to_thread(folder_digests, mail_server, "INBOX") == []
+    assert await asyncio.to_thread(folder_digests, mail_server, PROCESSED) == expected
+    with store.sessions() as s:
+        assert all(s.scalars(select(Message.imap_done)))
+
+
+async def test_connection_cut_mid_fetch_is_survived(
+    mail_server: MailServer, store: Store, tcp_proxy: TcpProxyFactory
+) -> None:
+    mails = mixed_mails(80, seed=9)
+    await asyncio.to_thread(append_all, mail_server, mails)
+    proxy = tcp_proxy(mail_server.endpoint.host, mail_server.endpoint.port)
+    settings = mail_server.settings(host=proxy.host, port=proxy.port)
+    fetcher = _fetcher(mail_server, store, settings)
+    # Login, SELECT and SEARCH pass; the cut falls inside the first batch's literals.
+    proxy.drop_after(40_000)
+    stop = asyncio.Event()
+    running = asyncio.create_task(fetcher.run_forever(stop))
+    await _until(lambda: proxy.dropped >= 1, timeout=20)
+    proxy.heal()
+    await _until(lambda: len(store.digests()) >= 80, timeout=60)
+    stop.set()
+    await asyncio.wait_for(running, 20)
+
+    assert fetcher.reconnects >= 1
+    assert sorted(store.digests()) == sorted(sha256(m) for m in mails)
+    assert await asyncio.to_thread(folder_digests, mail_server, "INBOX") == []
+
+
+@pytest.mark.dovecot
+async def test_uidvalidity_change_rescans_without_duplicates(
+    dovecot_server: DovecotServer, store: Store
+) -> None:
+    # pymap offers no way to renumber a mailbox; Dovecot's doveadm does.
+    server = on_dovecot(dovecot_server)
+    assert server.set_uidvalidity is not None
+    first, later = mixed_mails(15, seed=3)[:10], mixed_mails(15, seed=3)[10:]
+    await asyncio.to_thread(append_all, server, first)
+    settings = server.settings(after_processing="flag")  # the mail stays to be re-read
+    counts = await _fetcher(server, store, settings).run_once()
+    assert (counts.inserted, counts.rescanned) == (10, False)
+
+    probe = server.probe()
+    try:
+        server.set_uidvalidity(probe.uidvalidity() + 1000)
+    finally:
+        probe.close()
+    await asyncio.to_thread(append_all, server, later)
+    counts = await _fetcher(server, store, settings).run_once()
+
+    assert (counts.rescanned, counts.inserted, counts.duplicates) == (True, 5, 10)
+    assert sorted(store.digests()) == sorted(sha256(m) for m in first + later)
+    with store.sessions() as s:
+        kinds = s.scalars(select(Event.kind)).all()
+    assert kinds == ["mailbox.uidvalidity_changed"]
+
+
+async def test_a_30_mb_mail_is_stored_truncated_and_flagged_for_staff(
+    mail_server: MailServer, store: Store
+) -> None:
+    small = generated_mail(1, random.Random(1), size=1000)
+    head, _, body = small.partition(b"\r\n\r\n")
+    giant = head + b"\r\n\r\n" + body + (b"x" * 998 + b"\r\n") * 30_000
+    assert len(giant) > 30_000_000
+    await asyncio.to_thread(append_all, mail_server, [giant])
+    settings = mail_server.settings(max_message_bytes=1024 * 1024)
+    counts = await _fetcher(mail_server, store, settings).run_once()
+
+    assert (counts.inserted, counts.truncated) == (1, 1)
+    with store.sessions() as s:
+        row = s.scalars(select(Message)).one()
+        event = s.scalars(select(Event)).one()
+    assert (row.truncated, row.size, len(row.raw)) == (True, len(giant), 1024 * 1024)
+    assert row.raw == giant[: 1024 * 1024]
+    assert row.message_id is not None
+    assert (event.kind, event.message_id) == ("message.truncated", row.id)
+    assert await asyncio.to_thread(folder_digests, mail_server, PROCESSED) == [sha256(giant)]
+
+
+async def test_after_commit_the_mail_is_moved_to_the_processed_folder(
+    pymap_server: PymapServer, any_db_url: str
+) -> None:
+    server = on_pymap(pymap_server)
+    store = prepare_store(any_db_url)
+    mails = mixed_mails(30, seed=4)
+    await asyncio.to_thread(append_all, server, mails)
+    counts = await _fetcher(server, store).run_once()
+    assert (counts.fetched, counts.inserted) == (30, 30)
+    assert await asyncio.to_thread(folder_digests, server, "INBOX") == []
+    assert await asyncio.to_thread(folder_digests, server, PROCESSED) == sorted(
+        sha256(m) for m in mails
+    )
+    with store.sessions() as s:
+        rows = s.scalars(select(Message).order_by(Message.uid)).all()
+    assert [r.state for r in rows] == ["stored"] * 30
+    assert all(r.imap_done for r in rows)
+    again = await _fetcher(server, store).run_once()
+    assert again.fetched == 0
+
+
+async def test_flag_mode_leaves_the_mail_in_place_seen_and_marked(
+    mail_server: MailServer, store: Store
+) -> None:
+    mails = mixed_mails(5, seed=6)
+    await asyncio.to_thread(append_all, mail_server, mails)
+    settings = mail_server.settings(after_processing="flag")
+    counts = await _fetcher(mail_server, store, settings).run_once()
+    assert counts.inserted == 5
+    probe = mail_server.probe()
+    try:
+        uids = probe.uids("INBOX")
+        flags = [probe.flags(uid) for uid in uids]
+        assert PROCESSED not in probe.mailboxes()
+    finally:
+        probe.close()
+    assert len(uids) == 5
+    # pymap keeps only system flags (its PERMANENTFLAGS has no \\*); Dovecot keeps keywords.
+    marks = {"\\Seen", PROCESSED_KEYWORD} if mail_server.kind == "dovecot" else {"\\Seen"}
+    assert all(marks <= f for f in flags)
+    assert (await _fetcher(mail_server, store, settings).run_once()).fetched == 0
+
+
+async def test_copy_and_expunge_where_move_is_missing(
+    mail_server: MailServer, store: Store
+) -> None:
+    mails = mixed_mails(7, seed=8)
+    await asyncio.to_thread(append_all, mail_server, mails)
+    settings = mail_server.settings()
+
+    async def without_move() -> ImapClient:
+        client = await ImapClient.connect(settings, mail_server.endpoint.password)
+        client.capabilities -= {"MOVE"}
+        return client
+
+    fetcher = MailFetcher(
+        settings,
+        committee_id=store.committee_id,
+        sessions=store.sessions,
+        clock=FixedClock(datetime(2021, 1, 13, tzinfo=UTC)),
+        connect=without_move,
+        options=FAST,
+    )
+    assert (await fetcher.run_once()).inserted == 7
+    assert await asyncio.to_thread(folder_digests, mail_server, "INBOX") == []
+    assert len(await asyncio.to_thread(folder_digests, mail_server, PROCESSED)) == 7
+
+
+class _Crash(BaseException):
+    """Stands for the process dying between commit and the server-side move."""
+
+
+async def test_a_crash_between_commit_and_move_is_completed_on_restart(
+    mail_server: MailServer, store: Store
+) -> None:
+    mails = mixed_mails(12, seed=10)
+    await asyncio.to_thread(append_all, mail_server, mails)
+
+    def crash(_ids: tuple[int, ...]) -> None:
+        raise _Crash
+
+    with pytest.raises(_Crash):
+        await _fetcher(mail_server, store, on_stored=crash).run_once()
+    stored_before = len(store.digests())
+    assert 0 < stored_before <= 12
+    assert len(await asyncio.to_thread(folder_digests, mail_server, "INBOX")) == 12
+
+    seen: list[int] = []
+    counts = await _fetcher(mail_server, store, on_stored=lambda ids: seen.extend(ids)).run_once()
+    assert counts.completed_on_server >= stored_before
+    assert counts.duplicates == 0
+    assert len(seen) == 12 - stored_before
+    assert sorted(store.digests()) == sorted(sha256(m) for m in mails)
+    assert await asyncio.to_thread(folder_digests, mail_server, "INBOX") == []
+
+
+async def test_a_second_poller_is_kept_out_by_the_lease(
+    pymap_server: PymapServer, store: Store
+) -> None:
+    server = on_pymap(pymap_server)
+    first = _fetcher(server, store)
+    other = MailFetcher(
+        server.settings(),
+        committee_id=store.committee_id,
+        sessions=store.sessions,
+        clock=FixedClock(datetime(2021, 1, 13, tzinfo=UTC)),
+        connect=connector(server.settings(), server.endpoint.password),
+        options=FetchOptions(holder="other", lease_ttl=timedelta(seconds=60)),
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(first.run_forever(stop))
+    await asyncio.sleep(1.0)
+    with pytest.raises(LeaseHeld):
+        await other.run_once()
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    assert (await other.run_once()).fetched == 0  # released on stop
