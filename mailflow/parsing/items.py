@@ -26,6 +26,7 @@ from mailflow.domain import ConsultationRef
 from mailflow.parsing.kinds import (
     classify,
     is_courtesy_line,
+    is_lead_in_line,
     is_name_line,
     is_nothing_line,
     is_opening_line,
@@ -77,6 +78,7 @@ def ignorable(line: str) -> bool:
     """Lines that are never (part of) an item: courtesy, 「特になし」, form and rule lines."""
     return (
         is_courtesy_line(line)
+        or is_lead_in_line(line)
         or is_nothing_line(line)
         or is_form_line(line)
         or is_separator_line(line)

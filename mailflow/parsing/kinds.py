@@ -72,6 +72,12 @@ _OPENING = re.compile(
     r"|.{1,16}(?:課|係|室|担当|部)(?:の.{1,8})?です)[。.!！、]*$"
 )
 
+# A lead-in to the list that follows: 「以下質問いたします」「下記のとおり意見を申し上げます」.
+_LEAD_IN = re.compile(
+    r"^(?:下記|以下)(?:の)?(?:とおり|通り)?[、,]?.{0,6}(?:質問|意見|質疑)(?:を|させて|と)?.{0,6}"
+    r"(?:いたします|します|致します|申し上げます|いただきます)[。.!！、]*$"
+)
+
 # 「山田です」 after a greeting on the same line: a name, never a sentence of substance.
 _SHORT_INTRO = re.compile(r"^[^\sぁ-ゖ]{1,8}です$")
 
@@ -121,6 +127,12 @@ def is_opening_line(line: str) -> bool:
     """A salutation or self-introduction, as written at the top of a mail."""
     flat = _clean(line)
     return bool(flat) and bool(_OPENING.match(flat))
+
+
+def is_lead_in_line(line: str) -> bool:
+    """「以下質問いたします」: announces the items, is not one."""
+    flat = _clean(line)
+    return bool(flat) and bool(_LEAD_IN.match(flat))
 
 
 def is_nothing_line(line: str) -> bool:

@@ -97,8 +97,10 @@ def _find(session: Session, committee_id: int, key: str) -> Message | None:
 
 
 def _find_uid(
-    session: Session, committee_id: int, mailbox: str, uidvalidity: int, uid: int
+    session: Session, committee_id: int, mailbox: str, uidvalidity: int | None, uid: int | None
 ) -> Message | None:
+    if uidvalidity is None or uid is None:  # a mail fed from a file has no IMAP identity
+        return None
     return session.scalars(
         select(Message).where(
             Message.committee_id == committee_id,
@@ -113,8 +115,8 @@ def store_raw(
     session: Session,
     committee_id: int,
     mailbox: str,
-    uidvalidity: int,
-    uid: int,
+    uidvalidity: int | None,
+    uid: int | None,
     raw: bytes,
     received_at: datetime,
     max_bytes: int,
@@ -176,8 +178,8 @@ def _duplicate_of(
     session: Session,
     committee_id: int,
     mailbox: str,
-    uidvalidity: int,
-    uid: int,
+    uidvalidity: int | None,
+    uid: int | None,
     primary: str,
     digest: str,
 ) -> tuple[Message, str] | None:
