@@ -24,11 +24,13 @@ REFS = {
     "14": ConsultationRef("14", "令和2年度諮問第14号", "病児保育予約システム使用委託"),
 }
 # Floors measured on this corpus; raise them as the parser improves, never lower them quietly.
-# Measured when the corpus landed: items 87.2 %, answers 79.6 %, decisions 93.3 %.
+# Measured: items 87.2 %, answers 79.6 %, decisions 93.3 % when the corpus landed; 100 %
+# of all three after the splitter, answer and decision fixes it prompted. The floors leave
+# room for a few files listed in known_failures.json, not for a general slide.
 MIN_MAILS = 200
-MIN_ITEM_ACCURACY = 0.85
-MIN_ANSWER_ACCURACY = 0.75
-MIN_DECISION_ACCURACY = 0.9
+MIN_ITEM_ACCURACY = 0.95
+MIN_ANSWER_ACCURACY = 0.95
+MIN_DECISION_ACCURACY = 0.95
 
 
 def squash(text: str | None) -> str:
