@@ -24,6 +24,7 @@ from mailflow.config import Imap
 from mailflow.store import events
 from mailflow.store.db import transaction
 from mailflow.store.messages import (
+    RawMail,
     StoredOutcome,
     acquire_lease,
     get_mailbox_state,
@@ -32,7 +33,7 @@ from mailflow.store.messages import (
     release_lease,
     renew_lease,
     set_mailbox_state,
-    store_raw,
+    store_batch,
 )
 
 log = logging.getLogger("mailflow.fetch")
@@ -308,22 +309,16 @@ class MailFetcher:
     ) -> list[StoredOutcome]:
         settings = self._settings
         self._record_done(session, uidvalidity)
-        outcomes: list[StoredOutcome] = []
         ordered = sorted(fetched, key=lambda m: m.uid)
-        for message in ordered:
-            outcomes.append(
-                store_raw(
-                    session,
-                    self._committee_id,
-                    settings.mailbox,
-                    uidvalidity,
-                    message.uid,
-                    message.raw,
-                    message.internal_date or self._clock.now(),
-                    settings.max_message_bytes,
-                    size=message.size,
-                )
-            )
+        now = self._clock.now()
+        outcomes = store_batch(
+            session,
+            self._committee_id,
+            settings.mailbox,
+            uidvalidity,
+            [RawMail(m.uid, m.raw, m.internal_date or now, m.size) for m in ordered],
+            settings.max_message_bytes,
+        )
         if ordered:
             self._checkpoint(session, uidvalidity, ordered[-1].uid)
         return outcomes

@@ -11,7 +11,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from enum import StrEnum
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -169,9 +169,222 @@ def store_raw(
             if attempt == 0:
                 continue
             raise
-        _record_events(session, committee_id, row, message_id, key != primary, received_at)
+        facts = _Facts(row.id, full_size, len(kept), truncated)
+        _record_events(session, committee_id, facts, message_id, key != primary, received_at)
         return StoredOutcome(Outcome.INSERTED, row.id, key, digest, truncated)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class RawMail:
+    """One fetched mail handed to `store_batch`."""
+
+    uid: int
+    raw: bytes
+    received_at: datetime
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    mail: RawMail
+    kept: bytes
+    digest: str
+    message_id: str | None
+    primary: str
+    reused: str
+    size: int
+    truncated: bool
+
+
+def _prepare(mail: RawMail, max_bytes: int) -> _Prepared:
+    full_size = max(mail.size or 0, len(mail.raw))
+    kept = mail.raw[:max_bytes]
+    digest = hashlib.sha256(kept).hexdigest()
+    message_id = message_id_of(kept)
+    primary, reused = _dedupe_keys(message_id, digest)
+    return _Prepared(
+        mail, kept, digest, message_id, primary, reused, full_size, full_size > max_bytes
+    )
+
+
+def store_batch(
+    session: Session,
+    committee_id: int,
+    mailbox: str,
+    uidvalidity: int,
+    mails: Sequence[RawMail],
+    max_bytes: int,
+) -> list[StoredOutcome]:
+    """`store_raw` for many mails at once: two lookups and one multi-row INSERT.
+
+    Same rules and results as calling `store_raw` for each mail in order; a clash with a
+    concurrent writer rolls the batch's SAVEPOINT back and stores them one by one.
+    """
+    prepared = [_prepare(m, max_bytes) for m in mails]
+    if not prepared:
+        return []
+    keys = {p.primary for p in prepared} | {p.reused for p in prepared}
+    by_key: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(keys), 500):
+        chunk = sorted(keys)[start : start + 500]
+        for row_id, key, digest in session.execute(
+            select(Message.id, Message.dedupe_key, Message.sha256).where(
+                Message.committee_id == committee_id, Message.dedupe_key.in_(chunk)
+            )
+        ):
+            by_key[key] = (row_id, digest)
+    by_uid: dict[int, tuple[int, str]] = {
+        uid: (row_id, key)
+        for row_id, key, uid in session.execute(
+            select(Message.id, Message.dedupe_key, Message.uid).where(
+                Message.committee_id == committee_id,
+                Message.mailbox == mailbox,
+                Message.uidvalidity == uidvalidity,
+                Message.uid.in_([p.mail.uid for p in prepared]),
+            )
+        )
+        if uid is not None
+    }
+    decided: list[StoredOutcome | tuple[_Prepared, str]] = []
+    for p in prepared:
+        if p.mail.uid in by_uid:
+            row_id, key = by_uid[p.mail.uid]
+            decided.append(
+                StoredOutcome(Outcome.DUPLICATE, row_id, key, p.digest, p.truncated, "uid")
+            )
+            continue
+        same = by_key.get(p.primary)
+        if same is not None and same[1] == p.digest:
+            matched = "sha256" if p.primary.startswith("sha256:") else "message_id"
+            decided.append(
+                StoredOutcome(Outcome.DUPLICATE, same[0], p.primary, p.digest, p.truncated, matched)
+            )
+            continue
+        if same is not None and p.reused in by_key:
+            decided.append(
+                StoredOutcome(
+                    Outcome.DUPLICATE,
+                    by_key[p.reused][0],
+                    p.reused,
+                    p.digest,
+                    p.truncated,
+                    "sha256",
+                )
+            )
+            continue
+        key = p.primary if same is None else p.reused
+        by_key[key] = (0, p.digest)  # later mails in this batch see it as taken
+        by_uid[p.mail.uid] = (0, key)
+        decided.append((p, key))
+    fresh = [d for d in decided if isinstance(d, tuple)]
+    if not fresh:
+        return [d for d in decided if isinstance(d, StoredOutcome)]
+    _begin_if_sqlite(session)
+    try:
+        with session.begin_nested():
+            ids = _insert_rows(session, committee_id, mailbox, uidvalidity, fresh)
+    except IntegrityError:
+        # A concurrent writer got there first: the careful path sorts it out per mail.
+        return [
+            store_raw(
+                session,
+                committee_id,
+                mailbox,
+                uidvalidity,
+                m.uid,
+                m.raw,
+                m.received_at,
+                max_bytes,
+                size=m.size,
+            )
+            for m in mails
+        ]
+    outcomes: list[StoredOutcome] = []
+    inserted = iter(ids)
+    for d in decided:
+        if isinstance(d, StoredOutcome):
+            # A duplicate of a mail earlier in this same batch carries no row id yet.
+            outcomes.append(d)
+            continue
+        p, key = d
+        row_id = next(inserted)
+        outcomes.append(StoredOutcome(Outcome.INSERTED, row_id, key, p.digest, p.truncated))
+    outcomes = [_fill_batch_ids(o, outcomes) for o in outcomes]
+    for d, o in zip(decided, outcomes, strict=True):
+        if isinstance(d, tuple):
+            p, key = d
+            _record_batch_events(session, committee_id, o.row_id, p, key != p.primary)
+    return outcomes
+
+
+def _fill_batch_ids(outcome: StoredOutcome, outcomes: Sequence[StoredOutcome]) -> StoredOutcome:
+    if outcome.row_id != 0:
+        return outcome
+    twin = next(o for o in outcomes if o.inserted and o.dedupe_key == outcome.dedupe_key)
+    return StoredOutcome(
+        outcome.outcome,
+        twin.row_id,
+        twin.dedupe_key,
+        outcome.sha256,
+        outcome.truncated,
+        outcome.matched_on,
+    )
+
+
+def _insert_rows(
+    session: Session,
+    committee_id: int,
+    mailbox: str,
+    uidvalidity: int,
+    fresh: Sequence[tuple[_Prepared, str]],
+) -> list[int]:
+    rows = [
+        {
+            "committee_id": committee_id,
+            "dedupe_key": key,
+            "message_id": p.message_id[:998] if p.message_id else None,
+            "sha256": p.digest,
+            "mailbox": mailbox,
+            "uidvalidity": uidvalidity,
+            "uid": p.mail.uid,
+            "size": p.size,
+            "raw": p.kept,
+            "truncated": p.truncated,
+            "received_at": p.mail.received_at,
+            "state": "stored",
+            "imap_done": False,
+        }
+        for p, key in fresh
+    ]
+    # One multi-row INSERT ... RETURNING on both SQLite and PostgreSQL, ids in row order.
+    result = session.execute(
+        insert(Message).returning(Message.id, sort_by_parameter_order=True), rows
+    )
+    return [row_id for (row_id,) in result]
+
+
+def _record_batch_events(
+    session: Session, committee_id: int, row_id: int, p: _Prepared, reused_id: bool
+) -> None:
+    _record_events(
+        session,
+        committee_id,
+        _Facts(row_id, p.size, len(p.kept), p.truncated),
+        p.message_id,
+        reused_id,
+        p.mail.received_at,
+    )
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the staff events say about a stored mail."""
+
+    row_id: int
+    size: int
+    kept: int
+    truncated: bool
 
 
 def _duplicate_of(
@@ -200,7 +413,7 @@ def _duplicate_of(
 def _record_events(
     session: Session,
     committee_id: int,
-    row: Message,
+    row: _Facts,
     message_id: str | None,
     reused_id: bool,
     at: datetime,
@@ -212,10 +425,10 @@ def _record_events(
             actor=ACTOR,
             kind="message.truncated",
             committee_id=committee_id,
-            message_id=row.id,
+            message_id=row.row_id,
             reason="larger than max_message_bytes: stored truncated, staff must look",
             size=row.size,
-            kept=len(row.raw),
+            kept=row.kept,
         )
     if reused_id:
         events.record(
@@ -224,7 +437,7 @@ def _record_events(
             actor=ACTOR,
             kind="message.message_id_reused",
             committee_id=committee_id,
-            message_id=row.id,
+            message_id=row.row_id,
             reason="a different mail carries a Message-ID already stored: kept both",
             header_message_id=message_id,
         )

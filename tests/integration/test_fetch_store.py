@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from mailflow.store import db
 from mailflow.store.messages import (
     Outcome,
+    RawMail,
+    StoredOutcome,
     acquire_lease,
     get_mailbox_state,
     mark_server_done,
@@ -23,6 +25,7 @@ from mailflow.store.messages import (
     release_lease,
     renew_lease,
     set_mailbox_state,
+    store_batch,
     store_raw,
 )
 from mailflow.store.models import Committee, Event, Message
@@ -216,3 +219,53 @@ def test_concurrent_store_of_one_mail_keeps_one_row(
     assert first.outcome is Outcome.INSERTED
     assert second == [Outcome.DUPLICATE]
     assert _count(sessions, Message) == 1
+
+
+def test_a_batch_stores_exactly_what_one_by_one_would(sessions: sessionmaker[Session]) -> None:
+    with db.transaction(sessions) as s:
+        a = Committee(key="a", name="A", address="a@example.jp")
+        b = Committee(key="b", name="B", address="b@example.jp")
+        s.add_all([a, b])
+        s.flush()
+        one_by_one, batched = a.id, b.id
+    earlier = _mail("<old@example.jp>")
+    mails = [
+        _mail("<n1@example.jp>"),
+        earlier,  # stored before the batch, under another UID
+        _mail(None, body="番号なし"),
+        _mail(None, body="番号なし"),  # the same bytes twice in one batch
+        _mail("<n1@example.jp>", body="同じIDで別の本文"),
+        _mail("<huge@example.jp>", body="y" * 4000),
+    ]
+    raws = [RawMail(uid, raw, NOW) for uid, raw in enumerate(mails, start=10)]
+
+    def shape(outcomes: list[StoredOutcome]) -> list[tuple[object, ...]]:
+        return [(o.outcome, o.dedupe_key, o.matched_on, o.truncated) for o in outcomes]
+
+    with db.transaction(sessions) as s:
+        for cid in (one_by_one, batched):
+            store_raw(s, cid, "INBOX", 7, 1, earlier, NOW, 2048)
+    with db.transaction(sessions) as s:
+        expected = [store_raw(s, one_by_one, "INBOX", 7, m.uid, m.raw, NOW, 2048) for m in raws]
+        got = store_batch(s, batched, "INBOX", 7, raws, 2048)
+    assert shape(got) == shape(expected)
+    assert [o.outcome for o in got] == [
+        Outcome.INSERTED,
+        Outcome.DUPLICATE,
+        Outcome.INSERTED,
+        Outcome.DUPLICATE,
+        Outcome.INSERTED,
+        Outcome.INSERTED,
+    ]
+    assert got[3].row_id == got[2].row_id != 0
+    with sessions() as s:
+        kinds = {
+            cid: sorted(s.scalars(select(Event.kind).where(Event.committee_id == cid)))
+            for cid in (one_by_one, batched)
+        }
+        raw_of = {
+            cid: sorted(s.scalars(select(Message.raw).where(Message.committee_id == cid)))
+            for cid in (one_by_one, batched)
+        }
+    assert kinds[batched] == kinds[one_by_one] == ["message.message_id_reused", "message.truncated"]
+    assert raw_of[batched] == raw_of[one_by_one]
