@@ -1,0 +1,244 @@
+"""Ingestion benchmark: bare IMAP fetch ceilings against store-first ingestion, on real Dovecot.
+
+    python bench/ingest_bench.py [--sizes 1000 10000] [--batches 20 50 100 500]
+
+For each N it fills a fresh Dovecot mailbox with N mixed mails (the client corpus of
+tests/fixtures/mail/corpus with fresh Message-IDs, and generated ISO-2022-JP, CP932,
+UTF-8 QP/base64, HTML-only and attachment mails), then runs each contender in its own
+subprocess so that its peak RSS is its own: stdlib imaplib `UID FETCH 1:* BODY.PEEK[]`;
+aioimaplib `UID FETCH` in batches of each size; and mailflow's MailFetcher.run_once into
+a fresh SQLite file (commit per batch, and per message). Rates are mails per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import imaplib
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+@dataclass(frozen=True)
+class Result:
+    label: str
+    count: int
+    seconds: float
+    rss_mb: float
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+
+def _peak_rss_mb() -> float:
+    # VmHWM belongs to this program's own address space. ru_maxrss would not do: Linux
+    # carries it across exec, so a child would report the parent's size at fork.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- children: each measures one contender and prints one JSON line -----------------
+
+
+def child_stdlib(args: argparse.Namespace) -> dict[str, Any]:
+    start = time.perf_counter()
+    conn = imaplib.IMAP4(args.host, args.port)
+    conn.login(args.user, args.password)
+    conn.select("INBOX", readonly=True)
+    _typ, data = conn.uid("FETCH", "1:*", "(BODY.PEEK[])")
+    count = sum(1 for part in data if isinstance(part, tuple))
+    conn.logout()
+    return {"count": count, "seconds": time.perf_counter() - start}
+
+
+async def _aio(args: argparse.Namespace) -> dict[str, Any]:
+    import aioimaplib
+
+    start = time.perf_counter()
+    client = aioimaplib.IMAP4(host=args.host, port=args.port, timeout=600)
+    await client.wait_hello_from_server()
+    await client.login(args.user, args.password)
+    await client.select("INBOX")
+    found = await client.uid_search("ALL", charset=None)
+    uids = [int(w) for line in found.lines[:-1] for w in line.split() if w.isdigit()]
+    count = 0
+    for i in range(0, len(uids), args.batch):
+        chunk = uids[i : i + args.batch]
+        response = await client.uid("fetch", f"{chunk[0]}:{chunk[-1]}", "(BODY.PEEK[])")
+        count += sum(1 for line in response.lines if isinstance(line, bytearray))
+    await client.logout()
+    return {"count": count, "seconds": time.perf_counter() - start}
+
+
+def child_aio(args: argparse.Namespace) -> dict[str, Any]:
+    return asyncio.run(_aio(args))
+
+
+def child_ingest(args: argparse.Namespace) -> dict[str, Any]:
+    from mailflow.clock import SystemClock
+    from mailflow.config import Imap, Secret, TlsMode
+    from mailflow.services.fetch import FetchOptions, MailFetcher, connector
+    from tests.harness.imap_extra import prepare_store
+
+    store = prepare_store(f"sqlite:///{args.db}")
+    settings = Imap(
+        host=args.host,
+        port=args.port,
+        tls=TlsMode.NONE,
+        user=args.user,
+        password=Secret(env="MAILFLOW_IMAP_PASSWORD"),
+        fetch_batch=args.batch,
+        # Flag rather than move, so that every contender reads the same mailbox.
+        after_processing="flag",
+    )
+    fetcher = MailFetcher(
+        settings,
+        committee_id=store.committee_id,
+        sessions=store.sessions,
+        clock=SystemClock(),
+        connect=connector(settings, args.password),
+        options=FetchOptions(commit_per=args.commit, holder="bench"),
+    )
+    start = time.perf_counter()
+    if os.environ.get("INGEST_PROFILE"):
+        import cProfile
+
+        profile = cProfile.Profile()
+        counts = profile.runcall(asyncio.run, fetcher.run_once())
+        profile.dump_stats(os.environ["INGEST_PROFILE"])
+    else:
+        counts = asyncio.run(fetcher.run_once())
+    seconds = time.perf_counter() - start
+    assert len(store.digests()) == counts.inserted
+    return {"count": counts.inserted, "seconds": seconds}
+
+
+CHILDREN = {"stdlib": child_stdlib, "aio": child_aio, "ingest": child_ingest}
+
+
+# --- parent: fill the mailbox, run the children, report ------------------------------
+
+
+def fill_maildir(server: Any, mails: list[bytes]) -> None:
+    """Deliver straight into the Maildir (as an MDA does): APPEND would take minutes."""
+    probe = server.probe()
+    probe.select("INBOX")
+    probe.close()
+    maildir = server.root / "mail" / server.user / "Maildir"
+    owner = maildir.stat()
+    for number, raw in enumerate(mails):
+        name = f"{int(time.time())}.M{number}P{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        path = maildir / "new" / name
+        path.write_bytes(raw)
+        os.chown(path, owner.st_uid, owner.st_gid)
+
+
+def run_child(mode: str, server: Any, extra: list[str]) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        mode,
+        "--host",
+        server.host,
+        "--port",
+        str(server.port),
+        "--user",
+        server.user,
+        "--password",
+        server.password,
+        *extra,
+    ]
+    env = {**os.environ, "MAILFLOW_IMAP_PASSWORD": server.password}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True, cwd=ROOT)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def measure(n: int, batches: list[int], ingest_batch: int) -> list[Result]:
+    from tests.harness.dovecot import DovecotServer
+    from tests.harness.imap_extra import mixed_mails
+
+    mails = mixed_mails(n, seed=n)
+    total = sum(len(m) for m in mails)
+    print(f"\nN = {n}: {total / n / 1024:.1f} KiB average, {total / 2**20:.0f} MiB in all")
+    results: list[Result] = []
+    with DovecotServer() as server, tempfile.TemporaryDirectory() as tmp:
+        fill_maildir(server, mails)
+        del mails
+        plan: list[tuple[str, str, list[str]]] = [("stdlib 1:*", "stdlib", [])]
+        plan += [(f"aioimaplib batch {b}", "aio", ["--batch", str(b)]) for b in batches]
+        for commit in ("batch", "message"):
+            db = str(Path(tmp) / f"ingest-{commit}.db")
+            label = f"ingest batch {ingest_batch}, commit per {commit}"
+            plan.append(
+                (label, "ingest", ["--batch", str(ingest_batch), "--commit", commit, "--db", db])
+            )
+        for label, mode, extra in plan:
+            got = run_child(mode, server, extra)
+            result = Result(label, got["count"], got["seconds"], got["rss_mb"])
+            assert result.count == n, f"{label}: {result.count} of {n}"
+            results.append(result)
+            print(
+                f"  {label:40s} {result.rate:9.0f} msg/s  {result.seconds:7.2f} s  "
+                f"peak RSS {result.rss_mb:6.0f} MiB"
+            )
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--batches", type=int, nargs="+", default=[20, 50, 100, 500])
+    parser.add_argument("--ingest-batch", type=int, default=25)
+    parser.add_argument("--child", choices=sorted(CHILDREN))
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--user")
+    parser.add_argument("--password")
+    parser.add_argument("--batch", type=int, default=25)
+    parser.add_argument("--commit", default="batch")
+    parser.add_argument("--db")
+    args = parser.parse_args()
+    if args.child:
+        out = CHILDREN[args.child](args)
+        out["rss_mb"] = _peak_rss_mb()
+        print(json.dumps(out))
+        return 0
+
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
+    print(f"started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    last: list[Result] = []
+    for n in args.sizes:
+        last = measure(n, args.batches, args.ingest_batch)
+    stdlib = last[0]
+    aio_best = max((r for r in last if r.label.startswith("aioimaplib")), key=lambda r: r.rate)
+    ingest = max((r for r in last if r.label.startswith("ingest")), key=lambda r: r.rate)
+    print(
+        f"\nratio ingest/aioimaplib-best: {ingest.rate / aio_best.rate:.2f}, "
+        f"ingest/stdlib: {ingest.rate / stdlib.rate:.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
