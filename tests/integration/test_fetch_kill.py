@@ -86,7 +86,7 @@ def test_sigkill_at_random_points_loses_nothing_and_duplicates_nothing(
         # The rest arrives while it runs; the kill lands anywhere from the first SELECT
         # to the middle of a batch, a commit or a MOVE.
         append_all(mail_server, batch[10:])
-        time.sleep(rng.uniform(0.0, 0.6))
+        time.sleep(rng.uniform(0.0, 0.3))
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         if len(store.digests()) < (trial + 1) * PER_TRIAL:
