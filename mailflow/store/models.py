@@ -127,6 +127,10 @@ class Round(Base):
     further_due: Mapped[datetime]
     decision_due: Mapped[datetime]
     decider_member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    # When departments owe answers to the ③ items; None: the engine's default.
+    responses_due: Mapped[datetime | None]
+    # Phases staff closed early (everyone had replied): {"1": "2021-01-12T09:00:00+00:00"}.
+    closed_early: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]
     consultations: Mapped[list[Consultation]] = relationship(
         back_populates="round", order_by="Consultation.position"

@@ -118,3 +118,30 @@ def test_constraints_keep_data_sound(engine: Engine) -> None:
     with Session(engine) as s4:
         got = s4.query(Round.questions_due).scalar()
     assert got == now and got.tzinfo is not None
+
+
+def test_an_older_database_with_data_upgrades_in_place(engine: Engine) -> None:
+    from sqlalchemy import text
+
+    db.upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO committee (id, key, name, address, language, timezone) "
+                "VALUES (1, 'c', '審議会', 's@example.jp', 'ja', 'Asia/Tokyo')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO round (id, committee_id, key, title, fiscal_year, notice_date, "
+                "state, questions_due, answers_due, further_due, decision_due, created_at) "
+                "VALUES (1, 1, 'R2-5', 't', 2020, '2021-01-05', 'draft', :d, :d, :d, :d, :d)"
+            ),
+            {"d": datetime(2021, 1, 13, tzinfo=UTC)},
+        )
+    db.upgrade(engine)
+    with Session(engine) as s:
+        rnd = s.get(Round, 1)
+        assert rnd is not None
+        assert rnd.closed_early == {} and rnd.responses_due is None
+        assert rnd.title == "t"
