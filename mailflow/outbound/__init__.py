@@ -1,0 +1,1 @@
+"""Outbound mail: the frozen description of a mail and its composition into wire bytes."""
