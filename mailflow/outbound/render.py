@@ -1,0 +1,140 @@
+"""Render an outbound mail's view into its subject and plain text, in Japanese or English.
+
+Each kind has one template, ``templates/mail/<lang>/<kind>.txt``, which sets
+``subject`` at its top and writes the body below; the subject tag (``[R2-5]``) is put
+in front here, so no template can forget it and routing can rely on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, tzinfo
+from functools import lru_cache
+
+import jinja2
+
+from mailflow.domain import ItemKind, Phase, Verdict, jadate
+from mailflow.outbound.views import (
+    ConsultationInfo,
+    DepartmentBundle,
+    ItemInfo,
+    MailView,
+    StaffAlertDigest,
+)
+from mailflow.parsing.answer_sheet import write_answer_sheet
+from mailflow.parsing.reply_form import render_reply_form
+from mailflow.render import make_environment
+
+LANGUAGES = ("ja", "en")
+
+_KIND_JA = {ItemKind.QUESTION: "質問", ItemKind.OPINION: "意見", ItemKind.REQUEST: "要望"}
+# Staff read the digest in Japanese; unknown kinds are shown as they are.
+_ALERT_JA = {
+    "missing_replies": "未返信",
+    "unanswered": "未回答",
+    "late_item": "期限後到着",
+    "no_department": "所管課なし",
+    "decision_incomplete": "答申不完全",
+    "decision_overdue": "答申期限超過",
+    "no_decider": "答申者不在",
+    "parse_uncertain": "読取要確認",
+}
+_VERDICT_EN = {
+    Verdict.APPROVE: "approved",
+    Verdict.APPROVE_WITH_CONDITIONS: "approved with conditions",
+    Verdict.REJECT: "not approved",
+    Verdict.UNCLEAR: "not understood",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class RenderedMail:
+    """A mail's subject (with its tag) and its plain-text body, ready for the composer."""
+
+    subject: str
+    text: str
+
+
+def _local(value: datetime, tz: tzinfo) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"a deadline in a mail must be an aware datetime: {value.isoformat()}")
+    return value.astimezone(tz)
+
+
+def _end_of_day(local: datetime) -> bool:
+    # A deadline given as a bare date is the day's last instant (time.max); anything
+    # from 23:59 on reads as "by that day" to people.
+    return (local.hour, local.minute) == (23, 59)
+
+
+def _due_ja(value: datetime, tz: tzinfo) -> str:
+    """``1月13日（水）``, or ``1月13日（水）17時00分`` when the deadline is not the day's end."""
+    local = _local(value, tz)
+    return jadate.month_day(local) if _end_of_day(local) else jadate.month_day_time(local)
+
+
+def _md_en(value: datetime, tz: tzinfo) -> str:
+    local = _local(value, tz)
+    return f"{local:%a} {local.day} {local:%b} {local.year}"
+
+
+def _due_en(value: datetime, tz: tzinfo) -> str:
+    local = _local(value, tz)
+    day = _md_en(value, tz)
+    return day if _end_of_day(local) else f"{day}, {local:%H:%M}"
+
+
+def _reply_form(consultations: tuple[ConsultationInfo, ...]) -> str:
+    return render_reply_form([c.ref for c in consultations]).rstrip("\n")
+
+
+@lru_cache(maxsize=8)
+def environment(tz: tzinfo) -> jinja2.Environment:
+    """The shared mail environment (StrictUndefined, 1月13日（水）) plus the mail filters."""
+    env = make_environment(tz)
+    env.filters["due"] = lambda d: _due_ja(d, tz)
+    env.filters["md_en"] = lambda d: _md_en(d, tz)
+    env.filters["due_en"] = lambda d: _due_en(d, tz)
+    env.filters["kind_ja"] = lambda k: _KIND_JA[ItemKind(k)]
+    env.filters["verdict_en"] = lambda v: _VERDICT_EN[Verdict(v)]
+    env.filters["reply_form"] = _reply_form
+    env.filters["alert_ja"] = lambda what: _ALERT_JA.get(str(what), str(what))
+    env.globals["Phase"] = Phase
+    return env
+
+
+def _tag(view: MailView) -> str:
+    if isinstance(view, StaffAlertDigest):
+        return view.tag or "mailflow"
+    return view.round.tag
+
+
+def render_mail(view: MailView, language: str, tz: tzinfo) -> RenderedMail:
+    """The subject ``[R2-5] …`` and the body of ``view`` in ``language`` ("ja" or "en")."""
+    if language not in LANGUAGES:
+        raise ValueError(f"no mail templates for language {language!r}; have {LANGUAGES}")
+    template = environment(tz).get_template(f"mail/{language}/{view.kind}.txt")
+    context = {f.name: getattr(view, f.name) for f in dataclasses.fields(view)}
+    module = template.make_module({**context, "view": view})
+    subject = " ".join(str(vars(module).get("subject", "")).split())
+    if not subject:
+        raise ValueError(f"template mail/{language}/{view.kind}.txt sets no subject")
+    text = str(module).lstrip("\n")
+    return RenderedMail(f"[{_tag(view)}] {subject}", text)
+
+
+def _flatten(items: tuple[ItemInfo, ...]) -> list[ItemInfo]:
+    out: list[ItemInfo] = []
+    for item in items:
+        out.append(item)
+        out += _flatten(item.children)
+    return out
+
+
+def answer_sheet_for(bundle: DepartmentBundle) -> bytes:
+    """The .xlsx answer sheet (回答票) of a bundle: one row per item ID, answers blank."""
+    rows = [(item.id, item.text, "") for item in _flatten(bundle.items) if item.id]
+    return write_answer_sheet(rows)
+
+
+__all__ = ["LANGUAGES", "RenderedMail", "answer_sheet_for", "environment", "render_mail"]

@@ -1,0 +1,360 @@
+"""What each outbound mail says, as frozen dataclasses the templates render (送付文の内容).
+
+The services fill these from the store; the templates only format them. Views carry
+names, never e-mail addresses: the composer puts addresses in the headers, so no
+template can leak a member's address into a body that is quoted, forwarded or
+published. Every view has a ``kind`` naming its template (``templates/mail/<lang>/
+<kind>.txt``) and the outbox log (``call_for_questions``, ``receipt``, …).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from mailflow.domain import ConsultationRef, ItemKind, Phase, Verdict
+from mailflow.parsing.reply_form import short_number
+from mailflow.workflow.actions import Audience
+
+
+@dataclass(frozen=True)
+class CommitteeInfo:
+    """The committee (審議会) as mails name it, and how to reach its secretariat (事務局)."""
+
+    name: str  # 個人情報保護運営審議会
+    secretariat: str  # 総務部 総務課 情報公開係
+    contact: str  # telephone and fax, as staff wrote it
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    """A round (開催回): its subject tag, title, fiscal year and the four soft dates."""
+
+    tag: str  # "R2-5", shown in subjects as [R2-5]
+    title: str  # 令和2年度第5回個人情報保護運営審議会
+    fiscal_year: int  # 2020 → 令和2年度
+    deadlines: dict[Phase, datetime]  # aware; the dates shown to people, per phase
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Whom a mail greets: a person (〇〇様) or a department (〇〇課 ご担当者様)."""
+
+    name: str
+    department: bool = False
+
+
+@dataclass(frozen=True)
+class ConsultationInfo:
+    """A consultation (諮問案件) with the names of its responsible departments (所管課)."""
+
+    key: str  # "13", used in item IDs
+    number: str  # 令和2年度諮問第13号
+    title: str  # 子育て応援ギフトセット配布業務委託
+    departments: tuple[str, ...]  # 子ども保健・給付課
+
+    @property
+    def ref(self) -> ConsultationRef:
+        return ConsultationRef(self.key, self.number, self.title)
+
+    @property
+    def short_number(self) -> str:
+        """諮問第13号: the form's and the parsers' way of naming it."""
+        return short_number(self.ref)
+
+
+@dataclass(frozen=True)
+class AnswerInfo:
+    """One answer (回答) to an item: who answered, the text verbatim, or still pending."""
+
+    author: str  # a department's name or the secretariat's (情報公開係長)
+    text: str
+    pending: bool = False  # shown as 「回答準備中」; text is then ignored
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    """A member's question, opinion or request (質疑・意見) with its answers and follow-ups.
+
+    ``id`` is None while staff have not placed the item; ``asker`` is the member's
+    display name (日下委員) and is shown only where the view says askers are named;
+    ``children`` are the ③ items that follow this one, nested as the minutes nest them.
+    """
+
+    id: str | None  # "Q13-03"
+    consultation: str | None  # consultation key such as "13"
+    kind: ItemKind
+    text: str  # verbatim, never re-wrapped
+    reference: str | None = None  # 諮問書 P.3 5(4)
+    asker: str | None = None
+    late: bool = False
+    follows: str | None = None  # the ID of the item it follows up
+    answers: tuple[AnswerInfo, ...] = ()
+    children: tuple[ItemInfo, ...] = ()
+
+    @property
+    def tag(self) -> str:
+        return f"[{self.id}]" if self.id else ""
+
+
+@dataclass(frozen=True)
+class ConsultationItems:
+    """One consultation's items, in order: a section of a distribution or a digest."""
+
+    consultation: ConsultationInfo
+    items: tuple[ItemInfo, ...]
+
+
+@dataclass(frozen=True)
+class DecisionInfo:
+    """The decision (答申) on one consultation; conditions verbatim as the chair wrote them."""
+
+    consultation: ConsultationInfo
+    verdict: Verdict
+    conditions: str | None = None
+
+
+def _find(consultations: tuple[ConsultationInfo, ...], key: str | None) -> ConsultationInfo | None:
+    return next((c for c in consultations if c.key == key), None)
+
+
+@dataclass(frozen=True)
+class CallForQuestions:
+    """① 開催通知: the consultations, the schedule, the materials and the reply form."""
+
+    kind: ClassVar[str] = "call_for_questions"
+    recipient: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+    consultations: tuple[ConsultationInfo, ...]
+    attachments: tuple[str, ...] = ()  # file names of the materials staff attach
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """受付確認: the reply as understood, item by item, and how to correct it.
+
+    ``unplaced`` counts items staff still have to assign to a consultation;
+    ``late`` says the whole reply arrived after the phase's deadline.
+    """
+
+    kind: ClassVar[str] = "receipt"
+    recipient: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+    consultations: tuple[ConsultationInfo, ...]
+    items: tuple[ItemInfo, ...]
+    empty_reply: bool
+    late: bool
+    unplaced: int
+    corrections_allowed_until: datetime
+    phase: Phase = Phase.QUESTIONS
+
+    def consultation(self, key: str | None) -> ConsultationInfo | None:
+        return _find(self.consultations, key)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A reminder before a deadline, to one who has not replied in the phase.
+
+    ``item_ids`` lists, for a department, the questions still without an answer.
+    """
+
+    kind: ClassVar[str] = "reminder"
+    recipient: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+    phase: Phase
+    deadline: datetime
+    audience: Audience
+    item_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DepartmentBundle:
+    """The items of a phase for one department, with the answer form (回答欄).
+
+    Each item opens with its ID on its own line and ends with 「回答：」, under which
+    the department answers; :func:`mailflow.parsing.answers.parse_answers` reads it back.
+    """
+
+    kind: ClassVar[str] = "department_bundle"
+    department: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+    phase: Phase
+    consultations: tuple[ConsultationInfo, ...]
+    items: tuple[ItemInfo, ...]
+    deadline: datetime
+    name_askers: bool = False
+
+    def consultation(self, key: str | None) -> ConsultationInfo | None:
+        return _find(self.consultations, key)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """② every question with its answers, to all members at once (一括して全員に送る).
+
+    ``pending_note`` adds the line that 「回答準備中」 answers follow later;
+    ``supplement`` marks the later mail that carries those answers (追加送付).
+    """
+
+    kind: ClassVar[str] = "distribution"
+    recipient: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+    items_by_consultation: tuple[ConsultationItems, ...]
+    pending_note: bool = False
+    supplement: bool = False
+    name_askers: bool = False
+
+
+@dataclass(frozen=True)
+class CallForFurther:
+    """③ the call for further opinions; the reply form names the items one may follow up."""
+
+    kind: ClassVar[str] = "call_for_further"
+    recipient: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+    consultations: tuple[ConsultationInfo, ...]
+    deadline: datetime
+    item_ids: tuple[str, ...]
+
+    def ids_of(self, key: str) -> tuple[str, ...]:
+        """The item IDs of one consultation (Q13-…), in order."""
+        return tuple(i for i in self.item_ids if i.startswith(f"Q{key}-"))
+
+
+@dataclass(frozen=True)
+class ChairDigest:
+    """④ ①–③ compiled for the decider, with the decision form (答申欄)."""
+
+    kind: ClassVar[str] = "chair_digest"
+    recipient: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+    items_by_consultation: tuple[ConsultationItems, ...]
+    deadline: datetime
+    name_askers: bool = False
+
+    @property
+    def consultations(self) -> tuple[ConsultationInfo, ...]:
+        return tuple(s.consultation for s in self.items_by_consultation)
+
+
+@dataclass(frozen=True)
+class DecisionEcho:
+    """The decision as understood, back to the decider for confirmation (確認)."""
+
+    kind: ClassVar[str] = "decision_echo"
+    recipient: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+    decisions: tuple[DecisionInfo, ...]
+
+
+@dataclass(frozen=True)
+class DecisionReask:
+    """The decider's reply left these consultations undecided or unclear: ask again."""
+
+    kind: ClassVar[str] = "decision_reask"
+    recipient: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+    consultations: tuple[ConsultationInfo, ...]
+
+
+@dataclass(frozen=True)
+class ResultNotice:
+    """The confirmed 答申, to every member and department (結果のお知らせ)."""
+
+    kind: ClassVar[str] = "result_notice"
+    recipient: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+    decisions: tuple[DecisionInfo, ...]
+
+
+@dataclass(frozen=True)
+class DeadlineNotice:
+    """Staff moved a deadline: the phase and its new date (期限変更のお知らせ)."""
+
+    kind: ClassVar[str] = "deadline_notice"
+    recipient: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+    phase: Phase
+    deadline: datetime
+
+
+@dataclass(frozen=True)
+class CancellationNotice:
+    """Staff cancelled the round (開催中止のお知らせ)."""
+
+    kind: ClassVar[str] = "cancellation_notice"
+    recipient: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    """One thing staff must look at: what, for which round, and a one-line reason."""
+
+    round_tag: str | None
+    what: str  # an alert kind such as "unanswered", or "late_item"
+    subject: str  # what it is about: a phase, an item ID, a consultation
+    detail: str  # a reason in staff's words; never a message body
+
+
+@dataclass(frozen=True)
+class QuarantineLine:
+    """A quarantined mail: its stored id, Message-ID and why; the sender only as a name."""
+
+    message: str  # the store's message id, for `mailflow quarantine show`
+    message_id: str | None
+    reason: str
+    sender: str = ""  # display name or "unknown"; addresses stay in the database
+
+
+@dataclass(frozen=True)
+class StaffAlertDigest:
+    """Everything staff must look at after one cycle, in one mail (職員向け通知).
+
+    It carries message ids and reasons, never message bodies: a staff inbox is not
+    where members' words should be copied to.
+    """
+
+    kind: ClassVar[str] = "staff_alert"
+    committee: CommitteeInfo
+    alerts: tuple[AlertLine, ...] = ()
+    quarantined: tuple[QuarantineLine, ...] = ()
+    bounces: tuple[str, ...] = ()  # "<Message-ID>: reason", one per failed delivery
+    rounds: tuple[str, ...] = ()  # the round tags concerned, for the subject
+
+    @property
+    def tag(self) -> str | None:
+        """The one round this digest is about, if there is exactly one."""
+        tags = set(self.rounds) | {a.round_tag for a in self.alerts if a.round_tag}
+        return tags.pop() if len(tags) == 1 else None
+
+
+MailView = (
+    CallForQuestions
+    | Receipt
+    | Reminder
+    | DepartmentBundle
+    | Distribution
+    | CallForFurther
+    | ChairDigest
+    | DecisionEcho
+    | DecisionReask
+    | ResultNotice
+    | DeadlineNotice
+    | CancellationNotice
+    | StaffAlertDigest
+)
