@@ -1,0 +1,154 @@
+"""SMTP out: aiosmtplib from the config, one message per transaction, errors sorted by fate.
+
+A reply in 4xx, a dropped connection or a timeout is *temporary* (try again later);
+5xx is *permanent* (RFC 5321 §4.2.1). TLS is implicit or STARTTLS with a verifying
+context; plain text only on loopback, which the config already enforces.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+
+import aiosmtplib
+
+from mailflow.config import Smtp, TlsMode
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The server took the mail: its reply to DATA, and any recipients it refused."""
+
+    reply: str
+    refused: tuple[tuple[str, int, str], ...] = ()  # (address, code, text)
+
+
+class SmtpFailure(Exception):
+    """The server did not take the mail; ``temporary`` says whether to try again."""
+
+    def __init__(self, text: str, *, temporary: bool, code: int | None = None) -> None:
+        super().__init__(text)
+        self.text, self.temporary, self.code = text, temporary, code
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """What the client needs, the secret already resolved (never printed: repr=False)."""
+
+    host: str
+    port: int
+    tls: TlsMode
+    envelope_sender: str
+    user: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+    tls_context: ssl.SSLContext | None = None  # None: the system's verifying default
+
+    def __repr__(self) -> str:
+        return f"SmtpSettings({self.host}:{self.port}, tls={self.tls.value})"
+
+    @classmethod
+    def from_config(cls, smtp: Smtp, committee_address: str) -> SmtpSettings:
+        return cls(
+            host=smtp.host,
+            port=smtp.port,
+            tls=smtp.tls,
+            envelope_sender=smtp.envelope_sender or committee_address,
+            user=smtp.user,
+            password=smtp.password.reveal() if smtp.password is not None else None,
+        )
+
+
+class SmtpSender:
+    """One connection, opened on first use and reopened after any failure.
+
+    ``async with SmtpSender(settings) as sender: await sender.send(rcpts, raw)``.
+    """
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._client: aiosmtplib.SMTP | None = None
+
+    async def __aenter__(self) -> SmtpSender:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            if client.is_connected:
+                await client.quit()
+        except (aiosmtplib.SMTPException, OSError):
+            client.close()
+
+    async def send(self, recipients: Sequence[str], raw: bytes) -> Accepted:
+        """Send one message; raises SmtpFailure (the connection is dropped then)."""
+        try:
+            client = await self._connected()
+            errors, reply = await client.sendmail(
+                self.settings.envelope_sender, list(recipients), raw
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            await self._drop()
+            codes = [r.code for r in exc.recipients]
+            text = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+            raise SmtpFailure(
+                f"every recipient refused: {text}",
+                temporary=any(400 <= c < 500 for c in codes),
+                code=max(codes) if codes else None,
+            ) from None
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            await self._drop()
+            # A wrong password is the operator's to fix; the mail itself is fine.
+            raise SmtpFailure(
+                f"authentication failed: {exc.code} {exc.message}", temporary=True, code=exc.code
+            ) from None
+        except aiosmtplib.SMTPResponseException as exc:
+            await self._drop()
+            raise SmtpFailure(
+                f"{exc.code} {exc.message}", temporary=not 500 <= exc.code < 600, code=exc.code
+            ) from None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            # Connection refused, reset, timed out, or closed after DATA before the reply:
+            # whether the server kept the mail is unknown; trying again is the only safe
+            # choice, and a duplicate then carries the same Message-ID.
+            await self._drop()
+            raise SmtpFailure(f"connection: {type(exc).__name__}: {exc}", temporary=True) from None
+        refused = tuple((addr, resp.code, resp.message) for addr, resp in sorted(errors.items()))
+        return Accepted(reply=reply, refused=refused)
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            return self._client
+        s = self.settings
+        context = s.tls_context or ssl.create_default_context()
+        client = aiosmtplib.SMTP(
+            hostname=s.host,
+            port=s.port,
+            timeout=s.timeout,
+            use_tls=s.tls is TlsMode.IMPLICIT,
+            start_tls=s.tls is TlsMode.STARTTLS,
+            tls_context=context if s.tls is not TlsMode.NONE else None,
+            validate_certs=s.tls is not TlsMode.NONE,
+        )
+        await client.connect()
+        if s.user is not None and s.password is not None:
+            await client.login(s.user, s.password)
+        self._client = client
+        return client
+
+    async def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()

@@ -1,0 +1,318 @@
+"""The outbox table: queue, approve, claim and settle outbound mail (transactional outbox).
+
+States: ``draft`` (held for staff, or by the daily cap) → ``approved`` → ``sending`` →
+``sent`` / ``failed``; ``approved`` again (with ``next_attempt_at``) after a temporary
+failure. A row in ``sending`` carries a lease in ``next_attempt_at``: past it, the row
+is claimed again (its sender died), with the same bytes and the same Message-ID.
+
+Claiming is safe with several senders. On PostgreSQL the candidates are locked with
+``FOR UPDATE SKIP LOCKED``, so two processes never see the same row. On SQLite, which
+has one writer at a time, the claim transaction starts with a write (a no-op UPDATE),
+so it holds the database's write lock from its first read to its commit: a second
+sender waits (busy_timeout) and then sees the rows already ``sending``. Each update is
+also conditional on the state read (compare-and-set), so a stale read can never turn
+into a second claim.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mailflow.errors import InputError, NotFoundError
+from mailflow.store.models import Outbox
+
+# Mails written in answer to an inbound mail: a misbehaving client could make us write
+# any number of them, so these count towards the daily cap per address (DESIGN.md,
+# "Automatic answers to any one address are capped per day"). Scheduled mails (calls,
+# bundles, reminders, notices) are bounded by the workflow's action keys instead.
+AUTO_REPLY_KINDS = frozenset({"receipt", "decision_echo", "decision_reask"})
+# Who approved a mail that the approval policy let through without staff.
+POLICY_APPROVER = "policy:auto"
+STATES = ("draft", "approved", "sending", "sent", "failed", "cancelled")
+
+
+@dataclass(frozen=True)
+class NewMail:
+    """A composed mail to queue; ``action_key`` makes queueing it idempotent."""
+
+    committee_id: int
+    kind: str
+    message_id: str  # with angle brackets
+    recipients: tuple[str, ...]  # envelope recipients
+    subject: str  # decoded, for staff listings
+    raw: bytes
+    action_key: str | None = None
+    round_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One outbox row without its bytes: what staff listings and reports show."""
+
+    id: int
+    committee_id: int
+    round_id: int | None
+    kind: str
+    action_key: str | None
+    message_id: str
+    recipients: tuple[str, ...]
+    subject: str
+    state: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    approved_at: datetime | None
+    approved_by: str | None
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+
+    @property
+    def auto_reply(self) -> bool:
+        return self.kind in AUTO_REPLY_KINDS
+
+    @property
+    def staff_approved(self) -> bool:
+        return self.approved_by is not None and self.approved_by != POLICY_APPROVER
+
+
+@dataclass(frozen=True)
+class ClaimedMail:
+    """A mail this sender now owns until ``lease_until``: send it, then settle it."""
+
+    entry: OutboxEntry
+    raw: bytes
+    resumed: bool  # it was already ``sending``: a sender died, maybe after SMTP took it
+    lease_until: datetime
+
+
+def _entry(row: Outbox) -> OutboxEntry:
+    return OutboxEntry(
+        id=row.id,
+        committee_id=row.committee_id,
+        round_id=row.round_id,
+        kind=row.kind,
+        action_key=row.action_key,
+        message_id=row.message_id,
+        recipients=tuple(row.recipients),
+        subject=row.subject,
+        state=row.state,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        approved_at=row.approved_at,
+        approved_by=row.approved_by,
+        next_attempt_at=row.next_attempt_at,
+        sent_at=row.sent_at,
+    )
+
+
+def enqueue(
+    session: Session, mail: NewMail, *, now: datetime, approved: bool
+) -> tuple[OutboxEntry, bool]:
+    """Queue a mail; returns (row, created). The same ``action_key`` twice: the first row.
+
+    ``approved`` is the approval policy's answer: True queues it ``approved`` (sent at
+    the next run), False leaves it ``draft`` until staff approve it.
+    """
+    if mail.action_key is not None:
+        existing = session.scalar(select(Outbox).where(Outbox.action_key == mail.action_key))
+        if existing is not None:
+            return _entry(existing), False
+    row = Outbox(
+        committee_id=mail.committee_id,
+        round_id=mail.round_id,
+        kind=mail.kind,
+        action_key=mail.action_key,
+        message_id=mail.message_id,
+        recipients=list(mail.recipients),
+        subject=mail.subject,
+        raw=mail.raw,
+        state="approved" if approved else "draft",
+        attempts=0,
+        created_at=now,
+        approved_at=now if approved else None,
+        approved_by=POLICY_APPROVER if approved else None,
+    )
+    try:
+        # A savepoint: a concurrent enqueue of the same key loses the race cleanly and
+        # the caller's transaction goes on with the winner's row.
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        if mail.action_key is None:
+            raise
+        existing = session.scalar(select(Outbox).where(Outbox.action_key == mail.action_key))
+        if existing is None:
+            raise
+        return _entry(existing), False
+    return _entry(row), True
+
+
+def get(session: Session, outbox_id: int) -> OutboxEntry:
+    row = session.get(Outbox, outbox_id)
+    if row is None:
+        raise NotFoundError(f"outbox mail {outbox_id} does not exist")
+    return _entry(row)
+
+
+def raw_bytes(session: Session, outbox_id: int) -> bytes:
+    row = session.get(Outbox, outbox_id)
+    if row is None:
+        raise NotFoundError(f"outbox mail {outbox_id} does not exist")
+    return row.raw
+
+
+def entries(session: Session, committee_id: int, state: str | None = None) -> list[OutboxEntry]:
+    if state is not None and state not in STATES:
+        raise InputError([f"--state: one of {', '.join(STATES)}, not {state!r}"])
+    q = select(Outbox).where(Outbox.committee_id == committee_id).order_by(Outbox.id)
+    if state is not None:
+        q = q.where(Outbox.state == state)
+    return [_entry(r) for r in session.scalars(q)]
+
+
+def approve(session: Session, outbox_id: int, *, by: str, now: datetime) -> OutboxEntry:
+    """Staff let one held mail go; only a ``draft`` can be approved."""
+    row = session.get(Outbox, outbox_id)
+    if row is None:
+        raise NotFoundError(f"outbox mail {outbox_id} does not exist")
+    if row.state != "draft":
+        raise InputError([f"outbox mail {outbox_id} is {row.state}, only a draft can be approved"])
+    _approve(row, by, now)
+    return _entry(row)
+
+
+def approve_all(session: Session, committee_id: int, *, by: str, now: datetime) -> list[int]:
+    rows = session.scalars(
+        select(Outbox)
+        .where(Outbox.committee_id == committee_id, Outbox.state == "draft")
+        .order_by(Outbox.id)
+    ).all()
+    for row in rows:
+        _approve(row, by, now)
+    return [r.id for r in rows]
+
+
+def _approve(row: Outbox, by: str, now: datetime) -> None:
+    row.state, row.approved_at, row.approved_by = "approved", now, by
+    row.next_attempt_at, row.last_error = None, None
+
+
+def claim_due(
+    session: Session, committee_id: int, *, now: datetime, limit: int, lease: timedelta
+) -> list[ClaimedMail]:
+    """Take up to ``limit`` due mails: ``approved`` and due, or ``sending`` past its lease.
+
+    Each is marked ``sending``, its attempts counted, its lease set; the caller commits
+    before it talks to SMTP, so a crash from then on leaves the row ``sending``.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        # Take SQLite's write lock before reading (see the module docstring).
+        session.execute(update(Outbox).where(Outbox.id == -1).values(state=Outbox.state))
+    due = or_(
+        and_(
+            Outbox.state == "approved",
+            or_(Outbox.next_attempt_at.is_(None), Outbox.next_attempt_at <= now),
+        ),
+        and_(Outbox.state == "sending", Outbox.next_attempt_at <= now),
+    )
+    q = (
+        select(Outbox)
+        .where(Outbox.committee_id == committee_id, due)
+        .order_by(Outbox.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed: list[ClaimedMail] = []
+    until = now + lease
+    for row in session.scalars(q).all():
+        before, attempts = row.state, row.attempts
+        done = session.execute(
+            update(Outbox)
+            .where(Outbox.id == row.id, Outbox.state == before, Outbox.attempts == attempts)
+            .values(state="sending", attempts=attempts + 1, next_attempt_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(done, "rowcount", 0) != 1:
+            continue  # another sender was quicker
+        session.refresh(row)
+        claimed.append(ClaimedMail(_entry(row), row.raw, before == "sending", until))
+    return claimed
+
+
+def _settle(session: Session, outbox_id: int, **values: object) -> bool:
+    # Only the holder of the claim may settle it: a row that left `sending` meanwhile
+    # (staff cancelled it, another sender reclaimed and finished it) is left alone.
+    done = session.execute(
+        update(Outbox)
+        .where(Outbox.id == outbox_id, Outbox.state == "sending")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(done, "rowcount", 0) == 1
+
+
+def mark_sent(session: Session, outbox_id: int, *, now: datetime) -> bool:
+    return _settle(
+        session, outbox_id, state="sent", sent_at=now, next_attempt_at=None, last_error=None
+    )
+
+
+def mark_retry(session: Session, outbox_id: int, *, at: datetime, error: str) -> bool:
+    return _settle(session, outbox_id, state="approved", next_attempt_at=at, last_error=error)
+
+
+def mark_failed(session: Session, outbox_id: int, *, error: str) -> bool:
+    return _settle(session, outbox_id, state="failed", next_attempt_at=None, last_error=error)
+
+
+def hold(session: Session, outbox_id: int, *, reason: str) -> bool:
+    """Back to ``draft`` until staff approve it (the daily cap); the attempt is undone."""
+    row = session.get(Outbox, outbox_id)
+    if row is None or row.state != "sending":
+        return False
+    row.state, row.last_error, row.next_attempt_at = "draft", reason, None
+    row.approved_at, row.approved_by = None, None
+    row.attempts = max(0, row.attempts - 1)
+    return True
+
+
+def auto_reply_counts(
+    session: Session,
+    committee_id: int,
+    *,
+    since: datetime,
+    until: datetime,
+    exclude: Iterable[int] = (),
+) -> Counter[str]:
+    """Per lower-cased address: auto-replies sent in [since, until), plus those in flight."""
+    excluded = list(exclude)
+    q = select(Outbox.recipients).where(
+        Outbox.committee_id == committee_id,
+        Outbox.kind.in_(AUTO_REPLY_KINDS),
+        or_(
+            and_(Outbox.state == "sent", Outbox.sent_at >= since, Outbox.sent_at < until),
+            Outbox.state == "sending",
+        ),
+    )
+    if excluded:
+        q = q.where(Outbox.id.not_in(excluded))
+    counts: Counter[str] = Counter()
+    for recipients in session.scalars(q):
+        counts.update({a.lower() for a in recipients})
+    return counts
+
+
+def states(session: Session, committee_id: int) -> dict[str, int]:
+    """How many mails are in each state (every state listed, zeros included)."""
+    counts = dict.fromkeys(STATES, 0)
+    for state in session.scalars(select(Outbox.state).where(Outbox.committee_id == committee_id)):
+        counts[state] += 1
+    return counts

@@ -1,0 +1,82 @@
+"""Shared by the outbox tests: a committee config on a real database, mails to queue."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from mailflow.clock import FixedClock
+from mailflow.config import Config, parse_config
+from mailflow.outbound.model import OutgoingMail
+from mailflow.routing import PartyKind, PartyRef
+from mailflow.routing.token import make_message_id, make_token, plus_address
+from mailflow.services.context import Services
+from mailflow.store import db
+
+JST = timezone(timedelta(hours=9))
+SECRET_ENV = "MAILFLOW_TEST_OUTBOX_SECRET"
+SECRET = "outbox-test-secret-0123456789abcdef"
+COMMITTEE = "shingikai@city.example.jp"
+START = datetime(2021, 1, 13, 10, 0, tzinfo=JST)
+
+
+def config_toml(db_url: str, smtp_port: int, *, approval: str = "auto", cap: int = 20) -> str:
+    return f"""
+data_dir = "data"
+[committee]
+id = "r2"
+name = "東村山市個人情報保護運営審議会"
+address = "{COMMITTEE}"
+staff_alerts = ["soumu@city.example.jp"]
+[[members]]
+id = "usui"
+name = "臼井雅子"
+role = "chair"
+addresses = ["usui@example.jp"]
+[[members]]
+id = "kusaka"
+name = "日下直喜"
+addresses = ["kusaka@example.jp"]
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+tls = "none"
+[database]
+url = "{db_url}"
+[policy]
+approval = "{approval}"
+auto_replies_per_address_per_day = {cap}
+[security]
+token_secret = {{ env = "{SECRET_ENV}" }}
+"""
+
+
+def make_config(db_url: str, smtp_port: int, *, approval: str = "auto", cap: int = 20) -> Config:
+    import tomllib
+
+    data = tomllib.loads(config_toml(db_url, smtp_port, approval=approval, cap=cap))
+    return parse_config(data, "test.toml").resolve_paths(Path.cwd())
+
+
+def make_services(config: Config, at: datetime = START) -> Services:
+    services = Services(config=config, clock=FixedClock(at), actor="staff:test")
+    db.upgrade(services.engine)
+    return services
+
+
+def mail(
+    n: int, to: str = "kusaka@example.jp", *, name: str = "日下直喜", subject: str | None = None
+) -> OutgoingMail:
+    """A mail as the workflow writes one: token in Reply-To and Message-ID."""
+    secret = SECRET.encode()
+    token = make_token(secret, "1", PartyRef(PartyKind.MEMBER, "2"))
+    return OutgoingMail(
+        from_name="個人情報保護運営審議会 事務局",
+        from_address=COMMITTEE,
+        to=((name, to),),
+        subject=subject or f"[R2-5] 受付のお知らせ（{n}）",
+        text=f"{name}様\n\n①のご意見を受け付けました。番号 {n}\n",
+        message_id=make_message_id(secret, token, f"{n}-t", "city.example.jp"),
+        date=START,
+        reply_to=plus_address(COMMITTEE, token),
+    )
