@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from dataclasses import dataclass
 
@@ -85,57 +86,78 @@ def decode_iso2022jp(data: bytes) -> str:
     its Shift_JIS position and decoded with cp932, which knows those rows.
     Raises UnicodeDecodeError on bytes that are not ISO-2022-JP.
     """
+    if not data.isascii():
+        at = next(i for i, b in enumerate(data) if b >= 0x80)
+        raise UnicodeDecodeError("iso-2022-jp", data, at, at + 1, "8-bit byte")
     out: list[str] = []
     mode = "ascii"
-    i = 0
+    pos = 0
     n = len(data)
-    while i < n:
-        b = data[i]
+    # Whole runs between control bytes are decoded at once; only the controls step.
+    while pos < n:
+        control = _CONTROL.search(data, pos)
+        stop = n if control is None else control.start()
+        if stop > pos:
+            out.append(_decode_run(data, pos, stop, mode))
+        if stop == n:
+            break
+        b = data[stop]
         if b == _ESC:
-            m = _JIS_ESCAPES.match(data, i)
+            m = _JIS_ESCAPES.match(data, stop)
             if m is None:
-                raise UnicodeDecodeError("iso-2022-jp", data, i, i + 1, "unknown escape")
+                raise UnicodeDecodeError("iso-2022-jp", data, stop, stop + 1, "unknown escape")
             seq = m.group()
-            mode = {
-                b"\x1b(B": "ascii",
-                b"\x1b(J": "ascii",
-                b"\x1b(I": "kana",
-                b"\x1b$(D": "jisx0212",
-                b"\x1b&@": mode,
-            }.get(seq, "jisx0208")
-            i = m.end()
-            continue
-        if b >= 0x80:
-            raise UnicodeDecodeError("iso-2022-jp", data, i, i + 1, "8-bit byte")
-        if b == 0x0E:  # SO: half-width katakana (CP50221)
+            if seq != b"\x1b&@":  # ESC & @ only announces the next escape's revision
+                mode = _MODE_AFTER.get(seq, "jisx0208")
+            pos = m.end()
+        elif b == 0x0E:  # SO: half-width katakana (CP50221)
             mode = "kana"
-            i += 1
-            continue
-        if b == 0x0F:  # SI
+            pos = stop + 1
+        elif b == 0x0F:  # SI
             mode = "ascii"
-            i += 1
-            continue
-        if b in (0x0A, 0x0D):
+            pos = stop + 1
+        else:
             # RFC 1468 wants a return to ASCII before each line end; a missing one must
             # not swallow the rest of the mail.
             mode = "ascii"
             out.append(chr(b))
-            i += 1
-            continue
-        if mode == "ascii":
-            out.append(chr(b))
-            i += 1
-        elif mode == "kana":
-            if not 0x21 <= b <= 0x5F:
-                raise UnicodeDecodeError("iso-2022-jp", data, i, i + 1, "not kana")
-            out.append(bytes([b + 0x80]).decode("cp932"))
-            i += 1
-        else:
-            if i + 1 >= n or not (0x21 <= b <= 0x7E and 0x21 <= data[i + 1] <= 0x7E):
-                raise UnicodeDecodeError("iso-2022-jp", data, i, i + 1, "broken pair")
-            out.append(_jis_pair(b, data[i + 1], mode, data, i))
-            i += 2
+            pos = stop + 1
     return "".join(out)
+
+
+_CONTROL = re.compile(rb"[\x1b\x0e\x0f\r\n]")
+_KANA_RUN = re.compile(rb"[\x21-\x5f]*")
+_PAIR_RUN = re.compile(rb"(?:[\x21-\x7e]{2})*")
+_MODE_AFTER = {b"\x1b(B": "ascii", b"\x1b(J": "ascii", b"\x1b(I": "kana", b"\x1b$(D": "jisx0212"}
+_TO_HIGH_KANA = bytes(b + 0x80 if 0x21 <= b <= 0x5F else b for b in range(256))
+_UNMAPPED = "\x00"  # what no JIS pair decodes to, so it can mark the pairs cp932 lacks
+
+
+def _decode_run(data: bytes, start: int, stop: int, mode: str) -> str:
+    """One run without control bytes, in the shift state ``mode``."""
+    if mode == "ascii":
+        return data[start:stop].decode("ascii")
+    if mode == "kana":
+        bad = _KANA_RUN.match(data, start, stop)
+        if bad is None or bad.end() != stop:
+            at = start if bad is None else bad.end()
+            raise UnicodeDecodeError("iso-2022-jp", data, at, at + 1, "not kana")
+        return data[start:stop].translate(_TO_HIGH_KANA).decode("cp932")
+    pairs = _PAIR_RUN.match(data, start, stop)
+    if pairs is None or pairs.end() != stop:
+        at = start if pairs is None else pairs.end()
+        raise UnicodeDecodeError("iso-2022-jp", data, at, at + 1, "broken pair")
+    if mode == "jisx0212":
+        return "".join(
+            _jis_pair(data[i], data[i + 1], mode, data, i) for i in range(start, stop, 2)
+        )
+    # Each pair read as one UTF-16 code unit (0x2121-0x7E7E, never a surrogate) is the
+    # key of a table built once, so the run is decoded in C instead of pair by pair.
+    text = data[start:stop].decode("utf-16-be").translate(_jis0208_table())
+    if _UNMAPPED in text:
+        at = start + 2 * text.index(_UNMAPPED)
+        raise UnicodeDecodeError("iso-2022-jp", data, at, at + 2, "unmapped pair")
+    return text
 
 
 def _jis_pair(j1: int, j2: int, mode: str, data: bytes, pos: int) -> str:
@@ -153,6 +175,18 @@ def _jis_pair(j1: int, j2: int, mode: str, data: bytes, pos: int) -> str:
         return raw.decode(codec)
     except UnicodeDecodeError:
         raise UnicodeDecodeError("iso-2022-jp", data, pos, pos + 2, "unmapped pair") from None
+
+
+@functools.cache
+def _jis0208_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for j1 in range(0x21, 0x7F):
+        for j2 in range(0x21, 0x7F):
+            try:
+                table[j1 << 8 | j2] = _jis_pair(j1, j2, "jisx0208", b"", 0)
+            except UnicodeDecodeError:
+                table[j1 << 8 | j2] = _UNMAPPED
+    return table
 
 
 def strict_decode(data: bytes, codec: str) -> str:
@@ -174,20 +208,19 @@ def plausible(text: str) -> bool:
     """
     if not clean(text):
         return False
-    kana = sum(1 for ch in text if "\uff61" <= ch <= "\uff9f")
+    kana = sum(map(len, _HALF_KANA.findall(text)))
     return kana * 5 < len(text)
+
+
+# C0 controls other than tab, LF, FF and CR; C1 controls; cp932 maps the lone bytes
+# 0x80, 0xA0 and 0xFD-0xFF to U+0080 and U+F8F0-U+F8F2.
+_UNCLEAN = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x80-\x9f\uf8f0-\uf8ff]")
+_HALF_KANA = re.compile(r"[\uff61-\uff9f]+")
 
 
 def clean(text: str) -> bool:
     """No C0 controls (undecoded escapes), C1 controls or cp932's stray byte mappings."""
-    for ch in text:
-        code = ord(ch)
-        if code < 0x20 and ch not in "\t\n\r\f":
-            return False
-        if 0x80 <= code < 0xA0 or 0xF8F0 <= code <= 0xF8FF:
-            # cp932 maps the lone bytes 0x80, 0xA0 and 0xFD-0xFF there.
-            return False
-    return True
+    return _UNCLEAN.search(text) is None
 
 
 def decode_bytes(data: bytes, declared: str | None) -> DecodedText:
