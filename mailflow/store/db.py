@@ -11,20 +11,35 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailflow.resources import migrations_dir
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # SQLAlchemy's pysqlite recipe: the driver's own transaction handling is switched off
+    # (it opens a transaction only before INSERT/UPDATE/DELETE, so a SAVEPOINT issued
+    # first ran outside any transaction and its RELEASE committed) and `_sqlite_begin`
+    # emits BEGIN instead, making every SQLAlchemy transaction a real SQLite one.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     # Foreign keys are off by default in SQLite; WAL lets the daemon and a staff
     # command work at the same time; busy_timeout waits instead of failing.
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=10000")
+    # FULL, not NORMAL: in WAL mode NORMAL survives a process crash but a power cut may
+    # roll back the last commits, and a mail is moved off the server right after its
+    # commit, so a lost commit would be a lost mail. Committing per batch keeps the cost
+    # at one fsync per batch (docs/benchmarks.md, "Ingestion").
+    cur.execute("PRAGMA synchronous=FULL")
     cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # DEFERRED (plain BEGIN): a read-only session never blocks a writer under WAL.
+    conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -33,7 +48,8 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 

@@ -9,26 +9,32 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailflow.store import db
-from mailflow.store.messages import (
-    Outcome,
-    RawMail,
-    StoredOutcome,
+from mailflow.store.leases import (
     acquire_lease,
+    advance_mailbox_state,
     get_mailbox_state,
-    mark_server_done,
-    message_id_of,
-    pending_server_actions,
     release_lease,
     renew_lease,
     set_mailbox_state,
+)
+from mailflow.store.messages import (
+    Outcome,
+    RawMail,
+    ServerAction,
+    StoredOutcome,
+    mark_server_done,
+    message_id_of,
+    pending_messages,
+    pending_server_actions,
     store_batch,
     store_raw,
 )
-from mailflow.store.models import Committee, Event, Message
+from mailflow.store.models import Committee, Event, Lease, Message
 
 NOW = datetime(2021, 1, 13, 1, 0, tzinfo=UTC)
 MAX = 1024 * 1024
@@ -169,10 +175,47 @@ def test_checkpoint_and_pending_server_actions(
     with db.transaction(sessions) as s:
         state = get_mailbox_state(s, committee_id, "INBOX")
         assert (state.uidvalidity, state.last_uid) == (7, 5)
-        assert pending_server_actions(s, committee_id, "INBOX", 7) == [3, 4, 5]
+        assert [a.uid for a in pending_server_actions(s, committee_id, "INBOX", 7)] == [3, 4, 5]
         mark_server_done(s, committee_id, "INBOX", 7, [3, 5])
+        advance_mailbox_state(s, committee_id, "INBOX", 7, 4)  # never lowered
+        assert get_mailbox_state(s, committee_id, "INBOX").last_uid == 5
+        s.execute(update(Message).where(Message.uid == 4).values(state="quarantined"))
     with sessions() as s:
-        assert pending_server_actions(s, committee_id, "INBOX", 7) == [4]
+        assert pending_server_actions(s, committee_id, "INBOX", 7) == [
+            ServerAction(4, "quarantined")
+        ]
+        assert len(pending_messages(s, committee_id)) == 2  # 3 and 5 are still "stored"
+
+
+def test_a_failed_savepoint_keeps_the_outer_transaction(
+    sessions: sessionmaker[Session], committee_id: int
+) -> None:
+    # With Python's sqlite3 driver left to itself, a SAVEPOINT opened the transaction
+    # and its RELEASE committed it: the rollback below would have left the first row.
+    with pytest.raises(RuntimeError), db.transaction(sessions) as s:
+        store_raw(s, committee_id, "INBOX", 7, 1, _mail("<a@example.jp>"), NOW, MAX)
+        # The same Message-ID under another UID: a duplicate, found without writing.
+        again = store_raw(s, committee_id, "INBOX", 7, 2, _mail("<a@example.jp>"), NOW, MAX)
+        assert again.outcome is Outcome.DUPLICATE
+        with pytest.raises(IntegrityError), s.begin_nested():
+            s.add(Lease(name="x", holder="a", expires_at=NOW))
+            s.flush()
+            s.add(Lease(name="x", holder="b", expires_at=NOW))
+            s.flush()
+        assert acquire_lease(s, "imap:1:INBOX", "a", NOW, timedelta(seconds=60))
+        raise RuntimeError("crash before commit")
+    assert _count(sessions, Message) == 0
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Lease)) == 0
+
+
+def test_a_read_only_session_does_not_block_a_writer(
+    sessions: sessionmaker[Session], committee_id: int
+) -> None:
+    with sessions() as reader:
+        assert reader.scalar(select(func.count()).select_from(Message)) == 0
+        _store(sessions, committee_id, _mail("<w@example.jp>"), 1)  # another connection
+    assert _count(sessions, Message) == 1
 
 
 def test_lease_has_one_holder_until_it_expires(sessions: sessionmaker[Session]) -> None:

@@ -1,0 +1,104 @@
+"""The poller lease (exactly one poller per mailbox) and the per-mailbox IMAP sync checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mailflow.store.models import Lease, MailboxState
+
+_LEASE = cast(Table, Lease.__table__)
+_STATE = cast(Table, MailboxState.__table__)
+
+
+@dataclass(frozen=True)
+class MailboxSync:
+    """Where sync stands for one mailbox: the UIDVALIDITY seen and the last UID committed."""
+
+    uidvalidity: int | None
+    last_uid: int
+
+
+def get_mailbox_state(session: Session, committee_id: int, mailbox: str) -> MailboxSync:
+    row = session.execute(
+        select(_STATE.c.uidvalidity, _STATE.c.last_uid).where(
+            _STATE.c.committee_id == committee_id, _STATE.c.mailbox == mailbox
+        )
+    ).first()
+    if row is None:
+        return MailboxSync(uidvalidity=None, last_uid=0)
+    return MailboxSync(uidvalidity=row.uidvalidity, last_uid=row.last_uid)
+
+
+def set_mailbox_state(
+    session: Session, committee_id: int, mailbox: str, uidvalidity: int, last_uid: int
+) -> None:
+    """Move the checkpoint; commit it in the same transaction as the mail it covers."""
+    # Core statements: this runs once per fetched batch, where ORM bookkeeping showed up.
+    moved = session.execute(
+        update(_STATE)
+        .where(_STATE.c.committee_id == committee_id, _STATE.c.mailbox == mailbox)
+        .values(uidvalidity=uidvalidity, last_uid=last_uid)
+    )
+    if _rowcount(moved) == 0:
+        session.execute(
+            insert(_STATE).values(
+                committee_id=committee_id,
+                mailbox=mailbox,
+                uidvalidity=uidvalidity,
+                last_uid=last_uid,
+            )
+        )
+
+
+def advance_mailbox_state(
+    session: Session, committee_id: int, mailbox: str, uidvalidity: int, uid: int
+) -> None:
+    """Raise the checkpoint to `uid` (never lower it) for this UIDVALIDITY."""
+    state = get_mailbox_state(session, committee_id, mailbox)
+    last = state.last_uid if state.uidvalidity == uidvalidity else 0
+    if state.uidvalidity == uidvalidity and last >= uid:
+        return
+    set_mailbox_state(session, committee_id, mailbox, uidvalidity, max(last, uid))
+
+
+def acquire_lease(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    """Take (or keep) the lease `name` until now + ttl; False while someone else holds it.
+
+    One conditional UPDATE decides between contenders on both SQLite and PostgreSQL; the
+    first taker's INSERT is guarded by the primary key. The caller commits at once.
+    """
+    if renew_lease(session, name, holder, now, ttl):
+        return True
+    if session.execute(select(_LEASE.c.name).where(_LEASE.c.name == name)).first() is not None:
+        return False
+    try:
+        # A SAVEPOINT, so that losing the race leaves the caller's transaction usable.
+        with session.begin_nested():
+            session.execute(insert(_LEASE).values(name=name, holder=holder, expires_at=now + ttl))
+    except IntegrityError:
+        return False
+    return True
+
+
+def renew_lease(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    """Extend a lease we hold (or take an expired one); False if someone else holds it."""
+    renewed = session.execute(
+        update(_LEASE)
+        .where(_LEASE.c.name == name, (_LEASE.c.holder == holder) | (_LEASE.c.expires_at <= now))
+        .values(holder=holder, expires_at=now + ttl)
+    )
+    return _rowcount(renewed) == 1
+
+
+def release_lease(session: Session, name: str, holder: str) -> None:
+    session.execute(delete(_LEASE).where(_LEASE.c.name == name, _LEASE.c.holder == holder))
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", -1))
