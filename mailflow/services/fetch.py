@@ -10,7 +10,7 @@ import os
 import random
 import socket
 import ssl
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal, TypeVar
@@ -23,24 +23,31 @@ from mailflow.clock import Clock
 from mailflow.config import Imap
 from mailflow.store import events
 from mailflow.store.db import transaction
-from mailflow.store.messages import (
-    RawMail,
-    StoredOutcome,
+from mailflow.store.leases import (
     acquire_lease,
+    advance_mailbox_state,
     get_mailbox_state,
-    mark_server_done,
-    pending_server_actions,
     release_lease,
     renew_lease,
     set_mailbox_state,
+)
+from mailflow.store.messages import (
+    RawMail,
+    StoredOutcome,
+    mark_server_done,
+    pending_server_actions,
     store_batch,
 )
 
 log = logging.getLogger("mailflow.fetch")
 
-OnStored = Callable[[tuple[int, ...]], Awaitable[None] | None]
+# Called with the ids of newly committed mails before they leave the mailbox; it may
+# return the ids among them that belong in the quarantine folder (see MailFetcher).
+OnStored = Callable[[tuple[int, ...]], Awaitable[Collection[int] | None] | Collection[int] | None]
+OnCycle = Callable[["FetchCounts"], None]
 Connector = Callable[[], Awaitable[ImapClient]]
 _T = TypeVar("_T")
+QUARANTINED = "quarantined"
 
 
 def _nothing(_ids: tuple[int, ...]) -> None:
@@ -97,12 +104,28 @@ def connector(
     return connect
 
 
+@dataclass(frozen=True)
+class _Committed:
+    """One batch after its commit (and `on_stored`): what to do with it on the server."""
+
+    fetched: tuple[FetchedMessage, ...]
+    outcomes: tuple[StoredOutcome, ...]
+    quarantine_uids: frozenset[int]
+
+
 class MailFetcher:
     """Brings new mail from one IMAP mailbox into the store, loss-free and exactly once.
 
-    Order per batch: fetch (BODY.PEEK, so nothing is marked seen) → store raw bytes and
-    advance the UID checkpoint in one commit → `on_stored` → move or flag on the server.
-    A crash anywhere re-fetches at most what was not committed, and dedupe drops it.
+    Per batch: fetch (BODY.PEEK, so nothing is marked seen) → store raw bytes and advance
+    the UID checkpoint in one commit → `on_stored` → move or flag on the server. Batches
+    overlap: batch k+1 is fetched while batch k commits, and batch k is moved while batch
+    k+1 commits; a batch is still never moved before its own commit, and batches commit in
+    UID order, so the checkpoint never passes uncommitted mail. A crash anywhere re-fetches
+    at most what was not committed, and dedupe drops it.
+
+    Where mail goes: the processed folder, except the ids `on_stored` returns, which go to
+    the quarantine folder; after a crash between commit and move, the message's stored
+    state decides (quarantined → quarantine folder). In flag mode every mail stays put.
     """
 
     def __init__(
@@ -114,6 +137,7 @@ class MailFetcher:
         clock: Clock,
         connect: Connector,
         on_stored: OnStored = _nothing,
+        on_cycle: OnCycle | None = None,
         options: FetchOptions | None = None,
     ) -> None:
         self._settings = settings
@@ -122,10 +146,17 @@ class MailFetcher:
         self._clock = clock
         self._connect = connect
         self._on_stored = on_stored
+        self._on_cycle = on_cycle
         self._options = options or FetchOptions()
         self._lease_name = f"imap:{committee_id}:{settings.mailbox}"
         self._done_unrecorded: list[int] = []
+        self._folders: set[str] = set()
         self.reconnects = 0
+
+    @property
+    def lease_name(self) -> str:
+        """The lease this fetcher holds while it runs (one poller per mailbox)."""
+        return self._lease_name
 
     async def _db(self, work: Callable[[Session], _T]) -> _T:
         # SQLAlchemy blocks; a worker thread keeps IDLE and the other tasks of the loop alive.
@@ -206,14 +237,22 @@ class MailFetcher:
                 log.warning("lease %s not released: %s", self._lease_name, _describe(exc))
 
     async def _prepare(self, client: ImapClient) -> None:
+        self._folders = set()
         if self._settings.after_processing == "move":
-            await client.ensure_folder(self._settings.processed_folder)
+            await self._ensure(client, self._settings.processed_folder)
+
+    async def _ensure(self, client: ImapClient, folder: str) -> None:
+        if folder not in self._folders:
+            await client.ensure_folder(folder)
+            self._folders.add(folder)
 
     async def _serve(self, client: ImapClient, stop: asyncio.Event) -> None:
         settings, opts = self._settings, self._options
         wait = min(MAX_IDLE_SECONDS, opts.lease_ttl.total_seconds() / 3)
         while not stop.is_set():
-            await self._sync(client, stop)
+            counts = await self._sync(client, stop)
+            if self._on_cycle is not None:
+                self._on_cycle(counts)
             if not await self._renew():
                 log.warning("mailbox %s: lease lost; stepping back", self._lease_name)
                 return
@@ -240,32 +279,89 @@ class MailFetcher:
         )
         if pending:
             log.info("completing server actions for %d stored mails", len(pending))
-            await self._complete(client, pending)
+            held = frozenset(a.uid for a in pending if a.state == QUARANTINED)
+            await self._complete(client, [a.uid for a in pending], held)
             counts += FetchCounts(completed_on_server=len(pending))
         uids = await client.uids_after(last_uid)
-        for start in range(0, len(uids), settings.fetch_batch):
-            if stop.is_set():
-                break
-            chunk = uids[start : start + settings.fetch_batch]
-            fetched = await client.fetch(chunk, settings.max_message_bytes)
-            outcomes = await self._store_all(uidvalidity, fetched)
-            counts += _count(fetched, outcomes)
-            new_ids = tuple(o.row_id for o in outcomes if o.inserted)
-            if new_ids:
-                await self._notify(new_ids)
-            await self._complete(client, [m.uid for m in fetched])
-            counts += FetchCounts(completed_on_server=len(fetched))
-            log.info(
-                "mailbox %s: uid %d-%d: %d stored, %d duplicate",
-                settings.mailbox,
-                chunk[0],
-                chunk[-1],
-                len(new_ids),
-                len(fetched) - len(new_ids),
-            )
+        chunks = [
+            uids[start : start + settings.fetch_batch]
+            for start in range(0, len(uids), settings.fetch_batch)
+        ]
+        counts += await self._pipeline(client, uidvalidity, chunks, stop)
         if self._done_unrecorded:
-            await self._db(lambda s: self._record_done(s, uidvalidity))
+            done = self._take_done()
+            await self._db(lambda s: self._record_done(s, uidvalidity, done))
         return counts
+
+    async def _pipeline(
+        self, client: ImapClient, uidvalidity: int, chunks: Sequence[list[int]], stop: asyncio.Event
+    ) -> FetchCounts:
+        """Fetch, commit and move the chunks in order, overlapping IMAP and database work.
+
+        The connection does one thing at a time (fetch k+1, then move k); the database
+        commits batch k meanwhile, and batch k+1 while batch k is moved.
+        """
+        counts = FetchCounts()
+        if not chunks or stop.is_set():
+            return counts
+        limit = self._settings.max_message_bytes
+        stage: asyncio.Future[_Committed] | None = asyncio.ensure_future(
+            self._commit(uidvalidity, await client.fetch(chunks[0], limit))
+        )
+        try:
+            for index in range(len(chunks)):
+                assert stage is not None
+                following = index + 1 < len(chunks) and not stop.is_set()
+                upcoming = await client.fetch(chunks[index + 1], limit) if following else None
+                committed = await stage
+                stage = None
+                if upcoming is not None:
+                    stage = asyncio.ensure_future(self._commit(uidvalidity, upcoming))
+                uids = [m.uid for m in committed.fetched]
+                await self._complete(client, uids, committed.quarantine_uids)
+                counts += _count(committed.fetched, committed.outcomes)
+                counts += FetchCounts(completed_on_server=len(uids))
+                inserted = sum(1 for o in committed.outcomes if o.inserted)
+                log.info(
+                    "mailbox %s: uid %d-%d: %d stored, %d duplicate",
+                    self._settings.mailbox,
+                    chunks[index][0],
+                    chunks[index][-1],
+                    inserted,
+                    len(committed.outcomes) - inserted,
+                )
+                if stage is None:
+                    break
+        finally:
+            if stage is not None:
+                # A fetch or move failed while a batch was committing: let the commit end
+                # (its mail stays in the mailbox and is moved after the reconnect).
+                await asyncio.wait({stage})
+                failure = None if stage.cancelled() else stage.exception()
+                if failure is not None:
+                    log.warning("batch commit failed too: %s", _describe(failure))
+        return counts
+
+    async def _commit(self, uidvalidity: int, fetched: Sequence[FetchedMessage]) -> _Committed:
+        done = self._take_done()
+        outcomes = await self._store_all(uidvalidity, fetched, done)
+        new_ids = tuple(o.row_id for o in outcomes if o.inserted)
+        held: frozenset[int] = frozenset()
+        if new_ids:
+            quarantined = set(await self._notify(new_ids))
+            ordered = sorted(fetched, key=lambda m: m.uid)
+            held = frozenset(
+                m.uid
+                for m, o in zip(ordered, outcomes, strict=True)
+                if o.inserted and o.row_id in quarantined
+            )
+        return _Committed(tuple(fetched), tuple(outcomes), held)
+
+    def _take_done(self) -> list[int]:
+        # Taken on the event loop before a worker thread records them: a move finishing
+        # meanwhile appends to the fresh list, for the next commit.
+        done, self._done_unrecorded = self._done_unrecorded, []
+        return done
 
     def _new_uidvalidity(self, session: Session, old: int | None, new: int) -> None:
         set_mailbox_state(session, self._committee_id, self._settings.mailbox, new, 0)
@@ -290,25 +386,31 @@ class MailFetcher:
         )
 
     async def _store_all(
-        self, uidvalidity: int, fetched: Sequence[FetchedMessage]
+        self, uidvalidity: int, fetched: Sequence[FetchedMessage], done: list[int]
     ) -> list[StoredOutcome]:
         if self._options.commit_per == "batch":
-            return await self._db(lambda s: self._store(s, uidvalidity, fetched))
+            return await self._db(lambda s: self._store(s, uidvalidity, fetched, done))
 
         def each() -> list[StoredOutcome]:
             outcomes: list[StoredOutcome] = []
+            with transaction(self._sessions) as session:
+                self._record_done(session, uidvalidity, done)
             for message in sorted(fetched, key=lambda m: m.uid):
                 with transaction(self._sessions) as session:
-                    outcomes.extend(self._store(session, uidvalidity, [message]))
+                    outcomes.extend(self._store(session, uidvalidity, [message], []))
             return outcomes
 
         return await asyncio.to_thread(each)
 
     def _store(
-        self, session: Session, uidvalidity: int, fetched: Sequence[FetchedMessage]
+        self,
+        session: Session,
+        uidvalidity: int,
+        fetched: Sequence[FetchedMessage],
+        done: list[int],
     ) -> list[StoredOutcome]:
         settings = self._settings
-        self._record_done(session, uidvalidity)
+        self._record_done(session, uidvalidity, done)
         ordered = sorted(fetched, key=lambda m: m.uid)
         now = self._clock.now()
         outcomes = store_batch(
@@ -320,40 +422,47 @@ class MailFetcher:
             settings.max_message_bytes,
         )
         if ordered:
-            self._checkpoint(session, uidvalidity, ordered[-1].uid)
+            advance_mailbox_state(
+                session, self._committee_id, settings.mailbox, uidvalidity, ordered[-1].uid
+            )
         return outcomes
 
-    def _checkpoint(self, session: Session, uidvalidity: int, uid: int) -> None:
-        state = get_mailbox_state(session, self._committee_id, self._settings.mailbox)
-        last = state.last_uid if state.uidvalidity == uidvalidity else 0
-        set_mailbox_state(
-            session, self._committee_id, self._settings.mailbox, uidvalidity, max(last, uid)
-        )
-
-    def _record_done(self, session: Session, uidvalidity: int) -> None:
+    def _record_done(self, session: Session, uidvalidity: int, done: list[int]) -> None:
         # Recorded in the next commit rather than one of its own: a crash before it only
         # repeats a MOVE or STORE, which is harmless for UIDs already gone or flagged.
-        done, self._done_unrecorded = self._done_unrecorded, []
         if done:
             mark_server_done(session, self._committee_id, self._settings.mailbox, uidvalidity, done)
 
-    async def _complete(self, client: ImapClient, uids: Sequence[int]) -> None:
+    async def _complete(
+        self, client: ImapClient, uids: Sequence[int], quarantine: Collection[int] = ()
+    ) -> None:
         if not uids:
             return
-        if self._settings.after_processing == "move":
-            await client.move(uids, self._settings.processed_folder)
+        settings = self._settings
+        if settings.after_processing == "move":
+            normal = [u for u in uids if u not in quarantine]
+            held = [u for u in uids if u in quarantine]
+            for folder, group in (
+                (settings.processed_folder, normal),
+                (settings.quarantine_folder, held),
+            ):
+                if group:
+                    await self._ensure(client, folder)
+                    await client.move(group, folder)
         else:
             await client.flag(uids)
         self._done_unrecorded.extend(uids)
 
-    async def _notify(self, ids: tuple[int, ...]) -> None:
+    async def _notify(self, ids: tuple[int, ...]) -> Collection[int]:
         try:
             result = self._on_stored(ids)
             if inspect.isawaitable(result):
-                await result
+                result = await result
         except Exception:
             # The mail is committed and can be replayed; processing must not stop fetching.
             log.exception("processing hook failed for stored messages %s", ids)
+            return ()
+        return result or ()
 
 
 def _count(fetched: Sequence[FetchedMessage], outcomes: Sequence[StoredOutcome]) -> FetchCounts:

@@ -1,0 +1,202 @@
+"""The daemon's intake: fetch and store new mail, process each one, count every cycle.
+
+Store first, then process: `MailFetcher` commits a batch, then calls `_process` with the
+new message ids, which runs `ingest.process` for each in a worker thread (the event loop
+keeps serving IDLE and the other tasks meanwhile). Processing decides where the mail goes
+on the server: a quarantined mail is moved to `imap.quarantine_folder`, every other one to
+`imap.processed_folder`. Mail stored but never processed (the process died in between)
+is processed at start, before the first fetch; its server-side move, if still pending,
+then follows its processing state too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+
+from mailflow.services.context import Services
+from mailflow.services.fetch import (
+    Connector,
+    FetchCounts,
+    FetchOptions,
+    LeaseHeld,
+    MailFetcher,
+    connector,
+)
+from mailflow.services.ingest import Outcome, process
+from mailflow.store import db
+from mailflow.store.directory import sync_committee
+from mailflow.store.leases import acquire_lease
+from mailflow.store.messages import pending_messages
+
+log = logging.getLogger("mailflow.intake")
+
+
+@dataclass(frozen=True)
+class CycleCounts:
+    """One intake cycle, for the daemon's health line."""
+
+    fetched: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    done: int = 0
+    quarantined: int = 0
+    failed: int = 0
+    # Staff alerts raised by processing (quarantine, bounces, …), for one digest per cycle.
+    alerts: tuple[str, ...] = field(default=())
+
+    def __add__(self, other: CycleCounts) -> CycleCounts:
+        return CycleCounts(
+            self.fetched + other.fetched,
+            self.stored + other.stored,
+            self.duplicates + other.duplicates,
+            self.done + other.done,
+            self.quarantined + other.quarantined,
+            self.failed + other.failed,
+            self.alerts + other.alerts,
+        )
+
+    def describe(self) -> str:
+        return (
+            f"fetched {self.fetched}, stored {self.stored}, duplicates {self.duplicates}, "
+            f"done {self.done}, quarantined {self.quarantined}, failed {self.failed}"
+        )
+
+
+def _from_fetch(counts: FetchCounts) -> CycleCounts:
+    return CycleCounts(fetched=counts.fetched, stored=counts.inserted, duplicates=counts.duplicates)
+
+
+def _from_outcomes(outcomes: Sequence[Outcome]) -> CycleCounts:
+    alerts = tuple(a for o in outcomes for a in o.alerts)
+    return CycleCounts(
+        done=sum(1 for o in outcomes if o.state == "done"),
+        quarantined=sum(1 for o in outcomes if o.state == "quarantined"),
+        failed=sum(1 for o in outcomes if o.state not in ("done", "quarantined")),
+        alerts=alerts,
+    )
+
+
+class IntakeLoop:
+    """Runs one committee mailbox: `run_forever` for the daemon, `run_once` for a single pass."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        committee_id: int,
+        connect: Connector,
+        options: FetchOptions | None = None,
+    ) -> None:
+        settings = services.config.imap
+        if settings is None:
+            raise ValueError("the configuration has no [imap] section")
+        self._services = services
+        self._committee_id = committee_id
+        self._options = options or FetchOptions()
+        self._processed = CycleCounts()
+        self._on_cycle: Callable[[CycleCounts], None] | None = None
+        self._fetcher = MailFetcher(
+            settings,
+            committee_id=committee_id,
+            sessions=services.sessions,
+            clock=services.clock,
+            connect=connect,
+            on_stored=self._process,
+            on_cycle=self._cycle,
+            options=self._options,
+        )
+
+    @classmethod
+    def build(cls, services: Services, options: FetchOptions | None = None) -> IntakeLoop:
+        """The loop for the configured committee and mailbox (IMAP password resolved now)."""
+        settings = services.config.imap
+        if settings is None:
+            raise ValueError("the configuration has no [imap] section")
+        with db.transaction(services.sessions) as session:
+            committee_id = sync_committee(session, services.config).id
+        return cls(
+            services,
+            committee_id=committee_id,
+            connect=connector(settings, settings.password.reveal()),
+            options=options,
+        )
+
+    @property
+    def reconnects(self) -> int:
+        return self._fetcher.reconnects
+
+    async def recover(self) -> CycleCounts:
+        """Process mail a previous run stored but never processed; nothing if another runs."""
+        if not await asyncio.to_thread(self._take_lease):
+            return CycleCounts()
+        ids = await asyncio.to_thread(self._pending)
+        if ids:
+            log.info("processing %d mails stored before the last stop", len(ids))
+        outcomes = await asyncio.to_thread(self._process_all, ids)
+        return _from_outcomes(outcomes)
+
+    async def run_once(self) -> CycleCounts:
+        """Recover, fetch and process everything new once; LeaseHeld if another poller runs."""
+        recovered = await self.recover()
+        fetched = await self._fetcher.run_once()
+        return recovered + _from_fetch(fetched) + self._take_processed()
+
+    async def run_forever(
+        self, stop: asyncio.Event, on_cycle: Callable[[CycleCounts], None] | None = None
+    ) -> None:
+        """Recover, then fetch and process until `stop`; `on_cycle` gets each cycle's counts."""
+        # Counted with the first cycle: the health line then covers everything done.
+        self._processed += await self.recover()
+        self._on_cycle = on_cycle
+        try:
+            await self._fetcher.run_forever(stop)
+        finally:
+            self._on_cycle = None
+
+    def _cycle(self, counts: FetchCounts) -> None:
+        total = _from_fetch(counts) + self._take_processed()
+        log.info("intake cycle: %s", total.describe())
+        if self._on_cycle is not None:
+            self._on_cycle(total)
+
+    def _take_lease(self) -> bool:
+        with db.transaction(self._services.sessions) as session:
+            return acquire_lease(
+                session,
+                self._fetcher.lease_name,
+                self._options.holder,
+                self._services.clock.now(),
+                self._options.lease_ttl,
+            )
+
+    def _pending(self) -> list[int]:
+        with db.transaction(self._services.sessions) as session:
+            return pending_messages(session, self._committee_id)
+
+    def _take_processed(self) -> CycleCounts:
+        taken, self._processed = self._processed, CycleCounts()
+        return taken
+
+    async def _process(self, ids: tuple[int, ...]) -> Collection[int]:
+        """The fetcher's `on_stored`: process the batch; the quarantined ids go aside."""
+        outcomes = await asyncio.to_thread(self._process_all, ids)
+        self._processed += _from_outcomes(outcomes)
+        return {o.message_pk for o in outcomes if o.state == "quarantined"}
+
+    def _process_all(self, ids: Sequence[int]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for pk in ids:
+            try:
+                outcomes.append(process(self._services, pk))
+            except Exception as exc:
+                # `process` records a bad mail as failed itself; this is the database
+                # failing under it. The mail stays `stored` and is retried at next start.
+                log.exception("message %s: processing did not complete", pk)
+                outcomes.append(Outcome(pk, "failed", "normal", f"{type(exc).__name__}"))
+        return outcomes
+
+
+__all__ = ["CycleCounts", "IntakeLoop", "LeaseHeld"]
