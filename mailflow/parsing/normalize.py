@@ -44,11 +44,28 @@ def _fold_char(ch: str, keep_circled: bool) -> str:
     return unicodedata.normalize("NFKC", ch)
 
 
+class _FoldTable(dict[int, str]):
+    """Code point → its per-character fold, for ``str.translate``; filled on first use."""
+
+    def __init__(self, keep_circled: bool) -> None:
+        super().__init__()
+        self.keep_circled = keep_circled
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _fold_char(chr(code), self.keep_circled)
+        return folded
+
+
+# Folding one character at a time in Python was the parser's hottest loop; translate
+# runs it in C, and each distinct character is normalised once per process.
+_TABLES = {False: _FoldTable(False), True: _FoldTable(True)}
+
+
 def nfkc(text: str, *, keep_circled: bool = False) -> str:
     """NFKC of ``text`` (full-width digits, letters and brackets to ASCII), for matching only."""
     if not keep_circled:
         return unicodedata.normalize("NFKC", text)
-    return "".join(_fold_char(ch, keep_circled) for ch in text)
+    return text.translate(_TABLES[True])
 
 
 @dataclass(frozen=True)
@@ -81,14 +98,16 @@ def fold(text: str, *, keep_circled: bool = False) -> Folded:
     Folding per character keeps the index map exact; the price is that a half-width
     kana and its separate voicing mark stay two characters, which no rule here needs.
     """
-    parts: list[str] = []
+    table = _TABLES[keep_circled]
+    folded = text.translate(table)
+    if len(folded) == len(text):
+        # No character folds to nothing, so equal lengths mean one for one.
+        return Folded(text, folded, tuple(range(len(text) + 1)))
     origin: list[int] = []
     for i, ch in enumerate(text):
-        out = _fold_char(ch, keep_circled)
-        parts.append(out)
-        origin.extend([i] * len(out))
+        origin.extend([i] * len(table[ord(ch)]))
     origin.append(len(text))
-    return Folded(text, "".join(parts), tuple(origin))
+    return Folded(text, folded, tuple(origin))
 
 
 def circled_value(ch: str) -> int | None:

@@ -14,6 +14,7 @@ Offsets are into the text given; section bodies are slices of it, never rewritte
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,6 +64,13 @@ class _Heading:
 
 def title_prefixes(ref: ConsultationRef, others: Sequence[ConsultationRef]) -> tuple[str, ...]:
     """Prefixes of the title (NFKC, ≥ 4 characters) that no other title contains, longest first."""
+    return _title_prefixes(ref, tuple(others))
+
+
+# A round has a handful of consultations and every line of every reply asks about them:
+# what depends only on the round is computed once, not per line.
+@functools.lru_cache(maxsize=256)
+def _title_prefixes(ref: ConsultationRef, others: tuple[ConsultationRef, ...]) -> tuple[str, ...]:
     title = nfkc(ref.title).strip()
     other_titles = [nfkc(o.title) for o in others if o.key != ref.key]
     low = min(4, len(title))
@@ -78,17 +86,27 @@ def _key_for(number: str, consultations: Sequence[ConsultationRef]) -> str | Non
     return None
 
 
-def _title_re(prefixes: Sequence[str]) -> str:
+@functools.lru_cache(maxsize=256)
+def _title_re(prefixes: tuple[str, ...]) -> str:
     return "|".join(re.escape(p) for p in prefixes) or "(?!)"
+
+
+@functools.lru_cache(maxsize=256)
+def _title_start(title_alt: str) -> re.Pattern[str]:
+    return re.compile(title_alt)
+
+
+@functools.lru_cache(maxsize=256)
+def _tail_re(title_alt: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"\s*(?P<c1>{_CLOSE})?\s*(?:[(「『]?\s*(?P<title>{title_alt})\s*[)」』]?)?\s*"
+        rf"(?P<suffix>{_SUFFIX})?\s*(?P<c2>{_CLOSE})?\s*(?P<colon>[:：])?(?:は(?!\w*[号条]))?[、,。]?\s*"
+    )
 
 
 def _tail(line: str, pos: int, title_alt: str) -> tuple[int, bool]:
     """Consume what closes a heading from ``pos``; return the end and whether it was decisive."""
-    tail = re.compile(
-        rf"\s*(?P<c1>{_CLOSE})?\s*(?:[(「『]?\s*(?P<title>{title_alt})\s*[)」』]?)?\s*"
-        rf"(?P<suffix>{_SUFFIX})?\s*(?P<c2>{_CLOSE})?\s*(?P<colon>[:：])?(?:は(?!\w*[号条]))?[、,。]?\s*"
-    )
-    m = tail.match(line, pos)
+    m = _tail_re(title_alt).match(line, pos)
     assert m is not None  # every part is optional
     decisive = any(m.group(g) for g in ("c1", "title", "suffix", "c2", "colon"))
     return m.end(), decisive or m.end() == len(line.rstrip())
@@ -99,7 +117,7 @@ def _match_heading(
 ) -> _Heading | None:
     folded = fold(line)
     text = folded.text
-    all_titles = _title_re([p for ps in prefixes.values() for p in ps])
+    all_titles = _title_re(tuple(p for ps in prefixes.values() for p in ps))
     for pattern in (_BRACKET, _MARKER):
         m = pattern.match(text)
         if not m:
@@ -121,7 +139,7 @@ def _match_heading(
     lead = _TITLE_LEAD.match(text)
     assert lead is not None
     for ref in consultations:
-        tm = re.compile(_title_re(prefixes[ref.key])).match(text, lead.end())
+        tm = _title_start(_title_re(prefixes[ref.key])).match(text, lead.end())
         if not tm:
             continue
         end, decisive = _tail(text, tm.end(), "(?!)")
@@ -180,20 +198,34 @@ def _keywords(title: str) -> set[str]:
     return words - _GENERIC
 
 
+@functools.lru_cache(maxsize=256)
+def _distinctive_words(
+    consultations: tuple[ConsultationRef, ...],
+) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Per consultation, in order, the title words that no other title of the round has."""
+    keywords = {ref.key: _keywords(nfkc(ref.title)) for ref in consultations}
+    return tuple(
+        (
+            ref.key,
+            frozenset(
+                keywords[ref.key]
+                - set().union(*(k for key, k in keywords.items() if key != ref.key))
+            ),
+        )
+        for ref in consultations
+    )
+
+
 def guess_consultation(text: str, consultations: Sequence[ConsultationRef]) -> str | None:
     """The one consultation whose distinctive title words the text uses most, if any.
 
     A score is the total length of the distinct title words found (kanji bigrams,
     katakana trigrams that no other title of the round has).
     """
-    keywords = {ref.key: _keywords(nfkc(ref.title)) for ref in consultations}
     folded = nfkc(text)
     scores: dict[str, int] = {}
-    for ref in consultations:
-        mine = keywords[ref.key] - set().union(
-            *(k for key, k in keywords.items() if key != ref.key)
-        )
-        scores[ref.key] = sum(len(w) for w in mine if w in folded)
+    for key, mine in _distinctive_words(tuple(consultations)):
+        scores[key] = sum(len(w) for w in mine if w in folded)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     # One common two-character word (配布, 保育) is no evidence; ギフト or 病児+保育 is.
     if not ranked or ranked[0][1] < _MIN_GUESS_SCORE:
