@@ -7,7 +7,8 @@ tests/fixtures/mail/corpus with fresh Message-IDs, and generated ISO-2022-JP, CP
 UTF-8 QP/base64, HTML-only and attachment mails), then runs each contender in its own
 subprocess so that its peak RSS is its own: stdlib imaplib `UID FETCH 1:* BODY.PEEK[]`;
 aioimaplib `UID FETCH` in batches of each size; and mailflow's MailFetcher.run_once into
-a fresh SQLite file (commit per batch, and per message). Rates are mails per second.
+a fresh SQLite file (commit per batch for each ingestion batch size, and per message).
+Rates are mails per second.
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ def run_child(mode: str, server: Any, extra: list[str]) -> dict[str, Any]:
     return result
 
 
-def measure(n: int, batches: list[int], ingest_batch: int) -> list[Result]:
+def measure(n: int, batches: list[int], ingest_batches: list[int]) -> list[Result]:
     from tests.harness.dovecot import DovecotServer
     from tests.harness.imap_extra import mixed_mails
 
@@ -185,12 +186,11 @@ def measure(n: int, batches: list[int], ingest_batch: int) -> list[Result]:
         del mails
         plan: list[tuple[str, str, list[str]]] = [("stdlib 1:*", "stdlib", [])]
         plan += [(f"aioimaplib batch {b}", "aio", ["--batch", str(b)]) for b in batches]
-        for commit in ("batch", "message"):
-            db = str(Path(tmp) / f"ingest-{commit}.db")
-            label = f"ingest batch {ingest_batch}, commit per {commit}"
-            plan.append(
-                (label, "ingest", ["--batch", str(ingest_batch), "--commit", commit, "--db", db])
-            )
+        runs = [(b, "batch") for b in ingest_batches] + [(ingest_batches[0], "message")]
+        for batch, commit in runs:
+            db = str(Path(tmp) / f"ingest-{batch}-{commit}.db")
+            label = f"ingest batch {batch}, commit per {commit}"
+            plan.append((label, "ingest", ["--batch", str(batch), "--commit", commit, "--db", db]))
         for label, mode, extra in plan:
             got = run_child(mode, server, extra)
             result = Result(label, got["count"], got["seconds"], got["rss_mb"])
@@ -207,7 +207,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--batches", type=int, nargs="+", default=[20, 50, 100, 500])
-    parser.add_argument("--ingest-batch", type=int, default=25)
+    parser.add_argument("--ingest-batches", type=int, nargs="+", default=[25, 50, 100])
     parser.add_argument("--child", choices=sorted(CHILDREN))
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
@@ -229,7 +229,7 @@ def main() -> int:
     print(f"started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     last: list[Result] = []
     for n in args.sizes:
-        last = measure(n, args.batches, args.ingest_batch)
+        last = measure(n, args.batches, args.ingest_batches)
     stdlib = last[0]
     aio_best = max((r for r in last if r.label.startswith("aioimaplib")), key=lambda r: r.rate)
     ingest = max((r for r in last if r.label.startswith("ingest")), key=lambda r: r.rate)

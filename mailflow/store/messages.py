@@ -10,7 +10,7 @@ from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from enum import StrEnum
-from typing import cast
+from typing import Literal, cast
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -52,16 +52,46 @@ class StoredOutcome:
         return self.outcome is Outcome.INSERTED
 
 
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)", re.I | re.M)
+# Header lines as the email package's feed parser accepts them (its headerRE).
+_HEADER_LINES = re.compile(rb"(?:(?:[\x21-\x39\x3b-\x7e]*:|[ \t])[^\r\n]*\r?\n)*")
+
+
 def message_id_of(raw: bytes) -> str | None:
     """The Message-ID header, from the header block only (never the body), or None."""
     found = _HEADER_END.search(raw)
     head = raw[: found.end()] if found else raw[:65536]
+    fast = _plain_message_id(head)
+    if fast is not False:
+        return fast
     # compat32 does no RFC 2047 decoding or folding repair: cheap and lossless here.
     parsed = BytesHeaderParser(policy=compat32).parsebytes(head)
     value = parsed.get("Message-ID")
     if value is None:
         return None
     text = " ".join(str(value).split())
+    return text or None
+
+
+def _plain_message_id(head: bytes) -> str | Literal[False] | None:
+    """The parser's answer for a plain ASCII header block, in a tenth of its time.
+
+    False where the block has anything the parser treats specially (8-bit bytes, bare
+    CR, a leading "From " or continuation line, a malformed line before the header):
+    the parser then decides, so both paths always agree on the dedupe key.
+    """
+    if not head.isascii() or head.count(b"\r") != head.count(b"\r\n"):
+        return False
+    if head.startswith((b"From ", b" ", b"\t")):
+        return False
+    found = _MESSAGE_ID.search(head)
+    if found is None:
+        return None  # the parser reads header names at line starts too: none there
+    # The parser stops at the first line that is not a header; the ID must come before.
+    valid = _HEADER_LINES.match(head, 0, found.start())
+    if valid is None or valid.end() != found.start():
+        return False
+    text = " ".join(found.group(1).decode("ascii").split())
     return text or None
 
 
@@ -339,11 +369,19 @@ def _insert_rows(
         }
         for p, key in fresh
     ]
-    # One multi-row INSERT ... RETURNING on both SQLite and PostgreSQL, ids in row order.
-    result = session.execute(
-        insert(_MESSAGE).returning(_MESSAGE.c.id, sort_by_parameter_order=True), rows
-    )
-    return [row_id for (row_id,) in result]
+    # A plain executemany, then one lookup of the new ids by their unique keys: on SQLite,
+    # INSERT … RETURNING in parameter order runs one statement per row, three times slower.
+    session.execute(insert(_MESSAGE), rows)
+    keys = [key for _p, key in fresh]
+    found: dict[str, int] = {
+        key: row_id
+        for key, row_id in session.execute(
+            select(_MESSAGE.c.dedupe_key, _MESSAGE.c.id).where(
+                _MESSAGE.c.committee_id == committee_id, _MESSAGE.c.dedupe_key.in_(keys)
+            )
+        )
+    }
+    return [found[key] for key in keys]
 
 
 def _record_batch_events(

@@ -7,6 +7,8 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 
 import pytest
 from sqlalchemy import Engine, func, select, update
@@ -35,6 +37,7 @@ from mailflow.store.messages import (
     store_raw,
 )
 from mailflow.store.models import Committee, Event, Lease, Message
+from tests.harness.imap_extra import mixed_mails
 
 NOW = datetime(2021, 1, 13, 1, 0, tzinfo=UTC)
 MAX = 1024 * 1024
@@ -73,6 +76,32 @@ def _store(
     with db.transaction(sessions) as s:
         got = store_raw(s, committee_id, "INBOX", uidvalidity, uid, raw, NOW, max_bytes)
         return got.outcome, got.dedupe_key, got.matched_on, got.truncated
+
+
+_HEADER_CASES = (
+    b"",
+    b"Message-ID: <a@b>",
+    b"X: 1\r\nMessage-Id:\r\n <folded@y>\r\n\r\nbody",
+    b"bad line\r\nMessage-ID: <after-junk@b>\r\n\r\n",
+    b"X: 1\nMessage-ID: <lf@b>\n\n",
+    b"X: 1\rMessage-ID: <bare-cr@b>\r\n\r\n",
+    b"From someone Mon Jan 11 2021\r\nMessage-ID: <mbox@b>\r\n\r\n",
+    b" X: 1\r\nMessage-ID: <continued@b>\r\n\r\n",
+    b"Subject: x\r\n\r\nMessage-ID: <in-body@x>\r\n",
+    b"Message-ID:   \r\n\r\n",
+    b"Message-ID: <\xe3\x81\x82@b>\r\n\r\n",
+    b"A: b\r\nMessage-ID: <a@b> (c)\r\n \r\n\r\n",
+    b":empty\r\nMessage-ID: <a@b>\r\n\r\n",
+)
+
+
+@pytest.mark.parametrize("raw", [*_HEADER_CASES, *mixed_mails(40, seed=2)])
+def test_message_id_fast_path_agrees_with_the_email_parser(raw: bytes) -> None:
+    # The dedupe key must not change with the path taken, or a rescan would store twice.
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0] + b"\r\n\r\n"
+    value = BytesHeaderParser(policy=compat32).parsebytes(head).get("Message-ID")
+    expected = " ".join(str(value).split()) or None if value is not None else None
+    assert message_id_of(raw) == expected
 
 
 def _count(sessions: sessionmaker[Session], model: type[Message] | type[Event]) -> int:
