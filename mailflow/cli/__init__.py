@@ -12,7 +12,17 @@ def _register() -> None:
     # here (not at module top) keeps `mailflow --help` cheap and the list explicit.
     import importlib
 
-    for name in ("config_cmd", "db", "rounds", "parse", "intake", "outbox", "minutes", "items", "workflow"):
+    for name in (
+        "config_cmd",
+        "db",
+        "rounds",
+        "parse",
+        "intake",
+        "outbox",
+        "minutes",
+        "items",
+        "workflow",
+    ):
         try:
             importlib.import_module(f"mailflow.cli.{name}")
         except ModuleNotFoundError as exc:
