@@ -1,0 +1,195 @@
+"""Staff work on single items: show, edit the published wording, accept or reject a held item."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from mailflow.domain import ItemId
+from mailflow.errors import InputError, NotFoundError
+from mailflow.services.context import Services
+from mailflow.store import db, events
+from mailflow.store import minutes as repo
+from mailflow.store.directory import sync_committee
+from mailflow.store.models import Committee, Item, Member, Round
+
+
+@dataclass(frozen=True)
+class AnswerLine:
+    by: str  # department name, or the secretariat's label
+    text: str
+    published_text: str | None
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One item as staff see it: both wordings, state, author's name (never an address)."""
+
+    round_key: str
+    pk: int
+    public_id: str | None
+    consultation: str | None
+    phase: int
+    kind: str
+    state: str
+    late: bool
+    staff_edited: bool
+    author: str | None
+    follows: str | None
+    reference: str | None
+    received_at: datetime
+    text: str
+    published_text: str | None
+    answers: tuple[AnswerLine, ...]
+
+
+def _find(s: Session, committee: Committee, ident: str, round_key: str | None) -> Item:
+    """An item by public ID (Q13-03, ［Ｑ１３－３］…) or by its number in the database."""
+    if ident.strip().isdigit():
+        item = repo.item_by_pk(s, committee.id, int(ident))
+        if item is None:
+            raise NotFoundError(f"no item {ident}")
+        found = [item]
+    else:
+        try:
+            public_id = str(ItemId.parse(ident))
+        except ValueError:
+            raise InputError(
+                [f"ID: {ident!r} is neither an item ID such as Q13-03 nor a number"]
+            ) from None
+        found = list(repo.items_by_public_id(s, committee.id, public_id))
+    if round_key is not None:
+        found = [i for i in found if s.get(Round, i.round_id).key == round_key]  # type: ignore[union-attr]
+    if not found:
+        where = f" in round {round_key}" if round_key else ""
+        raise NotFoundError(f"no item {ident}{where}")
+    if len(found) > 1:
+        keys = ", ".join(sorted(s.get(Round, i.round_id).key for i in found))  # type: ignore[union-attr]
+        raise InputError([f"item {ident} exists in rounds {keys}: give --round"])
+    return found[0]
+
+
+def _view(s: Session, item: Item, services: Services) -> ItemView:
+    rnd = s.get(Round, item.round_id)
+    assert rnd is not None
+    cons = next((c for c in rnd.consultations if c.id == item.consultation_id), None)
+    author = s.get(Member, item.member_id) if item.member_id is not None else None
+    parent = s.get(Item, item.parent_item_id) if item.parent_item_id is not None else None
+    depts = repo.departments_by_id(s, rnd.committee_id)
+    answers = tuple(
+        AnswerLine(
+            (a.author_label or services.config.committee.secretariat)
+            if a.by_secretariat
+            else depts[a.department_id].name
+            if a.department_id in depts
+            else "?",
+            a.text,
+            a.published_text,
+        )
+        for a in repo.answers_of_item(s, item.id)
+        if a.state == "active"
+    )
+    return ItemView(
+        round_key=rnd.key,
+        pk=item.id,
+        public_id=item.public_id,
+        consultation=cons.number if cons else None,
+        phase=item.phase,
+        kind=item.kind,
+        state=item.state,
+        late=item.late,
+        staff_edited=item.staff_edited,
+        author=author.name if author else None,
+        follows=(parent.public_id or str(parent.id)) if parent else None,
+        reference=item.reference,
+        received_at=item.received_at,
+        text=item.text,
+        published_text=item.published_text,
+        answers=answers,
+    )
+
+
+def show_item(services: Services, ident: str, round_key: str | None = None) -> ItemView:
+    services.require_schema()
+    with db.transaction(services.sessions) as s:
+        committee = sync_committee(s, services.config)
+        return _view(s, _find(s, committee, ident, round_key), services)
+
+
+def edit_item(
+    services: Services, ident: str, text: str, why: str, round_key: str | None = None
+) -> ItemView:
+    """Set the wording published in the minutes; the original stays, both go to the audit log."""
+    new = text.strip()
+    if not new:
+        raise InputError(["--text: the published wording is empty"])
+    if not why.strip():
+        raise InputError(["--why: give the reason for the edit"])
+    services.require_schema()
+    with db.transaction(services.sessions) as s:
+        committee = sync_committee(s, services.config)
+        item = _find(s, committee, ident, round_key)
+        old = item.published_text if item.published_text is not None else item.text
+        item.published_text = new
+        item.staff_edited = True
+        events.record(
+            s,
+            at=services.clock.now(),
+            actor=services.actor,
+            kind="item_edited",
+            committee_id=committee.id,
+            round_id=item.round_id,
+            reason=why,
+            item=item.public_id or item.id,
+            original=item.text,
+            old=old,
+            new=new,
+        )
+        s.flush()
+        return _view(s, item, services)
+
+
+def _decide_held(
+    services: Services, ident: str, to: str, why: str | None, round_key: str | None
+) -> ItemView:
+    services.require_schema()
+    with db.transaction(services.sessions) as s:
+        committee = sync_committee(s, services.config)
+        item = _find(s, committee, ident, round_key)
+        if item.state != "held":
+            name = item.public_id or f"item {item.id}"
+            raise InputError(
+                [f"{name} is {item.state}, not held: only held items are accepted or rejected"]
+            )
+        item.state = to
+        events.record(
+            s,
+            at=services.clock.now(),
+            actor=services.actor,
+            kind="item_accepted" if to == "active" else "item_rejected",
+            committee_id=committee.id,
+            round_id=item.round_id,
+            reason=why,
+            item=item.public_id or item.id,
+            old="held",
+            new=to,
+            late=item.late,
+        )
+        s.flush()
+        return _view(s, item, services)
+
+
+def accept_item(
+    services: Services, ident: str, why: str | None = None, round_key: str | None = None
+) -> ItemView:
+    """A late item held by policy joins the round (held → active)."""
+    return _decide_held(services, ident, "active", why, round_key)
+
+
+def reject_item(services: Services, ident: str, why: str, round_key: str | None = None) -> ItemView:
+    """A late item held by policy is kept but never published or sent (held → rejected)."""
+    if not why.strip():
+        raise InputError(["--why: give the reason for rejecting the item"])
+    return _decide_held(services, ident, "rejected", why, round_key)
