@@ -19,6 +19,7 @@ and the like is an empty reply that still counts as responded (DESIGN.md "Parsin
 
 from __future__ import annotations
 
+import functools
 import re
 
 from mailflow.domain import ItemKind
@@ -72,23 +73,31 @@ _OPENING = re.compile(
     r"|.{1,16}(?:課|係|室|担当|部)(?:の.{1,8})?です)[。.!！、]*$"
 )
 
-# A lead-in to the list that follows: 「以下質問いたします」「下記のとおり意見を申し上げます」.
+# A lead-in to the list that follows: 「以下質問いたします」「下記のとおり意見を申し上げます」,
+# or what is left of 「諮問第13号について質問します。」 once the section heading is cut off.
 _LEAD_IN = re.compile(
-    r"^(?:下記|以下)(?:の)?(?:とおり|通り)?[、,]?.{0,6}(?:質問|意見|質疑)(?:を|させて|と)?.{0,6}"
-    r"(?:いたします|します|致します|申し上げます|いただきます)[。.!！、]*$"
+    r"^(?:について[、,]?)?(?:下記|以下)?(?:の)?(?:とおり|通り)?[、,]?"
+    r".{0,6}?(?:質問|意見|質疑|伺い|お尋ね)?(?:を|させて|と)?.{0,4}?"
+    r"(?:いたします|します|致します|申し上げます|いただきます|伺います|お伺いします)[。.!！、]*$"
 )
 
 # 「山田です」 after a greeting on the same line: a name, never a sentence of substance.
 _SHORT_INTRO = re.compile(r"^[^\sぁ-ゖ]{1,8}です$")
 
 _NAME_LINE = re.compile(r"^[^。、?!,.:：]{1,20}$")
+_SEPARATOR_CHARS = frozenset("-―─—━=_*~ ")
+_PIECE_END = re.compile(r"[、。,.!！]")
+_QUOTES = re.compile(r"[「」『』\"]")
+_SPACE = re.compile(r"\s+")
 
 
+# Every line goes through several of the predicates below, each wanting this copy.
+@functools.lru_cache(maxsize=4096)
 def _clean(text: str) -> str:
     folded = nfkc(text)
     # 「」 and () around words do not change what the sentence asks.
-    folded = re.sub(r"[「」『』\"]", "", folded)
-    return re.sub(r"\s+", "", folded)
+    folded = _QUOTES.sub("", folded)
+    return _SPACE.sub("", folded)
 
 
 def classify(text: str) -> ItemKind:
@@ -115,7 +124,7 @@ def is_courtesy_line(line: str) -> bool:
         return False
     if _COURTESY.match(flat):
         return True
-    pieces = [p for p in re.split(r"[、。,.!！]", flat) if p]
+    pieces = [p for p in _PIECE_END.split(flat) if p]
     return (
         len(pieces) > 1
         and all(_COURTESY.match(p) or _OPENING.match(p) or _SHORT_INTRO.match(p) for p in pieces)
@@ -150,4 +159,4 @@ def is_name_line(line: str) -> bool:
 def is_separator_line(line: str) -> bool:
     """A signature rule such as ``--`` or a line of ―, ━ or =."""
     flat = nfkc(line).strip()
-    return len(flat) >= 2 and set(flat) <= set("-―─—━=_*~ ")
+    return len(flat) >= 2 and set(flat) <= _SEPARATOR_CHARS

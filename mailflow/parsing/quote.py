@@ -9,7 +9,10 @@ from dataclasses import dataclass
 
 from mailflow.parsing.quote_patterns import (
     ANY_FIELD,
+    ANY_ROW,
+    FIELD_ROWS,
     HEADER_PATTERNS,
+    MAX_HEADER_LINES,
     QUOTE_MARK,
     HeaderKind,
     HeaderPattern,
@@ -107,10 +110,28 @@ def _field_follows(lines: Sequence[str], i: int) -> bool:
     return any(ANY_FIELD.fullmatch(line) for line in following)
 
 
+def _may_start_header(lines: Sequence[str], i: int) -> bool:
+    """False when no row of the table can match at line ``i`` (see ``ANY_ROW``)."""
+    if any(row.pattern.fullmatch(lines[i]) and _field_follows(lines, i) for row in FIELD_ROWS):
+        return True
+    one_line = _SENTENCE_END.search(lines[i]) is not None
+    for end in range(i + 1, min(len(lines), i + MAX_HEADER_LINES) + 1):
+        # The same windows, skipped alike, as in match_header.
+        if end > i + 1 and (one_line or not lines[end - 1].strip()):
+            continue
+        text = _window(lines, i, end)
+        if not text or len(text) > _MAX_WINDOW_CHARS:
+            continue
+        digit = _HAS_DIGIT_OR_AT.search(text) is not None
+        if any(p.fullmatch(text) for p in ANY_ROW[end - i, digit]):
+            return True
+    return False
+
+
 def match_header(lines: Sequence[str], i: int) -> HeaderMatch | None:
     """The quote header that starts at line ``i``, trying the client table row by row."""
     first = lines[i]
-    if not first.strip() or is_quoted_line(first):
+    if not first.strip() or is_quoted_line(first) or not _may_start_header(lines, i):
         return None
     for row in HEADER_PATTERNS:
         if row.kind is HeaderKind.FIELDS:
