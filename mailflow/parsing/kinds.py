@@ -91,8 +91,9 @@ _QUOTES = re.compile(r"[「」『』\"]")
 _SPACE = re.compile(r"\s+")
 
 
-# Every line goes through several of the predicates below, each wanting this copy.
-@functools.lru_cache(maxsize=4096)
+# Every line goes through several of the predicates below, each wanting this copy. The
+# cache is small on purpose: it serves the lines of the mail at hand, not earlier mails.
+@functools.lru_cache(maxsize=256)
 def _clean(text: str) -> str:
     folded = nfkc(text)
     # 「」 and () around words do not change what the sentence asks.

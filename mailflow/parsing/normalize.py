@@ -8,6 +8,7 @@ cut out of the *original* text for the minutes (DESIGN.md "Japanese details").
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -64,8 +65,15 @@ _TABLES = {False: _FoldTable(False), True: _FoldTable(True)}
 def nfkc(text: str, *, keep_circled: bool = False) -> str:
     """NFKC of ``text`` (full-width digits, letters and brackets to ASCII), for matching only."""
     if not keep_circled:
-        return unicodedata.normalize("NFKC", text)
+        return _nfkc(text)
     return text.translate(_TABLES[True])
+
+
+# One line or item is asked about by several rules, each folding it again; the cache is
+# sized for the lines of one mail, so earlier mails do not linger in it.
+@functools.lru_cache(maxsize=256)
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
 
 
 @dataclass(frozen=True)
