@@ -101,10 +101,16 @@ def set_deadline(ctx: click.Context, round_id: str, phase: str, when: str, why: 
 
     WHEN is an ISO date-time with offset, or a date meaning the end of that day.
     """
+    from mailflow.services.workflow import extend_deadline
+
     services = app(ctx).services()
     ph = phase_from_name(phase)
     tz = services.config.committee.tz
-    old, new = svc.set_deadline(services, round_id, ph, svc.parse_when(when, services), why)
+    old = svc.show_round(services, round_id).deadlines[ph]
+    new = svc.parse_when(when, services)
+    report = extend_deadline(services, round_id, ph, new, why)
     click.echo(
         f"{round_id} {PHASE_LABELS[ph]}: {deadline_text(old, tz)} → {deadline_text(new, tz)}"
     )
+    if report.mails:
+        click.echo(f"  {report.mails} notice(s) of the new date queued")

@@ -203,6 +203,10 @@ def _process(
     msg.department_id = int(outcome.party.id) if role == "department" else None
     result = write_records(session, services, msg, rnd, parsed)
     msg.state, msg.error = "done", None
+    if role == "member":
+        from mailflow.services.notices import queue_receipt
+
+        queue_receipt(services, session, msg, rnd, result, now)
     events.record(
         session,
         at=now,

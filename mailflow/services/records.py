@@ -7,6 +7,7 @@ are left alone and reported as conflicts.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     from mailflow.services.context import Services
 
 LOW_CONFIDENCE = 0.6
+# The chair confirming the echoed decision: short words of assent, nothing else decided.
+_CONFIRM = re.compile(
+    r"確認(?:しました|いたしました|致しました)|相違(?:ありません|ございません|なし)|間違いありません|了解|承知"
+)
 
 
 @dataclass
@@ -195,6 +200,15 @@ def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> R
 def _decisions(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> RecordResult:
     assert parsed.decisions is not None
     res = RecordResult()
+    msg.phase = 4
+    if all(d.verdict.value == "unclear" for d in parsed.decisions) and _CONFIRM.search(
+        parsed.new_text
+    ):
+        # A reply to the echo (「確認しました」): the pending decisions stand as understood.
+        confirmed = repo.confirm_pending_decisions(session, rnd.id, msg.member_id)
+        res.decisions = [f"{key}:confirmed" for key in confirmed]
+        if confirmed:
+            return res
     for old in repo.decisions_from_message(session, msg.id):
         session.delete(old)
     session.flush()

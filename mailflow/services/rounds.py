@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from mailflow.domain import ConsultationRef, Phase, Role
-from mailflow.domain.roundspec import RoundSpec, deadline_order_problems, end_of_day
+from mailflow.domain.roundspec import RoundSpec, end_of_day
 from mailflow.errors import InputError, NotFoundError
 from mailflow.services.context import Services
 from mailflow.store import db, events
@@ -170,38 +170,6 @@ def parse_when(text: str, services: Services) -> datetime:
     if when.tzinfo is None:
         raise InputError([f"WHEN: needs a UTC offset (such as {text}+09:00) or a bare date"])
     return when
-
-
-def set_deadline(
-    services: Services, key: str, phase: Phase, when: datetime, why: str
-) -> tuple[datetime, datetime]:
-    """Change one deadline, keeping ① < ② < ③ < ④; recorded with who and why. Returns (old, new)."""
-    services.require_schema()
-    with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
-        rnd = repo.get(s, committee.id, key)
-        if rnd is None:
-            raise NotFoundError(f"no round {key!r}")
-        current = repo.deadlines(rnd)
-        old = current[phase]
-        current[phase] = when
-        errs = deadline_order_problems(current)
-        if errs:
-            raise InputError([f"round {key}: {e}" for e in errs])
-        repo.set_deadline(rnd, phase, when)
-        events.record(
-            s,
-            at=services.clock.now(),
-            actor=services.actor,
-            kind="deadline_changed",
-            committee_id=committee.id,
-            round_id=rnd.id,
-            reason=why,
-            phase=phase.value,
-            old=old.isoformat(),
-            new=when.isoformat(),
-        )
-        return old, when
 
 
 def consultation_refs(services: Services, key: str) -> list[ConsultationRef]:

@@ -172,3 +172,41 @@ def quarantined(session: Session, committee_id: int) -> Sequence[Message]:
         .where(Message.committee_id == committee_id, Message.state == "quarantined")
         .order_by(Message.received_at, Message.id)
     ).all()
+
+
+def unreported_quarantine(session: Session, committee_id: int) -> Sequence[Message]:
+    """Quarantined mail staff have not yet been told of (no `quarantine_reported` event)."""
+    from mailflow.store.models import Event
+
+    reported = select(Event.message_id).where(
+        Event.committee_id == committee_id, Event.kind == "quarantine_reported"
+    )
+    return session.scalars(
+        select(Message)
+        .where(
+            Message.committee_id == committee_id,
+            Message.state == "quarantined",
+            Message.id.not_in(reported),
+        )
+        .order_by(Message.id)
+    ).all()
+
+
+def confirm_pending_decisions(session: Session, round_id: int, member_id: int | None) -> list[str]:
+    """Mark the decider's pending decisions confirmed; the consultation keys confirmed."""
+    rows = session.scalars(
+        select(Decision)
+        .where(
+            Decision.round_id == round_id,
+            Decision.state == "pending",
+            Decision.verdict != "unclear",
+            Decision.decided_by_member_id == member_id,
+        )
+        .order_by(Decision.id)
+    ).all()
+    keys = []
+    for d in rows:
+        d.state = "confirmed"
+        cons = session.get(Consultation, d.consultation_id)
+        keys.append(cons.key if cons else str(d.consultation_id))
+    return keys

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 import mailflow.cli.db
-import mailflow.cli.rounds  # noqa: F401  (registers the commands)
+import mailflow.cli.rounds
+import mailflow.cli.workflow  # noqa: F401  (registers the commands)
 from mailflow.cli.app import cli
 from mailflow.store.db import make_engine
 from mailflow.store.models import Event, Round
@@ -32,7 +33,9 @@ def setup(tmp_path: Path) -> Path:
 
 
 def run(conf: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["--config", str(conf), *args], catch_exceptions=False)
+    # Staff act before the round's first deadline.
+    argv = ["--config", str(conf), "--now", "2021-01-04T10:00:00+09:00", *args]
+    result = CliRunner().invoke(cli, argv, catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -1,0 +1,105 @@
+"""`mailflow tick`, `status`, and the staff commands that move a round: open, close, cancel."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from mailflow.cli.app import app, cli, console
+from mailflow.cli.rounds import PHASE_LABELS, deadline_text, round_group
+
+
+@cli.command("tick")
+@click.pass_context
+def tick(ctx: click.Context) -> None:
+    """Apply everything due now (use --now to travel in time); the daemon runs this on a timer."""
+    from mailflow.services.workflow import tick as run
+
+    for r in run(app(ctx).services()):
+        click.echo(f"{r.round_key}: {r.state}; {len(r.applied)} action(s), {r.mails} mail(s)")
+        for key in r.applied:
+            click.echo(f"  {key}")
+
+
+@cli.command("status")
+@click.argument("round_id", required=False)
+@click.pass_context
+def status(ctx: click.Context, round_id: str | None) -> None:
+    """Per phase, who has replied and who has not; counts; the next deadline."""
+    from mailflow.services.rounds import list_rounds
+    from mailflow.services.status import round_status
+
+    services = app(ctx).services()
+    tz = services.config.committee.tz
+    keys = [round_id] if round_id else [v.key for v in list_rounds(services)]
+    out = console()
+    for key in keys:
+        st = round_status(services, key)
+        out.print(f"[bold]{st.key}[/bold]  {st.title}  状態 {st.state}")
+        if st.next_deadline:
+            ph, at = st.next_deadline
+            out.print(f"次の期限: {PHASE_LABELS[ph]} {deadline_text(at, tz)}")
+        table = Table("", "役職", "①", "③", "未回答/未決")
+        for p in st.parties:
+            table.add_row(p.name, p.role, p.questions, p.further, str(p.owed) if p.owed else "")
+        out.print(table)
+        out.print(
+            f"質疑・意見 {st.items} 件（回答済み {st.answered}、遅延 {st.late}、保留 {st.held}）"
+            f"  隔離中のメール {st.quarantined} 通"
+        )
+        for d in st.decisions:
+            out.print(f"答申 {d}")
+
+
+def _report(r: object) -> None:
+    applied = getattr(r, "applied", [])
+    click.echo(
+        f"{getattr(r, 'round_key', '')}: {getattr(r, 'state', '')}; "
+        f"{getattr(r, 'mails', 0)} mail(s) queued"
+    )
+    for key in applied:
+        click.echo(f"  {key}")
+
+
+@round_group.command("open")
+@click.argument("round_id")
+@click.pass_context
+def open_(ctx: click.Context, round_id: str) -> None:
+    """Open a draft round: the call for questions goes to every present member."""
+    from mailflow.services.workflow import open_round
+
+    _report(open_round(app(ctx).services(), round_id))
+
+
+@round_group.command("close-early")
+@click.argument("round_id")
+@click.option("--why", required=True, help="Kept in the audit log.")
+@click.pass_context
+def close_early(ctx: click.Context, round_id: str, why: str) -> None:
+    """Close ① or ③ now, when every present member has replied."""
+    from mailflow.services.workflow import close_early as run
+
+    _report(run(app(ctx).services(), round_id, why))
+
+
+@round_group.command("cancel")
+@click.argument("round_id")
+@click.option("--why", required=True, help="Kept in the audit log.")
+@click.pass_context
+def cancel(ctx: click.Context, round_id: str, why: str) -> None:
+    """Cancel the round; everyone who has heard of it is told."""
+    from mailflow.services.workflow import cancel as run
+
+    _report(run(app(ctx).services(), round_id, why))
+
+
+@round_group.command("delegate")
+@click.argument("round_id")
+@click.argument("member_id")
+@click.option("--why", required=True, help="Kept in the audit log.")
+@click.pass_context
+def delegate(ctx: click.Context, round_id: str, member_id: str, why: str) -> None:
+    """Let the deputy chair (会長職務代理) decide in the chair's place."""
+    from mailflow.services.workflow import delegate as run
+
+    _report(run(app(ctx).services(), round_id, member_id, why))

@@ -1,0 +1,120 @@
+"""Building the outbound views (mailflow.outbound.views) of a round from the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from mailflow.config import Config
+from mailflow.domain import ItemKind
+from mailflow.outbound.views import (
+    AnswerInfo,
+    CommitteeInfo,
+    ConsultationInfo,
+    ConsultationItems,
+    ItemInfo,
+    RoundInfo,
+)
+from mailflow.store import rounds as round_repo
+from mailflow.store import workflow as repo
+from mailflow.store.models import Item, Round
+
+
+def committee_info(config: Config) -> CommitteeInfo:
+    c = config.committee
+    return CommitteeInfo(name=c.name, secretariat=c.secretariat, contact=c.contact)
+
+
+def round_info(rnd: Round) -> RoundInfo:
+    return RoundInfo(
+        tag=rnd.key, title=rnd.title, fiscal_year=rnd.fiscal_year,
+        deadlines=round_repo.deadlines(rnd),
+    )  # fmt: skip
+
+
+def consultations(rnd: Round) -> tuple[ConsultationInfo, ...]:
+    return tuple(
+        ConsultationInfo(c.key, c.number, c.title, tuple(d.name for d in c.departments))
+        for c in rnd.consultations
+    )
+
+
+class RoundItems:
+    """A round's items and answers as views, cut at a moment (bundles are stored windows)."""
+
+    def __init__(self, session: Session, rnd: Round, members: dict[int, str]) -> None:
+        self.rnd = rnd
+        self.items, self.answers, self.dept_names = repo.items_and_answers(session, rnd.id)
+        self.members = members
+        self.by_pk = {i.id: i for i in self.items}
+        self.cons_key = {c.id: c.key for c in rnd.consultations}
+
+    def _answers(self, item: Item, upto: datetime | None) -> tuple[AnswerInfo, ...]:
+        out = []
+        for a in self.answers.get(item.id, []):
+            if upto is not None and a.received_at > upto:
+                continue
+            author = a.author_label or (self.dept_names.get(a.department_id or -1, "事務局"))
+            out.append(AnswerInfo(author=author, text=a.published_text or a.text))
+        return tuple(out)
+
+    def info(
+        self, item: Item, *, upto: datetime | None, pending: Iterable[str] = (),
+        children: tuple[ItemInfo, ...] = (),
+    ) -> ItemInfo:  # fmt: skip
+        answers = self._answers(item, upto)
+        if not answers and item.public_id in set(pending):
+            answers = (AnswerInfo(author="", text="", pending=True),)
+        parent = self.by_pk.get(item.parent_item_id or -1)
+        return ItemInfo(
+            id=item.public_id,
+            consultation=self.cons_key.get(item.consultation_id or -1),
+            kind=ItemKind(item.kind),
+            text=item.text,
+            reference=item.reference,
+            asker=self.members.get(item.member_id or -1),
+            late=item.late,
+            follows=parent.public_id if parent else None,
+            answers=answers,
+            children=children,
+        )
+
+    def selected(
+        self, ids: Iterable[str], *, upto: datetime | None, pending: Iterable[str] = ()
+    ) -> tuple[ItemInfo, ...]:
+        """The items with these IDs in round order, each with its answers up to `upto`."""
+        want = set(ids)
+        pend = set(pending)
+        return tuple(
+            self.info(i, upto=upto, pending=pend) for i in self.items if i.public_id in want
+        )
+
+    def by_consultation(
+        self, ids: Iterable[str], *, upto: datetime | None, pending: Iterable[str] = ()
+    ) -> tuple[ConsultationItems, ...]:
+        """Grouped per consultation in order; follow-ups nested under what they follow."""
+        want, pend = set(ids), set(pending)
+        chosen = [i for i in self.items if i.public_id in want]
+        chosen_pks = {i.id for i in chosen}
+        kids: dict[int, list[Item]] = {}
+        for i in chosen:
+            if i.parent_item_id in chosen_pks:
+                kids.setdefault(i.parent_item_id or -1, []).append(i)
+
+        def build(i: Item) -> ItemInfo:
+            return self.info(
+                i, upto=upto, pending=pend,
+                children=tuple(build(k) for k in kids.get(i.id, [])),
+            )  # fmt: skip
+
+        out = []
+        for cinfo, c in zip(consultations(self.rnd), self.rnd.consultations, strict=True):
+            roots = [
+                i for i in chosen
+                if i.consultation_id == c.id and i.parent_item_id not in chosen_pks
+            ]  # fmt: skip
+            if roots:
+                out.append(ConsultationItems(cinfo, tuple(build(i) for i in roots)))
+        return tuple(out)

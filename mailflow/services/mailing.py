@@ -1,0 +1,303 @@
+"""From a workflow action to queued mail: recipients, views, text, bytes, outbox.
+
+Each recipient gets a mail of its own (a token of its own in Reply-To and Message-ID),
+queued under the key ``<action key>><recipient>`` in the same transaction that marks the
+action applied: a crash leaves both or neither, and a repeat queues nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from mailflow.domain import Phase
+from mailflow.outbound import views as v
+from mailflow.outbound.compose import compose
+from mailflow.outbound.model import OutgoingAttachment, OutgoingMail
+from mailflow.outbound.render import answer_sheet_for, render_mail
+from mailflow.routing import PartyKind, PartyRef, make_message_id, make_token, plus_address
+from mailflow.services.context import Services
+from mailflow.services.mail_views import (
+    RoundItems,
+    committee_info,
+    consultations,
+    round_info,
+)
+from mailflow.store import outbox as outbox_repo
+from mailflow.store import workflow as repo
+from mailflow.store.models import Department, Member, Round
+from mailflow.workflow import actions as act
+
+ViewFor = Callable[[v.Recipient], v.MailView]
+AttachmentsFor = Callable[[v.MailView], tuple[OutgoingAttachment, ...]]
+
+KIND_OF = {
+    act.SendCallForQuestions: "call_for_questions",
+    act.SendReminder: "reminder",
+    act.SendDepartmentBundle: "department_bundle",
+    act.SendDistribution: "distribution",
+    act.SendCallForFurther: "call_for_further",
+    act.SendChairDigest: "chair_digest",
+    act.SendDecisionReask: "decision_reask",
+    act.SendDecisionEcho: "decision_echo",
+    act.SendResultNotice: "result_notice",
+    act.SendDeadlineNotice: "deadline_notice",
+    act.SendCancellationNotice: "cancellation_notice",
+}
+
+
+class _Round:
+    """What every mail of one round needs, read once per action."""
+
+    def __init__(self, services: Services, session: Session, rnd: Round) -> None:
+        self.services, self.session, self.rnd = services, session, rnd
+        self.members = {m.key: m for m in repo.members_of(session, rnd.committee_id)}
+        self.names = {m.id: m.name for m in self.members.values()}
+        self.committee = committee_info(services.config)
+        self.info = round_info(rnd)
+        self.consultations = consultations(rnd)
+        self.secret = services.config.security.token_secret.reveal().encode()
+        self._items: RoundItems | None = None
+
+    @property
+    def items(self) -> RoundItems:
+        if self._items is None:
+            self._items = RoundItems(self.session, self.rnd, self.names)
+        return self._items
+
+    def department(self, key: str) -> Department:
+        d = repo.department_by_key(self.session, self.rnd.committee_id, key)
+        if d is None:
+            raise LookupError(f"no department {key!r}")
+        return d
+
+    def queue(
+        self,
+        *,
+        kind: str,
+        key: str,
+        party: PartyRef,
+        name: str,
+        addresses: list[str],
+        view: v.MailView,
+        now: datetime,
+        approved: bool,
+        attachments: tuple[OutgoingAttachment, ...] = (),
+        in_reply_to: str | None = None,
+    ) -> int:
+        conf = self.services.config
+        rendered = render_mail(view, conf.committee.language, conf.committee.tz)
+        token = make_token(self.secret, str(self.rnd.id), party)
+        unique = hashlib.sha256(key.encode()).hexdigest()[:20]
+        domain = conf.committee.address.rsplit("@", 1)[1]
+        mail = OutgoingMail(
+            from_name=conf.committee.name,
+            from_address=conf.committee.address,
+            to=tuple((name, a) for a in addresses[:1]),
+            subject=rendered.subject,
+            text=rendered.text,
+            message_id=make_message_id(self.secret, token, unique, domain),
+            date=now,
+            reply_to=plus_address(conf.committee.address, token),
+            in_reply_to=in_reply_to,
+            references=(in_reply_to,) if in_reply_to else (),
+            attachments=attachments,
+        )
+        _, created = outbox_repo.enqueue(
+            self.session,
+            outbox_repo.NewMail(
+                committee_id=self.rnd.committee_id,
+                kind=kind,
+                message_id=mail.message_id,
+                recipients=mail.envelope_recipients,
+                subject=mail.subject,
+                raw=compose(mail),
+                action_key=key,
+                round_id=self.rnd.id,
+            ),
+            now=now,
+            approved=approved,
+        )
+        return 1 if created else 0
+
+    def to_member(
+        self, key: str, action_key: str, kind: str, view_for: ViewFor, now: datetime,
+        approved: bool, party_kind: PartyKind = PartyKind.MEMBER,
+    ) -> int:  # fmt: skip
+        m: Member = self.members[key]
+        addresses = [a.address for a in m.addresses]
+        return self.queue(
+            kind=kind, key=f"{action_key}>{key}", party=PartyRef(party_kind, str(m.id)),
+            name=m.name, addresses=addresses, view=view_for(v.Recipient(m.name)), now=now,
+            approved=approved,
+        )  # fmt: skip
+
+    def to_department(
+        self, key: str, action_key: str, kind: str, view_for: ViewFor, now: datetime,
+        approved: bool, attachments_for: AttachmentsFor | None = None,
+    ) -> int:  # fmt: skip
+        d = self.department(key)
+        recipient = v.Recipient(d.name, department=True)
+        view = view_for(recipient)
+        atts = attachments_for(view) if attachments_for else ()
+        return self.queue(
+            kind=kind, key=f"{action_key}>{key}", party=PartyRef(PartyKind.DEPARTMENT, str(d.id)),
+            name=d.name, addresses=[a.address for a in d.addresses], view=view, now=now,
+            approved=approved, attachments=atts,
+        )  # fmt: skip
+
+
+def deliver(
+    services: Services, session: Session, rnd: Round, action: act.Mail, now: datetime,
+    *, approval: bool,
+) -> int:  # fmt: skip
+    """Queue the mails of one action; returns how many were newly queued."""
+    r = _Round(services, session, rnd)
+    kind = KIND_OF[type(action)]
+    ok = not approval
+    c, info = r.committee, r.info
+    n = 0
+    if isinstance(action, act.SendCallForQuestions):
+        for key in action.recipients:
+            n += r.to_member(
+                key,
+                action.key,
+                kind,
+                lambda to: v.CallForQuestions(to, c, info, r.consultations),
+                now,
+                ok,
+            )
+    elif isinstance(action, act.SendReminder):
+        rem = action
+
+        def reminder(to: v.Recipient) -> v.MailView:
+            return v.Reminder(to, c, info, rem.phase, rem.deadline, rem.audience)
+
+        for key in action.recipients:
+            if action.audience is act.Audience.DEPARTMENTS:
+                n += r.to_department(key, action.key, kind, reminder, now, ok)
+            else:
+                pk = (
+                    PartyKind.CHAIR if action.audience is act.Audience.DECIDER else PartyKind.MEMBER
+                )
+                n += r.to_member(key, action.key, kind, reminder, now, ok, pk)
+    elif isinstance(action, act.SendDepartmentBundle):
+        n += _bundle(r, services, action, kind, now, ok)
+    elif isinstance(action, act.SendDistribution):
+        dist_ids = [str(i) for i in action.item_ids]
+        pending = [str(i) for i in action.pending_ids]
+        grouped = r.items.by_consultation(dist_ids, upto=action.window_end, pending=pending)
+        for key in action.recipients:
+            n += r.to_member(key, action.key, kind, lambda to: v.Distribution(
+                to, c, info, grouped, bool(pending), action.supplement,
+                not action.anonymous), now, ok)  # fmt: skip
+    elif isinstance(action, act.SendCallForFurther):
+        first = tuple(str(i.public_id) for i in r.items.items if i.public_id and i.phase == 1)
+        for key in action.recipients:
+            n += r.to_member(
+                key,
+                action.key,
+                kind,
+                lambda to: v.CallForFurther(to, c, info, r.consultations, action.deadline, first),
+                now,
+                ok,
+            )
+    elif isinstance(action, act.SendChairDigest):
+        ids = [str(i) for i in action.item_ids]
+        grouped = r.items.by_consultation(
+            ids, upto=action.window_end, pending=[str(i) for i in action.pending_ids]
+        )
+        n += r.to_member(action.recipient, action.key, kind, lambda to: v.ChairDigest(
+            to, c, info, grouped, action.deadline, not action.anonymous), now, ok,
+            PartyKind.CHAIR)  # fmt: skip
+    elif isinstance(action, act.SendDecisionReask):
+        wanted = tuple(ci for ci in r.consultations if ci.key in action.consultations)
+        n += r.to_member(
+            action.recipient,
+            action.key,
+            kind,
+            lambda to: v.DecisionReask(to, c, info, wanted),
+            now,
+            ok,
+            PartyKind.CHAIR,
+        )
+    elif isinstance(action, (act.SendDecisionEcho, act.SendResultNotice)):
+        by_key = {ci.key: ci for ci in r.consultations}
+        decisions = tuple(
+            v.DecisionInfo(by_key[d.consultation], d.verdict, d.conditions or None)
+            for d in action.decisions
+            if d.consultation in by_key
+        )
+        if isinstance(action, act.SendDecisionEcho):
+            n += r.to_member(
+                action.recipient,
+                action.key,
+                kind,
+                lambda to: v.DecisionEcho(to, c, info, decisions),
+                now,
+                ok,
+                PartyKind.CHAIR,
+            )
+        else:
+            for key in action.members:
+                n += r.to_member(
+                    key,
+                    action.key,
+                    kind,
+                    lambda to: v.ResultNotice(to, c, info, decisions),
+                    now,
+                    ok,
+                )
+            for key in action.departments:
+                n += r.to_department(
+                    key,
+                    action.key,
+                    kind,
+                    lambda to: v.ResultNotice(to, c, info, decisions),
+                    now,
+                    ok,
+                )
+    elif isinstance(action, (act.SendDeadlineNotice, act.SendCancellationNotice)):
+
+        def view(to: v.Recipient) -> v.MailView:
+            if isinstance(action, act.SendDeadlineNotice):
+                return v.DeadlineNotice(to, c, info, action.phase, action.deadline)
+            return v.CancellationNotice(to, c, info)
+
+        for key in action.members:
+            n += r.to_member(key, action.key, kind, view, now, ok)
+        for key in action.departments:
+            n += r.to_department(key, action.key, kind, view, now, ok)
+    return n
+
+
+def _bundle(
+    r: _Round, services: Services, action: act.SendDepartmentBundle, kind: str, now: datetime,
+    ok: bool,
+) -> int:  # fmt: skip
+    """One department's items of a phase, with the .xlsx answer sheet attached."""
+    d = r.department(action.department)
+    mine = tuple(ci for ci in r.consultations if d.name in ci.departments)
+    items = r.items.selected([str(i) for i in action.item_ids], upto=action.window_end)
+    mark = "①" if action.phase is Phase.QUESTIONS else "③"
+
+    def view(to: v.Recipient) -> v.MailView:
+        return v.DepartmentBundle(
+            to, r.committee, r.info, action.phase, mine, items, action.deadline,
+            services.config.policy.name_askers_to_departments,
+        )  # fmt: skip
+
+    def sheet(bundle: v.MailView) -> tuple[OutgoingAttachment, ...]:
+        assert isinstance(bundle, v.DepartmentBundle)
+        return (
+            OutgoingAttachment(
+                f"回答票_{r.info.tag}_{mark}.xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                answer_sheet_for(bundle),
+            ),
+        )
+
+    return r.to_department(action.department, action.key, kind, view, now, ok, sheet)

@@ -1,0 +1,123 @@
+"""Mails that answer events rather than deadlines: receipts, and the staff digest per cycle."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from mailflow.domain import Phase
+from mailflow.outbound import views as v
+from mailflow.outbound.compose import compose
+from mailflow.outbound.model import OutgoingMail
+from mailflow.outbound.render import render_mail
+from mailflow.parsing.mime import decode
+from mailflow.routing import PartyKind
+from mailflow.services.context import Services
+from mailflow.services.mail_views import committee_info
+from mailflow.services.mailing import _Round
+from mailflow.services.records import RecordResult
+from mailflow.store import db, events
+from mailflow.store import intake as intake_repo
+from mailflow.store import outbox as outbox_repo
+from mailflow.store.directory import sync_committee
+from mailflow.store.models import Message, Round
+from mailflow.workflow import actions as act
+
+_CUTOFF = {1: Phase.QUESTIONS, 3: Phase.FURTHER}
+
+
+def queue_receipt(
+    services: Services, session: Session, msg: Message, rnd: Round, result: RecordResult,
+    now: datetime,
+) -> int:  # fmt: skip
+    """受付確認 to the member who wrote: every item as understood, with its new ID.
+
+    Keyed by the message, so reprocessing a mail never sends a second receipt.
+    """
+    if msg.member_id is None or msg.phase not in _CUTOFF:
+        return 0
+    r = _Round(services, session, rnd)
+    member = next((m for m in r.members.values() if m.id == msg.member_id), None)
+    if member is None:
+        return 0
+    items = r.items.selected(result.items, upto=None)
+    phase = _CUTOFF[msg.phase]
+    view = v.Receipt(
+        v.Recipient(member.name), r.committee, r.info, r.consultations, items,
+        result.empty_reply, result.late, result.unplaced_items,
+        r.info.deadlines[phase], phase,
+    )  # fmt: skip
+    in_reply_to = f"<{msg.message_id}>" if msg.message_id else None
+    return r.queue(
+        kind="receipt", key=f"receipt:{msg.id}",
+        party=_party(member.id), name=member.name,
+        addresses=[a.address for a in member.addresses], view=view, now=now,
+        approved=True, in_reply_to=in_reply_to,
+    )  # fmt: skip
+
+
+def _party(member_pk: int):  # type: ignore[no-untyped-def]
+    from mailflow.routing import PartyRef
+
+    return PartyRef(PartyKind.MEMBER, str(member_pk))
+
+
+def send_staff_digest(
+    services: Services, alerts: Sequence[act.StaffAlert], now: datetime,
+    intake_alerts: Sequence[str] = (),
+) -> bool:  # fmt: skip
+    """One mail per cycle to staff: workflow alerts, intake alerts, new quarantine."""
+    conf = services.config
+    with db.transaction(services.sessions) as s:
+        committee = sync_committee(s, conf)
+        quarantined = intake_repo.unreported_quarantine(s, committee.id)
+        if not alerts and not intake_alerts and not quarantined:
+            return False
+        lines = [v.AlertLine(a.round_tag, a.kind.value, a.subject, a.detail) for a in alerts]
+        lines += [v.AlertLine(None, "intake", "", text) for text in intake_alerts]
+        q_lines = []
+        for m in quarantined:
+            sender = decode(m.raw).from_name or "unknown"
+            q_lines.append(
+                v.QuarantineLine(str(m.id), m.message_id, m.quarantine_reason or "", sender)
+            )
+            events.record(
+                s,
+                at=now,
+                actor="system",
+                kind="quarantine_reported",
+                committee_id=committee.id,
+                message_id=m.id,
+            )
+        view = v.StaffAlertDigest(
+            committee_info(conf), tuple(lines), tuple(q_lines),
+            rounds=tuple(sorted({a.round_tag for a in alerts})),
+        )  # fmt: skip
+        rendered = render_mail(view, conf.committee.language, conf.committee.tz)
+        stamp = now.strftime("%Y%m%dT%H%M%S%f")
+        unique = hashlib.sha256(f"{committee.id}:{stamp}".encode()).hexdigest()[:20]
+        domain = conf.committee.address.rsplit("@", 1)[1]
+        mail = OutgoingMail(
+            from_name=conf.committee.name, from_address=conf.committee.address,
+            to=tuple(("", a) for a in conf.committee.staff_alerts),
+            subject=rendered.subject, text=rendered.text,
+            message_id=f"<mf-staff.{unique}@{domain}>", date=now,
+        )  # fmt: skip
+        outbox_repo.enqueue(
+            s,
+            outbox_repo.NewMail(
+                committee_id=committee.id,
+                kind="staff_alert",
+                message_id=mail.message_id,
+                recipients=mail.envelope_recipients,
+                subject=mail.subject,
+                raw=compose(mail),
+                action_key=f"staff-digest:{committee.id}:{stamp}",
+            ),
+            now=now,
+            approved=True,
+        )
+    return True

@@ -1,0 +1,92 @@
+"""`mailflow status`: who has replied in each phase, what is unanswered, what comes next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from mailflow.domain import Phase
+from mailflow.errors import NotFoundError
+from mailflow.services.context import Services
+from mailflow.store import db
+from mailflow.store import intake as intake_repo
+from mailflow.store import rounds as round_repo
+from mailflow.store import workflow as repo
+from mailflow.store.directory import sync_committee
+
+
+@dataclass(frozen=True)
+class PartyStatus:
+    name: str
+    role: str  # 会長 / 会長職務代理 / 委員 / 所管課
+    questions: str  # ① replied / — / 欠席
+    further: str  # ③
+    owed: int  # answers still owed (departments) or undecided consultations (decider)
+
+
+@dataclass(frozen=True)
+class RoundStatus:
+    key: str
+    title: str
+    state: str
+    next_deadline: tuple[Phase, datetime] | None
+    parties: tuple[PartyStatus, ...]
+    items: int
+    answered: int
+    late: int
+    held: int
+    decisions: tuple[str, ...]  # "13: approve_with_conditions (confirmed)"
+    quarantined: int
+
+
+def round_status(services: Services, key: str) -> RoundStatus:
+    services.require_schema()
+    now = services.clock.now()
+    names = {m.id: m for m in services.config.members}
+    dnames = {d.id: d.name for d in services.config.departments}
+    with db.transaction(services.sessions) as s:
+        committee = sync_committee(s, services.config)
+        rnd = round_repo.get(s, committee.id, key)
+        if rnd is None:
+            raise NotFoundError(f"no round {key!r}")
+        facts = repo.round_facts(s, rnd)
+        deadlines = round_repo.deadlines(rnd)
+        quarantined = len(intake_repo.quarantined(s, committee.id))
+    parties: list[PartyStatus] = []
+    for p in facts.members:
+        m = names.get(p.member_id)
+        if p.absent:
+            q = f = "欠席"
+        else:
+            q = "✓" if p.member_id in facts.replied_questions else "—"
+            f = "✓" if p.member_id in facts.replied_further else "—"
+        owed = 0
+        if p.member_id == facts.decider:
+            decided = {d.consultation for d in facts.decisions if d.verdict.value != "unclear"}
+            owed = len(set(facts.consultations) - decided)
+        parties.append(PartyStatus(m.name if m else p.member_id, p.role.title_ja, q, f, owed))
+    for d in facts.departments:
+        owed = sum(
+            1 for i in facts.items if i.consultation in d.consultations and i.answered_at is None
+        )
+        parties.append(
+            PartyStatus(dnames.get(d.department_id, d.department_id), "所管課", "", "", owed)
+        )
+    upcoming = sorted((at, ph) for ph, at in deadlines.items() if at > now)
+    return RoundStatus(
+        key=key,
+        title=rnd.title,
+        state=facts.state.value,
+        next_deadline=(upcoming[0][1], upcoming[0][0]) if upcoming else None,
+        parties=tuple(parties),
+        items=len(facts.items),
+        answered=sum(1 for i in facts.items if i.answered_at is not None),
+        late=sum(1 for i in facts.items if i.late),
+        held=sum(1 for i in facts.items if i.held),
+        decisions=tuple(
+            f"{d.consultation}: {d.verdict.label_ja}"
+            + ("（確認済み）" if d.confirmed else "（確認待ち）")
+            for d in facts.decisions
+        ),
+        quarantined=quarantined,
+    )

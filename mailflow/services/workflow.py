@@ -1,0 +1,268 @@
+"""Running the phase machine on stored rounds: `tick`, and the staff commands on a round.
+
+The machine is pure (mailflow.workflow); here its facts are read from the store, its
+actions applied in one transaction per round, and each applied action's key recorded so
+that a repeated tick — after a crash, or from a second process — applies nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from mailflow.config import Config
+from mailflow.domain import Phase
+from mailflow.domain.roundspec import deadline_order_problems
+from mailflow.errors import InputError, MailflowError, NotFoundError
+from mailflow.services.context import Services
+from mailflow.services.mailing import deliver
+from mailflow.services.notices import send_staff_digest
+from mailflow.store import db, events
+from mailflow.store import rounds as round_repo
+from mailflow.store import workflow as repo
+from mailflow.store.directory import sync_committee
+from mailflow.store.models import Round
+from mailflow.workflow import (
+    Deadlines,
+    LatePolicy,
+    Policy,
+    RoundFacts,
+    UnansweredPolicy,
+    advance,
+    staff,
+)
+from mailflow.workflow import actions as act
+from mailflow.workflow.errors import WorkflowError
+
+
+class WorkflowRefused(MailflowError):
+    """A staff command the round's state does not allow; the message says why."""
+
+    exit_code = 2
+
+
+def policy_of(config: Config) -> Policy:
+    p = config.policy
+    return Policy(
+        reminder_offsets=tuple(p.reminder_offsets),
+        approval_required=p.approval.value == "staff",
+        late=LatePolicy.HOLD_FOR_STAFF if p.late_mail == "hold" else LatePolicy.ACCEPT_UNTIL_SENT,
+        unanswered=(
+            UnansweredPolicy.WAIT_FOR_STAFF
+            if p.unanswered_at_distribution == "wait"
+            else UnansweredPolicy.MARK_PENDING
+        ),
+        anonymous=config.minutes.anonymous,
+    )
+
+
+@dataclass
+class TickReport:
+    """What one round's tick did: its state afterwards and the keys of the actions applied."""
+
+    round_key: str
+    state: str
+    applied: list[str] = field(default_factory=list)
+    mails: int = 0
+    alerts: list[act.StaffAlert] = field(default_factory=list)
+
+
+def _apply(
+    services: Services,
+    session: Session,
+    rnd: Round,
+    actions: list[act.Action],
+    now: datetime,
+    report: TickReport,
+    why: str | None = None,
+) -> None:
+    policy = policy_of(services.config)
+    for action in actions:
+        if not repo.mark_applied(session, rnd.id, action.key, now):
+            continue
+        report.applied.append(action.key)
+        if isinstance(action, act.Transition):
+            rnd.state = action.dst.value
+            events.record(
+                session,
+                at=now,
+                actor=services.actor,
+                kind="round_transition",
+                committee_id=rnd.committee_id,
+                round_id=rnd.id,
+                reason=action.reason,
+                src=action.src.value,
+                dst=action.dst.value,
+            )
+        elif isinstance(action, act.DeadlineChanged):
+            round_repo.set_deadline(rnd, action.phase, action.new)
+            events.record(
+                session,
+                at=now,
+                actor=services.actor,
+                kind="deadline_changed",
+                committee_id=rnd.committee_id,
+                round_id=rnd.id,
+                reason=why,
+                phase=action.phase.value,
+                old=action.old.isoformat(),
+                new=action.new.isoformat(),
+            )
+        elif isinstance(action, act.PhaseClosedEarly):
+            rnd.closed_early = {
+                **(rnd.closed_early or {}),
+                str(action.phase.value): action.at.isoformat(),
+            }
+            events.record(
+                session,
+                at=now,
+                actor=services.actor,
+                kind="phase_closed_early",
+                committee_id=rnd.committee_id,
+                round_id=rnd.id,
+                phase=action.phase.value,
+            )
+        elif isinstance(action, act.DecisionDelegated):
+            by_key = {
+                m.key: m for m in round_repo.members_by_id(session, rnd.committee_id).values()
+            }
+            rnd.decider_member_id = by_key[action.member].id
+            events.record(
+                session,
+                at=now,
+                actor=services.actor,
+                kind="decision_delegated",
+                committee_id=rnd.committee_id,
+                round_id=rnd.id,
+                member=action.member,
+            )
+        elif isinstance(action, act.StaffAlert):
+            report.alerts.append(action)
+            events.record(
+                session,
+                at=now,
+                actor="system",
+                kind="staff_alert",
+                committee_id=rnd.committee_id,
+                round_id=rnd.id,
+                reason=action.detail,
+                alert=action.kind.value,
+                subject=action.subject,
+            )
+        else:
+            report.mails += deliver(
+                services, session, rnd, action, now, approval=act.needs_approval(action, policy)
+            )
+    report.state = rnd.state
+
+
+def _facts(session: Session, rnd: Round, services: Services) -> tuple[RoundFacts, Deadlines]:
+    grace = services.config.policy.grace_period
+    return repo.round_facts(session, rnd), repo.deadlines_of(rnd, grace)
+
+
+def tick(services: Services) -> list[TickReport]:
+    """Apply everything due now, round by round; then one staff digest for the cycle."""
+    services.require_schema()
+    now = services.clock.now()
+    policy = policy_of(services.config)
+    reports: list[TickReport] = []
+    with db.transaction(services.sessions) as s:
+        committee = sync_committee(s, services.config)
+        keys = [r.key for r in repo.open_rounds(s, committee.id)]
+    for key in keys:
+        with db.transaction(services.sessions) as s:
+            committee = sync_committee(s, services.config)
+            rnd = round_repo.get(s, committee.id, key)
+            assert rnd is not None
+            facts, deadlines = _facts(s, rnd, services)
+            report = TickReport(key, rnd.state)
+            _apply(services, s, rnd, advance(facts, deadlines, policy, now), now, report)
+            reports.append(report)
+    send_staff_digest(services, [a for r in reports for a in r.alerts], now)
+    return reports
+
+
+def _staff_command(
+    services: Services,
+    key: str,
+    command: Callable[[RoundFacts, Deadlines, Policy, datetime], list[act.Action]],
+    why: str | None = None,
+) -> TickReport:
+    services.require_schema()
+    now = services.clock.now()
+    with db.transaction(services.sessions) as s:
+        committee = sync_committee(s, services.config)
+        rnd = round_repo.get(s, committee.id, key)
+        if rnd is None:
+            raise NotFoundError(f"no round {key!r}")
+        facts, deadlines = _facts(s, rnd, services)
+        try:
+            actions = command(facts, deadlines, policy_of(services.config), now)
+        except WorkflowError as exc:
+            raise WorkflowRefused(f"round {key}: {exc}") from None
+        report = TickReport(key, rnd.state)
+        if why:
+            events.record(
+                s,
+                at=now,
+                actor=services.actor,
+                kind="staff_command",
+                committee_id=committee.id,
+                round_id=rnd.id,
+                reason=why,
+                actions=[a.key for a in actions],
+            )
+        _apply(services, s, rnd, actions, now, report, why)
+    return report
+
+
+def open_round(services: Services, key: str) -> TickReport:
+    """draft → ① collecting questions; the call for questions goes to every present member."""
+    return _staff_command(services, key, staff.open_round, "open round")
+
+
+def extend_deadline(
+    services: Services, key: str, phase: Phase, new: datetime, why: str
+) -> TickReport:
+    def command(f: RoundFacts, d: Deadlines, p: Policy, now: datetime) -> list[act.Action]:
+        return list(staff.extend_deadline(f, d, phase, new, now).actions)
+
+    if not why.strip():
+        raise InputError(["--why: say why the deadline moves (kept in the audit log)"])
+    with db.transaction(services.sessions) as s:
+        committee = sync_committee(s, services.config)
+        rnd = round_repo.get(s, committee.id, key)
+        if rnd is None:
+            raise NotFoundError(f"no round {key!r}")
+        moved = {**round_repo.deadlines(rnd), phase: new}
+    errs = deadline_order_problems(moved)
+    if errs:
+        raise InputError([f"round {key}: {e}" for e in errs])
+    return _staff_command(services, key, command, why)
+
+
+def close_early(services: Services, key: str, why: str) -> TickReport:
+    def command(f: RoundFacts, d: Deadlines, p: Policy, now: datetime) -> list[act.Action]:
+        outcome = staff.close_phase_early(f, d, now)
+        # The machine runs on at once: closing ① early bundles the questions now.
+        from mailflow.workflow import assume
+
+        return list(outcome.actions) + advance(
+            assume(f, list(outcome.actions)), outcome.deadlines, p, now
+        )
+
+    return _staff_command(services, key, command, why)
+
+
+def cancel(services: Services, key: str, why: str) -> TickReport:
+    return _staff_command(services, key, lambda f, d, p, now: staff.cancel(f, why), why)
+
+
+def delegate(services: Services, key: str, member: str, why: str) -> TickReport:
+    return _staff_command(
+        services, key, lambda f, d, p, now: [staff.delegate_decision(f, member)], why
+    )

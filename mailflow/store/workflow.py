@@ -1,0 +1,209 @@
+"""The store's side of the phase machine: facts of a round, and applied action keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailflow.domain import ItemId, Phase, Role, Verdict
+from mailflow.store.models import (
+    Answer,
+    Consultation,
+    Decision,
+    Department,
+    Item,
+    Member,
+    Message,
+    Round,
+    WorkflowAction,
+)
+from mailflow.store.rounds import deadlines as round_deadlines
+from mailflow.workflow import (
+    Deadlines,
+    DecisionFact,
+    DepartmentFact,
+    ItemFact,
+    Participant,
+    RoundFacts,
+    RoundState,
+)
+
+
+def applied_keys(session: Session, round_id: int) -> frozenset[str]:
+    return frozenset(
+        session.scalars(select(WorkflowAction.key).where(WorkflowAction.round_id == round_id))
+    )
+
+
+def mark_applied(session: Session, round_id: int, key: str, at: datetime) -> bool:
+    """Remember an applied action; False if it was applied before (then do nothing again)."""
+    exists = session.scalar(
+        select(WorkflowAction.id).where(
+            WorkflowAction.round_id == round_id, WorkflowAction.key == key
+        )
+    )
+    if exists is not None:
+        return False
+    session.add(WorkflowAction(round_id=round_id, key=key, applied_at=at))
+    return True
+
+
+def deadlines_of(rnd: Round, grace: timedelta) -> Deadlines:
+    d = round_deadlines(rnd)
+    closed = tuple(
+        (Phase(int(p)), datetime.fromisoformat(at))
+        for p, at in sorted((rnd.closed_early or {}).items())
+    )
+    return Deadlines(
+        questions=d[Phase.QUESTIONS],
+        answers=d[Phase.ANSWERS],
+        further=d[Phase.FURTHER],
+        decision=d[Phase.DECISION],
+        grace=grace,
+        responses=rnd.responses_due,
+        closed_early=closed,
+    )
+
+
+def members_of(session: Session, committee_id: int) -> Sequence[Member]:
+    return session.scalars(
+        select(Member).where(Member.committee_id == committee_id).order_by(Member.id)
+    ).all()
+
+
+def round_facts(session: Session, rnd: Round) -> RoundFacts:
+    """Everything the phase machine needs, read in a handful of queries."""
+    members = {m.id: m for m in members_of(session, rnd.committee_id)}
+    absent = {a.member_id for a in rnd.absences}
+    cons = session.scalars(
+        select(Consultation).where(Consultation.round_id == rnd.id).order_by(Consultation.position)
+    ).all()
+    cons_key = {c.id: c.key for c in cons}
+    depts: dict[str, set[str]] = {}
+    for c in cons:
+        for d in c.departments:
+            depts.setdefault(d.key, set()).add(c.key)
+
+    replied: dict[int, set[str]] = {1: set(), 3: set()}
+    for member_id, phase in session.execute(
+        select(Message.member_id, Message.phase).where(
+            Message.round_id == rnd.id,
+            Message.state == "done",
+            Message.sender_kind == "member",
+            Message.member_id.is_not(None),
+        )
+    ):
+        if phase in replied and member_id in members:
+            replied[phase].add(members[member_id].key)
+
+    answered: dict[int, datetime] = {}
+    for item_id, at in session.execute(
+        select(Answer.item_id, Answer.received_at)
+        .join(Item, Item.id == Answer.item_id)
+        .where(Item.round_id == rnd.id, Answer.state == "active")
+    ):
+        answered[item_id] = min(at, answered.get(item_id, at))
+    items = []
+    for it in session.scalars(
+        select(Item).where(
+            Item.round_id == rnd.id,
+            Item.state.in_(("active", "held")),
+            Item.consultation_id.is_not(None),
+            Item.seq.is_not(None),
+        )
+    ):
+        assert it.consultation_id is not None and it.seq is not None
+        items.append(
+            ItemFact(
+                item_id=ItemId(cons_key[it.consultation_id], it.seq),
+                phase=Phase(it.phase),
+                received_at=it.received_at,
+                answered_at=answered.get(it.id),
+                late=it.late,
+                held=it.state == "held",
+            )
+        )
+
+    decisions = []
+    latest: dict[int, Decision] = {}
+    for dec in session.scalars(
+        select(Decision)
+        .where(Decision.round_id == rnd.id, Decision.state != "superseded")
+        .order_by(Decision.received_at, Decision.id)
+    ):
+        latest[dec.consultation_id] = dec
+    for cid, dec in latest.items():
+        by = members.get(dec.decided_by_member_id) if dec.decided_by_member_id else None
+        decisions.append(
+            DecisionFact(
+                consultation=cons_key[cid],
+                verdict=Verdict(dec.verdict),
+                decided_by=by.key if by else "",
+                conditions=dec.conditions or "",
+                confirmed=dec.state == "confirmed",
+            )
+        )
+    delegate = members[rnd.decider_member_id].key if rnd.decider_member_id in members else None
+    return RoundFacts(
+        round_tag=rnd.key,
+        state=RoundState(rnd.state),
+        consultations=tuple(c.key for c in cons),
+        members=tuple(
+            Participant(m.key, Role(m.role), m.id in absent) for m in members.values() if m.active
+        ),
+        departments=tuple(DepartmentFact(key, frozenset(ck)) for key, ck in sorted(depts.items())),
+        replied_questions=frozenset(replied[1]),
+        replied_further=frozenset(replied[3]),
+        items=tuple(items),
+        decisions=tuple(decisions),
+        issued=applied_keys(session, rnd.id),
+        delegate=delegate,
+    )
+
+
+def department_by_key(session: Session, committee_id: int, key: str) -> Department | None:
+    return session.scalar(
+        select(Department).where(Department.committee_id == committee_id, Department.key == key)
+    )
+
+
+def open_rounds(session: Session, committee_id: int) -> Sequence[Round]:
+    return session.scalars(
+        select(Round)
+        .where(
+            Round.committee_id == committee_id,
+            Round.state.not_in(("draft", "cancelled", "minutes_published")),
+        )
+        .order_by(Round.id)
+    ).all()
+
+
+def items_and_answers(
+    session: Session, round_id: int
+) -> tuple[Sequence[Item], dict[int, list[Answer]], dict[int, str]]:
+    """Active and held items of a round in order, their active answers, and department names."""
+    items = session.scalars(
+        select(Item)
+        .where(Item.round_id == round_id, Item.state.in_(("active", "held")))
+        .order_by(Item.phase, Item.consultation_id, Item.seq, Item.id)
+    ).all()
+    answers: dict[int, list[Answer]] = {}
+    for a in session.scalars(
+        select(Answer)
+        .join(Item, Item.id == Answer.item_id)
+        .where(Item.round_id == round_id, Answer.state == "active")
+        .order_by(Answer.received_at, Answer.id)
+    ):
+        answers.setdefault(a.item_id, []).append(a)
+    names = {
+        d.id: d.name
+        for d in session.scalars(
+            select(Department)
+            .join(Round, Round.committee_id == Department.committee_id)
+            .where(Round.id == round_id)
+        )
+    }
+    return items, answers, names
