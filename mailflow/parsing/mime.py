@@ -44,7 +44,7 @@ class _Walk:
     """What the MIME walk found; private to one decode() call."""
 
     plain: list[tuple[str, str | None, str]] = field(default_factory=list)  # text, decl, used
-    html: list[tuple[str, str | None, str]] = field(default_factory=list)
+    html: list[tuple[str, str | None, str]] = field(default_factory=list)  # markup, unconverted
     attachments: list[Attachment] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
     limit: int | None = None  # max_body_chars, applied early so huge HTML is not converted
@@ -201,7 +201,8 @@ def _add_text(part: Message, ctype: str, walk: _Walk, path: str) -> None:
         walk.defects.append(f"part {path}: text cut to {walk.limit * _HTML_SLACK} characters")
         text = text[: walk.limit * _HTML_SLACK]
     if ctype == "text/html":
-        walk.html.append((html_to_text(text), declared, decoded.charset))
+        # Converted only if no plain part has text: most HTML is the alternative of one.
+        walk.html.append((text, declared, decoded.charset))
         return
     if str(part.get_param("format") or "").lower() == "flowed":
         delsp = str(part.get_param("delsp") or "").lower() == "yes"
@@ -275,7 +276,8 @@ def _choose_body(walk: _Walk) -> tuple[str, str, str, str | None]:
     if plain:
         text = "\n".join(p[0].rstrip("\n") for p in plain) + "\n"
         return text, "text/plain", plain[0][2], plain[0][1]
-    html = [h for h in walk.html if h[0].strip()]
+    converted = [(html_to_text(h[0]), h[1], h[2]) for h in walk.html]
+    html = [h for h in converted if h[0].strip()]
     if html:
         return "\n".join(h[0] for h in html), "text/html", html[0][2], html[0][1]
     if walk.plain:

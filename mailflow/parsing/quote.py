@@ -111,18 +111,25 @@ def _field_follows(lines: Sequence[str], i: int) -> bool:
 
 
 def _may_start_header(lines: Sequence[str], i: int) -> bool:
-    """False when no row of the table can match at line ``i`` (see ``ANY_ROW``)."""
+    """False when no row of the table can match at line ``i`` (see ``ANY_ROW``).
+
+    Tries the same windows as ``match_header``, built up one line at a time.
+    """
     if any(row.pattern.fullmatch(lines[i]) and _field_follows(lines, i) for row in FIELD_ROWS):
         return True
     one_line = _SENTENCE_END.search(lines[i]) is not None
-    for end in range(i + 1, min(len(lines), i + MAX_HEADER_LINES) + 1):
-        # The same windows, skipped alike, as in match_header.
-        if end > i + 1 and (one_line or not lines[end - 1].strip()):
-            continue
-        text = _window(lines, i, end)
-        if not text or len(text) > _MAX_WINDOW_CHARS:
-            continue
-        digit = _HAS_DIGIT_OR_AT.search(text) is not None
+    last = i + 1 if one_line else min(len(lines), i + MAX_HEADER_LINES)
+    parts: list[str] = []
+    digit = False
+    for end in range(i + 1, last + 1):
+        part = lines[end - 1].strip()
+        if not part:
+            continue  # a window never ends on a blank line (and line i is not blank)
+        parts.append(part)
+        digit = digit or _HAS_DIGIT_OR_AT.search(part) is not None
+        text = " ".join(parts)
+        if len(text) > _MAX_WINDOW_CHARS:
+            return False  # the windows only grow from here
         if any(p.fullmatch(text) for p in ANY_ROW[end - i, digit]):
             return True
     return False

@@ -117,13 +117,15 @@ def _match_heading(
 ) -> _Heading | None:
     folded = fold(line)
     text = folded.text
-    all_titles = _title_re(tuple(p for ps in prefixes.values() for p in ps))
     for pattern in (_BRACKET, _MARKER):
         m = pattern.match(text)
         if not m:
             continue
         key = _key_for(m.group(2), consultations)
-        alt = _title_re(prefixes[key]) if key is not None else all_titles
+        if key is not None:
+            alt = _title_re(prefixes[key])
+        else:
+            alt = _title_re(tuple(p for ps in prefixes.values() for p in ps))
         end, decisive = _tail(text, m.end(), alt)
         strong = pattern is _BRACKET or bool(set(m.group("lead")) & _STRONG_LEAD)
         if not decisive and end == m.end() and not strong:
