@@ -22,6 +22,8 @@ def _register() -> None:
         "minutes",
         "items",
         "workflow",
+        "run",
+        "demo",
     ):
         try:
             importlib.import_module(f"mailflow.cli.{name}")

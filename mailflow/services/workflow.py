@@ -7,7 +7,7 @@ that a repeated tick — after a crash, or from a second process — applies not
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -164,8 +164,12 @@ def _facts(session: Session, rnd: Round, services: Services) -> tuple[RoundFacts
     return repo.round_facts(session, rnd), repo.deadlines_of(rnd, grace)
 
 
-def tick(services: Services) -> list[TickReport]:
-    """Apply everything due now, round by round; then one staff digest for the cycle."""
+def tick(services: Services, intake_alerts: Sequence[str] = ()) -> list[TickReport]:
+    """Apply everything due now, round by round; then one staff digest for the cycle.
+
+    ``intake_alerts`` are what intake raised since the last tick (bounces, unplaced
+    items…): they join the same digest, so staff get one mail per cycle.
+    """
     services.require_schema()
     now = services.clock.now()
     policy = policy_of(services.config)
@@ -182,7 +186,7 @@ def tick(services: Services) -> list[TickReport]:
             report = TickReport(key, rnd.state)
             _apply(services, s, rnd, advance(facts, deadlines, policy, now), now, report)
             reports.append(report)
-    send_staff_digest(services, [a for r in reports for a in r.alerts], now)
+    send_staff_digest(services, [a for r in reports for a in r.alerts], now, intake_alerts)
     return reports
 
 
