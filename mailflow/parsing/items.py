@@ -33,7 +33,7 @@ from mailflow.parsing.kinds import (
     is_separator_line,
 )
 from mailflow.parsing.model import ParsedItem, ParsedReply
-from mailflow.parsing.normalize import CIRCLED, fold
+from mailflow.parsing.normalize import CIRCLED, fold, fold_text
 from mailflow.parsing.references import find_follows, find_reference
 from mailflow.parsing.reply_form import is_form_line
 from mailflow.parsing.sections import Section, guess_consultation, mentioned, split_sections
@@ -64,10 +64,11 @@ def _width(line: str) -> int:
 
 def _marker(line: str) -> int | None:
     """Where an item's text starts on a line opening with a bullet or number, else None."""
-    folded = fold(line, keep_circled=True)
-    m = MARKER.match(folded.text)
-    if not m or m.end() >= len(folded.text.rstrip()):
+    text = fold_text(line, keep_circled=True)
+    m = MARKER.match(text)
+    if not m or m.end() >= len(text.rstrip()):
         return None
+    folded = fold(line, keep_circled=True)  # the index map, only for a line that has a marker
     # (1) and ① stay in the item: the text around them names them (「次の(1)から(3)まで」).
     kept = _KEPT_NUMBER.search(folded.text, 0, m.end())
     end = kept.start() if kept else m.end()
@@ -112,7 +113,7 @@ def split_items(
         if not line.strip():
             # A blank line ends a paragraph; bullet items run on past it (seed demand (3)).
             open_item = open_item and bulleted
-        elif ignore(content) or ignore(line):
+        elif ignore(content) or (mark > 0 and ignore(line)):  # unmarked: content is line
             open_item = False
         else:
             wrapped = (

@@ -160,4 +160,4 @@ def is_name_line(line: str) -> bool:
 def is_separator_line(line: str) -> bool:
     """A signature rule such as ``--`` or a line of ―, ━ or =."""
     flat = nfkc(line).strip()
-    return len(flat) >= 2 and set(flat) <= _SEPARATOR_CHARS
+    return len(flat) >= 2 and flat[0] in _SEPARATOR_CHARS and set(flat) <= _SEPARATOR_CHARS

@@ -100,6 +100,11 @@ class Folded:
         return self.original[a:b]
 
 
+def fold_text(text: str, *, keep_circled: bool = False) -> str:
+    """``fold(text).text`` without the index map, for callers that match before they cut."""
+    return text.translate(_TABLES[keep_circled])
+
+
 def fold(text: str, *, keep_circled: bool = False) -> Folded:
     """Fold ``text`` character by character (NFKC, ideographic space to space).
 

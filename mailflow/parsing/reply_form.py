@@ -81,4 +81,4 @@ def is_form_line(line: str) -> bool:
     if folded in _IGNORED or f"({folded})" in _IGNORED:
         return True
     # A rule line of dashes, whatever its length after a client re-wrapped it.
-    return len(folded) >= 3 and set(folded) <= _RULE_CHARS
+    return len(folded) >= 3 and folded[0] in _RULE_CHARS and set(folded) <= _RULE_CHARS

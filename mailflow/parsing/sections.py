@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mailflow.domain import ConsultationRef
-from mailflow.parsing.normalize import KANJI_NUMERAL, fold, nfkc, to_int
+from mailflow.parsing.normalize import KANJI_NUMERAL, fold, fold_text, nfkc, to_int
 from mailflow.parsing.reply_form import form_heading
 
 _NUM = rf"(\d+|{KANJI_NUMERAL})"
@@ -115,8 +115,8 @@ def _tail(line: str, pos: int, title_alt: str) -> tuple[int, bool]:
 def _match_heading(
     line: str, consultations: Sequence[ConsultationRef], prefixes: dict[str, tuple[str, ...]]
 ) -> _Heading | None:
-    folded = fold(line)
-    text = folded.text
+    # Most lines are no heading: the index map is built only for those that are.
+    text = fold_text(line)
     for pattern in (_BRACKET, _MARKER):
         m = pattern.match(text)
         if not m:
@@ -130,7 +130,7 @@ def _match_heading(
         strong = pattern is _BRACKET or bool(set(m.group("lead")) & _STRONG_LEAD)
         if not decisive and end == m.end() and not strong:
             return None  # 「諮問第14号と統一…」: a mention, not a heading
-        content = folded.span(end, len(text))[0] if end < len(text) else len(line)
+        content = fold(line).span(end, len(text))[0] if end < len(text) else len(line)
         how = "marker"
         if key is not None:
             ref = next(r for r in consultations if r.key == key)
@@ -147,7 +147,7 @@ def _match_heading(
         end, decisive = _tail(text, tm.end(), "(?!)")
         if not decisive:
             return None  # 「病児保育の受け入れ枠…」 starts an item, not a section
-        content = folded.span(end, len(text))[0] if end < len(text) else len(line)
+        content = fold(line).span(end, len(text))[0] if end < len(text) else len(line)
         return _Heading(ref.key, content, "title", True, None)
     return None
 
