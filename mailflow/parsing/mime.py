@@ -11,7 +11,13 @@ from email.policy import compat32
 
 from mailflow.parsing.addresses import format_address, parse_address_list
 from mailflow.parsing.charsets import decode_bytes, normalize_newlines
-from mailflow.parsing.headers import decode_header, header_param, message_id, message_ids
+from mailflow.parsing.headers import (
+    HeaderText,
+    decode_header,
+    header_param,
+    message_id,
+    message_ids,
+)
 from mailflow.parsing.htmltext import html_to_text, unflow
 from mailflow.parsing.model import Attachment, DecodedMessage
 
@@ -50,6 +56,26 @@ class _Walk:
     limit: int | None = None  # max_body_chars, applied early so huge HTML is not converted
 
 
+@dataclass
+class _HeaderCache:
+    """Each raw header value decoded once per mail, however many readers ask for it."""
+
+    texts: dict[str, HeaderText] = field(default_factory=dict)
+    addresses: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    def text(self, value: str) -> HeaderText:
+        found = self.texts.get(value)
+        if found is None:
+            found = self.texts[value] = decode_header(value)
+        return found
+
+    def address_list(self, value: str) -> list[tuple[str, str]]:
+        found = self.addresses.get(value)
+        if found is None:
+            found = self.addresses[value] = parse_address_list(value)
+        return found
+
+
 def decode(raw: bytes, *, max_body_chars: int | None = None) -> DecodedMessage:
     """Decode one mail. Never raises: whatever is wrong becomes an entry in ``defects``."""
     try:
@@ -84,12 +110,13 @@ def _decode(raw: bytes, max_body_chars: int | None) -> DecodedMessage:
         return _empty(("empty message",))
     msg = BytesParser(policy=compat32).parsebytes(raw)
     defects: list[str] = []
-    headers = _decoded_headers(msg, defects)
+    cache = _HeaderCache()
+    headers = _decoded_headers(msg, defects, cache)
     first: dict[str, str] = {}
     for name, value in msg.raw_items():
         first.setdefault(name.lower(), value)
 
-    senders = parse_address_list(first.get("from", ""))
+    senders = cache.address_list(first.get("from", ""))
     if not senders:
         defects.append("no usable From address")
     walk = _Walk(limit=max_body_chars)
@@ -99,15 +126,15 @@ def _decode(raw: bytes, max_body_chars: int | None) -> DecodedMessage:
         defects.append(f"body truncated to {max_body_chars} of {len(body)} characters")
         body = body[:max_body_chars]
     return DecodedMessage(
-        subject=decode_header(first.get("subject", "")).text,
+        subject=cache.text(first.get("subject", "")).text,
         from_name=senders[0][0] if senders else "",
         from_address=senders[0][1] if senders else "",
-        to=tuple(addr for _, addr in parse_address_list(first.get("to", ""))),
-        cc=tuple(addr for _, addr in parse_address_list(first.get("cc", ""))),
+        to=tuple(addr for _, addr in cache.address_list(first.get("to", ""))),
+        cc=tuple(addr for _, addr in cache.address_list(first.get("cc", ""))),
         message_id=message_id(first.get("message-id")),
         in_reply_to=message_id(first.get("in-reply-to")),
         references=message_ids(first.get("references")),
-        date=decode_header(first["date"]).text if "date" in first else None,
+        date=cache.text(first["date"]).text if "date" in first else None,
         headers=headers,
         charset=charset,
         declared_charset=declared,
@@ -118,13 +145,15 @@ def _decode(raw: bytes, max_body_chars: int | None) -> DecodedMessage:
     )
 
 
-def _decoded_headers(msg: Message, defects: list[str]) -> tuple[tuple[str, str], ...]:
+def _decoded_headers(
+    msg: Message, defects: list[str], cache: _HeaderCache
+) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
     for name, value in msg.raw_items():
-        decoded = decode_header(value)
+        decoded = cache.text(value)
         defects.extend(f"header {name}: {d}" for d in decoded.defects)
         if name.lower() in _ADDRESS_HEADERS:
-            pairs = parse_address_list(value)
+            pairs = cache.address_list(value)
             text = ", ".join(format_address(n, a) for n, a in pairs)
             out.append((name, text if pairs else decoded.text))
             continue
