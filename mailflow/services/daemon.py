@@ -79,17 +79,17 @@ class Scheduler:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            wait = self.every
             try:
                 report = await asyncio.to_thread(self._cycle)
                 log.info(report.health())
                 if self.on_cycle is not None:
                     self.on_cycle(report)
+                nxt = await asyncio.to_thread(self._seconds_to_next_deadline)
+                if nxt is not None:
+                    wait = max(0.05, min(wait, nxt + 0.01))
             except Exception:  # the schedule must survive one bad cycle
                 log.exception("scheduler cycle failed; retrying at the next one")
-            wait = self.every
-            nxt = await asyncio.to_thread(self._seconds_to_next_deadline)
-            if nxt is not None:
-                wait = max(0.05, min(wait, nxt + 0.01))
             self.wake.clear()
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
             with contextlib.suppress(TimeoutError):

@@ -37,9 +37,18 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+# The SQLite BEGIN mode a connection asks for through its execution options.
+BEGIN_MODE = "mailflow_sqlite_begin"
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    # DEFERRED (plain BEGIN): a read-only session never blocks a writer under WAL.
-    conn.exec_driver_sql("BEGIN")
+    # A unit of work (`transaction`) begins IMMEDIATE: it takes the write lock at once,
+    # waiting up to busy_timeout. A DEFERRED transaction that reads and then writes
+    # fails at once with "database is locked" when another connection wrote in between
+    # (its snapshot is stale) — common with the daemon's three tasks and a staff command
+    # beside them. Plain sessions stay DEFERRED, so a reader never blocks a writer.
+    mode = conn.get_execution_options().get(BEGIN_MODE, "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_engine(url: str) -> Engine:
@@ -60,8 +69,13 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: committed when the block ends, rolled back on any error."""
+    """One unit of work: committed when the block ends, rolled back on any error.
+
+    On SQLite it holds the write lock from its start (BEGIN IMMEDIATE), so concurrent
+    units of work queue up instead of failing half-way.
+    """
     with factory() as session, session.begin():
+        session.connection(execution_options={BEGIN_MODE: "IMMEDIATE"})
         yield session
 
 

@@ -18,58 +18,87 @@ from mailflow.store.models import (
 def sync_committee(session: Session, conf: cfg.Config) -> Committee:
     """Upsert the committee and its people by their config ids; returns the committee row.
 
-    Members and departments that left the config stay in the database (their past
-    items and answers refer to them) but are marked inactive.
+    Every command calls this, so it writes only what differs: an unchanged config costs
+    a few reads and takes no write lock. Members and departments that left the config
+    stay in the database (their items and answers refer to them), marked inactive.
     """
     c = conf.committee
     committee = session.scalar(select(Committee).where(Committee.key == c.id))
     if committee is None:
         committee = Committee(key=c.id, name=c.name, address=c.address)
         session.add(committee)
-    committee.name, committee.address = c.name, c.address
-    committee.language, committee.timezone = c.language, c.timezone
-    session.flush()
+        session.flush()
+    _set(committee, name=c.name, address=c.address, language=c.language, timezone=c.timezone)
 
     members = {
         m.key: m for m in session.scalars(select(Member).where(Member.committee_id == committee.id))
     }
-    for m in members.values():
-        m.active = False
-    # Clear addresses first so that an address moving between two people never
-    # collides with the unique constraint half-way through.
-    for addr in session.scalars(
-        select(MemberAddress).where(MemberAddress.committee_id == committee.id)
-    ):
-        session.delete(addr)
-    for addr2 in session.scalars(
-        select(DepartmentAddress).where(DepartmentAddress.committee_id == committee.id)
-    ):
-        session.delete(addr2)
-    session.flush()
+    depts = {
+        d.key: d
+        for d in session.scalars(select(Department).where(Department.committee_id == committee.id))
+    }
+    for key, m in members.items():
+        if m.active and conf.member(key) is None:
+            m.active = False
     for mc in conf.members:
         row = members.get(mc.id)
         if row is None:
             row = Member(committee_id=committee.id, key=mc.id, name=mc.name, role=mc.role.value)
             session.add(row)
-        row.name, row.role, row.active = mc.name, mc.role.value, True
-        session.flush()
-        for a in mc.addresses:
-            session.add(MemberAddress(committee_id=committee.id, member_id=row.id, address=a))
-
-    depts = {
-        d.key: d
-        for d in session.scalars(select(Department).where(Department.committee_id == committee.id))
-    }
+            session.flush()
+            members[mc.id] = row
+        _set(row, name=mc.name, role=mc.role.value, active=True)
     for dc in conf.departments:
         drow = depts.get(dc.id)
         if drow is None:
             drow = Department(committee_id=committee.id, key=dc.id, name=dc.name)
             session.add(drow)
-        drow.name = dc.name
+            session.flush()
+            depts[dc.id] = drow
+        _set(drow, name=dc.name)
+
+    want_m = {(members[m.id].id, a) for m in conf.members for a in m.addresses}
+    want_d = {(depts[d.id].id, a) for d in conf.departments for a in d.addresses}
+    have_m = list(
+        session.scalars(select(MemberAddress).where(MemberAddress.committee_id == committee.id))
+    )
+    have_d = list(
+        session.scalars(
+            select(DepartmentAddress).where(DepartmentAddress.committee_id == committee.id)
+        )
+    )
+    stale: list[MemberAddress | DepartmentAddress] = [
+        a for a in have_m if (a.member_id, a.address) not in want_m
+    ]
+    stale += [a for a in have_d if (a.department_id, a.address) not in want_d]
+    # Removed first, so an address moving between two people never meets itself.
+    for old in stale:
+        session.delete(old)
+    if stale:
         session.flush()
-        for a in dc.addresses:
-            session.add(
-                DepartmentAddress(committee_id=committee.id, department_id=drow.id, address=a)
-            )
+    kept_m = {(a.member_id, a.address) for a in have_m}
+    kept_d = {(a.department_id, a.address) for a in have_d}
+    # In config order: a party's first address is where its mail goes.
+    for m in conf.members:
+        for address in m.addresses:
+            if (members[m.id].id, address) not in kept_m:
+                session.add(
+                    MemberAddress(
+                        committee_id=committee.id, member_id=members[m.id].id, address=address
+                    )
+                )
+    for dept_id, address in [(depts[d.id].id, a) for d in conf.departments for a in d.addresses]:
+        if (dept_id, address) in kept_d:
+            continue
+        session.add(
+            DepartmentAddress(committee_id=committee.id, department_id=dept_id, address=address)
+        )
     session.flush()
     return committee
+
+
+def _set(row: object, **values: object) -> None:
+    # Assigning an equal value would still mark the row dirty and cost an UPDATE.
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
