@@ -50,9 +50,6 @@ _ALIASES: dict[str, str] = {
 # members send). UTF-8 first: its strictness makes a false positive almost impossible.
 CANDIDATES: tuple[str, ...] = ("utf-8", "iso-2022-jp", "cp932", "euc-jp")
 
-_ESC = 0x1B
-_JIS_ESCAPES = re.compile(rb"\x1b(?:\$[@B]|\$\(D|\([BJI]|&@)")
-
 
 @dataclass(frozen=True)
 class DecodedText:
@@ -91,72 +88,62 @@ def decode_iso2022jp(data: bytes) -> str:
         raise UnicodeDecodeError("iso-2022-jp", data, at, at + 1, "8-bit byte")
     out: list[str] = []
     mode = "ascii"
-    pos = 0
-    n = len(data)
-    # Whole runs between control bytes are decoded at once; only the controls step.
-    while pos < n:
-        control = _CONTROL.search(data, pos)
-        stop = n if control is None else control.start()
-        if stop > pos:
-            out.append(_decode_run(data, pos, stop, mode))
-        if stop == n:
-            break
-        b = data[stop]
-        if b == _ESC:
-            m = _JIS_ESCAPES.match(data, stop)
-            if m is None:
-                raise UnicodeDecodeError("iso-2022-jp", data, stop, stop + 1, "unknown escape")
-            seq = m.group()
-            if seq != b"\x1b&@":  # ESC & @ only announces the next escape's revision
-                mode = _MODE_AFTER.get(seq, "jisx0208")
-            pos = m.end()
-        elif b == 0x0E:  # SO: half-width katakana (CP50221)
-            mode = "kana"
-            pos = stop + 1
-        elif b == 0x0F:  # SI
-            mode = "ascii"
-            pos = stop + 1
-        else:
+    # split() cuts in C at every shift and line end: runs at even, shifts at odd indexes.
+    parts = _SHIFT.split(data)
+    for k in range(1, len(parts), 2):
+        run = parts[k - 1]
+        if run:
+            out.append(_decode_run(run, mode))
+        shift = parts[k]
+        if shift[0] in _LINE_ENDS:
             # RFC 1468 wants a return to ASCII before each line end; a missing one must
             # not swallow the rest of the mail.
             mode = "ascii"
-            out.append(chr(b))
-            pos = stop + 1
+            out.append(shift.decode("ascii"))
+        elif shift != b"\x1b&@":  # ESC & @ only announces the next escape's revision
+            mode = _MODE_AFTER.get(shift, "jisx0208")
+    if parts[-1]:
+        out.append(_decode_run(parts[-1], mode))
     return "".join(out)
 
 
-_CONTROL = re.compile(rb"[\x1b\x0e\x0f\r\n]")
+_SHIFT = re.compile(rb"(\x1b(?:\$[@B]|\$\(D|\([BJI]|&@)|[\x0e\x0f]|[\r\n]+)")
+_LINE_ENDS = b"\r\n"
 _KANA_RUN = re.compile(rb"[\x21-\x5f]*")
-_PAIR_RUN = re.compile(rb"(?:[\x21-\x7e]{2})*")
-_MODE_AFTER = {b"\x1b(B": "ascii", b"\x1b(J": "ascii", b"\x1b(I": "kana", b"\x1b$(D": "jisx0212"}
+_PAIR_BYTES = re.compile(rb"[\x21-\x7e]*")  # and an even length: faster than (..)* in sre
+_MODE_AFTER = {
+    b"\x1b(B": "ascii",
+    b"\x1b(J": "ascii",
+    b"\x1b(I": "kana",
+    b"\x1b$(D": "jisx0212",
+    b"\x0e": "kana",  # SO: half-width katakana (CP50221)
+    b"\x0f": "ascii",  # SI
+}
 _TO_HIGH_KANA = bytes(b + 0x80 if 0x21 <= b <= 0x5F else b for b in range(256))
 _UNMAPPED = "\x00"  # what no JIS pair decodes to, so it can mark the pairs cp932 lacks
 
 
-def _decode_run(data: bytes, start: int, stop: int, mode: str) -> str:
-    """One run without control bytes, in the shift state ``mode``."""
+def _decode_run(run: bytes, mode: str) -> str:
+    """One run without shifts or line ends, in the shift state ``mode``."""
     if mode == "ascii":
-        return data[start:stop].decode("ascii")
+        if b"\x1b" in run:  # an escape sequence that is none of ours
+            at = run.index(b"\x1b")
+            raise UnicodeDecodeError("iso-2022-jp", run, at, at + 1, "unknown escape")
+        return run.decode("ascii")
     if mode == "kana":
-        bad = _KANA_RUN.match(data, start, stop)
-        if bad is None or bad.end() != stop:
-            at = start if bad is None else bad.end()
-            raise UnicodeDecodeError("iso-2022-jp", data, at, at + 1, "not kana")
-        return data[start:stop].translate(_TO_HIGH_KANA).decode("cp932")
-    pairs = _PAIR_RUN.match(data, start, stop)
-    if pairs is None or pairs.end() != stop:
-        at = start if pairs is None else pairs.end()
-        raise UnicodeDecodeError("iso-2022-jp", data, at, at + 1, "broken pair")
+        if _KANA_RUN.fullmatch(run) is None:
+            raise UnicodeDecodeError("iso-2022-jp", run, 0, len(run), "not kana")
+        return run.translate(_TO_HIGH_KANA).decode("cp932")
+    if _PAIR_BYTES.fullmatch(run) is None or len(run) % 2:
+        raise UnicodeDecodeError("iso-2022-jp", run, 0, len(run), "broken pair")
     if mode == "jisx0212":
-        return "".join(
-            _jis_pair(data[i], data[i + 1], mode, data, i) for i in range(start, stop, 2)
-        )
+        return "".join(_jis_pair(run[i], run[i + 1], mode, run, i) for i in range(0, len(run), 2))
     # Each pair read as one UTF-16 code unit (0x2121-0x7E7E, never a surrogate) is the
     # key of a table built once, so the run is decoded in C instead of pair by pair.
-    text = data[start:stop].decode("utf-16-be").translate(_jis0208_table())
+    text = codecs.utf_16_be_decode(run)[0].translate(_jis0208_table())
     if _UNMAPPED in text:
-        at = start + 2 * text.index(_UNMAPPED)
-        raise UnicodeDecodeError("iso-2022-jp", data, at, at + 2, "unmapped pair")
+        at = 2 * text.index(_UNMAPPED)
+        raise UnicodeDecodeError("iso-2022-jp", run, at, at + 2, "unmapped pair")
     return text
 
 
@@ -177,7 +164,7 @@ def _jis_pair(j1: int, j2: int, mode: str, data: bytes, pos: int) -> str:
         raise UnicodeDecodeError("iso-2022-jp", data, pos, pos + 2, "unmapped pair") from None
 
 
-@functools.cache
+@functools.cache  # built on first use: CLI start-up need not pay for it
 def _jis0208_table() -> dict[int, str]:
     table: dict[int, str] = {}
     for j1 in range(0x21, 0x7F):
