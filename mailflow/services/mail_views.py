@@ -81,6 +81,21 @@ class RoundItems:
             children=children,
         )
 
+    def owed(
+        self, department: str, phase: int, cons: Iterable[ConsultationInfo]
+    ) -> tuple[str, ...]:
+        """IDs of the phase's items still without an answer, of a department's consultations.
+
+        Empty for anyone who is not a department, so a member's reminder lists nothing.
+        """
+        mine = {ci.key for ci in cons if department in ci.departments}
+        return tuple(
+            i.public_id
+            for i in self.items
+            if i.public_id and i.phase == phase and i.state == "active"
+            and self.cons_key.get(i.consultation_id or -1) in mine and not self.answers.get(i.id)
+        )  # fmt: skip
+
     def selected(
         self, ids: Iterable[str], *, upto: datetime | None, pending: Iterable[str] = ()
     ) -> tuple[ItemInfo, ...]:

@@ -174,7 +174,8 @@ def deliver(
         rem = action
 
         def reminder(to: v.Recipient) -> v.MailView:
-            return v.Reminder(to, c, info, rem.phase, rem.deadline, rem.audience)
+            owed = r.items.owed(to.name, 1 if rem.phase is Phase.ANSWERS else 3, r.consultations)
+            return v.Reminder(to, c, info, rem.phase, rem.deadline, rem.audience, owed)
 
         for key in action.recipients:
             if action.audience is act.Audience.DEPARTMENTS:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailflow.domain import ItemId, Phase
@@ -41,6 +42,10 @@ class RecordResult:
     empty_reply: bool = False
     late: bool = False
     conflicts: list[str] = field(default_factory=list)
+    # 訂正 / 取消 of earlier items (mailflow.services.corrections)
+    corrected: list[str] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
+    held_corrections: list[str] = field(default_factory=list)
     alerts: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, Any]:
@@ -53,6 +58,9 @@ class RecordResult:
             "empty_reply": self.empty_reply,
             "late": self.late,
             "conflicts": self.conflicts,
+            "corrected": self.corrected,
+            "withdrawn": self.withdrawn,
+            "held_corrections": self.held_corrections,
         }
 
     def describe(self) -> str:
@@ -67,6 +75,12 @@ class RecordResult:
             parts.append("answers to " + " ".join(self.answers))
         if self.decisions:
             parts.append("decisions " + " ".join(self.decisions))
+        if self.corrected:
+            parts.append("corrected " + " ".join(self.corrected))
+        if self.withdrawn:
+            parts.append("withdrawn " + " ".join(self.withdrawn))
+        if self.held_corrections:
+            parts.append("corrections held for staff " + " ".join(self.held_corrections))
         if self.late:
             parts.append("late")
         return "; ".join(parts) or "nothing recognised"
@@ -213,11 +227,25 @@ def _decisions(session: Session, msg: Message, rnd: Round, parsed: MailParse) ->
         session.delete(old)
     session.flush()
     by_key = {c.key: c for c in rnd.consultations}
+    # A reply that answers only what was asked again names one consultation; the others,
+    # not mentioned at all, keep the decision an earlier mail gave them.
+    decided_before = set(
+        session.scalars(
+            select(Decision.consultation_id).where(
+                Decision.round_id == rnd.id,
+                Decision.source_message_id != msg.id,
+                Decision.verdict != "unclear",
+                Decision.state != "superseded",
+            )
+        )
+    )
     alerts = []
     for d in parsed.decisions:
         cons = by_key.get(d.consultation) if d.consultation else None
         if cons is None:
             alerts.append(f"message {msg.id}: a decision names no consultation")
+            continue
+        if d.verdict.value == "unclear" and not d.text.strip() and cons.id in decided_before:
             continue
         session.add(
             Decision(

@@ -1,0 +1,286 @@
+"""Workflow scenarios of the seed round through real SMTP: dates moved, phases closed early,
+reminders, a silent department, a half-decided chair, late mail and corrections by reply.
+
+Each test drives the CLI with --now as staff would, sends every queued mail through
+aiosmtpd, builds replies from the bytes that arrived there as the member's client would,
+and checks the mails that went out and the records.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from mailflow.cli import _register
+from mailflow.cli.app import cli
+from mailflow.parsing.mime import decode
+from mailflow.store.db import make_engine
+from mailflow.store.models import Event, Item, Round
+from tests.harness.clients import STYLES, gmail
+from tests.harness.smtp_server import SmtpServer
+
+ROOT = Path(__file__).resolve().parents[2]
+JST = ZoneInfo("Asia/Tokyo")
+MEMBERS = ("aoki", "ishida", "ueno", "eto", "okada", "kato", "kimura")
+STAFF = "joho-kokai@city.example.jp"
+_register()
+
+
+def at(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
+    return datetime(2021, month, day, hour, minute, tzinfo=JST)
+
+
+class World:
+    """The example committee with its policy set per test, its mail hub and its people."""
+
+    def __init__(self, tmp: Path, smtp: SmtpServer, policy: str, absent: str) -> None:
+        self.tmp, self.smtp, self.n = tmp, smtp, 0
+        text = (ROOT / "examples/committee-r2-5.toml").read_text("utf-8")
+        text = text.replace('data_dir = "../data/example"', 'data_dir = "data"')
+        text = text.replace("[policy]\n", f"[policy]\n{policy}\n")
+        text += f'\n[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\ntls = "none"\n'
+        self.conf = tmp / "committee.toml"
+        self.conf.write_text(text, "utf-8")
+        data = tomllib.loads(text)
+        people = [*data["members"], *data["departments"]]
+        self.addr = {p["id"]: p["addresses"][0] for p in people}
+        self.names = {p["id"]: p["name"] for p in people}
+        rnd = (ROOT / "examples/round-r2-5.toml").read_text("utf-8")
+        self.round_file = tmp / "round.toml"
+        self.round_file.write_text(rnd.replace("absent = []", f"absent = [{absent}]"), "utf-8")
+
+    def run(self, when: datetime, *args: str, code: int = 0) -> str:
+        r = CliRunner().invoke(cli, ["--config", str(self.conf), "--now", when.isoformat(), *args])
+        assert r.exit_code == code, r.stderr + r.stdout
+        return r.stdout + r.stderr
+
+    def send(self, when: datetime) -> None:
+        self.run(when, "outbox", "send")
+
+    def tick(self, when: datetime) -> str:
+        out = self.run(when, "tick")
+        self.send(when)
+        return out
+
+    def mails(self, who: str, words: str = "") -> list[bytes]:
+        addr = self.addr.get(who, who)
+        return [
+            m.raw
+            for m in self.smtp.received
+            if addr in m.rcpt_tos and words in decode(m.raw).subject
+        ]
+
+    def text(self, raw: bytes) -> str:
+        return decode(raw).body
+
+    def reply(self, who: str, text: str, when: datetime, to: bytes, style: str = "gmail") -> str:
+        return self.ingest(STYLES[style](to, self.names[who], self.addr[who], text, when), when)
+
+    def ingest(self, raw: bytes, when: datetime) -> str:
+        self.n += 1
+        path = self.tmp / f"in-{self.n:03d}.eml"
+        path.write_bytes(raw)
+        return self.run(when, "ingest", str(path))
+
+    def rows(self, stmt):  # type: ignore[no-untyped-def]
+        engine = make_engine(f"sqlite:///{self.tmp / 'data' / 'mailflow.db'}")
+        with engine.connect() as c:
+            return c.execute(stmt).all()
+
+    def items(self) -> dict[str, tuple[str, str, bool]]:
+        rows = self.rows(select(Item.public_id, Item.text, Item.state, Item.late))
+        return {r.public_id: (r.text, r.state, r.late) for r in rows if r.public_id}
+
+    def events(self, kind: str):  # type: ignore[no-untyped-def]
+        return self.rows(select(Event).where(Event.kind == kind).order_by(Event.id))
+
+    def state(self) -> str:
+        return str(self.rows(select(Round.state))[0].state)
+
+    def opened(self) -> dict[str, bytes]:
+        """Round opened on the seed's notice date; each present member's call for questions."""
+        self.run(at(1, 5), "round", "open", "R2-5")
+        self.send(at(1, 5))
+        return {who: m[0] for who in MEMBERS if (m := self.mails(who, "質疑及び意見"))}
+
+
+@pytest.fixture
+def make_world(tmp_path: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", "e2e-secret-0123456789abcdef")
+    monkeypatch.setenv("MAILFLOW_STAFF", "suzuki")
+
+    def make(policy: str = "", absent: str = "") -> World:
+        w = World(tmp_path, smtp_server, policy, absent)
+        w.run(at(1, 4), "db", "upgrade")
+        w.run(at(1, 4), "round", "import", str(w.round_file))
+        return w
+
+    return make
+
+
+Q13 = "諮問第13号について\n・ギフト引換券には有効期限があるのか。"
+Q14 = "諮問第14号について\n・利用登録はあらかじめ必要か。"
+Q13_AND_14 = (
+    "諮問第13号について\n● 配布予測数はいくつか。\n● 引換券に有効期限はあるのか。\n\n"
+    "諮問第14号について\n● 利用登録はあらかじめ必要か。"
+)
+
+
+def test_deadline_change_tells_everyone_and_rearms_reminders(make_world) -> None:  # type: ignore[no-untyped-def]
+    w = make_world()
+    calls = w.opened()
+    w.reply("ishida", Q13, at(1, 6), calls["ishida"])
+    out = w.run(
+        at(1, 8), "round", "set-deadline", "R2-5", "questions", "2021-01-14", "--why", "委員の依頼"
+    )
+    assert "7 notice(s)" in out, out
+    w.send(at(1, 8))
+    for who in MEMBERS:
+        [notice] = w.mails(who, "期限変更")
+        assert "1月14日（木）" in decode(notice).subject and "1月14日（木）" in w.text(notice)
+    [ev] = w.events("deadline_changed")
+    assert ev.actor == "staff:suzuki" and ev.reason == "委員の依頼"
+    assert ev.detail["old"].startswith("2021-01-13") and ev.detail["new"].startswith("2021-01-14")
+    # the old D1's two-day mark (1/11 end of day) has passed: no reminder for the old date
+    w.tick(at(1, 12, 10))
+    assert w.mails("ueno", "締切") == []
+    # two days before the new D1, the reminder names the new date, to the silent only
+    w.tick(at(1, 13, 10))
+    w.tick(at(1, 13, 11))
+    for who in MEMBERS:
+        got = w.mails(who, "締切")
+        assert len(got) == (0 if who == "ishida" else 1), who
+    assert "1月14日（木）" in w.text(w.mails("ueno", "締切")[0])
+    assert w.state() == "collecting_questions"
+
+
+def test_early_closing_sends_the_bundles_at_once(make_world) -> None:  # type: ignore[no-untyped-def]
+    w = make_world()
+    calls = w.opened()
+    for day, who in enumerate(MEMBERS[:-1], start=6):
+        w.reply(who, Q13 if day % 2 else Q14, at(1, day), calls[who])
+    refused = w.run(at(1, 9), "round", "close-early", "R2-5", "--why", "全員回答", code=2)
+    assert "kimura" in refused
+    w.reply("kimura", "特になし", at(1, 10), calls["kimura"], "thunderbird")
+    w.run(at(1, 10, 12), "round", "close-early", "R2-5", "--why", "全員回答")
+    w.send(at(1, 10, 12))
+    assert w.state() == "answering"
+    [kodomo] = w.mails("kodomo-hoken-kyufu")
+    [hoiku] = w.mails("hoiku-yochien")
+    assert "[Q13-01]" in w.text(kodomo) and "[Q14-01]" in w.text(hoiku)
+    assert "有効期限" in w.text(kodomo) and "Q14" not in w.text(kodomo)
+    [ev] = w.events("phase_closed_early")
+    assert ev.actor == "staff:suzuki" and ev.detail["phase"] == 1
+
+
+def test_reminders_go_once_to_the_silent_only(make_world) -> None:  # type: ignore[no-untyped-def]
+    w = make_world(absent='"kato"')
+    calls = w.opened()
+    assert "kato" not in calls and len(calls) == 6
+    w.reply("ishida", Q13, at(1, 6), calls["ishida"])
+    w.reply("kimura", "特になし", at(1, 7), calls["kimura"], "thunderbird")
+    for hour in (10, 11, 12):
+        w.tick(at(1, 12, hour))  # two days before D1
+    w.reply("ueno", Q14, at(1, 12, 15), calls["ueno"], "outlook")
+    for hour in (10, 18, 23):
+        w.tick(at(1, 13, hour))  # one day before D1
+    got = {who: len(w.mails(who, "締切")) for who in MEMBERS}
+    assert got == {
+        "aoki": 2, "eto": 2, "okada": 2, "ueno": 1, "ishida": 0, "kimura": 0, "kato": 0,
+    }  # fmt: skip
+    assert "1月13日（水）" in w.text(w.mails("okada", "締切")[0])
+
+
+def _questions_to_bundles(w: World) -> None:
+    calls = w.opened()
+    w.reply("ishida", Q13_AND_14, at(1, 6), calls["ishida"])
+    w.reply("kimura", "特になし", at(1, 7), calls["kimura"], "thunderbird")
+    w.tick(at(1, 14, 9))
+    assert set(w.items()) == {"Q13-01", "Q13-02", "Q14-01"}
+
+
+def _answer(w: World, dept: str, text: str, when: datetime) -> None:
+    bundle = w.mails(dept)[-1]
+    w.ingest(gmail(bundle, w.names[dept], w.addr[dept], text, when), when)
+
+
+@pytest.mark.parametrize("policy", ["send_pending", "wait"])
+def test_a_department_that_never_answers(make_world, policy: str) -> None:  # type: ignore[no-untyped-def]
+    w = make_world(f'unanswered_at_distribution = "{policy}"')
+    _questions_to_bundles(w)
+    _answer(w, "hoiku-yochien", "[Q14-01]\n回答：利用登録は必要となる。", at(1, 14, 15))
+    w.tick(at(1, 15, 9))  # one day before D2: only the silent department is reminded
+    [reminder] = w.mails("kodomo-hoken-kyufu", "] 回答のお願い")
+    assert "[Q13-01]" in w.text(reminder) and "[Q13-02]" in w.text(reminder)
+    assert w.mails("hoiku-yochien", "] 回答のお願い") == []
+    assert w.mails("joho-seisaku", "] 回答のお願い") == []
+    w.tick(at(1, 16, 9))  # D2 has passed
+    alert = w.mails(STAFF)[-1]  # this cycle's digest (① closed with members silent came before)
+    assert "Q13-01" in w.text(alert) and "Q13-02" in w.text(alert)
+    dist = w.mails("okada", "回答")
+    if policy == "send_pending":
+        assert w.state() == "collecting_further"
+        [d] = [m for m in dist if "回答のお願い" not in decode(m).subject]
+        body = w.text(d)
+        assert "回答準備中" in body and "利用登録は必要となる" in body and "[Q13-01]" in body
+        return
+    assert dist == [] and w.state() == "answering"
+    _answer(
+        w, "kodomo-hoken-kyufu", "[Q13-01]\n回答：1,100件。\n\n[Q13-02]\n回答：設定する。",
+        at(1, 16, 11),
+    )  # fmt: skip
+    w.tick(at(1, 16, 12))
+    [d] = w.mails("okada", "回答")
+    assert "回答準備中" not in w.text(d) and "1,100件" in w.text(d)
+
+
+def test_a_chair_who_decides_one_of_two(make_world) -> None:  # type: ignore[no-untyped-def]
+    w = make_world()
+    calls = w.opened()
+    for who in MEMBERS:
+        w.reply(who, "特になし", at(1, 6), calls[who], "thunderbird")
+    w.tick(at(1, 14, 9))
+    w.tick(at(1, 21, 9))  # ② and ③ pass without items: the digest goes to the chair
+    [digest] = w.mails("aoki", "とりまとめ") or w.mails("aoki", "答申")
+    w.reply("aoki", "諮問第13号：可", at(1, 22), digest)
+    w.tick(at(1, 22, 12))
+    [reask] = w.mails("aoki", "再度")
+    assert "諮問第14号" in w.text(reask) and "諮問第13号" not in w.text(reask).split("答申欄")[0]
+    alert = w.mails(STAFF)[-1]  # this cycle's digest (③ closing without replies came before)
+    assert "no clear decision on 14" in w.text(alert)
+    assert w.state() == "awaiting_decision"
+    w.reply("aoki", "諮問第14号：可", at(1, 23), reask)
+    w.tick(at(1, 23, 12))
+    echo = w.mails("aoki")[-1]
+    assert "諮問第13号" in w.text(echo) and "諮問第14号" in w.text(echo)
+    assert w.state() == "awaiting_decision"
+    w.reply("aoki", "確認しました。", at(1, 23, 13), echo)
+    w.tick(at(1, 23, 14))
+    assert w.state() == "decided"
+    assert w.mails("kato", "答申")
+
+
+@pytest.mark.parametrize("late_mail", ["accept", "hold"])
+def test_a_late_reply(make_world, late_mail: str) -> None:  # type: ignore[no-untyped-def]
+    w = make_world(f'late_mail = "{late_mail}"')
+    calls = w.opened()
+    w.reply("ishida", Q13, at(1, 6), calls["ishida"])
+    out = w.reply("okada", Q14, at(1, 14, 0, 30), calls["okada"], "iphone_html")
+    assert "late" in out
+    w.send(at(1, 14, 0, 31))
+    [receipt] = w.mails("okada", "受け付け")
+    assert "期限（1月13日（水））の後に届きました" in w.text(receipt)
+    _, state, late = w.items()["Q14-01"]
+    assert late and state == ("held" if late_mail == "hold" else "active")
+    if late_mail == "hold":
+        w.run(at(1, 14, 8), "item", "accept", "Q14-01", "--why", "事務局判断")
+        assert w.items()["Q14-01"][1] == "active"
+    w.tick(at(1, 14, 9))
+    [hoiku] = w.mails("hoiku-yochien")
+    assert "[Q14-01]" in w.text(hoiku) and "利用登録" in w.text(hoiku)
