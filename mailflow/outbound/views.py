@@ -150,6 +150,10 @@ class Receipt:
     unplaced: int
     corrections_allowed_until: datetime
     phase: Phase = Phase.QUESTIONS
+    # 訂正 / 取消 of earlier items by this reply: as corrected, withdrawn, or held for staff
+    corrected: tuple[ItemInfo, ...] = ()
+    withdrawn: tuple[str, ...] = ()
+    held: tuple[str, ...] = ()
 
     def consultation(self, key: str | None) -> ConsultationInfo | None:
         return _find(self.consultations, key)

@@ -8,7 +8,7 @@ returns: one bad mail never stops the daemon.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -36,6 +36,7 @@ from mailflow.routing import (
     route,
     token_from_message_id,
 )
+from mailflow.services import corrections
 from mailflow.services.context import Services
 from mailflow.services.records import RecordResult, write_records
 from mailflow.store import db, events
@@ -124,7 +125,12 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
     """Classify, route and parse one stored message; never raises for a bad mail."""
     try:
         with db.transaction(services.sessions) as session:
-            return _process(services, session, message_pk, assignment)
+            outcome = _process(services, session, message_pk, assignment)
+            msg = session.get(Message, message_pk)
+            if msg is not None and msg.truncated:
+                cut = f"message {message_pk} was over the size cap and is stored truncated"
+                outcome = replace(outcome, alerts=(*outcome.alerts, cut))
+            return outcome
     except Exception as exc:
         log.exception("message %s failed", message_pk)
         error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -194,14 +200,26 @@ def _process(
     expected: list[str] = []
     if role == "department":
         expected = repo.expected_answer_ids(session, rnd.id, int(outcome.party.id))
+    new_text = extract_new_text(decoded.body)
+    # 訂正/取消 of earlier items go first; what is left of the reply is parsed as usual.
+    taken = None
+    if role == "member":
+        taken = corrections.take(session, msg, rnd, int(outcome.party.id), new_text, now)
     parsed = parse_text(
-        extract_new_text(decoded.body), decoded, refs, role=role, expected_ids=expected
+        taken.remainder if taken else new_text, decoded, refs, role=role, expected_ids=expected
     )
     msg.round_id = rnd.id
     msg.sender_kind = role
     msg.member_id = int(outcome.party.id) if role != "department" else None
     msg.department_id = int(outcome.party.id) if role == "department" else None
-    result = write_records(session, services, msg, rnd, parsed)
+    if taken is not None and taken.alone(parsed):
+        result = taken.result(msg)
+    else:
+        result = write_records(session, services, msg, rnd, parsed)
+        if taken is not None:
+            taken.merge(result)
+        if role == "member":
+            corrections.reapply(session, msg)
     msg.state, msg.error = "done", None
     if role == "member":
         from mailflow.services.notices import queue_receipt

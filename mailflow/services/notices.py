@@ -49,6 +49,8 @@ def queue_receipt(
         v.Recipient(member.name), r.committee, r.info, r.consultations, items,
         result.empty_reply, result.late, result.unplaced_items,
         r.info.deadlines[phase], phase,
+        r.items.selected(result.corrected, upto=None), tuple(result.withdrawn),
+        tuple(result.held_corrections),
     )  # fmt: skip
     in_reply_to = f"<{msg.message_id}>" if msg.message_id else None
     return r.queue(

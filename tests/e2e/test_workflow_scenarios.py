@@ -284,3 +284,56 @@ def test_a_late_reply(make_world, late_mail: str) -> None:  # type: ignore[no-un
     w.tick(at(1, 14, 9))
     [hoiku] = w.mails("hoiku-yochien")
     assert "[Q14-01]" in w.text(hoiku) and "利用登録" in w.text(hoiku)
+
+
+NEW_Q13_01 = "配布予測数は何件で、その根拠は何か。"
+
+
+def test_corrections_by_reply_to_the_receipt(make_world) -> None:  # type: ignore[no-untyped-def]
+    w = make_world()
+    calls = w.opened()
+    w.reply("ishida", Q13_AND_14, at(1, 6), calls["ishida"])
+    w.reply("ueno", Q14, at(1, 6, 11), calls["ueno"], "outlook")
+    w.send(at(1, 6, 12))
+    [receipt] = w.mails("ishida", "受け付け")
+    old_q13_01 = w.items()["Q13-01"][0]
+    # someone else's item: nothing changes, staff are told
+    out = w.reply("ueno", "訂正 [Q13-01]\n別の文。", at(1, 7), w.mails("ueno", "受け付け")[0])
+    assert "nothing recognised" in out and w.items()["Q13-01"][0] == old_q13_01
+    [refused] = w.events("correction_refused")
+    assert refused.detail["item"] == "Q13-01" and refused.reason == "not_author"
+    # the author corrects one item and withdraws another, from a carrier phone
+    text = f"訂正 [Q13-01]\n{NEW_Q13_01}\n\n取消 [Q14-01]\n\nよろしくお願いします。\n石田"
+    out = w.reply("ishida", text, at(1, 8), receipt, "docomo")
+    assert "corrected Q13-01" in out and "withdrawn Q14-01" in out, out
+    items = w.items()
+    assert items["Q13-01"][:2] == (NEW_Q13_01, "active") and items["Q14-01"][1] == "withdrawn"
+    assert set(items) == {"Q13-01", "Q13-02", "Q14-01", "Q14-02"}  # no new items were made
+    [ev] = w.events("item_corrected")
+    assert ev.detail["old"] == old_q13_01 and ev.detail["new"] == NEW_Q13_01
+    assert ev.actor == "member:ishida" and w.events("item_withdrawn")[0].detail["item"] == "Q14-01"
+    w.send(at(1, 8, 1))
+    [confirm] = w.mails("ishida", "訂正・取消")
+    body = w.text(confirm)
+    assert "[Q13-01]（訂正後）" in body and NEW_Q13_01 in body and "[Q14-01]" in body
+    # staff edited Q13-02: the author's correction of it is a conflict, the edit stands
+    w.run(at(1, 9), "item", "edit", "Q13-02", "--text", "事務局の文。", "--why", "表記")
+    w.reply("ishida", "訂正 [Q13-02]\n有効期限は何か月か。", at(1, 9, 1), confirm)
+    assert w.events("correction_conflict")[0].detail["item"] == "Q13-02"
+    assert w.items()["Q13-02"][0] != "有効期限は何か月か。"
+    # a reprocessed original keeps the correction and the withdrawal
+    w.run(at(1, 10), "reprocess", "--round", "R2-5")
+    items = w.items()
+    assert items["Q13-01"][0] == NEW_Q13_01 and items["Q14-01"][1] == "withdrawn"
+    assert len(w.events("item_corrected")) == 1
+    # the bundles carry the corrected text and not the withdrawn item
+    w.tick(at(1, 14, 9))
+    kodomo = w.text(w.mails("kodomo-hoken-kyufu")[0])
+    assert NEW_Q13_01 in kodomo and old_q13_01 not in kodomo
+    hoiku = w.text(w.mails("hoiku-yochien")[0])
+    # ueno's Q14-02 asks the same as the withdrawn Q14-01: it is there once
+    assert "[Q14-02]" in hoiku and hoiku.count("利用登録はあらかじめ必要か") == 1
+    # after the bundle went out a correction is held for staff, the text stays
+    w.reply("ishida", "訂正 [Q13-01]\nもう一度直したい。", at(1, 14, 10), confirm)
+    [held] = w.events("correction_held")
+    assert held.detail["new"] == "もう一度直したい。" and w.items()["Q13-01"][0] == NEW_Q13_01

@@ -1,0 +1,172 @@
+"""Applying a member's 訂正 / 取消 to stored items, before the reply's new items are made.
+
+Only the item's author may correct or withdraw it, and only until the bundle of its
+phase has gone to the departments (after that the departments already hold the old
+text): anything else changes nothing and alerts staff. An item staff have edited is
+never overwritten (a conflict for staff). The old text stays in the audit log
+(`item_corrected` with old and new), and a reprocessed original mail gets the
+correction back (:func:`reapply`), so IDs and texts members were told stay true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailflow.parsing.corrections import Correction, CorrectionKind, find_corrections, remainder
+from mailflow.parsing.kinds import classify
+from mailflow.parsing.pipeline import MailParse
+from mailflow.parsing.references import find_reference
+from mailflow.services.records import RecordResult
+from mailflow.store import events
+from mailflow.store import intake as repo
+from mailflow.store.models import Event, Item, Member, Message, Round
+from mailflow.store.workflow import applied_keys
+
+_APPLIED = ("item_corrected", "item_withdrawn")
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What the commands of one reply did, and the reply's text without them."""
+
+    remainder: str
+    corrected: tuple[str, ...]
+    withdrawn: tuple[str, ...]
+    held: tuple[str, ...]  # kept for staff: the bundle went out, or staff edited the item
+    phase: int | None  # the phase of the items the reply changed or asked to change
+    alerts: tuple[str, ...]
+
+    def alone(self, parsed: MailParse) -> bool:
+        """True when the reply holds nothing but commands: then it makes no new items."""
+        reply = parsed.reply
+        return reply is None or (not reply.items and not reply.empty_reply)
+
+    def result(self, msg: Message) -> RecordResult:
+        """The record of a reply that was only commands; its receipt is for the commands."""
+        msg.phase, msg.late = self.phase, False
+        res = RecordResult()
+        self.merge(res)
+        return res
+
+    def merge(self, res: RecordResult) -> None:
+        res.corrected = list(self.corrected)
+        res.withdrawn = list(self.withdrawn)
+        res.held_corrections = list(self.held)
+        res.alerts = (*res.alerts, *self.alerts)
+
+
+def _bundle_sent(session: Session, rnd: Round, item: Item) -> bool:
+    """Whether the departments already received the bundle holding this item."""
+    prefix = f"{rnd.key}:bundle:{item.phase}:"
+    keys = [k for k in applied_keys(session, rnd.id) if k.startswith(prefix)]
+    cons = next((c for c in rnd.consultations if c.id == item.consultation_id), None)
+    if cons is None or not cons.departments:
+        return bool(keys)
+    return any(f"{prefix}{d.key}" in keys for d in cons.departments)
+
+
+class _Apply:
+    """One reply's commands against the store, with the audit trail of each."""
+
+    def __init__(
+        self, session: Session, msg: Message, rnd: Round, author: Member, now: datetime
+    ) -> None:
+        self.session, self.msg, self.rnd, self.author, self.now = session, msg, rnd, author, now
+        self.corrected: list[str] = []
+        self.withdrawn: list[str] = []
+        self.held: list[str] = []
+        self.alerts: list[str] = []
+        self.phase: int | None = None
+
+    def event(self, kind: str, item: Item | None, reason: str | None, **detail: object) -> None:
+        events.record(
+            self.session, at=self.now, actor=f"member:{self.author.key}", kind=kind,
+            committee_id=self.rnd.committee_id, round_id=self.rnd.id, message_id=self.msg.id,
+            reason=reason, item=item.public_id if item else None,
+            item_pk=item.id if item else None, **detail,
+        )  # fmt: skip
+
+    def refuse(self, c: Correction, item: Item | None, reason: str, why: str) -> None:
+        self.event("correction_refused", item, reason, action=c.kind.value, item_id=c.item)
+        self.alerts.append(f"message {self.msg.id}: {c.kind.value} of {c.item} refused: {why}")
+
+    def hold(self, c: Correction, item: Item, reason: str, why: str) -> None:
+        self.phase = self.phase or item.phase
+        self.held.append(c.item)
+        kind = "correction_conflict" if reason == "staff_edited" else "correction_held"
+        self.event(kind, item, reason, action=c.kind.value, new=c.text)
+        self.alerts.append(f"message {self.msg.id}: {c.kind.value} of {c.item} held: {why}")
+
+    def one(self, c: Correction) -> None:
+        item = repo.item_by_public_id(self.session, self.rnd.id, c.item)
+        if item is None or item.state not in ("active", "held", "withdrawn"):
+            return self.refuse(c, item, "unknown_item", "no such item in the round")
+        if item.member_id != self.author.id:
+            return self.refuse(c, item, "not_author", f"{self.author.key} is not its author")
+        done = (
+            item.state == "withdrawn" if c.kind is CorrectionKind.WITHDRAW else item.text == c.text
+        )
+        if done:  # reprocessing this reply: it was applied before
+            self.phase = self.phase or item.phase
+            (self.withdrawn if c.kind is CorrectionKind.WITHDRAW else self.corrected).append(c.item)
+            return None
+        if c.kind is CorrectionKind.CORRECT and not c.text:
+            return self.refuse(c, item, "no_text", "訂正 without the new text")
+        if item.staff_edited:
+            return self.hold(c, item, "staff_edited", "staff edited the item (conflict)")
+        if _bundle_sent(self.session, self.rnd, item):
+            return self.hold(c, item, "bundle_sent", "the departments already have the item")
+        self.phase = self.phase or item.phase
+        if c.kind is CorrectionKind.WITHDRAW:
+            item.state = "withdrawn"
+            self.withdrawn.append(c.item)
+            self.event("item_withdrawn", item, None)
+            return None
+        old = item.text
+        item.text, item.kind = c.text, classify(c.text).value
+        item.reference = find_reference(c.text)
+        self.corrected.append(c.item)
+        self.event("item_corrected", item, None, old=old, new=c.text)
+        return None
+
+
+def take(
+    session: Session, msg: Message, rnd: Round, author_pk: int, new_text: str, now: datetime
+) -> Taken | None:
+    """Apply the 訂正/取消 commands of a member's reply; None when it has none."""
+    found = find_corrections(new_text)
+    author = session.get(Member, author_pk)
+    if not found or author is None:
+        return None
+    run = _Apply(session, msg, rnd, author, now)
+    for c in found:
+        run.one(c)
+    session.flush()
+    return Taken(
+        remainder(new_text, found), tuple(run.corrected), tuple(run.withdrawn),
+        tuple(run.held), run.phase, tuple(run.alerts),
+    )  # fmt: skip
+
+
+def reapply(session: Session, msg: Message) -> None:
+    """After a reprocessed mail rewrote its items, put the authors' corrections back."""
+    items = {i.id: i for i in repo.items_from_message(session, msg.id)}
+    if not items or msg.round_id is None:
+        return
+    for ev in session.scalars(
+        select(Event)
+        .where(Event.round_id == msg.round_id, Event.kind.in_(_APPLIED))
+        .order_by(Event.id)
+    ):
+        item = items.get(int(ev.detail.get("item_pk") or -1))
+        if item is None:
+            continue
+        if ev.kind == "item_withdrawn":
+            item.state = "withdrawn"
+        elif not item.staff_edited:
+            new = str(ev.detail["new"])
+            item.text, item.kind, item.reference = new, classify(new).value, find_reference(new)
