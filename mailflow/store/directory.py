@@ -79,13 +79,12 @@ def sync_committee(session: Session, conf: cfg.Config) -> Committee:
     kept_m = {(a.member_id, a.address) for a in have_m}
     kept_d = {(a.department_id, a.address) for a in have_d}
     # In config order: a party's first address is where its mail goes.
-    for m in conf.members:
-        for address in m.addresses:
-            if (members[m.id].id, address) not in kept_m:
+    for mc in conf.members:
+        member_pk = members[mc.id].id
+        for address in mc.addresses:
+            if (member_pk, address) not in kept_m:
                 session.add(
-                    MemberAddress(
-                        committee_id=committee.id, member_id=members[m.id].id, address=address
-                    )
+                    MemberAddress(committee_id=committee.id, member_id=member_pk, address=address)
                 )
     for dept_id, address in [(depts[d.id].id, a) for d in conf.departments for a in d.addresses]:
         if (dept_id, address) in kept_d:
