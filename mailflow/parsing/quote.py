@@ -204,21 +204,22 @@ def _attach_blank_lines(lines: Sequence[str], kinds: list[_Kind]) -> None:
     """Blank lines inside a quote belong to it; those next to new text stay text."""
     old = (_Kind.QUOTE, _Kind.HEADER, _Kind.THREAD)
     n = len(lines)
+    blank = [not line.strip() for line in lines]
     # The kind of the nearest non-blank line on each side, computed once (linear time).
     before: list[_Kind | None] = [None] * n
     after: list[_Kind | None] = [None] * n
     last: _Kind | None = None
     for i in range(n):
         before[i] = last
-        if lines[i].strip():
+        if not blank[i]:
             last = kinds[i]
     last = None
     for i in range(n - 1, -1, -1):
         after[i] = last
-        if lines[i].strip():
+        if not blank[i]:
             last = kinds[i]
     for i in range(n):
-        if lines[i].strip() or kinds[i] is not _Kind.TEXT:
+        if not blank[i] or kinds[i] is not _Kind.TEXT:
             continue
         if (after[i] in old and before[i] in (*old, None)) or (
             after[i] is None and before[i] in old
