@@ -1,0 +1,223 @@
+"""The simulated people: members, departments and the chair, answering the mail they get.
+
+Each reads what the hub hands them and replies over SMTP through the hub, as their mail
+client would write it (mailflow.demo.clients). Members follow the script's plan; the
+departments answer every bundle a few demo hours after it arrives, the chair decides when
+the digest comes and confirms the echo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import format_datetime, make_msgid
+
+import aiosmtplib
+import openpyxl
+
+from mailflow.config import Config
+from mailflow.demo import script
+from mailflow.demo.clients import STYLES, gmail, outlook
+from mailflow.demo.clock import DemoClock
+from mailflow.parsing.mime import decode
+
+Note = Callable[[str], None]
+_ID = re.compile(r"^\[(Q\d+-\d+)\]\s*$", re.MULTILINE)
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    address: str
+    kind: str  # "member", "chair", "department" or "staff"
+
+
+@dataclass(frozen=True)
+class Received:
+    person: str
+    subject: str
+    raw: bytes
+    at: datetime
+
+
+class Mailbag:
+    """Every mail the hub handed to a person, in order; waiters wake on each new one."""
+
+    def __init__(self) -> None:
+        self.mail: list[Received] = []
+        self._new = asyncio.Event()
+
+    def put(self, mail: Received) -> None:
+        self.mail.append(mail)
+        self._new.set()
+
+    async def wait_for(self, person: str, words: str, after: int = 0) -> tuple[int, Received]:
+        """The first mail to `person` with `words` in its subject, from index `after` on."""
+        while True:
+            for n in range(after, len(self.mail)):
+                m = self.mail[n]
+                if m.person == person and words in m.subject:
+                    return n, m
+            self._new.clear()
+            await self._new.wait()
+
+
+class People:
+    """The committee's people as the hub sees them, and what each does with their mail."""
+
+    def __init__(self, config: Config, clock: DemoClock, smtp_port: int, note: Note) -> None:
+        self.clock, self.port, self.note = clock, smtp_port, note
+        self.bag = Mailbag()
+        self.by_address: dict[str, Person] = {}
+        for m in config.members:
+            kind = "chair" if m.role.value == "chair" else "member"
+            for a in m.addresses:
+                self.by_address[a.lower()] = Person(m.id, m.name, m.addresses[0], kind)
+        for d in config.departments:
+            for a in d.addresses:
+                self.by_address[a.lower()] = Person(d.id, d.name, d.addresses[0], "department")
+        for a in config.committee.staff_alerts:
+            self.by_address[a.lower()] = Person("staff", "事務局", a, "staff")
+        self.sent = 0
+
+    def person(self, pid: str) -> Person:
+        return next(p for p in self.by_address.values() if p.id == pid)
+
+    def deliver(self, address: str, raw: bytes) -> None:
+        """The hub's hand-off: the mail lands in its person's mailbag."""
+        who = self.by_address.get(address)
+        if who is None:
+            self.note(f"undeliverable mail for an unknown recipient ({len(raw)} bytes)")
+            return
+        subject = decode(raw).subject
+        self.bag.put(Received(who.id, subject, raw, self.clock.now()))
+        self.note(f"→ {who.name}: {subject}")
+
+    async def send(self, who: Person, raw: bytes, to: str, what: str) -> None:
+        await aiosmtplib.send(
+            raw, sender=who.address, recipients=[to], hostname="127.0.0.1", port=self.port
+        )
+        self.sent += 1
+        self.note(f"← {who.name}: {what}")
+
+    async def reply(self, who: Person, style: str, original: bytes, text: str, what: str) -> None:
+        raw = STYLES[style](original, who.name, who.address, text, self.clock.now())
+        await self.send(who, raw, _reply_address(original), what)
+
+    # -- members -------------------------------------------------------------------
+    async def run_member_plans(self) -> None:
+        for plan in script.member_plans():
+            who = self.person(plan.who)
+            _, call = await self.bag.wait_for(who.id, plan.reply_to)
+            await self.clock.sleep_until(plan.at)
+            what = "特になし" if plan.text == "特になし" else f"ご意見（{plan.style}）"
+            await self.reply(who, plan.style, call.raw, plan.text, what)
+
+    # -- the chair -----------------------------------------------------------------
+    async def run_chair(self, chair: str) -> None:
+        who = self.person(chair)
+        _, digest = await self.bag.wait_for(who.id, script.DIGEST)
+        await self.clock.sleep_until(self.clock.now() + timedelta(hours=3))
+        await self.reply(who, "gmail", digest.raw, script.DECISION, "答申（2件、条件付き可）")
+        _, echo = await self.bag.wait_for(who.id, script.ECHO)
+        await self.clock.sleep_until(self.clock.now() + timedelta(hours=1))
+        await self.reply(who, "gmail", echo.raw, script.CONFIRM, "答申内容の確認")
+
+    # -- departments ---------------------------------------------------------------
+    async def run_department(self, dept: str, how: str) -> None:
+        """Answer each bundle: `how` is "markers", "xlsx" or "ids"."""
+        who = self.person(dept)
+        known = script.answers_of(dept)
+        seen = 0
+        while True:
+            n, bundle = await self.bag.wait_for(who.id, script.BUNDLE, seen)
+            seen = n + 1
+            answers = _answers_for(decode(bundle.raw).body, known)
+            if not answers:
+                continue
+            await self.clock.sleep_until(self.clock.now() + timedelta(hours=4))
+            if how == "xlsx":
+                raw = _xlsx_reply(bundle.raw, who, answers, self.clock.now())
+                await self.send(who, raw, _reply_address(bundle.raw), f"回答票（{len(answers)}件）")
+                continue
+            if how == "ids":
+                # 以上 closes the list: a name line there would be read as part of the last answer.
+                text = "\n".join(f"{q}：{a}" for q, a in answers.items()) + "\n\n以上"
+                raw = outlook(bundle.raw, who.name, who.address, text, self.clock.now())
+            else:
+                body = "\n\n".join(f"[{q}]\n回答：{a}" for q, a in answers.items())
+                raw = gmail(bundle.raw, who.name, who.address, f"{body}\n\n以上", self.clock.now())
+            await self.send(who, raw, _reply_address(bundle.raw), f"回答（{len(answers)}件）")
+
+
+def _reply_address(original: bytes) -> str:
+    d = decode(original)
+    value = d.header("Reply-To") or d.header("From") or ""
+    found = re.search(r"<([^>]+)>", value)
+    return found.group(1) if found else value.strip()
+
+
+def _squash(text: str) -> str:
+    return _SPACE.sub("", text)
+
+
+def _answers_for(body: str, known: dict[str, list[str]]) -> dict[str, str]:
+    """Item ID → this department's answer, for the bundle's items it has an answer to."""
+    marks = list(_ID.finditer(body))
+    out: dict[str, str] = {}
+    for n, m in enumerate(marks):
+        end = marks[n + 1].start() if n + 1 < len(marks) else len(body)
+        segment = _squash(body[m.end() : end])
+        for question, answers in known.items():
+            if _squash(question)[:40] in segment:
+                out[m.group(1)] = "\n".join(answers)
+                break
+    return out
+
+
+def _xlsx_reply(bundle: bytes, who: Person, answers: dict[str, str], when: datetime) -> bytes:
+    """The department fills the bundle's answer sheet and sends it back attached."""
+    orig = decode(bundle)
+    sheet = next(a for a in orig.attachments if (a.filename or "").endswith(".xlsx"))
+    wb = openpyxl.load_workbook(io.BytesIO(sheet.data))
+    ws = wb.active
+    if ws is None:
+        raise ValueError("the answer sheet has no worksheet")
+    header = next(
+        r
+        for r in range(1, 10)
+        if any(str(ws.cell(r, c).value or "").strip() in ("ID", "番号") for c in range(1, 6))
+    )
+    cols = {str(ws.cell(header, c).value or "").strip(): c for c in range(1, 10)}
+    id_col = cols.get("ID") or cols["番号"]
+    answer_col = next(c for k, c in cols.items() if "回答" in k)
+    for r in range(header + 1, ws.max_row + 1):
+        key = str(ws.cell(r, id_col).value or "")
+        if key in answers:
+            ws.cell(r, answer_col).value = answers[key]
+    buf = io.BytesIO()
+    wb.save(buf)
+    msg = EmailMessage(policy=SMTP_POLICY)
+    msg["From"] = f"{who.name} <{who.address}>"
+    msg["To"] = orig.header("Reply-To") or ""
+    msg["Subject"] = f"RE: {orig.subject}"
+    msg["In-Reply-To"] = f"<{orig.message_id}>"
+    msg["References"] = f"<{orig.message_id}>"
+    msg["Message-ID"] = make_msgid(domain=who.address.split("@")[1])
+    msg["Date"] = format_datetime(when)
+    msg.set_content(f"回答を添付のとおりお送りします。\n{who.name}\n", charset="utf-8")
+    msg.add_attachment(
+        buf.getvalue(),
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename="回答票.xlsx",
+    )
+    return bytes(msg)
