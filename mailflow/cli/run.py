@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from pathlib import Path
 
 import click
 
 from mailflow.cli.app import app, cli
+from mailflow.errors import InputError
 
 
 @cli.command("run")
@@ -20,26 +22,47 @@ from mailflow.cli.app import app, cli
 )
 @click.option("--log-json", is_flag=True, help="One JSON object per log line.")
 @click.option(
+    "--also",
+    "also",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Another committee's config to run in the same process (repeatable).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
 @click.pass_context
-def run(ctx: click.Context, tick_every: float, log_json: bool, log_level: str) -> None:
-    """Watch the mailbox, keep the schedule and send the outbox, until stopped."""
+def run(
+    ctx: click.Context, tick_every: float, log_json: bool, log_level: str, also: tuple[Path, ...]
+) -> None:
+    """Watch the mailbox, keep the schedule and send the outbox, until stopped.
+
+    Several committees (each its own config, mailbox and rounds) can share one process
+    and one database: name the others with --also.
+    """
+    from mailflow.config import load_config
     from mailflow.logsetup import configure
+    from mailflow.services.context import Services
     from mailflow.services.daemon import DaemonFailed, run_daemon
 
     configure(json_lines=log_json, level=log_level)
-    services = app(ctx).services()
+    first = app(ctx).services()
+    everyone = [first] + [
+        Services(config=load_config(path), clock=first.clock, actor=first.actor) for path in also
+    ]
+    ids = [s.config.committee.id for s in everyone]
+    if len(set(ids)) != len(ids):
+        raise InputError([f"--also: a committee appears twice ({', '.join(ids)})"])
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await run_daemon(services, stop, tick_every=tick_every)
+        await asyncio.gather(*(run_daemon(s, stop, tick_every=tick_every) for s in everyone))
 
     try:
         asyncio.run(main())

@@ -89,6 +89,8 @@ class _Round:
         in_reply_to: str | None = None,
     ) -> int:
         conf = self.services.config
+        # Round keys such as R2-5 repeat across committees sharing one database.
+        key = f"c{self.rnd.committee_id}:{key}"
         rendered = render_mail(view, conf.committee.language, conf.committee.tz)
         token = make_token(self.secret, str(self.rnd.id), party)
         unique = hashlib.sha256(key.encode()).hexdigest()[:20]

@@ -144,3 +144,75 @@ def test_run_refuses_an_unmigrated_database(tmp_path: Path, smtp_server: SmtpSer
 
 
 pytestmark = pytest.mark.dovecot
+
+
+def test_one_daemon_runs_two_committees_on_one_database(
+    tmp_path: Path, dovecot_server: DovecotServer, smtp_server: SmtpServer
+) -> None:
+    second = dovecot_server.add_user("shingikai2", "second-password")
+    dovecot_server.create_folders("processed", "quarantine")
+    dovecot_server.create_folders("processed", "quarantine", user="shingikai2")
+    env = {**os.environ, "MAILFLOW_TOKEN_SECRET": SECRET,
+           "MAILFLOW_TEST_IMAP_PASSWORD": dovecot_server.password,
+           "MAILFLOW_TEST_IMAP_PASSWORD_2": second.password}  # fmt: skip
+    db_url = f"sqlite:///{tmp_path / 'shared.db'}"
+    a = _config(tmp_path, dovecot_server, smtp_server)
+    a.write_text(a.read_text("utf-8") + f'\n[database]\nurl = "{db_url}"\n', "utf-8")
+    b = tmp_path / "second.toml"
+    text = a.read_text("utf-8")
+    text = text.replace('id = "kojin-joho"', 'id = "joho-kokai"')
+    text = text.replace('name = "個人情報保護運営審議会"', 'name = "情報公開運営審議会"')
+    text = text.replace("shingikai@city.example.jp", "shingikai2@city.example.jp")
+    text = text.replace(f'user = "{dovecot_server.user}"', 'user = "shingikai2"')
+    text = text.replace("MAILFLOW_TEST_IMAP_PASSWORD", "MAILFLOW_TEST_IMAP_PASSWORD_2")
+    b.write_text(text, "utf-8")
+    now = datetime.now(UTC)
+    _mailflow(a, "db", "upgrade", env=env)
+    round_file = _round_file(tmp_path, now)
+    other = tmp_path / "round-other.toml"
+    other.write_text(round_file.read_text("utf-8").replace('committee = "kojin-joho"', ""))
+    for conf, rf in ((a, round_file), (b, other)):
+        _mailflow(conf, "round", "import", str(rf), env=env)
+        _mailflow(conf, "round", "open", "R2-5", env=env)
+    cmd = [sys.executable, "-m", "mailflow", "--config", str(a), "run", "--tick-every", "2",
+           "--also", str(b)]  # fmt: skip
+    log_path = tmp_path / "daemon.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    engine = make_engine(db_url)
+    try:
+        deadline = time.monotonic() + 30
+        while len(smtp_server.received) < 14 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(smtp_server.received) == 14, log_path.read_text()[-4000:]
+        for account, frm in ((dovecot_server.endpoint, "shingikai@"), (second, "shingikai2@")):
+            call = next(
+                m.raw for m in smtp_server.received
+                if "ishida@example.com" in m.rcpt_tos and frm.encode() in m.raw
+            )  # fmt: skip
+            text = "諮問第14号について\n● 予約の取消はどう記録されるのか。"
+            reply = gmail(call, "石田 直樹", "ishida@example.com", text, now)
+            probe = dovecot_server.probe(account)
+            try:
+                probe.append(reply)
+            finally:
+                probe.close()
+        from mailflow.store.models import Committee, Round
+
+        rows: list[tuple[str, str]] = []
+        while time.monotonic() < deadline + 20 and len(rows) < 2:
+            with engine.connect() as c:
+                rows = [
+                    (r[0], r[1]) for r in c.execute(
+                        select(Committee.key, Item.public_id)
+                        .join(Round, Round.committee_id == Committee.id)
+                        .join(Item, Item.round_id == Round.id)
+                    )
+                ]  # fmt: skip
+            time.sleep(0.1)
+        assert sorted(rows) == [("joho-kokai", "Q14-01"), ("kojin-joho", "Q14-01")], (
+            log_path.read_text()
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, log_path.read_text()
