@@ -14,6 +14,7 @@ from mailflow.parsing.charsets import codec_for, decode_bytes
 # language tags (=?utf-8*ja?B?…?=); the encoded text never holds "?" or whitespace.
 _ENCODED_WORD = re.compile(rb"=\?([^?\s]*)\?([BbQq])\?([^?\s]*)\?=")
 _FOLD = re.compile(rb"\r?\n(?=[ \t])|\r?\n$")
+_FOLD_TEXT = re.compile(r"\r?\n(?=[ \t])|\r?\n$")
 _MSG_ID = re.compile(r"<\s*([^<>\s]+)\s*>")
 _QP_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
 
@@ -38,6 +39,9 @@ def decode_header(value: str | bytes) -> HeaderText:
     Adjacent encoded words of one charset are joined as bytes before decoding,
     because mailers split them mid-character (RFC 2047 §5 forbids it; they do it).
     """
+    if isinstance(value, str) and value.isascii() and "=?" not in value and "\x1b" not in value:
+        # Most header values are plain ASCII: no word to decode, the same text either way.
+        return HeaderText(_FOLD_TEXT.sub("", value).strip())
     data = raw_bytes(value) if isinstance(value, str) else value
     data = _FOLD.sub(b"", data)
     defects: list[str] = []
