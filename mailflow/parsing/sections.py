@@ -252,7 +252,11 @@ def mentioned(text: str, consultations: Sequence[ConsultationRef]) -> tuple[str,
         if key is not None:
             found.append((m.start(), key))
     for ref in consultations:
-        for prefix in title_prefixes(ref, consultations):
+        prefixes = title_prefixes(ref, consultations)
+        # Each longer prefix starts with the shortest: without it, none can be there.
+        if not prefixes or prefixes[-1] not in folded:
+            continue
+        for prefix in prefixes:
             at = folded.find(prefix)
             if at >= 0:
                 found.append((at, ref.key))
