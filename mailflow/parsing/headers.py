@@ -181,6 +181,20 @@ def _rfc2231(pieces: dict[int, tuple[str, bool]]) -> HeaderText:
 def _split_params(value: str) -> list[tuple[str, str, bool]]:
     """Split ``type; a=1; b="x;y"`` into (name, value, quoted), tolerating broken quoting."""
     out: list[tuple[str, str, bool]] = []
+    for segment in _segments(value)[1:]:
+        key, sep, raw = segment.partition("=")
+        if not sep:
+            continue
+        raw = raw.strip().replace("\r", "").replace("\n", "")
+        is_quoted = len(raw) >= 2 and raw[0] == raw[-1] == '"'
+        out.append((key.strip(), raw[1:-1] if is_quoted else raw.strip('"'), is_quoted))
+    return out
+
+
+def _segments(value: str) -> list[str]:
+    """The value cut at every ";" outside quotes, with quoted-pairs unescaped."""
+    if '"' not in value:
+        return value.split(";")  # nothing quoted: no escapes, every ";" separates
     segments: list[str] = []
     buf: list[str] = []
     quoted = False
@@ -203,11 +217,4 @@ def _split_params(value: str) -> list[tuple[str, str, bool]]:
             buf.append(ch)
         i += 1
     segments.append("".join(buf))
-    for segment in segments[1:]:
-        key, sep, raw = segment.partition("=")
-        if not sep:
-            continue
-        raw = raw.strip().replace("\r", "").replace("\n", "")
-        is_quoted = len(raw) >= 2 and raw[0] == raw[-1] == '"'
-        out.append((key.strip(), raw[1:-1] if is_quoted else raw.strip('"'), is_quoted))
-    return out
+    return segments
