@@ -119,3 +119,24 @@ def reject(ctx: click.Context, item_id: str, why: str, round_key: str | None) ->
 
     view = reject_item(app(ctx).services(), item_id, why, round_key)
     click.echo(f"{view.public_id or view.pk}: rejected (held → rejected)")
+
+
+@item_group.command("answer")
+@click.argument("item_id", metavar="ID")
+@click.option("--text", required=True, help="The answer, as it should appear.")
+@click.option("--by", required=True, metavar="DEPARTMENT|secretariat",
+              help="A department id, or 'secretariat'.")  # fmt: skip
+@click.option("--label", default=None, help="Author as the minutes name it, e.g. 情報公開係長.")
+@click.option("--why", default=None, help="Reason, kept in the audit log.")
+@_ROUND
+@click.pass_context
+def answer(
+    ctx: click.Context, item_id: str, text: str, by: str, label: str | None, why: str | None,
+    round_key: str | None,
+) -> None:  # fmt: skip
+    """Record an answer to ID received outside the mailbox (phone, paper, the secretariat)."""
+    from mailflow.services.items import add_answer
+
+    view = add_answer(app(ctx).services(), item_id, text, by, label=label, why=why,
+                      round_key=round_key)  # fmt: skip
+    click.echo(f"{view.public_id or view.pk}: answer recorded ({len(view.answers)} in all)")

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from mailflow.services.context import Services
 from mailflow.services.intake_loop import CycleCounts, IntakeLoop
-from mailflow.services.outbox import run_sender
+from mailflow.services.outbox import SendPolicy, run_sender
 from mailflow.services.workflow import TickReport, tick
 from mailflow.store import db
 from mailflow.store import outbox as outbox_repo
@@ -51,6 +51,7 @@ class Scheduler:
                  on_cycle: Callable[[CycleReport], None] | None) -> None:  # fmt: skip
         self.services, self.every, self.on_cycle = services, every, on_cycle
         self.wake = asyncio.Event()
+        self.queued = asyncio.Event()  # set when a cycle queued mail: wakes the sender
         self._intake = CycleCounts()
 
     def intake_cycle(self, counts: CycleCounts) -> None:
@@ -82,6 +83,8 @@ class Scheduler:
             wait = self.every
             try:
                 report = await asyncio.to_thread(self._cycle)
+                if any(t.mails for t in report.ticks) or report.intake.done:
+                    self.queued.set()
                 log.info(report.health())
                 if self.on_cycle is not None:
                     self.on_cycle(report)
@@ -106,13 +109,15 @@ async def run_daemon(
     *,
     tick_every: float = 60.0,
     on_cycle: Callable[[CycleReport], None] | None = None,
+    send_policy: SendPolicy | None = None,
 ) -> None:
     """Run intake, scheduler and sender until `stop`; then let each finish cleanly."""
     services.require_schema()
     scheduler = Scheduler(services, tick_every, on_cycle)
     tasks = [asyncio.create_task(scheduler.run(stop), name="scheduler")]
     if services.config.smtp is not None:
-        tasks.append(asyncio.create_task(run_sender(services, stop), name="sender"))
+        sender = run_sender(services, stop, policy=send_policy, wake=scheduler.queued)
+        tasks.append(asyncio.create_task(sender, name="sender"))
     else:
         log.warning("no [smtp] section: mail is queued in the outbox but not sent")
     if services.config.imap is not None:

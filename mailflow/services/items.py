@@ -193,3 +193,53 @@ def reject_item(services: Services, ident: str, why: str, round_key: str | None 
     if not why.strip():
         raise InputError(["--why: give the reason for rejecting the item"])
     return _decide_held(services, ident, "rejected", why, round_key)
+
+
+def add_answer(
+    services: Services,
+    ident: str,
+    text: str,
+    by: str,
+    *,
+    label: str | None = None,
+    why: str | None = None,
+    round_key: str | None = None,
+) -> ItemView:
+    """Record an answer staff received outside the mailbox (phone, paper, the secretariat).
+
+    ``by`` is a department id or ``secretariat``; ``label`` is how the minutes name the
+    author when it is not a department (the seed's 「(情報公開係長)」).
+    """
+    from mailflow.store.models import Answer
+    from mailflow.store.rounds import departments_by_key
+
+    body = text.strip()
+    if not body:
+        raise InputError(["--text: the answer is empty"])
+    services.require_schema()
+    with db.transaction(services.sessions) as s:
+        committee = sync_committee(s, services.config)
+        item = _find(s, committee, ident, round_key)
+        depts = departments_by_key(s, committee)
+        if by != "secretariat" and by not in depts:
+            known = ", ".join(sorted(depts)) or "none"
+            raise InputError([f"--by: {by!r} is no department id ({known}) nor 'secretariat'"])
+        now = services.clock.now()
+        s.add(
+            Answer(
+                item_id=item.id,
+                department_id=None if by == "secretariat" else depts[by].id,
+                by_secretariat=by == "secretariat",
+                author_label=label,
+                phase=2 if item.phase == 1 else 3,
+                text=body,
+                received_at=now,
+            )
+        )
+        events.record(
+            s, at=now, actor=services.actor, kind="answer_added", committee_id=committee.id,
+            round_id=item.round_id, reason=why, item=item.public_id or item.id, by=by,
+            label=label,
+        )  # fmt: skip
+        s.flush()
+        return _view(s, item, services)

@@ -118,8 +118,19 @@ def send_staff_digest(
                 subject=mail.subject,
                 raw=compose(mail),
                 action_key=f"staff-digest:{committee.id}:{stamp}",
+                round_id=_single_round(s, committee.id, view),
             ),
             now=now,
             approved=True,
         )
     return True
+
+
+def _single_round(session: Session, committee_id: int, view: v.StaffAlertDigest) -> int | None:
+    """The round a digest is about, when it is about one: it then shows in that round's export."""
+    from mailflow.store import rounds as round_repo
+
+    if view.tag is None:
+        return None
+    rnd = round_repo.get(session, committee_id, view.tag)
+    return rnd.id if rnd is not None else None

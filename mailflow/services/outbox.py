@@ -217,8 +217,12 @@ async def run_sender(
     *,
     sender: SmtpSender | None = None,
     policy: SendPolicy | None = None,
+    wake: asyncio.Event | None = None,
 ) -> None:
-    """The daemon's sender: ``send_due`` with the services' clock until ``stop`` is set."""
+    """The daemon's sender: ``send_due`` with the services' clock until ``stop`` is set.
+
+    ``wake`` cuts an idle pause short: the scheduler sets it when it queued mail.
+    """
     policy = policy or SendPolicy()
     smtp = sender or SmtpSender(smtp_settings(services))
     try:
@@ -233,8 +237,18 @@ async def run_sender(
                     report.held,
                 )
                 continue
+            waiters = [asyncio.ensure_future(stop.wait())]
+            if wake is not None:
+                waiters.append(asyncio.ensure_future(wake.wait()))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), policy.idle_seconds)
+                await asyncio.wait_for(
+                    asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED),
+                    policy.idle_seconds,
+                )
+            for w in waiters:
+                w.cancel()
+            if wake is not None:
+                wake.clear()
     finally:
         await smtp.close()
 

@@ -154,3 +154,17 @@ def test_accept_and_reject_held_late_items(services: Services, tmp_path: Path) -
     hold(services, "Q14-13")
     r = run(tmp_path, "item", "reject", "Q14-13")
     assert r.exit_code == 2 and item(services, "Q14-13").state == "held"
+
+
+def test_staff_record_an_answer_from_the_secretariat(services: Services, tmp_path: Path) -> None:
+    text = "（確認中の点は、次回の審議会で報告する。）"
+    r = run(tmp_path, "item", "answer", "Q13-01", "--text", text, "--by", "secretariat",
+            "--label", "情報公開係長", "--why", "電話で回答を受けた")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "answer recorded" in r.stdout
+    md = render_minutes(services, "R2-5", "md")
+    assert f"(情報公開係長){text}" in md.replace(" ", "") or f"(情報公開係長) {text}" in md
+    [ev] = events(services, "answer_added")
+    assert ev.actor == "staff:narumi" and ev.detail["by"] == "secretariat"
+    r = run(tmp_path, "item", "answer", "Q13-01", "--text", "x", "--by", "somuka")
+    assert r.exit_code == 2 and "'somuka' is no department id" in r.stderr
