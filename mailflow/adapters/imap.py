@@ -111,6 +111,11 @@ def parse_internaldate(text: str) -> datetime | None:
     )
 
 
+def fetch_items(max_bytes: int) -> str:
+    """What a sync fetches of each mail: its identity, size, arrival time and bytes."""
+    return f"(UID RFC822.SIZE INTERNALDATE BODY.PEEK[]<0.{max_bytes}>)"
+
+
 def parse_fetch(lines: Sequence[Any]) -> list[FetchedMessage]:
     """Split aioimaplib's FETCH lines into messages: text lines carry the items, a
     bytearray is the BODY[] literal. Unsolicited FETCHes (flag changes) carry no body."""
@@ -143,6 +148,49 @@ def parse_fetch(lines: Sequence[Any]) -> list[FetchedMessage]:
             meta += b" " + line
     close()
     return found
+
+
+class _FetchCommand(aioimaplib.FetchCommand):  # type: ignore[misc]
+    """aioimaplib's FETCH with linear bookkeeping; same bytes on the wire, same response.
+
+    aioimaplib asks "is this FETCH response complete?" after every line by rescanning
+    every line received so far (quadratic in the batch, see DESIGN.md), and re-arms its
+    inactivity timer with a fresh `call_later` per line. Here the parenthesis depth is kept
+    as lines arrive, and the timer only records the time; it re-arms itself when it fires.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._scanned = 0
+        self._depth = 0
+        self._active = 0.0
+        super().__init__(*args, **kwargs)
+
+    def wait_data(self) -> bool:
+        lines = self._resp_lines
+        for index in range(self._scanned, len(lines)):
+            line = lines[index]
+            # Literals arrive as bytearrays: their parentheses are mail text, not syntax.
+            if type(line) is bytes:
+                if _FETCH_START.match(line):
+                    self._depth = 0
+                self._depth += line.count(b"(") - line.count(b")")
+        self._scanned = len(lines)
+        return self._depth != 0
+
+    def _set_timer(self) -> None:
+        if self._timeout is not None:
+            self._active = self._loop.time()
+            self._timer = self._loop.call_later(self._timeout, self._check_quiet)
+
+    def _reset_timer(self) -> None:
+        self._active = self._loop.time()
+
+    def _check_quiet(self) -> None:
+        quiet = self._loop.time() - self._active
+        if quiet >= self._timeout:
+            self._timeout_callback()
+        else:
+            self._timer = self._loop.call_later(self._timeout - quiet, self._check_quiet)
 
 
 class ImapClient:
@@ -288,14 +336,16 @@ class ImapClient:
         """Fetch at most `max_bytes` of each mail without setting \\Seen (BODY.PEEK)."""
         if not uids:
             return []
-        response = await self._ok(
-            self._client.uid(
-                "fetch",
-                uid_set(uids),
-                f"(UID RFC822.SIZE INTERNALDATE BODY.PEEK[]<0.{max_bytes}>)",
-            ),
-            "UID FETCH",
+        protocol = self._client.protocol
+        command = _FetchCommand(
+            protocol.new_tag(),
+            uid_set(uids),
+            fetch_items(max_bytes),
+            prefix="UID",
+            loop=protocol.loop,
+            timeout=self._client.timeout,
         )
+        response = await self._ok(protocol.execute(command), "UID FETCH")
         wanted = set(uids)
         return [m for m in parse_fetch(response.lines) if m.uid in wanted]
 
