@@ -9,14 +9,12 @@ from dataclasses import dataclass
 
 from mailflow.parsing.quote_patterns import (
     ANY_FIELD,
-    ANY_ROW,
-    FIELD_ROWS,
     HEADER_PATTERNS,
-    MAX_HEADER_LINES,
     QUOTE_MARK,
     HeaderKind,
     HeaderPattern,
 )
+from mailflow.parsing.quote_prefilter import END_CHARS, FIELD_ROWS, MAX_HEADER_LINES, any_row
 from mailflow.parsing.signature import signature_start
 
 _MAX_WINDOW_CHARS = 400
@@ -111,7 +109,7 @@ def _field_follows(lines: Sequence[str], i: int) -> bool:
 
 
 def _may_start_header(lines: Sequence[str], i: int) -> bool:
-    """False when no row of the table can match at line ``i`` (see ``ANY_ROW``).
+    """False when no row of the table can match at line ``i`` (see ``any_row``).
 
     Tries the same windows as ``match_header``, built up one line at a time.
     """
@@ -130,7 +128,8 @@ def _may_start_header(lines: Sequence[str], i: int) -> bool:
         text = " ".join(parts)
         if len(text) > _MAX_WINDOW_CHARS:
             return False  # the windows only grow from here
-        if any(p.fullmatch(text) for p in ANY_ROW[end - i, digit]):
+        tail = text[-1] if text[-1] in END_CHARS else ""
+        if any(p.fullmatch(text) for p in any_row(end - i, digit, tail)):
             return True
     return False
 

@@ -166,37 +166,3 @@ HEADER_PATTERNS: tuple[HeaderPattern, ...] = (
 
 # Quoting marks at the start of a line: ASCII and full-width 「＞」, nested or not.
 QUOTE_MARK = re.compile(r"[ \t\u3000]*[>＞]")
-
-
-def _alternatives(rows: tuple[HeaderPattern, ...]) -> tuple[re.Pattern[str], ...]:
-    """The rows' patterns as few as possible: one alternation per set of flags."""
-    by_flags: dict[int, list[str]] = {}
-    for row in rows:
-        by_flags.setdefault(row.pattern.flags, []).append(f"(?:{row.pattern.pattern})")
-    out: list[re.Pattern[str]] = []
-    for flags, sources in by_flags.items():
-        try:
-            out.append(re.compile("|".join(sources), flags))
-        except re.error:  # e.g. a row reusing a group name: keep its rows apart
-            out.extend(row.pattern for row in rows if row.pattern.flags == flags)
-    return tuple(out)
-
-
-MAX_HEADER_LINES = max(row.max_lines for row in HEADER_PATTERNS)
-# A quick necessary test before the row-by-row search: for a window of k lines, with or
-# without a digit or @ in it, one fullmatch tells whether any row could match at all.
-# Most lines of a mail start no header, and this keeps them to a few regex calls each.
-ANY_ROW: dict[tuple[int, bool], tuple[re.Pattern[str], ...]] = {
-    (k, digit): _alternatives(
-        tuple(
-            row
-            for row in HEADER_PATTERNS
-            if row.kind is not HeaderKind.FIELDS
-            and row.max_lines >= k
-            and (digit or not row.needs_digit)
-        )
-    )
-    for k in range(1, MAX_HEADER_LINES + 1)
-    for digit in (False, True)
-}
-FIELD_ROWS = tuple(row for row in HEADER_PATTERNS if row.kind is HeaderKind.FIELDS)
