@@ -66,7 +66,7 @@ def nfkc(text: str, *, keep_circled: bool = False) -> str:
     """NFKC of ``text`` (full-width digits, letters and brackets to ASCII), for matching only."""
     if not keep_circled:
         return _nfkc(text)
-    return text.translate(_TABLES[True])
+    return fold_text(text, keep_circled=True)
 
 
 # One line or item is asked about by several rules, each folding it again; the cache is
@@ -102,6 +102,10 @@ class Folded:
 
 def fold_text(text: str, *, keep_circled: bool = False) -> str:
     """``fold(text).text`` without the index map, for callers that match before they cut."""
+    if unicodedata.is_normalized("NFKC", text):
+        # Every character NFKC changes (U+3000 and ① among them) is NFKC_QC=No, so it
+        # cannot occur in normalised text: nothing here folds. The check runs in C.
+        return text
     return text.translate(_TABLES[keep_circled])
 
 
@@ -112,7 +116,7 @@ def fold(text: str, *, keep_circled: bool = False) -> Folded:
     kana and its separate voicing mark stay two characters, which no rule here needs.
     """
     table = _TABLES[keep_circled]
-    folded = text.translate(table)
+    folded = fold_text(text, keep_circled=keep_circled)
     if len(folded) == len(text):
         # No character folds to nothing, so equal lengths mean one for one.
         return Folded(text, folded, tuple(range(len(text) + 1)))

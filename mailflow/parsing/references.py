@@ -27,6 +27,7 @@ _QUOTE = re.compile(r"\s*[「『]([^」』]*)[」』]")
 _LEAD_NUM = re.compile(r"^\s*(\d+)")
 _PAREN = re.compile(rf"\((\d+)\)\s*([ア-ン{CIRCLED}](?![ァ-ヶー]))?")
 _NUM_PAREN = re.compile(rf"(\d+)\s*\((\d+)\)\s*([ア-ン{CIRCLED}](?![ァ-ヶー]))?")
+_DIGIT = re.compile(r"\d")
 _ARTICLE = re.compile(r"第\s*(\d+)\s*条(?:\s*第\s*(\d+)\s*項)?")
 
 
@@ -53,7 +54,9 @@ def _clause(quoted: str) -> str | None:
 def find_reference(text: str) -> str | None:
     """The first document reference in ``text``, normalised, or None."""
     folded = nfkc(text, keep_circled=True)
-    m = _PAGES.search(folded)
+    # Both forms need a page number; most items cite none, and a search for a digit is
+    # far cheaper than trying _PAGES at every position.
+    m = _PAGES.search(folded) if _DIGIT.search(folded) else None
     if not m:
         return None
     pages = m.group("p") or m.group("q")
