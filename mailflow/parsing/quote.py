@@ -14,7 +14,13 @@ from mailflow.parsing.quote_patterns import (
     HeaderKind,
     HeaderPattern,
 )
-from mailflow.parsing.quote_prefilter import END_CHARS, FIELD_ROWS, MAX_HEADER_LINES, any_row
+from mailflow.parsing.quote_prefilter import (
+    END_CHARS,
+    FIELD_ROWS,
+    MAX_HEADER_LINES,
+    any_row,
+    may_end_with,
+)
 from mailflow.parsing.signature import signature_start
 
 _MAX_WINDOW_CHARS = 400
@@ -67,9 +73,8 @@ def _window(lines: Sequence[str], start: int, end: int) -> str:
     return " ".join(s for s in (line.strip() for line in lines[start:end]) if s)
 
 
-def _row_matches(row: HeaderPattern, lines: Sequence[str], start: int, end: int) -> bool:
-    text = _window(lines, start, end)
-    if not text or len(text) > _MAX_WINDOW_CHARS:
+def _row_matches(row: HeaderPattern, text: str) -> bool:
+    if not text or len(text) > _MAX_WINDOW_CHARS or not may_end_with(row, text[-1]):
         return False
     if row.needs_digit and not _HAS_DIGIT_OR_AT.search(text):
         return False
@@ -139,21 +144,28 @@ def match_header(lines: Sequence[str], i: int) -> HeaderMatch | None:
     first = lines[i]
     if not first.strip() or is_quoted_line(first) or not _may_start_header(lines, i):
         return None
+    one_line = _SENTENCE_END.search(first) is not None  # an ended sentence does not wrap
+    windows: dict[tuple[int, int], str] = {}  # each joined once, however many rows ask
+
+    def window(start: int, end: int) -> str:
+        text = windows.get((start, end))
+        if text is None:
+            text = windows[start, end] = _window(lines, start, end)
+        return text
+
     for row in HEADER_PATTERNS:
         if row.kind is HeaderKind.FIELDS:
             if row.pattern.fullmatch(first) and _field_follows(lines, i):
                 return HeaderMatch(row, i, _consume_fields(lines, i + 1))
             continue
         for end in range(i + 1, min(len(lines), i + row.max_lines) + 1):
-            if end > i + 1 and (
-                not lines[end - 1].strip() or _SENTENCE_END.search(lines[i]) is not None
-            ):
+            if end > i + 1 and (one_line or not lines[end - 1].strip()):
                 continue
-            if not _row_matches(row, lines, i, end):
+            if not _row_matches(row, window(i, end)):
                 continue
             # Prefer the latest start: a wrapped header must not swallow the text above it.
             if any(
-                _row_matches(row, lines, s, end) and not _continues(lines[s - 1], lines[s])
+                _row_matches(row, window(s, end)) and not _continues(lines[s - 1], lines[s])
                 for s in range(i + 1, end)
             ):
                 break

@@ -44,6 +44,13 @@ def last_chars(pattern: re.Pattern[str]) -> frozenset[str] | None:
 
 _ENDINGS = tuple(last_chars(row.pattern) for row in HEADER_PATTERNS)
 END_CHARS = frozenset(c for ends in _ENDINGS if ends for c in ends)
+_ENDS_BY_ROW = {id(row): ends for row, ends in zip(HEADER_PATTERNS, _ENDINGS, strict=True)}
+
+
+def may_end_with(row: HeaderPattern, char: str) -> bool:
+    """False when no text ending in ``char`` can fullmatch the row's pattern."""
+    ends = _ENDS_BY_ROW.get(id(row))  # rows are the table's own, alive as long as it is
+    return ends is None or char in ends
 
 
 def _alternatives(rows: tuple[HeaderPattern, ...]) -> tuple[re.Pattern[str], ...]:
