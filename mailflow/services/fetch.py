@@ -32,11 +32,13 @@ from mailflow.store.leases import (
     set_mailbox_state,
 )
 from mailflow.store.messages import (
+    PreparedMail,
     RawMail,
     StoredOutcome,
     mark_server_done,
     pending_server_actions,
-    store_batch,
+    prepare_mails,
+    store_prepared,
 )
 
 log = logging.getLogger("mailflow.fetch")
@@ -107,6 +109,14 @@ def connector(
         return await ImapClient.connect(settings, password, ssl_context=ssl_context)
 
     return connect
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """One batch as read from the server, in UID order, with its digests worked out."""
+
+    fetched: tuple[FetchedMessage, ...]
+    prepared: tuple[PreparedMail, ...]
 
 
 @dataclass(frozen=True)
@@ -311,17 +321,16 @@ class MailFetcher:
         counts = FetchCounts()
         if not chunks or stop.is_set():
             return counts
-        limit = self._settings.max_message_bytes
         owed: list[int] = []  # committed, not yet moved or flagged
         owed_held: set[int] = set()
         stage: asyncio.Future[_Committed] | None = asyncio.ensure_future(
-            self._commit(uidvalidity, await client.fetch(chunks[0], limit))
+            self._commit(uidvalidity, await self._read(client, chunks[0]))
         )
         try:
             for index in range(len(chunks)):
                 assert stage is not None
                 following = index + 1 < len(chunks) and not stop.is_set()
-                upcoming = await client.fetch(chunks[index + 1], limit) if following else None
+                upcoming = await self._read(client, chunks[index + 1]) if following else None
                 committed = await stage
                 stage = None
                 if upcoming is not None:
@@ -354,20 +363,29 @@ class MailFetcher:
                     log.warning("batch commit failed too: %s", _describe(failure))
         return counts
 
-    async def _commit(self, uidvalidity: int, fetched: Sequence[FetchedMessage]) -> _Committed:
+    async def _read(self, client: ImapClient, uids: Sequence[int]) -> _Fetched:
+        limit = self._settings.max_message_bytes
+        fetched = sorted(await client.fetch(uids, limit), key=lambda m: m.uid)
+        now = self._clock.now()
+        raws = [RawMail(m.uid, m.raw, m.internal_date or now, m.size) for m in fetched]
+        # Hashing here, in a thread of its own, overlaps the previous batch's commit:
+        # hashlib and SQLite both let go of the interpreter lock while they work.
+        prepared = await asyncio.to_thread(prepare_mails, raws, limit)
+        return _Fetched(tuple(fetched), tuple(prepared))
+
+    async def _commit(self, uidvalidity: int, batch: _Fetched) -> _Committed:
         done = self._take_done()
-        outcomes = await self._store_all(uidvalidity, fetched, done)
+        outcomes = await self._store_all(uidvalidity, batch.prepared, done)
         new_ids = tuple(o.row_id for o in outcomes if o.inserted)
         held: frozenset[int] = frozenset()
         if new_ids:
             quarantined = set(await self._notify(new_ids))
-            ordered = sorted(fetched, key=lambda m: m.uid)
             held = frozenset(
                 m.uid
-                for m, o in zip(ordered, outcomes, strict=True)
+                for m, o in zip(batch.fetched, outcomes, strict=True)
                 if o.inserted and o.row_id in quarantined
             )
-        return _Committed(tuple(fetched), tuple(outcomes), held)
+        return _Committed(batch.fetched, tuple(outcomes), held)
 
     def _take_done(self) -> list[int]:
         # Taken on the event loop before a worker thread records them: a move finishing
@@ -398,18 +416,18 @@ class MailFetcher:
         )
 
     async def _store_all(
-        self, uidvalidity: int, fetched: Sequence[FetchedMessage], done: list[int]
+        self, uidvalidity: int, prepared: Sequence[PreparedMail], done: list[int]
     ) -> list[StoredOutcome]:
         if self._options.commit_per == "batch":
-            return await self._db(lambda s: self._store(s, uidvalidity, fetched, done))
+            return await self._db(lambda s: self._store(s, uidvalidity, prepared, done))
 
         def each() -> list[StoredOutcome]:
             outcomes: list[StoredOutcome] = []
             with transaction(self._sessions) as session:
                 self._record_done(session, uidvalidity, done)
-            for message in sorted(fetched, key=lambda m: m.uid):
+            for mail in prepared:
                 with transaction(self._sessions) as session:
-                    outcomes.extend(self._store(session, uidvalidity, [message], []))
+                    outcomes.extend(self._store(session, uidvalidity, [mail], []))
             return outcomes
 
         return await asyncio.to_thread(each)
@@ -418,24 +436,17 @@ class MailFetcher:
         self,
         session: Session,
         uidvalidity: int,
-        fetched: Sequence[FetchedMessage],
+        prepared: Sequence[PreparedMail],
         done: list[int],
     ) -> list[StoredOutcome]:
         settings = self._settings
         self._record_done(session, uidvalidity, done)
-        ordered = sorted(fetched, key=lambda m: m.uid)
-        now = self._clock.now()
-        outcomes = store_batch(
-            session,
-            self._committee_id,
-            settings.mailbox,
-            uidvalidity,
-            [RawMail(m.uid, m.raw, m.internal_date or now, m.size) for m in ordered],
-            settings.max_message_bytes,
+        outcomes = store_prepared(
+            session, self._committee_id, settings.mailbox, uidvalidity, prepared
         )
-        if ordered:
+        if prepared:
             advance_mailbox_state(
-                session, self._committee_id, settings.mailbox, uidvalidity, ordered[-1].uid
+                session, self._committee_id, settings.mailbox, uidvalidity, prepared[-1].mail.uid
             )
         return outcomes
 

@@ -60,6 +60,21 @@ def advance_mailbox_state(
     session: Session, committee_id: int, mailbox: str, uidvalidity: int, uid: int
 ) -> None:
     """Raise the checkpoint to `uid` (never lower it) for this UIDVALIDITY."""
+    # One conditional UPDATE in the usual case (the row exists, same UIDVALIDITY): this
+    # runs in every batch's commit, where each statement costs a hand-over of the
+    # interpreter lock between the database thread and the IMAP reader.
+    raised = session.execute(
+        update(_STATE)
+        .where(
+            _STATE.c.committee_id == committee_id,
+            _STATE.c.mailbox == mailbox,
+            _STATE.c.uidvalidity == uidvalidity,
+            _STATE.c.last_uid < uid,
+        )
+        .values(last_uid=uid)
+    )
+    if _rowcount(raised) == 1:
+        return
     state = get_mailbox_state(session, committee_id, mailbox)
     last = state.last_uid if state.uidvalidity == uidvalidity else 0
     if state.uidvalidity == uidvalidity and last >= uid:

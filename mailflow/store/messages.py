@@ -199,8 +199,11 @@ class RawMail:
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class PreparedMail:
+    """A fetched mail with its digest and dedupe keys worked out, ready to store."""
+
     mail: RawMail
+    max_bytes: int
     kept: bytes
     digest: str
     message_id: str | None
@@ -210,15 +213,20 @@ class _Prepared:
     truncated: bool
 
 
-def _prepare(mail: RawMail, max_bytes: int) -> _Prepared:
+def prepare_mail(mail: RawMail, max_bytes: int) -> PreparedMail:
+    """sha256 and Message-ID of one mail: no database, so it can run beside a commit."""
     full_size = max(mail.size or 0, len(mail.raw))
     kept = mail.raw[:max_bytes]
     digest = hashlib.sha256(kept).hexdigest()
     message_id = message_id_of(kept)
     primary, reused = _dedupe_keys(message_id, digest)
-    return _Prepared(
-        mail, kept, digest, message_id, primary, reused, full_size, full_size > max_bytes
+    return PreparedMail(
+        mail, max_bytes, kept, digest, message_id, primary, reused, full_size, full_size > max_bytes
     )
+
+
+def prepare_mails(mails: Sequence[RawMail], max_bytes: int) -> list[PreparedMail]:
+    return [prepare_mail(m, max_bytes) for m in mails]
 
 
 def store_batch(
@@ -234,7 +242,19 @@ def store_batch(
     Same rules and results as calling `store_raw` for each mail in order; a clash with a
     concurrent writer rolls the batch's SAVEPOINT back and stores them one by one.
     """
-    prepared = [_prepare(m, max_bytes) for m in mails]
+    return store_prepared(
+        session, committee_id, mailbox, uidvalidity, prepare_mails(mails, max_bytes)
+    )
+
+
+def store_prepared(
+    session: Session,
+    committee_id: int,
+    mailbox: str,
+    uidvalidity: int,
+    prepared: Sequence[PreparedMail],
+) -> list[StoredOutcome]:
+    """`store_batch` for mails whose digests `prepare_mails` already worked out."""
     if not prepared:
         return []
     keys = {p.primary for p in prepared} | {p.reused for p in prepared}
@@ -259,7 +279,7 @@ def store_batch(
         )
         if uid is not None
     }
-    decided: list[StoredOutcome | tuple[_Prepared, str]] = []
+    decided: list[StoredOutcome | tuple[PreparedMail, str]] = []
     for p in prepared:
         if p.mail.uid in by_uid:
             row_id, key = by_uid[p.mail.uid]
@@ -304,13 +324,13 @@ def store_batch(
                 committee_id,
                 mailbox,
                 uidvalidity,
-                m.uid,
-                m.raw,
-                m.received_at,
-                max_bytes,
-                size=m.size,
+                p.mail.uid,
+                p.mail.raw,
+                p.mail.received_at,
+                p.max_bytes,
+                size=p.mail.size,
             )
-            for m in mails
+            for p in prepared
         ]
     outcomes: list[StoredOutcome] = []
     inserted = iter(ids)
@@ -349,7 +369,7 @@ def _insert_rows(
     committee_id: int,
     mailbox: str,
     uidvalidity: int,
-    fresh: Sequence[tuple[_Prepared, str]],
+    fresh: Sequence[tuple[PreparedMail, str]],
 ) -> list[int]:
     rows = [
         {
@@ -385,7 +405,7 @@ def _insert_rows(
 
 
 def _record_batch_events(
-    session: Session, committee_id: int, row_id: int, p: _Prepared, reused_id: bool
+    session: Session, committee_id: int, row_id: int, p: PreparedMail, reused_id: bool
 ) -> None:
     _record_events(
         session,
