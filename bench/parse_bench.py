@@ -231,11 +231,16 @@ run on a shared machine: treat differences under about 10 % as noise.
 
 
 def write(text: str) -> None:
+    """Replace the generated part of "Parsing"; its hand-written ### subsections stay."""
     doc = DOC.read_text("utf-8") if DOC.exists() else INTRO
-    pattern = re.compile(r"^## Parsing\n.*?(?=^## |\Z)", re.S | re.M)
-    doc = pattern.sub(lambda _: text, doc) if pattern.search(doc) else doc.rstrip() + "\n\n" + text
+    pattern = re.compile(r"^## Parsing\n.*?(?=^###? |\Z)", re.S | re.M)
+    block = text.rstrip("\n") + "\n\n"
+    if pattern.search(doc):
+        doc = pattern.sub(lambda _: block, doc)
+    else:
+        doc = doc.rstrip() + "\n\n" + block
     DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(doc, "utf-8")
+    DOC.write_text(doc.rstrip("\n") + "\n", "utf-8")
 
 
 def main() -> int:
