@@ -114,11 +114,24 @@ class People:
 
     # -- members -------------------------------------------------------------------
     async def run_member_plans(self) -> None:
-        for plan in script.member_plans():
+        for n, plan in enumerate(script.member_plans()):
             who = self.person(plan.who)
             _, call = await self.bag.wait_for(who.id, plan.reply_to)
             await self.clock.sleep_until(plan.at)
             what = "特になし" if plan.text == "特になし" else f"ご意見（{plan.style}）"
+            if n == 0:
+                # The first member sends one item cut short, then corrects it by
+                # replying to the receipt (「訂正 [Q13-01]」 and the whole text).
+                whole = script.first_item(plan.text)
+                cut = whole[: len(whole) // 2]
+                seen = len(self.bag.mail)
+                await self.reply(who, plan.style, call.raw, plan.text.replace(whole, cut), what)
+                _, receipt = await self.bag.wait_for(who.id, script.RECEIPT, seen)
+                item = _id_of(decode(receipt.raw).body, cut)
+                await self.clock.sleep_until(self.clock.now() + timedelta(hours=1))
+                await self.reply(who, "gmail", receipt.raw, f"訂正 [{item}]\n{whole}",
+                                 f"訂正 [{item}]")  # fmt: skip
+                continue
             await self.reply(who, plan.style, call.raw, plan.text, what)
 
     # -- the chair -----------------------------------------------------------------
@@ -156,6 +169,18 @@ class People:
                 body = "\n\n".join(f"[{q}]\n回答：{a}" for q, a in answers.items())
                 raw = gmail(bundle.raw, who.name, who.address, f"{body}\n\n以上", self.clock.now())
             await self.send(who, raw, _reply_address(bundle.raw), f"回答（{len(answers)}件）")
+
+
+def _id_of(receipt: str, text: str) -> str:
+    """The ID the receipt gave to the item that begins with `text`."""
+    current = ""
+    for line in receipt.splitlines():
+        found = _ID.search(line)
+        if found and line.strip().startswith("["):
+            current = found.group(1)
+        elif current and _squash(text)[:20] and _squash(line).startswith(_squash(text)[:20]):
+            return current
+    raise ValueError("the receipt does not list the item that was cut short")
 
 
 def _reply_address(original: bytes) -> str:

@@ -33,6 +33,7 @@ from mailflow.demo.clock import JST, DemoClock
 from mailflow.demo.daemon import run_services
 from mailflow.demo.hub import Hub, start_hub
 from mailflow.demo.participants import People
+from mailflow.demo.secretariat import run_secretariat
 from mailflow.domain.roundspec import load_round_spec
 from mailflow.services.context import Services
 from mailflow.services.export import export_round
@@ -179,6 +180,7 @@ async def _play(services: Services, people: People, board: Board, clock: DemoClo
         asyncio.create_task(people.run_department("kodomo-hoken-kyufu", "markers")),
         asyncio.create_task(people.run_department("hoiku-yochien", "xlsx")),
         asyncio.create_task(people.run_department("joho-seisaku", "ids")),
+        asyncio.create_task(run_secretariat(services, board.note), name="secretariat"),
     ]
     done = asyncio.Event()
 

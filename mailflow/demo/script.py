@@ -134,3 +134,17 @@ def answers_of(department: str) -> dict[str, list[str]]:
             if texts:
                 out[item.text] = texts
     return out
+
+
+def first_item(text: str) -> str:
+    """The seed item that comes first in a member's mail text."""
+    found = [
+        (text.find(j.text), j.text)
+        for items in SEED.values()
+        for i in items
+        for j in (i, *i.follow_ups)
+        if j.text in text
+    ]
+    if not found:
+        raise ValueError("no seed item in this mail")
+    return min(found)[1]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailflow.domain import ItemId, Phase
+from mailflow.parsing import nesting
 from mailflow.parsing.model import ParsedItem
 from mailflow.parsing.pipeline import MailParse
 from mailflow.store import intake as repo
@@ -114,9 +115,20 @@ def _items(
     by_key = {c.key: c for c in rnd.consultations}
     existing = list(repo.items_from_message(session, msg.id))
     alerts: list[str] = []
+    rows: list[Item | None] = []
     for pos, pi in enumerate(parsed.reply.items):
         with session.no_autoflush:  # a half-filled new row must not be flushed by a query
-            _fill_item(session, res, alerts, msg, rnd, pos, pi, existing, by_key, phase, late, hold)
+            rows.append(
+                _fill_item(
+                    session, res, alerts, msg, rnd, pos, pi, existing, by_key, phase, late, hold
+                )
+            )
+    # 「次の(1)から(3)まで…」 then (1), (2), (3): the numbered points sit under their item.
+    for pos, parent in enumerate(nesting.parents(parsed.reply.items)):
+        row = rows[pos]
+        if parent is not None and row is not None and row.parent_item_id is None:
+            above = rows[parent]
+            row.parent_item_id = above.id if above is not None else None
     for surplus in existing[len(parsed.reply.items) :]:
         if surplus.staff_edited:
             res.conflicts.append(surplus.public_id or f"item {surplus.id}")
@@ -141,12 +153,12 @@ def _fill_item(
     phase: int,
     late: bool,
     hold: bool,
-) -> None:
+) -> Item | None:
     cons = by_key.get(pi.consultation) if pi.consultation else None
     row = existing[pos] if pos < len(existing) else None
     if row is not None and row.staff_edited:
         res.conflicts.append(row.public_id or f"item {row.id}")
-        return
+        return None
     if row is None:
         row = Item(
             round_id=rnd.id, source_message_id=msg.id, position=pos, received_at=msg.received_at
@@ -178,6 +190,7 @@ def _fill_item(
         alerts.append(f"message {msg.id}: an item names no consultation ({pi.reason})")
     if pi.confidence < LOW_CONFIDENCE:
         alerts.append(f"message {msg.id}: {row.public_id or 'item'} read with low confidence")
+    return row
 
 
 def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> RecordResult:
