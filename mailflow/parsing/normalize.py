@@ -45,6 +45,9 @@ def _fold_char(ch: str, keep_circled: bool) -> str:
     return unicodedata.normalize("NFKC", ch)
 
 
+_TABLE_LIMIT = 1 << 16
+
+
 class _FoldTable(dict[int, str]):
     """Code point → its per-character fold, for ``str.translate``; filled on first use."""
 
@@ -53,7 +56,9 @@ class _FoldTable(dict[int, str]):
         self.keep_circled = keep_circled
 
     def __missing__(self, code: int) -> str:
-        folded = self[code] = _fold_char(chr(code), self.keep_circled)
+        folded = _fold_char(chr(code), self.keep_circled)
+        if len(self) < _TABLE_LIMIT:  # a mail of every code point must not grow it forever
+            self[code] = folded
         return folded
 
 
