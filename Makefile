@@ -1,11 +1,10 @@
 # The two commands of the README's quick start, and the checks CI runs.
-#   make demo   set up .venv and run mailflow on the embedded example round
+#   make demo   set up .venv and replay the example round R2-5 live (mailflow demo)
 #   make test   set up .venv and run the whole test suite
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-EXAMPLE := --config examples/committee-r2-5.toml
 
 .PHONY: demo test check wheel-check clean
 
