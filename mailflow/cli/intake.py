@@ -151,3 +151,25 @@ def q_discard(ctx: click.Context, message_pk: int, why: str) -> None:
 
     discard(app(ctx).services(), message_pk, why)
     click.echo(f"message {message_pk}: discarded")
+
+
+@cli.command("fetch")
+@click.pass_context
+def fetch(ctx: click.Context) -> None:
+    """Read the mailbox once now: store, process and file every new mail, then exit."""
+    import asyncio
+
+    from mailflow.services.fetch import LeaseHeld
+    from mailflow.services.intake_loop import IntakeLoop
+
+    services = app(ctx).services()
+    services.require_schema()
+    if services.config.imap is None:
+        raise InputError(["imap: the configuration has no [imap] section"])
+    try:
+        counts = asyncio.run(IntakeLoop.build(services).run_once())
+    except LeaseHeld:
+        raise InputError(["another mailflow is reading this mailbox (its lease is held)"]) from None
+    click.echo(counts.describe())
+    for alert in counts.alerts:
+        click.echo(f"  alert: {alert}")

@@ -1,13 +1,15 @@
-"""The seed round end to end: staff commands, real SMTP out, real client-shaped mail in.
+"""The seed round end to end: staff commands, real SMTP out, real IMAP in.
 
 The clock moves with --now through the seed's schedule (notice 1/5, D1 1/13, D2 1/15,
 D3 1/20, D4 1/27). Every mail that leaves goes through aiosmtpd; every reply is built
-from the bytes that arrived there, as the member's client would write it.
+from the bytes that arrived there, as the member's client would write it, delivered
+into the committee mailbox (pymap) with its arrival time, and read by `mailflow fetch`.
 """
 
 from __future__ import annotations
 
 import io
+import os
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -26,6 +28,7 @@ from mailflow.store.db import make_engine
 from mailflow.store.models import Answer, Decision, Item, Outbox, Round
 from tests.e2e import seed_round as seed
 from tests.harness.clients import STYLES, gmail
+from tests.harness.pymap_server import PymapServer
 from tests.harness.smtp_server import SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,11 +39,18 @@ _register()
 class Round25:
     """The committee's staff, its mail hub (aiosmtpd) and its people, for one test."""
 
-    def __init__(self, tmp: Path, smtp: SmtpServer) -> None:
-        self.tmp, self.smtp = tmp, smtp
+    def __init__(self, tmp: Path, smtp: SmtpServer, imap: PymapServer | None = None) -> None:
+        self.tmp, self.smtp, self.imap = tmp, smtp, imap
         text = (ROOT / "examples/committee-r2-5.toml").read_text("utf-8")
         text = text.replace('data_dir = "../data/example"', 'data_dir = "data"')
         text += f'\n[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\ntls = "none"\n'
+        if imap is not None:
+            os.environ["MAILFLOW_E2E_IMAP_PASSWORD"] = imap.endpoint.password
+            text += (
+                f'\n[imap]\nhost = "127.0.0.1"\nport = {imap.port}\ntls = "none"\n'
+                f'user = "{imap.user}"\npassword = {{ env = "MAILFLOW_E2E_IMAP_PASSWORD" }}\n'
+                'processed_folder = "processed"\nquarantine_folder = "quarantine"\n'
+            )
         self.conf = tmp / "committee.toml"
         self.conf.write_text(text, "utf-8")
         import tomllib
@@ -78,6 +88,13 @@ class Round25:
         return self.ingest(raw, when)
 
     def ingest(self, raw: bytes, when: datetime) -> str:
+        if self.imap is not None:
+            probe = self.imap.probe()
+            try:
+                probe.append(raw, arrived=when)
+            finally:
+                probe.close()
+            return self.run(when, "fetch")
         self.n += 1
         path = self.tmp / f"in-{self.n:03d}.eml"
         path.write_bytes(raw)
@@ -94,9 +111,20 @@ def at(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-def world(tmp_path: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> Round25:
+def world(
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    pymap_server: PymapServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Round25:
     monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", "e2e-secret-0123456789abcdef")
-    w = Round25(tmp_path, smtp_server)
+    probe = pymap_server.probe()
+    try:
+        probe.create("processed")
+        probe.create("quarantine")
+    finally:
+        probe.close()
+    w = Round25(tmp_path, smtp_server, pymap_server)
     w.run(at(1, 4), "db", "upgrade")
     w.run(at(1, 4), "round", "import", str(ROOT / "examples/round-r2-5.toml"))
     return w
@@ -158,7 +186,7 @@ def test_the_seed_round_from_call_to_result(world: Round25) -> None:
     # members reply in their own clients
     for day, (who, (style, text)) in enumerate(seed.QUESTIONS.items(), start=6):
         out = w.reply(who, style, text, at(1, day), calls[who][0])
-        assert "done (normal)" in out, out
+        assert "done 1," in out, out
     items = w.rows(select(Item.public_id, Item.text, Item.late).order_by(Item.id))
     ids = [i.public_id for i in items]
     assert ids == ["Q13-01", "Q13-02", "Q13-03", "Q14-01", "Q14-02", "Q13-04", "Q14-03"], ids
@@ -166,7 +194,8 @@ def test_the_seed_round_from_call_to_result(world: Round25) -> None:
     # a late question (after D1, before the bundles went out)
     who, style, text = seed.LATE
     out = w.reply(who, style, text, at(1, 14, 0, 30), calls[who][0])
-    assert "late" in out
+    assert "done 1," in out
+    assert w.rows(select(Item.late).where(Item.public_id == "Q14-04"))[0].late
     w.run(at(1, 14, 0, 31), "outbox", "send")
     receipts = w.inbox("ishida", "受け付け")
     assert len(receipts) == 1

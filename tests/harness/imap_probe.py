@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]")
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
@@ -56,9 +57,12 @@ class ImapProbe:
         raw: bytes,
         mailbox: str = "INBOX",
         flags: Sequence[str] = (),
+        arrived: datetime | None = None,
     ) -> Appended:
+        """APPEND; `arrived` sets the INTERNALDATE (the arrival time lateness is judged by)."""
         flag_list = "(" + " ".join(flags) + ")" if flags else None
-        data = _ok(self.conn.append(_quote(mailbox), flag_list, None, raw), "APPEND")
+        date = imaplib.Time2Internaldate(arrived) if arrived is not None else None
+        data = _ok(self.conn.append(_quote(mailbox), flag_list, date, raw), "APPEND")
         match = _APPENDUID.search(_join(data))
         if match is None:
             raise ImapProbeError(f"APPEND answered without APPENDUID: {data!r}")
