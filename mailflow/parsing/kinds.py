@@ -23,7 +23,7 @@ import functools
 import re
 
 from mailflow.domain import ItemKind
-from mailflow.parsing.normalize import nfkc
+from mailflow.parsing.normalize import CACHED_CHARS, nfkc
 
 _SENTENCE_END = "。．.!！?？"
 
@@ -91,14 +91,20 @@ _QUOTES = re.compile(r"[「」『』\"]")
 _SPACE = re.compile(r"\s+")
 
 
-# Every line goes through several of the predicates below, each wanting this copy. The
-# cache is small on purpose: it serves the lines of the mail at hand, not earlier mails.
-@functools.lru_cache(maxsize=256)
 def _clean(text: str) -> str:
+    return _cached_clean(text) if len(text) <= CACHED_CHARS else _clean_copy(text)
+
+
+def _clean_copy(text: str) -> str:
     folded = nfkc(text)
     # 「」 and () around words do not change what the sentence asks.
     folded = _QUOTES.sub("", folded)
     return _SPACE.sub("", folded)
+
+
+# Every line goes through several of the predicates below, each wanting this copy. The
+# cache is small on purpose: it serves the lines of the mail at hand, not earlier mails.
+_cached_clean = functools.lru_cache(maxsize=256)(_clean_copy)
 
 
 def classify(text: str) -> ItemKind:

@@ -70,8 +70,12 @@ _TABLES = {False: _FoldTable(False), True: _FoldTable(True)}
 def nfkc(text: str, *, keep_circled: bool = False) -> str:
     """NFKC of ``text`` (full-width digits, letters and brackets to ASCII), for matching only."""
     if not keep_circled:
-        return _nfkc(text)
+        # Longer texts are rarely asked twice and would only make the cache big.
+        return _nfkc(text) if len(text) <= CACHED_CHARS else unicodedata.normalize("NFKC", text)
     return fold_text(text, keep_circled=True)
+
+
+CACHED_CHARS = 2000
 
 
 # One line or item is asked about by several rules, each folding it again; the cache is
