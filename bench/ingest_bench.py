@@ -1,6 +1,6 @@
 """Ingestion benchmark: bare IMAP fetch ceilings against store-first ingestion, on real Dovecot.
 
-    python bench/ingest_bench.py [--sizes 1000 10000] [--batches 20 50 100 500]
+    python bench/ingest_bench.py [--sizes 1000 10000] [--batches 20 50 100 500] [--repeat 3]
 
 For each N it fills a fresh Dovecot mailbox with N mixed mails (the client corpus of
 tests/fixtures/mail/corpus with fresh Message-IDs, and generated ISO-2022-JP, CP932,
@@ -8,7 +8,7 @@ UTF-8 QP/base64, HTML-only and attachment mails), then runs each contender in it
 subprocess so that its peak RSS is its own: stdlib imaplib `UID FETCH 1:* BODY.PEEK[]`;
 aioimaplib `UID FETCH` in batches of each size; and mailflow's MailFetcher.run_once into
 a fresh SQLite file (commit per batch for each ingestion batch size, and per message).
-Rates are mails per second.
+Rates are mails per second, from the median time of `--repeat` interleaved rounds.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -178,7 +179,7 @@ def run_child(mode: str, server: Any, extra: list[str]) -> dict[str, Any]:
     return result
 
 
-def measure(n: int, batches: list[int], ingest_batches: list[int]) -> list[Result]:
+def measure(n: int, batches: list[int], ingest_batches: list[int], repeat: int) -> list[Result]:
     from tests.harness.dovecot import DovecotServer
     from tests.harness.imap_extra import mixed_mails
 
@@ -196,14 +197,24 @@ def measure(n: int, batches: list[int], ingest_batches: list[int]) -> list[Resul
             db = str(Path(tmp) / f"ingest-{batch}-{commit}.db")
             label = f"ingest batch {batch}, commit per {commit}"
             plan.append((label, "ingest", ["--batch", str(batch), "--commit", commit, "--db", db]))
-        for label, mode, extra in plan:
-            got = run_child(mode, server, extra)
-            result = Result(label, got["count"], got["seconds"], got["rss_mb"])
-            assert result.count == n, f"{label}: {result.count} of {n}"
+        # Rounds of every contender in turn, so that the load of a busy machine falls on
+        # all of them alike; each reports its median time and its highest peak RSS.
+        runs_of: dict[str, list[dict[str, Any]]] = {label: [] for label, _m, _e in plan}
+        for round_no in range(repeat):
+            for label, mode, extra in plan:
+                if mode == "ingest":  # a fresh database file each time
+                    extra = [*extra[:-1], f"{extra[-1]}.{round_no}"]
+                got = run_child(mode, server, extra)
+                assert got["count"] == n, f"{label}: {got['count']} of {n}"
+                runs_of[label].append(got)
+        for label, got_all in runs_of.items():
+            seconds = statistics.median(g["seconds"] for g in got_all)
+            result = Result(label, n, seconds, max(g["rss_mb"] for g in got_all))
             results.append(result)
+            spread = ", ".join(f"{n / g['seconds']:.0f}" for g in got_all)
             print(
                 f"  {label:40s} {result.rate:9.0f} msg/s  {result.seconds:7.2f} s  "
-                f"peak RSS {result.rss_mb:6.0f} MiB"
+                f"peak RSS {result.rss_mb:6.0f} MiB  ({spread})"
             )
     return results
 
@@ -212,7 +223,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--batches", type=int, nargs="+", default=[20, 50, 100, 500])
-    parser.add_argument("--ingest-batches", type=int, nargs="+", default=[25, 50, 100])
+    parser.add_argument("--ingest-batches", type=int, nargs="+", default=[100, 200, 400])
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; medians reported")
     parser.add_argument("--child", choices=sorted(CHILDREN))
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
@@ -233,16 +245,16 @@ def main() -> int:
         f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
     print(f"started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    last: list[Result] = []
     for n in args.sizes:
-        last = measure(n, args.batches, args.ingest_batches)
-    stdlib = last[0]
-    aio_best = max((r for r in last if r.label.startswith("aioimaplib")), key=lambda r: r.rate)
-    ingest = max((r for r in last if r.label.startswith("ingest")), key=lambda r: r.rate)
-    print(
-        f"\nratio ingest/aioimaplib-best: {ingest.rate / aio_best.rate:.2f}, "
-        f"ingest/stdlib: {ingest.rate / stdlib.rate:.2f}"
-    )
+        results = measure(n, args.batches, args.ingest_batches, args.repeat)
+        stdlib = results[0]
+        aio = [r for r in results if r.label.startswith("aioimaplib")]
+        aio_best = max(aio, key=lambda r: r.rate)
+        ingest = max((r for r in results if r.label.startswith("ingest")), key=lambda r: r.rate)
+        print(
+            f"N = {n}: ratio ingest/aioimaplib-best: {ingest.rate / aio_best.rate:.2f}, "
+            f"ingest/stdlib: {ingest.rate / stdlib.rate:.2f}"
+        )
     return 0
 
 

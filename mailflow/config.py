@@ -167,7 +167,7 @@ class Imap(Strict):
     after_processing: str = Field(default="move", pattern="^(move|flag)$")
     poll_interval_seconds: int = Field(default=60, ge=5)
     idle: bool = True
-    fetch_batch: int = Field(default=25, ge=1, le=1000)
+    fetch_batch: int = Field(default=200, ge=1, le=1000)
     max_message_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
 
     @model_validator(mode="after")
