@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from mailflow.adapters.imap import PROCESSED_KEYWORD, ImapClient
+from mailflow.adapters.imap import PROCESSED_KEYWORD, ImapClient, ImapError
 from mailflow.clock import FixedClock
 from mailflow.config import Imap
 from mailflow.services.fetch import FetchOptions, LeaseHeld, MailFetcher, connector
@@ -113,6 +113,37 @@ async def test_connection_cut_mid_fetch_is_survived(
     assert fetcher.reconnects >= 1
     assert sorted(store.digests()) == sorted(sha256(m) for m in mails)
     assert await asyncio.to_thread(folder_digests, mail_server, "INBOX") == []
+
+
+async def test_a_fetch_that_stalls_times_out_and_the_next_one_completes(
+    mail_server: MailServer, tcp_proxy: TcpProxyFactory
+) -> None:
+    mails = mixed_mails(30, seed=4)
+    await asyncio.to_thread(append_all, mail_server, mails)
+    proxy = tcp_proxy(mail_server.endpoint.host, mail_server.endpoint.port)
+    settings = mail_server.settings(host=proxy.host, port=proxy.port)
+    client = await ImapClient.connect(settings, mail_server.endpoint.password, timeout=1.0)
+    try:
+        await client.select(settings.mailbox)
+        uids = await client.uids_after(0)
+        # A FETCH whose data flows completes; one whose data stops fails within the
+        # inactivity timeout instead of hanging on the silent connection.
+        assert len(await client.fetch(uids, settings.max_message_bytes)) == 30
+        proxy.stall()
+        started = time.monotonic()
+        with pytest.raises(ImapError):
+            await client.fetch(uids, settings.max_message_bytes)
+        assert time.monotonic() - started < 10
+    finally:
+        proxy.resume()
+        await client.logout()
+    again = await ImapClient.connect(settings, mail_server.endpoint.password, timeout=1.0)
+    try:
+        await again.select(settings.mailbox)
+        fetched = await again.fetch(await again.uids_after(0), settings.max_message_bytes)
+    finally:
+        await again.logout()
+    assert sorted(sha256(m.raw) for m in fetched) == sorted(sha256(m) for m in mails)
 
 
 @pytest.mark.dovecot
