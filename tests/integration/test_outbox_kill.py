@@ -1,4 +1,7 @@
-"""SIGKILL `mailflow outbox send` while it sends, 20 times: nothing lost, duplicates bounded.
+"""SIGKILL the sender while it sends, 20 times: nothing lost, duplicates bounded.
+
+The sender is `mailflow outbox send`, and then the daemon, `mailflow run`, whose sender
+task runs the same code inside the asyncio process.
 
 What is asserted, per trial of 30 queued mails, after a second run to completion:
 every mail reached the server at least once; at most one mail was received twice
@@ -39,8 +42,11 @@ TRIALS = 20
 PER_TRIAL = 30
 
 
-def _command(conf: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "mailflow", "--config", str(conf), *extra, "outbox", "send"]
+def _command(conf: Path, *extra: str, sender: tuple[str, ...] = ("outbox", "send")) -> list[str]:
+    return [sys.executable, "-m", "mailflow", "--config", str(conf), *extra, *sender]
+
+
+SENDERS = {"outbox-send": ("outbox", "send"), "daemon": ("run", "--tick-every", "60")}
 
 
 def _env() -> dict[str, str]:
@@ -48,7 +54,10 @@ def _env() -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_sigkill_while_sending_loses_nothing(smtp_server: SmtpServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sender", sorted(SENDERS))
+def test_sigkill_while_sending_loses_nothing(
+    smtp_server: SmtpServer, tmp_path: Path, sender: str
+) -> None:
     url = f"sqlite:///{tmp_path / 'mailflow.db'}"
     conf = tmp_path / "config.toml"
     conf.write_text(config_toml(url, smtp_server.port), encoding="utf-8")
@@ -62,7 +71,9 @@ def test_sigkill_while_sending_loses_nothing(smtp_server: SmtpServer, tmp_path: 
         queued = [svc.enqueue(services, mail(n), kind="distribution")[0] for n in numbers]
         before = len(smtp_server.received)
         kill_after = rng.randrange(PER_TRIAL)
-        process = subprocess.Popen(_command(conf), cwd=ROOT, env=_env(), stdout=log, stderr=log)
+        process = subprocess.Popen(
+            _command(conf, sender=SENDERS[sender]), cwd=ROOT, env=_env(), stdout=log, stderr=log
+        )
         # Kill once the server has taken `kill_after` more mails, plus a random few
         # milliseconds: the kill lands anywhere in a mail's cycle (claim, commit, SMTP
         # dialogue, the commit of `sent`), so both the common case and the window occur.
