@@ -197,6 +197,11 @@ def test_the_seed_round_from_call_to_result(world: Round25) -> None:
     assert "done 1," in out
     assert w.rows(select(Item.late).where(Item.public_id == "Q14-04"))[0].late
     w.run(at(1, 14, 0, 31), "outbox", "send")
+    status = w.run(at(1, 14, 0, 32), "status", "R2-5")
+    rows = {line.split("│")[1].strip(): line for line in status.splitlines() if "│" in line}
+    assert "✓" in rows["木村 久雄"].split("│")[3]  # 特になし is a reply
+    assert "✓" in rows["青木 和子"].split("│")[3]  # the late reply counts too
+    assert "質疑・意見 8 件" in status and "遅延 1" in status
     receipts = w.inbox("ishida", "受け付け")
     assert len(receipts) == 1
     rtext = decode(receipts[0]).body
