@@ -78,7 +78,7 @@ class ItemInfo:
     """A member's question, opinion or request (質疑・意見) with its answers and follow-ups.
 
     ``id`` is None while staff have not placed the item; ``asker`` is the member's
-    display name (日下委員) and is shown only where the view says askers are named;
+    display name (石田委員) and is shown only where the view says askers are named;
     ``children`` are the ③ items that follow this one, nested as the minutes nest them.
     """
 

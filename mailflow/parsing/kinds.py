@@ -124,7 +124,7 @@ def is_courtesy_line(line: str) -> bool:
     """Greetings and closings (「以上、よろしくお願いいたします。」): never an item.
 
     A line counts when it is courtesy as a whole, or when each of its pieces between
-    、 and 。 is courtesy or a self-introduction (「お世話になっております。委員の日下です。」).
+    、 and 。 is courtesy or a self-introduction (「お世話になっております。委員の石田です。」).
     """
     flat = _clean(line)
     if not flat:

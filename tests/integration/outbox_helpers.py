@@ -29,14 +29,14 @@ name = "東村山市個人情報保護運営審議会"
 address = "{COMMITTEE}"
 staff_alerts = ["soumu@city.example.jp"]
 [[members]]
-id = "usui"
-name = "臼井雅子"
+id = "aoki"
+name = "青木和子"
 role = "chair"
-addresses = ["usui@example.jp"]
+addresses = ["aoki@example.jp"]
 [[members]]
-id = "kusaka"
-name = "日下直喜"
-addresses = ["kusaka@example.jp"]
+id = "ishida"
+name = "石田直樹"
+addresses = ["ishida@example.jp"]
 [smtp]
 host = "127.0.0.1"
 port = {smtp_port}
@@ -65,7 +65,7 @@ def make_services(config: Config, at: datetime = START) -> Services:
 
 
 def mail(
-    n: int, to: str = "kusaka@example.jp", *, name: str = "日下直喜", subject: str | None = None
+    n: int, to: str = "ishida@example.jp", *, name: str = "石田直樹", subject: str | None = None
 ) -> OutgoingMail:
     """A mail as the workflow writes one: token in Reply-To and Message-ID."""
     secret = SECRET.encode()

@@ -60,7 +60,7 @@ async def test_daily_cap_holds_auto_replies_to_one_address(
     for n in (1, 2, 3):
         svc.enqueue(services, mail(n), kind="receipt")
     svc.enqueue(services, mail(4), kind="reminder")  # scheduled, not an answer: no cap
-    svc.enqueue(services, mail(5, "usui@example.jp", name="臼井雅子"), kind="receipt")
+    svc.enqueue(services, mail(5, "aoki@example.jp", name="青木和子"), kind="receipt")
 
     report = await svc.send_due(services, START, 10)
 

@@ -33,7 +33,7 @@ def event_kinds(services: Services) -> list[str]:
 async def test_mails_arrive_byte_for_byte(smtp_server: SmtpServer, tmp_path: Path) -> None:
     services = services_for(tmp_path, smtp_server.port)
     queued = [svc.enqueue(services, mail(n), kind="receipt", action_key=f"k{n}")[0] for n in (1, 2)]
-    cc = mail(3).__class__(**{**mail(3).__dict__, "cc": (("臼井雅子", "usui@example.jp"),)})
+    cc = mail(3).__class__(**{**mail(3).__dict__, "cc": (("青木和子", "aoki@example.jp"),)})
     svc.enqueue(services, cc, kind="distribution", action_key="k3")
 
     report = await svc.send_due(services, START, 100)
@@ -43,7 +43,7 @@ async def test_mails_arrive_byte_for_byte(smtp_server: SmtpServer, tmp_path: Pat
     assert [m.raw for m in got] == [r.raw for r in rows(services)]  # exactly what was queued
     assert [m.message_id for m in got] == [e.message_id for e in queued] + [cc.message_id]
     assert all(m.mail_from == COMMITTEE for m in got)
-    assert got[2].rcpt_tos == ("kusaka@example.jp", "usui@example.jp")
+    assert got[2].rcpt_tos == ("ishida@example.jp", "aoki@example.jp")
     assert all(r.state == "sent" and r.sent_at == START and r.attempts == 1 for r in rows(services))
     assert event_kinds(services).count("outbound_sent") == 3
     # Nothing is due any more: a second pass sends nothing.

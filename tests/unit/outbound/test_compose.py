@@ -29,9 +29,9 @@ def mail(**changes: object) -> OutgoingMail:
     base: dict[str, object] = {
         "from_name": "東村山市 個人情報保護運営審議会 事務局",
         "from_address": "shingikai@city.example.jp",
-        "to": (("臼井雅子 会長", "usui@example.jp"),),
+        "to": (("青木和子 会長", "aoki@example.jp"),),
         "subject": "[R2-5] 諮問第13号・第14号 質疑及び意見のお願い（①〜④）",
-        "text": "臼井雅子様\n\n① 諮問書P. 3「5（4）」について質問です。\n② 意見です。\n\n以上\n",
+        "text": "青木和子様\n\n① 諮問書P. 3「5（4）」について質問です。\n② 意見です。\n\n以上\n",
         "message_id": "<mf1.abcdefgh.17-x1@city.example.jp>",
         "date": datetime(2021, 1, 5, 9, 0, tzinfo=JST),
         "reply_to": "shingikai+abcdefgh@city.example.jp",
@@ -47,13 +47,13 @@ def stdlib(raw: bytes) -> email.message.EmailMessage:
 
 
 def test_round_trip_through_our_decoder() -> None:
-    m = mail(cc=(("日下直喜", "kusaka@example.jp"),))
+    m = mail(cc=(("石田直樹", "ishida@example.jp"),))
     d = decode(compose(m))
     assert d.subject == m.subject
     assert d.from_name == m.from_name
     assert d.from_address == "shingikai@city.example.jp"
-    assert d.to == ("usui@example.jp",)
-    assert d.cc == ("kusaka@example.jp",)
+    assert d.to == ("aoki@example.jp",)
+    assert d.cc == ("ishida@example.jp",)
     assert d.body == m.text
     assert d.message_id == "mf1.abcdefgh.17-x1@city.example.jp"
     assert d.header("Reply-To") == "shingikai+abcdefgh@city.example.jp"
@@ -65,8 +65,8 @@ def test_round_trip_through_the_standard_library() -> None:
     raw = compose(m)
     p = stdlib(raw)
     assert str(p["Subject"]) == m.subject
-    assert p["To"].addresses[0].display_name == "臼井雅子 会長"
-    assert p["To"].addresses[0].addr_spec == "usui@example.jp"
+    assert p["To"].addresses[0].display_name == "青木和子 会長"
+    assert p["To"].addresses[0].addr_spec == "aoki@example.jp"
     # Python's address parser keeps the space between two encoded words, against RFC
     # 2047 §6.2; its RFC 2047 decoder proper reads the From name right.
     old = email.message_from_bytes(raw, policy=compat32)

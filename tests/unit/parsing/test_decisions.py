@@ -23,7 +23,7 @@ def verdicts(
 
 def test_the_seed_decisions_as_the_chair_would_mail_them() -> None:
     text = (
-        "お世話になっております。臼井です。\n\n"
+        "お世話になっております。青木です。\n\n"
         "○「子育て応援ギフトセット配布業務委託」について、諮問どおり行うことを「可」とする。\n"
         "仕様書への追記等指摘事項の実施をお願いし、本件を可とする。\n\n"
         "○「病児保育予約システム使用委託」について、諮問どおり行うことを「可」とする。\n"
@@ -60,7 +60,7 @@ def test_conditions_on_the_line_below() -> None:
     "bare", ["同意します。", "了解です。", "賛成です。", "可とします。", "承知しました。"]
 )
 def test_a_bare_agreement_over_two_consultations_is_not_a_decision(bare: str) -> None:
-    assert verdicts(f"お世話になっております。\n{bare}\n臼井\n") == [
+    assert verdicts(f"お世話になっております。\n{bare}\n青木\n") == [
         ("13", Verdict.UNCLEAR),
         ("14", Verdict.UNCLEAR),
     ]

@@ -73,7 +73,7 @@ def test_further_opinions_keep_numbered_demands_and_their_run_on_paragraph() -> 
     ]
     assert {item.kind for item in reply.items} == {ItemKind.REQUEST}
     assert {item.consultation for item in reply.items} == {"13"}
-    assert all("當間" not in t for t in texts)
+    assert all("岡田" not in t for t in texts)
 
 
 def test_reply_form_placeholders_and_rules_are_not_items() -> None:

@@ -102,7 +102,7 @@ def test_reply_with_nothing_written_is_empty() -> None:
 def test_forward_without_comment_gives_the_forwarded_text() -> None:
     body = (
         "---------- 転送メッセージ ----------\n"
-        "差出人: 日下 <k@example.jp>\n件名: 意見\n\n意見なし\n"
+        "差出人: 石田 <k@example.jp>\n件名: 意見\n\n意見なし\n"
     )
     assert extract_new_text(body) == "意見なし"
 

@@ -36,8 +36,8 @@ def opened(policy: Policy | None = None, **facts: object) -> World:
 def with_silent_department(policy: Policy) -> World:
     """kodomo answers; hoiku and joho never answer Q14-01."""
     w = opened(policy)
-    w.reply(jst(1, 7), QS, "kusaka", Item(q("Q13-01"), QS, jst(1, 7), jst(1, 14, 15)))
-    w.reply(jst(1, 8), QS, "shimada", Item(q("Q14-01"), QS, jst(1, 8)))
+    w.reply(jst(1, 7), QS, "ishida", Item(q("Q13-01"), QS, jst(1, 7), jst(1, 14, 15)))
+    w.reply(jst(1, 8), QS, "ueno", Item(q("Q14-01"), QS, jst(1, 8)))
     return w
 
 
@@ -85,8 +85,8 @@ def test_wait_for_staff_holds_the_distribution_until_the_answer_is_in() -> None:
 
 def test_time_jump_after_d3_sends_everything_in_order() -> None:
     w = opened()
-    w.reply(jst(1, 7), QS, "kusaka", Item(q("Q13-01"), QS, jst(1, 7), jst(1, 14, 15)))
-    w.reply(jst(1, 18), FU, "kusaka", Item(q("Q13-02"), FU, jst(1, 18)))
+    w.reply(jst(1, 7), QS, "ishida", Item(q("Q13-01"), QS, jst(1, 7), jst(1, 14, 15)))
+    w.reply(jst(1, 18), FU, "ishida", Item(q("Q13-02"), FU, jst(1, 18)))
     actions = w.tick(jst(1, 22, 0))  # the daemon was down from 1/5 to 1/22
     kinds = [type(a).__name__ for a in actions if not isinstance(a, StaffAlert | Transition)]
     assert kinds == [
@@ -132,7 +132,7 @@ def test_chair_answering_one_of_two_is_asked_again_and_staff_alerted() -> None:
     w = decided_world(Decision(jst(1, 23, 9), "13", Verdict.APPROVE))
     w.run(jst(1, 21, 0), jst(1, 24, 0))
     [(t, reask)] = w.of(SendDecisionReask)
-    assert t == jst(1, 23, 9) and reask.consultations == ("14",) and reask.recipient == "usui"
+    assert t == jst(1, 23, 9) and reask.consultations == ("14",) and reask.recipient == "aoki"
     [incomplete] = alerts(w, AlertKind.DECISION_INCOMPLETE)
     assert incomplete.subject == "14"
     assert w.of(SendDecisionEcho) == []
@@ -161,23 +161,23 @@ def test_decider_reminded_before_d4() -> None:
     w = decided_world()
     w.run(jst(1, 21, 0), jst(1, 28, 1))
     deciders = [(t, a.recipients) for t, a in w.of(SendReminder) if a.audience is Audience.DECIDER]
-    assert deciders == [(jst(1, 26, 0), ("usui",)), (jst(1, 27, 0), ("usui",))]
+    assert deciders == [(jst(1, 26, 0), ("aoki",)), (jst(1, 27, 0), ("aoki",))]
     assert len(alerts(w, AlertKind.DECISION_OVERDUE)) == 1
 
 
 def test_absent_chair_needs_a_delegate_then_the_deputy_decides() -> None:
     members = tuple(replace(m, absent=True) if m.role is Role.CHAIR else m for m in MEMBERS)
-    w = World(facts=seed_facts(members=members, delegate="tamura"))
+    w = World(facts=seed_facts(members=members, delegate="eto"))
     w.apply(open_round(w.facts, w.deadlines, w.policy, jst(1, 5)), jst(1, 5))
     [(_, call)] = w.of(SendCallForQuestions)
-    assert "usui" not in call.recipients  # absent members get nothing
+    assert "aoki" not in call.recipients  # absent members get nothing
     w.decisions += [
-        Decision(jst(1, 23), c, Verdict.APPROVE, by="tamura", confirmed_at=jst(1, 23, 12))
+        Decision(jst(1, 23), c, Verdict.APPROVE, by="eto", confirmed_at=jst(1, 23, 12))
         for c in ("13", "14")
     ]
     w.run(jst(1, 21, 0), jst(1, 24, 0))
     [(_, digest)] = w.of(SendChairDigest)
-    assert digest.recipient == "tamura"
+    assert digest.recipient == "eto"
     assert w.facts.state is RoundState.DECIDED
 
 
@@ -187,18 +187,18 @@ def test_no_decider_alerts_staff_until_a_deputy_is_delegated() -> None:
     w.facts = replace(w.facts, members=members, state=RoundState.AWAITING_DECISION)
     w.run(jst(1, 23, 0), jst(1, 23, 3))
     assert len(alerts(w, AlertKind.NO_DECIDER)) == 1 and w.of(SendChairDigest) == []
-    delegated = delegate_decision(w.facts, "tamura")
+    delegated = delegate_decision(w.facts, "eto")
     w.apply([delegated], jst(1, 23, 4))
     w.facts = replace(w.facts, delegate=delegated.member)
     w.tick(jst(1, 23, 5))
     [(_, digest)] = w.of(SendChairDigest)
-    assert digest.recipient == "tamura"
+    assert digest.recipient == "eto"
 
 
 def test_decision_by_an_ordinary_member_is_ignored() -> None:
     w = decided_world(
         *(
-            Decision(jst(1, 23), c, Verdict.APPROVE, by="kusaka", confirmed_at=jst(1, 23))
+            Decision(jst(1, 23), c, Verdict.APPROVE, by="ishida", confirmed_at=jst(1, 23))
             for c in "ab"
         )
     )
@@ -209,9 +209,9 @@ def test_decision_by_an_ordinary_member_is_ignored() -> None:
 
 def test_late_item_joins_the_bundle_while_it_has_not_gone_out() -> None:
     w = opened(Policy())
-    w.reply(jst(1, 7), QS, "kusaka", Item(q("Q13-01"), QS, jst(1, 7)))
+    w.reply(jst(1, 7), QS, "ishida", Item(q("Q13-01"), QS, jst(1, 7)))
     w.run(jst(1, 5, 11), jst(1, 13, 23))
-    w.reply(jst(1, 14, 0, 30), QS, "hiroi", Item(q("Q13-02"), QS, jst(1, 14, 0, 30)))
+    w.reply(jst(1, 14, 0, 30), QS, "kato", Item(q("Q13-02"), QS, jst(1, 14, 0, 30)))
     w.tick(jst(1, 14, 1))  # the daemon ticks late, after the item came in
     _, bundle = w.bundle(QS, "kodomo")
     assert bundle.item_ids == (q("Q13-01"), q("Q13-02"))
@@ -220,8 +220,8 @@ def test_late_item_joins_the_bundle_while_it_has_not_gone_out() -> None:
 
 def test_late_item_after_the_bundle_is_held_for_staff() -> None:
     w = opened(Policy(late=LatePolicy.ACCEPT_UNTIL_SENT))
-    w.reply(jst(1, 7), QS, "kusaka", Item(q("Q13-01"), QS, jst(1, 7)))
-    w.reply(jst(1, 14, 9), QS, "hiroi", Item(q("Q13-02"), QS, jst(1, 14, 9)))
+    w.reply(jst(1, 7), QS, "ishida", Item(q("Q13-01"), QS, jst(1, 7)))
+    w.reply(jst(1, 14, 9), QS, "kato", Item(q("Q13-02"), QS, jst(1, 14, 9)))
     w.run(jst(1, 5, 11), jst(1, 14, 12))
     _, bundle = w.bundle(QS, "kodomo")
     assert bundle.item_ids == (q("Q13-01"),)
@@ -231,19 +231,19 @@ def test_late_item_after_the_bundle_is_held_for_staff() -> None:
 
 def test_hold_policy_holds_even_before_the_bundle() -> None:
     w = opened(Policy(late=LatePolicy.HOLD_FOR_STAFF))
-    w.reply(jst(1, 7), QS, "kusaka", Item(q("Q13-01"), QS, jst(1, 7)))
+    w.reply(jst(1, 7), QS, "ishida", Item(q("Q13-01"), QS, jst(1, 7)))
     w.run(jst(1, 5, 11), jst(1, 13, 23))
-    w.reply(jst(1, 14, 0, 30), QS, "hiroi", Item(q("Q13-02"), QS, jst(1, 14, 0, 30)))
+    w.reply(jst(1, 14, 0, 30), QS, "kato", Item(q("Q13-02"), QS, jst(1, 14, 0, 30)))
     w.tick(jst(1, 14, 1))
     assert w.bundle(QS, "kodomo")[1].item_ids == (q("Q13-01"),)
     assert [a.subject for a in alerts(w, AlertKind.LATE_ITEM)] == ["Q13-02"]
 
 
 def test_absent_members_are_never_reminded() -> None:
-    members = (*MEMBERS[:-1], Participant("mizukoshi", absent=True))
+    members = (*MEMBERS[:-1], Participant("kimura", absent=True))
     w = opened(members=members)
     w.run(jst(1, 5, 11), jst(1, 21, 1))
     for _, r in w.of(SendReminder):
-        assert "mizukoshi" not in r.recipients
+        assert "kimura" not in r.recipients
     [(_, call)] = w.of(SendCallForFurther)
-    assert "mizukoshi" not in call.recipients
+    assert "kimura" not in call.recipients

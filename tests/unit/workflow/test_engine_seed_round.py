@@ -27,15 +27,15 @@ def lived_seed_round() -> World:
     w = World()
     w.apply(open_round(w.facts, w.deadlines, w.policy, jst(1, 5)), jst(1, 5))
     qs = Phase.QUESTIONS
-    w.reply(jst(1, 7), qs, "kusaka", Item(q("Q13-01"), qs, jst(1, 7), jst(1, 15, 9)))
+    w.reply(jst(1, 7), qs, "ishida", Item(q("Q13-01"), qs, jst(1, 7), jst(1, 15, 9)))
     w.items.append(Item(q("Q13-02"), qs, jst(1, 7), jst(1, 15, 9)))
-    w.reply(jst(1, 8), qs, "shimada", Item(q("Q14-01"), qs, jst(1, 8), jst(1, 15, 11)))
-    w.reply(jst(1, 10), qs, "toma")  # 「特になし」
-    w.reply(jst(1, 12), qs, "hiroi", Item(q("Q13-03"), qs, jst(1, 12), jst(1, 15, 9)))
-    w.reply(jst(1, 13, 20), qs, "mizukoshi", Item(q("Q14-02"), qs, jst(1, 13, 20), jst(1, 15, 10)))
+    w.reply(jst(1, 8), qs, "ueno", Item(q("Q14-01"), qs, jst(1, 8), jst(1, 15, 11)))
+    w.reply(jst(1, 10), qs, "okada")  # 「特になし」
+    w.reply(jst(1, 12), qs, "kato", Item(q("Q13-03"), qs, jst(1, 12), jst(1, 15, 9)))
+    w.reply(jst(1, 13, 20), qs, "kimura", Item(q("Q14-02"), qs, jst(1, 13, 20), jst(1, 15, 10)))
     fu = Phase.FURTHER
-    w.reply(jst(1, 18), fu, "kusaka", Item(q("Q13-04"), fu, jst(1, 18), jst(1, 21, 15)))
-    w.reply(jst(1, 19, 9), fu, "toma")
+    w.reply(jst(1, 18), fu, "ishida", Item(q("Q13-04"), fu, jst(1, 18), jst(1, 21, 15)))
+    w.reply(jst(1, 19, 9), fu, "okada")
     w.decisions += [
         Decision(jst(1, 22, 9), "13", Verdict.APPROVE_WITH_CONDITIONS, confirmed_at=jst(1, 22, 12)),
         Decision(jst(1, 22, 9), "14", Verdict.APPROVE_WITH_CONDITIONS, confirmed_at=jst(1, 22, 12)),
@@ -78,9 +78,9 @@ def test_reminders_before_d1_only_to_those_who_have_not_replied() -> None:
     w = lived_seed_round()
     first = [(t, a) for t, a in w.of(SendReminder) if a.phase is Phase.QUESTIONS]
     assert [(t, a.recipients) for t, a in first] == [
-        # 2 days before: toma said 「特になし」 and counts as replied.
-        (jst(1, 12, 0), ("hiroi", "mizukoshi", "tamura", "usui")),
-        (jst(1, 13, 0), ("mizukoshi", "tamura", "usui")),
+        # 2 days before: okada said 「特になし」 and counts as replied.
+        (jst(1, 12, 0), ("aoki", "eto", "kato", "kimura")),
+        (jst(1, 13, 0), ("aoki", "eto", "kimura")),
     ]
 
 
@@ -96,7 +96,7 @@ def test_bundles_per_department_right_after_d1_cut_at_d1() -> None:
     missing = [(t, a) for t, a in w.of(StaffAlert) if a.kind is AlertKind.MISSING_REPLIES]
     assert [(t, a.subject) for t, a in missing] == [(jst(1, 14, 0), "1"), (jst(1, 21, 0), "3")]
     alert = missing[0][1]
-    assert alert.detail.endswith("tamura, usui")
+    assert alert.detail.endswith("aoki, eto")
 
 
 def test_department_reminder_skips_the_offset_that_falls_on_d1() -> None:
@@ -127,7 +127,7 @@ def test_further_items_bundled_after_d3_and_digest_once_answered() -> None:
     [(td, digest)] = w.of(SendChairDigest)
     assert isinstance(digest, SendChairDigest)
     assert td == jst(1, 21, 15)
-    assert digest.recipient == "usui"
+    assert digest.recipient == "aoki"
     assert digest.consultations == ("13", "14")
     assert q("Q13-04") in digest.item_ids and digest.pending_ids == ()
 
@@ -135,7 +135,7 @@ def test_further_items_bundled_after_d3_and_digest_once_answered() -> None:
 def test_decision_echoed_then_result_to_members_and_departments() -> None:
     w = lived_seed_round()
     [(te, echo)] = w.of(SendDecisionEcho)
-    assert te == jst(1, 22, 9) and echo.recipient == "usui"
+    assert te == jst(1, 22, 9) and echo.recipient == "aoki"
     [(tr, result)] = w.of(SendResultNotice)
     assert isinstance(result, SendResultNotice)
     assert tr == jst(1, 22, 12)

@@ -72,7 +72,7 @@ def worlds(draw: st.DrawFn) -> World:
                 when,
                 consultation,
                 draw(st.sampled_from(Verdict)),
-                by=draw(st.sampled_from(["usui", "tamura", "kusaka"])),
+                by=draw(st.sampled_from(["aoki", "eto", "ishida"])),
                 confirmed_at=None if confirm is None else when + timedelta(minutes=confirm),
             )
         )

@@ -129,18 +129,18 @@ def test_draft_extension_sends_no_notice() -> None:
 
 def test_close_early_names_who_has_not_replied() -> None:
     w = opened()
-    for m in ("kusaka", "shimada", "toma", "hiroi", "usui"):
+    for m in ("ishida", "ueno", "okada", "kato", "aoki"):
         w.reply(jst(1, 8), QS, m)
     with pytest.raises(NotEveryoneReplied) as err:
         close_phase_early(w.facts_at(jst(1, 9)), w.deadlines, jst(1, 9))
-    assert err.value.missing == ("mizukoshi", "tamura")
-    assert "mizukoshi, tamura" in str(err.value)
+    assert err.value.missing == ("eto", "kimura")
+    assert "eto, kimura" in str(err.value)
 
 
 def test_close_early_sends_the_bundles_at_once() -> None:
     w = opened()
-    w.reply(jst(1, 7), QS, "kusaka", Item(q("Q13-01"), QS, jst(1, 7)))
-    for m in ("shimada", "toma", "hiroi", "usui", "mizukoshi", "tamura"):
+    w.reply(jst(1, 7), QS, "ishida", Item(q("Q13-01"), QS, jst(1, 7)))
+    for m in ("ueno", "okada", "kato", "aoki", "kimura", "eto"):
         w.reply(jst(1, 8), QS, m)
     out = close_phase_early(w.facts_at(jst(1, 9)), w.deadlines, jst(1, 9))
     assert out.actions == (PhaseClosedEarly("R2-5", QS, jst(1, 9)),)
@@ -177,14 +177,14 @@ def test_cancel_a_draft_sends_nothing_and_a_decided_round_cannot_be_cancelled() 
 
 def test_delegation_only_to_the_present_deputy() -> None:
     facts = seed_facts(state=RoundState.AWAITING_DECISION)
-    assert delegate_decision(facts, "tamura").key == "R2-5:delegated:tamura"
+    assert delegate_decision(facts, "eto").key == "R2-5:delegated:eto"
     with pytest.raises(CannotDelegate, match="not the deputy"):
-        delegate_decision(facts, "kusaka")
+        delegate_decision(facts, "ishida")
     with pytest.raises(CannotDelegate, match="not a member"):
         delegate_decision(facts, "nobody")
-    absent = tuple(replace(m, absent=m.member_id == "tamura") for m in facts.members)
+    absent = tuple(replace(m, absent=m.member_id == "eto") for m in facts.members)
     with pytest.raises(CannotDelegate, match="absent"):
-        delegate_decision(replace(facts, members=absent), "tamura")
+        delegate_decision(replace(facts, members=absent), "eto")
 
 
 def test_publish_minutes_only_after_the_decision() -> None:

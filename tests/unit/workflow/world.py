@@ -46,15 +46,15 @@ SEED_DEADLINES = Deadlines(
     decision=end_of_day(date(2021, 1, 27), JST),
 )
 
-# The seed's committee: 臼井会長, 田村会長職務代理 and five members; three departments.
+# The seed's committee: 青木会長, 江藤会長職務代理 and five members; three departments.
 MEMBERS = (
-    Participant("usui", Role.CHAIR),
-    Participant("kusaka"),
-    Participant("shimada"),
-    Participant("tamura", Role.DEPUTY),
-    Participant("toma"),
-    Participant("hiroi"),
-    Participant("mizukoshi"),
+    Participant("aoki", Role.CHAIR),
+    Participant("ishida"),
+    Participant("ueno"),
+    Participant("eto", Role.DEPUTY),
+    Participant("okada"),
+    Participant("kato"),
+    Participant("kimura"),
 )
 DEPARTMENTS = (
     DepartmentFact("kodomo", frozenset({"13"})),  # 子ども保健・給付課
@@ -92,7 +92,7 @@ class Decision:
     at: datetime
     consultation: str
     verdict: Verdict
-    by: str = "usui"
+    by: str = "aoki"
     confirmed_at: datetime | None = None
 
 
