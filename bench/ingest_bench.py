@@ -174,7 +174,9 @@ def run_child(mode: str, server: Any, extra: list[str]) -> dict[str, Any]:
         *extra,
     ]
     env = {**os.environ, "MAILFLOW_IMAP_PASSWORD": server.password}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True, cwd=ROOT)
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"{mode} {' '.join(extra)} failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 

@@ -116,6 +116,10 @@ def fetch_items(max_bytes: int) -> str:
     return f"(UID RFC822.SIZE INTERNALDATE BODY.PEEK[]<0.{max_bytes}>)"
 
 
+_UID_RE = re.compile(r"\bUID (\d+)")
+_SIZE_RE = re.compile(r"\bRFC822\.SIZE (\d+)")
+
+
 def parse_fetch(lines: Sequence[Any]) -> list[FetchedMessage]:
     """Split aioimaplib's FETCH lines into messages: text lines carry the items, a
     bytearray is the BODY[] literal. Unsolicited FETCHes (flag changes) carry no body."""
@@ -331,6 +335,47 @@ class ImapClient:
                 found.update(int(word) for word in line.split() if word.isdigit())
         # "n:*" also matches the highest UID when it is below n (RFC 3501 §6.4.8).
         return sorted(uid for uid in found if uid > last_uid)
+
+    async def sizes_after(self, last_uid: int, small: int) -> list[tuple[int, int]]:
+        """(UID, size) of every mail above `last_uid`, ascending, sizes at least `small`.
+
+        Batches are cut by bytes as well as by count, so a run of large attachments stays
+        bounded. Only mails LARGER than `small` are asked their exact RFC822.SIZE (few);
+        the others count as `small`, which keeps this to a SEARCH or two per cycle.
+        """
+        uids = await self.uids_after(last_uid)
+        if not uids:
+            return []
+        sizes = dict.fromkeys(uids, small)
+        response = await self._ok(
+            self._client.uid_search("UID", f"{last_uid + 1}:*", "LARGER", str(small),
+                                    charset=None),
+            "UID SEARCH LARGER",
+        )  # fmt: skip
+        big = sorted(
+            int(word)
+            for line in response.lines[:-1]
+            if isinstance(line, bytes)
+            for word in line.split()
+            if word.isdigit() and int(word) in sizes
+        )
+        protocol = self._client.protocol
+        for start in range(0, len(big), 500):
+            command = _FetchCommand(
+                protocol.new_tag(),
+                uid_set(big[start : start + 500]),
+                "(UID RFC822.SIZE)",
+                prefix="UID",
+                loop=protocol.loop,
+                timeout=self._client.timeout,
+            )
+            reply = await self._ok(protocol.execute(command), "UID FETCH RFC822.SIZE")
+            for line in reply.lines[:-1]:
+                text = line.decode("ascii", "replace") if isinstance(line, bytes) else str(line)
+                uid, size = _UID_RE.search(text), _SIZE_RE.search(text)
+                if uid and size and int(uid.group(1)) in sizes:
+                    sizes[int(uid.group(1))] = max(small, int(size.group(1)))
+        return sorted(sizes.items())
 
     async def fetch(self, uids: Sequence[int], max_bytes: int) -> list[FetchedMessage]:
         """Fetch at most `max_bytes` of each mail without setting \\Seen (BODY.PEEK)."""

@@ -76,6 +76,7 @@ class Scheduler:
         with db.transaction(self.services.sessions) as s:
             committee = sync_committee(s, self.services.config)
             report.outbox = outbox_repo.states(s, committee.id)
+        db.checkpoint(self.services.engine)
         return report
 
     async def run(self, stop: asyncio.Event) -> None:

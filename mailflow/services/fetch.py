@@ -74,6 +74,9 @@ class FetchOptions:
     server_action_every: int = 1000
     lease_ttl: timedelta = timedelta(seconds=120)
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    # A batch holds at most this many bytes of mail (each counted up to the size cap):
+    # with `fetch_batch` it bounds memory whatever the mailbox holds.
+    batch_bytes: int = 64 * 1024 * 1024
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
 
@@ -298,11 +301,11 @@ class MailFetcher:
             held = frozenset(a.uid for a in pending if a.state == QUARANTINED)
             await self._complete(client, [a.uid for a in pending], held)
             counts += FetchCounts(completed_on_server=len(pending))
-        uids = await client.uids_after(last_uid)
-        chunks = [
-            uids[start : start + settings.fetch_batch]
-            for start in range(0, len(uids), settings.fetch_batch)
-        ]
+        # Mails under budget/count cost at most that much each; larger ones are measured.
+        small = max(1, self._options.batch_bytes // settings.fetch_batch)
+        sizes = await client.sizes_after(last_uid, small)
+        chunks = batches(sizes, settings.fetch_batch, self._options.batch_bytes,
+                         settings.max_message_bytes)  # fmt: skip
         counts += await self._pipeline(client, uidvalidity, chunks, stop)
         if self._done_unrecorded:
             done = self._take_done()
@@ -486,6 +489,24 @@ class MailFetcher:
             log.exception("processing hook failed for stored messages %s", ids)
             return ()
         return result or ()
+
+
+def batches(sizes: Sequence[tuple[int, int]], most: int, budget: int, cap: int) -> list[list[int]]:
+    """UIDs in order, cut into runs of at most `most` mails and `budget` bytes (one
+    mail larger than the budget goes alone)."""
+    out: list[list[int]] = []
+    current: list[int] = []
+    used = 0
+    for uid, size in sizes:
+        cost = min(size, cap)
+        if current and (len(current) >= most or used + cost > budget):
+            out.append(current)
+            current, used = [], 0
+        current.append(uid)
+        used += cost
+    if current:
+        out.append(current)
+    return out
 
 
 def _count(fetched: Sequence[FetchedMessage], outcomes: Sequence[StoredOutcome]) -> FetchCounts:

@@ -182,8 +182,10 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"))
     dedupe_key: Mapped[str] = mapped_column(String(1000))
-    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # Looked up through dedupe_key (Message-ID or sha256); no index of their own, which
+    # would cost two more B-tree updates per stored mail for no query.
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    sha256: Mapped[str] = mapped_column(String(64))
     mailbox: Mapped[str | None] = mapped_column(String(200))
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
     uid: Mapped[int | None] = mapped_column(BigInteger)
