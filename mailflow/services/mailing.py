@@ -128,13 +128,14 @@ class _Round:
     def to_member(
         self, key: str, action_key: str, kind: str, view_for: ViewFor, now: datetime,
         approved: bool, party_kind: PartyKind = PartyKind.MEMBER,
+        attachments: tuple[OutgoingAttachment, ...] = (),
     ) -> int:  # fmt: skip
         m: Member = self.members[key]
         addresses = [a.address for a in m.addresses]
         return self.queue(
             kind=kind, key=f"{action_key}>{key}", party=PartyRef(party_kind, str(m.id)),
             name=m.name, addresses=addresses, view=view_for(v.Recipient(m.name)), now=now,
-            approved=approved,
+            approved=approved, attachments=attachments,
         )  # fmt: skip
 
     def to_department(
@@ -163,14 +164,20 @@ def deliver(
     c, info = r.committee, r.info
     n = 0
     if isinstance(action, act.SendCallForQuestions):
+        docs = tuple(
+            OutgoingAttachment(d.filename, d.content_type, d.data)
+            for d in repo.documents_of(session, rnd.id)
+        )
+        names = tuple(d.filename for d in docs)
         for key in action.recipients:
             n += r.to_member(
                 key,
                 action.key,
                 kind,
-                lambda to: v.CallForQuestions(to, c, info, r.consultations),
+                lambda to: v.CallForQuestions(to, c, info, r.consultations, names),
                 now,
                 ok,
+                attachments=docs,
             )
     elif isinstance(action, act.SendReminder):
         rem = action

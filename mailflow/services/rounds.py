@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from mailflow.services.context import Services
 from mailflow.store import db, events
 from mailflow.store import rounds as repo
 from mailflow.store.directory import sync_committee
-from mailflow.store.models import Consultation, Round
+from mailflow.store.models import Consultation, Round, RoundDocument
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,39 @@ def _check_spec(spec: RoundSpec, services: Services, source: Path | str) -> None
         raise InputError(errs)
 
 
+DOCUMENT_MAX_BYTES = 15 * 1024 * 1024  # one attachment; submission servers refuse far less
+
+
+def _documents(spec: RoundSpec, source: Path | str) -> list[tuple[str, str, bytes]]:
+    """(file name, MIME type, bytes) of the round's documents, or InputError naming each."""
+    base = Path(source).parent
+    out, errs = [], []
+    for i, doc in enumerate(spec.documents):
+        path = doc if doc.is_absolute() else base / doc
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            errs.append(f"{source}: documents[{i}]: cannot read {doc} ({exc.strerror})")
+            continue
+        if len(data) > DOCUMENT_MAX_BYTES:
+            errs.append(f"{source}: documents[{i}]: {doc} is over 15 MB; send a link instead")
+            continue
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        out.append((path.name, kind, data))
+    names = [name for name, _, _ in out]
+    errs += [
+        f"{source}: documents: two files named {n}"
+        for n in sorted({n for n in names if names.count(n) > 1})
+    ]
+    if errs:
+        raise InputError(errs)
+    return out
+
+
 def import_round(services: Services, spec: RoundSpec, source: Path | str) -> Round:
     """Create the round in draft state; InputError (and nothing written) on any problem."""
     _check_spec(spec, services, source)
+    documents = _documents(spec, source)
     resolved = spec.resolved_deadlines(services.config.committee.tz, source)
     services.require_schema()
     now = services.clock.now()
@@ -106,6 +137,9 @@ def import_round(services: Services, spec: RoundSpec, source: Path | str) -> Rou
         members = repo.members_by_key(s, committee)
         for m in spec.absent:
             repo.add_absence(s, rnd, members[m])
+        for pos, (name, kind, data) in enumerate(documents):
+            s.add(RoundDocument(round_id=rnd.id, position=pos, filename=name,
+                                content_type=kind, data=data))  # fmt: skip
         events.record(
             s,
             at=now,

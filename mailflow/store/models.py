@@ -138,6 +138,19 @@ class Round(Base):
     absences: Mapped[list[RoundAbsence]] = relationship(cascade="all, delete-orphan")
 
 
+class RoundDocument(Base):
+    """A document staff supply for the round (諮問書 …), attached to the call for questions."""
+
+    __tablename__ = "round_document"
+    __table_args__ = (UniqueConstraint("round_id", "filename"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class RoundAbsence(Base):
     """A member absent for this round (欠席委員): gets no mail, is listed as absent."""
 

@@ -18,6 +18,7 @@ from mailflow.store.models import (
     Member,
     Message,
     Round,
+    RoundDocument,
     WorkflowAction,
 )
 from mailflow.store.rounds import deadlines as round_deadlines
@@ -207,3 +208,12 @@ def items_and_answers(
         )
     }
     return items, answers, names
+
+
+def documents_of(session: Session, round_id: int) -> Sequence[RoundDocument]:
+    """The round's documents in the order the round file lists them."""
+    return session.scalars(
+        select(RoundDocument)
+        .where(RoundDocument.round_id == round_id)
+        .order_by(RoundDocument.position)
+    ).all()

@@ -182,6 +182,10 @@ def test_the_seed_round_from_call_to_result(world: Round25) -> None:
     assert all(len(m) == 1 for m in calls.values()), {k: len(v) for k, v in calls.items()}
     call_text = decode(calls["ishida"][0]).body
     assert "1月13日（水）" in call_text and "諮問第13号" in call_text and "諮問第14号" in call_text
+    docs = {a.filename: a.data for a in decode(calls["ishida"][0]).attachments}
+    for name in ("諮問書_第13号_見本.pdf", "諮問書_第14号_見本.pdf"):
+        assert docs[name] == (ROOT / "examples/documents" / name).read_bytes()
+        assert name in call_text  # the mail names what it carries
 
     # members reply in their own clients
     for day, (who, (style, text)) in enumerate(seed.QUESTIONS.items(), start=6):

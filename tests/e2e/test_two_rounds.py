@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,7 +24,9 @@ def _second_round(tmp: Path) -> Path:
     text = text.replace('id = "R2-5"', 'id = "R2-6"').replace("第5回", "第6回")
     text = text.replace('key = "13"', 'key = "15"').replace("第13号", "第15号")
     text = text.replace('key = "14"', 'key = "16"').replace("第14号", "第16号")
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("documents"))
     path = tmp / "round-r2-6.toml"
+    shutil.copytree(ROOT / "examples/documents", tmp / "documents", dirs_exist_ok=True)
     path.write_text(text, "utf-8")
     return path
 

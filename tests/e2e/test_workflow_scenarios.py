@@ -8,6 +8,7 @@ and checks the mails that went out and the records.
 
 from __future__ import annotations
 
+import shutil
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +54,7 @@ class World:
         self.names = {p["id"]: p["name"] for p in people}
         rnd = (ROOT / "examples/round-r2-5.toml").read_text("utf-8")
         self.round_file = tmp / "round.toml"
+        shutil.copytree(ROOT / "examples/documents", tmp / "documents", dirs_exist_ok=True)
         self.round_file.write_text(rnd.replace("absent = []", f"absent = [{absent}]"), "utf-8")
 
     def run(self, when: datetime, *args: str, code: int = 0) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +30,7 @@ def _round_file(tmp: Path, now: datetime) -> Path:
         old = next(line for line in text.splitlines() if line.startswith(f"{name} = "))
         text = text.replace(old, f"{name} = {(now + timedelta(days=days)).isoformat()}")
     path = tmp / "round.toml"
+    shutil.copytree(ROOT / "examples/documents", tmp / "documents", dirs_exist_ok=True)
     path.write_text(text, "utf-8")
     return path
 

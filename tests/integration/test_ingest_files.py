@@ -27,6 +27,7 @@ def conf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     text = (ROOT / "examples/committee-r2-5.toml").read_text(encoding="utf-8")
     path.write_text(text.replace('data_dir = "../data/example"', 'data_dir = "data"'), "utf-8")
     shutil.copy(ROOT / "examples/round-r2-5.toml", tmp_path / "round.toml")
+    shutil.copytree(ROOT / "examples/documents", tmp_path / "documents", dirs_exist_ok=True)
     assert run(path, "db", "upgrade")[0] == 0
     assert run(path, "round", "import", str(tmp_path / "round.toml"))[0] == 0
     return path

@@ -33,10 +33,11 @@ def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Services:
     text = (ROOT / "examples/committee-r2-5.toml").read_text("utf-8")
     conf_path.write_text(text.replace('data_dir = "../data/example"', 'data_dir = "data"'), "utf-8")
     shutil.copy(ROOT / "examples/round-r2-5.toml", tmp_path / "round.toml")
+    shutil.copytree(ROOT / "examples/documents", tmp_path / "documents", dirs_exist_ok=True)
     clock = FixedClock(datetime(2021, 1, 7, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")))
     svc = Services(config=load_config(conf_path), clock=clock)
     db.upgrade(svc.engine)
-    import_round(svc, load_round_spec(tmp_path / "round.toml"), "round.toml")
+    import_round(svc, load_round_spec(tmp_path / "round.toml"), tmp_path / "round.toml")
     return svc
 
 

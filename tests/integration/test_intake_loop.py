@@ -66,6 +66,7 @@ fetch_batch = 1
     path = tmp_path / "committee.toml"
     path.write_text(text, encoding="utf-8")
     shutil.copy(ROOT / "examples/round-r2-5.toml", tmp_path / "round.toml")
+    shutil.copytree(ROOT / "examples/documents", tmp_path / "documents", dirs_exist_ok=True)
     found = Services(load_config(path), FixedClock(NOW))
     db.upgrade(found.engine)
     import_round(found, load_round_spec(tmp_path / "round.toml"), tmp_path / "round.toml")

@@ -26,6 +26,7 @@ def setup(tmp_path: Path) -> Path:
     text = (ROOT / "examples/committee-r2-5.toml").read_text(encoding="utf-8")
     conf.write_text(text.replace('data_dir = "../data/example"', 'data_dir = "data"'), "utf-8")
     shutil.copy(ROOT / "examples/round-r2-5.toml", tmp_path / "round.toml")
+    shutil.copytree(ROOT / "examples/documents", tmp_path / "documents", dirs_exist_ok=True)
     code, out, err = run(conf, "db", "upgrade")
     assert code == 0, err
     assert "upgraded from empty" in out
@@ -131,6 +132,10 @@ def test_set_deadline_is_audited_and_keeps_the_order(setup: Path) -> None:
             "deadlines.questions: needs a UTC offset",
         ),
         (lambda s: s.replace("[deadlines]", "[deadlines"), "not valid TOML"),
+        (
+            lambda s: s.replace("第14号_見本.pdf", "第15号.pdf"),
+            "documents[1]: cannot read documents/諮問書_第15号.pdf",
+        ),
     ],
     ids=[
         "deadline-order",
@@ -140,6 +145,7 @@ def test_set_deadline_is_audited_and_keeps_the_order(setup: Path) -> None:
         "wrong-type",
         "naive-datetime",
         "broken-toml",
+        "missing-document",
     ],
 )
 def test_bad_round_file_is_refused_and_nothing_written(
