@@ -160,6 +160,23 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class AnswerReceipt:
+    """受付確認 to a department: which answers were read, which are still owed.
+
+    ``unknown`` lists IDs the reply named that are not this round's items (a typo such
+    as Q13-30 for Q13-03), so the department can send that answer again.
+    """
+
+    kind: ClassVar[str] = "answer_receipt"
+    recipient: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+    answered: tuple[str, ...]
+    unanswered: tuple[str, ...]
+    unknown: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Reminder:
     """A reminder before a deadline, to one who has not replied in the phase.
 
@@ -350,6 +367,7 @@ class StaffAlertDigest:
 MailView = (
     CallForQuestions
     | Receipt
+    | AnswerReceipt
     | Reminder
     | DepartmentBundle
     | Distribution

@@ -199,7 +199,7 @@ def _process(
     refs = [ConsultationRef(c.key, c.number, c.title) for c in rnd.consultations]
     expected: list[str] = []
     if role == "department":
-        expected = repo.expected_answer_ids(session, rnd.id, int(outcome.party.id))
+        expected = repo.department_item_ids(session, rnd.id, int(outcome.party.id))
     new_text = extract_new_text(decoded.body)
     # 訂正/取消 of earlier items go first; what is left of the reply is parsed as usual.
     taken = None
@@ -221,10 +221,12 @@ def _process(
         if role == "member":
             corrections.reapply(session, msg)
     msg.state, msg.error = "done", None
-    if role == "member":
-        from mailflow.services.notices import queue_receipt
+    from mailflow.services.notices import queue_answer_receipt, queue_receipt
 
+    if role == "member":
         queue_receipt(services, session, msg, rnd, result, now)
+    elif role == "department":
+        queue_answer_receipt(services, session, msg, rnd, result, now)
     events.record(
         session,
         at=now,

@@ -14,7 +14,7 @@ from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingMail
 from mailflow.outbound.render import render_mail
 from mailflow.parsing.mime import decode
-from mailflow.routing import PartyKind
+from mailflow.routing import PartyKind, PartyRef
 from mailflow.services.context import Services
 from mailflow.services.mail_views import committee_info
 from mailflow.services.mailing import _Round
@@ -23,7 +23,7 @@ from mailflow.store import db, events
 from mailflow.store import intake as intake_repo
 from mailflow.store import outbox as outbox_repo
 from mailflow.store.directory import sync_committee
-from mailflow.store.models import Message, Round
+from mailflow.store.models import Department, Message, Round
 from mailflow.workflow import actions as act
 
 _CUTOFF = {1: Phase.QUESTIONS, 3: Phase.FURTHER}
@@ -58,6 +58,32 @@ def queue_receipt(
         party=_party(member.id), name=member.name,
         addresses=[a.address for a in member.addresses], view=view, now=now,
         approved=True, in_reply_to=in_reply_to,
+    )  # fmt: skip
+
+
+def queue_answer_receipt(
+    services: Services, session: Session, msg: Message, rnd: Round, result: RecordResult,
+    now: datetime,
+) -> int:  # fmt: skip
+    """受付確認 to the department: the answers read, the ones still owed, unknown IDs."""
+    if msg.department_id is None:
+        return 0
+    r = _Round(services, session, rnd)
+    dept = session.get(Department, msg.department_id)
+    if dept is None:
+        return 0
+    session.flush()
+    owed = intake_repo.department_item_ids(session, rnd.id, dept.id, unanswered_only=True)
+    view = v.AnswerReceipt(
+        v.Recipient(dept.name, department=True), r.committee, r.info,
+        tuple(result.answers), tuple(owed), tuple(result.unknown_answers),
+    )  # fmt: skip
+    in_reply_to = f"<{msg.message_id}>" if msg.message_id else None
+    return r.queue(
+        kind="answer_receipt", key=f"answer-receipt:{msg.id}",
+        party=PartyRef(PartyKind.DEPARTMENT, str(dept.id)), name=dept.name,
+        addresses=[a.address for a in dept.addresses], view=view, now=now, approved=True,
+        in_reply_to=in_reply_to,
     )  # fmt: skip
 
 

@@ -39,6 +39,7 @@ class RecordResult:
     unplaced_items: int = 0
     answers: list[str] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
+    unknown_answers: list[str] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
     empty_reply: bool = False
     late: bool = False
@@ -207,6 +208,7 @@ def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> R
         item = repo.item_by_public_id(session, rnd.id, pa.item)
         if item is None:
             alerts.append(f"message {msg.id}: answer to unknown item {pa.item}")
+            res.unknown_answers.append(pa.item)
             continue
         session.add(
             Answer(

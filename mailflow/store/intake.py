@@ -103,8 +103,15 @@ def decisions_from_message(session: Session, message_pk: int) -> Sequence[Decisi
     return session.scalars(select(Decision).where(Decision.source_message_id == message_pk)).all()
 
 
-def expected_answer_ids(session: Session, round_id: int, department_id: int) -> list[str]:
-    """Active items of the department's consultations, unanswered by it first, then the rest."""
+def department_item_ids(
+    session: Session, round_id: int, department_id: int, *, unanswered_only: bool = False
+) -> list[str]:
+    """IDs of the active items on the department's consultations, in round order.
+
+    All of them are what a department's reply may answer (a second answer, a correction,
+    an item a co-responsible department answered first: none is dropped);
+    `unanswered_only` keeps those nobody has answered yet, for its receipt.
+    """
     items = session.scalars(
         select(Item)
         .join(Consultation, Consultation.id == Item.consultation_id)
@@ -116,15 +123,17 @@ def expected_answer_ids(session: Session, round_id: int, department_id: int) -> 
         )
         .order_by(Item.phase, Consultation.position, Item.seq)
     ).all()
-    answered = set(
-        session.scalars(
-            select(Answer.item_id).where(
-                Answer.department_id == department_id, Answer.state == "active"
+    answered: set[int] = set()
+    if unanswered_only:
+        # An item with two responsible departments is answered once either answers it.
+        answered = set(
+            session.scalars(
+                select(Answer.item_id).where(
+                    Answer.item_id.in_([i.id for i in items]), Answer.state == "active"
+                )
             )
         )
-    )
-    unanswered = [i.public_id for i in items if i.id not in answered and i.public_id]
-    return unanswered or [i.public_id for i in items if i.public_id]
+    return [i.public_id for i in items if i.public_id and i.id not in answered]
 
 
 def party_by_address(

@@ -257,6 +257,15 @@ def test_the_seed_round_from_call_to_result(world: Round25) -> None:
         r.public_id for r in w.rows(select(Item.public_id).join(Answer, Answer.item_id == Item.id))
     }
     assert answered == set(seed.ANSWERS), answered
+    w.run(at(1, 14, 18), "outbox", "send")
+    for dept, ids in (
+        ("kodomo-hoken-kyufu", ("Q13-01", "Q13-02", "Q13-03", "Q13-04")),
+        ("hoiku-yochien", ("Q14-01", "Q14-02")),  # by the .xlsx sheet
+        ("joho-seisaku", ("Q14-03", "Q14-04")),
+    ):
+        [ack] = w.inbox(dept, "ご回答を受け付けました")
+        body = decode(ack).body
+        assert all(f"[{q}]" in body for q in ids), (dept, body)
 
     # ② everything is in: the Q&A goes to all members together, with the call for ③
     w.tick_and_send(at(1, 15, 9))
