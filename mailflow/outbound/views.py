@@ -287,6 +287,8 @@ class DecisionReask:
     committee: CommitteeInfo
     round: RoundInfo
     consultations: tuple[ConsultationInfo, ...]
+    # What was understood for the other consultations, so the chair sees the whole.
+    understood: tuple[DecisionInfo, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from mailflow.domain import Phase
+from mailflow.domain import Phase, Verdict
 from mailflow.outbound import views as v
 from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingAttachment, OutgoingMail
@@ -225,11 +225,17 @@ def deliver(
             PartyKind.CHAIR)  # fmt: skip
     elif isinstance(action, act.SendDecisionReask):
         wanted = tuple(ci for ci in r.consultations if ci.key in action.consultations)
+        clear = repo.clear_decisions(session, rnd.id)
+        understood = tuple(
+            v.DecisionInfo(ci, Verdict(clear[ci.key][0]), clear[ci.key][1])
+            for ci in r.consultations
+            if ci.key in clear and ci.key not in action.consultations
+        )
         n += r.to_member(
             action.recipient,
             action.key,
             kind,
-            lambda to: v.DecisionReask(to, c, info, wanted),
+            lambda to: v.DecisionReask(to, c, info, wanted, understood),
             now,
             ok,
             PartyKind.CHAIR,

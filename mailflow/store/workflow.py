@@ -217,3 +217,21 @@ def documents_of(session: Session, round_id: int) -> Sequence[RoundDocument]:
         .where(RoundDocument.round_id == round_id)
         .order_by(RoundDocument.position)
     ).all()
+
+
+def clear_decisions(session: Session, round_id: int) -> dict[str, tuple[str, str | None]]:
+    """Consultation key → (verdict, conditions) of the latest clear decision of each."""
+    out: dict[str, tuple[str, str | None]] = {}
+    rows = session.execute(
+        select(Consultation.key, Decision.verdict, Decision.conditions)
+        .join(Consultation, Consultation.id == Decision.consultation_id)
+        .where(
+            Decision.round_id == round_id,
+            Decision.state != "superseded",
+            Decision.verdict != "unclear",
+        )
+        .order_by(Decision.received_at, Decision.id)
+    )
+    for key, verdict, conditions in rows:
+        out[key] = (verdict, conditions)
+    return out

@@ -253,7 +253,11 @@ def test_a_chair_who_decides_one_of_two(make_world) -> None:  # type: ignore[no-
     w.reply("aoki", "諮問第13号：可", at(1, 22), digest)
     w.tick(at(1, 22, 12))
     [reask] = w.mails("aoki", "再度")
-    assert "諮問第14号" in w.text(reask) and "諮問第13号" not in w.text(reask).split("答申欄")[0]
+    asked, understood = w.text(reask).split("なお、次の諮問案件の答申は受け付けております。")
+    assert "諮問第14号" in asked and "諮問第13号" not in asked
+    # the decided one is restated, so the chair sees the whole decision
+    assert "令和2年度諮問第13号 子育て応援ギフトセット配布業務委託：「可」" in understood
+    assert "諮問第14号 病児保育" not in understood.split("答申欄")[0]
     alert = w.mails(STAFF)[-1]  # this cycle's digest (③ closing without replies came before)
     assert "no clear decision on 14" in w.text(alert)
     assert w.state() == "awaiting_decision"
