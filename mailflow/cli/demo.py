@@ -40,9 +40,9 @@ def demo(out: Path, speed: float, data_dir: Path | None) -> None:
     try:
         result = asyncio.run(run_demo(out, speed, con, data_dir))
     except DemoFailed as exc:
-        if exc.__cause__ is not None:
-            con.print_exception() if False else None
         raise click.ClickException(str(exc)) from None
+    # The live display may leave the cursor at the end of its last line.
+    con.print()
     con.print(
         f"round decided in {result.seconds:.1f} s: {result.mails_in} mails in, "
         f"{result.mails_out} out"
