@@ -7,11 +7,16 @@ the bytes that client sends (charset, transfer encoding, quote style, signature)
 from __future__ import annotations
 
 import base64
+import io
 import quopri
 from collections.abc import Callable
 from datetime import datetime
 from email.header import Header
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid
+
+import openpyxl
 
 from mailflow.parsing.mime import decode
 
@@ -179,3 +184,45 @@ STYLES: dict[str, Style] = {
     "iphone_html": iphone_html,
     "thunderbird": thunderbird,
 }
+
+
+def xlsx_answer(
+    bundle: bytes, name: str, address: str, answers: dict[str, str], when: datetime
+) -> bytes:
+    """A department fills the bundle's .xlsx answer sheet and sends it back attached."""
+    orig = decode(bundle)
+    sheet = next(a for a in orig.attachments if (a.filename or "").endswith(".xlsx"))
+    wb = openpyxl.load_workbook(io.BytesIO(sheet.data))
+    ws = wb.active
+    if ws is None:
+        raise ValueError("the answer sheet has no worksheet")
+    header = next(
+        r
+        for r in range(1, 10)
+        if any(str(ws.cell(r, c).value or "").strip() in ("ID", "番号") for c in range(1, 6))
+    )
+    cols = {str(ws.cell(header, c).value or "").strip(): c for c in range(1, 10)}
+    id_col = cols.get("ID") or cols["番号"]
+    answer_col = next(c for k, c in cols.items() if "回答" in k)
+    for r in range(header + 1, ws.max_row + 1):
+        key = str(ws.cell(r, id_col).value or "")
+        if key in answers:
+            ws.cell(r, answer_col).value = answers[key]
+    buf = io.BytesIO()
+    wb.save(buf)
+    msg = EmailMessage(policy=SMTP_POLICY)
+    msg["From"] = f"{name} <{address}>"
+    msg["To"] = orig.header("Reply-To") or ""
+    msg["Subject"] = f"RE: {orig.subject}"
+    msg["In-Reply-To"] = f"<{orig.message_id}>"
+    msg["References"] = f"<{orig.message_id}>"
+    msg["Message-ID"] = make_msgid(domain=address.split("@")[1])
+    msg["Date"] = format_datetime(when)
+    msg.set_content(f"回答を添付のとおりお送りします。\n{name}\n", charset="utf-8")
+    msg.add_attachment(
+        buf.getvalue(),
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename="回答票.xlsx",
+    )
+    return bytes(msg)

@@ -9,21 +9,16 @@ the digest comes and confirms the echo.
 from __future__ import annotations
 
 import asyncio
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import format_datetime, make_msgid
 
 import aiosmtplib
-import openpyxl
 
 from mailflow.config import Config
 from mailflow.demo import script
-from mailflow.demo.clients import STYLES, gmail, outlook
+from mailflow.demo.clients import STYLES, gmail, outlook, xlsx_answer
 from mailflow.demo.clock import DemoClock
 from mailflow.parsing.mime import decode
 
@@ -158,7 +153,7 @@ class People:
                 continue
             await self.clock.sleep_until(self.clock.now() + timedelta(hours=4))
             if how == "xlsx":
-                raw = _xlsx_reply(bundle.raw, who, answers, self.clock.now())
+                raw = xlsx_answer(bundle.raw, who.name, who.address, answers, self.clock.now())
                 await self.send(who, raw, _reply_address(bundle.raw), f"回答票（{len(answers)}件）")
                 continue
             if how == "ids":
@@ -206,43 +201,3 @@ def _answers_for(body: str, known: dict[str, list[str]]) -> dict[str, str]:
                 out[m.group(1)] = "\n".join(answers)
                 break
     return out
-
-
-def _xlsx_reply(bundle: bytes, who: Person, answers: dict[str, str], when: datetime) -> bytes:
-    """The department fills the bundle's answer sheet and sends it back attached."""
-    orig = decode(bundle)
-    sheet = next(a for a in orig.attachments if (a.filename or "").endswith(".xlsx"))
-    wb = openpyxl.load_workbook(io.BytesIO(sheet.data))
-    ws = wb.active
-    if ws is None:
-        raise ValueError("the answer sheet has no worksheet")
-    header = next(
-        r
-        for r in range(1, 10)
-        if any(str(ws.cell(r, c).value or "").strip() in ("ID", "番号") for c in range(1, 6))
-    )
-    cols = {str(ws.cell(header, c).value or "").strip(): c for c in range(1, 10)}
-    id_col = cols.get("ID") or cols["番号"]
-    answer_col = next(c for k, c in cols.items() if "回答" in k)
-    for r in range(header + 1, ws.max_row + 1):
-        key = str(ws.cell(r, id_col).value or "")
-        if key in answers:
-            ws.cell(r, answer_col).value = answers[key]
-    buf = io.BytesIO()
-    wb.save(buf)
-    msg = EmailMessage(policy=SMTP_POLICY)
-    msg["From"] = f"{who.name} <{who.address}>"
-    msg["To"] = orig.header("Reply-To") or ""
-    msg["Subject"] = f"RE: {orig.subject}"
-    msg["In-Reply-To"] = f"<{orig.message_id}>"
-    msg["References"] = f"<{orig.message_id}>"
-    msg["Message-ID"] = make_msgid(domain=who.address.split("@")[1])
-    msg["Date"] = format_datetime(when)
-    msg.set_content(f"回答を添付のとおりお送りします。\n{who.name}\n", charset="utf-8")
-    msg.add_attachment(
-        buf.getvalue(),
-        maintype="application",
-        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        filename="回答票.xlsx",
-    )
-    return bytes(msg)

@@ -8,21 +8,18 @@ into the committee mailbox (pymap) with its arrival time, and read by `mailflow 
 
 from __future__ import annotations
 
-import io
 import os
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.policy import SMTP
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import openpyxl
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from mailflow.cli import _register
 from mailflow.cli.app import cli
+from mailflow.demo.clients import xlsx_answer
 from mailflow.parsing.mime import decode
 from mailflow.store.db import make_engine
 from mailflow.store.models import Answer, Decision, Item, Outbox, Round
@@ -130,46 +127,6 @@ def world(
     return w
 
 
-def _xlsx_answer(
-    bundle: bytes, answers: dict[str, str], who: str, w: Round25, when: datetime
-) -> bytes:
-    sheet = next(
-        a for a in decode(bundle).attachments if a.filename and a.filename.endswith(".xlsx")
-    )
-    wb = openpyxl.load_workbook(io.BytesIO(sheet.data))
-    ws = wb.active
-    assert ws is not None
-    header_row = next(
-        r
-        for r in range(1, 10)
-        if any(str(ws.cell(r, c).value or "").strip() in ("ID", "番号") for c in range(1, 6))
-    )
-    cols = {str(ws.cell(header_row, c).value or "").strip(): c for c in range(1, 10)}
-    id_col = cols.get("ID") or cols["番号"]
-    ans_col = next(c for k, c in cols.items() if "回答" in k)
-    for r in range(header_row + 1, ws.max_row + 1):
-        key = str(ws.cell(r, id_col).value or "")
-        if key in answers:
-            ws.cell(r, ans_col).value = answers[key]
-    buf = io.BytesIO()
-    wb.save(buf)
-    orig = decode(bundle)
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = f"{w.names[who]} <{w.addr[who]}>"
-    msg["To"] = orig.header("Reply-To") or ""
-    msg["Subject"] = f"RE: {orig.subject}"
-    msg["In-Reply-To"] = f"<{orig.message_id}>"
-    msg["Date"] = when.strftime("%a, %d %b %Y %H:%M:%S +0900")
-    msg.set_content("回答を添付のとおりお送りします。\n保育幼稚園課\n", charset="utf-8")
-    msg.add_attachment(
-        buf.getvalue(),
-        maintype="application",
-        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        filename="回答票.xlsx",
-    )
-    return bytes(msg)
-
-
 def test_the_seed_round_from_call_to_result(world: Round25) -> None:
     w = world
     # ① staff open the round: a call for questions to each of the seven members
@@ -239,11 +196,11 @@ def test_the_seed_round_from_call_to_result(world: Round25) -> None:
         at(1, 14, 15),
     )
     w.ingest(
-        _xlsx_answer(
+        xlsx_answer(
             hoiku[0],
+            w.names["hoiku-yochien"],
+            w.addr["hoiku-yochien"],
             {q: seed.ANSWERS[q] for q in ("Q14-01", "Q14-02")},
-            "hoiku-yochien",
-            w,
             at(1, 14, 16),
         ),
         at(1, 14, 16),
