@@ -52,19 +52,16 @@ def reprocess(services: Services, message_pks: Iterable[int]) -> list[Outcome]:
 def message_pks(
     services: Services, *, round_key: str | None = None, all_: bool = False
 ) -> list[int]:
-    from sqlalchemy import select
+    from mailflow.store import rounds as round_repo
 
+    if round_key is None and not all_:
+        return []
     with db.transaction(services.sessions) as s:
         committee = sync_committee(s, services.config)
-        q = select(Message.id).where(Message.committee_id == committee.id).order_by(Message.id)
-        if round_key is not None:
-            from mailflow.store import rounds as round_repo
-
-            rnd = round_repo.get(s, committee.id, round_key)
-            q = q.where(Message.round_id == (rnd.id if rnd else -1))
-        elif not all_:
-            return []
-        return list(s.scalars(q))
+        if round_key is None:
+            return repo.message_pks(s, committee.id, None)
+        rnd = round_repo.get(s, committee.id, round_key)
+        return repo.message_pks(s, committee.id, rnd.id) if rnd is not None else []
 
 
 def assign(services: Services, message_pk: int, assignment: Assignment, why: str | None) -> Outcome:

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailflow.domain import ItemId, Phase
@@ -244,16 +243,7 @@ def _decisions(session: Session, msg: Message, rnd: Round, parsed: MailParse) ->
     by_key = {c.key: c for c in rnd.consultations}
     # A reply that answers only what was asked again names one consultation; the others,
     # not mentioned at all, keep the decision an earlier mail gave them.
-    decided_before = set(
-        session.scalars(
-            select(Decision.consultation_id).where(
-                Decision.round_id == rnd.id,
-                Decision.source_message_id != msg.id,
-                Decision.verdict != "unclear",
-                Decision.state != "superseded",
-            )
-        )
-    )
+    decided_before = repo.consultations_decided_elsewhere(session, rnd.id, msg.id)
     alerts = []
     for d in parsed.decisions:
         cons = by_key.get(d.consultation) if d.consultation else None

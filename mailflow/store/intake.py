@@ -219,3 +219,25 @@ def confirm_pending_decisions(session: Session, round_id: int, member_id: int | 
         cons = session.get(Consultation, d.consultation_id)
         keys.append(cons.key if cons else str(d.consultation_id))
     return keys
+
+
+def consultations_decided_elsewhere(session: Session, round_id: int, message_pk: int) -> set[int]:
+    """Consultation ids with a clear decision from another mail than this one."""
+    return set(
+        session.scalars(
+            select(Decision.consultation_id).where(
+                Decision.round_id == round_id,
+                Decision.source_message_id != message_pk,
+                Decision.verdict != "unclear",
+                Decision.state != "superseded",
+            )
+        )
+    )
+
+
+def message_pks(session: Session, committee_id: int, round_id: int | None) -> list[int]:
+    """Stored messages of the committee (of one round, when given), oldest first."""
+    q = select(Message.id).where(Message.committee_id == committee_id).order_by(Message.id)
+    if round_id is not None:
+        q = q.where(Message.round_id == round_id)
+    return list(session.scalars(q))
