@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import aioimaplib
 
+from mailflow.adapters.imap_protocol import FETCH_START, LinearFetch, LinearImap4
 from mailflow.config import Imap, TlsMode
 
 log = logging.getLogger("mailflow.imap")
@@ -23,7 +24,6 @@ MAX_IDLE_SECONDS = 29 * 60
 PROCESSED_KEYWORD = "$MailflowStored"
 
 _T = TypeVar("_T")
-_FETCH_START = re.compile(rb"^\d+ FETCH \(")
 _UID = re.compile(rb"\bUID (\d+)")
 _SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 _INTERNALDATE = re.compile(rb'\bINTERNALDATE "([^"]+)"')
@@ -145,56 +145,13 @@ def parse_fetch(lines: Sequence[Any]) -> list[FetchedMessage]:
     for line in lines:
         if isinstance(line, bytearray):
             body = bytes(line)
-        elif isinstance(line, bytes) and _FETCH_START.match(line):
+        elif isinstance(line, bytes) and FETCH_START.match(line):
             close()
             meta, body = line, None
         elif isinstance(line, bytes):
             meta += b" " + line
     close()
     return found
-
-
-class _FetchCommand(aioimaplib.FetchCommand):  # type: ignore[misc]
-    """aioimaplib's FETCH with linear bookkeeping; same bytes on the wire, same response.
-
-    aioimaplib asks "is this FETCH response complete?" after every line by rescanning
-    every line received so far (quadratic in the batch, see DESIGN.md), and re-arms its
-    inactivity timer with a fresh `call_later` per line. Here the parenthesis depth is kept
-    as lines arrive, and the timer only records the time; it re-arms itself when it fires.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._scanned = 0
-        self._depth = 0
-        self._active = 0.0
-        super().__init__(*args, **kwargs)
-
-    def wait_data(self) -> bool:
-        lines = self._resp_lines
-        for index in range(self._scanned, len(lines)):
-            line = lines[index]
-            # Literals arrive as bytearrays: their parentheses are mail text, not syntax.
-            if type(line) is bytes:
-                if _FETCH_START.match(line):
-                    self._depth = 0
-                self._depth += line.count(b"(") - line.count(b")")
-        self._scanned = len(lines)
-        return self._depth != 0
-
-    def _set_timer(self) -> None:
-        if self._timeout is not None:
-            self._active = self._loop.time()
-            self._timer = self._loop.call_later(self._timeout, self._check_quiet)
-
-    def _reset_timer(self) -> None:
-        self._active = self._loop.time()
-
-    def _check_quiet(self) -> None:
-        quiet = self._loop.time() - self._active
-        if quiet >= self._timeout:
-            self._timeout_callback()
-        else:
-            self._timer = self._loop.call_later(self._timeout - quiet, self._check_quiet)
 
 
 class ImapClient:
@@ -226,7 +183,7 @@ class ImapClient:
 
         implicit = context if settings.tls is TlsMode.IMPLICIT else None
         try:
-            raw = aioimaplib.IMAP4(
+            raw = LinearImap4(
                 host=settings.host,
                 port=settings.port,
                 timeout=timeout,
@@ -361,7 +318,7 @@ class ImapClient:
         )
         protocol = self._client.protocol
         for start in range(0, len(big), 500):
-            command = _FetchCommand(
+            command = LinearFetch(
                 protocol.new_tag(),
                 uid_set(big[start : start + 500]),
                 "(UID RFC822.SIZE)",
@@ -382,7 +339,7 @@ class ImapClient:
         if not uids:
             return []
         protocol = self._client.protocol
-        command = _FetchCommand(
+        command = LinearFetch(
             protocol.new_tag(),
             uid_set(uids),
             fetch_items(max_bytes),

@@ -389,18 +389,17 @@ def _insert_rows(
         }
         for p, key in fresh
     ]
-    # A plain executemany, then one lookup of the new ids by their unique keys: on SQLite,
-    # INSERT … RETURNING in parameter order runs one statement per row, three times slower.
-    session.execute(insert(_MESSAGE), rows)
-    keys = [key for _p, key in fresh]
+    # One multi-row INSERT … RETURNING per page of rows (SQLAlchemy's "insertmanyvalues"):
+    # a handful of statements per batch rather than one per row, so the worker thread
+    # hands the interpreter lock back and forth a few times, not once per mail. Rows
+    # come back in no promised order, hence the key beside each id.
     found: dict[str, int] = {
         key: row_id
-        for key, row_id in session.execute(
-            select(_MESSAGE.c.dedupe_key, _MESSAGE.c.id).where(
-                _MESSAGE.c.committee_id == committee_id, _MESSAGE.c.dedupe_key.in_(keys)
-            )
+        for row_id, key in session.execute(
+            insert(_MESSAGE).returning(_MESSAGE.c.id, _MESSAGE.c.dedupe_key), rows
         )
     }
+    keys = [key for _p, key in fresh]
     return [found[key] for key in keys]
 
 
