@@ -175,13 +175,15 @@ class ImapClient:
         """Connect, secure (implicit TLS or STARTTLS; plain only on loopback) and log in."""
         if settings.tls is TlsMode.NONE and not is_loopback(settings.host):
             raise ImapError(f"refusing a plain-text IMAP login to {settings.host}")
-        context = ssl_context or default_ssl_context()
         lost = asyncio.Event()
 
         def on_lost(_exc: Exception | None) -> None:
             lost.set()
 
-        implicit = context if settings.tls is TlsMode.IMPLICIT else None
+        # Loading the system's CAs costs ~20 ms: only a TLS connection pays it.
+        implicit = None
+        if settings.tls is TlsMode.IMPLICIT:
+            implicit = ssl_context or default_ssl_context()
         try:
             raw = LinearImap4(
                 host=settings.host,
@@ -193,7 +195,7 @@ class ImapClient:
             client = cls(raw, lost, settings)
             await client._guard(raw.wait_hello_from_server())
             if settings.tls is TlsMode.STARTTLS:
-                await client._starttls(context)
+                await client._starttls(ssl_context or default_ssl_context())
             login = await client._guard(raw.login(settings.user, password))
             if login.result != "OK":
                 raise ImapError(f"IMAP login refused for {settings.user}")

@@ -34,6 +34,7 @@ from mailflow.store.leases import (
 from mailflow.store.messages import (
     PreparedMail,
     RawMail,
+    ServerAction,
     StoredOutcome,
     mark_server_done,
     pending_server_actions,
@@ -287,15 +288,8 @@ class MailFetcher:
         settings = self._settings
         selected = await client.select(settings.mailbox)
         uidvalidity = selected.uidvalidity
-        state = await self._db(lambda s: get_mailbox_state(s, self._committee_id, settings.mailbox))
-        rescan = state.uidvalidity is not None and state.uidvalidity != uidvalidity
-        last_uid = 0 if rescan else state.last_uid
-        if rescan or state.uidvalidity is None:
-            await self._db(lambda s: self._new_uidvalidity(s, state.uidvalidity, uidvalidity))
+        rescan, last_uid, pending = await self._db(lambda s: self._open(s, uidvalidity))
         counts = FetchCounts(rescanned=rescan)
-        pending = await self._db(
-            lambda s: pending_server_actions(s, self._committee_id, settings.mailbox, uidvalidity)
-        )
         if pending:
             log.info("completing server actions for %d stored mails", len(pending))
             held = frozenset(a.uid for a in pending if a.state == QUARANTINED)
@@ -395,6 +389,16 @@ class MailFetcher:
         # meanwhile appends to the fresh list, for the next commit.
         done, self._done_unrecorded = self._done_unrecorded, []
         return done
+
+    def _open(self, session: Session, uidvalidity: int) -> tuple[bool, int, list[ServerAction]]:
+        """Where this sync starts, in one unit of work: (rescan?, last UID, owed actions)."""
+        mailbox = self._settings.mailbox
+        state = get_mailbox_state(session, self._committee_id, mailbox)
+        rescan = state.uidvalidity is not None and state.uidvalidity != uidvalidity
+        if rescan or state.uidvalidity is None:
+            self._new_uidvalidity(session, state.uidvalidity, uidvalidity)
+        pending = pending_server_actions(session, self._committee_id, mailbox, uidvalidity)
+        return rescan, 0 if rescan else state.last_uid, pending
 
     def _new_uidvalidity(self, session: Session, old: int | None, new: int) -> None:
         set_mailbox_state(session, self._committee_id, self._settings.mailbox, new, 0)
