@@ -77,12 +77,27 @@ def _free_port() -> int:
         return port
 
 
-def _config(root: Path, port: int, ids: _Identities) -> str:
+@dataclass(frozen=True)
+class ServerTls:
+    """A certificate for Dovecot (PEM chain and key), e.g. issued by a `trustme.CA`."""
+
+    cert_chain_pem: bytes
+    key_pem: bytes
+
+
+def _config(root: Path, port: int, ids: _Identities, tls_port: int | None = None) -> str:
     # Every path lives under `root` so that servers never share state, and nothing is
     # read from the system's /etc/dovecot. One passwd file per user: Dovecot opens a
     # new user's file on first login, where it would re-read one shared file only
     # after its once-a-second change check. No chroot: an unprivileged user cannot
-    # chroot, and a loopback test server gains nothing from it.
+    # chroot, and a loopback test server gains nothing from it. With TLS, STARTTLS is
+    # offered on the plain port and implicit TLS on its own; plain logins stay allowed
+    # so that one server serves both kinds of test.
+    ssl = "no"
+    imaps = "port = 0"
+    if tls_port is not None:
+        ssl = f"yes\nssl_cert = <{root}/tls/cert.pem\nssl_key = <{root}/tls/key.pem"
+        imaps = f"address = {LOOPBACK}\n    port = {tls_port}\n    ssl = yes"
     return f"""\
 base_dir = {root}/run
 state_dir = {root}/state
@@ -90,7 +105,7 @@ log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
 listen = {LOOPBACK}
 protocols = imap
-ssl = no
+ssl = {ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = {ids.login_user}
@@ -120,7 +135,7 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    {imaps}
   }}
 }}
 """
@@ -138,6 +153,7 @@ class DovecotServer:
         user: str = COMMITTEE_USER,
         password: str = COMMITTEE_PASSWORD,
         binary: str | None = None,
+        tls: ServerTls | None = None,
     ) -> None:
         found = binary or dovecot_binary()
         if found is None:
@@ -147,6 +163,8 @@ class DovecotServer:
         self.password = password
         self.host = LOOPBACK
         self.port = 0
+        self.tls_port = 0  # implicit TLS (imaps), when started with `tls`
+        self._tls = tls
         self._ids = _identities()
         self._root: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -173,11 +191,18 @@ class DovecotServer:
             (self._root / name).mkdir()
         os.chown(self._root / "mail", self._ids.mail_uid, self._ids.mail_gid)
         self._write_passwd(self.user, self.password)
+        if self._tls is not None:
+            (self._root / "tls").mkdir(mode=0o700)
+            (self._root / "tls" / "cert.pem").write_bytes(self._tls.cert_chain_pem)
+            (self._root / "tls" / "key.pem").write_bytes(self._tls.key_pem)
         try:
             # Another process may take the probed port before Dovecot binds it.
             for _attempt in range(3):
                 self.port = _free_port()
-                self.config_path.write_text(_config(self._root, self.port, self._ids))
+                if self._tls is not None:
+                    self.tls_port = _free_port()
+                tls_port = self.tls_port if self._tls is not None else None
+                self.config_path.write_text(_config(self._root, self.port, self._ids, tls_port))
                 if self._launch():
                     return self
             raise DovecotError(f"dovecot could not bind a port:\n{self.log()}")

@@ -7,9 +7,10 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
+import trustme
 
 from mailflow.adapters.pymap_embed import ImapEndpoint
-from tests.harness.dovecot import DovecotError, DovecotServer, dovecot_binary
+from tests.harness.dovecot import DovecotError, DovecotServer, ServerTls, dovecot_binary
 from tests.harness.proxy import TcpProxy
 from tests.harness.pymap_server import PymapServer
 from tests.harness.samples import BECKY_ISO2022JP_QUESTION, sample_mail
@@ -28,10 +29,10 @@ def _require_dovecot() -> None:
     pytest.skip(reason)
 
 
-def _started_dovecot() -> DovecotServer:
+def _started_dovecot(tls: ServerTls | None = None) -> DovecotServer:
     _require_dovecot()
     try:
-        return DovecotServer().start()
+        return DovecotServer(tls=tls).start()
     except DovecotError as error:
         pytest.fail(str(error), pytrace=False)
 
@@ -54,6 +55,30 @@ def smtp_server() -> Iterator[SmtpServer]:
 def dovecot_server() -> Iterator[DovecotServer]:
     """A Dovecot of this test's own: the committee mailbox, empty, in a fresh temp dir."""
     server = _started_dovecot()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def server_tls(ca: trustme.CA, *names: str) -> ServerTls:
+    """A certificate from `ca` for `names` (default: this loopback), as Dovecot reads it."""
+    cert = ca.issue_cert(*(names or ("127.0.0.1", "localhost")))
+    chain = b"".join(pem.bytes() for pem in cert.cert_chain_pems)
+    return ServerTls(chain, cert.private_key_pem.bytes())
+
+
+@pytest.fixture(scope="session")
+def test_ca() -> trustme.CA:
+    """A certificate authority that exists only for this run (trust it explicitly)."""
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls(test_ca: trustme.CA) -> Iterator[DovecotServer]:
+    """A Dovecot offering STARTTLS on `.port` and implicit TLS on `.tls_port`, with a
+    certificate for 127.0.0.1 from `test_ca`."""
+    server = _started_dovecot(server_tls(test_ca))
     try:
         yield server
     finally:

@@ -1,0 +1,127 @@
+"""IMAP over TLS against a real Dovecot: implicit TLS and STARTTLS with a verifying context,
+and every way verification can fail refuses the login instead of sending the password."""
+
+from __future__ import annotations
+
+import ssl
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import trustme
+from pydantic import ValidationError
+
+from mailflow.adapters.imap import ImapClient, ImapError
+from mailflow.clock import FixedClock
+from mailflow.config import Imap, Secret, TlsMode
+from mailflow.services.fetch import FetchOptions, MailFetcher, connector
+from tests.harness.dovecot import DovecotServer
+from tests.harness.fixtures import server_tls
+from tests.harness.imap_extra import prepare_store, sha256
+
+
+def _settings(server: DovecotServer, tls: TlsMode, port: int, host: str = "127.0.0.1") -> Imap:
+    return Imap(
+        host=host,
+        port=port,
+        tls=tls,
+        user=server.user,
+        password=Secret(env="MAILFLOW_TEST_UNUSED"),
+        after_processing="flag",
+    )
+
+
+def _trusting(ca: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    ca.configure_trust(context)
+    return context
+
+
+def _tls_version(client: ImapClient) -> str | None:
+    ssl_object = client._client.protocol.transport.get_extra_info("ssl_object")
+    return None if ssl_object is None else str(ssl_object.version())
+
+
+@pytest.mark.parametrize("mode", [TlsMode.IMPLICIT, TlsMode.STARTTLS])
+async def test_a_mail_is_fetched_byte_for_byte_over_tls(
+    mode: TlsMode,
+    dovecot_tls: DovecotServer,
+    test_ca: trustme.CA,
+    becky_question_eml: bytes,
+    tmp_path: Path,
+) -> None:
+    account = dovecot_tls.add_user(f"tls-{mode.value}", "tls-pass")
+    probe = dovecot_tls.probe(account)
+    probe.append(becky_question_eml)
+    probe.close()
+    port = dovecot_tls.tls_port if mode is TlsMode.IMPLICIT else dovecot_tls.port
+    settings = _settings(dovecot_tls, mode, port).model_copy(update={"user": account.user})
+
+    client = await ImapClient.connect(settings, account.password, ssl_context=_trusting(test_ca))
+    try:
+        assert _tls_version(client) in ("TLSv1.2", "TLSv1.3")
+        # RFC 3501 §6.2.1: what the server said before TLS is forgotten, not reused.
+        assert "STARTTLS" not in client.capabilities
+        assert "IDLE" in client.capabilities
+    finally:
+        await client.logout()
+
+    store = prepare_store(f"sqlite:///{tmp_path / 'tls.db'}")
+    fetcher = MailFetcher(
+        settings,
+        committee_id=store.committee_id,
+        sessions=store.sessions,
+        clock=FixedClock(datetime(2021, 1, 13, tzinfo=UTC)),
+        connect=connector(settings, account.password, _trusting(test_ca)),
+        options=FetchOptions(holder="test"),
+    )
+    counts = await fetcher.run_once()
+    assert counts.inserted == 1
+    assert store.digests() == [sha256(becky_question_eml)]
+
+
+@pytest.mark.parametrize("mode", [TlsMode.IMPLICIT, TlsMode.STARTTLS])
+async def test_a_certificate_from_an_unknown_authority_is_refused(
+    mode: TlsMode, dovecot_tls: DovecotServer
+) -> None:
+    port = dovecot_tls.tls_port if mode is TlsMode.IMPLICIT else dovecot_tls.port
+    # No context given: the system's authorities, which never signed the test CA.
+    with pytest.raises(ImapError, match="CERTIFICATE_VERIFY_FAILED"):
+        await ImapClient.connect(_settings(dovecot_tls, mode, port), dovecot_tls.password)
+
+
+async def test_a_certificate_for_another_host_is_refused(test_ca: trustme.CA) -> None:
+    from tests.harness.fixtures import _started_dovecot
+
+    server = _started_dovecot(server_tls(test_ca, "imap.example.jp"))
+    try:
+        settings = _settings(server, TlsMode.IMPLICIT, server.tls_port)
+        with pytest.raises(ImapError, match=r"IP address mismatch"):
+            await ImapClient.connect(settings, server.password, ssl_context=_trusting(test_ca))
+    finally:
+        server.stop()
+
+
+async def test_starttls_asked_of_a_server_without_it_fails_before_the_login(
+    dovecot_server: DovecotServer, test_ca: trustme.CA
+) -> None:
+    settings = _settings(dovecot_server, TlsMode.STARTTLS, dovecot_server.port)
+    with pytest.raises(ImapError, match="does not offer STARTTLS"):
+        await ImapClient.connect(settings, dovecot_server.password, ssl_context=_trusting(test_ca))
+    # The refusal came before LOGIN: Dovecot logged no login for the committee user.
+    assert f"user=<{dovecot_server.user}>" not in dovecot_server.log()
+
+
+async def test_plain_text_to_a_remote_host_is_refused_by_config_and_by_the_client() -> None:
+    fields = {
+        "host": "imap.example.jp",
+        "port": 143,
+        "tls": TlsMode.NONE,
+        "user": "shingikai",
+        "password": Secret(env="MAILFLOW_TEST_UNUSED"),
+    }
+    with pytest.raises(ValidationError, match="allowed only for a loopback host"):
+        Imap(**fields)  # type: ignore[arg-type]
+    # Settings that bypassed validation still never reach the network in clear.
+    with pytest.raises(ImapError, match="refusing a plain-text IMAP login"):
+        await ImapClient.connect(Imap.model_construct(**fields), "secret")  # type: ignore[arg-type]
