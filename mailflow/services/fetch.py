@@ -27,6 +27,7 @@ from mailflow.store.leases import (
     acquire_lease,
     advance_mailbox_state,
     get_mailbox_state,
+    mark_acted,
     release_lease,
     renew_lease,
     set_mailbox_state,
@@ -36,7 +37,6 @@ from mailflow.store.messages import (
     RawMail,
     ServerAction,
     StoredOutcome,
-    mark_server_done,
     pending_server_actions,
     prepare_mails,
     store_prepared,
@@ -70,7 +70,7 @@ class FetchOptions:
     commit_per: Literal["batch", "message"] = "batch"
     # Mails committed before the server moves or flags them in one command: Dovecot takes
     # ~7 ms per UID STORE/MOVE whatever its size, a tenth of a 100-mail FETCH. Those
-    # committed but not yet moved stay recorded (imap_done false) and are finished
+    # committed but not yet moved stay above the mailbox's acted_uid mark and are finished
     # after a crash, so a larger group only keeps mail in the inbox a little longer.
     server_action_every: int = 1000
     lease_ttl: timedelta = timedelta(seconds=120)
@@ -169,7 +169,8 @@ class MailFetcher:
         self._on_cycle = on_cycle
         self._options = options or FetchOptions()
         self._lease_name = f"imap:{committee_id}:{settings.mailbox}"
-        self._done_unrecorded: list[int] = []
+        # The highest UID moved or flagged on the server, by UIDVALIDITY, not yet recorded.
+        self._done_unrecorded: dict[int, int] = {}
         self._folders: set[str] = set()
         self.reconnects = 0
 
@@ -195,15 +196,24 @@ class MailFetcher:
         )
 
     async def _renew(self) -> bool:
-        opts = self._options
-        return await self._db(
-            lambda s: renew_lease(
-                s, self._lease_name, opts.holder, self._clock.now(), opts.lease_ttl
+        opts, done = self._options, self._take_done()
+
+        def renew(session: Session) -> bool:
+            self._record_done(session, done)
+            return renew_lease(
+                session, self._lease_name, opts.holder, self._clock.now(), opts.lease_ttl
             )
-        )
+
+        return await self._db(renew)
 
     async def _release(self) -> None:
-        await self._db(lambda s: release_lease(s, self._lease_name, self._options.holder))
+        done = self._take_done()
+
+        def release(session: Session) -> None:
+            self._record_done(session, done)
+            release_lease(session, self._lease_name, self._options.holder)
+
+        await self._db(release)
 
     async def run_once(self) -> FetchCounts:
         """Fetch everything new once, then log out; LeaseHeld if another poller runs."""
@@ -288,23 +298,22 @@ class MailFetcher:
         settings = self._settings
         selected = await client.select(settings.mailbox)
         uidvalidity = selected.uidvalidity
-        rescan, last_uid, pending = await self._db(lambda s: self._open(s, uidvalidity))
+        done = self._take_done()
+        rescan, last_uid, pending = await self._db(lambda s: self._open(s, uidvalidity, done))
         counts = FetchCounts(rescanned=rescan)
         if pending:
             log.info("completing server actions for %d stored mails", len(pending))
             held = frozenset(a.uid for a in pending if a.state == QUARANTINED)
-            await self._complete(client, [a.uid for a in pending], held)
+            await self._complete(client, uidvalidity, [a.uid for a in pending], held)
             counts += FetchCounts(completed_on_server=len(pending))
         # Mails under budget/count cost at most that much each; larger ones are measured.
         small = max(1, self._options.batch_bytes // settings.fetch_batch)
         sizes = await client.sizes_after(last_uid, small)
         chunks = batches(sizes, settings.fetch_batch, self._options.batch_bytes,
                          settings.max_message_bytes)  # fmt: skip
-        counts += await self._pipeline(client, uidvalidity, chunks, stop)
-        if self._done_unrecorded:
-            done = self._take_done()
-            await self._db(lambda s: self._record_done(s, uidvalidity, done))
-        return counts
+        # What the last server action finished is recorded by the next unit of work (the
+        # lease's renewal or release, or the next sync), not by a commit of its own.
+        return counts + await self._pipeline(client, uidvalidity, chunks, stop)
 
     async def _pipeline(
         self, client: ImapClient, uidvalidity: int, chunks: Sequence[list[int]], stop: asyncio.Event
@@ -335,7 +344,7 @@ class MailFetcher:
                 owed.extend(m.uid for m in committed.fetched)
                 owed_held |= committed.quarantine_uids
                 if stage is None or len(owed) >= self._options.server_action_every:
-                    await self._complete(client, owed, owed_held)
+                    await self._complete(client, uidvalidity, owed, owed_held)
                     counts += FetchCounts(completed_on_server=len(owed))
                     owed, owed_held = [], set()
                 counts += _count(committed.fetched, committed.outcomes)
@@ -384,21 +393,27 @@ class MailFetcher:
             )
         return _Committed(batch.fetched, tuple(outcomes), held)
 
-    def _take_done(self) -> list[int]:
+    def _take_done(self) -> dict[int, int]:
         # Taken on the event loop before a worker thread records them: a move finishing
         # meanwhile appends to the fresh list, for the next commit.
-        done, self._done_unrecorded = self._done_unrecorded, []
+        done, self._done_unrecorded = self._done_unrecorded, {}
         return done
 
-    def _open(self, session: Session, uidvalidity: int) -> tuple[bool, int, list[ServerAction]]:
+    def _open(
+        self, session: Session, uidvalidity: int, done: dict[int, int]
+    ) -> tuple[bool, int, list[ServerAction]]:
         """Where this sync starts, in one unit of work: (rescan?, last UID, owed actions)."""
         mailbox = self._settings.mailbox
+        self._record_done(session, done)
         state = get_mailbox_state(session, self._committee_id, mailbox)
         rescan = state.uidvalidity is not None and state.uidvalidity != uidvalidity
         if rescan or state.uidvalidity is None:
             self._new_uidvalidity(session, state.uidvalidity, uidvalidity)
-        pending = pending_server_actions(session, self._committee_id, mailbox, uidvalidity)
-        return rescan, 0 if rescan else state.last_uid, pending
+            return rescan, 0, []
+        pending = pending_server_actions(
+            session, self._committee_id, mailbox, uidvalidity, state.acted_uid
+        )
+        return False, state.last_uid, pending
 
     def _new_uidvalidity(self, session: Session, old: int | None, new: int) -> None:
         set_mailbox_state(session, self._committee_id, self._settings.mailbox, new, 0)
@@ -423,7 +438,7 @@ class MailFetcher:
         )
 
     async def _store_all(
-        self, uidvalidity: int, prepared: Sequence[PreparedMail], done: list[int]
+        self, uidvalidity: int, prepared: Sequence[PreparedMail], done: dict[int, int]
     ) -> list[StoredOutcome]:
         if self._options.commit_per == "batch":
             return await self._db(lambda s: self._store(s, uidvalidity, prepared, done))
@@ -431,10 +446,10 @@ class MailFetcher:
         def each() -> list[StoredOutcome]:
             outcomes: list[StoredOutcome] = []
             with transaction(self._sessions) as session:
-                self._record_done(session, uidvalidity, done)
+                self._record_done(session, done)
             for mail in prepared:
                 with transaction(self._sessions) as session:
-                    outcomes.extend(self._store(session, uidvalidity, [mail], []))
+                    outcomes.extend(self._store(session, uidvalidity, [mail], {}))
             return outcomes
 
         return await asyncio.to_thread(each)
@@ -444,10 +459,10 @@ class MailFetcher:
         session: Session,
         uidvalidity: int,
         prepared: Sequence[PreparedMail],
-        done: list[int],
+        done: dict[int, int],
     ) -> list[StoredOutcome]:
         settings = self._settings
-        self._record_done(session, uidvalidity, done)
+        self._record_done(session, done)
         outcomes = store_prepared(
             session, self._committee_id, settings.mailbox, uidvalidity, prepared
         )
@@ -457,14 +472,18 @@ class MailFetcher:
             )
         return outcomes
 
-    def _record_done(self, session: Session, uidvalidity: int, done: list[int]) -> None:
+    def _record_done(self, session: Session, done: dict[int, int]) -> None:
         # Recorded in the next commit rather than one of its own: a crash before it only
         # repeats a MOVE or STORE, which is harmless for UIDs already gone or flagged.
-        if done:
-            mark_server_done(session, self._committee_id, self._settings.mailbox, uidvalidity, done)
+        for uidvalidity, uid in done.items():
+            mark_acted(session, self._committee_id, self._settings.mailbox, uidvalidity, uid)
 
     async def _complete(
-        self, client: ImapClient, uids: Sequence[int], quarantine: Collection[int] = ()
+        self,
+        client: ImapClient,
+        uidvalidity: int,
+        uids: Sequence[int],
+        quarantine: Collection[int] = (),
     ) -> None:
         if not uids:
             return
@@ -481,7 +500,9 @@ class MailFetcher:
                     await client.move(group, folder)
         else:
             await client.flag(uids)
-        self._done_unrecorded.extend(uids)
+        self._done_unrecorded[uidvalidity] = max(
+            max(uids), self._done_unrecorded.get(uidvalidity, 0)
+        )
 
     async def _notify(self, ids: tuple[int, ...]) -> Collection[int]:
         try:

@@ -18,32 +18,39 @@ _STATE = cast(Table, MailboxState.__table__)
 
 @dataclass(frozen=True)
 class MailboxSync:
-    """Where sync stands for one mailbox: the UIDVALIDITY seen and the last UID committed."""
+    """Where sync stands for one mailbox: the UIDVALIDITY seen, the last UID committed and
+    the last UID moved or flagged on the server."""
 
     uidvalidity: int | None
     last_uid: int
+    acted_uid: int = 0
 
 
 def get_mailbox_state(session: Session, committee_id: int, mailbox: str) -> MailboxSync:
     row = session.execute(
-        select(_STATE.c.uidvalidity, _STATE.c.last_uid).where(
+        select(_STATE.c.uidvalidity, _STATE.c.last_uid, _STATE.c.acted_uid).where(
             _STATE.c.committee_id == committee_id, _STATE.c.mailbox == mailbox
         )
     ).first()
     if row is None:
         return MailboxSync(uidvalidity=None, last_uid=0)
-    return MailboxSync(uidvalidity=row.uidvalidity, last_uid=row.last_uid)
+    return MailboxSync(row.uidvalidity, row.last_uid, row.acted_uid)
 
 
 def set_mailbox_state(
-    session: Session, committee_id: int, mailbox: str, uidvalidity: int, last_uid: int
+    session: Session,
+    committee_id: int,
+    mailbox: str,
+    uidvalidity: int,
+    last_uid: int,
+    acted_uid: int = 0,
 ) -> None:
     """Move the checkpoint; commit it in the same transaction as the mail it covers."""
     # Core statements: this runs once per fetched batch, where ORM bookkeeping showed up.
     moved = session.execute(
         update(_STATE)
         .where(_STATE.c.committee_id == committee_id, _STATE.c.mailbox == mailbox)
-        .values(uidvalidity=uidvalidity, last_uid=last_uid)
+        .values(uidvalidity=uidvalidity, last_uid=last_uid, acted_uid=acted_uid)
     )
     if _rowcount(moved) == 0:
         session.execute(
@@ -52,6 +59,7 @@ def set_mailbox_state(
                 mailbox=mailbox,
                 uidvalidity=uidvalidity,
                 last_uid=last_uid,
+                acted_uid=acted_uid,
             )
         )
 
@@ -80,6 +88,26 @@ def advance_mailbox_state(
     if state.uidvalidity == uidvalidity and last >= uid:
         return
     set_mailbox_state(session, committee_id, mailbox, uidvalidity, max(last, uid))
+
+
+def mark_acted(
+    session: Session, committee_id: int, mailbox: str, uidvalidity: int, uid: int
+) -> None:
+    """Record that every committed mail up to `uid` was moved or flagged on the server.
+
+    Mail is committed in UID order and handed to the server in that order, so one mark
+    says it all; it never goes down, and a stale UIDVALIDITY leaves it untouched.
+    """
+    session.execute(
+        update(_STATE)
+        .where(
+            _STATE.c.committee_id == committee_id,
+            _STATE.c.mailbox == mailbox,
+            _STATE.c.uidvalidity == uidvalidity,
+            _STATE.c.acted_uid < uid,
+        )
+        .values(acted_uid=uid)
+    )
 
 
 def acquire_lease(session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.parser import BytesHeaderParser
@@ -12,7 +12,7 @@ from email.policy import compat32
 from enum import StrEnum
 from typing import Literal, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -172,7 +172,6 @@ def store_raw(
             truncated=truncated,
             received_at=received_at,
             state="stored",
-            imap_done=False,
         )
         try:
             with session.begin_nested():
@@ -385,7 +384,6 @@ def _insert_rows(
             "truncated": p.truncated,
             "received_at": p.mail.received_at,
             "state": "stored",
-            "imap_done": False,
         }
         for p, key in fresh
     ]
@@ -491,17 +489,17 @@ class ServerAction:
 
 
 def pending_server_actions(
-    session: Session, committee_id: int, mailbox: str, uidvalidity: int
+    session: Session, committee_id: int, mailbox: str, uidvalidity: int, acted_uid: int
 ) -> list[ServerAction]:
-    """Mails committed but not yet moved or flagged on the server (a crash came between)."""
+    """Mails committed but not yet moved or flagged on the server (a crash came between):
+    those above the mailbox's `acted_uid` mark."""
     rows = session.execute(
         select(_MESSAGE.c.uid, _MESSAGE.c.state)
         .where(
             _MESSAGE.c.committee_id == committee_id,
             _MESSAGE.c.mailbox == mailbox,
             _MESSAGE.c.uidvalidity == uidvalidity,
-            _MESSAGE.c.imap_done.is_(False),
-            _MESSAGE.c.uid.is_not(None),
+            _MESSAGE.c.uid > acted_uid,
         )
         .order_by(_MESSAGE.c.uid)
     )
@@ -517,24 +515,6 @@ def pending_messages(session: Session, committee_id: int) -> list[int]:
             .order_by(_MESSAGE.c.id)
         )
     )
-
-
-def mark_server_done(
-    session: Session, committee_id: int, mailbox: str, uidvalidity: int, uids: Iterable[int]
-) -> None:
-    """Record that these UIDs were moved or flagged on the server."""
-    wanted = sorted(set(uids))
-    for start in range(0, len(wanted), 500):
-        session.execute(
-            update(_MESSAGE)
-            .where(
-                _MESSAGE.c.committee_id == committee_id,
-                _MESSAGE.c.mailbox == mailbox,
-                _MESSAGE.c.uidvalidity == uidvalidity,
-                _MESSAGE.c.uid.in_(wanted[start : start + 500]),
-            )
-            .values(imap_done=True)
-        )
 
 
 def stored_digests(session: Session, committee_id: int) -> Sequence[str]:

@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mailflow.store import db
 from mailflow.store.leases import (
+    MailboxSync,
     acquire_lease,
     advance_mailbox_state,
     get_mailbox_state,
+    mark_acted,
     release_lease,
     renew_lease,
     set_mailbox_state,
@@ -29,7 +31,6 @@ from mailflow.store.messages import (
     RawMail,
     ServerAction,
     StoredOutcome,
-    mark_server_done,
     message_id_of,
     pending_messages,
     pending_server_actions,
@@ -203,15 +204,19 @@ def test_checkpoint_and_pending_server_actions(
         set_mailbox_state(s, committee_id, "INBOX", 7, 5)
     with db.transaction(sessions) as s:
         state = get_mailbox_state(s, committee_id, "INBOX")
-        assert (state.uidvalidity, state.last_uid) == (7, 5)
-        assert [a.uid for a in pending_server_actions(s, committee_id, "INBOX", 7)] == [3, 4, 5]
-        mark_server_done(s, committee_id, "INBOX", 7, [3, 5])
+        assert (state.uidvalidity, state.last_uid, state.acted_uid) == (7, 5, 0)
+        pending = pending_server_actions(s, committee_id, "INBOX", 7, state.acted_uid)
+        assert [a.uid for a in pending] == [3, 4, 5]
+        mark_acted(s, committee_id, "INBOX", 7, 3)
+        mark_acted(s, committee_id, "INBOX", 7, 2)  # never lowered
+        mark_acted(s, committee_id, "INBOX", 6, 5)  # a stale UIDVALIDITY changes nothing
         advance_mailbox_state(s, committee_id, "INBOX", 7, 4)  # never lowered
-        assert get_mailbox_state(s, committee_id, "INBOX").last_uid == 5
+        assert get_mailbox_state(s, committee_id, "INBOX") == MailboxSync(7, 5, 3)
         s.execute(update(Message).where(Message.uid == 4).values(state="quarantined"))
     with sessions() as s:
-        assert pending_server_actions(s, committee_id, "INBOX", 7) == [
-            ServerAction(4, "quarantined")
+        assert pending_server_actions(s, committee_id, "INBOX", 7, 3) == [
+            ServerAction(4, "quarantined"),
+            ServerAction(5, "stored"),
         ]
         assert len(pending_messages(s, committee_id)) == 2  # 3 and 5 are still "stored"
 

@@ -145,3 +145,65 @@ def test_an_older_database_with_data_upgrades_in_place(engine: Engine) -> None:
         assert rnd is not None
         assert rnd.closed_early == {} and rnd.responses_due is None
         assert rnd.title == "t"
+
+
+def test_0005_turns_per_message_server_flags_into_one_mark_and_back(engine: Engine) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    db.upgrade(engine, "0004")
+    at = datetime(2021, 1, 13, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO committee (id, key, name, address, language, timezone) "
+                "VALUES (1, 'c', '審議会', 's@example.jp', 'ja', 'Asia/Tokyo')"
+            )
+        )
+        # INBOX: UIDs 1-2 moved, 3-4 committed but a crash came before their move.
+        # Archive: all moved. Both had a mail of an older UIDVALIDITY, long moved.
+        for box, validity, uid, done in [
+            ("INBOX", 7, 1, True),
+            ("INBOX", 7, 2, True),
+            ("INBOX", 7, 3, False),
+            ("INBOX", 7, 4, False),
+            ("INBOX", 6, 9, False),
+            ("Archive", 7, 5, True),
+        ]:
+            conn.execute(
+                text(
+                    "INSERT INTO message (committee_id, dedupe_key, sha256, mailbox, "
+                    "uidvalidity, uid, size, raw, truncated, received_at, state, late, "
+                    "imap_done) VALUES (1, :key, 'x', :box, :v, :uid, 1, :raw, false, :at, "
+                    "'stored', false, :done)"
+                ),
+                {"key": f"{box}{validity}-{uid}", "box": box, "v": validity, "uid": uid,
+                 "raw": b"x", "at": at, "done": done},
+            )  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO mailbox_state (committee_id, mailbox, uidvalidity, last_uid) "
+                "VALUES (1, 'INBOX', 7, 4), (1, 'Archive', 7, 5)"
+            )
+        )
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        marks = dict(conn.execute(text("SELECT mailbox, acted_uid FROM mailbox_state")).all())
+        columns = {c["name"] for c in inspect(conn).get_columns("message")}
+    assert marks == {"INBOX": 2, "Archive": 5}
+    assert "imap_done" not in columns
+
+    cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0004")
+    with engine.connect() as conn:
+        query = text("SELECT dedupe_key, imap_done FROM message WHERE uidvalidity = 7")
+        done = {key: flag for key, flag in conn.execute(query)}
+    assert {key: bool(flag) for key, flag in done.items()} == {
+        "INBOX7-1": True,
+        "INBOX7-2": True,
+        "INBOX7-3": False,
+        "INBOX7-4": False,
+        "Archive7-5": True,
+    }
