@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from mailflow.adapters.pymap_embed import ImapEndpoint
+from mailflow.config import TlsMode
+from tests.harness.certs import LoopbackCa
 from tests.harness.dovecot import DovecotError, DovecotServer, dovecot_binary
 from tests.harness.proxy import TcpProxy
 from tests.harness.pymap_server import PymapServer
@@ -47,6 +49,24 @@ def pymap_server() -> Iterator[PymapServer]:
 def smtp_server() -> Iterator[SmtpServer]:
     """aiosmtpd recording every mail in `.received`; faults via `.handler`."""
     with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def loopback_ca() -> LoopbackCa:
+    """A certificate authority of this test's own, trusted by nothing else."""
+    return LoopbackCa()
+
+
+@pytest.fixture(params=[TlsMode.STARTTLS, TlsMode.IMPLICIT], ids=lambda mode: str(mode.value))
+def smtp_tls_server(
+    request: pytest.FixtureRequest, loopback_ca: LoopbackCa
+) -> Iterator[SmtpServer]:
+    """`smtp_server` behind TLS, once with required STARTTLS and once with implicit TLS.
+
+    Its certificate (127.0.0.1, localhost) is issued by `loopback_ca`.
+    """
+    with SmtpServer(request.param, loopback_ca.server_context()) as server:
         yield server
 
 
