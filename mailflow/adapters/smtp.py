@@ -122,7 +122,13 @@ class SmtpSender:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             # Connection refused, reset, timed out, or closed after DATA before the reply:
             # whether the server kept the mail is unknown; trying again is the only safe
-            # choice, and a duplicate then carries the same Message-ID.
+            # choice, and a duplicate then carries the same Message-ID. A failed TLS
+            # setup lands here too (certificate not trusted, expired or for another
+            # name; STARTTLS not offered) before any command goes out in clear. That is
+            # a configuration problem, the same for every mail: temporary keeps each
+            # mail queued, its last_error naming the cause, until staff fix it (or the
+            # outbox gives up after max_attempts, with an event); permanent would fail
+            # the whole queue at once, for good.
             await self._drop()
             raise SmtpFailure(f"connection: {type(exc).__name__}: {exc}", temporary=True) from None
         refused = tuple((addr, resp.code, resp.message) for addr, resp in sorted(errors.items()))
