@@ -175,3 +175,34 @@ async def test_tls_against_a_plain_server_fails_without_sending_in_clear(
     expected = "STARTTLS extension not supported" if tls is TlsMode.STARTTLS else "[SSL:"
     assert expected in (row.last_error or "")
     assert smtp_server.received == []
+
+
+async def test_plain_client_refused_by_required_starttls_keeps_the_mail(
+    loopback_ca: LoopbackCa, tmp_path: Path
+) -> None:
+    with SmtpServer(TlsMode.STARTTLS, loopback_ca.server_context()) as server:
+        # tls = "none" passes the config because the host is loopback...
+        services = services_for(tmp_path, server.port, TlsMode.NONE)
+        assert svc.smtp_settings(services).tls is TlsMode.NONE
+        svc.enqueue(services, mail(1), kind="reminder")
+
+        report = await svc.send_due(services, START, 10)
+
+        # ...and the server refuses MAIL with 530 (RFC 3207 §4). The refusal is of the
+        # session, not of this mail: it stays queued for the corrected configuration.
+        assert (report.sent, report.retry_later, report.failed) == (0, 1, 0)
+        (row,) = rows(services)
+        assert row.state == "approved"
+        assert (row.last_error or "").startswith("530 Must issue a STARTTLS command first")
+        assert server.received == []
+
+        fixed = services_for(tmp_path, server.port, TlsMode.STARTTLS)
+        sender = trusting(fixed, loopback_ca)
+        later = await svc.send_due(fixed, START + timedelta(minutes=1), 10, sender=sender)
+        await sender.close()
+        received = server.received
+
+    assert later.sent == 1
+    (row,) = rows(fixed)
+    assert [m.raw for m in received] == [row.raw]
+    assert received[0].tls_version in TLS_VERSIONS
