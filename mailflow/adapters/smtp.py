@@ -1,8 +1,9 @@
 """SMTP out: aiosmtplib from the config, one message per transaction, errors sorted by fate.
 
 A reply in 4xx, a dropped connection or a timeout is *temporary* (try again later);
-5xx is *permanent* (RFC 5321 §4.2.1). TLS is implicit or STARTTLS with a verifying
-context; plain text only on loopback, which the config already enforces.
+5xx is *permanent* (RFC 5321 §4.2.1), except where it refuses the session rather than
+the mail (a failed login, 530). TLS is implicit or STARTTLS with a verifying context;
+plain text only on loopback, which the config already enforces.
 """
 
 from __future__ import annotations
@@ -116,13 +117,24 @@ class SmtpSender:
             ) from None
         except aiosmtplib.SMTPResponseException as exc:
             await self._drop()
+            # 530 refuses the session, not this mail: "Must issue a STARTTLS command
+            # first" (RFC 3207 §4) or "Authentication required" (RFC 4954 §6). Like a
+            # wrong password it is the operator's to fix, and every queued mail would
+            # get it: failing each for good would throw the whole queue away.
+            temporary = exc.code == 530 or not 500 <= exc.code < 600
             raise SmtpFailure(
-                f"{exc.code} {exc.message}", temporary=not 500 <= exc.code < 600, code=exc.code
+                f"{exc.code} {exc.message}", temporary=temporary, code=exc.code
             ) from None
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             # Connection refused, reset, timed out, or closed after DATA before the reply:
             # whether the server kept the mail is unknown; trying again is the only safe
-            # choice, and a duplicate then carries the same Message-ID.
+            # choice, and a duplicate then carries the same Message-ID. A failed TLS
+            # setup lands here too (certificate not trusted, expired or for another
+            # name; STARTTLS not offered) before any command goes out in clear. That is
+            # a configuration problem, the same for every mail: temporary keeps each
+            # mail queued, its last_error naming the cause, until staff fix it (or the
+            # outbox gives up after max_attempts, with an event); permanent would fail
+            # the whole queue at once, for good.
             await self._drop()
             raise SmtpFailure(f"connection: {type(exc).__name__}: {exc}", temporary=True) from None
         refused = tuple((addr, resp.code, resp.message) for addr, resp in sorted(errors.items()))

@@ -12,6 +12,7 @@ from tests.harness.seed_round import EXPECTED_MINUTES_MD, normalise, proceedings
 
 ROOT = Path(__file__).resolve().parents[2]
 
+
 def _expected() -> list[str]:
     return normalise(EXPECTED_MINUTES_MD.read_text("utf-8")).splitlines()
 

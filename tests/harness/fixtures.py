@@ -7,9 +7,10 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
-import trustme
 
 from mailflow.adapters.pymap_embed import ImapEndpoint
+from mailflow.config import TlsMode
+from tests.harness.certs import LoopbackCa
 from tests.harness.dovecot import DovecotError, DovecotServer, ServerTls, dovecot_binary
 from tests.harness.proxy import TcpProxy
 from tests.harness.pymap_server import PymapServer
@@ -52,6 +53,24 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
+def loopback_ca() -> LoopbackCa:
+    """A certificate authority of this test's own, trusted by nothing else."""
+    return LoopbackCa()
+
+
+@pytest.fixture(params=[TlsMode.STARTTLS, TlsMode.IMPLICIT], ids=lambda mode: str(mode.value))
+def smtp_tls_server(
+    request: pytest.FixtureRequest, loopback_ca: LoopbackCa
+) -> Iterator[SmtpServer]:
+    """`smtp_server` behind TLS, once with required STARTTLS and once with implicit TLS.
+
+    Its certificate (127.0.0.1, localhost) is issued by `loopback_ca`.
+    """
+    with SmtpServer(request.param, loopback_ca.server_context()) as server:
+        yield server
+
+
+@pytest.fixture
 def dovecot_server() -> Iterator[DovecotServer]:
     """A Dovecot of this test's own: the committee mailbox, empty, in a fresh temp dir."""
     server = _started_dovecot()
@@ -61,24 +80,17 @@ def dovecot_server() -> Iterator[DovecotServer]:
         server.stop()
 
 
-def server_tls(ca: trustme.CA, *names: str) -> ServerTls:
-    """A certificate from `ca` for `names` (default: this loopback), as Dovecot reads it."""
-    cert = ca.issue_cert(*(names or ("127.0.0.1", "localhost")))
-    chain = b"".join(pem.bytes() for pem in cert.cert_chain_pems)
-    return ServerTls(chain, cert.private_key_pem.bytes())
+@pytest.fixture(scope="session")
+def session_ca() -> LoopbackCa:
+    """A certificate authority for the servers shared by the whole run."""
+    return LoopbackCa()
 
 
 @pytest.fixture(scope="session")
-def test_ca() -> trustme.CA:
-    """A certificate authority that exists only for this run (trust it explicitly)."""
-    return trustme.CA()
-
-
-@pytest.fixture(scope="session")
-def dovecot_tls(test_ca: trustme.CA) -> Iterator[DovecotServer]:
+def dovecot_tls(session_ca: LoopbackCa) -> Iterator[DovecotServer]:
     """A Dovecot offering STARTTLS on `.port` and implicit TLS on `.tls_port`, with a
-    certificate for 127.0.0.1 from `test_ca`."""
-    server = _started_dovecot(server_tls(test_ca))
+    certificate for 127.0.0.1 from `session_ca`."""
+    server = _started_dovecot(ServerTls(*session_ca.server_pem()))
     try:
         yield server
     finally:

@@ -1,8 +1,14 @@
-"""A real aiosmtpd server on loopback that records every mail and fails on request."""
+"""A real aiosmtpd server on loopback that records every mail and fails on request.
+
+Plain by default; `SmtpServer(TlsMode.STARTTLS, context)` offers STARTTLS and refuses
+any mail before it (RFC 3207 §4), `SmtpServer(TlsMode.IMPLICIT, context)` speaks TLS
+from the first byte (RFC 8314 §3).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -14,6 +20,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from mailflow.config import TlsMode
 
 LOOPBACK = "127.0.0.1"
 
@@ -55,13 +63,15 @@ class ReceivedMail:
 
     `raw` is the DATA content after dot-unstuffing (RFC 5321 §4.5.2) and nothing else:
     this handler adds no Received:, X-Peer or other header, so a client's bytes come
-    back unchanged.
+    back unchanged. `tls_version` is the protocol the mail came over ("TLSv1.3"), None
+    when it came in clear.
     """
 
     mail_from: str
     rcpt_tos: tuple[str, ...]
     raw: bytes
     message_id: str | None
+    tls_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,13 @@ class Rejection:
 
 _DROP = "drop"
 _DROP_AFTER_DELIVERY = "drop-after-delivery"
+
+
+def _tls_version(server: SMTP) -> str | None:
+    # After STARTTLS aiosmtpd's transport is the TLS one, so one lookup serves both modes.
+    transport: Any = server.transport
+    ssl_object = None if transport is None else transport.get_extra_info("ssl_object")
+    return None if ssl_object is None else str(ssl_object.version())
 
 
 def _message_id(raw: bytes) -> str | None:
@@ -132,13 +149,14 @@ class RecordingHandler:
             queue = self._faults[stage]
             return queue.popleft() if queue else None
 
-    def _record(self, envelope: Envelope) -> None:
+    def _record(self, server: SMTP, envelope: Envelope) -> None:
         raw = bytes(envelope.original_content or b"")
         mail = ReceivedMail(
             mail_from=str(envelope.mail_from),
             rcpt_tos=tuple(envelope.rcpt_tos),
             raw=raw,
             message_id=_message_id(raw),
+            tls_version=_tls_version(server),
         )
         with self._lock:
             self._received.append(mail)
@@ -174,13 +192,13 @@ class RecordingHandler:
             return self._reject(server, Stage.DATA, fault, None)
         if fault is not None:
             if fault == _DROP_AFTER_DELIVERY:
-                self._record(envelope)
+                self._record(server, envelope)
             # abort() sends a reset at once; the reply aiosmtpd writes next goes nowhere.
             transport: Any = server.transport
             if transport is not None:
                 transport.abort()
             return Reply.OK.text
-        self._record(envelope)
+        self._record(server, envelope)
         return Reply.OK.text
 
 
@@ -194,11 +212,23 @@ class _FreePortController(Controller):
 
 
 class SmtpServer:
-    """aiosmtpd on a free loopback port, served from its own thread."""
+    """aiosmtpd on a free loopback port, served from its own thread.
 
-    def __init__(self) -> None:
+    `tls` other than NONE needs `context`, a server context with a certificate
+    (`tests.harness.certs.LoopbackCa.server_context()`); NONE takes none.
+    """
+
+    def __init__(self, tls: TlsMode = TlsMode.NONE, context: ssl.SSLContext | None = None) -> None:
+        if (tls is TlsMode.NONE) != (context is None):
+            raise ValueError(f"tls={tls.value} {'takes no' if context else 'needs a'} context")
+        self.tls = tls
         self.handler = RecordingHandler()
-        self._controller = _FreePortController(self.handler, hostname=LOOPBACK, port=0)
+        options: dict[str, Any] = {}
+        if tls is TlsMode.STARTTLS:
+            options = {"tls_context": context, "require_starttls": True}
+        elif tls is TlsMode.IMPLICIT:
+            options = {"ssl_context": context}
+        self._controller = _FreePortController(self.handler, hostname=LOOPBACK, port=0, **options)
 
     @property
     def host(self) -> str:

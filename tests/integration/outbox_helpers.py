@@ -20,7 +20,9 @@ COMMITTEE = "shingikai@city.example.jp"
 START = datetime(2021, 1, 13, 10, 0, tzinfo=JST)
 
 
-def config_toml(db_url: str, smtp_port: int, *, approval: str = "auto", cap: int = 20) -> str:
+def config_toml(
+    db_url: str, smtp_port: int, *, approval: str = "auto", cap: int = 20, tls: str = "none"
+) -> str:
     return f"""
 data_dir = "data"
 [committee]
@@ -40,7 +42,7 @@ addresses = ["ishida@example.jp"]
 [smtp]
 host = "127.0.0.1"
 port = {smtp_port}
-tls = "none"
+tls = "{tls}"
 [database]
 url = "{db_url}"
 [policy]
@@ -51,10 +53,12 @@ token_secret = {{ env = "{SECRET_ENV}" }}
 """
 
 
-def make_config(db_url: str, smtp_port: int, *, approval: str = "auto", cap: int = 20) -> Config:
+def make_config(
+    db_url: str, smtp_port: int, *, approval: str = "auto", cap: int = 20, tls: str = "none"
+) -> Config:
     import tomllib
 
-    data = tomllib.loads(config_toml(db_url, smtp_port, approval=approval, cap=cap))
+    data = tomllib.loads(config_toml(db_url, smtp_port, approval=approval, cap=cap, tls=tls))
     return parse_config(data, "test.toml").resolve_paths(Path.cwd())
 
 

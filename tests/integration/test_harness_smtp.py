@@ -7,6 +7,8 @@ import asyncio
 import aiosmtplib
 import pytest
 
+from mailflow.config import TlsMode
+from tests.harness.certs import LoopbackCa
 from tests.harness.smtp_server import Reply, SmtpServer, Stage
 
 SENDER = "shingikai@city.example.lg.jp"
@@ -35,6 +37,55 @@ async def test_iso2022jp_mail_arrives_byte_identical(
     assert mail.mail_from == SENDER
     assert mail.rcpt_tos == (MEMBER, "chair@example.jp")
     assert mail.message_id == "<20210106101542.8D2C.YAMADA@example.jp>"
+    assert mail.tls_version is None
+
+
+async def test_tls_server_receives_byte_identical_over_tls(
+    smtp_tls_server: SmtpServer, loopback_ca: LoopbackCa, becky_question_eml: bytes
+) -> None:
+    await aiosmtplib.send(
+        becky_question_eml,
+        sender=SENDER,
+        recipients=[MEMBER],
+        hostname=smtp_tls_server.host,
+        port=smtp_tls_server.port,
+        use_tls=smtp_tls_server.tls is TlsMode.IMPLICIT,
+        start_tls=smtp_tls_server.tls is TlsMode.STARTTLS,
+        tls_context=loopback_ca.client_context(),
+        timeout=10,
+    )
+
+    [mail] = smtp_tls_server.received
+    assert mail.raw == becky_question_eml
+    assert mail.tls_version in ("TLSv1.2", "TLSv1.3")
+
+
+async def test_required_starttls_refuses_a_plain_client(
+    loopback_ca: LoopbackCa, becky_question_eml: bytes
+) -> None:
+    with SmtpServer(TlsMode.STARTTLS, loopback_ca.server_context()) as server:
+        client = aiosmtplib.SMTP(
+            hostname=server.host, port=server.port, start_tls=False, timeout=10
+        )
+        await client.connect()
+        # It offers the upgrade...
+        await client.ehlo()
+        assert client.supports_extension("starttls")
+        # ...and refuses the transaction without it (RFC 3207 §4).
+        with pytest.raises(aiosmtplib.SMTPSenderRefused) as refused:
+            await client.sendmail(SENDER, [MEMBER], becky_question_eml)
+        client.close()
+    assert refused.value.code == 530
+    assert "STARTTLS" in refused.value.message
+    assert server.received == []
+
+
+@pytest.mark.parametrize(("tls", "with_context"), [(TlsMode.NONE, True), (TlsMode.STARTTLS, False)])
+def test_a_tls_server_needs_a_context_and_a_plain_one_takes_none(
+    loopback_ca: LoopbackCa, tls: TlsMode, with_context: bool
+) -> None:
+    with pytest.raises(ValueError, match="context"):
+        SmtpServer(tls, loopback_ca.server_context() if with_context else None)
 
 
 async def test_dot_stuffing_is_undone(smtp_server: SmtpServer) -> None:

@@ -35,7 +35,7 @@ def _response(tag: str) -> bytes:
             b"* 3 FETCH (UID 9 RFC822.SIZE 0 BODY[]<0> {0}\r\n)\r\n",
             b"* 4 FETCH (UID 10 RFC822.SIZE %d BODY[]<0> {%d}\r\n" % (len(tricky), len(tricky)),
             tricky,
-            b" INTERNALDATE \"29-Nov-2026 19:00:00 +0000\")\r\n",
+            b' INTERNALDATE "29-Nov-2026 19:00:00 +0000")\r\n',
             tag.encode() + b" OK Fetch completed (0.001 + 0.000 secs).\r\n",
         ]
     )

@@ -3,20 +3,18 @@ and every way verification can fail refuses the login instead of sending the pas
 
 from __future__ import annotations
 
-import ssl
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import trustme
 from pydantic import ValidationError
 
 from mailflow.adapters.imap import ImapClient, ImapError
 from mailflow.clock import FixedClock
 from mailflow.config import Imap, Secret, TlsMode
 from mailflow.services.fetch import FetchOptions, MailFetcher, connector
-from tests.harness.dovecot import DovecotServer
-from tests.harness.fixtures import server_tls
+from tests.harness.certs import LoopbackCa
+from tests.harness.dovecot import DovecotServer, ServerTls
 from tests.harness.imap_extra import prepare_store, sha256
 
 
@@ -31,12 +29,6 @@ def _settings(server: DovecotServer, tls: TlsMode, port: int, host: str = "127.0
     )
 
 
-def _trusting(ca: trustme.CA) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-    ca.configure_trust(context)
-    return context
-
-
 def _tls_version(client: ImapClient) -> str | None:
     ssl_object = client._client.protocol.transport.get_extra_info("ssl_object")
     return None if ssl_object is None else str(ssl_object.version())
@@ -46,7 +38,7 @@ def _tls_version(client: ImapClient) -> str | None:
 async def test_a_mail_is_fetched_byte_for_byte_over_tls(
     mode: TlsMode,
     dovecot_tls: DovecotServer,
-    test_ca: trustme.CA,
+    session_ca: LoopbackCa,
     becky_question_eml: bytes,
     tmp_path: Path,
 ) -> None:
@@ -57,7 +49,9 @@ async def test_a_mail_is_fetched_byte_for_byte_over_tls(
     port = dovecot_tls.tls_port if mode is TlsMode.IMPLICIT else dovecot_tls.port
     settings = _settings(dovecot_tls, mode, port).model_copy(update={"user": account.user})
 
-    client = await ImapClient.connect(settings, account.password, ssl_context=_trusting(test_ca))
+    client = await ImapClient.connect(
+        settings, account.password, ssl_context=session_ca.client_context()
+    )
     try:
         assert _tls_version(client) in ("TLSv1.2", "TLSv1.3")
         # RFC 3501 §6.2.1: what the server said before TLS is forgotten, not reused.
@@ -72,7 +66,7 @@ async def test_a_mail_is_fetched_byte_for_byte_over_tls(
         committee_id=store.committee_id,
         sessions=store.sessions,
         clock=FixedClock(datetime(2021, 1, 13, tzinfo=UTC)),
-        connect=connector(settings, account.password, _trusting(test_ca)),
+        connect=connector(settings, account.password, session_ca.client_context()),
         options=FetchOptions(holder="test"),
     )
     counts = await fetcher.run_once()
@@ -90,24 +84,28 @@ async def test_a_certificate_from_an_unknown_authority_is_refused(
         await ImapClient.connect(_settings(dovecot_tls, mode, port), dovecot_tls.password)
 
 
-async def test_a_certificate_for_another_host_is_refused(test_ca: trustme.CA) -> None:
+async def test_a_certificate_for_another_host_is_refused(session_ca: LoopbackCa) -> None:
     from tests.harness.fixtures import _started_dovecot
 
-    server = _started_dovecot(server_tls(test_ca, "imap.example.jp"))
+    server = _started_dovecot(ServerTls(*session_ca.server_pem("imap.example.jp")))
     try:
         settings = _settings(server, TlsMode.IMPLICIT, server.tls_port)
         with pytest.raises(ImapError, match=r"IP address mismatch"):
-            await ImapClient.connect(settings, server.password, ssl_context=_trusting(test_ca))
+            await ImapClient.connect(
+                settings, server.password, ssl_context=session_ca.client_context()
+            )
     finally:
         server.stop()
 
 
 async def test_starttls_asked_of_a_server_without_it_fails_before_the_login(
-    dovecot_server: DovecotServer, test_ca: trustme.CA
+    dovecot_server: DovecotServer, session_ca: LoopbackCa
 ) -> None:
     settings = _settings(dovecot_server, TlsMode.STARTTLS, dovecot_server.port)
     with pytest.raises(ImapError, match="does not offer STARTTLS"):
-        await ImapClient.connect(settings, dovecot_server.password, ssl_context=_trusting(test_ca))
+        await ImapClient.connect(
+            settings, dovecot_server.password, ssl_context=session_ca.client_context()
+        )
     # The refusal came before LOGIN: Dovecot logged no login for the committee user.
     assert f"user=<{dovecot_server.user}>" not in dovecot_server.log()
 
