@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import ssl
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -114,6 +115,11 @@ def _no_plaintext_remote(host: str, tls: TlsMode) -> None:
         )
 
 
+def _no_ca_without_tls(ca_file: Path | None, tls: TlsMode) -> None:
+    if ca_file is not None and tls is TlsMode.NONE:
+        raise ValueError("ca_file is given but tls = 'none': certificates are not checked")
+
+
 class Member(Strict):
     """A committee member (委員); one of them chair (会長), one deputy (会長職務代理)."""
 
@@ -169,10 +175,14 @@ class Imap(Strict):
     idle: bool = True
     fetch_batch: int = Field(default=200, ge=1, le=1000)
     max_message_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    # PEM certificates trusted instead of the system's: a server whose certificate comes
+    # from the city's own authority. Relative to the config file.
+    ca_file: Path | None = None
 
     @model_validator(mode="after")
     def _tls(self) -> Self:
         _no_plaintext_remote(self.host, self.tls)
+        _no_ca_without_tls(self.ca_file, self.tls)
         return self
 
 
@@ -183,10 +193,12 @@ class Smtp(Strict):
     user: str | None = None
     password: Secret | None = None
     envelope_sender: Email | None = None  # defaults to the committee address
+    ca_file: Path | None = None  # as [imap] ca_file
 
     @model_validator(mode="after")
     def _checks(self) -> Self:
         _no_plaintext_remote(self.host, self.tls)
+        _no_ca_without_tls(self.ca_file, self.tls)
         if (self.user is None) != (self.password is None):
             raise ValueError("give both user and password for SMTP AUTH, or neither")
         return self
@@ -292,10 +304,29 @@ class Config(Strict):
             raise ValueError("\n".join(errs))
         return self
 
-    def resolve_paths(self, base: Path) -> Config:
-        """Relative paths in the file are relative to the file, not to the working directory."""
-        data_dir = (base / self.data_dir).resolve()
-        return self.model_copy(update={"data_dir": data_dir})
+    def resolve_paths(self, base: Path, source: Path | str = "config") -> Config:
+        """Relative paths in the file are relative to the file, not to the working directory.
+
+        Files named for TLS must exist now: a missing one is a config error, not a
+        connection failure retried for ever.
+        """
+        update: dict[str, Any] = {"data_dir": (base / self.data_dir).resolve()}
+        errs: list[str] = []
+        for key, server in (("imap", self.imap), ("smtp", self.smtp)):
+            if server is None or server.ca_file is None:
+                continue
+            ca_file = (base / server.ca_file).resolve()
+            if not ca_file.is_file():
+                errs.append(f"{source}: {key}.ca_file: no such file: {ca_file}")
+            else:
+                try:
+                    ssl.create_default_context(cafile=str(ca_file))
+                except ssl.SSLError as exc:
+                    errs.append(f"{source}: {key}.ca_file: not PEM certificates: {exc.reason}")
+            update[key] = server.model_copy(update={"ca_file": ca_file})
+        if errs:
+            raise InputError(errs)
+        return self.model_copy(update=update)
 
     @property
     def database_url(self) -> str:
@@ -338,4 +369,4 @@ def parse_config(data: dict[str, Any], source: Path | str) -> Config:
 
 def load_config(path: Path) -> Config:
     """Read, validate and resolve a config file; InputError lists every problem."""
-    return parse_config(read_toml(path), path).resolve_paths(path.parent.resolve())
+    return parse_config(read_toml(path), path).resolve_paths(path.parent.resolve(), path)

@@ -10,6 +10,7 @@ import ssl
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, TypeVar
 
 import aioimaplib
@@ -65,9 +66,12 @@ class FetchedMessage:
     internal_date: datetime | None  # when the server received it (到達: the arrival time)
 
 
-def default_ssl_context() -> ssl.SSLContext:
-    """Verifies the server's certificate and host name against the system's CAs."""
-    return ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+def default_ssl_context(ca_file: Path | None = None) -> ssl.SSLContext:
+    """Verifies the server's certificate and host name against the system's CAs, or
+    against those in `ca_file` alone."""
+    return ssl.create_default_context(
+        ssl.Purpose.SERVER_AUTH, cafile=None if ca_file is None else str(ca_file)
+    )
 
 
 def is_loopback(host: str) -> bool:
@@ -183,7 +187,7 @@ class ImapClient:
         # Loading the system's CAs costs ~20 ms: only a TLS connection pays it.
         implicit = None
         if settings.tls is TlsMode.IMPLICIT:
-            implicit = ssl_context or default_ssl_context()
+            implicit = ssl_context or default_ssl_context(settings.ca_file)
         try:
             raw = LinearImap4(
                 host=settings.host,
@@ -195,7 +199,7 @@ class ImapClient:
             client = cls(raw, lost, settings)
             await client._guard(raw.wait_hello_from_server())
             if settings.tls is TlsMode.STARTTLS:
-                await client._starttls(ssl_context or default_ssl_context())
+                await client._starttls(ssl_context or default_ssl_context(settings.ca_file))
             login = await client._guard(raw.login(settings.user, password))
             if login.result != "OK":
                 raise ImapError(f"IMAP login refused for {settings.user}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 
 import aiosmtplib
@@ -45,7 +46,8 @@ class SmtpSettings:
     user: str | None = None
     password: str | None = None
     timeout: float = 30.0
-    tls_context: ssl.SSLContext | None = None  # None: the system's verifying default
+    tls_context: ssl.SSLContext | None = None  # None: verify against ca_file or the system
+    ca_file: Path | None = None
 
     def __repr__(self) -> str:
         return f"SmtpSettings({self.host}:{self.port}, tls={self.tls.value})"
@@ -59,6 +61,7 @@ class SmtpSettings:
             envelope_sender=smtp.envelope_sender or committee_address,
             user=smtp.user,
             password=smtp.password.reveal() if smtp.password is not None else None,
+            ca_file=smtp.ca_file,
         )
 
 
@@ -147,7 +150,8 @@ class SmtpSender:
         # Loading the system's CAs costs ~20 ms a connection: only TLS pays it.
         context = None
         if s.tls is not TlsMode.NONE:
-            context = s.tls_context or ssl.create_default_context()
+            cafile = None if s.ca_file is None else str(s.ca_file)
+            context = s.tls_context or ssl.create_default_context(cafile=cafile)
         client = aiosmtplib.SMTP(
             hostname=s.host,
             port=s.port,

@@ -31,6 +31,10 @@ class LoopbackCa:
         cert = self._ca.issue_cert(*(names or LOOPBACK_NAMES))
         return b"".join(pem.bytes() for pem in cert.cert_chain_pems), cert.private_key_pem.bytes()
 
+    def ca_pem(self) -> bytes:
+        """The authority's own certificate in PEM, as a `ca_file` holds it."""
+        return self._ca.cert_pem.bytes()
+
     def client_context(self) -> ssl.SSLContext:
         """A verifying client context (hostname checked) that trusts this CA and no other."""
-        return ssl.create_default_context(cadata=self._ca.cert_pem.bytes().decode("ascii"))
+        return ssl.create_default_context(cadata=self.ca_pem().decode("ascii"))

@@ -21,8 +21,15 @@ START = datetime(2021, 1, 13, 10, 0, tzinfo=JST)
 
 
 def config_toml(
-    db_url: str, smtp_port: int, *, approval: str = "auto", cap: int = 20, tls: str = "none"
+    db_url: str,
+    smtp_port: int,
+    *,
+    approval: str = "auto",
+    cap: int = 20,
+    tls: str = "none",
+    ca_file: Path | None = None,
 ) -> str:
+    ca_line = "" if ca_file is None else f'ca_file = "{ca_file}"'
     return f"""
 data_dir = "data"
 [committee]
@@ -43,6 +50,7 @@ addresses = ["ishida@example.jp"]
 host = "127.0.0.1"
 port = {smtp_port}
 tls = "{tls}"
+{ca_line}
 [database]
 url = "{db_url}"
 [policy]
@@ -54,11 +62,18 @@ token_secret = {{ env = "{SECRET_ENV}" }}
 
 
 def make_config(
-    db_url: str, smtp_port: int, *, approval: str = "auto", cap: int = 20, tls: str = "none"
+    db_url: str,
+    smtp_port: int,
+    *,
+    approval: str = "auto",
+    cap: int = 20,
+    tls: str = "none",
+    ca_file: Path | None = None,
 ) -> Config:
     import tomllib
 
-    data = tomllib.loads(config_toml(db_url, smtp_port, approval=approval, cap=cap, tls=tls))
+    text = config_toml(db_url, smtp_port, approval=approval, cap=cap, tls=tls, ca_file=ca_file)
+    data = tomllib.loads(text)
     return parse_config(data, "test.toml").resolve_paths(Path.cwd())
 
 

@@ -123,3 +123,20 @@ async def test_plain_text_to_a_remote_host_is_refused_by_config_and_by_the_clien
     # Settings that bypassed validation still never reach the network in clear.
     with pytest.raises(ImapError, match="refusing a plain-text IMAP login"):
         await ImapClient.connect(Imap.model_construct(**fields), "secret")  # type: ignore[arg-type]
+
+
+async def test_a_ca_file_in_the_config_is_trusted_instead_of_the_system(
+    dovecot_tls: DovecotServer, session_ca: LoopbackCa, tmp_path: Path
+) -> None:
+    ca_file = tmp_path / "city-ca.pem"
+    ca_file.write_bytes(session_ca.ca_pem())
+    for mode, port in (
+        (TlsMode.IMPLICIT, dovecot_tls.tls_port),
+        (TlsMode.STARTTLS, dovecot_tls.port),
+    ):
+        settings = _settings(dovecot_tls, mode, port).model_copy(update={"ca_file": ca_file})
+        client = await ImapClient.connect(settings, dovecot_tls.password)  # no context given
+        try:
+            assert _tls_version(client) in ("TLSv1.2", "TLSv1.3")
+        finally:
+            await client.logout()

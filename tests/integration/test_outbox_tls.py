@@ -206,3 +206,22 @@ async def test_plain_client_refused_by_required_starttls_keeps_the_mail(
     (row,) = rows(fixed)
     assert [m.raw for m in received] == [row.raw]
     assert received[0].tls_version in TLS_VERSIONS
+
+
+async def test_a_ca_file_in_the_config_is_trusted_instead_of_the_system(
+    smtp_tls_server: SmtpServer, loopback_ca: LoopbackCa, tmp_path: Path
+) -> None:
+    ca_file = tmp_path / "city-ca.pem"
+    ca_file.write_bytes(loopback_ca.ca_pem())
+    url = f"sqlite:///{tmp_path / 'mailflow.db'}"
+    config = make_config(url, smtp_tls_server.port, tls=smtp_tls_server.tls.value, ca_file=ca_file)
+    services = make_services(config)
+    svc.enqueue(services, mail(1), kind="receipt", action_key="k1")
+    sender = SmtpSender(svc.smtp_settings(services))  # no context given: the config's CA
+
+    report = await svc.send_due(services, START, 10, sender=sender)
+    await sender.close()
+
+    assert (report.sent, report.failed) == (1, 0)
+    assert [m.raw for m in smtp_tls_server.received] == [r.raw for r in rows(services)]
+    assert smtp_tls_server.received[0].tls_version in TLS_VERSIONS

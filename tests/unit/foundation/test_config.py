@@ -180,3 +180,39 @@ def test_missing_config_is_a_usage_error(tmp_path: Path) -> None:
     code, _, err = run("check-config", env={"MAILFLOW_CONFIG": ""})
     assert code == 2
     assert "no configuration" in err
+
+
+def test_ca_file_is_resolved_beside_the_config_and_must_hold_certificates(tmp_path: Path) -> None:
+    from tests.harness.certs import LoopbackCa
+
+    (tmp_path / "tls").mkdir()
+    (tmp_path / "tls" / "city-ca.pem").write_bytes(LoopbackCa().ca_pem())
+    servers = """
+[imap]
+host = "imap.city.example.jp"
+user = "shingikai"
+password = { env = "MAILFLOW_IMAP_PASSWORD" }
+ca_file = "tls/city-ca.pem"
+
+[smtp]
+host = "smtp.city.example.jp"
+ca_file = "%s"
+"""
+    conf = load_config(write(tmp_path, BASE + servers % "tls/city-ca.pem"))
+    assert conf.imap is not None and conf.smtp is not None
+    assert conf.imap.ca_file == conf.smtp.ca_file == tmp_path / "tls" / "city-ca.pem"
+
+    (tmp_path / "tls" / "broken.pem").write_text("-----BEGIN CERTIFICATE-----\nnope\n")
+    body = BASE + servers.replace("tls/city-ca.pem", "gone.pem") % "tls/broken.pem"
+    with pytest.raises(InputError) as bad:
+        load_config(write(tmp_path, body))
+    source = tmp_path / "config.toml"
+    imap_problem, smtp_problem = bad.value.problems
+    assert imap_problem == f"{source}: imap.ca_file: no such file: {tmp_path / 'gone.pem'}"
+    assert smtp_problem.startswith(f"{source}: smtp.ca_file: not PEM certificates:")
+
+
+def test_ca_file_without_tls_is_refused(tmp_path: Path) -> None:
+    body = BASE + '\n[smtp]\nhost = "127.0.0.1"\ntls = "none"\nca_file = "ca.pem"\n'
+    with pytest.raises(InputError, match=r"smtp: ca_file is given but tls = 'none'"):
+        load_config(write(tmp_path, body))
