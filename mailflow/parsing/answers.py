@@ -8,8 +8,10 @@ Departments answer in four ways; the first that yields answers wins:
        > [Q13-03] 諮問書P. 2「4…」について、…明確化すべきではないか。
        受託者側に連絡責任者を設定する目的は、…
 
-   Everything unquoted between one ID line and the next is the answer. In an Outlook
-   thread (quoted without ``>``) only a labelled line (「回答：」「→」「A.」) starts one.
+   Everything unquoted between one ID line and the next is the answer, up to a closing
+   「以上」 of the writer's own: below it comes the sign-off, where only a labelled line is
+   still an answer. In an Outlook thread (quoted without ``>``) only a labelled line
+   (「回答：」「→」「A.」) starts one.
 3. **id-list** — a list that names the IDs: 「Q13-3：…」「Ｑ13－03 回答：…」.
 4. **order** — as many answers (bullets or paragraphs) as questions and no ID anywhere:
    matched in order, with a lower confidence.
@@ -27,7 +29,13 @@ from dataclasses import dataclass
 from mailflow.domain import ItemId
 from mailflow.parsing.answer_sheet import read_answer_sheet
 from mailflow.parsing.items import split_items
-from mailflow.parsing.kinds import is_courtesy_line, is_opening_line, is_separator_line
+from mailflow.parsing.kinds import (
+    is_closing_line,
+    is_courtesy_line,
+    is_name_line,
+    is_opening_line,
+    is_separator_line,
+)
 from mailflow.parsing.model import Attachment, ParsedAnswer, ParsedAnswers
 from mailflow.parsing.normalize import CIRCLED, DASHES, fold
 from mailflow.parsing.quote import extract_new_text, is_quoted_line, segments
@@ -82,6 +90,52 @@ class _Found:
     inline: bool  # written on the ID line itself (an ID list)
 
 
+def _region(
+    lines: Sequence[_Line], start: int, stop: int
+) -> tuple[list[tuple[str, bool]], int | None]:
+    """A marker's lines from ``start`` up to ``stop``, a quote header, a signature or 以上.
+
+    Returns the lines as (text, from an unprefixed thread) and where a 以上 ended them.
+    """
+    block: list[tuple[str, bool]] = []
+    for k in range(start, stop):
+        line = lines[k]
+        if line.skip:
+            return block, None  # a quote header or signature ends the answer
+        if line.quoted and is_quoted_line(line.text):
+            # Not even a quoted 以上 ends the region: a bottom-poster writes the answer below it.
+            continue
+        if is_closing_line(line.text):
+            return block, k
+        block.append((line.text, line.quoted))
+    return block, None
+
+
+def _labelled_after(lines: Sequence[_Line], start: int, stop: int) -> int | None:
+    """The first labelled line from ``start``, before a quote header or signature."""
+    for k in range(start, stop):
+        line = lines[k]
+        if line.skip:
+            return None
+        if not (line.quoted and is_quoted_line(line.text)) and _strip_label(line.text)[1]:
+            return k
+    return None
+
+
+def _without_sign_off(block: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """The block without a last paragraph of name lines (課名・氏名), if it has another one."""
+    end = len(block)
+    while end and not block[end - 1][0].strip():
+        end -= 1
+    start = end
+    while start and block[start - 1][0].strip():
+        start -= 1
+    tail = block[start:end]
+    if start and all(is_name_line(t) or is_courtesy_line(t) for t, _ in tail):
+        return block[:start]
+    return block
+
+
 def _by_markers(lines: Sequence[_Line]) -> list[_Found]:
     marks: list[tuple[int, str, int]] = []  # (line index, item ID, offset after the ID)
     for i, line in enumerate(lines):
@@ -96,19 +150,22 @@ def _by_markers(lines: Sequence[_Line]) -> list[_Found]:
     for n, (i, item, after) in enumerate(marks):
         stop = marks[n + 1][0] if n + 1 < len(marks) else len(lines)
         head = lines[i]
-        block: list[tuple[str, bool]] = []  # (text, from an unprefixed thread)
+        block, closed = _region(lines, i + 1, stop)
         if not head.quoted:
-            block.append((head.text[after:], False))
-        for line in lines[i + 1 : stop]:
-            if line.skip:
-                break  # a quote header or signature ends the answer
-            if not line.quoted:
-                block.append((line.text, False))
-            elif not is_quoted_line(line.text):
-                block.append((line.text, True))
-        found.append(
-            _answer(item, block, inline=not head.quoted and bool(head.text[after:].strip()))
-        )
+            block.insert(0, (head.text[after:], False))
+        answer = _answer(item, block, inline=not head.quoted and bool(head.text[after:].strip()))
+        # A department that copies the bundle keeps its closing 以上 and signs below it: the
+        # sign-off is no answer. Only a labelled line there is (the last 「回答：」 written
+        # out below the 以上 rather than under it).
+        while (
+            closed is not None and (resume := _labelled_after(lines, closed + 1, stop)) is not None
+        ):
+            block, closed = _region(lines, resume, stop)
+            # Below a closing, the writer is signing off: a name there is a signature.
+            more = _answer(item, _without_sign_off(block), inline=False)
+            text = "\n\n".join(t for t in (answer.text, more.text) if t)
+            answer = _Found(item, text, answer.inline if answer.text else more.inline)
+        found.append(answer)
     return found
 
 

@@ -139,6 +139,17 @@ def is_courtesy_line(line: str) -> bool:
     )
 
 
+def is_closing_line(line: str) -> bool:
+    """「以上」, alone or in a courtesy line (「以上です。」「以上、よろしくお願いします。」).
+
+    In Japanese business mail 以上 ends the content of a letter, as it ends a 記 list:
+    what the writer puts below it is a sign-off, not more of the content.
+    """
+    if not is_courtesy_line(line):
+        return False
+    return any(piece.startswith("以上") for piece in _PIECE_END.split(_clean(line)))
+
+
 def is_opening_line(line: str) -> bool:
     """A salutation or self-introduction, as written at the top of a mail."""
     flat = _clean(line)

@@ -253,14 +253,62 @@ def test_answer_sheet_filled_and_attached_parses_back() -> None:
     assert {a.item: a.text for a in answers.answers} == ANSWERS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse_answers reads a one-line signature after 以上 as the last item's answer;"
-    " an answer should end at the bundle's closing 以上",
-)
 def test_one_line_signature_after_the_copied_items_is_not_an_answer() -> None:
     mail = render_mail(seed.bundle(), "ja", seed.JST)
     items = mail.text[mail.text.index("\n[Q13-01]") :]
     body = f"回答いたします。\n{items}\n子ども保健・給付課\n\n{gmail_quote(mail.text)}"
     answers = parse_mail(reply_bytes(body, "x"), REFS[:1], role="department", expected_ids=IDS)
     assert answers.answers is not None and answers.answers.answers == ()
+
+
+def copied_items(text: str, answers: dict[str, str]) -> str:
+    """The bundle's items as a department copies them into its reply, 以上 and all, each
+    answer typed right after its 「回答：」."""
+    items = text[text.index("\n[Q13-01]") :]
+    for item, answer in answers.items():
+        at = items.index("回答：", items.index(f"[{item}]")) + len("回答：")
+        items = f"{items[:at]}{answer}{items[at:]}"
+    return items
+
+
+def department_answers(body: str, subject: str = "x") -> dict[str, str]:
+    parsed = parse_mail(reply_bytes(body, subject), REFS[:1], role="department", expected_ids=IDS)
+    assert parsed.answers is not None
+    return {a.item: a.text for a in parsed.answers.answers}
+
+
+@pytest.mark.parametrize(
+    "closing",
+    ["以上", "以上です。", "以上、よろしくお願いいたします。"],
+    ids=["bare", "desu", "with-courtesy"],
+)
+def test_answers_in_the_copied_items_end_at_the_closing_before_the_signature(
+    closing: str,
+) -> None:
+    mail = render_mail(seed.bundle(), "ja", seed.JST)
+    items = copied_items(mail.text, ANSWERS).replace("\n以上\n", f"\n{closing}\n")
+    body = f"回答いたします。\n{items}\n子ども保健・給付課 山田\n\n{gmail_quote(mail.text)}"
+    assert department_answers(body, mail.subject) == ANSWERS
+
+
+def test_without_a_closing_the_text_below_the_last_item_is_still_its_answer() -> None:
+    # The 以上 deleted and the last answer written in two paragraphs below its 「回答：」:
+    # everything down to the signature is that answer, as it always was.
+    mail = render_mail(seed.bundle(), "ja", seed.JST)
+    items = copied_items(mail.text, dict(list(ANSWERS.items())[:3])).replace("\n以上\n", "\n")
+    last = f"{seed.A13_04_SECRETARIAT}\n\n{seed.A13_04}"
+    items = items.rstrip("\n") + f"\n{last}\n"
+    signature = "子ども保健・給付課 給付係\n電話 042-393-5111（内線3000）"
+    body = f"回答いたします。\n{items}\n{signature}\n\n{gmail_quote(mail.text)}"
+    assert department_answers(body, mail.subject) == {**ANSWERS, "Q13-04": last}
+
+
+def test_a_labelled_answer_below_the_copied_closing_is_the_last_items() -> None:
+    # 「回答：」 of the last item is right above 以上, so some write the answer below it.
+    mail = render_mail(seed.bundle(), "ja", seed.JST)
+    items = copied_items(mail.text, dict(list(ANSWERS.items())[:3]))
+    body = (
+        f"回答いたします。\n{items}\n回答：{seed.A13_04}\n\n子ども保健・給付課\n\n"
+        f"{gmail_quote(mail.text)}"
+    )
+    assert department_answers(body, mail.subject) == ANSWERS

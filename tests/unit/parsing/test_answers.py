@@ -147,3 +147,75 @@ def test_a_sheet_staff_rearranged_is_still_read() -> None:
     data = out.getvalue()
     parsed = parse_answers("", (Attachment("answers.xlsx", XLSX, len(data), data),), ("Q13-01",))
     assert [(a.item, a.text) for a in parsed.answers] == [("Q13-01", "仕様書に明記する。")]
+
+
+OUTLOOK_THREAD = (
+    "-----Original Message-----\n"
+    "From: 総務課 情報公開係 <shingikai@example.jp>\n"
+    "Sent: Thursday, January 14, 2021 9:00 AM\n"
+    "Subject: [R2-5] 質問の回答のお願い\n\n"
+    "[Q13-01]\n質問：削除に使うソフトは市が指定するのか。\n回答：\n\n"
+    "[Q13-02]\n質問：配布予測数はいくつか。\n回答：\n\n以上\n"
+)
+
+
+def test_an_id_list_closed_by_ijou_leaves_the_name_below_out() -> None:
+    body = (
+        "お世話になっております。\n\nQ13-01：事業者が任意で選択する。\n"
+        "Q13-02：1, 100件を見込んでいる。\n\n以上\n\n子ども保健・給付課 山田\n\n" + OUTLOOK_THREAD
+    )
+    parsed = parse_answers(body, (), ("Q13-01", "Q13-02"))
+    assert parsed.method == "id-list"
+    assert [a.text for a in parsed.answers] == [
+        "事業者が任意で選択する。",
+        "1, 100件を見込んでいる。",
+    ]
+
+
+def test_ijou_inside_a_sentence_does_not_end_the_answer() -> None:
+    body = (
+        "[Q13-01]\n回答：\n①報告書に使用ソフト名を記載させる。\n②作業担当者名も記載させる。\n"
+        "以上2点を仕様書に明記する。\n\n以上\n子ども保健・給付課\n"
+    )
+    parsed = parse_answers(body, (), ("Q13-01",))
+    assert parsed.answers[0].text == (
+        "①報告書に使用ソフト名を記載させる。\n②作業担当者名も記載させる。\n"
+        "以上2点を仕様書に明記する。"
+    )
+
+
+def test_a_list_closed_by_ijou_inside_one_answer_keeps_the_next_item() -> None:
+    body = (
+        "[Q13-01]\n回答：下記のとおり。\n・使用ソフト名\n・作業担当者名\n以上\n\n"
+        "[Q13-02]\n回答：1, 100件を見込んでいる。\n"
+    )
+    parsed = parse_answers(body, (), ("Q13-01", "Q13-02"))
+    assert [a.text for a in parsed.answers] == [
+        "下記のとおり。\n・使用ソフト名\n・作業担当者名",
+        "1, 100件を見込んでいる。",
+    ]
+
+
+def test_a_quoted_ijou_is_not_a_closing_for_a_bottom_poster() -> None:
+    # Inline under the quoted IDs; the last 「回答：」 sits right above the quoted 以上, so
+    # the answer to it is typed at the very bottom.
+    body = (
+        "2021年1月14日(木) 9:00 総務課 情報公開係 <shingikai@example.jp>:\n"
+        "> [Q13-01]\n> 質問：削除に使うソフトは市が指定するのか。\n> 回答：\n\n"
+        "事業者が任意で選択する。\n\n"
+        "> [Q13-02]\n> 質問：配布予測数はいくつか。\n> 回答：\n>\n> 以上\n\n"
+        "1, 100件を見込んでいる。\n"
+    )
+    parsed = parse_answers(body, (), ("Q13-01", "Q13-02"))
+    assert [a.text for a in parsed.answers] == [
+        "事業者が任意で選択する。",
+        "1, 100件を見込んでいる。",
+    ]
+
+
+def test_the_thread_below_an_outlook_reply_stays_out_of_the_answers() -> None:
+    # The original's 以上 and what follows it are the thread, answered or not.
+    body = "Q13-01：事業者が任意で選択する。\n\n" + OUTLOOK_THREAD
+    parsed = parse_answers(body, (), ("Q13-01", "Q13-02"))
+    assert [(a.item, a.text) for a in parsed.answers] == [("Q13-01", "事業者が任意で選択する。")]
+    assert parsed.unanswered == ("Q13-02",)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from mailflow.domain import ConsultationRef, ItemKind
 from mailflow.parsing.items import split_items, split_reply
+from mailflow.parsing.kinds import is_closing_line
 from mailflow.parsing.reply_form import render_reply_form
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "mail" / "items"
@@ -142,6 +143,24 @@ def test_a_greeting_with_the_name_on_one_line_is_not_an_item() -> None:
 )
 def test_kinds(text: str, kind: ItemKind) -> None:
     assert split_reply(text, (GIFT,)).items[0].kind is kind
+
+
+@pytest.mark.parametrize(
+    ("line", "closing"),
+    [
+        ("以上", True),
+        ("以 上", True),
+        ("以上です。", True),
+        ("以上、よろしくお願いいたします。", True),
+        ("よろしくお願いします。以上", True),
+        ("以上3点を仕様書に明記する。", False),
+        ("以上の理由から、委託は適当である。", False),
+        ("よろしくお願いいたします。", False),
+        ("> 以上", False),
+    ],
+)
+def test_closing_lines(line: str, closing: bool) -> None:
+    assert is_closing_line(line) is closing
 
 
 def test_one_section_with_nothing_and_one_with_a_question() -> None:
