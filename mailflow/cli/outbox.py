@@ -1,4 +1,4 @@
-"""`mailflow outbox list|show|approve|send`: what is queued, what staff let go, sending once."""
+"""`mailflow outbox list|show|approve|retry|send`: the queue, staff approvals and retries."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from mailflow.errors import InputError
 
 @cli.group("outbox")
 def outbox() -> None:
-    """Outbound mail: list, show, approve held mail, send what is due."""
+    """Outbound mail: list, show, approve held mail, retry failed mail, send what is due."""
 
 
 @outbox.command("list")
@@ -79,6 +79,20 @@ def approve(ctx: click.Context, outbox_id: int | None, all_: bool) -> None:
         raise InputError(["give exactly one of ID or --all"])
     ids = run(app(ctx).services(), None if all_ else outbox_id)
     click.echo(f"approved {len(ids)}" + (f": {', '.join(map(str, ids))}" if ids else ""))
+
+
+@outbox.command("retry")
+@click.argument("outbox_id", type=int, required=False)
+@click.option("--failed", "failed", is_flag=True, help="Retry every failed mail.")
+@click.pass_context
+def retry(ctx: click.Context, outbox_id: int | None, failed: bool) -> None:
+    """Send a failed mail (or --failed, all of them) again once its cause is fixed."""
+    from mailflow.services.outbox import retry as run
+
+    if (outbox_id is None) == (not failed):
+        raise InputError(["give exactly one of ID or --failed"])
+    ids = run(app(ctx).services(), None if failed else outbox_id)
+    click.echo(f"retried {len(ids)}" + (f": {', '.join(map(str, ids))}" if ids else ""))
 
 
 @outbox.command("send")

@@ -14,8 +14,10 @@ connection after the final "." without a reply (RFC 5321 §4.1.1.4 cannot tell u
 whether it kept the mail).
 
 Other rules: a temporary failure (4xx, connection) is retried with exponential
-backoff until ``max_attempts``; a permanent one (5xx) marks the mail ``failed`` and
-writes an ``outbound_failed`` event, from which the staff digest is built. Replies to
+backoff until ``max_attempts``; a permanent one (5xx), or one temporary failure too
+many, marks the mail ``failed`` and writes an ``outbound_failed`` event, from which the
+staff digest is built. Once the cause is fixed, staff send it again with ``retry``
+(an ``outbound_retried`` event): nothing given up on has to stay unsent. Replies to
 inbound mail (receipts, decision echoes) beyond ``auto_replies_per_address_per_day``
 to one address are held in ``draft`` with an ``outbound_held`` event; a staff approval
 then overrides the cap.
@@ -172,6 +174,30 @@ def approve(services: Services, outbox_id: int | None) -> list[int]:
                 outbox_id=i,
             )  # fmt: skip
     return ids
+
+
+def retry(services: Services, outbox_id: int | None) -> list[int]:
+    """Send a failed mail (by id) or, with None, every failed mail again; audited with who.
+
+    Meant for after staff fixed the cause (``ca_file``, the server, an address): each
+    goes back to ``approved``, due now, with its attempts counted from zero.
+    """
+    cid = committee_id(services)
+    now = services.clock.now()
+    with transaction(services.sessions) as s:
+        if outbox_id is None:
+            retried = repo.retry_failed(s, cid, now=now)
+        else:
+            if repo.get(s, outbox_id).committee_id != cid:
+                raise NotFoundError(f"outbox mail {outbox_id} does not exist")
+            retried = [repo.retry(s, outbox_id, now=now)]
+        for e in retried:
+            events.record(
+                s, at=now, actor=services.actor, kind="outbound_retried", committee_id=cid,
+                round_id=e.round_id, outbox_id=e.id, outbox_kind=e.kind,
+                recipients=list(e.recipients), last_error=e.last_error,
+            )  # fmt: skip
+    return [e.id for e in retried]
 
 
 def smtp_settings(services: Services) -> SmtpSettings:

@@ -2,8 +2,9 @@
 
 States: ``draft`` (held for staff, or by the daily cap) → ``approved`` → ``sending`` →
 ``sent`` / ``failed``; ``approved`` again (with ``next_attempt_at``) after a temporary
-failure. A row in ``sending`` carries a lease in ``next_attempt_at``: past it, the row
-is claimed again (its sender died), with the same bytes and the same Message-ID.
+failure, or when staff retry a ``failed`` mail once its cause is fixed. A row in
+``sending`` carries a lease in ``next_attempt_at``: past it, the row is claimed again
+(its sender died), with the same bytes and the same Message-ID.
 
 Claiming is safe with several senders. On PostgreSQL the candidates are locked with
 ``FOR UPDATE SKIP LOCKED``, so two processes never see the same row. On SQLite, which
@@ -203,6 +204,44 @@ def approve_all(session: Session, committee_id: int, *, by: str, now: datetime) 
 def _approve(row: Outbox, by: str, now: datetime) -> None:
     row.state, row.approved_at, row.approved_by = "approved", now, by
     row.next_attempt_at, row.last_error = None, None
+
+
+def retry(session: Session, outbox_id: int, *, now: datetime) -> OutboxEntry:
+    """Send a mail given up on once more; only a ``failed`` mail can be retried."""
+    # Locked and read afresh (PostgreSQL): a second retry of the same mail waits, then
+    # reads it no longer ``failed`` and is refused instead of pulling it out of ``sending``.
+    row = session.get(Outbox, outbox_id, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise NotFoundError(f"outbox mail {outbox_id} does not exist")
+    if row.state != "failed":
+        raise InputError(
+            [f"outbox mail {outbox_id} is {row.state}, only a failed mail can be retried"]
+        )
+    _retry(row, now)
+    return _entry(row)
+
+
+def retry_failed(session: Session, committee_id: int, *, now: datetime) -> list[OutboxEntry]:
+    """Every ``failed`` mail of the committee back to ``approved``, oldest first."""
+    rows = session.scalars(
+        select(Outbox)
+        .where(Outbox.committee_id == committee_id, Outbox.state == "failed")
+        .order_by(Outbox.id)
+        .with_for_update()
+    ).all()
+    for row in rows:
+        _retry(row, now)
+    return [_entry(r) for r in rows]
+
+
+def _retry(row: Outbox, now: datetime) -> None:
+    # Due now, and attempts start again from zero: the whole backoff schedule applies
+    # as for a new mail. The approval stands as it was (the same bytes go to the same
+    # recipients), so the daily cap still applies to a policy-approved automatic reply.
+    # ``last_error`` is kept on purpose: until the next attempt replaces it (``sent``
+    # clears it, a new failure overwrites it), `outbox list`/`show` still tell staff why
+    # the mail had failed, which matters while no sender is running.
+    row.state, row.next_attempt_at, row.attempts = "approved", now, 0
 
 
 def claim_due(

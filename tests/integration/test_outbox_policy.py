@@ -14,7 +14,7 @@ from mailflow.services import outbox as svc
 from mailflow.services.context import Services
 from mailflow.store import outbox as repo
 from mailflow.store.models import Event, Outbox
-from tests.harness.smtp_server import SmtpServer
+from tests.harness.smtp_server import Reply, SmtpServer, Stage
 from tests.integration.outbox_helpers import (
     SECRET,
     SECRET_ENV,
@@ -24,6 +24,11 @@ from tests.integration.outbox_helpers import (
     make_config,
     make_services,
 )
+
+
+def event_kinds(services: Services) -> list[str]:
+    with services.sessions() as s:
+        return [e.kind for e in s.scalars(select(Event).order_by(Event.id))]
 
 
 def states(services: Services) -> list[str]:
@@ -152,3 +157,64 @@ def test_outbox_commands(smtp_server: SmtpServer, tmp_path: Path) -> None:
     assert code == 1 and "does not exist" in out
     with services.sessions() as s:
         assert s.scalars(select(Outbox)).one().approved_by == "staff:takaya"
+
+
+def test_outbox_retry_command(smtp_server: SmtpServer, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'mailflow.db'}"
+    conf = tmp_path / "config.toml"
+    conf.write_text(config_toml(url, smtp_server.port, approval="staff"), encoding="utf-8")
+    services = make_services(make_config(url, smtp_server.port, approval="staff"))
+    for n in range(1, 6):
+        svc.enqueue(services, mail(n), kind="department_bundle")
+    for outbox_id in (1, 2, 3, 4):
+        svc.approve(services, outbox_id)
+    smtp_server.handler.fail_next(Stage.RCPT, Reply.MAILBOX_UNAVAILABLE, times=3)
+    runner = CliRunner(env={SECRET_ENV: SECRET, "MAILFLOW_STAFF": "takaya"})
+
+    def run(*args: str) -> tuple[int, str]:
+        argv = ["--config", str(conf), "--now", "2021-01-13T12:00:00+09:00", *args]
+        r = runner.invoke(cli, argv, catch_exceptions=False)
+        return r.exit_code, r.stdout + r.stderr
+
+    def snapshot() -> list[tuple[object, ...]]:
+        with services.sessions() as s:
+            return [
+                (r.state, r.attempts, r.last_error, r.next_attempt_at, r.approved_by)
+                for r in s.scalars(select(Outbox).order_by(Outbox.id))
+            ]
+
+    assert run("outbox", "send")[1].startswith("sent 1, retry later 0, failed 3,")
+    assert states(services) == ["failed", "failed", "failed", "sent", "draft"]
+    before = snapshot()
+    assert run("outbox", "retry")[0] == 2  # neither an id nor --failed
+    assert run("outbox", "retry", "1", "--failed")[0] == 2  # both
+    code, out = run("outbox", "retry", "4")
+    assert (code, out) == (2, "error: outbox mail 4 is sent, only a failed mail can be retried\n")
+    code, out = run("outbox", "retry", "5")
+    assert (code, out) == (2, "error: outbox mail 5 is draft, only a failed mail can be retried\n")
+    code, out = run("outbox", "retry", "99")
+    assert code == 1 and "outbox mail 99 does not exist" in out
+    assert snapshot() == before  # refused: nothing changed, nothing recorded
+    assert "outbound_retried" not in event_kinds(services)
+
+    assert run("outbox", "retry", "2") == (0, "retried 1: 2\n")
+    assert run("outbox", "retry", "2")[0] == 2  # approved now, not failed
+    assert run("outbox", "retry", "--failed") == (0, "retried 2: 1, 3\n")
+    assert run("outbox", "retry", "--failed") == (0, "retried 0\n")
+    assert states(services) == ["approved", "approved", "approved", "sent", "draft"]
+    code, out = run("outbox", "show", "1")
+    assert code == 0 and "last error: every recipient refused" in out  # until the next attempt
+
+    code, out = run("outbox", "send")
+    assert (code, out) == (0, "sent 3, retry later 0, failed 0, held 0, resumed after a crash 0\n")
+    assert states(services) == ["sent", "sent", "sent", "sent", "draft"]
+    with services.sessions() as s:
+        raws = [r.raw for r in s.scalars(select(Outbox).order_by(Outbox.id))]
+        audit = s.scalars(select(Event).where(Event.kind == "outbound_retried")).all()
+    got = [m.raw for m in smtp_server.received]
+    assert got == [raws[3], raws[0], raws[1], raws[2]]  # each exactly once, bytes unchanged
+    assert [(e.actor, e.detail["outbox_id"]) for e in audit] == [
+        ("staff:takaya", 2),
+        ("staff:takaya", 1),
+        ("staff:takaya", 3),
+    ]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from mailflow.clock import FixedClock
 from mailflow.services import outbox as svc
 from mailflow.services.context import Services
 from mailflow.store.models import Event, Outbox
@@ -110,8 +111,71 @@ async def test_permanent_failure_is_recorded_for_staff(
     assert ev.detail["outbox_id"] == failed.id
     assert ev.detail["code"] == 550
     assert ev.detail["recipients"] == ["gone@example.jp"]
-    # A failed mail is never picked up again.
+    # A failed mail is never picked up again by itself: only staff retry it.
     assert (await svc.send_due(services, START + timedelta(days=1), 10)).handled == 0
+
+
+async def test_a_failed_mail_retried_after_the_fix_goes_once(
+    smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    services = services_for(tmp_path, smtp_server.port)
+    svc.enqueue(services, mail(1, "moved@example.jp"), kind="department_bundle")
+    svc.enqueue(services, mail(2), kind="department_bundle")
+    smtp_server.handler.fail_next(Stage.RCPT, Reply.MAILBOX_UNAVAILABLE)
+    assert (await svc.send_due(services, START, 10)).failed == 1
+    failed, sent = rows(services)
+    assert (failed.state, sent.state) == ("failed", "sent")
+
+    # The next day the server takes the address again (its one fault is used up) and
+    # staff retry the mail.
+    later = START + timedelta(days=1)
+    services.clock = FixedClock(later)
+    assert svc.retry(services, failed.id) == [failed.id]
+    retried, _ = rows(services)
+    assert (retried.state, retried.attempts, retried.next_attempt_at) == ("approved", 0, later)
+    assert retried.last_error == failed.last_error  # why it failed, until the next attempt
+    assert (retried.approved_by, retried.approved_at) == (failed.approved_by, failed.approved_at)
+
+    report = await svc.send_due(services, later, 10)
+    assert (report.sent, report.failed, report.sent_ids) == (1, 0, (failed.id,))
+    assert (await svc.send_due(services, later + timedelta(days=1), 10)).handled == 0
+    got = smtp_server.received
+    assert [m.raw for m in got] == [sent.raw, failed.raw]  # the queued bytes, once each
+    assert got[1].message_id == mail(1).message_id and got[1].rcpt_tos == ("moved@example.jp",)
+    row, _ = rows(services)
+    assert (row.state, row.attempts, row.last_error, row.sent_at) == ("sent", 1, None, later)
+    with services.sessions() as s:
+        ev = s.scalars(select(Event).where(Event.kind == "outbound_retried")).one()
+    assert (ev.actor, ev.at, ev.detail["outbox_id"]) == ("staff:test", later, failed.id)
+    assert ev.detail["last_error"] == failed.last_error
+    assert event_kinds(services)[-2:] == ["outbound_retried", "outbound_sent"]
+
+
+async def test_a_mail_given_up_on_is_retried_with_a_fresh_schedule(
+    smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    services = services_for(tmp_path, smtp_server.port)
+    svc.enqueue(services, mail(1), kind="reminder")
+    policy = svc.SendPolicy(max_attempts=2)
+    smtp_server.handler.fail_next(Stage.DATA, Reply.LOCAL_ERROR, times=3)
+    assert (await svc.send_due(services, START, 10, policy=policy)).retry_later == 1
+    gave_up = await svc.send_due(services, START + timedelta(minutes=1), 10, policy=policy)
+    assert gave_up.failed == 1
+    (row,) = rows(services)
+    assert (row.state, row.attempts) == ("failed", 2)
+
+    later = START + timedelta(hours=6)
+    services.clock = FixedClock(later)
+    assert svc.retry(services, None) == [row.id]
+    # Attempts count from zero again: one more temporary failure is retried, not final.
+    again = await svc.send_due(services, later, 10, policy=policy)
+    assert (again.retry_later, again.failed) == (1, 0)
+    (row,) = rows(services)
+    assert (row.state, row.attempts) == ("approved", 1)
+    assert (row.last_error or "").startswith("451")  # the new attempt's error replaced it
+    last = await svc.send_due(services, later + timedelta(minutes=1), 10, policy=policy)
+    assert last.sent == 1
+    assert [m.message_id for m in smtp_server.received] == [mail(1).message_id]
 
 
 async def test_reply_lost_after_data_resends_with_the_same_message_id(

@@ -95,7 +95,7 @@ async def test_untrusted_certificate_keeps_the_mail_queued_and_unsent(
 
     # Temporary, not permanent: the certificate is the site's to fix and the mail is
     # fine; a permanent failure would mark it (and every mail queued behind it) failed
-    # for good, and `failed` is final. Retrying with backoff keeps it until the fix.
+    # at once, for staff to retry by hand. Retrying with backoff keeps it until the fix.
     assert (first.sent, first.retry_later, first.failed) == (0, 1, 0)
     (row,) = rows(services)
     assert row.state == "approved" and row.attempts == 1
@@ -111,6 +111,37 @@ async def test_untrusted_certificate_keeps_the_mail_queued_and_unsent(
     assert (row.state, row.attempts, row.last_error) == ("sent", 2, None)
     [got] = smtp_tls_server.received
     assert got.raw == row.raw and got.tls_version in TLS_VERSIONS
+
+
+async def test_mail_given_up_on_for_an_untrusted_certificate_goes_after_the_fix(
+    smtp_tls_server: SmtpServer, loopback_ca: LoopbackCa, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'mailflow.db'}"
+    tls = smtp_tls_server.tls.value
+    services = make_services(make_config(url, smtp_tls_server.port, tls=tls))
+    for n in (1, 2):
+        svc.enqueue(services, mail(n), kind="reminder")
+
+    # Nobody fixed it while the sender retried (one attempt here, hours by default).
+    report = await svc.send_due(services, START, 10, policy=svc.SendPolicy(max_attempts=1))
+    assert (report.sent, report.failed) == (0, 2)
+    assert [r.state for r in rows(services)] == ["failed", "failed"]
+    assert all("CERTIFICATE_VERIFY_FAILED" in (r.last_error or "") for r in rows(services))
+
+    # Staff set ca_file to the city's CA bundle, then retry every mail given up on.
+    ca_file = tmp_path / "city-ca.pem"
+    ca_file.write_bytes(loopback_ca.ca_pem())
+    later = START + timedelta(hours=6)
+    config = make_config(url, smtp_tls_server.port, tls=tls, ca_file=ca_file)
+    fixed = make_services(config, later)
+    assert svc.retry(fixed, None) == [r.id for r in rows(fixed)]
+    report = await svc.send_due(fixed, later, 10)  # the sender the config builds
+
+    assert (report.sent, report.failed) == (2, 0)
+    assert [r.state for r in rows(fixed)] == ["sent", "sent"]
+    got = smtp_tls_server.received
+    assert [m.raw for m in got] == [r.raw for r in rows(fixed)]
+    assert all(m.tls_version in TLS_VERSIONS for m in got)
 
 
 async def test_untrusted_certificate_is_a_temporary_smtp_failure(
