@@ -92,6 +92,8 @@ class FetchCounts:
     truncated: int = 0
     completed_on_server: int = 0
     rescanned: bool = False
+    # UIDs the server listed but failed to send, again and again: left in the mailbox.
+    unreadable: tuple[int, ...] = ()
 
     def __add__(self, other: FetchCounts) -> FetchCounts:
         return FetchCounts(
@@ -101,7 +103,22 @@ class FetchCounts:
             self.truncated + other.truncated,
             self.completed_on_server + other.completed_on_server,
             self.rescanned or other.rescanned,
+            self.unreadable + other.unreadable,
         )
+
+
+# A mail the server failed to send this many times on its own is passed over.
+UNREADABLE_AFTER = 3
+
+
+@dataclass(frozen=True)
+class _FetchFailure:
+    """The batch whose FETCH failed last: where it began, how many mails, how often."""
+
+    uidvalidity: int
+    first_uid: int
+    size: int
+    count: int = 1
 
 
 def connector(
@@ -172,6 +189,7 @@ class MailFetcher:
         # The highest UID moved or flagged on the server, by UIDVALIDITY, not yet recorded.
         self._done_unrecorded: dict[int, int] = {}
         self._folders: set[str] = set()
+        self._failure: _FetchFailure | None = None
         self.reconnects = 0
 
     @property
@@ -311,9 +329,69 @@ class MailFetcher:
         sizes = await client.sizes_after(last_uid, small)
         chunks = batches(sizes, settings.fetch_batch, self._options.batch_bytes,
                          settings.max_message_bytes)  # fmt: skip
+        chunks, unreadable = await self._isolate(client, uidvalidity, chunks)
+        if unreadable is not None:
+            await self._db(lambda s: self._pass_over(s, uidvalidity, unreadable))
+            counts += FetchCounts(unreadable=(unreadable,))
         # What the last server action finished is recorded by the next unit of work (the
         # lease's renewal or release, or the next sync), not by a commit of its own.
         return counts + await self._pipeline(client, uidvalidity, chunks, stop)
+
+    async def _isolate(
+        self, client: ImapClient, uidvalidity: int, chunks: list[list[int]]
+    ) -> tuple[list[list[int]], int | None]:
+        """Corner a mail the server cannot send: (the batches to fetch, a UID to pass over).
+
+        Dovecot drops the connection when one mail of a FETCH cannot be read (a damaged
+        or unreadable file), so retrying the same batch would stall intake for good.
+        After a failed batch the next sync fetches its first half alone, and so on down
+        to one mail; one that fails UNREADABLE_AFTER times alone is passed over, but only
+        once the server has just sent the mail after it (a server failing every FETCH
+        must stall intake, not skip it). It stays in the mailbox and staff are told.
+        """
+        failure = self._failure
+        if (
+            failure is None
+            or failure.uidvalidity != uidvalidity
+            or not chunks
+            or chunks[0][0] != failure.first_uid
+        ):
+            return chunks, None
+        first, rest = chunks[0], chunks[1:]
+        if failure.size > 1 or failure.count < UNREADABLE_AFTER:
+            cut = max(1, min(failure.size, len(first)) // 2)
+            log.warning(
+                "mailbox %s: FETCH of %d mails from uid %d failed; trying %d",
+                self._settings.mailbox, failure.size, failure.first_uid, cut,
+            )  # fmt: skip
+            return [first[:cut], *([first[cut:]] if first[cut:] else []), *rest], None
+        after = first[1:2] or (rest[0][:1] if rest else [])
+        if not after:
+            # Nothing after it to prove the server well: wait for the next mail to arrive.
+            return [], None
+        await client.fetch(after, self._settings.max_message_bytes)
+        self._failure = None
+        return [*([first[1:]] if first[1:] else []), *rest], failure.first_uid
+
+    def _pass_over(self, session: Session, uidvalidity: int, uid: int) -> None:
+        mailbox = self._settings.mailbox
+        log.warning("mailbox %s: uid %d could not be read from the server; passed over",
+                    mailbox, uid)  # fmt: skip
+        advance_mailbox_state(session, self._committee_id, mailbox, uidvalidity, uid)
+        events.record(
+            session,
+            at=self._clock.now(),
+            actor="mailflow-fetch",
+            kind="mailbox.unreadable_mail",
+            committee_id=self._committee_id,
+            reason=(
+                f"the server failed {UNREADABLE_AFTER} times to send this mail: it stays in "
+                "the mailbox, unread by mailflow"
+            ),
+            mailbox=mailbox,
+            uidvalidity=uidvalidity,
+            uid=uid,
+        )
 
     async def _pipeline(
         self, client: ImapClient, uidvalidity: int, chunks: Sequence[list[int]], stop: asyncio.Event
@@ -330,13 +408,15 @@ class MailFetcher:
         owed: list[int] = []  # committed, not yet moved or flagged
         owed_held: set[int] = set()
         stage: asyncio.Future[_Committed] | None = asyncio.ensure_future(
-            self._commit(uidvalidity, await self._read(client, chunks[0]))
+            self._commit(uidvalidity, await self._read(client, uidvalidity, chunks[0]))
         )
         try:
             for index in range(len(chunks)):
                 assert stage is not None
                 following = index + 1 < len(chunks) and not stop.is_set()
-                upcoming = await self._read(client, chunks[index + 1]) if following else None
+                upcoming = (
+                    await self._read(client, uidvalidity, chunks[index + 1]) if following else None
+                )
                 committed = await stage
                 stage = None
                 if upcoming is not None:
@@ -369,15 +449,29 @@ class MailFetcher:
                     log.warning("batch commit failed too: %s", _describe(failure))
         return counts
 
-    async def _read(self, client: ImapClient, uids: Sequence[int]) -> _Fetched:
+    async def _read(self, client: ImapClient, uidvalidity: int, uids: Sequence[int]) -> _Fetched:
         limit = self._settings.max_message_bytes
-        fetched = sorted(await client.fetch(uids, limit), key=lambda m: m.uid)
+        try:
+            fetched = sorted(await client.fetch(uids, limit), key=lambda m: m.uid)
+        except ImapError:
+            self._note_failure(uidvalidity, uids)
+            raise
+        if self._failure is not None and self._failure.first_uid == uids[0]:
+            self._failure = None
         now = self._clock.now()
         raws = [RawMail(m.uid, m.raw, m.internal_date or now, m.size) for m in fetched]
         # Hashing here, in a thread of its own, overlaps the previous batch's commit:
         # hashlib and SQLite both let go of the interpreter lock while they work.
         prepared = await asyncio.to_thread(prepare_mails, raws, limit)
         return _Fetched(tuple(fetched), tuple(prepared))
+
+    def _note_failure(self, uidvalidity: int, uids: Sequence[int]) -> None:
+        last = self._failure
+        same = (uidvalidity, uids[0], len(uids))
+        if last is not None and (last.uidvalidity, last.first_uid, last.size) == same:
+            self._failure = _FetchFailure(*same, last.count + 1)
+        else:
+            self._failure = _FetchFailure(*same)
 
     async def _commit(self, uidvalidity: int, batch: _Fetched) -> _Committed:
         done = self._take_done()

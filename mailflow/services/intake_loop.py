@@ -65,8 +65,19 @@ class CycleCounts:
         )
 
 
-def _from_fetch(counts: FetchCounts) -> CycleCounts:
-    return CycleCounts(fetched=counts.fetched, stored=counts.inserted, duplicates=counts.duplicates)
+def _from_fetch(counts: FetchCounts, mailbox: str = "INBOX") -> CycleCounts:
+    alerts = tuple(
+        f"the mail server failed to send the mail with UID {uid} in {mailbox}: it is still "
+        "there, unread by mailflow; open it in a mail client, save it as .eml and run "
+        "`mailflow ingest FILE.eml`"
+        for uid in counts.unreadable
+    )
+    return CycleCounts(
+        fetched=counts.fetched,
+        stored=counts.inserted,
+        duplicates=counts.duplicates,
+        alerts=alerts,
+    )
 
 
 def _from_outcomes(outcomes: Sequence[Outcome]) -> CycleCounts:
@@ -94,6 +105,7 @@ class IntakeLoop:
         if settings is None:
             raise ValueError("the configuration has no [imap] section")
         self._services = services
+        self._mailbox = settings.mailbox
         self._committee_id = committee_id
         self._options = options or FetchOptions()
         self._processed = CycleCounts()
@@ -142,7 +154,7 @@ class IntakeLoop:
         """Recover, fetch and process everything new once; LeaseHeld if another poller runs."""
         recovered = await self.recover()
         fetched = await self._fetcher.run_once()
-        return recovered + _from_fetch(fetched) + self._take_processed()
+        return recovered + _from_fetch(fetched, self._mailbox) + self._take_processed()
 
     async def run_forever(
         self, stop: asyncio.Event, on_cycle: Callable[[CycleCounts], None] | None = None
@@ -157,7 +169,7 @@ class IntakeLoop:
             self._on_cycle = None
 
     def _cycle(self, counts: FetchCounts) -> None:
-        total = _from_fetch(counts) + self._take_processed()
+        total = _from_fetch(counts, self._mailbox) + self._take_processed()
         log.info("intake cycle: %s", total.describe())
         if self._on_cycle is not None:
             self._on_cycle(total)

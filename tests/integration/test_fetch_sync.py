@@ -14,7 +14,7 @@ from sqlalchemy import select
 from mailflow.adapters.imap import PROCESSED_KEYWORD, ImapClient, ImapError
 from mailflow.clock import FixedClock
 from mailflow.config import Imap
-from mailflow.services.fetch import FetchOptions, LeaseHeld, MailFetcher, connector
+from mailflow.services.fetch import FetchCounts, FetchOptions, LeaseHeld, MailFetcher, connector
 from mailflow.store.leases import get_mailbox_state
 from mailflow.store.models import Event, Message
 from tests.harness.dovecot import DovecotServer
@@ -319,3 +319,75 @@ async def test_a_second_poller_is_kept_out_by_the_lease(
     stop.set()
     await asyncio.wait_for(running, 10)
     assert (await other.run_once()).fetched == 0  # released on stop
+
+
+def _unreadable(dovecot: DovecotServer, raws: list[bytes]) -> None:
+    """Make Dovecot unable to open these mails' files, as a damaged disk or a wrong
+    permission would: a FETCH that includes one of them drops the connection."""
+    ids = {raw.split(b"Message-ID:", 1)[1].split(b"\n", 1)[0].strip() for raw in raws}
+    maildir = dovecot.root / "mail" / dovecot.user / "Maildir"
+    hits = [
+        path
+        for path in [*maildir.joinpath("new").iterdir(), *maildir.joinpath("cur").iterdir()]
+        if any(i in path.read_bytes() for i in ids)
+    ]
+    assert len(hits) == len(raws)
+    for path in hits:
+        path.chmod(0)
+
+
+async def test_a_mail_the_server_cannot_send_is_passed_over_and_reported(
+    dovecot_server: DovecotServer, store: Store
+) -> None:
+    server = on_dovecot(dovecot_server)
+    mails = mixed_mails(6, seed=11)
+    await asyncio.to_thread(append_all, server, mails)
+    _unreadable(dovecot_server, [mails[2]])
+    seen: list[FetchCounts] = []
+    fetcher = _fetcher(server, store, on_cycle=seen.append)
+    stop = asyncio.Event()
+    running = asyncio.create_task(fetcher.run_forever(stop))
+
+    def passed_over() -> bool:
+        with store.sessions() as s:
+            return (
+                s.scalar(select(Event).where(Event.kind == "mailbox.unreadable_mail")) is not None
+            )
+
+    await _until(lambda: passed_over() and len(store.digests()) == 5, timeout=60)
+    stop.set()
+    await asyncio.wait_for(running, 20)
+
+    assert sorted(store.digests()) == sorted(sha256(m) for i, m in enumerate(mails) if i != 2)
+    with store.sessions() as s:
+        event = s.scalars(select(Event).where(Event.kind == "mailbox.unreadable_mail")).one()
+    assert (event.detail["uid"], event.detail["mailbox"]) == (3, "INBOX")
+    assert [uid for c in seen for uid in c.unreadable] == [3]
+    # It stays where it was, for staff; the others went on as usual.
+    probe = server.probe()
+    try:
+        assert probe.uids("INBOX") == [3]
+        assert len(probe.uids(PROCESSED)) == 5
+    finally:
+        probe.close()
+
+
+async def test_a_server_that_can_send_nothing_stalls_intake_instead_of_skipping(
+    dovecot_server: DovecotServer, store: Store
+) -> None:
+    server = on_dovecot(dovecot_server)
+    mails = mixed_mails(3, seed=12)
+    await asyncio.to_thread(append_all, server, mails)
+    _unreadable(dovecot_server, mails)
+    fetcher = _fetcher(server, store)
+    stop = asyncio.Event()
+    running = asyncio.create_task(fetcher.run_forever(stop))
+    # Long enough to corner the first mail and try it alone UNREADABLE_AFTER times.
+    await _until(lambda: fetcher.reconnects >= 8, timeout=60)
+    stop.set()
+    await asyncio.wait_for(running, 20)
+
+    assert store.digests() == []
+    with store.sessions() as s:
+        assert s.scalars(select(Event).where(Event.kind == "mailbox.unreadable_mail")).all() == []
+        assert get_mailbox_state(s, store.committee_id, "INBOX").last_uid == 0
