@@ -199,6 +199,8 @@ class DepartmentBundle:
 
     Each item opens with its ID on its own line and ends with 「回答：」, under which
     the department answers; :func:`mailflow.parsing.answers.parse_answers` reads it back.
+    ``followup`` marks the short bundle of items staff accepted after the first one
+    went (追加送付).
     """
 
     kind: ClassVar[str] = "department_bundle"
@@ -210,6 +212,7 @@ class DepartmentBundle:
     items: tuple[ItemInfo, ...]
     deadline: datetime
     name_askers: bool = False
+    followup: bool = False
 
     def consultation(self, key: str | None) -> ConsultationInfo | None:
         return _find(self.consultations, key)

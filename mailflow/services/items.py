@@ -173,6 +173,7 @@ def _decide_held(
             round_id=item.round_id,
             reason=why,
             item=item.public_id or item.id,
+            item_pk=item.id,
             old="held",
             new=to,
             late=item.late,

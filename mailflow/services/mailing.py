@@ -74,6 +74,13 @@ class _Round:
             raise LookupError(f"no department {key!r}")
         return d
 
+    def message_id(self, key: str, party: PartyRef) -> str:
+        """The Message-ID of the mail queued under `key` to `party`: the same every time."""
+        token = make_token(self.secret, str(self.rnd.id), party)
+        unique = hashlib.sha256(f"c{self.rnd.committee_id}:{key}".encode()).hexdigest()[:20]
+        domain = self.services.config.committee.address.rsplit("@", 1)[1]
+        return make_message_id(self.secret, token, unique, domain)
+
     def queue(
         self,
         *,
@@ -89,19 +96,18 @@ class _Round:
         in_reply_to: str | None = None,
     ) -> int:
         conf = self.services.config
-        # Round keys such as R2-5 repeat across committees sharing one database.
-        key = f"c{self.rnd.committee_id}:{key}"
         rendered = render_mail(view, conf.committee.language, conf.committee.tz)
         token = make_token(self.secret, str(self.rnd.id), party)
-        unique = hashlib.sha256(key.encode()).hexdigest()[:20]
-        domain = conf.committee.address.rsplit("@", 1)[1]
+        message_id = self.message_id(key, party)
+        # Round keys such as R2-5 repeat across committees sharing one database.
+        key = f"c{self.rnd.committee_id}:{key}"
         mail = OutgoingMail(
             from_name=conf.committee.name,
             from_address=conf.committee.address,
             to=tuple((name, a) for a in addresses[:1]),
             subject=rendered.subject,
             text=rendered.text,
-            message_id=make_message_id(self.secret, token, unique, domain),
+            message_id=message_id,
             date=now,
             reply_to=plus_address(conf.committee.address, token),
             in_reply_to=in_reply_to,
@@ -141,15 +147,21 @@ class _Round:
     def to_department(
         self, key: str, action_key: str, kind: str, view_for: ViewFor, now: datetime,
         approved: bool, attachments_for: AttachmentsFor | None = None,
+        follows: str | None = None,
     ) -> int:  # fmt: skip
+        """Queue to a department; `follows` is the action key of the mail this one follows
+        (In-Reply-To it, so the department's client threads them and a reply to either
+        routes the same way)."""
         d = self.department(key)
+        party = PartyRef(PartyKind.DEPARTMENT, str(d.id))
         recipient = v.Recipient(d.name, department=True)
         view = view_for(recipient)
         atts = attachments_for(view) if attachments_for else ()
+        in_reply_to = self.message_id(f"{follows}>{key}", party) if follows else None
         return self.queue(
-            kind=kind, key=f"{action_key}>{key}", party=PartyRef(PartyKind.DEPARTMENT, str(d.id)),
+            kind=kind, key=f"{action_key}>{key}", party=party,
             name=d.name, addresses=[a.address for a in d.addresses], view=view, now=now,
-            approved=approved, attachments=atts,
+            approved=approved, attachments=atts, in_reply_to=in_reply_to,
         )  # fmt: skip
 
 
@@ -298,22 +310,30 @@ def _bundle(
     d = r.department(action.department)
     mine = tuple(ci for ci in r.consultations if d.name in ci.departments)
     items = r.items.selected([str(i) for i in action.item_ids], upto=action.window_end)
+    if action.followup:  # only the consultations the added items belong to
+        mine = tuple(ci for ci in mine if any(i.consultation == ci.key for i in items)) or mine
     mark = "①" if action.phase is Phase.QUESTIONS else "③"
+    suffix = "_追加" if action.followup else ""
 
     def view(to: v.Recipient) -> v.MailView:
         return v.DepartmentBundle(
             to, r.committee, r.info, action.phase, mine, items, action.deadline,
-            services.config.policy.name_askers_to_departments,
+            services.config.policy.name_askers_to_departments, action.followup,
         )  # fmt: skip
 
     def sheet(bundle: v.MailView) -> tuple[OutgoingAttachment, ...]:
         assert isinstance(bundle, v.DepartmentBundle)
         return (
             OutgoingAttachment(
-                f"回答票_{r.info.tag}_{mark}.xlsx",
+                f"回答票_{r.info.tag}_{mark}{suffix}.xlsx",
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 answer_sheet_for(bundle),
             ),
         )
 
-    return r.to_department(action.department, action.key, kind, view, now, ok, sheet)
+    # A follow-up threads under the department's bundle it adds to.
+    follows = act.bundle_key(r.rnd.key, action.phase, action.department)
+    return r.to_department(
+        action.department, action.key, kind, view, now, ok, sheet,
+        follows=follows if action.followup else None,
+    )  # fmt: skip

@@ -256,7 +256,7 @@ def close_early(services: Services, key: str, why: str) -> TickReport:
         from mailflow.workflow import assume
 
         return list(outcome.actions) + advance(
-            assume(f, list(outcome.actions)), outcome.deadlines, p, now
+            assume(f, list(outcome.actions), now), outcome.deadlines, p, now
         )
 
     return _staff_command(services, key, command, why)

@@ -14,6 +14,7 @@ from mailflow.store.models import (
     Consultation,
     Decision,
     Department,
+    Event,
     Item,
     Member,
     Message,
@@ -37,6 +38,45 @@ def applied_keys(session: Session, round_id: int) -> frozenset[str]:
     return frozenset(
         session.scalars(select(WorkflowAction.key).where(WorkflowAction.round_id == round_id))
     )
+
+
+def applied_times(session: Session, round_id: int) -> tuple[tuple[str, datetime], ...]:
+    """Every applied key of a round with when it was applied, oldest first."""
+    rows = session.execute(
+        select(WorkflowAction.key, WorkflowAction.applied_at)
+        .where(WorkflowAction.round_id == round_id)
+        .order_by(WorkflowAction.applied_at, WorkflowAction.id)
+    )
+    return tuple((key, at) for key, at in rows)
+
+
+def accepted_times(session: Session, round_id: int, items: Sequence[Item]) -> dict[int, datetime]:
+    """When staff last released each of these items from held (the `item_accepted` events).
+
+    The event names the item by its row (`item_pk`) and, as older events only do, by its
+    public ID or row number (`item`); no column is needed for it.
+    """
+    by_ref: dict[object, int] = {}
+    for it in items:
+        by_ref[("pk", it.id)] = it.id
+        by_ref[("ref", it.id)] = it.id
+        if it.public_id is not None:
+            by_ref[("ref", it.public_id)] = it.id
+    out: dict[int, datetime] = {}
+    for at, detail in session.execute(
+        select(Event.at, Event.detail)
+        .where(Event.round_id == round_id, Event.kind == "item_accepted")
+        .order_by(Event.at, Event.id)
+    ):
+        d = detail or {}
+        pk = (
+            by_ref.get(("pk", d["item_pk"]))
+            if "item_pk" in d
+            else by_ref.get(("ref", d.get("item")))
+        )
+        if pk is not None:
+            out[pk] = at
+    return out
 
 
 def mark_applied(session: Session, round_id: int, key: str, at: datetime) -> bool:
@@ -108,15 +148,18 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
     ):
         answered[item_id] = min(at, answered.get(item_id, at))
     items = []
-    for it in session.scalars(
+    rows = session.scalars(
         select(Item).where(
             Item.round_id == rnd.id,
             Item.state.in_(("active", "held")),
             Item.consultation_id.is_not(None),
             Item.seq.is_not(None),
         )
-    ):
+    ).all()
+    accepted = accepted_times(session, rnd.id, rows)
+    for it in rows:
         assert it.consultation_id is not None and it.seq is not None
+        held = it.state == "held"
         items.append(
             ItemFact(
                 item_id=ItemId(cons_key[it.consultation_id], it.seq),
@@ -124,7 +167,8 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
                 received_at=it.received_at,
                 answered_at=answered.get(it.id),
                 late=it.late,
-                held=it.state == "held",
+                held=held,
+                accepted_at=None if held else accepted.get(it.id),
             )
         )
 
@@ -148,6 +192,7 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
             )
         )
     delegate = members[rnd.decider_member_id].key if rnd.decider_member_id in members else None
+    applied = applied_times(session, rnd.id)
     return RoundFacts(
         round_tag=rnd.key,
         state=RoundState(rnd.state),
@@ -160,8 +205,9 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
         replied_further=frozenset(replied[3]),
         items=tuple(items),
         decisions=tuple(decisions),
-        issued=applied_keys(session, rnd.id),
+        issued=frozenset(key for key, _ in applied),
         delegate=delegate,
+        issued_at=applied,
     )
 
 

@@ -73,9 +73,18 @@ class SendReminder:
         )
 
 
+def bundle_key(round_tag: str, phase: Phase, department: str) -> str:
+    """The key of a department's bundle of a phase; its follow-ups extend it."""
+    return f"{round_tag}:bundle:{phase.value}:{department}"
+
+
 @dataclass(frozen=True)
 class SendDepartmentBundle:
-    """The items of a phase for one department, as stored up to `window_end`."""
+    """The items of a phase for one department, as stored up to `window_end`.
+
+    A `followup` bundle carries only items staff accepted after the department's
+    bundle had gone out (追加送付); its key names those items, so each goes once.
+    """
 
     round_tag: str
     phase: Phase
@@ -83,10 +92,12 @@ class SendDepartmentBundle:
     window_end: datetime
     item_ids: tuple[ItemId, ...]
     deadline: datetime  # when the answers are due
+    followup: bool = False
 
     @property
     def key(self) -> str:
-        return f"{self.round_tag}:bundle:{self.phase.value}:{self.department}"
+        key = bundle_key(self.round_tag, self.phase, self.department)
+        return f"{key}:followup:{_ids(self.item_ids)}" if self.followup else key
 
 
 @dataclass(frozen=True)

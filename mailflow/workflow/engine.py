@@ -48,13 +48,13 @@ STEPS: Final[MappingProxyType[RoundState, Step]] = MappingProxyType(
 """The step run for each state; adding behaviour means editing a step, not this loop."""
 
 
-def assume(facts: RoundFacts, actions: list[Action]) -> RoundFacts:
-    """The facts as they will be once `actions` are applied: keys issued, state moved."""
+def assume(facts: RoundFacts, actions: list[Action], at: datetime | None = None) -> RoundFacts:
+    """The facts as they will be once `actions` are applied (at `at`): keys issued, state moved."""
     state = facts.state
     for a in actions:
         if isinstance(a, Transition):
             state = a.dst
-    return facts.with_issued(frozenset(a.key for a in actions)).with_state(state)
+    return facts.with_issued(frozenset(a.key for a in actions), at).with_state(state)
 
 
 def advance(facts: RoundFacts, deadlines: Deadlines, policy: Policy, now: datetime) -> list[Action]:
@@ -78,7 +78,7 @@ def advance(facts: RoundFacts, deadlines: Deadlines, policy: Policy, now: dateti
         if not moved:
             break
         check_transition(moved[-1].src, moved[-1].dst)
-        current = assume(current, fresh)
+        current = assume(current, fresh, now)
     return due
 
 

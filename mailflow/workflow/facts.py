@@ -156,7 +156,8 @@ class ItemFact:
     """A member's item of phase ① or ③ as stored, with whether and when it was answered.
 
     `late` is set at arrival (see `timing.judge_arrival`); `held` means it waits for
-    staff and goes into no bundle until staff release it.
+    staff and goes into no bundle until staff release it. `accepted_at` is when staff
+    released a held item (`mailflow item accept`): it joins the round from then on.
     """
 
     item_id: ItemId
@@ -166,6 +167,7 @@ class ItemFact:
     answered_at: datetime | None = None
     late: bool = False
     held: bool = False
+    accepted_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.phase not in (Phase.QUESTIONS, Phase.FURTHER):
@@ -174,6 +176,12 @@ class ItemFact:
     @property
     def consultation(self) -> str:
         return self.item_id.consultation
+
+    def present_at(self, at: datetime) -> bool:
+        """Part of the round at `at`: a held item only from its acceptance on."""
+        if self.held:
+            return False
+        return self.accepted_at is None or self.accepted_at <= at
 
     def open_at(self, at: datetime) -> bool:
         """Still owed an answer at `at`."""
@@ -196,6 +204,8 @@ class RoundFacts:
     """Everything the store knows about a round that the phase machine needs.
 
     `issued` holds the keys of actions already applied; the machine never repeats one.
+    `issued_at` tells, for those the store knows, when each was applied (a follow-up
+    bundle needs to know when the department's bundle went out).
     `replied_questions` / `replied_further` include empty replies (「特になし」).
     """
 
@@ -210,6 +220,7 @@ class RoundFacts:
     decisions: tuple[DecisionFact, ...] = ()
     issued: frozenset[str] = field(default_factory=frozenset)
     delegate: str | None = None  # 会長職務代理 when staff delegate the decision
+    issued_at: tuple[tuple[str, datetime], ...] = ()
 
     @property
     def present_members(self) -> tuple[str, ...]:
@@ -259,5 +270,10 @@ class RoundFacts:
     def with_state(self, state: RoundState) -> RoundFacts:
         return replace(self, state=state)
 
-    def with_issued(self, keys: frozenset[str]) -> RoundFacts:
-        return replace(self, issued=self.issued | keys)
+    def issued_when(self, key: str) -> datetime | None:
+        """When the action with this key was applied, if issued and known."""
+        return next((at for k, at in self.issued_at if k == key), None)
+
+    def with_issued(self, keys: frozenset[str], at: datetime | None = None) -> RoundFacts:
+        fresh = () if at is None else tuple((k, at) for k in sorted(keys - self.issued))
+        return replace(self, issued=self.issued | keys, issued_at=self.issued_at + fresh)

@@ -69,7 +69,7 @@ def open_round(
     opened: list[Action] = [
         Transition(facts.round_tag, facts.state, RoundState.COLLECTING_QUESTIONS, "opened by staff")
     ]
-    return opened + advance(assume(facts, opened), deadlines, policy, now)
+    return opened + advance(assume(facts, opened, now), deadlines, policy, now)
 
 
 def _concerned(facts: RoundFacts, phase: Phase) -> tuple[tuple[str, ...], tuple[str, ...]]:

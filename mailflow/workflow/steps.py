@@ -26,6 +26,7 @@ from mailflow.workflow.actions import (
     SendResultNotice,
     StaffAlert,
     Transition,
+    bundle_key,
 )
 from mailflow.workflow.facts import DecisionFact, ItemFact, RoundFacts
 from mailflow.workflow.state import RoundState
@@ -109,12 +110,92 @@ def _unanswered(t: Tick, subject: str, items: tuple[ItemFact, ...]) -> list[Acti
 
 
 def held_alerts(t: Tick) -> list[Action]:
-    """Every late item held for staff is reported once, whatever the state."""
+    """Every late item held for staff is reported once, whatever the state.
+
+    The alert says what accepting the item would do now: go to its departments (in
+    their bundle, or in a follow-up once the bundle has gone) and, once ② has been
+    distributed, reach the members as a supplement.
+    """
     return [
-        StaffAlert(t.tag, AlertKind.LATE_ITEM, str(i.item_id), f"late {i.phase.mark} item held")
+        StaffAlert(t.tag, AlertKind.LATE_ITEM, str(i.item_id), _held_detail(t, i))
         for i in t.facts.items
         if i.held
     ]
+
+
+def _held_detail(t: Tick, item: ItemFact) -> str:
+    detail = f"late {item.phase.mark} item held"
+    depts = t.facts.departments_for(item.consultation)
+    if not depts:
+        return detail
+    sent = any(bundle_key(t.tag, item.phase, d) in t.facts.issued for d in depts)
+    how = "a follow-up bundle" if sent else "their bundle"
+    detail += f"; if accepted it goes to {', '.join(depts)} in {how}"
+    if item.phase is Phase.QUESTIONS and answers_closed_at(t) is not None:
+        detail += ", and as ② has been distributed, members get the answer as a supplement"
+    return detail
+
+
+def followups(t: Tick, phase: Phase) -> list[Action]:
+    """Items staff accepted after their department's bundle went out, in a short bundle.
+
+    Without it a late item staff accept would never reach its department and stay
+    「回答準備中」 for good.  It goes whatever the state: while ② is open the answer
+    joins the distribution; after that it still goes, because the department's answer
+    then reaches members as a supplement (`supplements`) and the chair's digest, and
+    it belongs in the minutes either way.  An item accepted before the bundle went out
+    is simply in the bundle.  The set of items follows the bundle's own rule (every
+    item of the department's consultations, opinions included, as the seed's
+    departments answer those too); the key names the items, so each goes once.
+    """
+    f = t.facts
+    out: list[Action] = []
+    for dept in f.department_ids:
+        main = bundle_key(t.tag, phase, dept)
+        if main not in f.issued:
+            continue  # the bundle itself will carry whatever has been accepted
+        # The store knows when every bundle went; without that, its window's end is
+        # the earliest it can have gone.
+        sent_at = f.issued_when(main) or t.deadlines.cutoff(phase)
+        prefix = f"{main}:followup:"
+        done = {
+            part
+            for key in f.issued
+            if key.startswith(prefix)
+            for part in key[len(prefix) :].split("+")
+        }
+        new = [
+            i
+            for i in f.items_for(dept, phase)
+            if not i.held
+            and i.accepted_at is not None
+            and sent_at < i.accepted_at <= t.now
+            and str(i.item_id) not in done
+        ]
+        if not new:
+            continue
+        accepted = max(i.accepted_at for i in new if i.accepted_at is not None)
+        ids = tuple(i.item_id for i in new)
+        due = _followup_due(t, phase, accepted)
+        out.append(SendDepartmentBundle(t.tag, phase, dept, accepted, ids, due, followup=True))
+    return out
+
+
+def _followup_due(t: Tick, phase: Phase, accepted: datetime) -> datetime:
+    """The next departments' date still ahead when the items were accepted.
+
+    ② (or ③'s responses date) while that window was open at the acceptance; after
+    it, the ③ responses date, then ④: answers after D2 go out as a supplement.
+    """
+    d = t.deadlines
+    if phase is Phase.QUESTIONS:
+        closed = answers_closed_at(t)
+        if accepted < d.answers and (closed is None or accepted < closed):
+            return d.answers
+    closed = responses_closed_at(t)
+    if accepted < d.responses_due and (closed is None or accepted < closed):
+        return d.responses_due
+    return d.decision
 
 
 def supplements(t: Tick) -> list[Action]:
@@ -157,7 +238,7 @@ def step_collecting_questions(t: Tick) -> list[Action]:
 def step_answering(t: Tick) -> list[Action]:
     d = t.deadlines
     start = d.cutoff(Phase.QUESTIONS)
-    out = _bundles(t, Phase.QUESTIONS, start, d.answers)
+    out = _bundles(t, Phase.QUESTIONS, start, d.answers) + followups(t, Phase.QUESTIONS)
     items = bundled(t.facts, Phase.QUESTIONS)
     closed = answers_closed_at(t)
     if closed is None:
@@ -184,7 +265,7 @@ def step_distributed(t: Tick) -> list[Action]:
 
 
 def step_collecting_further(t: Tick) -> list[Action]:
-    out = supplements(t)
+    out = followups(t, Phase.QUESTIONS) + supplements(t)
     if further_closed_at(t) is None:
         silent = t.facts.not_replied(Phase.FURTHER)
         start = answers_closed_at(t)
@@ -196,7 +277,8 @@ def step_collecting_further(t: Tick) -> list[Action]:
 def step_responding(t: Tick) -> list[Action]:
     d = t.deadlines
     start = further_closed_at(t) or d.cutoff(Phase.FURTHER)
-    out = supplements(t) + _bundles(t, Phase.FURTHER, start, d.responses_due)
+    out = followups(t, Phase.QUESTIONS) + supplements(t)
+    out += _bundles(t, Phase.FURTHER, start, d.responses_due) + followups(t, Phase.FURTHER)
     items = bundled(t.facts, Phase.FURTHER)
     closed = responses_closed_at(t)
     if closed is None:
@@ -222,7 +304,7 @@ def current_decisions(f: RoundFacts) -> dict[str, DecisionFact]:
 
 def step_awaiting_decision(t: Tick) -> list[Action]:
     f, d = t.facts, t.deadlines
-    out = supplements(t)
+    out = followups(t, Phase.QUESTIONS) + supplements(t) + followups(t, Phase.FURTHER)
     decider = f.decider
     if decider is None:
         detail = "no chair present and no delegate: delegate the decision to the deputy"

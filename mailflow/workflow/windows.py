@@ -39,18 +39,29 @@ def _answer_window(
 ) -> datetime | None:
     # Departments' windows close as soon as the last owed answer is in, else at the
     # hard cut-off (gaps marked pending) or, under WAIT_FOR_STAFF, when it finally is.
+    # An item staff accepted late counts only from its acceptance: accepting one after
+    # the window closed must not reopen it (the distribution has gone; its answer
+    # follows as a supplement), so the close is the first instant at which every item
+    # present then was answered.
     owed = [i for i in items if i.needs_answer]
-    times = [i.answered_at for i in owed]
-    last: datetime | None = start
-    for t in times:
-        last = None if t is None or last is None else max(last, t)
-    if last is not None and last <= hard and last <= now:
-        return last
+    answers = sorted({t for i in owed if (t := i.answered_at) is not None and t > start})
+    done = next(
+        (
+            at
+            for at in (start, *answers)
+            if all(
+                i.answered_at is not None and i.answered_at <= at for i in owed if i.present_at(at)
+            )
+        ),
+        None,
+    )
+    if done is not None and done <= hard and done <= now:
+        return done
     if now < hard:
         return None
     if policy.unanswered is UnansweredPolicy.MARK_PENDING:
         return hard
-    return last if last is not None and last <= now else None
+    return done if done is not None and done <= now else None
 
 
 def questions_closed_at(t: Tick) -> datetime | None:

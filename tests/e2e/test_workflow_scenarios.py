@@ -343,3 +343,72 @@ def test_corrections_by_reply_to_the_receipt(make_world) -> None:  # type: ignor
     w.reply("ishida", "訂正 [Q13-01]\nもう一度直したい。", at(1, 14, 10), confirm)
     [held] = w.events("correction_held")
     assert held.detail["new"] == "もう一度直したい。" and w.items()["Q13-01"][0] == NEW_Q13_01
+
+
+LATE_Q13 = "諮問第13号について\n・専門職15名はどのような仕事をするのか。"
+BUNDLE = "質疑及び意見への回答のお願い"  # the subject of a bundle and of its follow-up
+
+
+def _late_question_held(w: World, calls: dict[str, bytes], when: datetime) -> bytes:
+    """okada's question after the bundles went out: held (Q13-02); returns the first bundle."""
+    [bundle] = w.mails("kodomo-hoken-kyufu", BUNDLE)
+    w.reply("okada", LATE_Q13, when, calls["okada"], "outlook")
+    assert w.items()["Q13-02"][1:] == ("held", True)
+    return bundle
+
+
+@pytest.mark.parametrize("accepted", ["before_distribution", "after_distribution"])
+def test_a_late_question_accepted_after_the_bundle_reaches_its_department(  # type: ignore[no-untyped-def]
+    make_world, accepted: str
+) -> None:
+    w = make_world('late_mail = "hold"')
+    calls = w.opened()
+    w.reply("ishida", Q13, at(1, 6), calls["ishida"])
+    w.tick(at(1, 14, 9))  # ① closed: kodomo gets Q13-01
+    if accepted == "after_distribution":
+        _answer(w, "kodomo-hoken-kyufu", "[Q13-01]\n回答：有効期限を設定する。", at(1, 14, 10))
+        w.tick(at(1, 14, 11))  # every answer in before D2: ② is distributed at once
+        assert w.state() == "collecting_further"
+    bundle = _late_question_held(w, calls, at(1, 14, 12))
+    w.tick(at(1, 14, 13))
+    assert w.mails("kodomo-hoken-kyufu", BUNDLE) == [bundle]  # nothing while it is held
+    alert = w.text(w.mails(STAFF)[-1])
+    assert "Q13-02" in alert and "follow-up bundle" in alert
+    assert ("supplement" in alert) is (accepted == "after_distribution")
+
+    when = at(1, 14, 14) if accepted == "before_distribution" else at(1, 15, 9)
+    w.run(when, "item", "accept", "Q13-02", "--why", "事務局判断")
+    w.tick(when.replace(minute=30))
+    w.tick(when.replace(minute=45))  # a second tick sends nothing again
+    first, followup = w.mails("kodomo-hoken-kyufu", BUNDLE)
+    assert first == bundle
+    head, fu, orig = decode(followup), w.text(followup), decode(first)
+    assert "追加の質疑及び意見への回答のお願い" in head.subject
+    assert "追加のご質問をお送りします" in fu and "貴課の所管分（1件）" in fu
+    assert "\n[Q13-02]\n" in fu and "専門職15名" in fu and "\n[Q13-01]\n" not in fu
+    assert head.header("Reply-To") == orig.header("Reply-To")  # the department's own token
+    assert head.header("In-Reply-To") == f"<{orig.message_id}>"
+    due = "1月15日（金）" if accepted == "before_distribution" else "1月22日（金）"
+    assert f"{due}までにご回答" in fu
+    assert w.mails("hoiku-yochien") == []  # not its consultation
+
+    # The department answers by replying to the follow-up; the answer is recorded.
+    answer_at = when.replace(hour=16)
+    w.reply("kodomo-hoken-kyufu", "[Q13-02]\n回答：妊婦面接を担う。", answer_at, followup)
+    if accepted == "before_distribution":
+        w.reply("kodomo-hoken-kyufu", "[Q13-01]\n回答：有効期限を設定する。", answer_at, first)
+    assert "妊婦面接を担う" in w.run(answer_at, "item", "show", "Q13-02")
+    w.tick(answer_at.replace(hour=17))
+    dist = [m for m in w.mails("ueno", "回答") if "回答のお願い" not in decode(m).subject]
+    if accepted == "before_distribution":
+        [d] = dist  # ② waited for the accepted question and closed with its answer
+        body = w.text(d)
+        assert "妊婦面接を担う" in body and "有効期限を設定する" in body
+        assert "回答準備中" not in body and "追加送付" not in decode(d).subject
+    else:
+        first_dist, supplement = dist
+        assert "Q13-02" not in w.text(first_dist)
+        assert "追加送付" in decode(supplement).subject
+        body = w.text(supplement)
+        assert "[Q13-02]" in body and "妊婦面接を担う" in body and "[Q13-01]" not in body
+        assert w.state() == "collecting_further"  # the closed window did not reopen

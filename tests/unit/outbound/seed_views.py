@@ -287,13 +287,20 @@ def reminder(phase: Phase = Phase.QUESTIONS, audience: Audience = Audience.MEMBE
     return Reminder(who, COMMITTEE, ROUND, phase, ROUND.deadlines[phase], audience)
 
 
-def bundle(*, name_askers: bool = False, phase: Phase = Phase.QUESTIONS) -> DepartmentBundle:
-    """子ども保健・給付課's bundle: the 13号 questions without answers (or the ③ follow-up)."""
+def bundle(
+    *, name_askers: bool = False, phase: Phase = Phase.QUESTIONS, followup: bool = False
+) -> DepartmentBundle:
+    """子ども保健・給付課's bundle: the 13号 questions without answers (or the ③ follow-up).
+
+    A `followup` bundle carries only the last question, as if staff had accepted it late.
+    """
     if phase is Phase.FURTHER:
         first = items_13(answered=False, with_further=True)[0]
         items: tuple[ItemInfo, ...] = first.children
     else:
         items = items_13(answered=False)
+    if followup:
+        items = items[-1:]
     return DepartmentBundle(
         Recipient(KODOMO, department=True),
         COMMITTEE,
@@ -303,6 +310,7 @@ def bundle(*, name_askers: bool = False, phase: Phase = Phase.QUESTIONS) -> Depa
         items,
         ROUND.deadlines[Phase.ANSWERS],
         name_askers=name_askers,
+        followup=followup,
     )
 
 
@@ -384,6 +392,7 @@ def all_views() -> tuple[MailView, ...]:
         bundle(),
         bundle(name_askers=True),
         bundle(phase=Phase.FURTHER),
+        bundle(followup=True),
         distribution(),
         Distribution(MEMBER, COMMITTEE, ROUND, sections(), supplement=True),
         call_for_further(),

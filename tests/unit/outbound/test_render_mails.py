@@ -163,6 +163,22 @@ def test_further_bundle_keeps_multi_line_text_and_names_what_it_follows() -> Non
     assert f"要望：{lines[0]}\n  {lines[1]}\n  {lines[2]}\n回答：" in text
 
 
+def test_followup_bundle_says_it_adds_questions_and_carries_only_those() -> None:
+    ja_mail = render_mail(seed.bundle(followup=True), "ja", seed.JST)
+    assert ja_mail.subject.endswith("追加の質疑及び意見への回答のお願い（1月15日（金）まで）")
+    text = ja_mail.text
+    assert "追加のご質問をお送りします。" in text and "貴課の所管分（1件）" in text
+    assert f"\n[Q13-04]\n参照：諮問書 P.24\n要望：{seed.Q13_04}\n回答：\n" in text
+    assert "\n[Q13-01]\n" not in text  # the instructions name it only as an example
+    assert text.endswith("回答：\n\n以上\n")
+    first = ja(seed.bundle())
+    assert "追加" not in first
+    en = render_mail(seed.bundle(followup=True), "en", seed.JST)
+    assert "additional questions and opinions" in en.subject
+    assert "Here are additional questions for you." in en.text and "\n[Q13-01]\n" not in en.text
+    assert "additional" not in render_mail(seed.bundle(), "en", seed.JST).subject
+
+
 def test_answer_sheet_has_one_row_per_item_and_blank_answers() -> None:
     book = openpyxl.load_workbook(io.BytesIO(answer_sheet_for(seed.bundle())))
     rows = [tuple(r) for r in book.active.iter_rows(values_only=True)]

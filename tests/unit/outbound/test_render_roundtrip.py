@@ -206,6 +206,16 @@ def test_department_answers_inline_under_each_id(lang: str, label: str, named: b
     assert {a.item: a.text for a in answers.answers} == ANSWERS
 
 
+@pytest.mark.parametrize(("lang", "label"), [("ja", "回答："), ("en", "A:")])
+def test_department_answers_a_followup_bundle_the_same_way(lang: str, label: str) -> None:
+    mail = render_mail(seed.bundle(followup=True), lang, seed.JST)
+    want = {"Q13-04": ANSWERS["Q13-04"]}
+    raw = reply_bytes(answer_inline(mail.text, label, want), mail.subject)
+    answers = parse_mail(raw, REFS[:1], role="department", expected_ids=IDS).answers
+    assert answers is not None
+    assert {a.item: a.text for a in answers.answers} == want
+
+
 def test_department_copies_the_items_on_top_of_an_outlook_thread() -> None:
     # Outlook quotes without ">": the original bundle follows unprefixed. Q13-04 is
     # left unanswered and must stay so (no text of ours read as its answer).

@@ -85,6 +85,7 @@ class Item:
     received_at: datetime
     answered_at: datetime | None = None
     needs_answer: bool = True
+    accepted_at: datetime | None = None  # staff released it from held (item accept)
 
 
 @dataclass
@@ -113,7 +114,7 @@ class World:
         self.items.extend(items)
 
     def apply(self, actions: list[Action], now: datetime) -> None:
-        self.facts = assume(self.facts, actions)
+        self.facts = assume(self.facts, actions, now)
         self.log.extend((now, a) for a in actions)
 
     def _file(self, now: datetime) -> None:
@@ -138,7 +139,8 @@ class World:
                 needs_answer=i.needs_answer,
                 answered_at=i.answered_at if i.answered_at and i.answered_at <= now else None,
                 late=self.filed[i.item_id] is not Arrival.ON_TIME,
-                held=self.filed[i.item_id] is Arrival.LATE_HELD,
+                held=self.filed[i.item_id] is Arrival.LATE_HELD and not self._accepted(i, now),
+                accepted_at=i.accepted_at if self._accepted(i, now) else None,
             )
             for i in self.items
             if i.item_id in self.filed
@@ -161,6 +163,10 @@ class World:
             decisions=decisions,
         )
 
+    def _accepted(self, item: Item, now: datetime) -> bool:
+        held = self.filed[item.item_id] is Arrival.LATE_HELD
+        return held and item.accepted_at is not None and item.accepted_at <= now
+
     def tick(self, now: datetime) -> list[Action]:
         actions = advance(self.facts_at(now), self.deadlines, self.policy, now)
         self.apply(actions, now)
@@ -182,7 +188,7 @@ class World:
         found = [
             (t, a)
             for t, a in self.of(SendDepartmentBundle)
-            if a.phase is phase and a.department == department
+            if a.phase is phase and a.department == department and not a.followup
         ]
         assert len(found) == 1, found
         return found[0]
