@@ -49,7 +49,7 @@ def policy_of(config: Config) -> Policy:
     return Policy(
         reminder_offsets=tuple(p.reminder_offsets),
         approval_required=p.approval.value == "staff",
-        late=LatePolicy.HOLD_FOR_STAFF if p.late_mail == "hold" else LatePolicy.ACCEPT_UNTIL_SENT,
+        late=LatePolicy.HOLD_FOR_STAFF if p.late_mail == "hold" else LatePolicy.ACCEPT,
         unanswered=(
             UnansweredPolicy.WAIT_FOR_STAFF
             if p.unanswered_at_distribution == "wait"

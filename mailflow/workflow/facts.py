@@ -99,8 +99,10 @@ class Deadlines:
 class LatePolicy(enum.StrEnum):
     """What becomes of an item that arrives after its phase's hard cut-off."""
 
-    ACCEPT_UNTIL_SENT = "accept_until_sent"  # into the bundle while it has not gone out
-    HOLD_FOR_STAFF = "hold_for_staff"
+    # Joins the round at its arrival: in the phase's bundle while that has not gone
+    # out, else in a follow-up bundle to its departments (`steps.followups`).
+    ACCEPT = "accept"
+    HOLD_FOR_STAFF = "hold_for_staff"  # waits for staff (`mailflow item accept / reject`)
 
 
 class UnansweredPolicy(enum.StrEnum):
@@ -118,7 +120,7 @@ class Policy:
     reminder_offsets: tuple[timedelta, ...] = (timedelta(days=2), timedelta(days=1))
     # Staff approve mail to members and the chair before it leaves (the outbox reads this).
     approval_required: bool = False
-    late: LatePolicy = LatePolicy.ACCEPT_UNTIL_SENT
+    late: LatePolicy = LatePolicy.ACCEPT
     unanswered: UnansweredPolicy = UnansweredPolicy.MARK_PENDING
     # Distributions and the digest show 委員意見, not names, as the seed's minutes do.
     anonymous: bool = True
@@ -158,6 +160,8 @@ class ItemFact:
     `late` is set at arrival (see `timing.judge_arrival`); `held` means it waits for
     staff and goes into no bundle until staff release it. `accepted_at` is when staff
     released a held item (`mailflow item accept`): it joins the round from then on.
+    Any other item joins the round at its arrival (`joined_at`): a late one the policy
+    accepted after its bundle went out is thus sent in a follow-up bundle.
     """
 
     item_id: ItemId
@@ -177,11 +181,14 @@ class ItemFact:
     def consultation(self) -> str:
         return self.item_id.consultation
 
+    @property
+    def joined_at(self) -> datetime:
+        """When the item joined the round: staff's acceptance, else its arrival."""
+        return self.accepted_at if self.accepted_at is not None else self.received_at
+
     def present_at(self, at: datetime) -> bool:
-        """Part of the round at `at`: a held item only from its acceptance on."""
-        if self.held:
-            return False
-        return self.accepted_at is None or self.accepted_at <= at
+        """Part of the round at `at`: from its arrival, a held item from its acceptance."""
+        return not self.held and self.joined_at <= at
 
     def open_at(self, at: datetime) -> bool:
         """Still owed an answer at `at`."""

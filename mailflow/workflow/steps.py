@@ -137,9 +137,11 @@ def _held_detail(t: Tick, item: ItemFact) -> str:
 
 
 def followups(t: Tick, phase: Phase) -> list[Action]:
-    """Items staff accepted after their department's bundle went out, in a short bundle.
+    """Items that joined the round after their department's bundle went out, in a short bundle.
 
-    Without it a late item staff accept would never reach its department and stay
+    They are late items staff accepted after the bundle went, or, under the
+    "accept" policy, late items that arrived after it (accepted at their arrival).
+    Without it such an item would never reach its department and stay
     「回答準備中」 for good.  It goes whatever the state: while ② is open the answer
     joins the distribution; after that it still goes, because the department's answer
     then reaches members as a supplement (`supplements`) and the chair's digest, and
@@ -167,14 +169,11 @@ def followups(t: Tick, phase: Phase) -> list[Action]:
         new = [
             i
             for i in f.items_for(dept, phase)
-            if not i.held
-            and i.accepted_at is not None
-            and sent_at < i.accepted_at <= t.now
-            and str(i.item_id) not in done
+            if not i.held and sent_at < i.joined_at <= t.now and str(i.item_id) not in done
         ]
         if not new:
             continue
-        accepted = max(i.accepted_at for i in new if i.accepted_at is not None)
+        accepted = max(i.joined_at for i in new)
         ids = tuple(i.item_id for i in new)
         due = _followup_due(t, phase, accepted)
         out.append(SendDepartmentBundle(t.tag, phase, dept, accepted, ids, due, followup=True))

@@ -35,7 +35,12 @@ class Arrival(enum.StrEnum):
 
     ON_TIME = "on_time"
     LATE_ACCEPTED = "late_accepted"  # marked late, still goes into the phase's bundle
+    LATE_FOLLOWUP = "late_followup"  # marked late, accepted at arrival, sent in a follow-up
     LATE_HELD = "late_held"  # marked late, waits for staff
+
+    @property
+    def held(self) -> bool:
+        return self is Arrival.LATE_HELD
 
 
 def judge_arrival(
@@ -48,14 +53,19 @@ def judge_arrival(
 ) -> Arrival:
     """File an item of phase ① or ③ by its arrival time and the committee's late policy.
 
-    `bundle_sent` is whether the phase's bundles have already gone out; an item
-    accepted late is only useful while they have not.
+    `bundle_sent` is whether the bundle of the phase that would carry the item (its
+    departments') has already gone out.  Under `LatePolicy.ACCEPT` the committee chose
+    to take late mail, so a late item is accepted at its arrival either way: into the
+    bundle while it has not gone, else in a follow-up bundle to its departments (the
+    phase machine sends every item that joined after its bundle went, see
+    `steps.followups`); holding it for staff would only leave it unsent.  Under
+    `LatePolicy.HOLD_FOR_STAFF` it waits for staff whether or not the bundle has gone.
     """
     if not is_late(received_at, phase, deadlines):
         return Arrival.ON_TIME
-    if policy.late is LatePolicy.ACCEPT_UNTIL_SENT and not bundle_sent:
-        return Arrival.LATE_ACCEPTED
-    return Arrival.LATE_HELD
+    if policy.late is LatePolicy.HOLD_FOR_STAFF:
+        return Arrival.LATE_HELD
+    return Arrival.LATE_FOLLOWUP if bundle_sent else Arrival.LATE_ACCEPTED
 
 
 def reminder_offset_due(

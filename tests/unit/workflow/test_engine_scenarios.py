@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mailflow.domain import Phase, Role, Verdict
-from mailflow.workflow import AlertKind, Audience, LatePolicy, Policy, RoundState, UnansweredPolicy
+from mailflow.workflow import (
+    AlertKind,
+    Arrival,
+    Audience,
+    LatePolicy,
+    Policy,
+    RoundState,
+    UnansweredPolicy,
+)
 from mailflow.workflow.actions import (
     SendCallForFurther,
     SendCallForQuestions,
@@ -218,15 +226,19 @@ def test_late_item_joins_the_bundle_while_it_has_not_gone_out() -> None:
     assert alerts(w, AlertKind.LATE_ITEM) == []
 
 
-def test_late_item_after_the_bundle_is_held_for_staff() -> None:
-    w = opened(Policy(late=LatePolicy.ACCEPT_UNTIL_SENT))
+def test_late_item_after_the_bundle_is_accepted_and_follows_it() -> None:
+    # Under "accept" nobody has to release it: it goes at the next tick, in a follow-up.
+    w = opened(Policy(late=LatePolicy.ACCEPT))
     w.reply(jst(1, 7), QS, "ishida", Item(q("Q13-01"), QS, jst(1, 7)))
-    w.reply(jst(1, 14, 9), QS, "kato", Item(q("Q13-02"), QS, jst(1, 14, 9)))
+    w.reply(jst(1, 14, 9, 20), QS, "kato", Item(q("Q13-02"), QS, jst(1, 14, 9, 20)))
     w.run(jst(1, 5, 11), jst(1, 14, 12))
     _, bundle = w.bundle(QS, "kodomo")
     assert bundle.item_ids == (q("Q13-01"),)
-    [late] = alerts(w, AlertKind.LATE_ITEM)
-    assert late.subject == "Q13-02"
+    assert w.filed[q("Q13-02")] is Arrival.LATE_FOLLOWUP
+    [(t, fu)] = [(t, b) for t, b in w.of(SendDepartmentBundle) if b.followup]
+    assert t == jst(1, 14, 10) and fu.item_ids == (q("Q13-02"),)
+    assert fu.window_end == jst(1, 14, 9, 20)  # accepted at its arrival
+    assert alerts(w, AlertKind.LATE_ITEM) == []  # nothing waits for staff
 
 
 def test_hold_policy_holds_even_before_the_bundle() -> None:

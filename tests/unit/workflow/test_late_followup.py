@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mailflow.domain import Phase
-from mailflow.workflow import AlertKind, LatePolicy, Policy, RoundState, advance
+from mailflow.workflow import AlertKind, Arrival, ItemFact, LatePolicy, Policy, RoundState, advance
 from mailflow.workflow.actions import SendDepartmentBundle, SendDistribution, StaffAlert
 from mailflow.workflow.staff import open_round
 
@@ -12,8 +12,12 @@ from .world import SEED_DEADLINES, Item, World, jst, q, seed_facts
 QS, FU = Phase.QUESTIONS, Phase.FURTHER
 
 
-def opened(policy: Policy | None = None) -> World:
-    w = World(facts=seed_facts(), policy=policy or Policy())
+HOLD = Policy(late=LatePolicy.HOLD_FOR_STAFF)
+
+
+def opened(policy: Policy = HOLD) -> World:
+    """The seed round, opened; late items wait for staff unless a test says otherwise."""
+    w = World(facts=seed_facts(), policy=policy)
     w.apply(open_round(w.facts, w.deadlines, w.policy, jst(1, 5)), jst(1, 5))
     return w
 
@@ -182,3 +186,64 @@ def test_a_bundle_key_issued_without_a_time_counts_from_the_phase_cutoff() -> No
     facts = type(facts)(**{**facts.__dict__, "issued_at": ()})
     due = advance(facts, w.deadlines, w.policy, jst(1, 14, 12))
     assert [a.item_ids for a in due if isinstance(a, SendDepartmentBundle)] == [(q("Q13-02"),)]
+
+
+# Under the default "accept" policy a late item is accepted at its arrival: no staff action.
+
+
+def test_accepted_at_arrival_after_the_bundle_goes_in_a_followup_before_the_distribution() -> None:
+    w = opened(Policy())
+    assert w.policy.late is LatePolicy.ACCEPT  # the default policy
+    late_question(w, answered_at=jst(1, 14, 16))  # mailed 1/14 9:30, after the bundle
+    w.run(jst(1, 5, 11), jst(1, 14, 13))
+    assert w.filed[q("Q13-02")] is Arrival.LATE_FOLLOWUP
+    assert w.bundle(QS, "kodomo")[1].item_ids == (q("Q13-01"),)
+    [(t, fu)] = followups(w)
+    assert t == jst(1, 14, 10)  # the first tick after it arrived
+    assert fu.window_end == jst(1, 14, 9, 30) and fu.item_ids == (q("Q13-02"),)
+    assert fu.deadline == SEED_DEADLINES.answers
+    assert [a for _, a in w.of(StaffAlert) if a.kind is AlertKind.LATE_ITEM] == []
+    # ② waits for its answer (16:00), not just Q13-01's (15:00), and shows both
+    w.run(jst(1, 14, 14), jst(1, 15, 0))
+    [(t, dist)] = w.of(SendDistribution)
+    assert t == jst(1, 14, 16) and dist.item_ids == (q("Q13-01"), q("Q13-02"))
+    assert dist.pending_ids == () and len(followups(w)) == 1
+
+
+def test_accepted_at_arrival_after_the_distribution_does_not_reopen_it() -> None:
+    w = opened(Policy())
+    w.reply(jst(1, 7), QS, "ishida", Item(q("Q13-01"), QS, jst(1, 7), jst(1, 14, 15)))
+    late = Item(q("Q13-02"), QS, jst(1, 15, 9, 30), jst(1, 16, 10, 15))
+    w.reply(late.received_at, QS, "kato", late)
+    w.run(jst(1, 5, 11), jst(1, 17, 0))
+    dists = [(t, d.supplement, d.item_ids) for t, d in w.of(SendDistribution)]
+    assert dists == [
+        (jst(1, 14, 15), False, (q("Q13-01"),)),  # ② closed before it arrived
+        (jst(1, 16, 11), True, (q("Q13-02"),)),  # its answer follows as a supplement
+    ]
+    [(t, fu)] = followups(w)
+    assert t == jst(1, 15, 10) and fu.deadline == SEED_DEADLINES.responses_due
+    assert w.facts.state is RoundState.COLLECTING_FURTHER
+
+
+def test_accepted_at_arrival_before_the_bundle_is_in_it_and_gets_no_followup() -> None:
+    w = opened(Policy())
+    w.reply(jst(1, 7), QS, "ishida", Item(q("Q13-01"), QS, jst(1, 7)))
+    w.run(jst(1, 5, 11), jst(1, 13, 23))
+    late = Item(q("Q13-02"), QS, jst(1, 14, 0, 30))
+    w.reply(late.received_at, QS, "kato", late)
+    w.run(jst(1, 14, 1), jst(1, 14, 12))
+    assert w.filed[q("Q13-02")] is Arrival.LATE_ACCEPTED
+    assert w.bundle(QS, "kodomo")[1].item_ids == (q("Q13-01"), q("Q13-02"))
+    assert followups(w) == []
+
+
+def test_joined_at_is_the_acceptance_else_the_arrival() -> None:
+    arrived, accepted = jst(1, 14, 9), jst(1, 14, 11)
+    auto = ItemFact(q("Q13-02"), QS, arrived, late=True)
+    staff = ItemFact(q("Q13-02"), QS, arrived, late=True, accepted_at=accepted)
+    held = ItemFact(q("Q13-02"), QS, arrived, late=True, held=True)
+    assert auto.joined_at == arrived and staff.joined_at == accepted
+    assert not auto.present_at(jst(1, 14, 8)) and auto.present_at(arrived)
+    assert not staff.present_at(jst(1, 14, 10)) and staff.present_at(accepted)
+    assert not held.present_at(jst(2, 1))

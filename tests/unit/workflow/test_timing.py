@@ -65,8 +65,11 @@ def test_judge_arrival_follows_the_late_policy() -> None:
     )
     args = (late, Phase.QUESTIONS, SEED_DEADLINES)
     assert judge_arrival(*args, accept, bundle_sent=False) is Arrival.LATE_ACCEPTED
-    assert judge_arrival(*args, accept, bundle_sent=True) is Arrival.LATE_HELD
+    # the committee accepts late mail: after the bundle it goes in a follow-up
+    assert judge_arrival(*args, accept, bundle_sent=True) is Arrival.LATE_FOLLOWUP
     assert judge_arrival(*args, hold, bundle_sent=False) is Arrival.LATE_HELD
+    assert judge_arrival(*args, hold, bundle_sent=True) is Arrival.LATE_HELD
+    assert [a for a in Arrival if a.held] == [Arrival.LATE_HELD]
 
 
 def test_deadlines_must_be_aware_and_in_order() -> None:
