@@ -24,7 +24,7 @@ from mailflow.services.records import RecordResult
 from mailflow.store import events
 from mailflow.store import intake as repo
 from mailflow.store.models import Event, Item, Member, Message, Round
-from mailflow.store.workflow import applied_keys
+from mailflow.store.workflow import bundle_sent
 
 _APPLIED = ("item_corrected", "item_withdrawn")
 
@@ -57,16 +57,6 @@ class Taken:
         res.withdrawn = list(self.withdrawn)
         res.held_corrections = list(self.held)
         res.alerts = (*res.alerts, *self.alerts)
-
-
-def _bundle_sent(session: Session, rnd: Round, item: Item) -> bool:
-    """Whether the departments already received the bundle holding this item."""
-    prefix = f"{rnd.key}:bundle:{item.phase}:"
-    keys = [k for k in applied_keys(session, rnd.id) if k.startswith(prefix)]
-    cons = next((c for c in rnd.consultations if c.id == item.consultation_id), None)
-    if cons is None or not cons.departments:
-        return bool(keys)
-    return any(f"{prefix}{d.key}" in keys for d in cons.departments)
 
 
 class _Apply:
@@ -118,7 +108,7 @@ class _Apply:
             return self.refuse(c, item, "no_text", "訂正 without the new text")
         if item.staff_edited:
             return self.hold(c, item, "staff_edited", "staff edited the item (conflict)")
-        if _bundle_sent(self.session, self.rnd, item):
+        if bundle_sent(self.session, self.rnd, item.phase, item.consultation_id):
             return self.hold(c, item, "bundle_sent", "the departments already have the item")
         self.phase = self.phase or item.phase
         if c.kind is CorrectionKind.WITHDRAW:

@@ -3,6 +3,10 @@
 Re-running a message updates the rows it produced before, position by position, so the
 IDs members already received in a receipt ([Q13-03]) never change; rows staff edited
 are left alone and reported as conflicts.
+
+A new item is filed by `workflow.judge_arrival` (on time, late and accepted, or held
+for staff); re-running keeps what the first filing or staff decided (an item staff
+accepted or rejected is never put back on hold).
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ from mailflow.domain import ItemId, Phase
 from mailflow.parsing import nesting
 from mailflow.parsing.model import ParsedItem
 from mailflow.parsing.pipeline import MailParse
+from mailflow.services.policy import policy_of
 from mailflow.store import intake as repo
 from mailflow.store.models import Answer, Consultation, Decision, Item, Message, Round
+from mailflow.store.workflow import bundle_sent, deadlines_of
+from mailflow.workflow import Arrival, Deadlines, Policy, judge_arrival
 
 if TYPE_CHECKING:
     from mailflow.services.context import Services
@@ -111,7 +118,9 @@ def _items(
     phase, late = _member_phase(rnd, msg)
     msg.phase, msg.late = phase, late
     res = RecordResult(empty_reply=parsed.reply.empty_reply, late=late)
-    hold = late and services.config.policy.late_mail == "hold"
+    filing = _Filing(
+        deadlines_of(rnd, services.config.policy.grace_period), policy_of(services.config)
+    )
     by_key = {c.key: c for c in rnd.consultations}
     existing = list(repo.items_from_message(session, msg.id))
     alerts: list[str] = []
@@ -120,7 +129,7 @@ def _items(
         with session.no_autoflush:  # a half-filled new row must not be flushed by a query
             rows.append(
                 _fill_item(
-                    session, res, alerts, msg, rnd, pos, pi, existing, by_key, phase, late, hold
+                    session, res, alerts, msg, rnd, pos, pi, existing, by_key, phase, late, filing
                 )
             )
     # 「次の(1)から(3)まで…」 then (1), (2), (3): the numbered points sit under their item.
@@ -135,9 +144,35 @@ def _items(
         else:
             surplus.state = "withdrawn"
     if late:
-        alerts.append(f"message {msg.id}: late reply for phase {Phase(phase).mark}")
+        alert = f"message {msg.id}: late reply for phase {Phase(phase).mark}"
+        if filing.followup:
+            alert += "; accepted, its departments get it in a follow-up bundle: "
+            alert += " ".join(filing.followup)
+        alerts.append(alert)
     res.alerts = tuple(alerts)
     return res
+
+
+@dataclass
+class _Filing:
+    """What new items of one reply are judged by, and which went to a follow-up."""
+
+    deadlines: Deadlines
+    policy: Policy
+    followup: list[str] = field(default_factory=list)
+
+    def state(self, session: Session, rnd: Round, row: Item) -> str:
+        """The state of a newly filed item: held for staff, or active."""
+        arrival = judge_arrival(
+            row.received_at,
+            Phase(row.phase),
+            self.deadlines,
+            self.policy,
+            bundle_sent=bundle_sent(session, rnd, row.phase, row.consultation_id),
+        )
+        if arrival is Arrival.LATE_FOLLOWUP:
+            self.followup.append(row.public_id or f"item {row.id}")
+        return "held" if arrival.held else "active"
 
 
 def _fill_item(
@@ -152,13 +187,16 @@ def _fill_item(
     by_key: dict[str, Consultation],
     phase: int,
     late: bool,
-    hold: bool,
+    filing: _Filing,
 ) -> Item | None:
     cons = by_key.get(pi.consultation) if pi.consultation else None
     row = existing[pos] if pos < len(existing) else None
     if row is not None and row.staff_edited:
         res.conflicts.append(row.public_id or f"item {row.id}")
         return None
+    # A new row, or one a shorter earlier reading withdrew, is filed now; any other
+    # keeps its state: staff may have accepted or rejected it since.
+    refile = row is None or row.state == "withdrawn"
     if row is None:
         row = Item(
             round_id=rnd.id, source_message_id=msg.id, position=pos, received_at=msg.received_at
@@ -177,12 +215,13 @@ def _fill_item(
     row.reference = pi.reference
     row.confidence = pi.confidence
     row.late = late
-    row.state = "held" if hold else "active"
     row.parent_item_id = None
     if pi.follows and pi.follows != "previous":
         parent = repo.item_by_public_id(session, rnd.id, pi.follows)
         row.parent_item_id = parent.id if parent is not None else None
     session.flush()
+    if refile:
+        row.state = filing.state(session, rnd, row)
     if row.public_id:
         res.items.append(row.public_id)
     else:

@@ -13,13 +13,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from mailflow.config import Config
 from mailflow.domain import Phase
 from mailflow.domain.roundspec import deadline_order_problems
 from mailflow.errors import InputError, MailflowError, NotFoundError
 from mailflow.services.context import Services
 from mailflow.services.mailing import deliver
 from mailflow.services.notices import send_staff_digest
+from mailflow.services.policy import policy_of
 from mailflow.store import db, events
 from mailflow.store import rounds as round_repo
 from mailflow.store import workflow as repo
@@ -27,10 +27,8 @@ from mailflow.store.directory import sync_committee
 from mailflow.store.models import Round
 from mailflow.workflow import (
     Deadlines,
-    LatePolicy,
     Policy,
     RoundFacts,
-    UnansweredPolicy,
     advance,
     staff,
 )
@@ -42,21 +40,6 @@ class WorkflowRefused(MailflowError):
     """A staff command the round's state does not allow; the message says why."""
 
     exit_code = 2
-
-
-def policy_of(config: Config) -> Policy:
-    p = config.policy
-    return Policy(
-        reminder_offsets=tuple(p.reminder_offsets),
-        approval_required=p.approval.value == "staff",
-        late=LatePolicy.HOLD_FOR_STAFF if p.late_mail == "hold" else LatePolicy.ACCEPT,
-        unanswered=(
-            UnansweredPolicy.WAIT_FOR_STAFF
-            if p.unanswered_at_distribution == "wait"
-            else UnansweredPolicy.MARK_PENDING
-        ),
-        anonymous=config.minutes.anonymous,
-    )
 
 
 @dataclass

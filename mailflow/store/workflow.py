@@ -50,6 +50,20 @@ def applied_times(session: Session, round_id: int) -> tuple[tuple[str, datetime]
     return tuple((key, at) for key, at in rows)
 
 
+def bundle_sent(session: Session, rnd: Round, phase: int, consultation_id: int | None) -> bool:
+    """Whether the departments already received the phase's bundle that carries an item.
+
+    The item's consultation's departments; for an item placed in no consultation (or
+    one without departments), any department's bundle of the phase.
+    """
+    prefix = f"{rnd.key}:bundle:{phase}:"
+    keys = {k for k in applied_keys(session, rnd.id) if k.startswith(prefix)}
+    cons = next((c for c in rnd.consultations if c.id == consultation_id), None)
+    if cons is None or not cons.departments:
+        return bool(keys)
+    return any(f"{prefix}{d.key}" in keys for d in cons.departments)
+
+
 def accepted_times(session: Session, round_id: int, items: Sequence[Item]) -> dict[int, datetime]:
     """When staff last released each of these items from held (the `item_accepted` events).
 
