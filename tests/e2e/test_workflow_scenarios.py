@@ -412,3 +412,56 @@ def test_a_late_question_accepted_after_the_bundle_reaches_its_department(  # ty
         body = w.text(supplement)
         assert "[Q13-02]" in body and "妊婦面接を担う" in body and "[Q13-01]" not in body
         assert w.state() == "collecting_further"  # the closed window did not reopen
+
+
+@pytest.mark.parametrize("late_mail", ["accept", "hold"])
+def test_a_late_question_after_the_bundle_reaches_its_department_once(  # type: ignore[no-untyped-def]
+    make_world, late_mail: str
+) -> None:
+    # "accept" (the default): the committee takes late mail, so nobody has to release
+    # it; "hold": staff accept it. Either way it goes once, reprocessing or not.
+    w = make_world(f'late_mail = "{late_mail}"')
+    calls = w.opened()
+    w.reply("ishida", Q13, at(1, 6), calls["ishida"])
+    w.tick(at(1, 14, 9))  # ① closed: kodomo gets Q13-01
+    [bundle] = w.mails("kodomo-hoken-kyufu", BUNDLE)
+    out = w.reply("okada", LATE_Q13, at(1, 14, 12), calls["okada"], "outlook")
+    assert "late" in out
+    if late_mail == "accept":
+        assert w.items()["Q13-02"][1:] == ("active", True)
+        assert w.events("item_accepted") == []  # no staff action at all
+    else:
+        assert w.items()["Q13-02"][1:] == ("held", True)
+        w.run(at(1, 14, 12, 30), "item", "accept", "Q13-02", "--why", "事務局判断")
+    w.tick(at(1, 14, 13))
+    first, followup = w.mails("kodomo-hoken-kyufu", BUNDLE)
+    assert first == bundle
+    head, fu = decode(followup), w.text(followup)
+    assert "追加の質疑及び意見への回答のお願い" in head.subject
+    assert "\n[Q13-02]\n" in fu and "専門職15名" in fu and "\n[Q13-01]\n" not in fu
+    assert "1月15日（金）までにご回答" in fu
+    assert head.header("In-Reply-To") == f"<{decode(first).message_id}>"
+    assert w.mails("hoiku-yochien") == []  # not its consultation
+    if late_mail == "accept":  # nothing waits for staff: no held-item alert
+        assert not any("item held" in w.text(m) for m in w.mails(STAFF))
+
+    # Re-running every stored mail keeps the item where it is and sends nothing again.
+    w.run(at(1, 14, 14), "reprocess", "--round", "R2-5")
+    assert w.items()["Q13-02"][1:] == ("active", True)
+    w.tick(at(1, 14, 15))
+    assert w.mails("kodomo-hoken-kyufu", BUNDLE) == [first, followup]
+    accepted = w.rows(
+        select(Event.id).where(Event.kind.in_(("item_accepted", "item_rejected")))
+    )
+    assert len(accepted) == (0 if late_mail == "accept" else 1)
+
+    # The department answers by replying to each mail; ② goes with both answers.
+    w.reply("kodomo-hoken-kyufu", "[Q13-02]\n回答：妊婦面接を担う。", at(1, 14, 16), followup)
+    w.reply("kodomo-hoken-kyufu", "[Q13-01]\n回答：有効期限を設定する。", at(1, 14, 16), first)
+    assert "妊婦面接を担う" in w.run(at(1, 14, 16), "item", "show", "Q13-02")
+    w.tick(at(1, 14, 17))
+    [dist] = [m for m in w.mails("ueno", "回答") if "回答のお願い" not in decode(m).subject]
+    body = w.text(dist)
+    assert "[Q13-02]" in body and "妊婦面接を担う" in body and "有効期限を設定する" in body
+    assert "回答準備中" not in body and "追加送付" not in decode(dist).subject
+    assert w.state() == "collecting_further"
