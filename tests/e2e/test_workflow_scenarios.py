@@ -450,9 +450,7 @@ def test_a_late_question_after_the_bundle_reaches_its_department_once(  # type: 
     assert w.items()["Q13-02"][1:] == ("active", True)
     w.tick(at(1, 14, 15))
     assert w.mails("kodomo-hoken-kyufu", BUNDLE) == [first, followup]
-    accepted = w.rows(
-        select(Event.id).where(Event.kind.in_(("item_accepted", "item_rejected")))
-    )
+    accepted = w.rows(select(Event.id).where(Event.kind.in_(("item_accepted", "item_rejected"))))
     assert len(accepted) == (0 if late_mail == "accept" else 1)
 
     # The department answers by replying to each mail; ② goes with both answers.
