@@ -463,3 +463,25 @@ def test_a_late_question_after_the_bundle_reaches_its_department_once(  # type: 
     assert "[Q13-02]" in body and "妊婦面接を担う" in body and "有効期限を設定する" in body
     assert "回答準備中" not in body and "追加送付" not in decode(dist).subject
     assert w.state() == "collecting_further"
+
+
+def test_hold_spares_mail_within_the_grace_and_reprocess_keeps_a_rejection(make_world) -> None:  # type: ignore[no-untyped-def]
+    w = make_world('late_mail = "hold"\ngrace = "12h"')
+    calls = w.opened()
+    w.reply("ishida", Q13, at(1, 6), calls["ishida"])
+    # after 1/13 but within the grace: marked late for the member, yet not held
+    w.reply("okada", Q14, at(1, 14, 0, 30), calls["okada"], "iphone_html")
+    assert w.items()["Q14-01"][1:] == ("active", True)
+    w.tick(at(1, 14, 12, 30))  # the hard cut-off (1/14 12:00) has passed: bundles go
+    [hoiku] = w.mails("hoiku-yochien", BUNDLE)
+    assert "[Q14-01]" in w.text(hoiku)
+    # past the hard cut-off it is held; staff reject it, and a reprocess keeps that
+    w.reply("kato", LATE_Q13, at(1, 14, 13), calls["kato"], "outlook")
+    assert w.items()["Q13-02"][1:] == ("held", True)
+    w.run(at(1, 14, 13, 30), "item", "reject", "Q13-02", "--why", "期限後のため")
+    w.run(at(1, 14, 14), "reprocess", "--round", "R2-5")
+    items = w.items()
+    assert items["Q13-02"][1] == "rejected" and items["Q14-01"][1] == "active"
+    w.tick(at(1, 14, 15))
+    [kodomo] = w.mails("kodomo-hoken-kyufu", BUNDLE)
+    assert "[Q13-02]" not in w.text(kodomo)
