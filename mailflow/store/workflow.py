@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailflow.domain import ItemId, Phase, Role, Verdict
@@ -93,6 +93,26 @@ def accepted_times(session: Session, round_id: int, items: Sequence[Item]) -> di
     return out
 
 
+def first_processed(session: Session, round_id: int) -> dict[int, datetime]:
+    """When each message of the round was first processed (its items first known).
+
+    The first time, not the last: a reprocess does not make old items new.
+    """
+    return {
+        message_id: at
+        for message_id, at in session.execute(
+            select(Event.message_id, func.min(Event.at))
+            .where(
+                Event.round_id == round_id,
+                Event.kind == "message_processed",
+                Event.message_id.is_not(None),
+            )
+            .group_by(Event.message_id)
+        )
+        if message_id is not None
+    }
+
+
 def mark_applied(session: Session, round_id: int, key: str, at: datetime) -> bool:
     """Remember an applied action; False if it was applied before (then do nothing again)."""
     exists = session.scalar(
@@ -171,6 +191,7 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
         )
     ).all()
     accepted = accepted_times(session, rnd.id, rows)
+    recorded = first_processed(session, rnd.id)
     for it in rows:
         assert it.consultation_id is not None and it.seq is not None
         held = it.state == "held"
@@ -183,6 +204,7 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
                 late=it.late,
                 held=held,
                 accepted_at=None if held else accepted.get(it.id),
+                recorded_at=recorded.get(it.source_message_id or 0),
             )
         )
 

@@ -161,7 +161,10 @@ class ItemFact:
     staff and goes into no bundle until staff release it. `accepted_at` is when staff
     released a held item (`mailflow item accept`): it joins the round from then on.
     Any other item joins the round at its arrival (`joined_at`): a late one the policy
-    accepted after its bundle went out is thus sent in a follow-up bundle.
+    accepted after its bundle went out is thus sent in a follow-up bundle. `recorded_at`
+    is when mailflow first read it: a mail that arrived on time but was read only after
+    its bundle went (it came in at 23:59 and the bundle left at midnight, or the daemon
+    was down) joins then, so it too follows in a follow-up instead of being lost.
     """
 
     item_id: ItemId
@@ -172,6 +175,7 @@ class ItemFact:
     late: bool = False
     held: bool = False
     accepted_at: datetime | None = None
+    recorded_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.phase not in (Phase.QUESTIONS, Phase.FURTHER):
@@ -183,8 +187,13 @@ class ItemFact:
 
     @property
     def joined_at(self) -> datetime:
-        """When the item joined the round: staff's acceptance, else its arrival."""
-        return self.accepted_at if self.accepted_at is not None else self.received_at
+        """When the item joined the round: staff's acceptance, else its arrival (or, when
+        mailflow read it later than that, then)."""
+        if self.accepted_at is not None:
+            return self.accepted_at
+        if self.recorded_at is not None and self.recorded_at > self.received_at:
+            return self.recorded_at
+        return self.received_at
 
     def present_at(self, at: datetime) -> bool:
         """Part of the round at `at`: from its arrival, a held item from its acceptance."""

@@ -485,3 +485,44 @@ def test_hold_spares_mail_within_the_grace_and_reprocess_keeps_a_rejection(make_
     w.tick(at(1, 14, 15))
     [kodomo] = w.mails("kodomo-hoken-kyufu", BUNDLE)
     assert "[Q13-02]" not in w.text(kodomo)
+
+
+def test_a_question_mailed_at_the_deadline_but_read_after_the_bundle_follows_it(  # type: ignore[no-untyped-def]
+    make_world, pymap_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Mailed at 23:50 on ①'s due date, so on time; but mailflow reads the mailbox only
+    # after the bundles have gone (the server was slow, or the daemon was down). It must
+    # not fall between the bundle, which had left, and lateness, which it is not.
+    w = make_world()
+    endpoint = pymap_server.endpoint
+    monkeypatch.setenv("MAILFLOW_IMAP_PASSWORD", endpoint.password)
+    w.conf.write_text(
+        w.conf.read_text("utf-8")
+        + f'\n[imap]\nhost = "{endpoint.host}"\nport = {endpoint.port}\ntls = "none"\n'
+        + f'user = "{endpoint.user}"\npassword = {{ env = "MAILFLOW_IMAP_PASSWORD" }}\n'
+        + 'after_processing = "flag"\n',
+        "utf-8",
+    )
+    calls = w.opened()
+    w.reply("ishida", Q13, at(1, 6), calls["ishida"])
+    w.tick(at(1, 14, 9))  # ① closed: kodomo gets Q13-01
+    [bundle] = w.mails("kodomo-hoken-kyufu", BUNDLE)
+
+    mailed = datetime(2021, 1, 13, 23, 50, tzinfo=JST)
+    raw = STYLES["outlook"](calls["okada"], w.names["okada"], w.addr["okada"], LATE_Q13, mailed)
+    probe = pymap_server.probe()
+    try:
+        probe.append(raw, arrived=mailed)
+    finally:
+        probe.close()
+    out = w.run(at(1, 14, 9, 30), "fetch")
+    assert "stored 1" in out and "done 1" in out
+    assert w.items()["Q13-02"][1:] == ("active", False)  # on time, not late
+
+    w.tick(at(1, 14, 10))
+    first, followup = w.mails("kodomo-hoken-kyufu", BUNDLE)
+    assert first == bundle and "\n[Q13-02]\n" not in w.text(first)
+    assert "追加" in decode(followup).subject
+    assert "\n[Q13-02]\n" in w.text(followup) and "\n[Q13-01]\n" not in w.text(followup)
+    w.tick(at(1, 14, 11))
+    assert len(w.mails("kodomo-hoken-kyufu", BUNDLE)) == 2  # once

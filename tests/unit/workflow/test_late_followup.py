@@ -247,3 +247,31 @@ def test_joined_at_is_the_acceptance_else_the_arrival() -> None:
     assert not auto.present_at(jst(1, 14, 8)) and auto.present_at(arrived)
     assert not staff.present_at(jst(1, 14, 10)) and staff.present_at(accepted)
     assert not held.present_at(jst(2, 1))
+
+
+def test_an_on_time_mail_read_only_after_the_bundle_went_follows_it() -> None:
+    # Mailed at 23:59 on the due date, read at 00:20, twenty minutes after the
+    # bundle left at midnight (delivery delay, or the daemon was down): on time, not
+    # late, and not in the bundle either, so it goes in a follow-up.
+    w = World(facts=seed_facts())
+    w.apply(open_round(w.facts, w.deadlines, w.policy, jst(1, 5)), jst(1, 5))
+    w.reply(jst(1, 7), QS, "ishida", Item(q("Q13-01"), QS, jst(1, 7)))
+    tardy = Item(q("Q13-02"), QS, jst(1, 13, 23, 59), recorded_at=jst(1, 14, 0, 20))
+    w.reply(tardy.received_at, QS, "kato", tardy)
+    w.run(jst(1, 5, 11), jst(1, 14, 3))
+    bundle_at, bundle = w.bundle(QS, "kodomo")
+    assert bundle_at == jst(1, 14, 0) and bundle.item_ids == (q("Q13-01"),)
+    [(t, fu)] = followups(w)
+    assert t == jst(1, 14, 1) and fu.item_ids == (q("Q13-02"),)
+    assert w.filed[q("Q13-02")] is Arrival.ON_TIME
+
+
+def test_an_on_time_mail_read_before_the_bundle_is_in_it_and_nowhere_else() -> None:
+    w = World(facts=seed_facts())
+    w.apply(open_round(w.facts, w.deadlines, w.policy, jst(1, 5)), jst(1, 5))
+    w.reply(jst(1, 7), QS, "ishida", Item(q("Q13-01"), QS, jst(1, 7)))
+    prompt = Item(q("Q13-02"), QS, jst(1, 13, 23, 58), recorded_at=jst(1, 13, 23, 59))
+    w.reply(prompt.received_at, QS, "kato", prompt)
+    w.run(jst(1, 5, 11), jst(1, 14, 3))
+    assert w.bundle(QS, "kodomo")[1].item_ids == (q("Q13-01"), q("Q13-02"))
+    assert followups(w) == []

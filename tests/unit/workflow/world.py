@@ -86,6 +86,11 @@ class Item:
     answered_at: datetime | None = None
     needs_answer: bool = True
     accepted_at: datetime | None = None  # staff released it from held (item accept)
+    recorded_at: datetime | None = None  # when mailflow read it, if later than its arrival
+
+    @property
+    def known_at(self) -> datetime:
+        return self.recorded_at or self.received_at
 
 
 @dataclass
@@ -119,7 +124,7 @@ class World:
 
     def _file(self, now: datetime) -> None:
         for item in sorted(self.items, key=lambda i: i.received_at):
-            if item.item_id in self.filed or item.received_at > now:
+            if item.item_id in self.filed or item.known_at > now:
                 continue
             sent = any(k.startswith(f"R2-5:bundle:{item.phase.value}:") for k in self.facts.issued)
             self.filed[item.item_id] = judge_arrival(
@@ -141,6 +146,7 @@ class World:
                 late=self.filed[i.item_id] is not Arrival.ON_TIME,
                 held=self.filed[i.item_id] is Arrival.LATE_HELD and not self._accepted(i, now),
                 accepted_at=i.accepted_at if self._accepted(i, now) else None,
+                recorded_at=i.recorded_at,
             )
             for i in self.items
             if i.item_id in self.filed
