@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from mailflow.clock import FixedClock
 from mailflow.config import Config, parse_config
@@ -61,19 +62,11 @@ token_secret = {{ env = "{SECRET_ENV}" }}
 """
 
 
-def make_config(
-    db_url: str,
-    smtp_port: int,
-    *,
-    approval: str = "auto",
-    cap: int = 20,
-    tls: str = "none",
-    ca_file: Path | None = None,
-) -> Config:
+def make_config(db_url: str, smtp_port: int, **options: Any) -> Config:
+    """The validated config of `config_toml` (same options)."""
     import tomllib
 
-    text = config_toml(db_url, smtp_port, approval=approval, cap=cap, tls=tls, ca_file=ca_file)
-    data = tomllib.loads(text)
+    data = tomllib.loads(config_toml(db_url, smtp_port, **options))
     return parse_config(data, "test.toml").resolve_paths(Path.cwd())
 
 
