@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import shutil
 import tomllib
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -90,7 +92,7 @@ class World:
         path.write_bytes(raw)
         return self.run(when, "ingest", str(path))
 
-    def rows(self, stmt):  # type: ignore[no-untyped-def]
+    def rows(self, stmt: Any) -> Sequence[Any]:
         engine = make_engine(f"sqlite:///{self.tmp / 'data' / 'mailflow.db'}")
         with engine.connect() as c:
             return c.execute(stmt).all()
@@ -99,7 +101,7 @@ class World:
         rows = self.rows(select(Item.public_id, Item.text, Item.state, Item.late))
         return {r.public_id: (r.text, r.state, r.late) for r in rows if r.public_id}
 
-    def events(self, kind: str):  # type: ignore[no-untyped-def]
+    def events(self, kind: str) -> Sequence[Any]:
         return self.rows(select(Event).where(Event.kind == kind).order_by(Event.id))
 
     def state(self) -> str:

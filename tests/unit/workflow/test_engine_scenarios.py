@@ -131,7 +131,7 @@ def test_time_jump_over_every_deadline_reaches_the_decision() -> None:
 
 
 def decided_world(*decisions: Decision, facts: dict[str, object] | None = None) -> World:
-    w = opened(**(facts or {}))
+    w = opened(None, **(facts or {}))
     w.decisions += decisions
     return w
 
