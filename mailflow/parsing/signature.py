@@ -189,8 +189,8 @@ _NAME_PREFIX = r"(?:[【\[(]\s*|担当者?\s*:?\s*|[^\sぁ-ゖ。、,!?]{1,12}(?
 _SENTENCE_LIKE = re.compile(
     r"[。、,!?]|ます|です|でした|ません|ない|なし|した|する|ください|下さい|について|として"
 )
-# What may follow the name without a space: 「課長」, a unit 「給付係」「母子保健担当」.
-_JOINED_TAIL = re.compile(rf"長|[{_KANJI}ァ-ヶー]{{1,8}}(?:係|担当|グループ|チーム|室|班)")
+# What may follow the name without a space: 「課長」「石田委員」, a unit 「給付係」.
+_JOINED_TAIL = re.compile(rf"長|委員|[{_KANJI}ァ-ヶー]{{1,8}}(?:係|担当|グループ|チーム|室|班)")
 _TAIL_SEPARATOR = re.compile(r"[\s()【】\[\]/|:・]")
 _UNIT_LINE = re.compile(
     r"担当者?\s*:?\s*\S.{0,15}|\S{1,16}(?:係|担当|グループ|チーム|室|課|班)(?:\s+\S{1,8})?"

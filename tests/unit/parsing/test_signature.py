@@ -139,6 +139,7 @@ def test_the_senders_own_name_closing_the_text_is_a_signature(closing: list[str]
         "子ども保健・給付課が所管する",
         "子ども保健・給付課 回答なし",
         "なお、子ども保健・給付課",
+        "子ども保健・給付課長が説明する",
     ],
 )
 def test_a_sentence_about_the_section_is_content(last: str) -> None:
