@@ -65,12 +65,12 @@ def _emit(text: str) -> None:
     click.echo(text.encode("utf-8"), nl=not text.endswith("\n"))
 
 
-def _text_only(path: Path) -> str:
+def _text_only(path: Path, signers: tuple[str, ...]) -> str:
     from mailflow.parsing.quote import extract_new_text
 
     body = _read(path).decode("utf-8-sig", errors="replace")
     body = body.replace("\r\n", "\n").replace("\r", "\n")
-    return extract_new_text(body)
+    return extract_new_text(body, signers)
 
 
 @cli.command("parse")
@@ -98,6 +98,14 @@ def _text_only(path: Path) -> str:
     is_flag=True,
     help="FILE is a plain UTF-8 body, not a mail: print only the new text.",
 )
+@click.option(
+    "--signer",
+    "signers",
+    metavar="NAME",
+    multiple=True,
+    help="A name the sender signs with (課名, 氏名): a closing line with it is a signature."
+    " Repeatable.",
+)
 @click.pass_context
 def parse_command(
     ctx: click.Context,
@@ -108,6 +116,7 @@ def parse_command(
     round_id: str | None,
     expect: str | None,
     text_only: bool,
+    signers: tuple[str, ...],
 ) -> None:
     """Show how FILE (an .eml) is understood: its new text, or everything with --json."""
     if round_file is not None and round_id is not None:
@@ -115,7 +124,7 @@ def parse_command(
     if text_only and as_json:
         raise click.UsageError("--text-only prints plain text; drop --json")
     if text_only:
-        _emit(_text_only(file))
+        _emit(_text_only(file, signers))
         return
     raw = _read(file)
     _check_is_mail(file, raw)
@@ -124,7 +133,7 @@ def parse_command(
         refs = _round_file_refs(round_file)
     elif round_id is not None:
         refs = _round_refs(app(ctx), round_id)
-    result = parse_mail(raw, refs, role=role, expected_ids=_expected(expect))
+    result = parse_mail(raw, refs, role=role, expected_ids=_expected(expect), signer_names=signers)
     if as_json:
         from mailflow.parsing.report import to_json
 

@@ -60,9 +60,9 @@ class _Line:
     skip: bool  # quote header or signature: never part of an answer
 
 
-def _lines(body: str) -> list[_Line]:
+def _lines(body: str, signer_names: Sequence[str]) -> list[_Line]:
     out: list[_Line] = []
-    for seg in segments(body):
+    for seg in segments(body, signer_names):
         for line in seg.text.split("\n"):
             out.append(_Line(line, seg.quoted, seg.header or seg.signature))
     return out
@@ -181,8 +181,8 @@ def _answer(item: str, block: Sequence[tuple[str, bool]], *, inline: bool) -> _F
     return _Found(item, _tidy(own), inline)
 
 
-def _by_order(body: str, expected: Sequence[str]) -> list[_Found]:
-    new = extract_new_text(body)
+def _by_order(body: str, expected: Sequence[str], signer_names: Sequence[str]) -> list[_Found]:
+    new = extract_new_text(body, signer_names)
 
     def ignore(line: str) -> bool:
         return is_courtesy_line(line) or is_opening_line(line) or is_separator_line(line)
@@ -214,18 +214,26 @@ def _sheets(attachments: Sequence[Attachment]) -> tuple[list[_Found], list[str]]
 
 
 def parse_answers(
-    body: str, attachments: Sequence[Attachment], expected: Sequence[str]
+    body: str,
+    attachments: Sequence[Attachment],
+    expected: Sequence[str],
+    *,
+    signer_names: Sequence[str] = (),
 ) -> ParsedAnswers:
-    """A department's answers to the items ``expected`` (IDs such as ``Q13-03``)."""
+    """A department's answers to the items ``expected`` (IDs such as ``Q13-03``).
+
+    ``signer_names`` are the department's own names: a closing line that opens with one
+    (「子ども保健・給付課　山田」) is its signature, not part of the last answer.
+    """
     wanted = [str(ItemId.parse(e)) for e in expected]
     found, problems = _sheets(attachments)
     method, confidence = "xlsx", 1.0
     if not any(f.text for f in found):
-        found = _by_markers(_lines(body))
+        found = _by_markers(_lines(body, signer_names))
         method = "id-list" if all(f.inline for f in found if f.text) else "markers"
         if not any(f.text for f in found):
             # IDs only in the quoted bundle: the answers on top may still be in order.
-            found = _by_order(body, wanted)
+            found = _by_order(body, wanted, signer_names)
             method, confidence = ("order", _ORDER_CONFIDENCE) if found else ("none", 0.0)
     answers: dict[str, str] = {}
     unknown: list[str] = []

@@ -37,6 +37,7 @@ from mailflow.parsing.normalize import CIRCLED, fold, fold_text
 from mailflow.parsing.references import find_follows, find_reference
 from mailflow.parsing.reply_form import is_form_line
 from mailflow.parsing.sections import Section, guess_consultation, mentioned, split_sections
+from mailflow.parsing.signature import signer_signature_start
 
 _BULLET_CHARS = "●・◆■◇□○◎•▪-*"
 MARKER = re.compile(
@@ -135,7 +136,7 @@ def split_items(
     return tuple(ItemSpan(a, b, text[a:b], by) for a, b in spans)
 
 
-def _body_region(text: str) -> tuple[int, int]:
+def _body_region(text: str, signer_names: Sequence[str] = ()) -> tuple[int, int]:
     """Offsets of the text without the salutation on top and the signature below."""
     lines = text.splitlines(keepends=True)
     offsets = [0]
@@ -150,6 +151,9 @@ def _body_region(text: str) -> tuple[int, int]:
     ):
         first += 1
     last = len(lines)
+    named = signer_signature_start([line.rstrip("\r\n") for line in lines], signer_names)
+    if named is not None and named >= first:
+        last = named  # the member's own name (and contact lines) closing the reply
     while last > first:
         line = lines[last - 1].strip()
         signature_like = (
@@ -188,9 +192,15 @@ def _place(
     return None, 0.3, "no consultation named"
 
 
-def split_reply(new_text: str, consultations: Sequence[ConsultationRef]) -> ParsedReply:
-    """A member's new text as items per consultation; 「特になし」 alone is an empty reply."""
-    first, last = _body_region(new_text)
+def split_reply(
+    new_text: str, consultations: Sequence[ConsultationRef], *, signer_names: Sequence[str] = ()
+) -> ParsedReply:
+    """A member's new text as items per consultation; 「特になし」 alone is an empty reply.
+
+    ``signer_names`` are the member's own names: a closing line that opens with one
+    (「委員：石田直樹」) is a signature, not part of the last item.
+    """
+    first, last = _body_region(new_text, signer_names)
     items: list[ParsedItem] = []
     nothing = False
     for section in split_sections(new_text, consultations):

@@ -42,15 +42,22 @@ def parse_text(
     *,
     role: AuthorRole = "member",
     expected_ids: Sequence[str] = (),
+    signer_names: Sequence[str] = (),
 ) -> MailParse:
-    """Run the role's last stage over an already decoded mail and its extracted new text."""
+    """Run the role's last stage over an already decoded mail and its extracted new text.
+
+    ``signer_names`` are the sender's registered names (the department's, the member's):
+    a closing line that opens with one is read as a signature, never as content.
+    """
     if role == "member":
-        reply = split_reply(new_text, consultations)
+        reply = split_reply(new_text, consultations, signer_names=signer_names)
         return MailParse(role, decoded, new_text, reply=reply)
     if role == "department":
         # Departments write answers under the quoted questions, so the answer parser
         # needs the whole body (quotes included), not only the new text.
-        answers = parse_answers(decoded.body, decoded.attachments, expected_ids)
+        answers = parse_answers(
+            decoded.body, decoded.attachments, expected_ids, signer_names=signer_names
+        )
         return MailParse(role, decoded, new_text, answers=answers)
     if role == "chair":
         decisions = parse_decisions(new_text, consultations)
@@ -64,12 +71,21 @@ def parse_mail(
     *,
     role: AuthorRole = "member",
     expected_ids: Sequence[str] = (),
+    signer_names: Sequence[str] = (),
 ) -> MailParse:
     """Parse one received mail as written by a member, a department or the chair.
 
     Pure: no IO, no clock. ``consultations`` are the round's; ``expected_ids`` are the
-    item IDs a department was asked to answer (ignored for other roles).
+    item IDs a department was asked to answer (ignored for other roles); ``signer_names``
+    the sender's known names, so that a signature of just that name is not content.
     """
     decoded = decode(raw)
-    new_text = extract_new_text(decoded.body)
-    return parse_text(new_text, decoded, consultations, role=role, expected_ids=expected_ids)
+    new_text = extract_new_text(decoded.body, signer_names)
+    return parse_text(
+        new_text,
+        decoded,
+        consultations,
+        role=role,
+        expected_ids=expected_ids,
+        signer_names=signer_names,
+    )

@@ -248,8 +248,11 @@ def _runs(kinds: Sequence[_Kind]) -> list[tuple[_Kind, int, int]]:
     return runs
 
 
-def segments(body: str) -> list[Segment]:
-    """The body as ordered segments: new text, quotes, quote headers and the signature."""
+def segments(body: str, signer_names: Sequence[str] = ()) -> list[Segment]:
+    """The body as ordered segments: new text, quotes, quote headers and the signature.
+
+    ``signer_names`` are the sender's known names, a hint for finding the signature.
+    """
     lines = body.split("\n")
     kinds, headers = _classify(lines)
     runs = _runs(kinds)
@@ -265,7 +268,7 @@ def segments(body: str) -> list[Segment]:
             client = clients.get(start, client)
         chunk = lines[start:end]
         if kind is _Kind.TEXT:
-            sig = signature_start(chunk) if k == last_text else None
+            sig = signature_start(chunk, signer_names) if k == last_text else None
             if sig is not None and sig > 0:
                 out.append(Segment("\n".join(chunk[:sig]), False, start))
             if sig is not None:
@@ -290,21 +293,21 @@ def _tidy(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
 
 
-def extract_new_text(body: str) -> str:
+def extract_new_text(body: str, signer_names: Sequence[str] = ()) -> str:
     """Only what the author newly wrote: quotes, quote headers and the signature removed.
 
     Every non-quoted block is kept, in order, so answers written inline between quoted
     questions survive. The result is always a subsequence of ``body``: characters are
     only deleted, never rewritten.
     """
-    kept = [_tidy(s.text) for s in segments(body) if not s.quoted and not s.signature]
+    kept = [_tidy(s.text) for s in segments(body, signer_names) if not s.quoted and not s.signature]
     text = "\n\n".join(t for t in kept if t.strip())
     if text:
         return text
-    return _forwarded_text(body)
+    return _forwarded_text(body, signer_names)
 
 
-def _forwarded_text(body: str) -> str:
+def _forwarded_text(body: str, signer_names: Sequence[str]) -> str:
     """A forward with nothing written above it: the forwarded message is what was sent.
 
     Only forwards qualify: an empty reply above our own quoted mail must stay empty, or
@@ -317,4 +320,4 @@ def _forwarded_text(body: str) -> str:
     rest = "\n".join(lines[headers[0].end :])
     if not rest.strip() or is_quoted_line(lines[_next_nonblank(lines, headers[0].end) :][0]):
         return ""
-    return extract_new_text(rest)
+    return extract_new_text(rest, signer_names)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -175,6 +176,98 @@ SIGNATURE_RULES: tuple[SignatureRule, ...] = (
 )
 
 
+# A sender's own name closing the text: 「子ども保健・給付課」「子ども保健・給付課　山田」
+# 「委員 石田直樹」, with at most two more lines of 担当, unit or contact details below.
+# All matching is on the NFKC copy (full-width spaces, colons and brackets folded).
+_MAX_NAMED_BLOCK = 3
+_MAX_NAMED_WIDTH = 50
+_MAX_NAME_TAIL = 30
+_KANJI = "\u3005\u4e00-\u9fff"
+_NAME_GAP = r"[\s・]*"
+# Before the name: a bracket, 「担当：」, or one word such as 委員 or 健康福祉部 and a space.
+_NAME_PREFIX = r"(?:[【\[(]\s*|担当者?\s*:?\s*|[^\sぁ-ゖ。、,!?]{1,12}(?:\s+|\s*:\s*))?"
+_SENTENCE_LIKE = re.compile(
+    r"[。、,!?]|ます|です|でした|ません|ない|なし|した|する|ください|下さい|について|として"
+)
+# What may follow the name without a space: 「課長」「石田委員」, a unit 「給付係」.
+_JOINED_TAIL = re.compile(rf"長|委員|[{_KANJI}ァ-ヶー]{{1,8}}(?:係|担当|グループ|チーム|室|班)")
+_TAIL_SEPARATOR = re.compile(r"[\s()【】\[\]/|:・]")
+_UNIT_LINE = re.compile(
+    r"担当者?\s*:?\s*\S.{0,15}|\S{1,16}(?:係|担当|グループ|チーム|室|課|班)(?:\s+\S{1,8})?"
+)
+_PERSON_LINE = re.compile(rf"[{_KANJI}]{{1,4}}(?:\s+[{_KANJI}ぁ-ゖァ-ヶー]{{1,5}})?")
+
+
+@functools.lru_cache(maxsize=32)
+def _name_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    out: list[re.Pattern[str]] = []
+    for name in names:
+        chars = [c for c in nfkc(name) if not c.isspace() and c != "・"]
+        if len(chars) < 2:
+            continue  # one character matches too much to be anyone's name
+        body = _NAME_GAP.join(re.escape(c) for c in chars)
+        out.append(re.compile(_NAME_PREFIX + body))
+    return tuple(out)
+
+
+def _name_tail(line: str, patterns: Sequence[re.Pattern[str]]) -> str | None:
+    """What follows the sender's name on a line that opens with it and reads as a
+    signature (「」 for the name alone), or None for any other line."""
+    flat = nfkc(line).strip()
+    if len(flat) > _MAX_NAMED_WIDTH:
+        return None
+    for pattern in patterns:
+        m = pattern.match(flat)
+        if m is None:
+            continue
+        tail = flat[m.end() :]
+        joined = _JOINED_TAIL.match(tail)
+        rest = tail[joined.end() :] if joined else tail
+        if rest and not _TAIL_SEPARATOR.match(rest):
+            continue  # 「子ども保健・給付課で対応します」: the name is part of a sentence
+        if len(rest.strip()) <= _MAX_NAME_TAIL and not _SENTENCE_LIKE.search(rest):
+            return tail.strip()
+    return None
+
+
+def _is_detail_line(line: str, *, person: bool) -> bool:
+    """A line below the name: contact details, 担当 or a unit, or a person's name."""
+    flat = nfkc(line).strip()
+    if len(flat) > _MAX_NAMED_WIDTH or _SENTENCE.search(flat):
+        return False
+    if _has_contact(flat):
+        return True  # 「電話 042-393-5111、内線3000」 may have a comma
+    if _SENTENCE_LIKE.search(flat):
+        return False
+    return bool(_UNIT_LINE.fullmatch(flat)) or (person and bool(_PERSON_LINE.fullmatch(flat)))
+
+
+def signer_signature_start(lines: Sequence[str], signer_names: Sequence[str]) -> int | None:
+    """Where a closing block that opens with one of ``signer_names`` begins, or None.
+
+    The sender's own name (a department's 課名, a member's name) on one of the last
+    three non-blank lines, followed only by 担当, unit, contact or person-name lines,
+    signs the text. A sentence that mentions the name (「子ども保健・給付課で対応します。」)
+    does not, nor does a line that goes on with anything but a name or contact details.
+    """
+    patterns = _name_patterns(tuple(signer_names))
+    if not patterns:
+        return None
+    body = [i for i, line in enumerate(lines) if line.strip()]
+    last = body[-_MAX_NAMED_BLOCK:]
+    for n, i in enumerate(last):
+        tail = _name_tail(lines[i], patterns)
+        if tail is None:
+            continue
+        # A person's name on a line of its own only right below the bare name (課名 / 氏名),
+        # and only under some text: 「石田\n賛成」 alone is a reply, not a signature.
+        person = not tail and i > body[0]
+        below = last[n + 1 :]
+        if all(_is_detail_line(lines[k], person=person and m == 0) for m, k in enumerate(below)):
+            return i
+    return None
+
+
 def _trailing_junk(lines: Sequence[str]) -> int | None:
     """Where a tail of blank, frame-only or tracking-glyph lines begins, if there is one."""
     end = len(lines)
@@ -185,20 +278,26 @@ def _trailing_junk(lines: Sequence[str]) -> int | None:
     return end
 
 
-def signature_start(lines: Sequence[str]) -> int | None:
+def signature_start(lines: Sequence[str], signer_names: Sequence[str] = ()) -> int | None:
     """Index of the first signature line in the author's last block of text, or None.
 
     Only a trailing block counts: a 「-----」 separator or a 「- 」 bullet inside the text
     is content, since what follows it has no contact details or is too long.
+    ``signer_names`` are the sender's known names: a closing line that opens with one of
+    them is a signature too (:func:`signer_signature_start`).
     """
     found = [i for rule in SIGNATURE_RULES if (i := rule.find(lines)) is not None]
     start = min(found) if found else None
+    if signer_names:
+        # The name may also sign above a footer or delimited block the rules found.
+        named = signer_signature_start(lines[:start], signer_names)
+        start = named if named is not None else start
     junk = _trailing_junk(lines[:start] if start is not None else lines)
     return junk if junk is not None else start
 
 
-def strip_signature(text: str) -> str:
+def strip_signature(text: str, signer_names: Sequence[str] = ()) -> str:
     """The text without its trailing signature (lines are only removed, never changed)."""
     lines = text.split("\n")
-    start = signature_start(lines)
+    start = signature_start(lines, signer_names)
     return text if start is None else "\n".join(lines[:start]).rstrip()

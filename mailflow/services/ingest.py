@@ -121,6 +121,18 @@ def _author_role(
     return "member"
 
 
+def _signer_names(session: Session, role: AuthorRole, party: PartyRef) -> tuple[str, ...]:
+    """The names the sender signs with: the department's, or the member's and surname."""
+    name = repo.party_name(session, int(party.id), department=role == "department")
+    if not name or not name.strip():
+        return ()
+    if role == "department":
+        return (name,)
+    # 「青木 和子」 signs 「青木」 as often as the full name.
+    surname = name.split()[0]
+    return (name, surname) if surname != name.strip() else (name,)
+
+
 def process(services: Services, message_pk: int, assignment: Assignment | None = None) -> Outcome:
     """Classify, route and parse one stored message; never raises for a bad mail."""
     try:
@@ -200,13 +212,19 @@ def _process(
     expected: list[str] = []
     if role == "department":
         expected = repo.department_item_ids(session, rnd.id, int(outcome.party.id))
-    new_text = extract_new_text(decoded.body)
+    signers = _signer_names(session, role, outcome.party)
+    new_text = extract_new_text(decoded.body, signers)
     # 訂正/取消 of earlier items go first; what is left of the reply is parsed as usual.
     taken = None
     if role == "member":
         taken = corrections.take(session, msg, rnd, int(outcome.party.id), new_text, now)
     parsed = parse_text(
-        taken.remainder if taken else new_text, decoded, refs, role=role, expected_ids=expected
+        taken.remainder if taken else new_text,
+        decoded,
+        refs,
+        role=role,
+        expected_ids=expected,
+        signer_names=signers,
     )
     msg.round_id = rnd.id
     msg.sender_kind = role

@@ -136,6 +136,13 @@ def department_item_ids(
     return [i.public_id for i in items if i.public_id and i.id not in answered]
 
 
+def party_name(session: Session, party_id: int, *, department: bool) -> str | None:
+    """The registered name of a department, or of a member (the chair is a member)."""
+    if department:
+        return session.scalar(select(Department.name).where(Department.id == party_id))
+    return session.scalar(select(Member.name).where(Member.id == party_id))
+
+
 def party_by_address(
     session: Session, committee_id: int, address: str
 ) -> tuple[int | None, int | None]:

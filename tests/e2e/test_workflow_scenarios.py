@@ -24,7 +24,7 @@ from mailflow.cli import _register
 from mailflow.cli.app import cli
 from mailflow.parsing.mime import decode
 from mailflow.store.db import make_engine
-from mailflow.store.models import Event, Item, Round
+from mailflow.store.models import Answer, Event, Item, Round
 from tests.harness.clients import STYLES, gmail
 from tests.harness.smtp_server import SmtpServer
 
@@ -242,6 +242,25 @@ def test_a_department_that_never_answers(make_world, policy: str) -> None:  # ty
     w.tick(at(1, 16, 12))
     [d] = w.mails("okada", "回答")
     assert "回答準備中" not in w.text(d) and "1,100件" in w.text(d)
+
+
+@pytest.mark.parametrize("style", ["gmail", "outlook"])
+def test_names_signed_under_the_last_item_or_answer_are_not_stored(  # type: ignore[no-untyped-def]
+    make_world, style: str
+) -> None:
+    w = make_world()
+    calls = w.opened()
+    # The member signs 「委員：石田」 under the last question, the department its name and
+    # the person in charge under the last answer; neither writes a closing 以上.
+    w.reply("ishida", f"{Q13_AND_14}\n委員：石田", at(1, 6), calls["ishida"], style)
+    w.tick(at(1, 14, 9))
+    assert w.items()["Q14-01"][0] == "利用登録はあらかじめ必要か。"
+    answer = "[Q13-01]\n回答：1,100件を見込んでいる。\n\n[Q13-02]\n回答：有効期限を設定する。"
+    bundle = w.mails("kodomo-hoken-kyufu")[-1]
+    signed = f"{answer}\n子ども保健・給付課　山田"
+    w.reply("kodomo-hoken-kyufu", signed, at(1, 14, 15), bundle, style)
+    stored = w.rows(select(Item.public_id, Answer.text).join(Item, Item.id == Answer.item_id))
+    assert dict(stored) == {"Q13-01": "1,100件を見込んでいる。", "Q13-02": "有効期限を設定する。"}
 
 
 def test_a_chair_who_decides_one_of_two(make_world) -> None:  # type: ignore[no-untyped-def]

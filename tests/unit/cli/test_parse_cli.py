@@ -109,6 +109,28 @@ def test_text_only_reads_a_plain_body(tmp_path: Path) -> None:
     assert result.stdout_bytes.decode("utf-8").strip() == "特になし"
 
 
+def test_signer_names_keep_a_signed_name_out_of_the_last_answer(tmp_path: Path) -> None:
+    mail = tmp_path / "answer.eml"
+    mail.write_bytes(
+        "From: kodomo@city.example.jp\nSubject: Re: [R2-5] 回答のお願い\n"
+        "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+        "[Q13-01]\n回答：事業者が任意で選択する。\n子ども保健・給付課　山田\n".encode()
+    )
+    args = (str(mail), "--as", "department", "--expect", "Q13-01")
+    plain = as_json(*args)
+    assert plain["answers"][0]["text"] == "事業者が任意で選択する。\n子ども保健・給付課　山田"
+    signed = as_json(*args, "--signer", "保育幼稚園課", "--signer", "子ども保健・給付課")
+    assert signed["answers"][0]["text"] == "事業者が任意で選択する。"
+
+
+def test_text_only_takes_signer_names_too(tmp_path: Path) -> None:
+    body = tmp_path / "reply.txt"
+    body.write_text("・配布数の根拠を示されたい。\n委員：石田直樹\n", encoding="utf-8")
+    assert invoke("--text-only", str(body)).stdout_bytes.decode().strip().endswith("石田直樹")
+    result = invoke("--text-only", "--signer", "石田 直樹", str(body))
+    assert result.stdout_bytes.decode("utf-8").strip() == "・配布数の根拠を示されたい。"
+
+
 def test_missing_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     missing = tmp_path / "nothing.eml"
     result = CliRunner().invoke(cli, ["parse", str(missing), "--json"])

@@ -9,16 +9,20 @@ standard library in the charset such clients use, and reads it with mailflow.par
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from email.message import EmailMessage
 
 import openpyxl
 import pytest
 
 from mailflow.domain import ItemKind, Phase, Verdict
+from mailflow.outbound.compose import compose
+from mailflow.outbound.model import OutgoingMail
 from mailflow.outbound.render import answer_sheet_for, render_mail
 from mailflow.parsing.decisions import parse_decisions
 from mailflow.parsing.pipeline import parse_mail
 from mailflow.parsing.reply_form import FORM_END, FORM_START, PLACEHOLDER
+from tests.harness.clients import STYLES
 from tests.unit.outbound import seed_views as seed
 
 REFS = [c.ref for c in seed.CONSULTATIONS]
@@ -322,3 +326,64 @@ def test_a_labelled_answer_below_the_copied_closing_is_the_last_items() -> None:
         f"{gmail_quote(mail.text)}"
     )
     assert department_answers(body, mail.subject) == ANSWERS
+
+
+KODOMO = "子ども保健・給付課"
+
+
+def bundle_bytes() -> bytes:
+    """The bundle as sent to the department, for a client to reply to."""
+    mail = render_mail(seed.bundle(), "ja", seed.JST)
+    return compose(
+        OutgoingMail(
+            from_name="個人情報保護運営審議会",
+            from_address="shingikai@city.example.jp",
+            to=((KODOMO, "kodomo@city.example.jp"),),
+            subject=mail.subject,
+            text=mail.text,
+            message_id="<mf-bundle.1@city.example.jp>",
+            date=datetime(2021, 1, 14, 9, 0, tzinfo=seed.JST),
+            reply_to="shingikai+tok@city.example.jp",
+        )
+    )
+
+
+def signed_reply(style: str, signature: str, answers: dict[str, str] = ANSWERS) -> bytes:
+    """The department copies the items, answers them, deletes the 以上 and signs."""
+    mail = render_mail(seed.bundle(), "ja", seed.JST)
+    items = copied_items(mail.text, answers).replace("\n以上\n", "\n").rstrip("\n")
+    text = f"回答いたします。\n{items}\n{signature}"
+    when = datetime(2021, 1, 18, 10, 0, tzinfo=seed.JST)
+    return STYLES[style](bundle_bytes(), KODOMO, "kodomo@city.example.jp", text, when)
+
+
+def signed_answers(raw: bytes, signer_names: tuple[str, ...] = (KODOMO,)) -> dict[str, str]:
+    parsed = parse_mail(
+        raw, REFS[:1], role="department", expected_ids=IDS, signer_names=signer_names
+    )
+    assert parsed.answers is not None
+    return {a.item: a.text for a in parsed.answers.answers}
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+@pytest.mark.parametrize(
+    "signature",
+    [KODOMO, f"{KODOMO}\u3000山田", f"{KODOMO} 担当：山田", f"{KODOMO}\n担当 山田\n内線 2317"],
+    ids=["name", "name-person", "name-tanto", "name-tanto-extension"],
+)
+def test_the_departments_name_under_the_last_answer_is_not_part_of_it(
+    style: str, signature: str
+) -> None:
+    raw = signed_reply(style, signature)
+    assert signed_answers(raw) == ANSWERS
+    # Without the department's name the short lines are read as the last answer's end.
+    unsigned = signed_answers(raw, signer_names=())
+    assert unsigned["Q13-04"].startswith(seed.A13_04)
+    assert unsigned["Q13-04"] != seed.A13_04
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_a_last_answer_naming_the_department_keeps_that_sentence(style: str) -> None:
+    last = f"{seed.A13_04}\n交付手続は{KODOMO}で対応します。\n{KODOMO}で確認する。"
+    raw = signed_reply(style, f"{KODOMO}　山田", {**ANSWERS, "Q13-04": last})
+    assert signed_answers(raw) == {**ANSWERS, "Q13-04": last}

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from mailflow.parsing.answer_sheet import write_answer_sheet
 from mailflow.parsing.answers import parse_answers
@@ -219,3 +220,53 @@ def test_the_thread_below_an_outlook_reply_stays_out_of_the_answers() -> None:
     parsed = parse_answers(body, (), ("Q13-01", "Q13-02"))
     assert [(a.item, a.text) for a in parsed.answers] == [("Q13-01", "事業者が任意で選択する。")]
     assert parsed.unanswered == ("Q13-02",)
+
+
+KODOMO = ("子ども保健・給付課",)
+INLINE_NO_CLOSING = (
+    "お世話になっております。\n\n"
+    "> [Q13-01]\n> 質問：削除に使うソフトは市が指定するのか。\n> 回答：\n\n"
+    "事業者が任意で選択する。\n\n"
+    "> [Q13-02]\n> 質問：配布予測数はいくつか。\n> 回答：\n\n"
+    "1, 100件を見込んでいる。\n{closing}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        "子ども保健・給付課",
+        "\n子ども保健・給付課　山田",
+        "子ども保健・給付課 担当：山田",
+        "\n子ども保健・給付課\n担当 山田\n内線 2317",
+    ],
+    ids=["name", "name-person", "name-tanto", "name-tanto-extension"],
+)
+def test_the_departments_name_below_the_last_answer_is_its_signature(closing: str) -> None:
+    body = INLINE_NO_CLOSING.format(closing=closing)
+    parsed = parse_answers(body, (), ("Q13-01", "Q13-02"), signer_names=KODOMO)
+    assert [a.text for a in parsed.answers] == [
+        "事業者が任意で選択する。",
+        "1, 100件を見込んでいる。",
+    ]
+
+
+def test_without_the_senders_name_a_lone_name_line_stays_in_the_answer() -> None:
+    body = INLINE_NO_CLOSING.format(closing="子ども保健・給付課 担当：山田")
+    parsed = parse_answers(body, (), ("Q13-01", "Q13-02"))
+    assert parsed.answers[1].text == "1, 100件を見込んでいる。\n子ども保健・給付課 担当：山田"
+
+
+def test_a_sentence_naming_the_department_stays_in_the_answer() -> None:
+    body = INLINE_NO_CLOSING.format(closing="詳細は、\n子ども保健・給付課で対応します。")
+    parsed = parse_answers(body, (), ("Q13-01", "Q13-02"), signer_names=KODOMO)
+    assert parsed.answers[1].text == (
+        "1, 100件を見込んでいる。\n詳細は、\n子ども保健・給付課で対応します。"
+    )
+
+
+def test_answers_in_order_leave_the_departments_name_out() -> None:
+    body = "（1）一つ目の回答。\n\n（2）二つ目の回答。\n\n子ども保健・給付課　山田\n"
+    parsed = parse_answers(body, (), ("Q13-01", "Q13-02"), signer_names=KODOMO)
+    assert parsed.method == "order"
+    assert [a.text for a in parsed.answers] == ["一つ目の回答。", "二つ目の回答。"]

@@ -285,3 +285,21 @@ def test_any_text_splits_into_verbatim_items_without_failing(text: str) -> None:
     assert all(item.text and item.text in text for item in reply.items)
     assert all(0.0 <= item.confidence <= 1.0 for item in reply.items)
     assert not (reply.empty_reply and reply.items)
+
+
+@pytest.mark.parametrize(
+    "closing", ["委員：石田直樹", "石田 直樹", "委員 石田直樹", "石田委員 (Tel 090-1234-5678)"]
+)
+def test_the_members_own_name_below_the_last_item_is_no_part_of_it(closing: str) -> None:
+    text = f"・配布数の根拠を示されたい。\n・個人情報の扱いについて伺いたい。\n{closing}\n"
+    # As intake passes them: the registered name and the surname.
+    reply = split_reply(text, (GIFT,), signer_names=("石田 直樹", "石田"))
+    assert [i.text for i in reply.items] == [
+        "配布数の根拠を示されたい。",
+        "個人情報の扱いについて伺いたい。",
+    ]
+
+
+def test_without_the_members_name_a_titled_name_line_stays_in_the_last_item() -> None:
+    text = "・配布数の根拠を示されたい。\n委員：石田直樹\n"
+    assert split_reply(text, (GIFT,)).items[0].text == "配布数の根拠を示されたい。\n委員：石田直樹"

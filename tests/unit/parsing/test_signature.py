@@ -96,3 +96,87 @@ def test_trailing_frame_lines_are_trimmed() -> None:
 def test_rules_have_unique_names() -> None:
     names = [rule.name for rule in SIGNATURE_RULES]
     assert len(names) == len(set(names)) == 6
+
+
+KODOMO = ("子ども保健・給付課",)
+ANSWER = ["Q13-02：1, 100件を見込んでいる。", "専門職は、保健師、助産師を指している。"]
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        ["子ども保健・給付課"],
+        ["子ども保健・給付課　山田"],
+        ["子ども保健・給付課 担当：山田"],
+        ["子ども保健･給付課", "山田"],
+        ["子ども保健・給付課", "担当 山田", "内線 2317"],
+        ["子ども保健・給付課給付係", "TEL 042-393-5111、内線3000"],
+        ["健康福祉部　子ども保健・給付課"],
+        ["【子ども保健・給付課】"],
+    ],
+    ids=[
+        "name",
+        "name-person",
+        "name-tanto",
+        "name-over-person",
+        "tanto-extension",
+        "unit-phone",
+        "bureau-prefix",
+        "brackets",
+    ],
+)
+def test_the_senders_own_name_closing_the_text_is_a_signature(closing: list[str]) -> None:
+    lines = [*ANSWER, *closing]
+    assert signature_start(lines) != len(ANSWER)  # without the name, not all of it
+    assert signature_start(lines, KODOMO) == len(ANSWER)
+    assert strip_signature("\n".join([*ANSWER, "", *closing]), KODOMO) == "\n".join(ANSWER)
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        "子ども保健・給付課で対応します。",
+        "子ども保健・給付課が所管する",
+        "子ども保健・給付課 回答なし",
+        "なお、子ども保健・給付課",
+        "子ども保健・給付課長が説明する",
+    ],
+)
+def test_a_sentence_about_the_section_is_content(last: str) -> None:
+    assert signature_start([*ANSWER, last], KODOMO) is None
+
+
+def test_text_below_the_name_keeps_it_content() -> None:
+    assert signature_start([*ANSWER, "子ども保健・給付課", "・追加の説明"], KODOMO) is None
+    assert (
+        signature_start([*ANSWER, "子ども保健・給付課", "よろしくお願いします。"], KODOMO) is None
+    )
+
+
+def test_only_a_short_closing_block_counts() -> None:
+    # The name four lines up, with text of the answer below it, is not a signature.
+    lines = ["子ども保健・給付課", "担当 山田", "内線 2317", "配布は4月からである。"]
+    assert signature_start(["前文", *lines], KODOMO) is None
+
+
+def test_a_members_name_with_a_title_signs_the_reply() -> None:
+    lines = ["・配布数の根拠を示されたい。", "委員：石田直樹"]
+    assert signature_start(lines) is None
+    assert signature_start(lines, ("石田 直樹",)) == 1
+
+
+def test_a_bare_name_over_a_word_is_no_signature_without_text_above() -> None:
+    # 「石田 / 賛成」 is the whole reply: the second line is no person's name below a signature.
+    assert signature_start(["石田", "賛成"], ("石田",)) is None
+
+
+def test_the_name_signs_above_a_footer_the_rules_found() -> None:
+    lines = [*ANSWER, "", "子ども保健・給付課 山田", "", "iPhoneから送信"]
+    assert signature_start(lines) == 5
+    assert signature_start(lines, KODOMO) == 3
+
+
+def test_no_names_or_one_letter_names_change_nothing() -> None:
+    lines = [*ANSWER, "子ども保健・給付課"]
+    assert signature_start(lines, ()) is None
+    assert signature_start(lines, ("課", " ")) is None
