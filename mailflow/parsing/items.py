@@ -37,7 +37,7 @@ from mailflow.parsing.normalize import CIRCLED, fold, fold_text
 from mailflow.parsing.references import find_follows, find_reference
 from mailflow.parsing.reply_form import is_form_line
 from mailflow.parsing.sections import Section, guess_consultation, mentioned, split_sections
-from mailflow.parsing.signature import signer_signature_start
+from mailflow.parsing.signature import is_mobile_footer, signer_signature_start
 
 _BULLET_CHARS = "●・◆■◇□○◎•▪-*"
 MARKER = re.compile(
@@ -156,17 +156,51 @@ def _body_region(text: str, signer_names: Sequence[str] = ()) -> tuple[int, int]
         last = named  # the member's own name (and contact lines) closing the reply
     while last > first:
         line = lines[last - 1].strip()
-        signature_like = (
-            not line
-            or is_courtesy_line(line)
-            or is_separator_line(line)
-            or "@" in line
-            or (is_name_line(line) and _marker(line) is None and not is_nothing_line(line))
-        )
-        if not signature_like:
+        name = _bare_name(line) and last - 1 > first and _ends_before_name(lines[last - 2])
+        if not (_closing_filler(line) or name):
             break
         last -= 1
     return offsets[first], offsets[last]
+
+
+def _closing_filler(line: str) -> bool:
+    """Blank, courtesy, separator, address or phone-footer lines below the text."""
+    return (
+        not line
+        or is_courtesy_line(line)
+        or is_separator_line(line)
+        or "@" in line
+        or is_mobile_footer(line)
+    )
+
+
+# Hiragana: a name in a signature is kanji or katakana; a line with particles or verb
+# endings (「としては反対」「ありますか」) is a sentence someone left without a 。.
+_HIRAGANA = re.compile(r"[ぁ-ゖ]")
+_VERDICT = re.compile(r"^(?:賛成|反対|同意|不同意|了承|異議なし|異議あり|可|否|条件付き可)$")
+
+
+def _bare_name(line: str) -> bool:
+    """A short line that can only be a name (「石田」「石田 直樹」「委員 石田直樹」)."""
+    flat = unicodedata.normalize("NFKC", line).strip().removesuffix("です")
+    return (
+        is_name_line(flat)
+        and _marker(flat) is None
+        and not is_nothing_line(flat)
+        and not _VERDICT.match(flat.replace(" ", ""))
+        and _HIRAGANA.search(flat) is None
+        and len(flat.replace(" ", "")) <= 12
+    )
+
+
+def _ends_before_name(line: str) -> bool:
+    """The line above a closing name ends the text: a name under it is a signature.
+
+    Members often end a line without 。, so a short last line directly under text that
+    runs on is kept as content: dropping an opinion is worse than keeping a name.
+    """
+    text = unicodedata.normalize("NFKC", line).strip()
+    return _closing_filler(text) or _bare_name(text) or text.endswith(("。", ".", "!", "?", ")"))
 
 
 def _place(
@@ -209,6 +243,8 @@ def split_reply(
             continue
         nothing = nothing or any(is_nothing_line(line) for line in new_text[a:b].splitlines())
         for span in split_items(new_text, a, b):
+            if not span.text.strip():
+                continue  # a bare marker (「Q¼」 reads as one) carries no text
             key, confidence, reason = _place(span, section, consultations)
             if span.by == "paragraph":
                 confidence -= 0.15

@@ -101,8 +101,13 @@ def _by_delimiter(lines: Sequence[str]) -> int | None:
     return None
 
 
+def is_mobile_footer(line: str) -> bool:
+    """「iPhoneから送信」, "Sent from my iPhone" and the like, as a whole line."""
+    return _MOBILE_FOOTER.fullmatch(line.strip()) is not None
+
+
 def _by_mobile_footer(lines: Sequence[str]) -> int | None:
-    return next((i for i, line in enumerate(lines) if _MOBILE_FOOTER.fullmatch(line.strip())), None)
+    return next((i for i, line in enumerate(lines) if is_mobile_footer(line)), None)
 
 
 def _by_disclaimer(lines: Sequence[str]) -> int | None:

@@ -303,3 +303,28 @@ def test_the_members_own_name_below_the_last_item_is_no_part_of_it(closing: str)
 def test_without_the_members_name_a_titled_name_line_stays_in_the_last_item() -> None:
     text = "・配布数の根拠を示されたい。\n委員：石田直樹\n"
     assert split_reply(text, (GIFT,)).items[0].text == "配布数の根拠を示されたい。\n委員：石田直樹"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A last line without 。 directly under the text is content, not a signature.
+        ("諮問第13号について\n・委託先の監督を徹底されたい。\n反対\n",
+         ["委託先の監督を徹底されたい。\n反対"]),
+        ("諮問第13号について\n委託先の監督を徹底されたい。\n\n諮問第14号について\n賛成です\n",
+         ["委託先の監督を徹底されたい。", "賛成です"]),
+        ("諮問第14号について\n石田直樹としては反対\n\n石田\n", ["石田直樹としては反対"]),
+        ("13号\n引換券の有効期限はありますか\n", ["引換券の有効期限はありますか"]),
+        # A name standing apart from the text, or under a finished sentence, is not.
+        ("諮問第13号について\n委託先の監督を徹底されたい。\n石田\n",
+         ["委託先の監督を徹底されたい。"]),
+        ("諮問第13号について\n委託先の監督を徹底されたい。\n\n委員 石田直樹\n",
+         ["委託先の監督を徹底されたい。"]),
+        ("諮問第13号について\n委託先の監督を徹底されたい\nよろしくお願いします\n石田\n",
+         ["委託先の監督を徹底されたい"]),
+    ],
+)  # fmt: skip
+def test_a_short_last_line_is_kept_unless_it_can_only_be_a_name(
+    text: str, expected: list[str]
+) -> None:
+    assert [item.text for item in split_reply(text, BOTH).items] == expected
