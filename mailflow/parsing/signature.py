@@ -247,6 +247,20 @@ def _is_detail_line(line: str, *, person: bool) -> bool:
     return bool(_UNIT_LINE.fullmatch(flat)) or (person and bool(_PERSON_LINE.fullmatch(flat)))
 
 
+_BUREAU = re.compile(r"^(?P<bureau>.+?[部局])(?P<section>.{2,}(?:課|係|室|所|センター))$")
+
+
+def department_name_forms(name: str) -> tuple[str, ...]:
+    """The names a department signs with: its registered name and, where that name
+    carries its bureau (「健康福祉部子ども保健・給付課」), the section alone
+    (「子ども保健・給付課」), which is how its staff sign."""
+    flat = name.strip()
+    found = _BUREAU.match(flat.replace(" ", "").replace("\u3000", ""))
+    if found is None:
+        return (flat,) if flat else ()
+    return (flat, found.group("section"))
+
+
 def signer_signature_start(lines: Sequence[str], signer_names: Sequence[str]) -> int | None:
     """Where a closing block that opens with one of ``signer_names`` begins, or None.
 

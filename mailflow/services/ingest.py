@@ -18,6 +18,7 @@ from mailflow.parsing.mime import decode
 from mailflow.parsing.model import DecodedMessage
 from mailflow.parsing.pipeline import AuthorRole, parse_text
 from mailflow.parsing.quote import extract_new_text
+from mailflow.parsing.signature import department_name_forms
 from mailflow.routing import (
     AuthPolicy,
     MailKind,
@@ -127,7 +128,7 @@ def _signer_names(session: Session, role: AuthorRole, party: PartyRef) -> tuple[
     if not name or not name.strip():
         return ()
     if role == "department":
-        return (name,)
+        return department_name_forms(name)
     # 「青木 和子」 signs 「青木」 as often as the full name.
     surname = name.split()[0]
     return (name, surname) if surname != name.strip() else (name,)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from mailflow.parsing.signature import SIGNATURE_RULES, signature_start, strip_signature
+from mailflow.parsing.signature import (
+    SIGNATURE_RULES,
+    department_name_forms,
+    signature_start,
+    strip_signature,
+)
 
 
 def test_rfc3676_delimiter_starts_the_signature() -> None:
@@ -180,3 +185,27 @@ def test_no_names_or_one_letter_names_change_nothing() -> None:
     lines = [*ANSWER, "子ども保健・給付課"]
     assert signature_start(lines, ()) is None
     assert signature_start(lines, ("課", " ")) is None
+
+
+@pytest.mark.parametrize(
+    ("registered", "forms"),
+    [
+        ("健康福祉部子ども保健・給付課", ("健康福祉部子ども保健・給付課", "子ども保健・給付課")),
+        ("教育委員会教育部学務課", ("教育委員会教育部学務課", "学務課")),
+        ("子ども保健・給付課", ("子ども保健・給付課",)),
+        ("市民部", ("市民部",)),
+        ("保健所", ("保健所",)),
+        ("  ", ()),
+    ],
+)
+def test_a_department_registered_with_its_bureau_also_signs_with_its_section(
+    registered: str, forms: tuple[str, ...]
+) -> None:
+    assert department_name_forms(registered) == forms
+
+
+def test_the_section_alone_is_recognised_under_the_last_answer() -> None:
+    lines = ["[Q13-01]", "回答：有効期限を設定する。", "", "子ども保健・給付課　山田"]
+    names = department_name_forms("健康福祉部子ども保健・給付課")
+    assert signature_start(lines, signer_names=names) == 3
+    assert signature_start(lines) is None
