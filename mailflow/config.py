@@ -135,6 +135,9 @@ class Department(Strict):
     id: Slug
     name: str = Field(min_length=1)
     addresses: list[Email] = Field(min_length=1)
+    # Other names its staff sign with (an abbreviation, the name before a reorganisation),
+    # so that such a closing line is read as the signature, not as the last answer.
+    aliases: list[str] = Field(default_factory=list)
 
 
 class Committee(Strict):

@@ -122,13 +122,19 @@ def _author_role(
     return "member"
 
 
-def _signer_names(session: Session, role: AuthorRole, party: PartyRef) -> tuple[str, ...]:
-    """The names the sender signs with: the department's, or the member's and surname."""
+def _signer_names(
+    services: Services, session: Session, role: AuthorRole, party: PartyRef
+) -> tuple[str, ...]:
+    """The names the sender signs with: the department's (and its aliases in the config),
+    or the member's and surname."""
     name = repo.party_name(session, int(party.id), department=role == "department")
     if not name or not name.strip():
         return ()
     if role == "department":
-        return department_name_forms(name)
+        key = repo.department_key(session, int(party.id))
+        conf = services.config.department(key) if key is not None else None
+        aliases = tuple(a for a in (conf.aliases if conf else ()) if a.strip())
+        return (*department_name_forms(name), *aliases)
     # 「青木 和子」 signs 「青木」 as often as the full name.
     surname = name.split()[0]
     return (name, surname) if surname != name.strip() else (name,)
@@ -213,7 +219,7 @@ def _process(
     expected: list[str] = []
     if role == "department":
         expected = repo.department_item_ids(session, rnd.id, int(outcome.party.id))
-    signers = _signer_names(session, role, outcome.party)
+    signers = _signer_names(services, session, role, outcome.party)
     new_text = extract_new_text(decoded.body, signers)
     # 訂正/取消 of earlier items go first; what is left of the reply is parsed as usual.
     taken = None

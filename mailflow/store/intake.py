@@ -143,6 +143,11 @@ def party_name(session: Session, party_id: int, *, department: bool) -> str | No
     return session.scalar(select(Member.name).where(Member.id == party_id))
 
 
+def department_key(session: Session, department_id: int) -> str | None:
+    """The config id of a department, by its row."""
+    return session.scalar(select(Department.key).where(Department.id == department_id))
+
+
 def party_by_address(
     session: Session, committee_id: int, address: str
 ) -> tuple[int | None, int | None]:

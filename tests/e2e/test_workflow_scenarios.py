@@ -263,6 +263,23 @@ def test_names_signed_under_the_last_item_or_answer_are_not_stored(  # type: ign
     assert dict(stored) == {"Q13-01": "1,100件を見込んでいる。", "Q13-02": "有効期限を設定する。"}
 
 
+def test_a_department_signing_with_an_alias_from_the_config(make_world) -> None:  # type: ignore[no-untyped-def]
+    w = make_world()
+    text = w.conf.read_text("utf-8").replace(
+        'name = "子ども保健・給付課"\n', 'name = "子ども保健・給付課"\naliases = ["給付課"]\n', 1
+    )
+    assert "aliases" in text
+    w.conf.write_text(text, "utf-8")
+    calls = w.opened()
+    w.reply("ishida", Q13_AND_14, at(1, 6), calls["ishida"])
+    w.tick(at(1, 14, 9))
+    bundle = w.mails("kodomo-hoken-kyufu")[-1]
+    answer = "[Q13-01]\n回答：1,100件を見込んでいる。\n\n[Q13-02]\n回答：有効期限を設定する。"
+    w.reply("kodomo-hoken-kyufu", f"{answer}\n給付課　山田", at(1, 14, 15), bundle)
+    stored = w.rows(select(Item.public_id, Answer.text).join(Item, Item.id == Answer.item_id))
+    assert dict(stored) == {"Q13-01": "1,100件を見込んでいる。", "Q13-02": "有効期限を設定する。"}
+
+
 def test_a_chair_who_decides_one_of_two(make_world) -> None:  # type: ignore[no-untyped-def]
     w = make_world()
     calls = w.opened()
