@@ -33,7 +33,7 @@ from mailflow.parsing.kinds import (
     is_separator_line,
 )
 from mailflow.parsing.model import ParsedItem, ParsedReply
-from mailflow.parsing.normalize import CIRCLED, fold, fold_text
+from mailflow.parsing.normalize import CIRCLED, fold, fold_text, nfkc
 from mailflow.parsing.references import find_follows, find_reference
 from mailflow.parsing.reply_form import is_form_line
 from mailflow.parsing.sections import Section, guess_consultation, mentioned, split_sections
@@ -182,14 +182,15 @@ _VERDICT = re.compile(r"^(?:賛成|反対|同意|不同意|了承|異議なし|�
 
 def _bare_name(line: str) -> bool:
     """A short line that can only be a name (「石田」「石田 直樹」「委員 石田直樹」)."""
-    flat = unicodedata.normalize("NFKC", line).strip().removesuffix("です")
+    flat = nfkc(line).strip().removesuffix("です")
+    compact = flat.replace(" ", "")
     return (
         is_name_line(flat)
         and _marker(flat) is None
         and not is_nothing_line(flat)
-        and not _VERDICT.match(flat.replace(" ", ""))
+        and not _VERDICT.match(compact)
         and _HIRAGANA.search(flat) is None
-        and len(flat.replace(" ", "")) <= 12
+        and len(compact) <= 12
     )
 
 
@@ -199,7 +200,7 @@ def _ends_before_name(line: str) -> bool:
     Members often end a line without 。, so a short last line directly under text that
     runs on is kept as content: dropping an opinion is worse than keeping a name.
     """
-    text = unicodedata.normalize("NFKC", line).strip()
+    text = nfkc(line).strip()
     return _closing_filler(text) or _bare_name(text) or text.endswith(("。", ".", "!", "?", ")"))
 
 

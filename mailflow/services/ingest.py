@@ -43,7 +43,7 @@ from mailflow.services.records import RecordResult, write_records
 from mailflow.store import db, events
 from mailflow.store import intake as repo
 from mailflow.store import rounds as round_repo
-from mailflow.store.models import Message, Round
+from mailflow.store.models import Department, Message, Round
 
 log = logging.getLogger(__name__)
 
@@ -127,14 +127,16 @@ def _signer_names(
 ) -> tuple[str, ...]:
     """The names the sender signs with: the department's (and its aliases in the config),
     or the member's and surname."""
-    name = repo.party_name(session, int(party.id), department=role == "department")
+    if role == "department":
+        dept = session.get(Department, int(party.id))
+        if dept is None:
+            return ()
+        conf = services.config.department(dept.key)
+        aliases = tuple(a for a in (conf.aliases if conf else ()) if a.strip())
+        return (*department_name_forms(dept.name), *aliases)
+    name = repo.member_name(session, int(party.id))
     if not name or not name.strip():
         return ()
-    if role == "department":
-        key = repo.department_key(session, int(party.id))
-        conf = services.config.department(key) if key is not None else None
-        aliases = tuple(a for a in (conf.aliases if conf else ()) if a.strip())
-        return (*department_name_forms(name), *aliases)
     # 「青木 和子」 signs 「青木」 as often as the full name.
     surname = name.split()[0]
     return (name, surname) if surname != name.strip() else (name,)

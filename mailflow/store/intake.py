@@ -136,16 +136,9 @@ def department_item_ids(
     return [i.public_id for i in items if i.public_id and i.id not in answered]
 
 
-def party_name(session: Session, party_id: int, *, department: bool) -> str | None:
-    """The registered name of a department, or of a member (the chair is a member)."""
-    if department:
-        return session.scalar(select(Department.name).where(Department.id == party_id))
-    return session.scalar(select(Member.name).where(Member.id == party_id))
-
-
-def department_key(session: Session, department_id: int) -> str | None:
-    """The config id of a department, by its row."""
-    return session.scalar(select(Department.key).where(Department.id == department_id))
+def member_name(session: Session, member_id: int) -> str | None:
+    """A member's registered name (the chair is a member)."""
+    return session.scalar(select(Member.name).where(Member.id == member_id))
 
 
 def party_by_address(
