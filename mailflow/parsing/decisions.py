@@ -1,200 +1,407 @@
-"""Read the chair's decision (答申) per consultation, strictly (DESIGN.md "Lessons").
+"""Read the chair's decision (答申) per consultation, strictly: never a guess.
 
-The happy path is one line per consultation with fixed words, as our decision form asks::
+The happy path is the decision form, one line per consultation::
 
     諮問第13号：条件付き可（条件：仕様書への追記等指摘事項の実施）
     諮問第14号：可
 
-and the seed's own wording reads the same way: 「○「子育て応援ギフトセット配布業務委託」
-について、諮問どおり行うことを「可」とする。」, 「仕様書への追記等指摘事項の実施をお願いし、
-本件を可とする。」 (→ 条件付き可, the conditions being the verbatim clause before 、本件を可).
+but chairs write freely, and every shape below reads the same way:
 
-Words (first group that matches a line wins):
+* a heading line, then the verdict and the conditions on the lines below it
+  (「諮問第31号」 / 「条件付き承認：」 / 「・…すること。」);
+* several consultations on one line, each with its own verdict (「41号は可、42号は条件付き
+  で可。条件は、…」), a range (「第31号から第33号まで、3件とも異議なし」), all of them
+  (「いずれも」「両件とも」) or the rest (「第5号は否、その他は可」);
+* the seed's wording: 「仕様書への追記等指摘事項の実施をお願いし、本件を可とする。」 is
+  approval with the clause before 「本件を可」 as its conditions;
+* the form filled in inside the quoted mail (Outlook users type into the thread): read
+  only where the new text says nothing about a consultation.
 
-* **reject** — 否とする／否決／否／不可／可とはできない／可としない／認められない／承認できない／
-  反対する／異議あり
-* **approve with conditions** — 条件付き可／条件付きで承認, or a clause ending in
-  をお願いし／を条件に／を付して before 可とする. Conditions are required: a 条件付き可
-  without them is *unclear*.
-* **approve** — 可とする／可／諮問どおり／原案どおり／承認／了承／異議なし
-
-A line belongs to the consultation its section heading or its own words name
-(「13号」「【13】」「子育て応援ギフト」); 「両件とも」「いずれも」 name all; with one consultation
-an unnamed line is its. Anything else — 「同意します」「了解です」 over two consultations,
-two different verdicts for one consultation, no verdict — is **unclear** and goes to staff.
+The verdict words and their negation are :mod:`mailflow.parsing.verdicts`. A consultation
+with no verdict, with verdicts that disagree, with a double negative, or approved "with
+conditions" without any, is **unclear** and goes to staff; a bare 「同意します」 decides
+nothing, and an unnamed verdict decides only a round of one consultation.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 from mailflow.domain import ConsultationRef, Verdict
-from mailflow.parsing.kinds import is_courtesy_line, is_opening_line, is_separator_line
+from mailflow.parsing.kinds import (
+    is_closing_line,
+    is_courtesy_line,
+    is_opening_line,
+    is_separator_line,
+)
 from mailflow.parsing.model import ParsedDecision
-from mailflow.parsing.normalize import fold
-from mailflow.parsing.sections import leading_mention, mentioned, split_sections
+from mailflow.parsing.normalize import KANJI_NUMERAL, Folded, fold, to_int
+from mailflow.parsing.sections import title_prefixes
+from mailflow.parsing.verdicts import Hit, Polarity, find_hits
 
-_REJECT = re.compile(
-    r"否と(?:する|します|いたします|した)|否決|^否$|[:：]否(?:$|[。(])|^否(?:です|。)"
-    r"|不可(?!能|欠|避|分|視|侵)|可とは(?:できない|できません|しない|しません|いたしかねます)"
-    r"|可とすることは(?:できない|できません)|可としない|可とできない|可とはならない"
-    r"|認められない|認めない|承認(?:できない|しない|できません|しかねる)"
-    r"|了承(?:できない|しない|できません|しかねる)|反対(?:する|します|です)|異議(?:あり|があります)(?!ません)"
+_NUM = rf"(\d+|{KANJI_NUMERAL})"
+_RANGE = re.compile(
+    rf"(?:諮問\s*)?第?\s*{_NUM}\s*号?\s*(?:から|より|[〜~～])\s*(?:諮問\s*)?第?\s*{_NUM}\s*号(?:まで)?"
 )
-_CONDITIONAL = re.compile(r"条件付き?(?:で|の)?(?:可|承認|了承)")
-_CONDITION_FORM = re.compile(r"[(（]?\s*条件\s*[:：]\s*(?P<cond>.+?)\s*[)）]?\s*[。.]?\s*$")
-_CONDITION_CLAUSE = re.compile(
-    r"(?P<cond>\S.*?(?:をお願いし|を条件に(?:して)?|を条件とし(?:て)?|を付して|を付し))"
-    r"\s*[、,]?\s*(?:その上で|上で)?\s*(?:本件(?:を|は)|本件について(?:は)?)?\s*"
-    r"(?:諮問(?:の)?(?:どおり|通り)(?:行うことを)?)?\s*「?可」?と"
+_SINGLE = re.compile(
+    rf"(?:令和\s*\d+\s*年度\s*)?(?:諮問\s*)?第\s*{_NUM}\s*号|(?<![\d.\-])(\d+)\s*号(?![機館線室棟車])"
+    rf"|[【\[〔]\s*(?:諮問\s*)?(?:第\s*)?(\d+)\s*号?\s*[】\]〕]"
+    r"|\b(?:no\.?|number|consultation|item)\s*#?\s*(\d+)\b|#\s*(\d+)\b"
 )
-_APPROVE = re.compile(
-    r"「?可」?と(?:する|します|いたします|した|したい|させて)|(?:^|[:：、,\s])可(?:です|とします)?(?:$|[。(（\s])"
-    r"|諮問(?:の)?(?:どおり|通り)|原案(?:の)?(?:どおり|通り)|承認(?:する|します|いたします|です)?"
-    r"|了承(?:する|します|いたします|です)?|異議(?:は)?(?:なし|無し|ありません|ございません)"
+_ALL = re.compile(
+    r"いずれも|何れも|どちらも|両方|双方|両件|両案件|全件|全案件|全て|すべて|全部|各諮問|各案件"
+    r"|[2-9二三四五六七八九]件(?:とも|ともに|全て|すべて)?|ともに|共に|\b(?:both|all)\b"
 )
-_ALL = re.compile(r"両件|いずれも|全件|全て|すべて|[2二]件とも|各諮問|ともに")
-_LEAD = re.compile(r"^[\s○◯●・■□◆◇*\-]*")
-_POINT = re.compile(r"\s*(?:[○◯●・■□◆◇*\-【\[]|諮問|第?\s*[0-9０-９]+\s*号|条件\s*[:：])")
+_REST = re.compile(
+    r"その他|そのほか|その外|残り|他の(?:諮問|案件)|ほかの(?:諮問|案件)|それ以外|\bthe\s+(?:others|rest)\b"
+)
+_LEAD = re.compile(r"[\s○◯●・■□◆◇*\-]*")
+# What closes a mention before the verdict: 「について、」「は」「：」.
+_AFTER_MENTION = re.compile(
+    r"[」』)）]*\s*(?:について|に関して|に対して|に対する答申|の件|の答申)?(?:は|では|も)?"
+    r"\s*[、,:：\t ]*"
+)
+# The seed's form: the conditions come first, then 「本件を可とする」.
+_CONDITION_FIRST = re.compile(
+    r"(?P<cond>\S.*?(?:をお願いし|を条件に(?:して)?|を条件とし(?:て)?|を付して|を付し"
+    r"|を前提に(?:して)?|を前提とし(?:て)?))"
+    r"\s*[、,]?\s*(?:その上で|上で)?\s*(?:本件(?:を|は|について(?:は)?))?\s*"
+    r"(?:諮問(?:の)?(?:どおり|通り)(?:行うことを)?)?\s*[「『]?$"
+)
+# 「条件：…」「（条件：…）」「条件は、…」 and the English "Conditions: …".
+_CONDITION_LABEL = re.compile(
+    r"\s*[(（]?\s*(?:条件|conditions?)\s*(?:は|として(?:は)?)?\s*[:：、,]?\s*", re.IGNORECASE
+)
+# 「第42号の条件」「条件は次のとおり」: the conditions follow on the lines below.
+_CONDITION_HEADING = re.compile(
+    r"\s*(?:の|についての|に付す|への)?(?:条件|conditions?)(?:は|として(?:は)?)?"
+    r"(?:次のとおり|以下のとおり|下記のとおり)?(?:です|とする|とします)?\s*[:：。]?\s*$",
+    re.IGNORECASE,
+)
+_LIST_ITEM = re.compile(
+    r"\s*(?:[・●○◯■□◆◇*\-－ー]|[(（]?[0-9０-９]{1,2}[)）.．、]|[(（]?[0-9０-９]{1,2}\s|[①-⑳])"
+)
+_TRIM = "。.、, 　"
+
+
+class _Scope(enum.Enum):
+    NAMED = "named"  # the keys named (possibly none: a consultation this round lacks)
+    ALL = "all"  # いずれも
+    REST = "rest"  # その他
 
 
 @dataclass(frozen=True)
+class _Mention:
+    start: int
+    end: int
+    scope: _Scope
+    keys: tuple[str, ...] = ()
+
+
+@dataclass
 class _Reading:
-    verdict: Verdict
-    conditions: str | None
+    polarity: Polarity
     line: str
+    conditions: list[str] = field(default_factory=list)
 
 
-def _read_line(line: str) -> _Reading | None:
-    """The verdict one line states, with its conditions as written, or None."""
-    folded = fold(line)
-    flat = folded.text.strip()
-    if _REJECT.search(flat):
-        return _Reading(Verdict.REJECT, None, line.strip())
-    lead = _LEAD.match(folded.text)
-    start = lead.end() if lead else 0
-    clause = _CONDITION_CLAUSE.match(folded.text, start)
-    if clause:
-        a, b = folded.span(clause.start("cond"), clause.end("cond"))
-        return _Reading(Verdict.APPROVE_WITH_CONDITIONS, line[a:b], line.strip())
-    if _CONDITIONAL.search(flat):
-        form = _CONDITION_FORM.search(folded.text)
-        conditions = None
-        if form:
-            a, b = folded.span(form.start("cond"), form.end("cond"))
-            conditions = line[a:b]
-        return _Reading(Verdict.APPROVE_WITH_CONDITIONS, conditions, line.strip())
-    if _APPROVE.search(flat):
-        return _Reading(Verdict.APPROVE, None, line.strip())
+def _key_for(number: str, consultations: Sequence[ConsultationRef]) -> str | None:
+    value = to_int(number)
+    for ref in consultations:
+        if ref.key == number or (value is not None and to_int(ref.key) == value):
+            return ref.key
     return None
 
 
-def _condition_only(line: str) -> str | None:
-    """The conditions of a 「条件：…」 line that states no verdict of its own."""
-    folded = fold(line)
-    m = _CONDITION_FORM.match(folded.text.strip())
-    if not m or not folded.text.strip().startswith(("条件", "(条件", "（条件")):
-        return None
-    offset = len(folded.text) - len(folded.text.lstrip())
-    a, b = folded.span(offset + m.start("cond"), offset + m.end("cond"))
-    return line[a:b]
+def _mentions(text: str, consultations: Sequence[ConsultationRef]) -> list[_Mention]:
+    """The consultations one folded line names, with where each is named."""
+    found: list[_Mention] = []
+    taken: list[tuple[int, int]] = []
 
+    def free(a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e in taken)
 
-def _merge(key: str, readings: Sequence[_Reading]) -> ParsedDecision:
-    text = "\n".join(dict.fromkeys(r.line for r in readings))
-    verdicts = {r.verdict for r in readings}
-    conditions = [r.conditions for r in readings if r.conditions]
-    if (
-        not readings
-        or len(verdicts - {Verdict.APPROVE}) > 1
-        or (Verdict.REJECT in verdicts and len(verdicts) > 1)
-    ):
-        return ParsedDecision(key, Verdict.UNCLEAR, None, text)
-    if Verdict.APPROVE_WITH_CONDITIONS in verdicts or conditions:
-        if not conditions:
-            return ParsedDecision(key, Verdict.UNCLEAR, None, text)
-        return ParsedDecision(
-            key, Verdict.APPROVE_WITH_CONDITIONS, "\n".join(dict.fromkeys(conditions)), text
+    for m in _RANGE.finditer(text):
+        low, high = to_int(m.group(1)), to_int(m.group(2))
+        if low is None or high is None or not low < high:
+            continue
+        keys = tuple(
+            c.key for c in consultations if (v := to_int(c.key)) is not None and low <= v <= high
         )
-    return ParsedDecision(key, verdicts.pop(), None, text)
-
-
-def _skip(line: str) -> bool:
-    return (
-        not line.strip()
-        or is_courtesy_line(line)
-        or is_opening_line(line)
-        or is_separator_line(line)
-    )
+        found.append(_Mention(m.start(), m.end(), _Scope.NAMED, keys))
+        taken.append((m.start(), m.end()))
+    low_text = text.lower()
+    for m in _SINGLE.finditer(low_text):
+        if not free(m.start(), m.end()):
+            continue
+        number = next(g for g in m.groups() if g)
+        key = _key_for(number, consultations)
+        found.append(_Mention(m.start(), m.end(), _Scope.NAMED, (key,) if key else ()))
+        taken.append((m.start(), m.end()))
+    for ref in consultations:
+        for prefix in title_prefixes(ref, consultations):
+            at = text.find(prefix)
+            if at >= 0 and free(at, at + len(prefix)):
+                found.append(_Mention(at, at + len(prefix), _Scope.NAMED, (ref.key,)))
+                taken.append((at, at + len(prefix)))
+                break
+    for pattern, scope in ((_ALL, _Scope.ALL), (_REST, _Scope.REST)):
+        for m in pattern.finditer(low_text):
+            if free(m.start(), m.end()):
+                found.append(_Mention(m.start(), m.end(), scope))
+    found.sort(key=lambda m: m.start)
+    return found
 
 
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-def _logical_lines(text: str) -> list[str]:
-    """Lines with the client's hard wraps undone; courtesy and rule lines left out.
+def _label_end(text: str, at: int = 0) -> int | None:
+    """Where the conditions start if ``text`` has a 「条件：」 label at ``at``, else None."""
+    m = _CONDITION_LABEL.match(text, at)
+    if m is None:
+        return None
+    word = text[m.start() : m.end()].strip("(（ :：、,").lower()
+    return m.end() if word.startswith(("条件", "condition")) else None
 
-    A long line (≥ 40 columns) that does not end a sentence continues on the next line
-    unless that one starts a new point (○, a bullet, or a consultation's name).
-    """
-    out: list[str] = []
+
+def _point_starts(line: str, consultations: Sequence[ConsultationRef]) -> bool:
+    folded = fold(line).text
+    lead = _LEAD.match(folded)
+    at = lead.end() if lead else 0
+    return bool(
+        _LIST_ITEM.match(folded)
+        or _label_end(folded, at) is not None
+        or any(m.start <= at + 1 for m in _mentions(folded, consultations))
+    )
+
+
+def _logical_lines(text: str, consultations: Sequence[ConsultationRef]) -> Iterator[str | None]:
+    """Lines with the client's hard wraps undone; None where a courtesy, rule, closing or
+    blank line separates them (it ends a list of conditions)."""
+    pending: str | None = None
     open_line = False
     for line in text.splitlines():
-        if _skip(line):
+        skip = (
+            not line.strip()
+            or is_courtesy_line(line)
+            or is_opening_line(line)
+            or is_separator_line(line)
+            or is_closing_line(line)
+        )
+        if skip:
+            if pending is not None:
+                yield pending
+                pending = None
+            yield None
             open_line = False
             continue
-        starts_point = bool(_POINT.match(line))
-        if open_line and not starts_point:
-            out[-1] += line.strip()
+        if pending is not None and open_line and not _point_starts(line, consultations):
+            pending += line.strip()
         else:
-            out.append(line)
+            if pending is not None:
+                yield pending
+            pending = line
         stripped = line.rstrip()
         open_line = _width(stripped) >= 40 and not stripped.endswith(tuple("。.!！)）」"))
-    return out
+    if pending is not None:
+        yield pending
+
+
+@dataclass
+class _State:
+    """What the lines read so far say, per consultation key."""
+
+    keys: tuple[str, ...]
+    readings: dict[str, list[_Reading]]
+    context: tuple[str, ...] = ()  # the consultation(s) the text is about just now
+    capture: tuple[str, ...] = ()  # whose conditions the lines below are
+    captured: bool = False  # some condition was read since the capture opened
+    blank_after_capture: bool = False
+    rest_lines: list[tuple[str, Polarity]] = field(default_factory=list)
+
+    def add(self, owners: Sequence[str], reading: _Reading) -> None:
+        for key in owners:
+            self.readings[key].append(_Reading(reading.polarity, reading.line, reading.conditions))
+
+    def add_conditions(self, owners: Sequence[str], text: str) -> None:
+        text = text.strip()
+        if not text:
+            return
+        for key in owners:
+            if self.readings[key]:
+                self.readings[key][-1].conditions.append(text)
+            else:
+                self.readings[key].append(_Reading(Polarity.APPROVE, text, [text]))
+        self.captured = True
+
+
+def _resolve(window: Sequence[_Mention], state: _State) -> tuple[str, ...] | None:
+    """The keys a run of mentions names; None for 「その他」 (resolved at the end)."""
+    named = [k for m in window if m.scope is _Scope.NAMED for k in m.keys]
+    if any(m.scope is _Scope.NAMED for m in window):
+        return tuple(dict.fromkeys(named))  # 「13号、14号ともに」: the named ones
+    if any(m.scope is _Scope.ALL for m in window):
+        return state.keys
+    if any(m.scope is _Scope.REST for m in window):
+        return None
+    return ()
+
+
+def _strip_label(text: str) -> str:
+    end = _label_end(text)
+    if end is not None:
+        text = text[end:]
+    text = text.strip().lstrip(":：").strip(_TRIM)
+    if text.endswith((")", "）")) and not any(c in text for c in "(（"):
+        text = text[:-1].rstrip(_TRIM)
+    return text
+
+
+def _read_line(line: str, state: _State, consultations: Sequence[ConsultationRef]) -> None:
+    folded = fold(line)
+    text = folded.text
+    hits = find_hits(text)
+    mentions = _mentions(text, consultations)
+    whole = line.strip()
+    # 「・第三者への提供を認めないこと。」 among the conditions is a condition, not a verdict.
+    instruction = bool(state.capture) and not mentions and all(h.instruction for h in hits)
+    if not hits or instruction:
+        _read_plain_line(line, folded, mentions, state)
+        return
+    state.capture, state.captured, state.blank_after_capture = (), False, False
+    previous: tuple[str, ...] | None = None
+    prev_end = 0
+    for n, hit in enumerate(hits):
+        window = [m for m in mentions if prev_end <= m.start and m.end <= hit.start]
+        if not window and n == 0:
+            following = hits[1].start if len(hits) > 1 else len(text)
+            window = [m for m in mentions if hit.end <= m.start and m.end <= following]
+        owners = _resolve(window, state) if window else previous
+        if owners is None and window:
+            state.rest_lines.append((whole, hit.polarity))
+            previous, prev_end = None, hit.end
+            continue
+        if owners is None or (not window and n == 0):
+            owners = state.context or (state.keys if len(state.keys) == 1 else ())
+        polarity, conditions = hit.polarity, []
+        if polarity is Polarity.APPROVE:
+            region_start = max([prev_end, *(m.end for m in window if m.end <= hit.start)])
+            after = _AFTER_MENTION.match(text, region_start)
+            lead = _LEAD.match(text, after.end() if after else region_start)
+            start = lead.end() if lead else region_start
+            first = _CONDITION_FIRST.match(text[start : hit.start])
+            if first:
+                a, b = folded.span(start + first.start("cond"), start + first.end("cond"))
+                polarity, conditions = Polarity.CONDITIONAL, [line[a:b]]
+        reading = _Reading(polarity, whole, conditions)
+        state.add(owners, reading)
+        if polarity is Polarity.CONDITIONAL or polarity is Polarity.APPROVE:
+            following = hits[n + 1].start if n + 1 < len(hits) else len(text)
+            labelled = _label_end(text[hit.end : following]) is not None
+            if polarity is Polarity.CONDITIONAL or labelled:
+                a, b = folded.span(hit.end, following)
+                tail = _strip_label(line[a:b])
+                if tail and not _mentions(fold(tail).text, consultations):
+                    state.add_conditions(owners, tail)
+                state.capture, state.captured = tuple(owners), bool(tail)
+        previous, prev_end = tuple(owners), hit.end
+        state.context = tuple(owners) or state.context
+
+
+def _read_plain_line(
+    line: str, folded: Folded, mentions: Sequence[_Mention], state: _State
+) -> None:
+    """A line without a verdict: a heading, a conditions heading, or conditions."""
+    text = folded.text
+    lead = _LEAD.match(text)
+    at = lead.end() if lead else 0
+    leading = [m for m in mentions if m.start <= at + 1] if mentions else []
+    if leading:
+        keys = _resolve(leading, state) or ()
+        after = _AFTER_MENTION.match(text, leading[-1].end)
+        rest = text[after.end() if after else leading[-1].end :]
+        if _CONDITION_HEADING.match(text, leading[-1].end) or _CONDITION_HEADING.match(rest):
+            state.capture, state.captured, state.blank_after_capture = keys, False, False
+        else:
+            state.capture, state.captured = (), False
+        state.context = keys
+        return
+    if state.blank_after_capture and not _LIST_ITEM.match(text):
+        state.capture = ()
+    if not state.capture:
+        if _label_end(text, at) is not None:
+            owners = state.context or (state.keys if len(state.keys) == 1 else ())
+            state.capture, state.captured = owners, False
+            state.add_conditions(owners, _strip_label(line.strip()))
+        return
+    state.blank_after_capture = False
+    if _label_end(text, at) is not None:
+        state.add_conditions(state.capture, _strip_label(line.strip()))
+    else:
+        state.add_conditions(state.capture, line.strip())
+
+
+def _merge(key: str, readings: Sequence[_Reading]) -> ParsedDecision:
+    text = "\n".join(dict.fromkeys(r.line for r in readings))
+    polarities = {r.polarity for r in readings}
+    conditions = [c for r in readings for c in r.conditions]
+    if (
+        not readings
+        or Polarity.UNCLEAR in polarities
+        or (Polarity.REJECT in polarities and len(polarities) > 1)
+    ):
+        return ParsedDecision(key, Verdict.UNCLEAR, None, text)
+    if Polarity.REJECT in polarities:
+        return ParsedDecision(key, Verdict.REJECT, None, text)
+    if Polarity.CONDITIONAL in polarities or conditions:
+        if not conditions:
+            return ParsedDecision(key, Verdict.UNCLEAR, None, text)
+        joined = "\n".join(dict.fromkeys(conditions))
+        return ParsedDecision(key, Verdict.APPROVE_WITH_CONDITIONS, joined, text)
+    return ParsedDecision(key, Verdict.APPROVE, None, text)
+
+
+def _read(text: str, consultations: Sequence[ConsultationRef]) -> dict[str, list[_Reading]]:
+    keys = tuple(c.key for c in consultations)
+    state = _State(keys, {k: [] for k in keys})
+    for line in _logical_lines(text, consultations):
+        if line is None:
+            if state.capture and state.captured:
+                state.blank_after_capture = True
+            continue
+        _read_line(line, state, consultations)
+    # 「その他は可」: every consultation the mail gave no verdict of its own.
+    decided = [k for k in keys if state.readings[k]]
+    for whole, polarity in state.rest_lines:
+        for key in keys:
+            if key not in decided:
+                state.readings[key].append(_Reading(polarity, whole))
+    return state.readings
 
 
 def parse_decisions(
-    new_text: str, consultations: Sequence[ConsultationRef]
+    new_text: str, consultations: Sequence[ConsultationRef], *, form: str | None = None
 ) -> tuple[ParsedDecision, ...]:
-    """One decision per consultation, in the round's order (rules in the module docstring)."""
-    keys = [c.key for c in consultations]
-    readings: dict[str, list[_Reading]] = {k: [] for k in keys}
-    for section in split_sections(new_text, consultations):
-        last: list[str] = []
-        # The heading's line is read from where its content starts, but quoted whole.
-        line_start = new_text.rfind("\n", 0, section.start) + 1
-        head = new_text[line_start : section.start]
-        for n, joined in enumerate(_logical_lines(head + new_text[section.start : section.end])):
-            line = joined[len(head) :] if n == 0 and joined.startswith(head) else joined
-            whole = joined.strip()
-            named = leading_mention(whole, consultations)
-            if named is not None and _ALL.search(fold(whole).text):
-                owners = list(mentioned(whole, consultations))  # 「13号、14号ともに可」
-            elif named is not None:
-                owners = [named]  # 「第14号は可とはできない。」 under the 13号 heading
-            elif section.consultation is not None:
-                owners = [section.consultation]
-            elif section.reason is not None:
-                owners = []  # under a heading for a consultation this round does not have
-            else:
-                owners = list(mentioned(line, consultations))
-                if not owners and _ALL.search(fold(line).text) and len(keys) > 1:
-                    owners = keys
-                if not owners and len(keys) == 1:
-                    owners = keys
-            condition = _condition_only(line)
-            if condition is not None:
-                for key in owners or last:
-                    readings[key].append(_Reading(Verdict.APPROVE, condition, whole))
-                continue
-            reading = _read_line(line)
-            if reading is None:
-                continue
-            for key in owners:
-                readings[key].append(_Reading(reading.verdict, reading.conditions, whole))
-            last = owners or last
-    return tuple(_merge(key, readings[key]) for key in keys)
+    """One decision per consultation, in the round's order (rules in the module docstring).
+
+    ``form`` is the decision form as filled in inside the quoted mail, if any: it decides
+    only the consultations the new text says nothing about.
+    """
+    readings = _read(new_text, consultations)
+    if form:
+        from_form = _read(form, consultations)
+        for key, found in readings.items():
+            if not found:
+                found.extend(from_form[key])
+    return tuple(_merge(c.key, readings[c.key]) for c in consultations)
+
+
+def read_hits(line: str) -> list[Hit]:
+    """The verdict words of one line (for the confirmation of an echoed decision)."""
+    return find_hits(fold(line).text)

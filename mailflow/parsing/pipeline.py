@@ -13,6 +13,7 @@ from mailflow.parsing.items import split_reply
 from mailflow.parsing.mime import decode
 from mailflow.parsing.model import DecodedMessage, ParsedAnswers, ParsedDecision, ParsedReply
 from mailflow.parsing.quote import extract_new_text
+from mailflow.parsing.reply_form import filled_decision_form
 
 AuthorRole = Literal["member", "department", "chair"]
 ROLES: tuple[AuthorRole, ...] = ("member", "department", "chair")
@@ -60,7 +61,8 @@ def parse_text(
         )
         return MailParse(role, decoded, new_text, answers=answers)
     if role == "chair":
-        decisions = parse_decisions(new_text, consultations)
+        form = filled_decision_form(decoded.body)
+        decisions = parse_decisions(new_text, consultations, form=form)
         return MailParse(role, decoded, new_text, decisions=decisions)
     raise ValueError(f"unknown role: {role!r}")
 

@@ -20,6 +20,7 @@ placeholder never becomes a question.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from mailflow.domain import ConsultationRef
@@ -82,3 +83,37 @@ def is_form_line(line: str) -> bool:
         return True
     # A rule line of dashes, whatever its length after a client re-wrapped it.
     return len(folded) >= 3 and folded[0] in _RULE_CHARS and set(folded) <= _RULE_CHARS
+
+
+_QUOTE_PREFIX = re.compile(r"^(?:[ \t]*[>＞|][ \t]?)+")
+_DECISION_FORM_START = re.compile(r"^[\s―─\-—━=＝]{2,}答申欄[（(]")
+_DECISION_FORM_END = re.compile(r"^[\s―─\-—━=＝]{2,}答申欄ここまで")
+
+
+def filled_decision_form(body: str) -> str | None:
+    """The decision form (答申欄) as the chair filled it in inside the quoted mail, if so.
+
+    Outlook users type into the thread below their reply: the first form in the body
+    (the mail they answer) is taken, quote marks removed. None when there is no form or
+    every line of it is as we sent it (「諮問第13号：」 with nothing after the colon).
+    """
+    lines = [_QUOTE_PREFIX.sub("", line) for line in body.split("\n")]
+    start = next((i for i, line in enumerate(lines) if _DECISION_FORM_START.search(line)), None)
+    if start is None:
+        return None
+    inside: list[str] = []
+    for line in lines[start + 1 :]:
+        if _DECISION_FORM_END.search(line):
+            break
+        inside.append(line)
+    else:
+        return None  # a form that never ends is not ours
+    filled = [
+        line
+        for line in inside
+        if line.strip() and not _EMPTY_FORM_LINE.fullmatch(nfkc(line).strip())
+    ]
+    return "\n".join(inside) if filled else None
+
+
+_EMPTY_FORM_LINE = re.compile(r"(?:令和\s*\d+\s*年度)?\s*諮問第?\s*\d+\s*号\s*[:：]?")

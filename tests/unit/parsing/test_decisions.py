@@ -160,3 +160,204 @@ def test_any_text_gives_one_decision_per_consultation(text: str) -> None:
     assert [d.consultation for d in decisions] == ["13", "14"]
     for d in decisions:
         assert (d.conditions is not None) == (d.verdict is Verdict.APPROVE_WITH_CONDITIONS)
+
+
+# Free wording, as chairs write it without the form (our own sentences, not a corpus's).
+PARK = ConsultationRef("7", "令和5年度諮問第7号", "公園利用者アンケートの集計委託")
+BUS = ConsultationRef("8", "令和5年度諮問第8号", "コミュニティバス乗降データの分析")
+LIB = ConsultationRef("9", "令和5年度諮問第9号", "図書館利用券の電子化")
+THREE = (PARK, BUS, LIB)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "第7号は不承認とします。",
+        "7号：否",
+        "第7号については否とする。",
+        "第7号は承認しないこととします。",
+        "第7号は承認できません。",
+        "第7号は、現時点では可とすることはできない。",
+        "第7号は可とすることは、できません。",
+        "第7号については認められない。",
+        "第7号には反対します。",
+        "第7号は了承しかねます。",
+        "第7号の可決はできない。",
+        "第7号は異議あり。",
+        "第7号：条件付きでも可とはできない。",
+    ],
+)
+def test_negated_verdicts_reject(line: str) -> None:
+    got = verdicts(f"{line}\n第8号：可\n第9号：可\n", THREE)
+    assert got[0] == ("7", Verdict.REJECT)
+    assert got[1:] == [("8", Verdict.APPROVE), ("9", Verdict.APPROVE)]
+
+
+def test_a_reject_among_approvals_on_one_line() -> None:
+    assert verdicts("第8号は否、その他は可とします。", THREE) == [
+        ("7", Verdict.APPROVE),
+        ("8", Verdict.REJECT),
+        ("9", Verdict.APPROVE),
+    ]
+
+
+def test_each_consultation_its_own_verdict_on_one_line() -> None:
+    decisions = parse_decisions(
+        "7号は可、8号は条件付きで可。条件は、乗降データを個人単位で保存しないこと。\n9号も可。",
+        THREE,
+    )
+    assert [(d.verdict, d.conditions) for d in decisions] == [
+        (Verdict.APPROVE, None),
+        (Verdict.APPROVE_WITH_CONDITIONS, "乗降データを個人単位で保存しないこと"),
+        (Verdict.APPROVE, None),
+    ]
+
+
+def test_a_range_of_consultations() -> None:
+    assert verdicts("諮問第7号から第9号まで、3件とも異議ありません。", THREE) == [
+        ("7", Verdict.APPROVE),
+        ("8", Verdict.APPROVE),
+        ("9", Verdict.APPROVE),
+    ]
+
+
+def test_a_heading_then_conditions_as_a_list() -> None:
+    text = (
+        "会長の森です。答申は次のとおりです。\n\n"
+        "諮問第7号\n条件付き承認：\n"
+        "・集計後の回答票を速やかに溶解処分すること。\n"
+        "・委託先に再委託を認めないこと。\n\n"
+        "諮問第8号\n承認しない。分析の目的が諮問書から読み取れないため。\n\n"
+        "諮問第9号\n条件付きで可とする。\n利用券の番号を外部に提供しないこと。\n\n"
+        "以上、よろしくお願いします。\n"
+    )
+    decisions = parse_decisions(text, THREE)
+    assert [d.verdict for d in decisions] == [
+        Verdict.APPROVE_WITH_CONDITIONS,
+        Verdict.REJECT,
+        Verdict.APPROVE_WITH_CONDITIONS,
+    ]
+    assert decisions[0].conditions == (
+        "・集計後の回答票を速やかに溶解処分すること。\n・委託先に再委託を認めないこと。"
+    )
+    assert decisions[2].conditions == "利用券の番号を外部に提供しないこと。"
+
+
+def test_conditions_under_their_own_heading_after_a_table() -> None:
+    text = (
+        "諮問案件\t答申\n第７号\t可\n第８号\t条件付き可\n第９号\t可\n\n"
+        "第８号の条件\n・分析結果は統計として公表すること。\n\n以上\n"
+    )
+    decisions = parse_decisions(text, THREE)
+    assert [d.verdict for d in decisions] == [
+        Verdict.APPROVE,
+        Verdict.APPROVE_WITH_CONDITIONS,
+        Verdict.APPROVE,
+    ]
+    assert decisions[1].conditions == "・分析結果は統計として公表すること。"
+
+
+def test_a_deferral_decides_nothing() -> None:
+    text = (
+        "第7号と第8号は可とします。\n"
+        "第9号は、追加の回答を見てから判断したいので、保留とさせてください。\n"
+    )
+    assert verdicts(text, THREE) == [
+        ("7", Verdict.APPROVE),
+        ("8", Verdict.APPROVE),
+        ("9", Verdict.UNCLEAR),
+    ]
+
+
+def test_approval_in_other_words() -> None:
+    assert verdicts("いずれも原案のとおり了承いたします。", THREE) == [
+        (k, Verdict.APPROVE) for k in ("7", "8", "9")
+    ]
+    assert verdicts("第7号は承認して差し支えないと考えます。\n", (PARK,)) == [
+        ("7", Verdict.APPROVE)
+    ]
+
+
+def test_a_noun_is_no_verdict() -> None:
+    # 承認手順, 可能, 可否: the words occur, but nothing is decided.
+    text = "第7号については、承認手順と可否の判断基準が可能な限り示されるとよいと思います。\n"
+    assert verdicts(text, THREE)[0] == ("7", Verdict.UNCLEAR)
+
+
+def test_a_double_negative_goes_to_staff() -> None:
+    assert verdicts("第7号は否とはしない。\n", (PARK,)) == [("7", Verdict.UNCLEAR)]
+
+
+def test_the_form_filled_in_the_quote_counts_only_where_the_reply_is_silent() -> None:
+    form = "諮問第7号：否\n諮問第8号：条件付き可（条件：目的を公表すること）\n諮問第9号：可\n"
+    decisions = parse_decisions("第9号は否とします。", THREE, form=form)
+    assert [(d.verdict, d.conditions) for d in decisions] == [
+        (Verdict.REJECT, None),
+        (Verdict.APPROVE_WITH_CONDITIONS, "目的を公表すること"),
+        (Verdict.REJECT, None),
+    ]
+
+
+def test_english_verdicts() -> None:
+    text = "No. 7: approved.\nNo. 8: we cannot approve this.\nNo. 9: rejected.\n"
+    assert verdicts(text, THREE) == [
+        ("7", Verdict.APPROVE),
+        ("8", Verdict.REJECT),
+        ("9", Verdict.REJECT),
+    ]
+
+
+_NAMES_OF_7 = [
+    "諮問第7号",
+    "第７号",
+    "7号",
+    "【7】",
+    "公園利用者アンケートの集計委託",
+    "令和5年度諮問第7号",
+]
+_JOINERS = ["は", "については、", "：", "について、", "\n", "　"]
+_NEGATED = [
+    "不承認とする",
+    "否",
+    "否とします",
+    "承認しない",
+    "承認できません",
+    "承認することはできない",
+    "可とできない",
+    "可とはできません",
+    "可とすることは、できない",
+    "認められない",
+    "反対します",
+    "了承しかねます",
+    "不可",
+    "可とは言えない",
+    "異議があります",
+]
+_NOISE = [
+    "第8号は可とします。",
+    "いずれも可とします。",
+    "その他は可。",
+    "第9号：条件付き可（条件：番号を外部に出さないこと）",
+    "承認します。",
+    "原案のとおり了承します。",
+    "よろしくお願いします。",
+    "以上",
+    "条件：ログを保存すること。",
+    "",
+]
+
+
+@given(
+    name=st.sampled_from(_NAMES_OF_7),
+    joiner=st.sampled_from(_JOINERS),
+    negated=st.sampled_from(_NEGATED),
+    reason=st.sampled_from(["", "。", "。理由は次のとおりです。", "（目的が不明確なため）。"]),
+    before=st.lists(st.sampled_from(_NOISE), max_size=3),
+    after=st.lists(st.sampled_from(_NOISE), max_size=3),
+)
+def test_a_negated_verdict_is_never_read_as_approval(
+    name: str, joiner: str, negated: str, reason: str, before: list[str], after: list[str]
+) -> None:
+    text = "\n".join([*before, f"{name}{joiner}{negated}{reason}", *after])
+    decision = parse_decisions(text, THREE)[0]
+    assert decision.verdict not in (Verdict.APPROVE, Verdict.APPROVE_WITH_CONDITIONS), text

@@ -100,3 +100,53 @@ def test_to_json_keeps_japanese_readable_and_round_trips() -> None:
     text = to_json(parsed)
     assert "病児保育" in text and "\\u" not in text
     assert json.loads(text) == report(parsed)
+
+
+def _outlook_reply(top: str, thread: str) -> bytes:
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = "会長 <chair@example.jp>"
+    msg["To"] = "shingikai@city.example"
+    msg["Subject"] = "RE: [R2-5] 答申のお願い"
+    msg.set_content(f"{top}\n\n________________________________\n{thread}", charset="utf-8")
+    return msg.as_bytes()
+
+
+def test_chair_types_the_verdicts_into_the_quoted_form() -> None:
+    thread = (
+        "差出人: 事務局 <shingikai@city.example>\n"
+        "送信日時: 2021年1月21日 10:00\n"
+        "件名: [R2-5] 答申のお願い\n\n"
+        "各諮問案件について、「：」の後に次のいずれかをお書きください。\n"
+        "記入例）諮問第○号：条件付き可（条件：仕様書への追記）\n\n"
+        "――― 答申欄（この下にご記入のうえ、そのままご返信ください） ―――\n"
+        "諮問第13号：否\n"
+        "諮問第14号：条件付き可（条件：予約データの保存期間を定めること）\n"
+        "――― 答申欄ここまで ―――\n"
+    )
+    result = parse_mail(
+        _outlook_reply("事務局 御中\n\n下の答申欄に書き込みました。", thread), REFS, role="chair"
+    )
+    assert result.decisions is not None
+    assert [(d.verdict, d.conditions) for d in result.decisions] == [
+        (Verdict.REJECT, None),
+        (Verdict.APPROVE_WITH_CONDITIONS, "予約データの保存期間を定めること"),
+    ]
+
+
+def test_an_untouched_quoted_form_decides_nothing() -> None:
+    thread = (
+        "差出人: 事務局 <shingikai@city.example>\n"
+        "件名: [R2-5] 答申のお願い\n\n"
+        "――― 答申欄（この下にご記入のうえ、そのままご返信ください） ―――\n"
+        "諮問第13号：\n諮問第14号：\n"
+        "――― 答申欄ここまで ―――\n"
+    )
+    result = parse_mail(_outlook_reply("どちらも可とします。", thread), REFS, role="chair")
+    assert result.decisions is not None
+    assert [d.verdict for d in result.decisions] == [Verdict.APPROVE, Verdict.APPROVE]
+    alone = parse_mail(_outlook_reply("内容を確認しました。", thread), REFS, role="chair")
+    assert alone.decisions is not None
+    assert [d.verdict for d in alone.decisions] == [Verdict.UNCLEAR, Verdict.UNCLEAR]
