@@ -32,6 +32,7 @@ from mailflow.parsing.kinds import (
     is_opening_line,
     is_separator_line,
 )
+from mailflow.parsing.meta import is_meta_line, meta_prefix, meta_suffix
 from mailflow.parsing.model import ParsedItem, ParsedReply
 from mailflow.parsing.normalize import CIRCLED, fold, fold_text, nfkc
 from mailflow.parsing.references import find_follows, find_reference
@@ -84,6 +85,7 @@ def ignorable(line: str) -> bool:
         or is_nothing_line(line)
         or is_form_line(line)
         or is_separator_line(line)
+        or is_meta_line(line)
     )
 
 
@@ -147,6 +149,7 @@ def _body_region(text: str, signer_names: Sequence[str] = ()) -> tuple[int, int]
         not lines[first].strip()
         or is_opening_line(lines[first])
         or is_courtesy_line(lines[first])
+        or is_meta_line(lines[first])
         or (len(lines[first].strip()) <= 14 and lines[first].strip().rstrip("。").endswith("です"))
     ):
         first += 1
@@ -171,6 +174,7 @@ def _closing_filler(line: str) -> bool:
         or is_separator_line(line)
         or "@" in line
         or is_mobile_footer(line)
+        or is_meta_line(line)
     )
 
 
@@ -227,6 +231,20 @@ def _place(
     return None, 0.3, "no consultation named"
 
 
+def _trim(span: ItemSpan) -> ItemSpan:
+    """The span without courtesy or announcing sentences at its start and end."""
+    text = span.text
+    head = meta_prefix(text)
+    tail = meta_suffix(text)
+    if head >= tail:
+        return ItemSpan(span.start, span.start, "", span.by)
+    while head < tail and text[head].isspace():
+        head += 1
+    while tail > head and text[tail - 1].isspace():
+        tail -= 1
+    return ItemSpan(span.start + head, span.start + tail, text[head:tail], span.by)
+
+
 def split_reply(
     new_text: str, consultations: Sequence[ConsultationRef], *, signer_names: Sequence[str] = ()
 ) -> ParsedReply:
@@ -243,7 +261,8 @@ def split_reply(
         if a >= b:
             continue
         nothing = nothing or any(is_nothing_line(line) for line in new_text[a:b].splitlines())
-        for span in split_items(new_text, a, b):
+        for found in split_items(new_text, a, b):
+            span = _trim(found)
             if not span.text.strip():
                 continue  # a bare marker (「Q¼」 reads as one) carries no text
             key, confidence, reason = _place(span, section, consultations)

@@ -23,6 +23,7 @@ import functools
 import re
 
 from mailflow.domain import ItemKind
+from mailflow.parsing import meta
 from mailflow.parsing.normalize import CACHED_CHARS, nfkc
 
 _SENTENCE_END = "。．.!！?？"
@@ -165,7 +166,7 @@ def is_lead_in_line(line: str) -> bool:
 def is_nothing_line(line: str) -> bool:
     """「特になし」「質問はありません」「異議ありません」 and the like."""
     flat = _clean(line).lstrip("・●-*")
-    return bool(flat) and bool(_NOTHING.match(flat))
+    return bool(flat) and (bool(_NOTHING.match(flat)) or meta.is_nothing_line(line))
 
 
 def is_name_line(line: str) -> bool:
