@@ -1,16 +1,17 @@
 """What a piece of a member's text is: question, request or opinion; courtesy; 「特になし」.
 
-Kind of an item, first rule that matches wins (all on an NFKC copy, quotes ignored):
+Kind of an item from how each of its sentences *ends* (its predicate), never from a
+keyword inside a clause (all on an NFKC copy, quotes ignored):
 
-1. **question** — the item's last sentence ends in か／でしょうか／伺う／伺いたい／伺います／
-   教えてください／教えて下さい／ご教示ください／？／? (a trailing 。 does not count).
-   The seed's 「…明確化すべきではないか。」 is a question: the ending decides first.
-2. **request** — some sentence asks for action: 求める／求めたい／求められたい／お願いしたい／
-   要望する／要望します／されたい／てほしい／てください／いただきたい／頂きたい／すべき／提案する／
-   するよう…／…すること。 (the seed's demands (1)–(3) end in すること).
-3. **question** — a question sentence inside the item: か。／か？／ですか／ますか followed by
-   a sentence end, or a ？ anywhere (「…あるのか。また、…と思う。」).
-4. **opinion** — everything else.
+* **request** — されたい／していただきたい／てほしい／てください／をお願いします／を求める／
+  要望する／提案する／…すること。 (the seed's demands (1)–(3) end in すること);
+* **question** — か／のか／でしょうか／ですか／伺いたい／伺います／教えてください／？;
+* **opinion** — べきだ／べきである／と考える／と思う／が望ましい／必要がある, and 「…すべきでは
+  ないか。」, which argues rather than asks.
+
+An item is a request if one of its sentences asks for action, else a question if one
+asks (the department must answer both), else an opinion. English items read the same
+way: "?" asks, "I would like to request" / "please" request, the rest is opinion.
 
 Courtesy lines (お世話になっております／よろしくお願いします／以上／宛名／名乗り) are never
 items; a reply whose only content is 「特になし」「質問はありません」「意見なし」「異議ありません」
@@ -28,16 +29,44 @@ from mailflow.parsing.normalize import CACHED_CHARS, nfkc
 
 _SENTENCE_END = "。．.!！?？"
 
+# Kinds are read from how a sentence *ends* (its predicate), last sentence first: a
+# keyword in the middle of an item (「すべき」 in a subordinate clause) decides nothing.
+_TAIL = re.compile(r"(?:[。．.!！、,」』)）\]\s]|[(（][^()（）]*[)）])+$")
+_ARGUED_END = re.compile(
+    r"べき(?:だ|である|です|であろう|ではないか|ではないでしょうか|では|と考える|と考えます"
+    r"|だと考える|だと考えます|と思う|と思います|だと思う|だと思います|と感じる|と感じます)?$"
+)
+_OPINION_END = re.compile(
+    r"(?:と|かと)(?:考える|考えます|考えている|考えています|思う|思います|思われる|思われます"
+    r"|感じる|感じます|感じている|感じています|存じます|認識している)$"
+    r"|(?:が|は|も)?望ましい(?:です|と考える|と考えます|と思う|と思います)?$"
+    r"|必要(?:がある|があります|である|です|だ)$|べきではないか$|ではないかと思う$"
+)
+_REQUEST_END = re.compile(
+    r"(?:され|して|させ|行い|し)?たい(?:です)?(?:と(?:思う|思います|考える|考えます|存じます))?$"
+    r"|(?:て|で)(?:ほしい|欲しい|もらいたい|いただきたい|頂きたい)(?:です)?"
+    r"(?:と(?:思う|思います|考える|考えます|存じます))?$"
+    r"|(?:いただき|頂き)たく(?:存じます|お願い(?:します|いたします|申し上げます))$"
+    r"|(?<!教え)(?<!ご教示)(?<!御教示)(?:て|で)(?:ください|下さい)$|(?:願い|お願い)(?:ます|します|いたします|したい|申し上げます)$"
+    r"|求め(?:る|ます|たい|たいと思います|ていただきたい)$|要望(?:する|します|したい|いたします)$"
+    r"|要請(?:する|します|したい)$|提案(?:する|します|したい|いたします)$"
+    r"|(?:する|させる|とする|される|しない|させない|行う|設ける|定める|明記する|記載する)こと$"
+    r"|ようにされたい$|よう(?:に)?(?:お願い|求め)(?:する|します|したい|いたします)?$"
+)
 _QUESTION_END = re.compile(
-    r"(?:か|でしょうか|伺う|伺いたい|伺います|伺いたいです|教えてください|教えて下さい"
-    r"|ご教示ください|ご教示下さい|ご教示願います|\?)$"
+    r"(?:か|かな|かね|でしょうか|ますか|ですか|のか|のでしょうか|ないか|だろうか)$"
+    r"|(?:伺う|伺います|伺いたい|伺いたいです|お伺いします|お伺いしたい|お聞きしたい|お尋ねします"
+    r"|お尋ねしたい|知りたい|知りたいです)$"
+    r"|(?:教えて|ご教示|御教示)(?:ください|下さい|願います|いただきたい|頂きたい|ほしい)(?:です)?$"
+    r"|\?$"
 )
-_REQUEST = re.compile(
-    r"求める|求めます|求めたい|求められたい|お願いしたい|お願いいたしたい|要望する|要望します"
-    r"|要望したい|されたい|てほしい|て欲しい|てください|て下さい|いただきたい"
-    r"|頂きたい|すべき|提案する|提案します|するよう(?:に)?(?:お願い|求め|要望)|(?:する|させる)こと(?:。|$)"
+_ENGLISH_REQUEST = re.compile(
+    r"\b(?:i|we)\s+(?:would\s+like\s+to\s+)?(?:request|ask|urge|recommend)\b|\bplease\b"
+    r"|\bi\s+would\s+like\s+the\s+city\s+to\b",
+    re.IGNORECASE,
 )
-_QUESTION_INSIDE = re.compile(r"か[。?]|ですか|ますか|\?")
+_ENGLISH_OPINION = re.compile(r"\b(?:i|we)\s+(?:think|believe|feel)\b|\bshould\b", re.IGNORECASE)
+_SENTENCES = re.compile(r"[^。．!！?？\n]+[。．!！?？]*|(?<=[a-z)\"'])\.\s")
 
 _COURTESY = re.compile(
     r"^(?:"
@@ -108,16 +137,46 @@ def _clean_copy(text: str) -> str:
 _cached_clean = functools.lru_cache(maxsize=256)(_clean_copy)
 
 
-def classify(text: str) -> ItemKind:
-    """The kind of one item (rules in the module docstring)."""
-    flat = _clean(text)
-    last = flat.rstrip(_SENTENCE_END.replace("?", ""))
-    if _QUESTION_END.search(last):
+def _sentence_kind(sentence: str) -> ItemKind | None:
+    """The kind a sentence's ending states, or None (a reason, a fact, a fragment)."""
+    flat = _TAIL.sub("", sentence)
+    if not flat:
+        return None
+    if _ARGUED_END.search(flat):
+        return ItemKind.OPINION  # 「…すべきではないか。」 argues; it does not ask
+    if sentence.rstrip().endswith(("?", "？")):
         return ItemKind.QUESTION
-    if _REQUEST.search(flat):
+    if flat.isascii():
+        if _ENGLISH_REQUEST.search(flat):
+            return ItemKind.REQUEST
+        return ItemKind.OPINION if _ENGLISH_OPINION.search(flat) else None
+    if _QUESTION_END.search(flat):
+        return ItemKind.QUESTION
+    if _REQUEST_END.search(flat):
         return ItemKind.REQUEST
-    if _QUESTION_INSIDE.search(flat):
-        return ItemKind.QUESTION
+    if _OPINION_END.search(flat):
+        return ItemKind.OPINION
+    return None
+
+
+def _split_sentences(text: str) -> list[str]:
+    flat = nfkc(text)
+    if flat.isascii():
+        # English keeps its spaces: the words are told apart by them.
+        flat = _SPACE.sub(" ", flat).strip()
+        parts = re.split(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])", flat)
+    else:
+        parts = re.split(r"(?<=[。．!！?？])", _clean(text))
+    return [p for p in parts if p.strip()]
+
+
+def classify(text: str) -> ItemKind:
+    """The kind of one item from its sentences' endings: a request if one asks for action,
+    else a question if one asks (the department must answer both), else an opinion."""
+    kinds = {_sentence_kind(sentence) for sentence in _split_sentences(text)}
+    for kind in (ItemKind.REQUEST, ItemKind.QUESTION):
+        if kind in kinds:
+            return kind
     return ItemKind.OPINION
 
 
