@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mailflow.domain import ConsultationRef
+from mailflow.parsing.inline import QuoteContext
 from mailflow.parsing.kinds import (
     classify,
     is_courtesy_line,
@@ -35,9 +36,15 @@ from mailflow.parsing.kinds import (
 from mailflow.parsing.meta import is_meta_line, meta_prefix, meta_suffix
 from mailflow.parsing.model import ParsedItem, ParsedReply
 from mailflow.parsing.normalize import CIRCLED, fold, fold_text, nfkc
-from mailflow.parsing.references import find_follows, find_reference
+from mailflow.parsing.references import find_follows, find_reference, opens_with_reference
 from mailflow.parsing.reply_form import is_form_line
-from mailflow.parsing.sections import Section, guess_consultation, mentioned, split_sections
+from mailflow.parsing.sections import (
+    Section,
+    guess_consultation,
+    leading_mention,
+    mentioned,
+    split_sections,
+)
 from mailflow.parsing.signature import is_mobile_footer, signer_signature_start
 
 _BULLET_CHARS = "●・◆■◇□○◎•▪-*"
@@ -64,8 +71,15 @@ def _width(line: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
 
 
+# 「１　諮問書Ｐ．４に…」: a number and an ideographic space number a point, as 1. does.
+_IDEOGRAPHIC_NUMBER = re.compile(r"^[ \t]*([0-9０-９]{1,2})\u3000+(?=\S)")
+
+
 def _marker(line: str) -> int | None:
     """Where an item's text starts on a line opening with a bullet or number, else None."""
+    numbered = _IDEOGRAPHIC_NUMBER.match(line)
+    if numbered:
+        return numbered.end()
     text = fold_text(line, keep_circled=True)
     m = MARKER.match(text)
     if not m or m.end() >= len(text.rstrip()):
@@ -94,8 +108,14 @@ def split_items(
     start: int = 0,
     end: int | None = None,
     ignore: Callable[[str], bool] = ignorable,
+    opens: Callable[[str], bool] | None = None,
 ) -> tuple[ItemSpan, ...]:
-    """Items of ``text[start:end]`` under the verbatim contract of the module docstring."""
+    """Items of ``text[start:end]`` under the verbatim contract of the module docstring.
+
+    ``opens`` tells an unmarked line that begins a new point of its own (it opens with a
+    reference: 「[Q31-06]について」「同じく13ページの…」); after a finished sentence such
+    a line starts a new item even inside a paragraph.
+    """
     end = len(text) if end is None else end
     # (offset, line without newline, where an item's text starts if the line opens one)
     lines: list[tuple[int, str, int | None]] = []
@@ -128,7 +148,13 @@ def split_items(
             stripped = len(content) - len(content.lstrip())
             item_start = offset + mark + stripped
             item_end = offset + len(line.rstrip())
-            if open_item and (marked is None or wrapped):
+            new_point = (
+                marked is None
+                and opens is not None
+                and previous.rstrip().endswith(tuple(_SENTENCE_END))
+                and opens(line)
+            )
+            if open_item and (marked is None or wrapped) and not new_point:
                 spans[-1] = (spans[-1][0], item_end)
             else:
                 spans.append((item_start, item_end))
@@ -208,27 +234,68 @@ def _ends_before_name(line: str) -> bool:
     return _closing_filler(text) or _bare_name(text) or text.endswith(("。", ".", "!", "?", ")"))
 
 
-def _place(
-    item: ItemSpan, section: Section, consultations: Sequence[ConsultationRef]
-) -> tuple[str | None, float, str | None]:
-    """The item's consultation key, the confidence and the reason for a low one."""
-    if section.consultation is not None:
-        return section.consultation, 0.95 if section.how != "title" else 0.85, None
-    if section.reason is not None:
-        return None, 0.3, section.reason
-    if len(consultations) == 1:
-        return consultations[0].key, 0.9, None
-    named = mentioned(item.text, consultations)
-    if len(named) == 1:
-        return named[0], 0.75, "consultation named inside the item"
-    follows = find_follows(item.text)
-    keys = [c.key for c in consultations]
-    if follows and follows != "previous" and follows[1:].split("-")[0] in keys:
-        return follows[1:].split("-")[0], 0.75, "consultation taken from the item it follows"
-    guessed = guess_consultation(item.text, consultations)
-    if guessed is not None:
-        return guessed, 0.6, "consultation guessed from title words"
-    return None, 0.3, "no consultation named"
+@dataclass
+class _Placer:
+    """Gives each item its consultation, strongest evidence first, and remembers what a
+    point named so that the points after it (「②…」 under 「①諮問第32号の…」) carry on."""
+
+    consultations: Sequence[ConsultationRef]
+    subject: str | None = None  # the consultation the mail's subject names, if one
+    carry: str | None = None
+    carry_how: str = ""
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.consultations)
+
+    def _of_id(self, item_id: str | None) -> str | None:
+        key = item_id[1:].split("-")[0] if item_id and item_id != "previous" else None
+        return key if key in self.keys else None
+
+    def place(
+        self, item: ItemSpan, section: Section, context: QuoteContext | None
+    ) -> tuple[str | None, float, str | None]:
+        """The item's consultation key, the confidence and the reason for a low one."""
+        if section.consultation is not None:
+            self.carry = None
+            return section.consultation, 0.95 if section.how != "title" else 0.85, None
+        if section.reason is not None:
+            return None, 0.3, section.reason
+        if len(self.consultations) == 1:
+            return self.consultations[0].key, 0.9, None
+        leading = leading_mention(item.text, self.consultations)
+        if leading is not None:
+            self.carry, self.carry_how = leading, "carried on from the point above"
+            return leading, 0.9, None
+        if opens_with_reference(item.text, self.keys):
+            # A follow-up of one item says nothing about the points after it.
+            opened = self._of_id(find_follows(item.text, self.keys))
+            if opened is not None:
+                return opened, 0.9, None
+        if context is not None and context.consultation is not None:
+            return context.consultation, 0.85, "consultation of the quoted text above"
+        if self.carry is not None:
+            return self.carry, 0.8, self.carry_how
+        named = mentioned(item.text, self.consultations)
+        if len(named) == 1:
+            return named[0], 0.75, "consultation named inside the item"
+        followed = self._of_id(find_follows(item.text, self.keys))
+        if followed is not None:
+            return followed, 0.75, "consultation taken from the item it follows"
+        if self.subject is not None:
+            return self.subject, 0.7, "consultation named in the subject"
+        guessed = guess_consultation(item.text, self.consultations)
+        if guessed is not None:
+            return guessed, 0.6, "consultation guessed from title words"
+        return None, 0.3, "no consultation named"
+
+
+def _context_at(contexts: Sequence[QuoteContext], offset: int) -> QuoteContext | None:
+    found = None
+    for context in contexts:
+        if context.start <= offset:
+            found = context
+    return found
 
 
 def _trim(span: ItemSpan) -> ItemSpan:
@@ -246,26 +313,47 @@ def _trim(span: ItemSpan) -> ItemSpan:
 
 
 def split_reply(
-    new_text: str, consultations: Sequence[ConsultationRef], *, signer_names: Sequence[str] = ()
+    new_text: str,
+    consultations: Sequence[ConsultationRef],
+    *,
+    signer_names: Sequence[str] = (),
+    contexts: Sequence[QuoteContext] = (),
+    subject: str = "",
 ) -> ParsedReply:
     """A member's new text as items per consultation; 「特になし」 alone is an empty reply.
 
     ``signer_names`` are the member's own names: a closing line that opens with one
-    (「委員：石田直樹」) is a signature, not part of the last item.
+    (「委員：石田直樹」) is a signature, not part of the last item. ``contexts`` say what
+    the quoted text above each block of an inline reply was about; ``subject`` is the
+    mail's subject, which may name the one consultation the mail is about.
     """
     first, last = _body_region(new_text, signer_names)
     items: list[ParsedItem] = []
     nothing = False
+    named = mentioned(subject, consultations) if subject else ()
+    placer = _Placer(consultations, named[0] if len(named) == 1 else None)
+    keys = placer.keys
+
+    def opens(line: str) -> bool:
+        return opens_with_reference(line, keys)
+
+    current: QuoteContext | None = None
     for section in split_sections(new_text, consultations):
         a, b = max(section.start, first), min(section.end, last)
         if a >= b:
             continue
         nothing = nothing or any(is_nothing_line(line) for line in new_text[a:b].splitlines())
-        for found in split_items(new_text, a, b):
+        for found in split_items(new_text, a, b, opens=opens):
             span = _trim(found)
             if not span.text.strip():
                 continue  # a bare marker (「Q¼」 reads as one) carries no text
-            key, confidence, reason = _place(span, section, consultations)
+            context = _context_at(contexts, span.start)
+            if context is not current:
+                current, placer.carry = context, None  # a new inline block: its own quote
+            key, confidence, reason = placer.place(span, section, context)
+            follows = find_follows(span.text, keys)
+            if context is not None and context.follows and follows in (None, "previous"):
+                follows = context.follows
             if span.by == "paragraph":
                 confidence -= 0.15
                 reason = reason or "split by paragraph"
@@ -275,7 +363,7 @@ def split_reply(
                     consultation=key,
                     kind=classify(span.text),
                     reference=find_reference(span.text),
-                    follows=find_follows(span.text),
+                    follows=follows,
                     confidence=round(confidence, 2),
                     reason=reason,
                 )

@@ -9,10 +9,11 @@ from typing import Literal
 from mailflow.domain import ConsultationRef
 from mailflow.parsing.answers import parse_answers
 from mailflow.parsing.decisions import parse_decisions
+from mailflow.parsing.inline import QuoteContext, read_context
 from mailflow.parsing.items import split_reply
 from mailflow.parsing.mime import decode
 from mailflow.parsing.model import DecodedMessage, ParsedAnswers, ParsedDecision, ParsedReply
-from mailflow.parsing.quote import extract_new_text
+from mailflow.parsing.quote import extract_new_text, new_text_blocks
 from mailflow.parsing.reply_form import filled_decision_form
 
 AuthorRole = Literal["member", "department", "chair"]
@@ -51,7 +52,13 @@ def parse_text(
     a closing line that opens with one is read as a signature, never as content.
     """
     if role == "member":
-        reply = split_reply(new_text, consultations, signer_names=signer_names)
+        reply = split_reply(
+            new_text,
+            consultations,
+            signer_names=signer_names,
+            contexts=reply_contexts(decoded.body, new_text, consultations, signer_names),
+            subject=decoded.subject,
+        )
         return MailParse(role, decoded, new_text, reply=reply)
     if role == "department":
         # Departments write answers under the quoted questions, so the answer parser
@@ -65,6 +72,30 @@ def parse_text(
         decisions = parse_decisions(new_text, consultations, form=form)
         return MailParse(role, decoded, new_text, decisions=decisions)
     raise ValueError(f"unknown role: {role!r}")
+
+
+def reply_contexts(
+    body: str,
+    new_text: str,
+    consultations: Sequence[ConsultationRef],
+    signer_names: Sequence[str] = (),
+) -> tuple[QuoteContext, ...]:
+    """What the quote above each block of ``new_text`` is about (inline replies).
+
+    Empty when ``new_text`` is not the body's own new text (a reply whose corrections
+    were taken out first): offsets would not match, and such replies are not inline.
+    """
+    text, blocks = new_text_blocks(body, signer_names)
+    if text != new_text:
+        return ()
+    out = []
+    for block in blocks:
+        consultation, follows = read_context(block.quoted_above, consultations)
+        if consultation is not None or follows is not None:
+            out.append(QuoteContext(block.start, consultation, follows))
+        elif out:
+            out.append(QuoteContext(block.start, None, None))  # the context ends here
+    return tuple(out)
 
 
 def parse_mail(

@@ -293,6 +293,47 @@ def _tidy(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
 
 
+@dataclass(frozen=True)
+class NewBlock:
+    """One block of new text, where it starts in the new text, and the quoted lines
+    right above it (for a reply typed inline under a quoted heading or question)."""
+
+    start: int
+    text: str
+    quoted_above: tuple[str, ...]
+
+
+_MAX_CONTEXT_LINES = 40
+
+
+def new_text_blocks(
+    body: str, signer_names: Sequence[str] = ()
+) -> tuple[str, tuple[NewBlock, ...]]:
+    """The new text (as :func:`extract_new_text`) and its blocks, each with its context."""
+    blocks: list[NewBlock] = []
+    above: list[str] = []
+    pos = 0
+    for seg in segments(body, signer_names):
+        if seg.signature:
+            continue
+        if seg.quoted:
+            above.extend(seg.text.split("\n"))
+            above = above[-_MAX_CONTEXT_LINES:]
+            continue
+        text = _tidy(seg.text)
+        if not text.strip():
+            continue
+        if blocks:
+            pos += 2  # the blank line that joins two blocks
+        blocks.append(NewBlock(pos, text, tuple(above)))
+        pos += len(text)
+        above = []
+    if blocks:
+        return "\n\n".join(b.text for b in blocks), tuple(blocks)
+    forwarded = _forwarded_text(body, signer_names)
+    return forwarded, ((NewBlock(0, forwarded, ()),) if forwarded else ())
+
+
 def extract_new_text(body: str, signer_names: Sequence[str] = ()) -> str:
     """Only what the author newly wrote: quotes, quote headers and the signature removed.
 
@@ -300,11 +341,7 @@ def extract_new_text(body: str, signer_names: Sequence[str] = ()) -> str:
     questions survive. The result is always a subsequence of ``body``: characters are
     only deleted, never rewritten.
     """
-    kept = [_tidy(s.text) for s in segments(body, signer_names) if not s.quoted and not s.signature]
-    text = "\n\n".join(t for t in kept if t.strip())
-    if text:
-        return text
-    return _forwarded_text(body, signer_names)
+    return new_text_blocks(body, signer_names)[0]
 
 
 def _forwarded_text(body: str, signer_names: Sequence[str]) -> str:

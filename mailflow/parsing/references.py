@@ -15,14 +15,19 @@ Follow-up target: an item ID written anywhere (「[Q13-03]」「Q13-3につい�
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from mailflow.domain import ItemId
-from mailflow.parsing.normalize import CIRCLED, DASHES, nfkc
+from mailflow.parsing.normalize import CIRCLED, DASHES, KANJI_NUMERAL, kanji_to_int, nfkc
 
 _PAGES = re.compile(
-    r"(?:諮問書|資料|別紙)?\s*(?:[Pp]\s*[.．]?\s*(?P<p>\d+(?:\s*[、,・]\s*\d+)*)"
-    r"|(?P<q>\d+(?:\s*[、,・]\s*\d+)*)\s*(?:ページ|頁|ﾍﾟｰｼﾞ))"
+    r"(?:諮問書|資料|別紙|仕様書|協定書)?\s*(?:\(案\))?\s*(?:[Pp]\s*[.．]?\s*(?P<p>\d+(?:\s*[、,・]\s*\d+)*)"
+    r"|(?P<q>\d+(?:\s*[、,・]\s*\d+)*)\s*(?:ページ|頁|ﾍﾟｰｼﾞ)|page\s*(?P<e>\d+))",
+    re.IGNORECASE,
 )
+# 「別紙1のデータ項目一覧」「別紙1の4」: an attachment of the papers, cited by number.
+_ANNEX = re.compile(r"(別紙|別添|別表|資料)\s*(\d+)(?:\s*の\s*(\d+))?")
+_KANJI_PAGE = re.compile(rf"({KANJI_NUMERAL})\s*(?:ページ|頁)")
 _QUOTE = re.compile(r"\s*[「『]([^」』]*)[」』]")
 _LEAD_NUM = re.compile(r"^\s*(\d+)")
 _PAREN = re.compile(rf"\((\d+)\)\s*([ア-ン{CIRCLED}](?![ァ-ヶー]))?")
@@ -57,9 +62,14 @@ def find_reference(text: str) -> str | None:
     # Both forms need a page number; most items cite none, and a search for a digit is
     # far cheaper than trying _PAGES at every position.
     m = _PAGES.search(folded) if _DIGIT.search(folded) else None
+    annex = _ANNEX.search(folded) if _DIGIT.search(folded) else None
+    if annex and (not m or annex.start() < m.start()):
+        return annex.group(1) + annex.group(2) + (f"の{annex.group(3)}" if annex.group(3) else "")
     if not m:
-        return None
-    pages = m.group("p") or m.group("q")
+        kanji = _KANJI_PAGE.search(folded)
+        value = kanji_to_int(kanji.group(1)) if kanji else None
+        return f"P.{value}" if value else None
+    pages = m.group("p") or m.group("q") or m.group("e")
     ref = "P." + ",".join(re.split(r"\s*[、,・]\s*", pages))
     quoted = _QUOTE.match(folded, m.end())
     if quoted:
@@ -76,19 +86,58 @@ _PREVIOUS = re.compile(
 )
 
 
-def find_item_ids(text: str) -> tuple[str, ...]:
-    """Every item ID written in ``text`` (any width, any dash), as ``Q13-03``, in order."""
+# 「31-10の回答について」「32-04について」: an ID without its Q, only where the words
+# around it say it is one and the number before the dash is a consultation of the round.
+_SHORT_ID = re.compile(
+    rf"(?<![\w.])(?<![{DASHES}])(\d{{1,3}})\s*[{DASHES}]\s*(\d{{1,3}})(?!\d)(?![{DASHES}])"
+    r"(?=\s*[\]】)]?\s*(?:の(?:ご)?回答|について|に関して|に対する|への|の件|で|[:：、,]))"
+)
+
+
+def find_item_ids(text: str, keys: Sequence[str] = ()) -> tuple[str, ...]:
+    """Every item ID written in ``text`` (any width, any dash), as ``Q13-03``, in order.
+
+    With the round's consultation ``keys``, an ID written without its Q
+    (「31-10の回答について」) counts too.
+    """
+    folded = nfkc(text)
+    found: list[tuple[int, str]] = []
+    for m in _ITEM_ID.finditer(folded):
+        found.append((m.start(), str(ItemId(m.group(1), int(m.group(2))))))
+    if keys:
+        for m in _SHORT_ID.finditer(folded):
+            if m.group(1) in keys and not any(a <= m.start() <= a + 1 for a, _ in found):
+                found.append((m.start(), str(ItemId(m.group(1), int(m.group(2))))))
     out: list[str] = []
-    for m in _ITEM_ID.finditer(nfkc(text)):
-        item = str(ItemId(m.group(1), int(m.group(2))))
+    for _, item in sorted(found):
         if item not in out:
             out.append(item)
     return tuple(out)
 
 
-def find_follows(text: str) -> str | None:
+def find_follows(text: str, keys: Sequence[str] = ()) -> str | None:
     """The item this one follows up: an ID, or "previous" for 「先の回答」, else None."""
-    ids = find_item_ids(text)
+    ids = find_item_ids(text, keys)
     if ids:
         return ids[0]
     return "previous" if _PREVIOUS.search(nfkc(text)) else None
+
+
+_OPENER = re.compile(
+    rf"\s*(?:[\[【(]\s*)?(?:[Qq]\s*)?\d{{1,3}}\s*[{DASHES}]\s*\d{{1,3}}(?!\d)"
+    r"|\s*(?:同じく|また|次に|続いて|さらに)?[、,]?\s*(?:諮問書|資料|別紙|仕様書|協定書|契約書)?"
+    r"\s*(?:\(案\))?\s*(?:[Pp]\s*\.?\s*\d+|\d+\s*(?:ページ|頁)|別紙\s*\d+)"
+)
+
+
+def opens_with_reference(line: str, keys: Sequence[str] = ()) -> bool:
+    """True when ``line`` starts with its own reference: an item ID (「[Q31-06]について」
+    「Ｑ４２－０２の回答で」「32-04の回答について」) or a page of the papers
+    (「諮問書12ページの…」「同じく13ページの…」) — the way a new point begins."""
+    folded = nfkc(line)
+    m = _OPENER.match(folded)
+    if m is None:
+        return False
+    if not re.match(r"\s*[\[【(]?\s*[Qq]", folded) and re.match(rf"\s*\d+\s*[{DASHES}]", folded):
+        return bool(find_item_ids(folded[: m.end() + 12], keys))  # a bare 31-10 needs its words
+    return True
