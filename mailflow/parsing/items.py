@@ -176,7 +176,7 @@ def _body_region(text: str, signer_names: Sequence[str] = ()) -> tuple[int, int]
         or is_opening_line(lines[first])
         or is_courtesy_line(lines[first])
         or is_meta_line(lines[first])
-        or (len(lines[first].strip()) <= 14 and lines[first].strip().rstrip("。").endswith("です"))
+        or _is_name_intro(lines[first])
     ):
         first += 1
     last = len(lines)
@@ -190,6 +190,16 @@ def _body_region(text: str, signer_names: Sequence[str] = ()) -> tuple[int, int]
             break
         last -= 1
     return offsets[first], offsets[last]
+
+
+def _is_name_intro(line: str) -> bool:
+    """「野口です。」「委員の石田です」: a short self-introduction (a name has no kana
+    particles, so 「今回は特になしです。」 is not one)."""
+    flat = line.strip().rstrip("。.")
+    if len(flat) > 14 or not flat.endswith("です"):
+        return False
+    name = flat.removesuffix("です").removeprefix("委員の").removeprefix("会長の")
+    return _HIRAGANA.search(name) is None
 
 
 def _closing_filler(line: str) -> bool:
