@@ -89,9 +89,15 @@ def _routing_input(
         tok = token_from_message_id(msgid) if msgid else None
         claim = read_token(secret, tok) if tok else None
         if claim is not None:
-            refs.append(OutboundRef(claim.round_id, claim.party))
+            refs.append(OutboundRef(claim.round_id, claim.party, claim.ask))
     sec = services.config.security
-    auth = evaluate(decoded.headers, sec.trusted_authserv_id, AuthPolicy(sec.auth_failure))
+    auth = evaluate(
+        decoded.headers,
+        sec.trusted_authserv_id,
+        AuthPolicy(sec.auth_failure),
+        from_address=decoded.from_address,
+        own_received=sec.inner_received_headers,
+    )
     return RoutingInput(
         message=decoded,
         directory=repo.directory(session, committee_id),

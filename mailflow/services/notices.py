@@ -13,6 +13,7 @@ from mailflow.outbound import views as v
 from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingMail
 from mailflow.outbound.render import render_mail
+from mailflow.parsing.headers import message_id
 from mailflow.parsing.mime import decode
 from mailflow.routing import PartyKind, PartyRef
 from mailflow.services.context import Services
@@ -52,7 +53,7 @@ def queue_receipt(
         r.items.selected(result.corrected, upto=None), tuple(result.withdrawn),
         tuple(result.held_corrections),
     )  # fmt: skip
-    in_reply_to = f"<{msg.message_id}>" if msg.message_id else None
+    in_reply_to = thread_id(msg.message_id)
     return r.queue(
         kind="receipt", key=f"receipt:{msg.id}",
         party=_party(member.id), name=member.name,
@@ -78,13 +79,28 @@ def queue_answer_receipt(
         v.Recipient(dept.name, department=True), r.committee, r.info,
         tuple(result.answers), tuple(owed), tuple(result.unknown_answers),
     )  # fmt: skip
-    in_reply_to = f"<{msg.message_id}>" if msg.message_id else None
+    in_reply_to = thread_id(msg.message_id)
     return r.queue(
         kind="answer_receipt", key=f"answer-receipt:{msg.id}",
         party=PartyRef(PartyKind.DEPARTMENT, str(dept.id)), name=dept.name,
         addresses=[a.address for a in dept.addresses], view=view, now=now, approved=True,
         in_reply_to=in_reply_to,
     )  # fmt: skip
+
+
+def thread_id(stored: str | None) -> str | None:
+    """``<id>`` to thread under a received mail, from its stored Message-ID header value.
+
+    The stored value keeps the header's brackets; wrapping it again made ``<<id>>``.
+    An ID no header may carry (8-bit, spaces, controls, over 900 characters) is not
+    threaded under at all rather than making the receipt fail.
+    """
+    found = message_id(stored)
+    if not found or len(found) > 900 or not found.isascii():
+        return None
+    if any(ch.isspace() or ord(ch) < 0x21 or ch in "<>" for ch in found):
+        return None
+    return f"<{found}>"
 
 
 def _party(member_pk: int):  # type: ignore[no-untyped-def]
