@@ -7,7 +7,7 @@ from dataclasses import replace
 from mailflow.routing.address import normalize_address
 from mailflow.routing.authres import AuthAction
 from mailflow.routing.engine import Rule, first_hit
-from mailflow.routing.model import RoutingInput
+from mailflow.routing.model import PartyRef, RoutingInput
 from mailflow.routing.outcome import (
     Evidence,
     EvidenceKind,
@@ -55,3 +55,19 @@ def route(
     ):
         outcome = replace(outcome, flags=(*outcome.flags, AUTH_FLAG))
     return outcome
+
+
+def proof_of(data: RoutingInput, party: PartyRef) -> Proof:
+    """Whether a mail staff placed by hand proves it comes from ``party``.
+
+    A token or a reference of ours naming the party (in any round) proves it, as does
+    our border server's pass for the From domain when the From is the party's.
+    """
+    named = [c.party for c in data.token_claims] + [r.party for r in data.outbound_refs]
+    if party in named:
+        return Proof.PROVEN
+    addresses = data.directory.addresses_of(party) or frozenset()
+    sender = normalize_address(data.message.from_address)
+    if data.auth is not None and data.auth.from_authenticated and sender in addresses:
+        return Proof.PROVEN
+    return Proof.CLAIMED

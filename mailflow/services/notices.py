@@ -32,11 +32,12 @@ _CUTOFF = {1: Phase.QUESTIONS, 3: Phase.FURTHER}
 
 def queue_receipt(
     services: Services, session: Session, msg: Message, rnd: Round, result: RecordResult,
-    now: datetime,
+    now: datetime, suffix: str = "",
 ) -> int:  # fmt: skip
     """受付確認 to the member who wrote: every item as understood, with its new ID.
 
-    Keyed by the message, so reprocessing a mail never sends a second receipt.
+    Keyed by the message (and ``suffix``, for what a later confirmation applied), so
+    reprocessing a mail never sends a second receipt.
     """
     if msg.member_id is None or msg.phase not in _CUTOFF:
         return 0
@@ -55,7 +56,7 @@ def queue_receipt(
     )  # fmt: skip
     in_reply_to = thread_id(msg.message_id)
     return r.queue(
-        kind="receipt", key=f"receipt:{msg.id}",
+        kind="receipt", key=f"receipt:{msg.id}{suffix}",
         party=_party(member.id), name=member.name,
         addresses=[a.address for a in member.addresses], view=view, now=now,
         approved=True, in_reply_to=in_reply_to,
