@@ -55,7 +55,8 @@ class Reading:
     def has_content(self) -> bool:
         """Changes of its own beyond a bare 「確認しました」 (for a reply to a request)."""
         p = self.parsed
-        answers = p.answers is not None and bool(p.answers.answers)
+        # Answers matched only by their order are a guess: 「確認しました」 would be one.
+        answers = p.answers is not None and p.answers.method != "order" and bool(p.answers.answers)
         decided = any(d.verdict is not Verdict.UNCLEAR for d in p.decisions or ())
         return bool(self.commands) or answers or decided
 
@@ -121,13 +122,18 @@ def file(
             taken.merge(result)
         if role == "member":
             corrections.reapply(session, msg)
-    if held:
+    if held and reading.has_content:
         alerts = confirmations.hold(
             services, session, msg, rnd, role, reading.party_pk, held, reading.commands,
             reading.parsed, now,
         )  # fmt: skip
         result.alerts = (*result.alerts, *alerts)
         result.awaiting_confirmation = [c.value for c in held]
+    elif held:
+        # Nothing in it to confirm (a bare 「確認しました」 in the chair's name): a claimed
+        # mail that changes nothing is only recorded, and staff see it.
+        why = f"message {msg.id}: in the {role}'s name, sender not proven, nothing to apply"
+        result.alerts = (*result.alerts, why)
     if not nothing:
         _receipt(services, session, msg, rnd, result, role, confirmed, now)
     return result
