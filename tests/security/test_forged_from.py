@@ -88,6 +88,7 @@ def test_forged_corrections_wait_for_the_author(world: World) -> None:
     body = decode(request).body
     assert "配布は不要と考える。" in body and "取消 [Q14-01]" in body
     assert not w.mails("ishida", "訂正・取消を受け付けました")
+    assert "本人確認待ち request 1: message" in w.run(at(1, 7, 1), "status", "R2-5")
     # the member did write it, and says so by replying to the request
     w.reply("ishida", "確認しました。", at(1, 7, 10), request, "docomo")
     items = w.items()
@@ -95,6 +96,13 @@ def test_forged_corrections_wait_for_the_author(world: World) -> None:
     assert items["Q14-01"][1] == "withdrawn"
     assert set(items) == set(before)  # the confirmation made no item of its own
     assert w.mails("ishida", "訂正・取消を受け付けました")
+    assert "本人確認待ち" not in w.run(at(1, 7, 11), "status", "R2-5")
+    # replaying every mail changes nothing: no second request, receipt or correction
+    sent = len(w.smtp.received)
+    w.run(at(1, 7, 12), "reprocess", "--round", "R2-5")
+    w.send(at(1, 7, 12))
+    assert w.items() == items and w.pending() == [("change", "applied")]
+    assert len(w.smtp.received) == sent and len(w.events("item_corrected")) == 1
 
 
 def test_a_forged_department_answer_waits_for_the_department(world: World) -> None:
