@@ -119,3 +119,23 @@ def test_a_reference_into_a_closed_round_is_held() -> None:
     )
     outcome = route(data)
     assert isinstance(outcome, Quarantine) and outcome.reason is QuarantineReason.ROUND_CLOSED
+
+
+def test_a_mail_staff_place_by_hand_proves_only_what_it_carries() -> None:
+    from mailflow.routing.chain import proof_of
+
+    token_mail = inputs("iphone-utf8-reply.eml")
+    assert proof_of(token_mail, YAMADA) is Proof.PROVEN
+    assert proof_of(token_mail, TANAKA) is Proof.CLAIMED  # someone else's party
+    plain = inputs("docomo-shiftjis-reply.eml")
+    assert proof_of(plain, TANAKA) is Proof.CLAIMED
+    referenced = inputs("docomo-shiftjis-reply.eml", outbound_refs=(OutboundRef("6", TANAKA),))
+    assert proof_of(referenced, TANAKA) is Proof.PROVEN
+    header = f"{OURS}; dmarc=pass header.from=docomo.example.ne.jp"
+    message = dataclasses.replace(
+        plain.message, headers=(("Authentication-Results", header), *plain.message.headers)
+    )
+    auth = evaluate(message.headers, OURS, AuthPolicy.QUARANTINE, from_address=message.from_address)
+    vouched = dataclasses.replace(plain, message=message, auth=auth)
+    assert proof_of(vouched, TANAKA) is Proof.PROVEN
+    assert proof_of(vouched, YAMADA) is Proof.CLAIMED  # the From is not Yamada's
