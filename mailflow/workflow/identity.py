@@ -104,7 +104,7 @@ _DISSENT = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _ASSENT = re.compile(
-    r"確認(?:しました|いたしました|致しました|します|済み)|相違(?:ありません|ございません|なし)"
+    r"確認(?:しました|いたしました|致しました|済み)|相違(?:ありません|ございません|なし)"
     r"|間違いありません|了解|承知|確定(?:します|してください|願います|をお願い)"
     r"|よろしいです|結構です|(?<![A-Za-z])(?:ok|yes|confirm|confirmed)(?![A-Za-z])"
     rf"|{_ALONE_BEFORE}はい{_ALONE_AFTER}",

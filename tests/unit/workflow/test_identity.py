@@ -46,6 +46,7 @@ def test_a_claimed_member_may_still_add_items() -> None:
         ("確認しましたが、私ではありません。", Reply.DISSENT),
         ("I did not send this.", Reply.DISSENT),
         ("配布予測数はいくつか。", Reply.OTHER),
+        ("内容を確認します。", Reply.OTHER),  # "I will check" is not yet a yes
         ("確認しました。" + "追記します。" * 60, Reply.OTHER),
     ],
 )
