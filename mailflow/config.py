@@ -249,7 +249,9 @@ class Policy(Strict):
 
 class Security(Strict):
     token_secret: Secret
-    trusted_authserv_id: str | None = None  # our receiving MTA's Authentication-Results id
+    trusted_authserv_id: str | None = None  # our border MTA's Authentication-Results id
+    # Received headers our own inner servers (an LMTP hop) add above the border's results.
+    inner_received_headers: int = Field(default=0, ge=0, le=10)
     auth_failure: str = Field(default="quarantine", pattern="^(quarantine|flag|ignore)$")
 
 

@@ -49,6 +49,8 @@ def status(ctx: click.Context, round_id: str | None) -> None:
         )
         for d in st.decisions:
             out.print(f"答申 {d}")
+        for w in st.awaiting_confirmation:
+            out.print(f"本人確認待ち {w}")
 
 
 def _report(r: object) -> None:

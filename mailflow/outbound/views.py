@@ -282,6 +282,34 @@ class DecisionEcho:
 
 
 @dataclass(frozen=True)
+class CorrectionInfo:
+    """A 訂正 (with the new text) or 取消 of one item, as a mail asked for it."""
+
+    item: str  # "Q13-01"
+    withdraw: bool
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class ConfirmRequest:
+    """確認のお願い: a mail from the party's address would change the record, but did not
+    prove who sent it; nothing changes until the party replies to this mail.
+
+    Only what the mail would change is shown (its corrections, answers, decisions),
+    so the party knows what a reply confirms; the mail's other text is not repeated.
+    """
+
+    kind: ClassVar[str] = "confirm_request"
+    recipient: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+    received: datetime
+    corrections: tuple[CorrectionInfo, ...] = ()
+    answers: tuple[tuple[str, str], ...] = ()  # (item ID, the answer's text)
+    decisions: tuple[DecisionInfo, ...] = ()
+
+
+@dataclass(frozen=True)
 class DecisionReask:
     """The decider's reply left these consultations undecided or unclear: ask again."""
 
@@ -379,6 +407,7 @@ MailView = (
     | CallForFurther
     | ChairDigest
     | DecisionEcho
+    | ConfirmRequest
     | DecisionReask
     | ResultNotice
     | DeadlineNotice

@@ -4,6 +4,7 @@ from mailflow.routing.authres import AuthPolicy, AuthVerdict, evaluate
 from mailflow.routing.chain import route
 from mailflow.routing.classify import Classification, MailKind, classify
 from mailflow.routing.model import (
+    ClosedRound,
     CommitteeEntry,
     DepartmentEntry,
     Directory,
@@ -15,7 +16,7 @@ from mailflow.routing.model import (
     RoutingInput,
     TokenClaim,
 )
-from mailflow.routing.outcome import Quarantine, QuarantineReason, Routed, RouteOutcome
+from mailflow.routing.outcome import Proof, Quarantine, QuarantineReason, Routed, RouteOutcome
 from mailflow.routing.subject import find_round_tag
 from mailflow.routing.token import (
     extract_tokens,
@@ -30,6 +31,7 @@ __all__ = [
     "AuthPolicy",
     "AuthVerdict",
     "Classification",
+    "ClosedRound",
     "CommitteeEntry",
     "DepartmentEntry",
     "Directory",
@@ -39,6 +41,7 @@ __all__ = [
     "OutboundRef",
     "PartyKind",
     "PartyRef",
+    "Proof",
     "Quarantine",
     "QuarantineReason",
     "RouteOutcome",

@@ -1,7 +1,8 @@
-"""Authentication-Results (RFC 8601) of our own receiving server, and what a failure means.
+"""Authentication-Results (RFC 8601) of our own border server: failures, and proof of From.
 
-Only headers whose authserv-id is our server's are read, and of those only the
-topmost run: our MTA prepends its results, so anything further down, even with our
+Only headers whose authserv-id is our server's are read, and of those only the block
+above the first Received header (after the ones our own inner servers add): our
+border MTA prepends its results, so anything further down, even with our
 authserv-id, was written before the mail reached us — by the sender, perhaps.
 """
 
@@ -56,6 +57,8 @@ class AuthVerdict:
     failed: bool
     action: AuthAction
     trusted_headers: int  # how many headers were ours; 0 means nothing was checked
+    # DMARC pass, or a DKIM pass aligned with the From domain: the domain wrote the mail.
+    from_authenticated: bool = False
 
 
 _FAIL_RESULTS = frozenset({"fail", "permerror"})
@@ -81,45 +84,85 @@ def parse_header(value: str) -> tuple[str, tuple[MethodResult, ...]]:
     return authserv_id, tuple(results)
 
 
-def trusted_results(headers: Iterable[tuple[str, str]], authserv_id: str) -> list[MethodResult]:
-    """The results of the topmost run of our server's Authentication-Results headers."""
-    return [r for results in _trusted_run(headers, authserv_id) for r in results]
+def trusted_results(
+    headers: Iterable[tuple[str, str]], authserv_id: str, own_received: int = 0
+) -> list[MethodResult]:
+    """The results of our border server's block of Authentication-Results headers."""
+    return [r for results in _trusted_block(headers, authserv_id, own_received) for r in results]
 
 
-def _trusted_run(
-    headers: Iterable[tuple[str, str]], authserv_id: str
+def _trusted_block(
+    headers: Iterable[tuple[str, str]], authserv_id: str, own_received: int = 0
 ) -> list[tuple[MethodResult, ...]]:
-    """Each header's results in the topmost run of headers with our authserv-id.
+    """Each header's results in the block our border server added, top first.
 
-    The run ends at the first Received header or the first Authentication-Results of
-    another authserv-id after it began, so milters that each add one header (DKIM,
-    SPF, DMARC) all count, and a header the sender planted below does not.
+    RFC 8601 §5: results are prepended, so ours sit above the Received header our
+    border wrote; ``own_received`` counts the Received headers our inner servers
+    (an LMTP hop to the mailbox server) add above them. The block ends at the next
+    Received header or at an Authentication-Results of another authserv-id, so
+    milters that each add one header (DKIM, SPF, DMARC) all count, and a header the
+    sender planted below a Received line never does.
     """
     want = authserv_id.strip().lower()
-    run: list[tuple[MethodResult, ...]] = []
+    block: list[tuple[MethodResult, ...]] = []
+    received = 0
     for name, value in headers:
         low = name.lower()
-        if low == "authentication-results":
+        if low == "received":
+            received += 1
+            if received > own_received:
+                break
+        elif low == "authentication-results" and received == own_received:
             server, results = parse_header(value)
             if server == want:
-                run.append(results)
-                continue
-            if run:
+                block.append(results)
+            elif block:
                 break
-        elif low == "received" and run:
-            break
-    return run
+    return block
 
 
-def combine(methods: Iterable[MethodResult]) -> AuthResults:
-    """One result per method: any pass wins (several DKIM signatures), else the first."""
-    methods = tuple(methods)
+def combine(headers: Iterable[Iterable[MethodResult]]) -> AuthResults:
+    """One result per method, from the topmost header that reports it.
+
+    A header further down the block that says otherwise does not win: if the border
+    server failed to strip a planted copy of its own header, the copy sits below the
+    real one. Within one header several DKIM signatures may be reported; any pass
+    there counts (a mailing list's signature beside the author's).
+    """
+    per_header = [tuple(h) for h in headers]
+    methods = tuple(m for h in per_header for m in h)
     return AuthResults(
-        dmarc=_best(methods, "dmarc"),
-        dkim=_best(methods, "dkim"),
-        spf=_best(methods, "spf"),
-        methods=methods,
+        dmarc=_topmost(per_header, "dmarc"),
+        dkim=_topmost(per_header, "dkim"),
+        spf=_topmost(per_header, "spf"),
+        methods=tuple(_topmost_results(per_header, "dmarc"))
+        + tuple(_topmost_results(per_header, "dkim"))
+        + tuple(_topmost_results(per_header, "spf"))
+        + tuple(m for m in methods if m.method not in ("dmarc", "dkim", "spf")),
     )
+
+
+def from_authenticated(results: AuthResults, from_address: str) -> bool:
+    """DMARC pass for the From domain, or a DKIM pass by a domain aligned with it.
+
+    Alignment is relaxed (RFC 7489 §3.1.1) without a public-suffix list: the
+    signing domain equals the From domain or one is a subdomain of the other.
+    Signing as a parent domain needs its DNS, which nobody but its owner has.
+    """
+    domain = _domain(from_address)
+    if not domain:
+        return False
+    for m in results.methods:
+        props = dict(m.properties)
+        if m.method == "dmarc" and m.result == "pass":
+            header_from = props.get("header.from", domain).lower().strip(".")
+            if header_from == domain:
+                return True
+        if m.method == "dkim" and m.result == "pass":
+            signer = props.get("header.d") or _domain(props.get("header.i", ""))
+            if signer and _aligned(signer.lower().strip("."), domain):
+                return True
+    return False
 
 
 def is_failure(results: AuthResults) -> bool:
@@ -136,27 +179,49 @@ def is_failure(results: AuthResults) -> bool:
 
 
 def evaluate(
-    headers: Iterable[tuple[str, str]], authserv_id: str | None, policy: AuthPolicy
+    headers: Iterable[tuple[str, str]],
+    authserv_id: str | None,
+    policy: AuthPolicy,
+    *,
+    from_address: str = "",
+    own_received: int = 0,
 ) -> AuthVerdict:
     """Read our server's results from the headers (in order, top first) and apply policy."""
     if not authserv_id:
         return AuthVerdict(combine(()), False, AuthAction.ACCEPT, 0)
-    run = _trusted_run(headers, authserv_id)
-    results = combine(r for header in run for r in header)
+    block = _trusted_block(headers, authserv_id, own_received)
+    results = combine(block)
     failed = is_failure(results)
     action = AuthAction.ACCEPT
     if failed and policy is AuthPolicy.QUARANTINE:
         action = AuthAction.QUARANTINE
     elif failed and policy is AuthPolicy.FLAG:
         action = AuthAction.FLAG
-    return AuthVerdict(results, failed, action, len(run))
+    proven = not failed and from_authenticated(results, from_address)
+    return AuthVerdict(results, failed, action, len(block), proven)
 
 
-def _best(methods: tuple[MethodResult, ...], name: str) -> str | None:
-    results = [m.result for m in methods if m.method == name]
+def _topmost_results(headers: list[tuple[MethodResult, ...]], name: str) -> list[MethodResult]:
+    for header in headers:
+        found = [m for m in header if m.method == name]
+        if found:
+            return found
+    return []
+
+
+def _topmost(headers: list[tuple[MethodResult, ...]], name: str) -> str | None:
+    results = [m.result for m in _topmost_results(headers, name)]
     if not results:
         return None
     return "pass" if "pass" in results else results[0]
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].strip().strip(".").lower()
+
+
+def _aligned(signer: str, domain: str) -> bool:
+    return signer == domain or domain.endswith("." + signer) or signer.endswith("." + domain)
 
 
 def _strip_comments(text: str) -> str:

@@ -64,6 +64,15 @@ class OpenRound:
 
 
 @dataclass(frozen=True)
+class ClosedRound:
+    """A round that takes no more mail: cancelled (中止) or its minutes published."""
+
+    id: str
+    tag: str
+    state: str
+
+
+@dataclass(frozen=True)
 class CommitteeEntry:
     """One committee (審議会) as routing sees it."""
 
@@ -71,6 +80,7 @@ class CommitteeEntry:
     members: tuple[MemberEntry, ...]
     departments: tuple[DepartmentEntry, ...]
     open_rounds: tuple[OpenRound, ...]
+    closed_rounds: tuple[ClosedRound, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,18 @@ class Directory:
                     found.append((committee, PartyRef(PartyKind.DEPARTMENT, dept.id)))
         return tuple(found)
 
+    def round_open(self, round_id: str) -> bool:
+        """Whether the round takes mail."""
+        return any(r.id == round_id for c in self.committees for r in c.open_rounds)
+
+    def closed_state(self, round_id: str) -> str:
+        """Why a round takes no mail: its state, or "unknown"."""
+        for c in self.committees:
+            for r in c.closed_rounds:
+                if r.id == round_id:
+                    return f"{r.tag} {r.state}"
+        return f"round {round_id} unknown"
+
     def addresses_of(self, party: PartyRef) -> frozenset[str] | None:
         """The normalised addresses of a party, or None when the directory has no such party."""
         for committee in self.committees:
@@ -118,18 +140,24 @@ def _normalized(addresses: tuple[str, ...]) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class OutboundRef:
-    """One of our sent mails that In-Reply-To/References points to, resolved by the caller."""
+    """One of our sent mails that In-Reply-To/References points to, resolved by the caller.
+
+    ``ask`` is the request that mail asked its party to answer, if it asked one.
+    """
 
     round_id: str
     party: PartyRef
+    ask: int | None = None
 
 
 @dataclass(frozen=True)
 class TokenClaim:
-    """What a valid token says: the round and the party it was issued to."""
+    """What a valid token says: the round, the party it was issued to, and the request
+    (a pending change or a decision echo) when the mail it came with asked one."""
 
     round_id: str
     party: PartyRef
+    ask: int | None = None
 
 
 @dataclass(frozen=True)

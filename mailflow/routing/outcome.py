@@ -15,6 +15,7 @@ from mailflow.routing.model import PartyRef
 class QuarantineReason(enum.StrEnum):
     """Why a mail could not be placed and waits for staff (保留)."""
 
+    FROM_NOT_SINGLE = "from_not_single"
     AUTH_FAILED = "auth_failed"
     TOKEN_SENDER_MISMATCH = "token_sender_mismatch"
     TOKEN_PARTY_UNKNOWN = "token_party_unknown"
@@ -22,6 +23,7 @@ class QuarantineReason(enum.StrEnum):
     TAG_ROUND_NOT_OPEN = "tag_round_not_open"
     AMBIGUOUS_ROUND = "ambiguous_round"
     NO_OPEN_ROUND = "no_open_round"
+    ROUND_CLOSED = "round_closed"
 
     @property
     def description(self) -> str:
@@ -30,6 +32,10 @@ class QuarantineReason(enum.StrEnum):
 
 
 _DESCRIPTIONS: dict[QuarantineReason, str] = {
+    QuarantineReason.FROM_NOT_SINGLE: (
+        "差出人(From)が一つではありません(複数のアドレスまたは複数のFrom欄)。"
+        " The mail has more than one From address or From header, or none readable."
+    ),
     QuarantineReason.AUTH_FAILED: (
         "送信元認証(DMARC/DKIM/SPF)に失敗しました。 Sender authentication (DMARC/DKIM/SPF) failed."
     ),
@@ -56,7 +62,22 @@ _DESCRIPTIONS: dict[QuarantineReason, str] = {
     QuarantineReason.NO_OPEN_ROUND: (
         "差出人に受付中の回がありません。 No round is open for this sender."
     ),
+    QuarantineReason.ROUND_CLOSED: (
+        "返信先の開催回は中止または終了しています。"
+        " The mail answers a round that is cancelled, closed or unknown."
+    ),
 }
+
+
+class Proof(enum.StrEnum):
+    """How strongly the mail shows who wrote it (本人確認の強さ).
+
+    Only PROVEN mail may change the record of a round (a decision, a correction, an
+    answer); a CLAIMED change waits for its party to confirm it by replying.
+    """
+
+    PROVEN = "proven"  # our reply token for this party and round, or our border's DMARC pass
+    CLAIMED = "claimed"  # only the From header says who wrote it
 
 
 class EvidenceKind(enum.StrEnum):
@@ -66,6 +87,7 @@ class EvidenceKind(enum.StrEnum):
     REFERENCE = "reference"
     SUBJECT_TAG = "subject_tag"
     SOLE_OPEN_ROUND = "sole_open_round"
+    AUTHENTICATED = "authenticated"  # our border server vouched for the From domain
 
 
 @dataclass(frozen=True)
@@ -80,14 +102,18 @@ class Evidence:
 class Routed:
     """The mail belongs to this round and party.
 
-    ``flags`` carries what staff should still look at, such as ``auth_failed`` when
-    the authentication policy is "flag".
+    ``proof`` says whether the sender is shown to be the party or only claims it;
+    ``ask`` is the request (pending change, decision echo) a reply token names, when
+    the mail answers one. ``flags`` carries what staff should still look at, such as
+    ``auth_failed`` when the authentication policy is "flag".
     """
 
     round_id: str
     party: PartyRef
     evidence: tuple[Evidence, ...]
     flags: tuple[str, ...] = ()
+    proof: Proof = Proof.CLAIMED
+    ask: int | None = None
 
 
 @dataclass(frozen=True)

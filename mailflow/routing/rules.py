@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mailflow.parsing.addresses import parse_address_list
 from mailflow.routing.authres import AuthAction
 from mailflow.routing.engine import Rule
 from mailflow.routing.model import CommitteeEntry, OpenRound, PartyRef, RoutingInput
 from mailflow.routing.outcome import (
     Evidence,
     EvidenceKind,
+    Proof,
     Quarantine,
     QuarantineReason,
     Routed,
@@ -48,6 +50,31 @@ class RoutingContext:
         return out
 
 
+def single_from(ctx: RoutingContext) -> RouteOutcome | None:
+    """Exactly one From header with exactly one address, or the sender is not known.
+
+    ``From: member@…, stranger@…`` or a second From header would otherwise be read as
+    the first address alone (RFC 5322 §3.6.2 wants a Sender for several authors, and
+    DMARC cannot vouch for a mail with two From domains).
+    """
+    values = [v for k, v in ctx.input.message.headers if k.lower() == "from"]
+    if len(values) > 1:
+        shown = " | ".join(v[:200] for v in values)
+        return Quarantine(QuarantineReason.FROM_NOT_SINGLE, f"{len(values)} From headers: {shown}")
+    if values and len(parse_address_list(values[0])) > 1:
+        return Quarantine(QuarantineReason.FROM_NOT_SINGLE, f"From: {values[0][:400]}")
+    return None
+
+
+def _closed(ctx: RoutingContext, round_id: str, what: str) -> Quarantine | None:
+    """A token or reference to a round that takes no more mail is held, never filed there."""
+    directory = ctx.input.directory
+    if directory.round_open(round_id):
+        return None
+    detail = f"{what} for {directory.closed_state(round_id)}, sent by {ctx.sender}"
+    return Quarantine(QuarantineReason.ROUND_CLOSED, detail)
+
+
 def auth_failure(ctx: RoutingContext) -> RouteOutcome | None:
     """Our server's DMARC/DKIM/SPF verdict failed and policy says quarantine."""
     auth = ctx.input.auth
@@ -74,7 +101,12 @@ def token(ctx: RoutingContext) -> RouteOutcome | None:
             detail = f"token for {claim.party} in round {claim.round_id}, sent by {ctx.sender}"
             return Quarantine(QuarantineReason.TOKEN_SENDER_MISMATCH, detail)
     first = claims[0]
-    return Routed(first.round_id, first.party, (Evidence(EvidenceKind.TOKEN, str(first.party)),))
+    closed = _closed(ctx, first.round_id, "reply token")
+    if closed is not None:
+        return closed
+    ask = next((c.ask for c in claims if c.ask is not None and c.round_id == first.round_id), None)
+    evidence = (Evidence(EvidenceKind.TOKEN, str(first.party)),)
+    return Routed(first.round_id, first.party, evidence, proof=Proof.PROVEN, ask=ask)
 
 
 def unknown_sender(ctx: RoutingContext) -> RouteOutcome | None:
@@ -92,8 +124,11 @@ def reference(ctx: RoutingContext) -> RouteOutcome | None:
     """
     for ref in ctx.input.outbound_refs:
         if ctx.owns(ref.party):
+            closed = _closed(ctx, ref.round_id, "reply to our mail")
+            if closed is not None:
+                return closed
             evidence = Evidence(EvidenceKind.REFERENCE, f"reply to mail sent to {ref.party}")
-            return Routed(ref.round_id, ref.party, (evidence,))
+            return Routed(ref.round_id, ref.party, (evidence,), proof=Proof.PROVEN, ask=ref.ask)
     return None
 
 
@@ -129,6 +164,7 @@ def sole_open_round(ctx: RoutingContext) -> RouteOutcome | None:
 
 
 RULES: tuple[Rule[RoutingContext, RouteOutcome], ...] = (
+    Rule("single_from", single_from, "exactly one From header with one address"),
     Rule("auth_failure", auth_failure, "policy quarantines failed sender authentication"),
     Rule("token", token, "reply token in To/Cc/Delivered-To/X-Original-To"),
     Rule("unknown_sender", unknown_sender, "sender not registered"),

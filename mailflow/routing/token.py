@@ -9,8 +9,11 @@ reading a token then needs no lookup (routing stays pure, and a token outlives a
 outbox row), and the store's ids are small integers, which pack into two or three bytes.
 Layout, before the MAC: one header byte (version, kind, which ids are integers), then
 the round id and the party id, each a varint when it is a canonical decimal number,
-else a length byte and UTF-8. The MAC is HMAC-SHA256 over a fixed label and the
-payload, truncated to 80 bits: far beyond guessing by mail, short enough to fit.
+else a length byte and UTF-8. Version 2 adds a varint: the request (a pending change
+to confirm, or a decision echo) the mail asks its party to answer, so a reply to it
+is known for what it answers even when the client drops In-Reply-To. The MAC is
+HMAC-SHA256 over a fixed label and the payload, truncated to 80 bits: far beyond
+guessing by mail, short enough to fit.
 
 The text is lower-case base32 without padding, because some MTAs lower-case local
 parts; reading accepts any case. A typical token is 23 characters.
@@ -29,6 +32,7 @@ from mailflow.routing.address import all_addresses, normalize_address, split_plu
 from mailflow.routing.model import PartyKind, PartyRef, TokenClaim
 
 VERSION = 1
+VERSION_ASK = 2
 MAC_BYTES = 10
 # RFC 5321 §4.5.3.1.1 caps a local part at 64 octets; 48 leaves room for the base
 # local part ("shingikai" and the "+").
@@ -43,14 +47,22 @@ _MSGID = re.compile(r"^<?\s*mf1\.([A-Za-z2-7]+)\.[^@>]+@[^>]+>?\s*$")
 _UNIQUE = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
 
 
-def make_token(secret: bytes, round_id: str, party: PartyRef) -> str:
-    """The token for one party in one round; raises ValueError if the ids are too long."""
+def make_token(secret: bytes, round_id: str, party: PartyRef, ask: int | None = None) -> str:
+    """The token for one party in one round, and for one request when ``ask`` is given.
+
+    Raises ValueError if the ids are too long.
+    """
     if not secret:
         raise ValueError("the token secret is empty")
+    if ask is not None and ask < 0:
+        raise ValueError("a request id is not negative")
     round_field, round_int = _encode_id(round_id)
     party_field, party_int = _encode_id(party.id)
-    header = (VERSION << 4) | (round_int << 3) | (party_int << 2) | _KINDS.index(party.kind)
+    version = VERSION if ask is None else VERSION_ASK
+    header = (version << 4) | (round_int << 3) | (party_int << 2) | _KINDS.index(party.kind)
     payload = bytes([header]) + round_field + party_field
+    if ask is not None:
+        payload += _varint(ask)
     token = _b32(payload + _mac(secret, payload))
     if len(token) > TOKEN_MAX_LENGTH:
         raise ValueError(f"ids too long for a reply token ({len(token)} > {TOKEN_MAX_LENGTH})")
@@ -154,14 +166,21 @@ def _varint(n: int) -> bytes:
 def _decode_payload(payload: bytes) -> TokenClaim | None:
     header = payload[0]
     kind_index = header & 0x03
-    if header >> 4 != VERSION or kind_index >= len(_KINDS):
+    if header >> 4 not in (VERSION, VERSION_ASK) or kind_index >= len(_KINDS):
         return None
     pos = 1
     round_id, pos = _read_id(payload, pos, bool(header & 0x08))
     party_id, pos = _read_id(payload, pos, bool(header & 0x04))
+    ask: str | None = None
+    if header >> 4 == VERSION_ASK and round_id is not None and party_id is not None:
+        ask, pos = _read_id(payload, pos, True)
+        if ask is None:
+            return None
     if round_id is None or party_id is None or pos != len(payload):
         return None
-    return TokenClaim(round_id, PartyRef(_KINDS[kind_index], party_id))
+    return TokenClaim(
+        round_id, PartyRef(_KINDS[kind_index], party_id), int(ask) if ask is not None else None
+    )
 
 
 def _read_id(data: bytes, pos: int, is_int: bool) -> tuple[str | None, int]:

@@ -13,18 +13,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from mailflow.domain import ConsultationRef, Role
 from mailflow.parsing.mime import decode
 from mailflow.parsing.model import DecodedMessage
-from mailflow.parsing.pipeline import AuthorRole, parse_text
-from mailflow.parsing.quote import extract_new_text
-from mailflow.parsing.signature import department_name_forms
 from mailflow.routing import (
     AuthPolicy,
     MailKind,
     OutboundRef,
-    PartyKind,
     PartyRef,
+    Proof,
     Quarantine,
     Routed,
     RoutingInput,
@@ -37,13 +33,15 @@ from mailflow.routing import (
     route,
     token_from_message_id,
 )
-from mailflow.services import corrections
+from mailflow.routing.chain import proof_of
+from mailflow.services import confirmations, filing
 from mailflow.services.context import Services
-from mailflow.services.records import RecordResult, write_records
+from mailflow.services.records import RecordResult
 from mailflow.store import db, events
 from mailflow.store import intake as repo
+from mailflow.store import pending as pending_repo
 from mailflow.store import rounds as round_repo
-from mailflow.store.models import Department, Message, Round
+from mailflow.store.models import Message, Round
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +87,15 @@ def _routing_input(
         tok = token_from_message_id(msgid) if msgid else None
         claim = read_token(secret, tok) if tok else None
         if claim is not None:
-            refs.append(OutboundRef(claim.round_id, claim.party))
+            refs.append(OutboundRef(claim.round_id, claim.party, claim.ask))
     sec = services.config.security
-    auth = evaluate(decoded.headers, sec.trusted_authserv_id, AuthPolicy(sec.auth_failure))
+    auth = evaluate(
+        decoded.headers,
+        sec.trusted_authserv_id,
+        AuthPolicy(sec.auth_failure),
+        from_address=decoded.from_address,
+        own_received=sec.inner_received_headers,
+    )
     return RoutingInput(
         message=decoded,
         directory=repo.directory(session, committee_id),
@@ -100,46 +104,6 @@ def _routing_input(
         subject_tag=find_round_tag(decoded.subject),
         auth=auth,
     )
-
-
-def _author_role(
-    rnd: Round, party: PartyRef, received_at: datetime, session: Session
-) -> AuthorRole:
-    if party.kind is PartyKind.DEPARTMENT:
-        return "department"
-    if party.kind is PartyKind.CHAIR:
-        return "chair"
-    # A registered chair (or the delegated deputy) writing after ③ is deciding (④).
-    deciders = {
-        m.id
-        for m in round_repo.members_by_id(session, rnd.committee_id).values()
-        if m.role == Role.CHAIR.value
-    }
-    if rnd.decider_member_id is not None:
-        deciders = {rnd.decider_member_id}
-    if int(party.id) in deciders and received_at > rnd.further_due:
-        return "chair"
-    return "member"
-
-
-def _signer_names(
-    services: Services, session: Session, role: AuthorRole, party: PartyRef
-) -> tuple[str, ...]:
-    """The names the sender signs with: the department's (and its aliases in the config),
-    or the member's and surname."""
-    if role == "department":
-        dept = session.get(Department, int(party.id))
-        if dept is None:
-            return ()
-        conf = services.config.department(dept.key)
-        aliases = tuple(a for a in (conf.aliases if conf else ()) if a.strip())
-        return (*department_name_forms(dept.name), *aliases)
-    name = repo.member_name(session, int(party.id))
-    if not name or not name.strip():
-        return ()
-    # 「青木 和子」 signs 「青木」 as often as the full name.
-    surname = name.split()[0]
-    return (name, surname) if surname != name.strip() else (name,)
 
 
 def process(services: Services, message_pk: int, assignment: Assignment | None = None) -> Outcome:
@@ -186,74 +150,36 @@ def _process(
     if cls.kind is not MailKind.NORMAL:
         return _machine_mail(session, msg, cls.kind, cls.reason, cls, now)
 
+    data = _routing_input(services, decoded, session, committee.id)
     if assignment is not None:
         rnd = round_repo.get(session, committee.id, assignment.round_key)
         if rnd is None:
             raise LookupError(f"no round {assignment.round_key!r}")
-        outcome: Routed | Quarantine = Routed(str(rnd.id), assignment.party, ())
+        # Staff place the mail; whether it proves its sender is still the mail's to show.
+        outcome: Routed | Quarantine = Routed(
+            str(rnd.id), assignment.party, (), proof=proof_of(data, assignment.party)
+        )
     else:
-        outcome = route(_routing_input(services, decoded, session, committee.id))
+        outcome = route(data)
     if isinstance(outcome, Quarantine):
-        msg.state, msg.quarantine_reason = "quarantined", outcome.reason.value
-        events.record(
-            session,
-            at=now,
-            actor="system",
-            kind="message_quarantined",
-            committee_id=committee.id,
-            message_id=msg.id,
-            reason=outcome.reason.value,
-            detail_text=outcome.detail,
-        )
-        return Outcome(
-            msg.id,
-            "quarantined",
-            "normal",
-            outcome.detail,
-            alerts=(f"quarantine: message {msg.id}: {outcome.reason.description}",),
-        )
+        return _quarantine(session, msg, outcome, now)
 
     rnd = repo.round_with_consultations(session, int(outcome.round_id))
     if rnd is None:
         raise LookupError(f"routed to unknown round {outcome.round_id}")
-    role = _author_role(rnd, outcome.party, msg.received_at, session)
-    refs = [ConsultationRef(c.key, c.number, c.title) for c in rnd.consultations]
-    expected: list[str] = []
-    if role == "department":
-        expected = repo.department_item_ids(session, rnd.id, int(outcome.party.id))
-    signers = _signer_names(services, session, role, outcome.party)
-    new_text = extract_new_text(decoded.body, signers)
-    # 訂正/取消 of earlier items go first; what is left of the reply is parsed as usual.
-    taken = None
-    if role == "member":
-        taken = corrections.take(session, msg, rnd, int(outcome.party.id), new_text, now)
-    parsed = parse_text(
-        taken.remainder if taken else new_text,
-        decoded,
-        refs,
-        role=role,
-        expected_ids=expected,
-        signer_names=signers,
-    )
-    msg.round_id = rnd.id
-    msg.sender_kind = role
-    msg.member_id = int(outcome.party.id) if role != "department" else None
-    msg.department_id = int(outcome.party.id) if role == "department" else None
-    if taken is not None and taken.alone(parsed):
-        result = taken.result(msg)
-    else:
-        result = write_records(session, services, msg, rnd, parsed)
-        if taken is not None:
-            taken.merge(result)
-        if role == "member":
-            corrections.reapply(session, msg)
+    reading = filing.read(services, session, msg, decoded, rnd, outcome.party)
+    if outcome.ask is not None and outcome.proof is Proof.PROVEN:
+        answered = confirmations.answer(
+            services, session, msg, rnd, outcome.ask, outcome.party, reading.reply(), now
+        )
+        if answered is not None:
+            return _answered(services, session, msg, rnd, reading, outcome, answered, now)
+    # A held mail its party has since confirmed by reply is filed as proven.
+    held = pending_repo.for_message(session, msg.id)
+    confirmed = held is not None and held.state == "applied"
+    proof = Proof.PROVEN if confirmed else outcome.proof
+    result = filing.file(services, session, msg, rnd, reading, proof, confirmed, now)
     msg.state, msg.error = "done", None
-    from mailflow.services.notices import queue_answer_receipt, queue_receipt
-
-    if role == "member":
-        queue_receipt(services, session, msg, rnd, result, now)
-    elif role == "department":
-        queue_answer_receipt(services, session, msg, rnd, result, now)
     events.record(
         session,
         at=now,
@@ -262,13 +188,59 @@ def _process(
         committee_id=committee.id,
         round_id=rnd.id,
         message_id=msg.id,
-        role=role,
+        role=reading.role,
         evidence=[e.kind.value for e in outcome.evidence],
+        proof=proof.value,
         flags=list(outcome.flags),
         **result.summary(),
     )
     return Outcome(
         msg.id, "done", "normal", result.describe(), records=result, alerts=result.alerts
+    )
+
+
+def _answered(
+    services: Services, session: Session, msg: Message, rnd: Round, reading: filing.Reading,
+    outcome: Routed, answered: confirmations.Answered, now: datetime,
+) -> Outcome:  # fmt: skip
+    """A reply to one of our requests: record it, and file the held mail it confirmed."""
+    msg.round_id, msg.sender_kind, msg.phase = rnd.id, reading.role, None
+    msg.member_id = reading.party_pk if reading.role != "department" else None
+    msg.department_id = reading.party_pk if reading.role == "department" else None
+    msg.state, msg.error = "done", None
+    alerts = list(answered.alerts)
+    detail = answered.detail
+    if answered.apply is not None:
+        source = _process(services, session, answered.apply, None)
+        alerts += source.alerts
+        detail += f" ({source.detail})"
+    events.record(
+        session, at=now, actor="system", kind="message_processed",
+        committee_id=rnd.committee_id, round_id=rnd.id, message_id=msg.id,
+        role=reading.role, evidence=[e.kind.value for e in outcome.evidence],
+        proof=outcome.proof.value, request=outcome.ask, answered=detail,
+    )  # fmt: skip
+    return Outcome(msg.id, "done", "normal", detail, alerts=tuple(alerts))
+
+
+def _quarantine(session: Session, msg: Message, outcome: Quarantine, now: datetime) -> Outcome:
+    msg.state, msg.quarantine_reason = "quarantined", outcome.reason.value
+    events.record(
+        session,
+        at=now,
+        actor="system",
+        kind="message_quarantined",
+        committee_id=msg.committee_id,
+        message_id=msg.id,
+        reason=outcome.reason.value,
+        detail_text=outcome.detail,
+    )
+    return Outcome(
+        msg.id,
+        "quarantined",
+        "normal",
+        outcome.detail,
+        alerts=(f"quarantine: message {msg.id}: {outcome.reason.description}",),
     )
 
 

@@ -27,6 +27,7 @@ from mailflow.services.mail_views import (
     round_info,
 )
 from mailflow.store import outbox as outbox_repo
+from mailflow.store import pending as pending_repo
 from mailflow.store import workflow as repo
 from mailflow.store.models import Department, Member, Round
 from mailflow.workflow import actions as act
@@ -74,9 +75,9 @@ class _Round:
             raise LookupError(f"no department {key!r}")
         return d
 
-    def message_id(self, key: str, party: PartyRef) -> str:
+    def message_id(self, key: str, party: PartyRef, ask: int | None = None) -> str:
         """The Message-ID of the mail queued under `key` to `party`: the same every time."""
-        token = make_token(self.secret, str(self.rnd.id), party)
+        token = make_token(self.secret, str(self.rnd.id), party, ask)
         unique = hashlib.sha256(f"c{self.rnd.committee_id}:{key}".encode()).hexdigest()[:20]
         domain = self.services.config.committee.address.rsplit("@", 1)[1]
         return make_message_id(self.secret, token, unique, domain)
@@ -94,11 +95,14 @@ class _Round:
         approved: bool,
         attachments: tuple[OutgoingAttachment, ...] = (),
         in_reply_to: str | None = None,
+        ask: int | None = None,
     ) -> int:
+        """Queue one mail; ``ask`` is the request (pending change, echo) a reply answers,
+        carried in its reply token and Message-ID."""
         conf = self.services.config
         rendered = render_mail(view, conf.committee.language, conf.committee.tz)
-        token = make_token(self.secret, str(self.rnd.id), party)
-        message_id = self.message_id(key, party)
+        token = make_token(self.secret, str(self.rnd.id), party, ask)
+        message_id = self.message_id(key, party, ask)
         # Round keys such as R2-5 repeat across committees sharing one database.
         key = f"c{self.rnd.committee_id}:{key}"
         mail = OutgoingMail(
@@ -134,14 +138,14 @@ class _Round:
     def to_member(
         self, key: str, action_key: str, kind: str, view_for: ViewFor, now: datetime,
         approved: bool, party_kind: PartyKind = PartyKind.MEMBER,
-        attachments: tuple[OutgoingAttachment, ...] = (),
+        attachments: tuple[OutgoingAttachment, ...] = (), ask: int | None = None,
     ) -> int:  # fmt: skip
         m: Member = self.members[key]
         addresses = [a.address for a in m.addresses]
         return self.queue(
             kind=kind, key=f"{action_key}>{key}", party=PartyRef(party_kind, str(m.id)),
             name=m.name, addresses=addresses, view=view_for(v.Recipient(m.name)), now=now,
-            approved=approved, attachments=attachments,
+            approved=approved, attachments=attachments, ask=ask,
         )  # fmt: skip
 
     def to_department(
@@ -260,6 +264,9 @@ def deliver(
             if d.consultation in by_key
         )
         if isinstance(action, act.SendDecisionEcho):
+            # Only a reply to this very echo confirms it: its token names the request.
+            decider = r.members[action.recipient]
+            ask = pending_repo.echo_request(session, rnd, decider, action.key, now).id
             n += r.to_member(
                 action.recipient,
                 action.key,
@@ -268,6 +275,7 @@ def deliver(
                 now,
                 ok,
                 PartyKind.CHAIR,
+                ask=ask,
             )
         else:
             for key in action.members:

@@ -13,6 +13,7 @@ from mailflow.outbound import views as v
 from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingMail
 from mailflow.outbound.render import render_mail
+from mailflow.parsing.headers import message_id
 from mailflow.parsing.mime import decode
 from mailflow.routing import PartyKind, PartyRef
 from mailflow.services.context import Services
@@ -31,11 +32,12 @@ _CUTOFF = {1: Phase.QUESTIONS, 3: Phase.FURTHER}
 
 def queue_receipt(
     services: Services, session: Session, msg: Message, rnd: Round, result: RecordResult,
-    now: datetime,
+    now: datetime, suffix: str = "",
 ) -> int:  # fmt: skip
     """受付確認 to the member who wrote: every item as understood, with its new ID.
 
-    Keyed by the message, so reprocessing a mail never sends a second receipt.
+    Keyed by the message (and ``suffix``, for what a later confirmation applied), so
+    reprocessing a mail never sends a second receipt.
     """
     if msg.member_id is None or msg.phase not in _CUTOFF:
         return 0
@@ -52,9 +54,9 @@ def queue_receipt(
         r.items.selected(result.corrected, upto=None), tuple(result.withdrawn),
         tuple(result.held_corrections),
     )  # fmt: skip
-    in_reply_to = f"<{msg.message_id}>" if msg.message_id else None
+    in_reply_to = thread_id(msg.message_id)
     return r.queue(
-        kind="receipt", key=f"receipt:{msg.id}",
+        kind="receipt", key=f"receipt:{msg.id}{suffix}",
         party=_party(member.id), name=member.name,
         addresses=[a.address for a in member.addresses], view=view, now=now,
         approved=True, in_reply_to=in_reply_to,
@@ -78,13 +80,28 @@ def queue_answer_receipt(
         v.Recipient(dept.name, department=True), r.committee, r.info,
         tuple(result.answers), tuple(owed), tuple(result.unknown_answers),
     )  # fmt: skip
-    in_reply_to = f"<{msg.message_id}>" if msg.message_id else None
+    in_reply_to = thread_id(msg.message_id)
     return r.queue(
         kind="answer_receipt", key=f"answer-receipt:{msg.id}",
         party=PartyRef(PartyKind.DEPARTMENT, str(dept.id)), name=dept.name,
         addresses=[a.address for a in dept.addresses], view=view, now=now, approved=True,
         in_reply_to=in_reply_to,
     )  # fmt: skip
+
+
+def thread_id(stored: str | None) -> str | None:
+    """``<id>`` to thread under a received mail, from its stored Message-ID header value.
+
+    The stored value keeps the header's brackets; wrapping it again made ``<<id>>``.
+    An ID no header may carry (8-bit, spaces, controls, over 900 characters) is not
+    threaded under at all rather than making the receipt fail.
+    """
+    found = message_id(stored)
+    if not found or len(found) > 900 or not found.isascii():
+        return None
+    if any(ch.isspace() or ord(ch) < 0x21 or ch in "<>" for ch in found):
+        return None
+    return f"<{found}>"
 
 
 def _party(member_pk: int):  # type: ignore[no-untyped-def]

@@ -11,7 +11,6 @@ accepted or rejected is never put back on hold).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,10 +30,6 @@ if TYPE_CHECKING:
     from mailflow.services.context import Services
 
 LOW_CONFIDENCE = 0.6
-# The chair confirming the echoed decision: short words of assent, nothing else decided.
-_CONFIRM = re.compile(
-    r"確認(?:しました|いたしました|致しました)|相違(?:ありません|ございません|なし)|間違いありません|了解|承知"
-)
 
 
 @dataclass
@@ -54,6 +49,8 @@ class RecordResult:
     corrected: list[str] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
     held_corrections: list[str] = field(default_factory=list)
+    # changes kept until the party confirms by reply (workflow.identity)
+    awaiting_confirmation: list[str] = field(default_factory=list)
     alerts: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, Any]:
@@ -69,6 +66,7 @@ class RecordResult:
             "corrected": self.corrected,
             "withdrawn": self.withdrawn,
             "held_corrections": self.held_corrections,
+            "awaiting_confirmation": self.awaiting_confirmation,
         }
 
     def describe(self) -> str:
@@ -89,6 +87,8 @@ class RecordResult:
             parts.append("withdrawn " + " ".join(self.withdrawn))
         if self.held_corrections:
             parts.append("corrections held for staff " + " ".join(self.held_corrections))
+        if self.awaiting_confirmation:
+            parts.append("awaiting confirmation: " + " ".join(self.awaiting_confirmation))
         if self.late:
             parts.append("late")
         return "; ".join(parts) or "nothing recognised"
@@ -102,13 +102,20 @@ def _member_phase(rnd: Round, msg: Message) -> tuple[int, bool]:
 
 
 def write_records(
-    session: Session, services: Services, msg: Message, rnd: Round, parsed: MailParse
+    session: Session,
+    services: Services,
+    msg: Message,
+    rnd: Round,
+    parsed: MailParse,
+    *,
+    confirmed: bool = False,
 ) -> RecordResult:
+    """The rows of one parsed mail; ``confirmed`` files its decisions as confirmed."""
     if parsed.reply is not None:
         return _items(session, services, msg, rnd, parsed)
     if parsed.answers is not None:
         return _answers(session, msg, rnd, parsed)
-    return _decisions(session, msg, rnd, parsed)
+    return _decisions(session, msg, rnd, parsed, confirmed)
 
 
 def _items(
@@ -264,18 +271,14 @@ def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> R
     return res
 
 
-def _decisions(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> RecordResult:
+def _decisions(
+    session: Session, msg: Message, rnd: Round, parsed: MailParse, confirmed: bool
+) -> RecordResult:
+    # 「確認しました」 confirms only as a reply to the echo (services.confirmations):
+    # here it decides nothing, and an earlier decision keeps its state.
     assert parsed.decisions is not None
     res = RecordResult()
     msg.phase = 4
-    if all(d.verdict.value == "unclear" for d in parsed.decisions) and _CONFIRM.search(
-        parsed.new_text
-    ):
-        # A reply to the echo (「確認しました」): the pending decisions stand as understood.
-        confirmed = repo.confirm_pending_decisions(session, rnd.id, msg.member_id)
-        res.decisions = [f"{key}:confirmed" for key in confirmed]
-        if confirmed:
-            return res
     for old in repo.decisions_from_message(session, msg.id):
         session.delete(old)
     session.flush()
@@ -298,7 +301,7 @@ def _decisions(session: Session, msg: Message, rnd: Round, parsed: MailParse) ->
                 verdict=d.verdict.value,
                 conditions=d.conditions,
                 text=d.text,
-                state="pending",
+                state="confirmed" if confirmed and d.verdict.value != "unclear" else "pending",
                 decided_by_member_id=msg.member_id,
                 source_message_id=msg.id,
                 received_at=msg.received_at,

@@ -10,6 +10,7 @@ from mailflow.errors import NotFoundError
 from mailflow.services.context import Services
 from mailflow.store import db
 from mailflow.store import intake as intake_repo
+from mailflow.store import pending as pending_repo
 from mailflow.store import rounds as round_repo
 from mailflow.store import workflow as repo
 from mailflow.store.directory import sync_committee
@@ -37,6 +38,9 @@ class RoundStatus:
     held: int
     decisions: tuple[str, ...]  # "13: approve_with_conditions (confirmed)"
     quarantined: int
+    # changes of mails that did not prove their sender, waiting for the party's reply:
+    # "request 3: message 41 (corrections) from member 2"
+    awaiting_confirmation: tuple[str, ...] = ()
 
 
 def round_status(services: Services, key: str) -> RoundStatus:
@@ -52,6 +56,12 @@ def round_status(services: Services, key: str) -> RoundStatus:
         facts = repo.round_facts(s, rnd)
         deadlines = round_repo.deadlines(rnd)
         quarantined = len(intake_repo.quarantined(s, committee.id))
+        waiting = tuple(
+            f"request {p.id}: message {p.message_id} ({', '.join(p.changes)}) from "
+            f"{p.party_kind} {p.department_id or p.member_id}"
+            for p in pending_repo.open_requests(s, committee.id)
+            if p.round_id == rnd.id and p.kind == "change"
+        )
     parties: list[PartyStatus] = []
     for p in facts.members:
         m = names.get(p.member_id)
@@ -89,4 +99,5 @@ def round_status(services: Services, key: str) -> RoundStatus:
             for d in facts.decisions
         ),
         quarantined=quarantined,
+        awaiting_confirmation=waiting,
     )

@@ -9,7 +9,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from mailflow.domain import Role
-from mailflow.routing import CommitteeEntry, DepartmentEntry, Directory, MemberEntry, OpenRound
+from mailflow.routing import (
+    ClosedRound,
+    CommitteeEntry,
+    DepartmentEntry,
+    Directory,
+    MemberEntry,
+    OpenRound,
+)
 from mailflow.store.models import (
     Answer,
     Committee,
@@ -43,9 +50,7 @@ def directory(session: Session, committee_id: int) -> Directory:
         .where(Department.committee_id == committee_id)
         .options(selectinload(Department.addresses))
     ).all()
-    rounds = session.scalars(
-        select(Round).where(Round.committee_id == committee_id, Round.state.not_in(CLOSED_STATES))
-    ).all()
+    rounds = session.scalars(select(Round).where(Round.committee_id == committee_id)).all()
     entry = CommitteeEntry(
         id=str(committee_id),
         members=tuple(
@@ -55,7 +60,12 @@ def directory(session: Session, committee_id: int) -> Directory:
         departments=tuple(
             DepartmentEntry(str(d.id), tuple(a.address for a in d.addresses)) for d in depts
         ),
-        open_rounds=tuple(OpenRound(str(r.id), r.key) for r in rounds),
+        open_rounds=tuple(
+            OpenRound(str(r.id), r.key) for r in rounds if r.state not in CLOSED_STATES
+        ),
+        closed_rounds=tuple(
+            ClosedRound(str(r.id), r.key, r.state) for r in rounds if r.state in CLOSED_STATES
+        ),
     )
     return Directory((entry,))
 

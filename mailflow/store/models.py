@@ -386,3 +386,42 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PendingChange(Base):
+    """A change to a round's record that waits for its party's reply (確認待ち).
+
+    ``change``: what one stored mail would change (``changes``: corrections, answers,
+    decisions) when it did not prove its sender; applied when the party replies to
+    our request at their registered address. ``decision_echo``: the decision as echoed
+    to the decider (``echo_key``, the echo's action key), confirmed by a reply to that
+    echo. The row's id rides in the reply token of the mail that asks.
+    """
+
+    __tablename__ = "pending_change"
+    __table_args__ = (
+        CheckConstraint("kind IN ('change', 'decision_echo')", name="kind"),
+        CheckConstraint("state IN ('pending', 'applied', 'refused', 'stale')", name="state"),
+        CheckConstraint("party_kind IN ('member', 'department', 'chair')", name="party_kind"),
+        CheckConstraint(
+            "(kind = 'change' AND message_id IS NOT NULL)"
+            " OR (kind = 'decision_echo' AND echo_key IS NOT NULL)",
+            name="subject",
+        ),
+        UniqueConstraint("message_id"),
+        UniqueConstraint("round_id", "echo_key"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    party_kind: Mapped[str] = mapped_column(String(16))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    echo_key: Mapped[str | None] = mapped_column(String(300))
+    changes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by_message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))

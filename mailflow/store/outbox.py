@@ -33,7 +33,9 @@ from mailflow.store.models import Outbox
 # any number of them, so these count towards the daily cap per address (DESIGN.md,
 # "Automatic answers to any one address are capped per day"). Scheduled mails (calls,
 # bundles, reminders, notices) are bounded by the workflow's action keys instead.
-AUTO_REPLY_KINDS = frozenset({"receipt", "answer_receipt", "decision_echo", "decision_reask"})
+AUTO_REPLY_KINDS = frozenset(
+    {"receipt", "answer_receipt", "decision_echo", "decision_reask", "confirm_request"}
+)
 # Who approved a mail that the approval policy let through without staff.
 POLICY_APPROVER = "policy:auto"
 STATES = ("draft", "approved", "sending", "sent", "failed", "cancelled")

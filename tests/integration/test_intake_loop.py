@@ -74,11 +74,8 @@ fetch_batch = 1
 
 
 def _reply_for_a_deleted_round(services: Services) -> bytes:
-    """A registered member's reply carrying a genuine token for a round no longer there.
-
-    Routing trusts the signed token; processing then finds no such round and fails: a
-    real failure of the processing step, not of the mail's bytes.
-    """
+    """A registered member's reply carrying a genuine token for a round no longer there:
+    routing holds it for staff (round_closed) rather than file it anywhere else."""
     with services.sessions() as s:
         ishida = s.scalars(select(Member.id).where(Member.key == "ishida")).one()
     token = make_token(SECRET.encode(), "9999", PartyRef(PartyKind.MEMBER, str(ishida)))
@@ -100,34 +97,34 @@ def _states(services: Services) -> list[str]:
         return list(s.scalars(select(Message.state).order_by(Message.id)))
 
 
-async def test_replies_become_items_strangers_go_to_quarantine_failures_do_not_stop_it(
+async def test_replies_become_items_what_cannot_be_placed_goes_to_quarantine(
     mail_server: MailServer, services: Services
 ) -> None:
-    failing = _reply_for_a_deleted_round(services)
+    deleted = _reply_for_a_deleted_round(services)
     reply, stranger = MEMBER_REPLY.read_bytes(), UNKNOWN_SENDER.read_bytes()
-    # The failing mail comes first: the batches after it must still be fetched.
-    await asyncio.to_thread(append_all, mail_server, [failing, reply, stranger])
+    # The held mail comes first: the batches after it must still be fetched.
+    await asyncio.to_thread(append_all, mail_server, [deleted, reply, stranger])
     loop = IntakeLoop.build(services, FAST)
 
     counts = await loop.run_once()
 
     assert counts.describe() == (
-        "fetched 3, stored 3, duplicates 0, done 1, quarantined 1, failed 1"
+        "fetched 3, stored 3, duplicates 0, done 1, quarantined 2, failed 0"
     )
     assert any("quarantine" in a for a in counts.alerts)
-    assert _states(services) == ["failed", "done", "quarantined"]
+    assert _states(services) == ["quarantined", "done", "quarantined"]
     with services.sessions() as s:
         items = s.scalars(select(Item.public_id).order_by(Item.id)).all()
-        error = s.scalars(select(Message.error).where(Message.state == "failed")).one()
+        reasons = s.scalars(select(Message.quarantine_reason).order_by(Message.id)).all()
     assert items == ["Q13-01", "Q13-02"]
-    assert error is not None and "9999" in error
+    assert reasons == ["round_closed", None, "unknown_sender"]
     assert await asyncio.to_thread(folder_digests, mail_server, "INBOX") == []
-    assert await asyncio.to_thread(folder_digests, mail_server, QUARANTINE) == [
-        sha256(crlf(stranger))
-    ]
-    assert await asyncio.to_thread(folder_digests, mail_server, PROCESSED) == sorted(
-        [sha256(failing), sha256(crlf(reply))]
+    assert await asyncio.to_thread(folder_digests, mail_server, QUARANTINE) == sorted(
+        [sha256(deleted), sha256(crlf(stranger))]
     )
+    assert await asyncio.to_thread(folder_digests, mail_server, PROCESSED) == [
+        sha256(crlf(reply))
+    ]
     again = await IntakeLoop.build(services, FAST).run_once()
     assert again == CycleCounts()
 
@@ -188,10 +185,10 @@ async def test_run_forever_reports_each_cycle_and_keeps_serving(
     while sum(c.done for c in cycles) < 1 and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
     await asyncio.to_thread(append_all, mail_server, [_reply_for_a_deleted_round(services)])
-    while sum(c.failed for c in cycles) < 1 and time.monotonic() < deadline:
+    while sum(c.quarantined for c in cycles) < 1 and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
     await asyncio.to_thread(append_all, mail_server, [UNKNOWN_SENDER.read_bytes()])
-    while sum(c.quarantined for c in cycles) < 1 and time.monotonic() < deadline:
+    while sum(c.quarantined for c in cycles) < 2 and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
     stop.set()
     await asyncio.wait_for(running, 20)
@@ -201,8 +198,8 @@ async def test_run_forever_reports_each_cycle_and_keeps_serving(
         3,
         3,
         1,
-        1,
-        1,
+        0,
+        2,
     )
     assert cycles[0].fetched == 0  # a cycle is reported even when nothing came
     assert loop.reconnects == 0

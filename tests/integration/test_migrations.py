@@ -207,3 +207,52 @@ def test_0005_turns_per_message_server_flags_into_one_mark_and_back(engine: Engi
         "INBOX7-4": False,
         "Archive7-5": True,
     }
+
+
+def test_0006_pending_changes_keep_one_request_per_mail_and_per_echo(engine: Engine) -> None:
+    from sqlalchemy import text
+
+    db.upgrade(engine, "0005")
+    at = datetime(2021, 1, 13, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO committee (id, key, name, address, language, timezone) "
+                "VALUES (1, 'c', '審議会', 's@example.jp', 'ja', 'Asia/Tokyo')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO round (id, committee_id, key, title, fiscal_year, notice_date, "
+                "state, questions_due, answers_due, further_due, decision_due, created_at) "
+                "VALUES (1, 1, 'R2-5', 't', 2020, '2021-01-05', 'draft', :d, :d, :d, :d, :d)"
+            ),
+            {"d": at},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO message (id, committee_id, dedupe_key, sha256, mailbox, size, raw, "
+                "truncated, received_at, state, late) VALUES (1, 1, 'k', 'x', 'INBOX', 1, :raw, "
+                "false, :at, 'done', false)"
+            ),
+            {"raw": b"x", "at": at},
+        )
+    db.upgrade(engine)
+    insert = text(
+        "INSERT INTO pending_change (committee_id, round_id, kind, party_kind, message_id, "
+        "echo_key, changes, state, created_at) VALUES (1, 1, :kind, 'member', :msg, :echo, "
+        "'[]', :state, :at)"
+    )
+    ok = {"kind": "change", "msg": 1, "echo": None, "state": "pending", "at": at}
+    with engine.begin() as conn:
+        conn.execute(insert, ok)
+        conn.execute(insert, {**ok, "kind": "decision_echo", "msg": None, "echo": "R2-5:echo"})
+    for bad in (
+        ok,  # a second request for the same mail
+        {**ok, "kind": "decision_echo", "msg": None, "echo": "R2-5:echo"},  # the same echo
+        {**ok, "msg": None},  # a change without its mail
+        {**ok, "state": "maybe"},
+        {**ok, "kind": "other", "msg": None},
+    ):
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(insert, bad)

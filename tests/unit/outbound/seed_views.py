@@ -19,8 +19,10 @@ from mailflow.outbound.views import (
     CancellationNotice,
     ChairDigest,
     CommitteeInfo,
+    ConfirmRequest,
     ConsultationInfo,
     ConsultationItems,
+    CorrectionInfo,
     DeadlineNotice,
     DecisionEcho,
     DecisionInfo,
@@ -347,6 +349,20 @@ def decision_echo() -> DecisionEcho:
     return DecisionEcho(CHAIR, COMMITTEE, ROUND, decisions())
 
 
+def confirm_request(department: bool = False) -> ConfirmRequest:
+    """A mail in a party's name that did not prove its sender: what it would change."""
+    received = datetime(2021, 1, 14, 9, 30, tzinfo=JST)
+    if department:
+        answers = (("Q13-01", "配布数は過去の実績から見込んでいる。"),)
+        to = Recipient("子ども保健・給付課", department=True)
+        return ConfirmRequest(to, COMMITTEE, ROUND, received, answers=answers)
+    commands = (
+        CorrectionInfo("Q13-01", False, "配布予測数とその根拠を伺う。"),
+        CorrectionInfo("Q14-01", True),
+    )
+    return ConfirmRequest(MEMBER, COMMITTEE, ROUND, received, commands, (), decisions())
+
+
 def decision_reask() -> DecisionReask:
     return DecisionReask(CHAIR, COMMITTEE, ROUND, CONSULTATIONS)
 
@@ -398,6 +414,8 @@ def all_views() -> tuple[MailView, ...]:
         call_for_further(),
         chair_digest(),
         decision_echo(),
+        confirm_request(),
+        confirm_request(department=True),
         decision_reask(),
         result_notice(),
         deadline_notice(),

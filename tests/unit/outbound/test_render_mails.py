@@ -275,3 +275,17 @@ def test_unknown_language_and_naive_deadlines_are_refused() -> None:
     )
     with pytest.raises(ValueError, match="aware"):
         render_mail(naive, "ja", seed.JST)
+
+
+def test_a_confirmation_request_shows_what_would_change_and_how_to_confirm() -> None:
+    text = ja(seed.confirm_request())
+    assert "このメールに返信して確定してください" in text
+    assert "訂正 [Q13-01]" in text and "配布予測数とその根拠を伺う。" in text
+    assert "取消 [Q14-01]" in text and "諮問第14号：可" in text
+    assert "1月14日（木）09時30分" in text or "1月14日（木）9時30分" in text
+    assert "お心当たりがない場合は" in text
+    dept = ja(seed.confirm_request(department=True))
+    assert "[Q13-01] へのご回答" in dept and "ご担当者様" in dept
+    en = render_mail(seed.confirm_request(), "en", seed.JST)
+    assert en.subject == "[R2-5] Please confirm by replying"
+    assert "reply to this mail to confirm it" in en.text and "withdraw [Q14-01]" in en.text

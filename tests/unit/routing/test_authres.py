@@ -9,6 +9,7 @@ from mailflow.routing.authres import (
     AuthPolicy,
     combine,
     evaluate,
+    from_authenticated,
     is_failure,
     parse_header,
     trusted_results,
@@ -114,4 +115,69 @@ def test_parse_header_with_comments_versions_and_quotes() -> None:
     ],
 )
 def test_what_counts_as_failure(header: str, failed: bool) -> None:
-    assert is_failure(combine(parse_header(header)[1])) is failed
+    assert is_failure(combine([parse_header(header)[1]])) is failed
+
+
+REAL_FAIL = (
+    "mx.city.example.jp; dkim=none; spf=fail smtp.mailfrom=ex.jp; dmarc=fail header.from=ex.jp"
+)
+PLANTED_PASS = "mx.city.example.jp; dkim=pass header.d=ex.jp; dmarc=pass header.from=ex.jp"
+
+
+def test_a_planted_pass_directly_below_the_real_fail_does_not_win() -> None:
+    headers = [
+        ("Authentication-Results", REAL_FAIL),
+        ("Authentication-Results", PLANTED_PASS),
+        ("Received", "from attacker by mx.city.example.jp"),
+    ]
+    verdict = evaluate(headers, OURS, AuthPolicy.QUARANTINE, from_address="a@ex.jp")
+    assert (verdict.results.dmarc, verdict.results.dkim) == ("fail", "none")
+    assert verdict.failed and not verdict.from_authenticated
+
+
+def test_a_planted_pass_below_a_received_line_counts_for_nothing() -> None:
+    # Our border wrote no results of its own (say, a path around it): what the sender
+    # wrote under the Received line is never read as ours.
+    headers = [
+        ("Received", "from attacker by mx.city.example.jp"),
+        ("Authentication-Results", PLANTED_PASS),
+    ]
+    verdict = evaluate(headers, OURS, AuthPolicy.QUARANTINE, from_address="a@ex.jp")
+    assert verdict.trusted_headers == 0 and not verdict.from_authenticated
+
+
+def test_inner_received_headers_are_skipped_as_configured() -> None:
+    headers = [
+        ("Received", "from mx.city.example.jp by store.city.example.jp with LMTP"),
+        ("Authentication-Results", "mx.city.example.jp; dmarc=pass header.from=ex.jp"),
+        ("Received", "from mail.ex.jp by mx.city.example.jp"),
+        ("Authentication-Results", PLANTED_PASS),
+    ]
+    assert (
+        evaluate(headers, OURS, AuthPolicy.QUARANTINE, from_address="a@ex.jp").trusted_headers == 0
+    )
+    verdict = evaluate(headers, OURS, AuthPolicy.QUARANTINE, from_address="a@ex.jp", own_received=1)
+    assert verdict.trusted_headers == 1 and verdict.from_authenticated
+
+
+@pytest.mark.parametrize(
+    ("header", "sender", "proven"),
+    [
+        ("x; dmarc=pass header.from=ex.jp", "a@ex.jp", True),
+        ("x; dmarc=pass header.from=other.jp", "a@ex.jp", False),
+        ("x; dmarc=none header.from=ex.jp", "a@ex.jp", False),
+        ("x; dmarc=fail header.from=ex.jp; dkim=pass header.d=ex.jp", "a@ex.jp", False),
+        ("x; dkim=pass header.d=ex.jp", "a@EX.JP", True),
+        ("x; dkim=pass header.d=mail.ex.jp", "a@ex.jp", True),
+        ("x; dkim=pass header.d=ex.jp", "a@city.ex.jp", True),
+        ("x; dkim=pass header.d=bulk-sender.example", "a@ex.jp", False),
+        ("x; dkim=pass header.i=@ex.jp", "a@ex.jp", True),
+        ("x; dkim=fail header.d=ex.jp; spf=pass smtp.mailfrom=ex.jp", "a@ex.jp", False),
+        ("x; spf=pass smtp.mailfrom=ex.jp", "a@ex.jp", False),
+        ("x; dkim=pass header.d=notex.jp", "a@ex.jp", False),
+        ("x; dmarc=pass header.from=ex.jp", "", False),
+    ],
+)
+def test_what_proves_the_from_domain(header: str, sender: str, proven: bool) -> None:
+    results = combine([parse_header(header)[1]])
+    assert (from_authenticated(results, sender) and not is_failure(results)) is proven

@@ -123,3 +123,28 @@ def test_fixture_tokens_are_read_back() -> None:
     assert decoded.in_reply_to is not None
     from_ref = token_from_message_id(decoded.in_reply_to)
     assert from_ref is not None and read_token(FIXTURE_SECRET, from_ref) is not None
+
+
+store_ids = st.integers(min_value=0, max_value=10**9).map(str)
+
+
+@given(
+    round_id=store_ids,
+    party=st.builds(PartyRef, st.sampled_from(list(PartyKind)), store_ids),
+    ask=st.integers(min_value=0, max_value=2**40),
+)
+def test_a_request_rides_in_the_token(round_id: str, party: PartyRef, ask: int) -> None:
+    token = make_token(SECRET, round_id, party, ask)
+    assert read_token(SECRET, token) == TokenClaim(round_id, party, ask)
+    assert token != make_token(SECRET, round_id, party)
+
+
+def test_a_request_token_stays_short_and_cannot_be_moved_to_another_request() -> None:
+    party = PartyRef(PartyKind.MEMBER, "101")
+    token = make_token(SECRET, "123", party, 4567)
+    assert len(token) <= 28
+    other = make_token(SECRET, "123", party, 4568)
+    # The MAC covers the request: the tail of one token does not fit another's head.
+    assert read_token(SECRET, token[:-4] + other[-4:]) is None
+    with pytest.raises(ValueError):
+        make_token(SECRET, "123", party, -1)

@@ -1,0 +1,208 @@
+"""The confirmation loop: a claimed mail's changes wait for a reply from their party.
+
+workflow.identity decides what is held and what a reply does; this module keeps the
+pending row, asks the party at their registered address (a reply token naming the
+request), and carries out each resolution through one table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from mailflow.domain import Verdict
+from mailflow.outbound import views as v
+from mailflow.parsing.corrections import Correction, CorrectionKind
+from mailflow.parsing.pipeline import MailParse
+from mailflow.routing import PartyKind, PartyRef
+from mailflow.services.context import Services
+from mailflow.services.mailing import _Round
+from mailflow.store import events
+from mailflow.store import intake as repo
+from mailflow.store import pending as pending_repo
+from mailflow.store import workflow as workflow_repo
+from mailflow.store.models import Department, Member, Message, PendingChange, Round
+from mailflow.workflow import actions as act
+from mailflow.workflow.identity import Change, Reply, RequestKind, Resolution, resolve
+from mailflow.workflow.steps import current_decisions
+
+_PARTY_KINDS = {
+    "member": PartyKind.MEMBER,
+    "department": PartyKind.DEPARTMENT,
+    "chair": PartyKind.CHAIR,
+}
+
+
+def hold(
+    services: Services, session: Session, msg: Message, rnd: Round, role: str,
+    party_pk: int, changes: list[Change], commands: tuple[Correction, ...],
+    parsed: MailParse, now: datetime,
+) -> list[str]:  # fmt: skip
+    """Keep a claimed mail's changes pending and ask its party; the alerts for staff."""
+    row, created = pending_repo.hold_message(
+        session, msg, rnd, role, party_pk, [c.value for c in changes], now
+    )
+    if row.state != "pending":
+        return []
+    what = ", ".join(c.value for c in changes)
+    alert = (
+        f"message {msg.id}: {what} from a sender not proven (From: alone) held until "
+        f"the {role} confirms by reply (request {row.id})"
+    )
+    if not created:
+        return [alert]
+    r = _Round(services, session, rnd)
+    party = PartyRef(_PARTY_KINDS[role], str(party_pk))
+    name, addresses = _registered(session, role, party_pk)
+    view = v.ConfirmRequest(
+        v.Recipient(name, department=role == "department"), r.committee, r.info,
+        msg.received_at, _corrections(commands), _answers(parsed), _decisions(r, parsed),
+    )  # fmt: skip
+    r.queue(
+        kind="confirm_request", key=f"confirm:{row.id}", party=party, name=name,
+        addresses=addresses, view=view, now=now, approved=True, ask=row.id,
+    )  # fmt: skip
+    events.record(
+        session, at=now, actor="system", kind="change_held", committee_id=rnd.committee_id,
+        round_id=rnd.id, message_id=msg.id, reason="sender_not_proven", request=row.id,
+        changes=[c.value for c in changes],
+    )  # fmt: skip
+    return [alert]
+
+
+def _registered(session: Session, role: str, pk: int) -> tuple[str, list[str]]:
+    """The party's name and registered addresses: the request never goes anywhere else."""
+    if role == "department":
+        dept = session.get(Department, pk)
+        assert dept is not None
+        return dept.name, [a.address for a in dept.addresses]
+    member = session.get(Member, pk)
+    assert member is not None
+    return member.name, [a.address for a in member.addresses]
+
+
+def _corrections(commands: tuple[Correction, ...]) -> tuple[v.CorrectionInfo, ...]:
+    return tuple(
+        v.CorrectionInfo(c.item, c.kind is CorrectionKind.WITHDRAW, c.text) for c in commands
+    )
+
+
+def _answers(parsed: MailParse) -> tuple[tuple[str, str], ...]:
+    if parsed.answers is None:
+        return ()
+    return tuple((a.item, a.text) for a in parsed.answers.answers)
+
+
+def _decisions(r: _Round, parsed: MailParse) -> tuple[v.DecisionInfo, ...]:
+    by_key = {c.key: c for c in r.consultations}
+    return tuple(
+        v.DecisionInfo(by_key[d.consultation], d.verdict, d.conditions)
+        for d in parsed.decisions or ()
+        if d.consultation in by_key and d.verdict is not Verdict.UNCLEAR
+    )
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What a reply to a request did: ``apply`` names the held mail to file now."""
+
+    detail: str
+    alerts: tuple[str, ...] = ()
+    apply: int | None = None
+
+
+@dataclass(frozen=True)
+class _Reply:
+    services: Services
+    session: Session
+    msg: Message
+    rnd: Round
+    row: PendingChange
+    now: datetime
+
+
+def answer(
+    services: Services, session: Session, msg: Message, rnd: Round, ask: int,
+    party: PartyRef, reply: Reply, now: datetime,
+) -> Answered | None:  # fmt: skip
+    """Carry out a proven reply to request ``ask``; None when it is to be read as a mail."""
+    row = session.get(PendingChange, ask)
+    if row is None or row.round_id != rnd.id or not _same_party(row, party):
+        return None
+    kind = RequestKind(row.kind)
+    if row.state != "pending":
+        if row.resolved_by_message_id == msg.id:
+            return Answered(f"request {row.id} was {row.state} by this mail")
+        # A second 「確認しました」 must not become an item of its own.
+        if reply is Reply.ASSENT:
+            return Answered(f"request {row.id} is already {row.state}")
+        return None
+    resolution = resolve(kind, reply)
+    return _RESOLVE[resolution](_Reply(services, session, msg, rnd, row, now))
+
+
+def _same_party(row: PendingChange, party: PartyRef) -> bool:
+    pk = row.department_id if row.party_kind == "department" else row.member_id
+    is_dept = party.kind is PartyKind.DEPARTMENT
+    return pk is not None and str(pk) == party.id and is_dept == (row.party_kind == "department")
+
+
+def _apply(x: _Reply) -> Answered:
+    pending_repo.resolve(x.session, x.row, "applied", x.msg, x.now)
+    _event(x, "change_confirmed", None)
+    return Answered(f"confirmed request {x.row.id}: message {x.row.message_id} applied",
+                    apply=x.row.message_id)  # fmt: skip
+
+
+def _refuse(x: _Reply) -> Answered:
+    pending_repo.resolve(x.session, x.row, "refused", x.msg, x.now)
+    _event(x, "change_refused", "disowned_by_party")
+    alert = (
+        f"message {x.row.message_id}: its {x.row.party_kind} says they did not send it "
+        f"(reply {x.msg.id} to request {x.row.id}); nothing applied, possible forgery"
+    )
+    return Answered(f"request {x.row.id} refused by its party", (alert,))
+
+
+def _confirm_echo(x: _Reply) -> Answered:
+    """The decider confirms the echo: only if the decision is still what was echoed."""
+    facts = workflow_repo.round_facts(x.session, x.rnd)
+    decider = facts.decider
+    current = current_decisions(facts)
+    clear = tuple(
+        current[c] for c in facts.consultations
+        if c in current and current[c].verdict is not Verdict.UNCLEAR
+    )  # fmt: skip
+    key = act.SendDecisionEcho(facts.round_tag, decider or "", clear).key
+    if decider is None or key != x.row.echo_key:
+        pending_repo.resolve(x.session, x.row, "stale", x.msg, x.now)
+        _event(x, "echo_stale", "decision_changed")
+        alert = f"message {x.msg.id}: confirms an echo of a decision changed since; not applied"
+        return Answered(f"echo {x.row.id} is out of date", (alert,))
+    keys = repo.confirm_pending_decisions(x.session, x.rnd.id, x.row.member_id)
+    pending_repo.resolve(x.session, x.row, "applied", x.msg, x.now)
+    _event(x, "decision_confirmed", None)
+    return Answered("decisions " + " ".join(f"{k}:confirmed" for k in keys))
+
+
+def _read(x: _Reply) -> None:
+    return None
+
+
+def _event(x: _Reply, kind: str, reason: str | None) -> None:
+    events.record(
+        x.session, at=x.now, actor="system", kind=kind, committee_id=x.rnd.committee_id,
+        round_id=x.rnd.id, message_id=x.msg.id, reason=reason, request=x.row.id,
+        source_message=x.row.message_id,
+    )  # fmt: skip
+
+
+_RESOLVE: dict[Resolution, Callable[[_Reply], Answered | None]] = {
+    Resolution.APPLY: _apply,
+    Resolution.REFUSE: _refuse,
+    Resolution.CONFIRM: _confirm_echo,
+    Resolution.READ: _read,
+}
