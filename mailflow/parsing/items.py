@@ -45,7 +45,11 @@ from mailflow.parsing.sections import (
     mentioned,
     split_sections,
 )
-from mailflow.parsing.signature import is_mobile_footer, signer_signature_start
+from mailflow.parsing.signature import (
+    is_mobile_footer,
+    signer_signature_start,
+    valediction_start,
+)
 
 _BULLET_CHARS = "●・◆■◇□○◎•▪-*"
 MARKER = re.compile(
@@ -151,7 +155,7 @@ def split_items(
             new_point = (
                 marked is None
                 and opens is not None
-                and previous.rstrip().endswith(tuple(_SENTENCE_END))
+                and previous.rstrip().endswith(("。", "．", ".", "!", "！", "?", "？"))
                 and opens(line)
             )
             if open_item and (marked is None or wrapped) and not new_point:
@@ -180,9 +184,13 @@ def _body_region(text: str, signer_names: Sequence[str] = ()) -> tuple[int, int]
     ):
         first += 1
     last = len(lines)
-    named = signer_signature_start([line.rstrip("\r\n") for line in lines], signer_names)
+    bare = [line.rstrip("\r\n") for line in lines]
+    named = signer_signature_start(bare, signer_names)
     if named is not None and named >= first:
         last = named  # the member's own name (and contact lines) closing the reply
+    valediction = valediction_start(bare[:last])
+    if valediction is not None and valediction >= first:
+        last = valediction  # "Best regards," and the name under it
     while last > first:
         line = lines[last - 1].strip()
         name = _bare_name(line) and last - 1 > first and _ends_before_name(lines[last - 2])

@@ -112,7 +112,42 @@ def _tail(line: str, pos: int, title_alt: str) -> tuple[int, bool]:
     return m.end(), decisive or m.end() == len(line.rstrip())
 
 
+# 「質問1（諮問第31号）」「1. 諮問第32号について」: a point's label before the heading.
+_ITEM_LABEL = re.compile(
+    r"^\s*(?:(?:ご?質問|ご?意見|問|Q)\s*\d{1,2}|\d{1,2}\s*[.)．]|[(（]\d{1,2}[)）]|[①-⑳])\s*"
+)
+# 「また、第32号については、…」: a switch of consultation in running text.
+_CONNECTIVE = re.compile(
+    r"^\s*(?:また|なお|次に|続いて|続けて|それから|あと|最後に|さらに|加えて|一方|他方)\s*[、,]?\s*"
+)
+_SWITCH = re.compile(
+    rf"(?:令和\s*\d+\s*年度\s*)?(?:諮問\s*)?(?:第\s*)?{_NUM}\s*号\s*(?:について|に関して|の件)(?:は)?\s*(?:[、,:：]|$)"
+)
+
+
 def _match_heading(
+    line: str, consultations: Sequence[ConsultationRef], prefixes: dict[str, tuple[str, ...]]
+) -> _Heading | None:
+    """A heading at the start of ``line``, after a point's label or a connective."""
+    found = _match_plain_heading(line, consultations, prefixes)
+    if found is not None:
+        return found
+    text = fold_text(line)
+    for pattern, needs_switch in ((_ITEM_LABEL, False), (_CONNECTIVE, True)):
+        lead = pattern.match(text)
+        if lead is None or lead.end() == 0:
+            continue
+        if needs_switch and not _SWITCH.match(text, lead.end()):
+            continue
+        at = fold(line).span(lead.end(), len(text))[0] if lead.end() < len(text) else len(line)
+        rest = _match_plain_heading(line[at:], consultations, prefixes)
+        if rest is None or (not needs_switch and rest.content < len(line[at:].rstrip())):
+            continue  # after a label, only a heading alone on its line
+        return _Heading(rest.consultation, at + rest.content, rest.how, True, rest.reason)
+    return None
+
+
+def _match_plain_heading(
     line: str, consultations: Sequence[ConsultationRef], prefixes: dict[str, tuple[str, ...]]
 ) -> _Heading | None:
     # Most lines are no heading: the index map is built only for those that are.
@@ -269,8 +304,11 @@ def mentioned(text: str, consultations: Sequence[ConsultationRef]) -> tuple[str,
 
 
 def leading_mention(text: str, consultations: Sequence[ConsultationRef]) -> str | None:
-    """The consultation a line starts by naming (「第14号は…」「【13】…」「病児保育…」), if any."""
-    folded = nfkc(text)
+    """The consultation a line starts by naming (「第14号は…」「【13】…」「病児保育…」,
+    also after a point's label: 「①諮問第32号の…」), if any."""
+    folded = nfkc(text, keep_circled=True)
+    label = _ITEM_LABEL.match(folded)
+    folded = nfkc(folded[label.end() :] if label else folded)
     lead = _TITLE_LEAD.match(folded)
     at = lead.end() if lead else 0
     m = _MENTION.match(folded, at)

@@ -25,7 +25,8 @@ _MOBILE_FOOTER = re.compile(
     r"|diese\s+nachricht\s+wurde\s+von\s+meinem\s+.{1,80}\s+gesendet\.?"
     r"|(?:\(|<<)\s*sent\s+(?:from|by|via)\s+.{1,40}(?:\)|>>)"
     r"|.{0,20}(?:iphone|ipad|android|スマートフォン|スマホ|携帯|ドコモメール|docomo|au|"
-    r"softbank|ソフトバンク|galaxy|xperia|aquos|arrows)\s*から\s*送信(?:しました|しています)?[。.]?"
+    r"softbank|ソフトバンク|galaxy|xperia|aquos|arrows)\s*から\s*送信(?:しました|しています|されました"
+    r"|されています)?[。.]?"
     r"|從我的\s*\S+\s*傳送|发自我的\s*\S+"
     r")",
     _I,
@@ -156,6 +157,33 @@ def _by_contact_paragraph(lines: Sequence[str]) -> int | None:
     return start if _looks_like_contact_block(block, _MAX_UNFRAMED_WIDTH) else None
 
 
+# "Best regards," and its kin close an English letter: the name block follows.
+_VALEDICTION = re.compile(
+    r"(?:(?:best|kind|warm|warmest|many)\s+regards|regards|sincerely|yours\s+(?:sincerely|truly)"
+    r"|best\s+wishes|with\s+thanks|many\s+thanks|thanks|thank\s+you|cheers|best)\s*[,.!]?",
+    _I,
+)
+_MAX_VALEDICTION_BLOCK = 5
+
+
+def valediction_start(lines: Sequence[str]) -> int | None:
+    """Where "Best regards," and the name block under it begin, if the text ends so.
+
+    Not a rule of the new-text extraction (a reply keeps its sign-off, as mail readers
+    show it); items leave it out, as they leave out 「よろしくお願いします」.
+    """
+    body = [i for i, line in enumerate(lines) if line.strip()]
+    for n, i in enumerate(body):
+        if not _VALEDICTION.fullmatch(lines[i].strip()):
+            continue
+        rest = [lines[k].strip() for k in body[n + 1 :]]
+        if 1 <= len(rest) <= _MAX_VALEDICTION_BLOCK and all(
+            len(r) <= 80 and not _SENTENCE.search(r) for r in rest
+        ):
+            return i
+    return None
+
+
 def _by_sign_off(lines: Sequence[str]) -> int | None:
     body = [i for i, line in enumerate(lines) if line.strip()]
     if len(body) >= 2 and _LATIN_SIGN_OFF.fullmatch(lines[body[-1]].strip()):
@@ -235,13 +263,24 @@ def _name_tail(line: str, patterns: Sequence[re.Pattern[str]]) -> str | None:
     return None
 
 
+# 「西多摩市個人情報保護審議会 委員（公募）」「(審議会委員)」: what the signer is.
+_AFFILIATION = re.compile(
+    r"委員|会長|審議会|審査会|委員会|協議会|council|committee|member|chair|(?:^[(（].*[)）]$)", _I
+)
+
+
 def _is_detail_line(line: str, *, person: bool) -> bool:
-    """A line below the name: contact details, 担当 or a unit, or a person's name."""
+    """A line below the name: contact details, 担当 or a unit, an affiliation, a frame,
+    or a person's name."""
     flat = nfkc(line).strip()
+    if _is_frame(flat):
+        return True
     if len(flat) > _MAX_NAMED_WIDTH or _SENTENCE.search(flat):
         return False
     if _has_contact(flat):
         return True  # 「電話 042-393-5111、内線3000」 may have a comma
+    if _AFFILIATION.search(flat) and not re.search(r"[。、,]|ます|です", flat):
+        return True
     if _SENTENCE_LIKE.search(flat):
         return False
     return bool(_UNIT_LINE.fullmatch(flat)) or (person and bool(_PERSON_LINE.fullmatch(flat)))
@@ -273,7 +312,7 @@ def signer_signature_start(lines: Sequence[str], signer_names: Sequence[str]) ->
     if not patterns:
         return None
     body = [i for i, line in enumerate(lines) if line.strip()]
-    last = body[-_MAX_NAMED_BLOCK:]
+    last = body[-(_MAX_NAMED_BLOCK + 2) :]
     for n, i in enumerate(last):
         tail = _name_tail(lines[i], patterns)
         if tail is None:
@@ -281,8 +320,14 @@ def signer_signature_start(lines: Sequence[str], signer_names: Sequence[str]) ->
         # A person's name on a line of its own only right below the bare name (課名 / 氏名),
         # and only under some text: 「石田\n賛成」 alone is a reply, not a signature.
         person = not tail and i > body[0]
-        below = last[n + 1 :]
+        below = [k for k in last[n + 1 :] if not _is_frame(lines[k])]
+        if len(below) >= _MAX_NAMED_BLOCK:
+            continue
         if all(_is_detail_line(lines[k], person=person and m == 0) for m, k in enumerate(below)):
+            # A rule or frame right above the name opens the signature (☆★☆, ------).
+            above = body.index(i) - 1
+            if above >= 0 and _is_frame(lines[body[above]]) and body[above] > body[0]:
+                return body[above]
             return i
     return None
 
