@@ -45,11 +45,15 @@ _REJECT = re.compile(
     r"|了承(?:できない|しない|できません|しかねる)|反対(?:する|します|です)|異議(?:あり|があります)(?!ません)"
 )
 _CONDITIONAL = re.compile(r"条件付き?(?:で|の)?(?:可|承認|了承)")
-_CONDITION_FORM = re.compile(r"[(（]?\s*条件\s*[:：]\s*(?P<cond>.+?)\s*[)）]?\s*[。.]?\s*$")
+# Linear on any line: a run of spaces is entered only at its start (the lookbehinds; the
+# leftmost match starts there anyway) and taken whole, so no run is scanned twice.
+_CONDITION_FORM = re.compile(
+    r"(?:[(（]|(?<!\s))\s*+条件\s*+[:：]\s*+(?P<cond>.+?)(?<!\s)\s*+[)）]?\s*+[。.]?\s*+$"
+)
 _CONDITION_CLAUSE = re.compile(
     r"(?P<cond>\S.*?(?:をお願いし|を条件に(?:して)?|を条件とし(?:て)?|を付して|を付し))"
-    r"\s*[、,]?\s*(?:その上で|上で)?\s*(?:本件(?:を|は)|本件について(?:は)?)?\s*"
-    r"(?:諮問(?:の)?(?:どおり|通り)(?:行うことを)?)?\s*「?可」?と"
+    r"\s*+[、,]?\s*+(?:その上で|上で)?\s*+(?:本件(?:を|は)|本件について(?:は)?)?\s*+"
+    r"(?:諮問(?:の)?(?:どおり|通り)(?:行うことを)?)?\s*+「?可」?と"
 )
 _APPROVE = re.compile(
     r"「?可」?と(?:する|します|いたします|した|したい|させて)|(?:^|[:：、,\s])可(?:です|とします)?(?:$|[。(（\s])"
@@ -58,7 +62,7 @@ _APPROVE = re.compile(
 )
 _ALL = re.compile(r"両件|いずれも|全件|全て|すべて|[2二]件とも|各諮問|ともに")
 _LEAD = re.compile(r"^[\s○◯●・■□◆◇*\-]*")
-_POINT = re.compile(r"\s*(?:[○◯●・■□◆◇*\-【\[]|諮問|第?\s*[0-9０-９]+\s*号|条件\s*[:：])")
+_POINT = re.compile(r"\s*+(?:[○◯●・■□◆◇*\-【\[]|諮問|第?\s*+[0-9０-９]++\s*+号|条件\s*+[:：])")
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,19 @@ import re
 from mailflow.domain import ItemId
 from mailflow.parsing.normalize import CIRCLED, DASHES, nfkc
 
+# A list of pages, each run taken whole. At most 30 more after the first: a longer list
+# (never written) is read from its end, and each start of a search reads a bounded stretch.
+_LIST = r"\d++(?:\s*+[、,・]\s*+\d++){0,30}+"
+# Runs of spaces are entered at their start only (the lookbehinds): the same leftmost
+# matches, without a scan to the end of the run from every position in it.
 _PAGES = re.compile(
-    r"(?:諮問書|資料|別紙)?\s*(?:[Pp]\s*[.．]?\s*(?P<p>\d+(?:\s*[、,・]\s*\d+)*)"
-    r"|(?P<q>\d+(?:\s*[、,・]\s*\d+)*)\s*(?:ページ|頁|ﾍﾟｰｼﾞ))"
+    rf"(?:諮問書|資料|別紙|(?<!\s))\s*+(?:[Pp]\s*+[.．]?\s*+(?P<p>{_LIST})|(?<!\d)(?P<q>{_LIST})"
+    r"\s*+(?:ページ|頁|ﾍﾟｰｼﾞ))"
 )
 _QUOTE = re.compile(r"\s*[「『]([^」』]*)[」』]")
 _LEAD_NUM = re.compile(r"^\s*(\d+)")
 _PAREN = re.compile(rf"\((\d+)\)\s*([ア-ン{CIRCLED}](?![ァ-ヶー]))?")
-_NUM_PAREN = re.compile(rf"(\d+)\s*\((\d+)\)\s*([ア-ン{CIRCLED}](?![ァ-ヶー]))?")
+_NUM_PAREN = re.compile(rf"(?<!\d)(\d++)\s*+\((\d++)\)\s*+([ア-ン{CIRCLED}](?![ァ-ヶー]))?")
 _DIGIT = re.compile(r"\d")
 _ARTICLE = re.compile(r"第\s*(\d+)\s*条(?:\s*第\s*(\d+)\s*項)?")
 

@@ -24,13 +24,13 @@ from mailflow.parsing.normalize import KANJI_NUMERAL, fold, fold_text, nfkc, to_
 from mailflow.parsing.reply_form import form_heading
 
 _NUM = rf"(\d+|{KANJI_NUMERAL})"
-_LEAD = r"[\s■□●◆◇・*\-○◎▼▽▶►]*"
+_LEAD = r"[\s■□●◆◇・*\-○◎▼▽▶►]*+"  # taken whole: nothing after it starts with one
 _OPEN = r"[【\[〔「『<〈《(]?"
 _MARKER = re.compile(
-    rf"^(?P<lead>{_LEAD}{_OPEN})\s*(?:令和\s*\d+\s*年度\s*)?(?:諮問\s*)?(?:第\s*)?{_NUM}\s*号(?:議案|案件)?"
+    rf"^(?P<lead>{_LEAD}{_OPEN})\s*+(?:令和\s*+\d+\s*+年度\s*+)?(?:諮問\s*+)?(?:第\s*+)?{_NUM}\s*+号(?:議案|案件)?"
 )
 _BRACKET = re.compile(
-    rf"^(?P<lead>{_LEAD}[【\[〔])\s*(?:諮問\s*)?(?:第\s*)?{_NUM}\s*号?\s*[】\]〕]"
+    rf"^(?P<lead>{_LEAD}[【\[〔])\s*+(?:諮問\s*+)?(?:第\s*+)?{_NUM}\s*+号?\s*+[】\]〕]"
 )
 _TITLE_LEAD = re.compile(rf"^(?P<lead>{_LEAD}{_OPEN})\s*")
 _SUFFIX = (
