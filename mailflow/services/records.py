@@ -54,6 +54,8 @@ class RecordResult:
     corrected: list[str] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
     held_corrections: list[str] = field(default_factory=list)
+    # Answer sheets not read (over a cap, or not an .xlsx): (file name, Refusal value)
+    refused_sheets: list[tuple[str, str]] = field(default_factory=list)
     alerts: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, Any]:
@@ -69,6 +71,7 @@ class RecordResult:
             "corrected": self.corrected,
             "withdrawn": self.withdrawn,
             "held_corrections": self.held_corrections,
+            "refused_sheets": [name for name, _ in self.refused_sheets],
         }
 
     def describe(self) -> str:
@@ -259,6 +262,13 @@ def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> R
             )
         )
         res.answers.append(pa.item)
+    for refused in parsed.answers.refused:
+        # The name is the sender's words: one line, and not a page of them.
+        name = " ".join(refused.filename.split())[:120] or "(no name)"
+        res.refused_sheets.append((name, refused.reason.value))
+        alerts.append(
+            f"message {msg.id}: answer sheet {refused.filename!r} refused: {refused.detail}"
+        )
     msg.phase = 2
     res.alerts = tuple(alerts)
     return res
