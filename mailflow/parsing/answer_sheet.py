@@ -22,11 +22,11 @@ from openpyxl.styles import Alignment, Font
 
 from mailflow.domain import ItemId
 from mailflow.parsing.attachment_bounds import (
+    TEXT_BOUNDS,
+    ZIP_BOUNDS,
     AttachmentRefused,
     Refusal,
     TextBounds,
-    TEXT_BOUNDS,
-    ZIP_BOUNDS,
     ZipBounds,
     check_zip_bounds,
 )
