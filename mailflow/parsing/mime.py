@@ -134,8 +134,9 @@ def mime_depth(msg: Message, stop: int = MAX_MIME_DEPTH) -> int:
     while stack and deepest <= stop:
         part, depth = stack.pop()
         deepest = max(deepest, depth)
-        payload = part.get_payload()
-        if isinstance(payload, list):
+        # Only containers: a leaf's get_payload() decodes it, and may raise on bad bytes.
+        if part.is_multipart():
+            payload = part.get_payload()
             stack.extend((p, depth + 1) for p in payload if isinstance(p, Message))
     return deepest
 

@@ -63,3 +63,12 @@ def test_depth_is_counted_without_recursion() -> None:
     msg, defect = parse_bytes(nested_multipart(4))
     assert defect is None
     assert mime_depth(msg) == 5
+
+
+def test_counting_depth_never_decodes_a_leaf() -> None:
+    # Found by the fuzz: get_payload() on a leaf decodes it with its charset parameter,
+    # and a NUL in that parameter raised ValueError out of classify.
+    raw = _TOP + b'Content-Type: text/plain; charset="utf\x008"\r\n\r\n\xe3\x81\x82\r\n'
+    decoded = decode(raw)
+    assert decoded.from_address == "aoki@example.jp"
+    assert classify(raw, decoded, ("committee@example.jp",)).kind is MailKind.NORMAL
