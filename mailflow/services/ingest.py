@@ -14,10 +14,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from mailflow.domain import ConsultationRef, Role
-from mailflow.parsing.mime import decode
 from mailflow.parsing.model import DecodedMessage
-from mailflow.parsing.pipeline import AuthorRole, parse_text
-from mailflow.parsing.quote import extract_new_text
+from mailflow.parsing.pipeline import AuthorRole
 from mailflow.parsing.signature import department_name_forms
 from mailflow.routing import (
     AuthPolicy,
@@ -29,7 +27,6 @@ from mailflow.routing import (
     Routed,
     RoutingInput,
     TokenClaim,
-    classify,
     evaluate,
     extract_tokens,
     find_round_tag,
@@ -39,6 +36,7 @@ from mailflow.routing import (
 )
 from mailflow.services import corrections
 from mailflow.services.context import Services
+from mailflow.services.parse_worker import ParseOverBudget
 from mailflow.services.records import RecordResult, write_records
 from mailflow.store import db, events
 from mailflow.store import intake as repo
@@ -153,7 +151,11 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
                 outcome = replace(outcome, alerts=(*outcome.alerts, cut))
             return outcome
     except Exception as exc:
-        log.exception("message %s failed", message_pk)
+        over = isinstance(exc, ParseOverBudget)
+        if over:
+            log.warning("message %s: %s", message_pk, exc)
+        else:
+            log.exception("message %s failed", message_pk)
         error = f"{type(exc).__name__}: {exc}"[:2000]
         with db.transaction(services.sessions) as session:
             msg = session.get(Message, message_pk)
@@ -169,7 +171,9 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
                 message_id=msg.id,
                 reason=error,
             )
-        return Outcome(message_pk, "failed", "normal", error)
+        # Over budget is the mail's doing, not a bug: staff see it (it is not retried).
+        alerts = (f"message {message_pk} failed: {exc}; stored, not processed",) if over else ()
+        return Outcome(message_pk, "failed", "normal", error, alerts=alerts)
 
 
 def _process(
@@ -180,8 +184,7 @@ def _process(
         raise LookupError(f"no message {message_pk}")
     now = services.clock.now()
     committee = repo.committee(session, msg.committee_id)
-    decoded = decode(msg.raw)
-    cls = classify(msg.raw, decoded, (committee.address,))
+    decoded, cls = services.parser.read(msg.raw, (committee.address,))
     msg.classification = cls.kind.value
     if cls.kind is not MailKind.NORMAL:
         return _machine_mail(session, msg, cls.kind, cls.reason, cls, now)
@@ -222,19 +225,15 @@ def _process(
     if role == "department":
         expected = repo.department_item_ids(session, rnd.id, int(outcome.party.id))
     signers = _signer_names(services, session, role, outcome.party)
-    new_text = extract_new_text(decoded.body, signers)
-    # 訂正/取消 of earlier items go first; what is left of the reply is parsed as usual.
+    # The pure stages in the parsing process; the commands (訂正/取消) it found are
+    # applied first, and the rest of the reply is what it parsed.
+    stage = services.parser.parse(decoded, refs, role, expected, signers)
+    parsed = stage.mail_parse(role, decoded)
     taken = None
     if role == "member":
-        taken = corrections.take(session, msg, rnd, int(outcome.party.id), new_text, now)
-    parsed = parse_text(
-        taken.remainder if taken else new_text,
-        decoded,
-        refs,
-        role=role,
-        expected_ids=expected,
-        signer_names=signers,
-    )
+        taken = corrections.take(
+            session, msg, rnd, int(outcome.party.id), stage.new_text, now, stage.corrections
+        )
     msg.round_id = rnd.id
     msg.sender_kind = role
     msg.member_id = int(outcome.party.id) if role != "department" else None
