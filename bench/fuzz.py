@@ -6,8 +6,9 @@
 Engines: ``atheris`` (coverage-guided libFuzzer, `pip install atheris`; the pure modules
 are instrumented) or ``random`` (mutations of the seed mails by a seeded RNG, no extra
 package). Seeds are the test fixtures' mails. Reports inputs per second, crashes (an
-exception escaping a stage) and hangs (an input taking over ``--hang`` seconds, 1 s by
-default), and saves each offending input under ``--out`` to replay with ``--replay``.
+exception escaping a stage) and hangs (an input whose common stages plus its slowest role
+take over ``--hang`` seconds, 1 s by default: a mail is parsed as one role only), and
+saves each offending input under ``--out`` to replay with ``--replay``.
 """
 
 from __future__ import annotations
@@ -49,12 +50,13 @@ class Stats:
 
     def one(self, run: object, data: bytes) -> None:
         start = time.perf_counter()
+        took = 0.0
         try:
-            run(data)  # type: ignore[operator]
+            took = float(run(data))  # type: ignore[operator]
         except Exception:
             self.crashes += 1
             self.save("crash", data, traceback.format_exc())
-        took = time.perf_counter() - start
+            took = time.perf_counter() - start
         self.slowest = max(self.slowest, took)
         if took > self.hang:
             self.hangs += 1
@@ -106,21 +108,22 @@ def mutate(rnd: random.Random, base: bytes, pool: list[bytes]) -> bytes:
         if op == 0 and data:
             data[rnd.randrange(len(data))] = rnd.randrange(256)
         elif op == 1:
-            data[at:at] = rnd.choice(_PIECES) * rnd.choice((1, 1, 2, 8, 64))
+            data[at:at] = rnd.choice(_PIECES) * rnd.choice((1, 1, 2, 8, 32))
         elif op == 2 and data:
             end = min(len(data), at + rnd.randint(1, 200))
             del data[at:end]
         elif op == 3 and data:
             a = rnd.randrange(len(data))
             piece = data[a : a + rnd.randint(1, 400)]
-            data[at:at] = piece * rnd.choice((1, 2, 10, 100))
+            data[at:at] = piece * rnd.choice((1, 2, 4, 10))
         elif op == 4:
             other = rnd.choice(pool)
             cut = rnd.randint(0, len(other))
             data[at:] = other[cut:]
         else:
             data = data[: rnd.randint(0, len(data))]
-    return bytes(data[: 2_000_000])
+    # Size grows by mutation; long lines and huge mails have their own tests.
+    return bytes(data[:150_000])
 
 
 def run_random(stats: Stats, run: object, seed: int) -> None:
