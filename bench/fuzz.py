@@ -92,7 +92,8 @@ def seeds() -> list[bytes]:
 # Pieces that steer mutations toward the parsers' own vocabulary.
 _PIECES = [
     b" " * 64, b"\t", "\u3000".encode(), b"\r\n", b"\n\n", b"--", b">", b"[Q13-01]", b"Q14-2",
-    b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n", b"Content-Type: message/rfc822\r\n\r\n",
+    b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n",
+    b"Content-Type: message/rfc822\r\n\r\n",
     b"=?utf-8?b?", b"?=", b"=?iso-2022-jp?q?", b"\x1b$B", b"\x1b(B", b"charset=cp932",
     "諮問第13号".encode(), "訂正".encode(), "可とする".encode(), "条件：".encode(), b"From: ",
     b"Authentication-Results: mx.city.example.jp; dmarc=pass", b"E-mail: a@b", b"a" * 200,

@@ -30,7 +30,6 @@ from mailflow.parsing.pipeline import AuthorRole, MailParse, parse_text
 from mailflow.parsing.quote import extract_new_text
 from mailflow.routing import Classification, classify
 
-
 T = TypeVar("T")
 
 
