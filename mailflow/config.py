@@ -255,6 +255,14 @@ class Security(Strict):
     auth_failure: str = Field(default="quarantine", pattern="^(quarantine|flag|ignore)$")
 
 
+class Parsing(Strict):
+    """The budget of one mail's parsing, in a worker process (services/parse_worker.py)."""
+
+    cpu_seconds: float = Field(default=30.0, gt=0, le=3600)
+    memory_mb: int = Field(default=1024, ge=256)
+    isolate: bool = True  # false: parse inside the daemon, without the budget (debugging)
+
+
 class Minutes(Strict):
     anonymous: bool = True
     non_disclosure_note: str = ""
@@ -272,6 +280,7 @@ class Config(Strict):
     database: Database = Database()
     policy: Policy = Policy()
     security: Security
+    parsing: Parsing = Parsing()
     minutes: Minutes = Minutes()
 
     @model_validator(mode="after")

@@ -104,8 +104,9 @@ class RoundSpec(_Strict):
     deadlines: Deadlines
     consultations: list[ConsultationSpec] = Field(min_length=1)
     absent: list[str] = Field(default_factory=list)  # member ids absent this round
-    # Files staff supply (the consultation documents), relative to the round file; they
-    # are stored at import and attached to the call for questions.
+    # Files staff supply (the consultation documents), relative to the round file's folder
+    # and inside it (services/round_documents.py); stored at import and attached to the
+    # call for questions.
     documents: list[Path] = Field(default_factory=list)
 
     @field_validator("id")

@@ -164,7 +164,8 @@ class AnswerReceipt:
     """受付確認 to a department: which answers were read, which are still owed.
 
     ``unknown`` lists IDs the reply named that are not this round's items (a typo such
-    as Q13-30 for Q13-03), so the department can send that answer again.
+    as Q13-30 for Q13-03), so the department can send that answer again. ``refused``
+    names the attached sheets that were not read and why (too large, …).
     """
 
     kind: ClassVar[str] = "answer_receipt"
@@ -174,6 +175,8 @@ class AnswerReceipt:
     answered: tuple[str, ...]
     unanswered: tuple[str, ...]
     unknown: tuple[str, ...] = ()
+    # Attached answer sheets that were not read: (file name, why: a Refusal value)
+    refused: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,25 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
 from mailflow.domain import ItemId
+from mailflow.parsing.attachment_bounds import (
+    TEXT_BOUNDS,
+    ZIP_BOUNDS,
+    AttachmentRefused,
+    Refusal,
+    TextBounds,
+    ZipBounds,
+    check_zip_bounds,
+)
 from mailflow.parsing.normalize import nfkc
 
 SHEET_TITLE = "回答票"
@@ -88,21 +99,91 @@ def _find_columns(rows: Sequence[Sequence[object]]) -> tuple[int, int, int] | No
     return None
 
 
-def read_answer_sheet(data: bytes) -> AnswerSheet:
+_ROW_TAGS = (b"<row ", b"<row>")
+_CELL_TAGS = (b"<c ", b"<c>")
+_CHUNK = 1 << 20
+
+
+def _count_sheet_tags(data: bytes, bounds: TextBounds) -> None:
+    """Refuse a workbook whose sheets hold more rows or cells than ``bounds`` allow, by
+    counting their tags in the unpacked XML (already capped in size): openpyxl parses
+    every row of a sheet, even rows it never hands out (a sheet may number every row 3)."""
+    max_rows = bounds.max_rows + 1
+    max_cells = max_rows * bounds.max_columns
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                continue
+            rows = cells = 0
+            carry = b""
+            with archive.open(name) as member:
+                while chunk := member.read(_CHUNK):
+                    text = carry + chunk
+                    rows += sum(text.count(t) for t in _ROW_TAGS)
+                    cells += sum(text.count(t) for t in _CELL_TAGS)
+                    # A tag cut at the chunk's end is counted whole in the next one.
+                    carry = text[-4:]
+                    rows -= sum(carry.count(t) for t in _ROW_TAGS)
+                    cells -= sum(carry.count(t) for t in _CELL_TAGS)
+            if rows > max_rows or cells > max_cells:
+                raise AttachmentRefused(
+                    Refusal.TOO_MANY_ROWS,
+                    f"{name}: {rows:,} rows and {cells:,} cells, over the {bounds.max_rows:,} "
+                    f"rows of {bounds.max_columns} columns allowed",
+                )
+
+
+def _bounded_rows(sheet: Any, bounds: TextBounds) -> list[tuple[object, ...]]:
+    """The sheet's rows, refused past ``bounds``: rows beyond the cap that hold a value, a
+    cell longer than the cap. Only the first ``max_columns`` columns are read."""
+    rows: list[tuple[object, ...]] = []
+    # Counted here, not by openpyxl's row numbers: a sheet may repeat one number forever.
+    for number, row in enumerate(
+        sheet.iter_rows(max_row=bounds.max_rows + 1, max_col=bounds.max_columns, values_only=True),
+        start=1,
+    ):
+        if number > bounds.max_rows:
+            if any(v is not None and str(v).strip() for v in row):
+                raise AttachmentRefused(
+                    Refusal.TOO_MANY_ROWS, f"{sheet.title}: more than {bounds.max_rows:,} rows"
+                )
+            break
+        for column, value in enumerate(row, start=1):
+            if isinstance(value, str) and len(value) > bounds.max_cell_chars:
+                raise AttachmentRefused(
+                    Refusal.CELL_TOO_LONG,
+                    f"{sheet.title} row {number} column {column}: {len(value):,} characters, "
+                    f"over the {bounds.max_cell_chars:,} allowed",
+                )
+        rows.append(tuple(row))
+    return rows
+
+
+def read_answer_sheet(
+    data: bytes, *, bounds: TextBounds = TEXT_BOUNDS, zip_bounds: ZipBounds = ZIP_BOUNDS
+) -> AnswerSheet:
     """The answered rows of every sheet that has an ID and an answer column.
 
     Rows whose ID is not an item ID or whose answer is empty are skipped; the first
-    kind is reported in ``problems`` (an empty answer simply means unanswered).
+    kind is reported in ``problems`` (an empty answer simply means unanswered). A file
+    over a cap of ``zip_bounds`` (checked before openpyxl sees it) or ``bounds``, or not
+    an .xlsx at all, raises AttachmentRefused.
     """
+    check_zip_bounds(data, zip_bounds)
     try:
+        _count_sheet_tags(data, bounds)
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except AttachmentRefused:
+        raise
     except Exception as exc:  # openpyxl raises zipfile, KeyError and its own errors alike
-        return AnswerSheet((), (f"not a readable .xlsx file: {type(exc).__name__}",))
+        raise AttachmentRefused(
+            Refusal.NOT_READABLE, f"not a readable .xlsx file: {type(exc).__name__}"
+        ) from None
     out: list[SheetRow] = []
     problems: list[str] = []
     try:
         for sheet in book.worksheets:
-            rows = [tuple(row) for row in sheet.iter_rows(values_only=True)]
+            rows = _bounded_rows(sheet, bounds)
             found = _find_columns(rows)
             if found is None:
                 continue

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from mailflow.domain import ItemId
 from mailflow.parsing.answer_sheet import read_answer_sheet
+from mailflow.parsing.attachment_bounds import AttachmentRefused, TextBounds
 from mailflow.parsing.items import split_items
 from mailflow.parsing.kinds import (
     is_closing_line,
@@ -36,16 +37,19 @@ from mailflow.parsing.kinds import (
     is_opening_line,
     is_separator_line,
 )
-from mailflow.parsing.model import Attachment, ParsedAnswer, ParsedAnswers
+from mailflow.parsing.model import Attachment, ParsedAnswer, ParsedAnswers, RefusedAttachment
 from mailflow.parsing.normalize import CIRCLED, DASHES, fold
 from mailflow.parsing.quote import extract_new_text, is_quoted_line, segments
 
 _XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_MAX_SHEET_BYTES = 5_000_000  # an answer sheet is kilobytes; more is not one
+# Rows an answer sheet may hold beyond one per item asked: title rows, notes, blank lines.
+_SHEET_ROW_MARGIN = 100
 _ORDER_CONFIDENCE = 0.5
+# Runs of spaces taken whole (possessive): nothing after one starts with a space, and
+# letting them give back made a line of spaces cubic (minutes for 4,000).
 _ID_LINE = re.compile(
-    rf"^[\s>]*[■●・◆*\-]?\s*[【\[(<〔]?\s*[Qq]\s*(\d+)\s*[{DASHES}]\s*(\d+)(?!\d)\s*[】\])>〕]?"
-    r"\s*(?:について|への回答|の回答|に対する回答)?\s*[:.、,]?\s*"
+    rf"^[\s>]*+[■●・◆*\-]?\s*+[【\[(<〔]?\s*+[Qq]\s*+(\d+)\s*+[{DASHES}]\s*+(\d+)(?!\d)\s*+[】\])>〕]?"
+    r"\s*+(?:について|への回答|の回答|に対する回答)?\s*+[:.、,]?\s*+"
 )
 _ENUMERATOR = re.compile(rf"^\s*(?:[(（][0-9０-９]{{1,2}}[)）]|[{CIRCLED}])\s*")
 _LABEL = re.compile(
@@ -197,20 +201,25 @@ def _by_order(body: str, expected: Sequence[str], signer_names: Sequence[str]) -
     ]
 
 
-def _sheets(attachments: Sequence[Attachment]) -> tuple[list[_Found], list[str]]:
+def _sheets(
+    attachments: Sequence[Attachment], asked: int
+) -> tuple[list[_Found], list[str], list[RefusedAttachment]]:
     found: list[_Found] = []
     problems: list[str] = []
+    refused: list[RefusedAttachment] = []
+    bounds = TextBounds(max_rows=asked + _SHEET_ROW_MARGIN)
     for att in attachments:
         name = (att.filename or "").lower()
         if not (name.endswith(".xlsx") or att.content_type == _XLSX_TYPE):
             continue
-        if len(att.data) > _MAX_SHEET_BYTES:
-            problems.append(f"{att.filename}: too large for an answer sheet")
+        try:
+            sheet = read_answer_sheet(att.data, bounds=bounds)
+        except AttachmentRefused as exc:
+            refused.append(RefusedAttachment(att.filename or "", exc.reason, exc.detail))
             continue
-        sheet = read_answer_sheet(att.data)
         found += [_Found(row.item, row.answer, False) for row in sheet.rows]
         problems += [f"{att.filename}: {p}" for p in sheet.problems]
-    return found, problems
+    return found, problems, refused
 
 
 def parse_answers(
@@ -226,7 +235,7 @@ def parse_answers(
     (「子ども保健・給付課　山田」) is its signature, not part of the last answer.
     """
     wanted = [str(ItemId.parse(e)) for e in expected]
-    found, problems = _sheets(attachments)
+    found, problems, refused = _sheets(attachments, len(wanted))
     method, confidence = "xlsx", 1.0
     if not any(f.text for f in found):
         found = _by_markers(_lines(body, signer_names))
@@ -252,4 +261,5 @@ def parse_answers(
         unknown=tuple(unknown),
         confidence=confidence if answers else 0.0,
         problems=tuple(problems),
+        refused=tuple(refused),
     )

@@ -46,8 +46,10 @@ class Correction:
 
 
 _BULLETS = "●・◆■◇□○◎•▪*-> \t"
-_ONE_ID = rf"[\[【(]?\s*[Qq]\s*\d+\s*[{DASHES}]\s*\d+\s*[\]】)]?"
-_IDS = rf"{_ONE_ID}(?:\s*(?:[、,・/]|及び|および|と)?\s*{_ONE_ID})*"
+# Runs of spaces are taken whole (possessive): what follows each never starts with one, and
+# backtracking into them made a line of spaces take minutes.
+_ONE_ID = rf"[\[【(]?\s*+[Qq]\s*+\d++\s*+[{DASHES}]\s*+\d++\s*+[\]】)]?"
+_IDS = rf"{_ONE_ID}(?:\s*+(?:[、,・/]|及び|および|と)?\s*+{_ONE_ID})*"
 _HIRAGANA = re.compile(r"[ぁ-ゖ]")
 _ID = re.compile(rf"[Qq]\s*(\d+)\s*[{DASHES}]\s*(\d+)(?!\d)")
 _CORRECT = "訂正|修正|差し?替え"
@@ -57,12 +59,12 @@ _POLITE = (
     r"|をお願いいたします|をお願い致します|させてください|させて下さい|したいです|したい)?"
 )
 _KEYWORD_FIRST = re.compile(
-    rf"^[【\[(]?\s*(?P<verb>{_CORRECT}|{_WITHDRAW})\s*[】\])]?\s*[:：]?\s*(?P<ids>{_IDS})"
+    rf"^[【\[(]?\s*+(?P<verb>{_CORRECT}|{_WITHDRAW})\s*+[】\])]?\s*+[:：]?\s*+(?P<ids>{_IDS})"
 )
 _ID_FIRST = re.compile(
-    rf"^(?P<ids>{_IDS})\s*(?:について|の(?:内容|ご?意見|ご?質問|ご?要望)?)?\s*(?:は|を)?[、,]?\s*"
-    rf"(?:次|以下|下記)?の?(?:とおり|通り)?[、,]?\s*(?P<verb>{_CORRECT}|{_WITHDRAW}){_POLITE}"
-    r"[。.!！:：]?\s*$"
+    rf"^(?P<ids>{_IDS})\s*+(?:について|の(?:内容|ご?意見|ご?質問|ご?要望)?)?\s*+(?:は|を)?[、,]?\s*+"
+    rf"(?:次|以下|下記)?の?(?:とおり|通り)?[、,]?\s*+(?P<verb>{_CORRECT}|{_WITHDRAW}){_POLITE}"
+    r"[。.!！:：]?\s*+$"
 )
 # What may sit between the IDs and the new text on a keyword-first line.
 _CONNECTOR = re.compile(

@@ -39,18 +39,22 @@ from mailflow.parsing.kinds import (
     is_separator_line,
 )
 from mailflow.parsing.model import ParsedDecision
-from mailflow.parsing.normalize import KANJI_NUMERAL, Folded, fold, to_int
+from mailflow.parsing.normalize import Folded, fold, to_int
 from mailflow.parsing.sections import title_prefixes
 from mailflow.parsing.verdicts import Hit, Polarity, find_hits
 
-_NUM = rf"(\d+|{KANJI_NUMERAL})"
+# Numbers are entered at their first digit only and taken whole (possessive), so that
+# no run of digits or spaces is scanned again from every position in it.
+_NUM = r"((?<![\d〇零一二三四五六七八九十百千])(?:\d++|[〇零一二三四五六七八九十百千]++))"
 _RANGE = re.compile(
-    rf"(?:諮問\s*)?第?\s*{_NUM}\s*号?\s*(?:から|より|[〜~～])\s*(?:諮問\s*)?第?\s*{_NUM}\s*号(?:まで)?"
+    rf"(?:(?:諮問\s*+)?第\s*+)?{_NUM}\s*+号?+\s*+(?:から|より|[〜~～])\s*+(?:諮問\s*+)?+第?+\s*+{_NUM}"
+    r"\s*+号(?:まで)?+"
 )
 _SINGLE = re.compile(
-    rf"(?:令和\s*\d+\s*年度\s*)?(?:諮問\s*)?第\s*{_NUM}\s*号|(?<![\d.\-])(\d+)\s*号(?![機館線室棟車])"
-    rf"|[【\[〔]\s*(?:諮問\s*)?(?:第\s*)?(\d+)\s*号?\s*[】\]〕]"
-    r"|\b(?:no\.?|number|consultation|item)\s*#?\s*(\d+)\b|#\s*(\d+)\b"
+    rf"(?:令和\s*+\d++\s*+年度\s*+)?+(?:諮問\s*+)?+第\s*+{_NUM}\s*+号"
+    r"|(?<![\d.\-])(\d++)\s*+号(?![機館線室棟車])"
+    r"|[【\[〔]\s*+(?:諮問\s*+)?+(?:第\s*+)?+(\d++)\s*+号?+\s*+[】\]〕]"
+    r"|\b(?:no\.?+|number|consultation|item)\s*+#?+\s*+(\d++)\b|#\s*+(\d++)\b"
 )
 _ALL = re.compile(
     r"いずれも|何れも|どちらも|両方|双方|両件|両案件|全件|全案件|全て|すべて|全部|各諮問|各案件"
@@ -59,31 +63,34 @@ _ALL = re.compile(
 _REST = re.compile(
     r"その他|そのほか|その外|残り|他の(?:諮問|案件)|ほかの(?:諮問|案件)|それ以外|\bthe\s+(?:others|rest)\b"
 )
-_LEAD = re.compile(r"[\s○◯●・■□◆◇*\-]*")
+_LEAD = re.compile(r"[\s○◯●・■□◆◇*\-]*+")
 # What closes a mention before the verdict: 「について、」「は」「：」.
 _AFTER_MENTION = re.compile(
-    r"[」』)）]*\s*(?:について|に関して|に対して|に対する答申|の件|の答申)?(?:は|では|も)?"
-    r"\s*[、,:：\t ]*"
+    r"[」』)）]*+\s*+(?:について|に関して|に対して|に対する答申|の件|の答申)?+(?:は|では|も)?+"
+    r"\s*+[、,:：\t ]*+"
 )
 # The seed's form: the conditions come first, then 「本件を可とする」.
-_CONDITION_FIRST = re.compile(
-    r"(?P<cond>\S.*?(?:をお願いし|を条件に(?:して)?|を条件とし(?:て)?|を付して|を付し"
-    r"|を前提に(?:して)?|を前提とし(?:て)?))"
-    r"\s*[、,]?\s*(?:その上で|上で)?\s*(?:本件(?:を|は|について(?:は)?))?\s*"
-    r"(?:諮問(?:の)?(?:どおり|通り)(?:行うことを)?)?\s*[「『]?$"
+_CONDITION_MARK = re.compile(
+    r"をお願いし|を条件に(?:して)?+|を条件とし(?:て)?+|を付して|を付し|を前提に(?:して)?+"
+    r"|を前提とし(?:て)?+"
+)
+_AFTER_CONDITION_MARK = re.compile(
+    r"\s*+[、,]?+\s*+(?:その上で|上で)?+\s*+(?:本件(?:を|は|について(?:は)?+))?+\s*+"
+    r"(?:諮問(?:の)?+(?:どおり|通り)(?:行うことを)?+)?+\s*+[「『]?+"
 )
 # 「条件：…」「（条件：…）」「条件は、…」 and the English "Conditions: …".
 _CONDITION_LABEL = re.compile(
-    r"\s*[(（]?\s*(?:条件|conditions?)\s*(?:は|として(?:は)?)?\s*[:：、,]?\s*", re.IGNORECASE
+    r"\s*+[(（]?+\s*+(?:条件|conditions?+)\s*+(?:は|として(?:は)?+)?+\s*+[:：、,]?+\s*+",
+    re.IGNORECASE,
 )
 # 「第42号の条件」「条件は次のとおり」: the conditions follow on the lines below.
 _CONDITION_HEADING = re.compile(
-    r"\s*(?:の|についての|に付す|への)?(?:条件|conditions?)(?:は|として(?:は)?)?"
-    r"(?:次のとおり|以下のとおり|下記のとおり)?(?:です|とする|とします)?\s*[:：。]?\s*$",
+    r"\s*+(?:の|についての|に付す|への)?+(?:条件|conditions?+)(?:は|として(?:は)?+)?+"
+    r"(?:次のとおり|以下のとおり|下記のとおり)?+(?:です|とする|とします)?+\s*+[:：。]?+\s*+$",
     re.IGNORECASE,
 )
 _LIST_ITEM = re.compile(
-    r"\s*(?:[・●○◯■□◆◇*\-－ー]|[(（]?[0-9０-９]{1,2}[)）.．、]|[(（]?[0-9０-９]{1,2}\s|[①-⑳])"
+    r"\s*+(?:[・●○◯■□◆◇*\-－ー]|[(（]?+[0-9０-９]{1,2}+[)）.．、]|[(（]?+[0-9０-９]{1,2}+\s|[①-⑳])"
 )
 _TRIM = "。.、, 　"
 
@@ -263,6 +270,21 @@ def _strip_label(text: str) -> str:
     return text
 
 
+def _condition_first(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The seed's 「…をお願いし、本件を可とする」: the span of the conditions that come
+    before the verdict in ``text[start:end]``, if they do."""
+    marks = list(_CONDITION_MARK.finditer(text, start, end))
+    if not marks:
+        return None
+    last = marks[-1]
+    if _AFTER_CONDITION_MARK.fullmatch(text, last.end(), end) is None:
+        return None
+    first = start
+    while first < last.start() and text[first].isspace():
+        first += 1
+    return (first, last.end()) if first < last.start() else None
+
+
 def _read_line(line: str, state: _State, consultations: Sequence[ConsultationRef]) -> None:
     folded = fold(line)
     text = folded.text
@@ -295,9 +317,9 @@ def _read_line(line: str, state: _State, consultations: Sequence[ConsultationRef
             after = _AFTER_MENTION.match(text, region_start)
             lead = _LEAD.match(text, after.end() if after else region_start)
             start = lead.end() if lead else region_start
-            first = _CONDITION_FIRST.match(text[start : hit.start])
-            if first:
-                a, b = folded.span(start + first.start("cond"), start + first.end("cond"))
+            cond = _condition_first(text, start, hit.start)
+            if cond is not None:
+                a, b = folded.span(*cond)
                 polarity, conditions = Polarity.CONDITIONAL, [line[a:b]]
         reading = _Reading(polarity, whole, conditions)
         state.add(owners, reading)

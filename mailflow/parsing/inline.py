@@ -21,7 +21,7 @@ from mailflow.parsing.sections import split_sections
 
 _QUOTE_PREFIX = re.compile(r"^(?:[ \t]*[>＞|][ \t]?)+")
 _LEADING_ID = re.compile(
-    rf"^\s*(?:[●・■◆*\-]\s*)?[\[【(<〔]?\s*[Qq]\s*(\d+)\s*[{DASHES}]\s*(\d+)(?!\d)\s*[\]】)>〕]?"
+    rf"^\s*+(?:[●・■◆*\-]\s*+)?+[\[【(<〔]?+\s*+[Qq]\s*+(\d++)\s*+[{DASHES}]\s*+(\d++)"
 )
 _STOP = re.compile(
     r"回答欄ここまで|答申欄ここまで|^-{3,}\s*(?:original|元の)|wrote:$|書きました[:：]$"

@@ -31,7 +31,8 @@ _SENTENCE_END = "。．.!！?？"
 
 # Kinds are read from how a sentence *ends* (its predicate), last sentence first: a
 # keyword in the middle of an item (「すべき」 in a subordinate clause) decides nothing.
-_TAIL = re.compile(r"(?:[。．.!！、,」』)）\]\s]|[(（][^()（）]*[)）])+$")
+_TAIL_CHARS = frozenset("。．.!！、,」』)）] \t\u3000")
+_TRAILING_ASIDE = re.compile(r"[(（][^()（）]*+[)）]$")
 _ARGUED_END = re.compile(
     r"べき(?:だ|である|です|であろう|ではないか|ではないでしょうか|では|と考える|と考えます"
     r"|だと考える|だと考えます|と思う|と思います|だと思う|だと思います|と感じる|と感じます)?$"
@@ -137,9 +138,25 @@ def _clean_copy(text: str) -> str:
 _cached_clean = functools.lru_cache(maxsize=256)(_clean_copy)
 
 
+def _strip_tail(sentence: str) -> str:
+    """The sentence without its closing punctuation and a trailing aside in brackets."""
+    end = len(sentence)
+    while end:
+        if sentence[end - 1] in _TAIL_CHARS:
+            end -= 1
+            continue
+        if sentence[end - 1] in ")）":
+            aside = _TRAILING_ASIDE.search(sentence, max(0, end - 200), end)
+            if aside is not None:
+                end = aside.start()
+                continue
+        break
+    return sentence[:end]
+
+
 def _sentence_kind(sentence: str) -> ItemKind | None:
     """The kind a sentence's ending states, or None (a reason, a fact, a fragment)."""
-    flat = _TAIL.sub("", sentence)
+    flat = _strip_tail(sentence)
     if not flat:
         return None
     if _ARGUED_END.search(flat):

@@ -84,10 +84,11 @@ _ENGLISH = (
 )
 _PARTICLE = "は|が|を|に|へ|で|と|も|の|や|から|まで|より|ので|ため|けど|けれど|ね|よ|か|・|&"
 _PUNCT = re.compile(r"[、。,.!！?？:：;；()（）「」『』【】\[\]\-－ー〜~…・*]+")
-_DIGITS = re.compile(r"(?:\d+|[一二三四五六七八九十]+)(?=点|件|つ)")
+_DIGITS = re.compile(r"(?<![\d一二三四五六七八九十])(?:\d++|[一二三四五六七八九十]++)(?=点|件|つ)")
 # 「31号について質問です。」: the heading has been read by then; what is left is meta.
 _CONSULTATION = re.compile(
-    r"(?:令和\d+年度)?(?:諮問)?第?\d+号(?:議案|案件)?|no\.?\d+|consultation(?:no\.?)?\d*"
+    r"(?:令和\d++年度)?+(?:諮問)?+第?+(?<!\d)\d++号(?:議案|案件)?+|no\.?+(?<!\d)\d++"
+    r"|consultation(?:no\.?+)?+\d*+"
 )
 _SELF_INTRO = re.compile(
     r"(?:委員の|会長の|副会長の|会長職務代理の|審議会委員の)?[^\sぁ-ゖ、。]{1,10}(?:です|でございます)"

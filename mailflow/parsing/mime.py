@@ -42,6 +42,10 @@ _SINGLE_HEADERS = (
 )
 _BOUNDARY_LINE = re.compile(r"^--([^\s]{1,200}?)(?:--)?[ \t]*\r?$", re.MULTILINE)
 _HTML_SLACK = 8
+# Real mail nests a few levels (a forwarded mail with its attachments: four to six). The
+# standard library recurses once per level when it parses, walks or re-serialises a mail,
+# and fails near its recursion limit (~980 multipart levels, ~245 of message/rfc822).
+MAX_MIME_DEPTH = 50
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -105,11 +109,43 @@ def _empty(defects: tuple[str, ...]) -> DecodedMessage:
     )
 
 
+def parse_bytes(raw: bytes) -> tuple[Message, str | None]:
+    """The email package's Message of ``raw``, and a defect when it nests too deep.
+
+    A mail nested deeper than MAX_MIME_DEPTH is parsed for its top-level headers only
+    (From, Subject, … kept; its body is then one unread string), so nothing later walks
+    it recursively.
+    """
+    too_deep = f"MIME nesting deeper than {MAX_MIME_DEPTH} levels: only the top-level headers read"
+    try:
+        msg = BytesParser(policy=compat32).parsebytes(raw)
+        if mime_depth(msg) <= MAX_MIME_DEPTH:
+            return msg, None
+    except RecursionError:
+        pass
+    return BytesParser(policy=compat32).parsebytes(raw, headersonly=True), too_deep
+
+
+def mime_depth(msg: Message, stop: int = MAX_MIME_DEPTH) -> int:
+    """How many levels of parts ``msg`` nests (1 for a single part); counted without
+    recursion, and no further than one past ``stop``."""
+    deepest = 0
+    stack = [(msg, 1)]
+    while stack and deepest <= stop:
+        part, depth = stack.pop()
+        deepest = max(deepest, depth)
+        # Only containers: a leaf's get_payload() decodes it, and may raise on bad bytes.
+        if part.is_multipart():
+            payload = part.get_payload()
+            stack.extend((p, depth + 1) for p in payload if isinstance(p, Message))
+    return deepest
+
+
 def _decode(raw: bytes, max_body_chars: int | None) -> DecodedMessage:
     if not raw.strip():
         return _empty(("empty message",))
-    msg = BytesParser(policy=compat32).parsebytes(raw)
-    defects: list[str] = []
+    msg, too_deep = parse_bytes(raw)
+    defects: list[str] = [too_deep] if too_deep else []
     cache = _HeaderCache()
     headers = _decoded_headers(msg, defects, cache)
     first: dict[str, str] = {}
@@ -120,7 +156,8 @@ def _decode(raw: bytes, max_body_chars: int | None) -> DecodedMessage:
     if not senders:
         defects.append("no usable From address")
     walk = _Walk(limit=max_body_chars)
-    _visit(msg, "1", walk)
+    if too_deep is None:
+        _visit(msg, "1", walk)
     body, source, charset, declared = _choose_body(walk)
     if max_body_chars is not None and len(body) > max_body_chars:
         defects.append(f"body truncated to {max_body_chars} of {len(body)} characters")

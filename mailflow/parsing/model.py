@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mailflow.domain import ItemKind, Verdict
+from mailflow.parsing.attachment_bounds import Refusal
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,15 @@ class ParsedAnswer:
 
 
 @dataclass(frozen=True)
+class RefusedAttachment:
+    """An attachment that was not read: over a cap, or not what it claimed to be."""
+
+    filename: str
+    reason: Refusal
+    detail: str  # for staff: what was over which cap
+
+
+@dataclass(frozen=True)
 class ParsedAnswers:
     answers: tuple[ParsedAnswer, ...]
     unanswered: tuple[str, ...]
@@ -88,6 +98,7 @@ class ParsedAnswers:
     unknown: tuple[str, ...] = ()  # IDs answered that were not asked of this department
     confidence: float = 1.0  # lower when answers were matched by order, not by ID
     problems: tuple[str, ...] = ()  # what could not be read (an answer sheet's bad rows)
+    refused: tuple[RefusedAttachment, ...] = ()  # answer sheets not read at all, and why
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,8 @@ def _p(source: str) -> re.Pattern[str]:
 
 # Bracketed, so that a dated sentence naming an address (「1/13 連絡先 a@b.jp」) is not a header.
 _ADDR = r"[<＜〈《]\s*(?:mailto:)?[^\s<>＜＞〈〉]+@[^\s<>＜＞〈〉]+\s*[>＞〉》]"
-_WEEKDAY_JA = r"(?:[(（]\s*[月火水木金土日]\s*(?:曜日?)?[)）])"
-_DATE_JA = r"\d{2,4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
+_WEEKDAY_JA = r"(?:[(（]\s*+[月火水木金土日]\s*+(?:曜日?)?[)）])"
+_DATE_JA = r"\d{2,4}\s*+年\s*+\d{1,2}\s*+月\s*+\d{1,2}\s*+日"
 _DATE_SLASH = r"\d{2,4}/\d{1,2}/\d{1,2}"
 _TIME = r"\d{1,2}[:：]\d{2}(?:[:：]\d{2})?"
 _DASHES = r"\*?\s*[-－=＝ー─]{2,}\s*"
@@ -76,9 +76,12 @@ _OTHER_KEYS = (
     r"oggetto|risposta|inviato|verzonden|aan|onderwerp|wysłano|do|temat|отправлено|кому|тема|"
     r"дата|skickat|till|ämne|sendt|til|emne|发送时间|收件人|抄送|主题|时间|日期"
 )
-FROM_FIELD = re.compile(rf"\s*\*?\s*(?:{_FROM_KEYS})\s*\*?\s*[:：]\s*\*?.*", re.IGNORECASE)
+# Spaces taken whole (possessive): no key starts with one, so nothing is lost, and a long
+# run of spaces is not split two ways for every position.
+FROM_FIELD = re.compile(rf"\s*+\*?\s*+(?:{_FROM_KEYS})\s*+\*?\s*+[:：]\s*\*?.*", re.IGNORECASE)
 ANY_FIELD = re.compile(
-    rf"\s*\*?\s*(?:{_FROM_KEYS}|{_OTHER_KEYS})\s*\*?\s*[:：](?:\s.*|\*.*|[^/].*)?", re.IGNORECASE
+    rf"\s*+\*?\s*+(?:{_FROM_KEYS}|{_OTHER_KEYS})\s*+\*?\s*+[:：](?:\s.*|\*.*|[^/].*)?",
+    re.IGNORECASE,
 )
 # Ordered: the first row that matches names the client. Adding a client is adding a row.
 HEADER_PATTERNS: tuple[HeaderPattern, ...] = (
@@ -100,7 +103,7 @@ HEADER_PATTERNS: tuple[HeaderPattern, ...] = (
         "gmail-ja",
         HeaderKind.REPLY,
         _p(
-            rf"{_DATE_JA}\s*{_WEEKDAY_JA}?\s*(?:\d{{1,2}}\s*時\s*\d{{1,2}}\s*分|{_TIME})\s*.{{0,120}}[:：]"
+            rf"{_DATE_JA}\s*+{_WEEKDAY_JA}?\s*+(?:\d{{1,2}}\s*+時\s*+\d{{1,2}}\s*+分|{_TIME})\s*+.{{0,120}}[:：]"
         ),
         max_lines=3,
     ),
@@ -108,7 +111,7 @@ HEADER_PATTERNS: tuple[HeaderPattern, ...] = (
         "iphone-ja",
         HeaderKind.REPLY,
         _p(
-            rf"(?:{_DATE_SLASH}|{_DATE_JA})\s*{_WEEKDAY_JA}?\s*{_TIME}\s*[、,].{{0,160}}のメール\s*[:：]"
+            rf"(?:{_DATE_SLASH}|{_DATE_JA})\s*+{_WEEKDAY_JA}?\s*+{_TIME}\s*+[、,].{{0,160}}のメール\s*[:：]"
         ),
         max_lines=3,
     ),
@@ -121,7 +124,7 @@ HEADER_PATTERNS: tuple[HeaderPattern, ...] = (
     HeaderPattern(
         "android-ja",
         HeaderKind.REPLY,
-        _p(rf"{_DATE_SLASH}\s*{_TIME}\s*.{{0,120}}{_ADDR}\s*[:：]"),
+        _p(rf"{_DATE_SLASH}\s*+{_TIME}\s*+.{{0,120}}{_ADDR}\s*[:：]"),
         max_lines=3,
     ),
     HeaderPattern(

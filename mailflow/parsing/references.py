@@ -18,20 +18,27 @@ import re
 from collections.abc import Sequence
 
 from mailflow.domain import ItemId
-from mailflow.parsing.normalize import CIRCLED, DASHES, KANJI_NUMERAL, kanji_to_int, nfkc
+from mailflow.parsing.normalize import CIRCLED, DASHES, kanji_to_int, nfkc
 
+# A list of pages, each run taken whole. At most 30 more after the first: a longer list
+# (never written) is read from its end, and each start of a search reads a bounded stretch.
+_LIST = r"\d++(?:\s*+[、,・]\s*+\d++){0,30}+"
+# Runs of spaces are entered at their start only (the lookbehinds): the same leftmost
+# matches, without a scan to the end of the run from every position in it.
 _PAGES = re.compile(
-    r"(?:諮問書|資料|別紙|仕様書|協定書)?\s*(?:\(案\))?\s*(?:[Pp]\s*[.．]?\s*(?P<p>\d+(?:\s*[、,・]\s*\d+)*)"
-    r"|(?P<q>\d+(?:\s*[、,・]\s*\d+)*)\s*(?:ページ|頁|ﾍﾟｰｼﾞ)|page\s*(?P<e>\d+))",
+    rf"(?:諮問書|資料|別紙|仕様書|協定書|(?<!\s))\s*+(?:\(案\)\s*+)?(?:[Pp]\s*+[.．]?\s*+(?P<p>{_LIST})"
+    rf"|(?<!\d)(?P<q>{_LIST})\s*+(?:ページ|頁|ﾍﾟｰｼﾞ)|page\s*+(?P<e>\d++))",
     re.IGNORECASE,
 )
 # 「別紙1のデータ項目一覧」「別紙1の4」: an attachment of the papers, cited by number.
 _ANNEX = re.compile(r"(別紙|別添|別表|資料)\s*(\d+)(?:\s*の\s*(\d+))?")
-_KANJI_PAGE = re.compile(rf"({KANJI_NUMERAL})\s*(?:ページ|頁)")
+_KANJI_PAGE = re.compile(
+    r"(?<![〇零一二三四五六七八九十百千])([〇零一二三四五六七八九十百千]++)\s*+(?:ページ|頁)"
+)
 _QUOTE = re.compile(r"\s*[「『]([^」』]*)[」』]")
 _LEAD_NUM = re.compile(r"^\s*(\d+)")
 _PAREN = re.compile(rf"\((\d+)\)\s*([ア-ン{CIRCLED}](?![ァ-ヶー]))?")
-_NUM_PAREN = re.compile(rf"(\d+)\s*\((\d+)\)\s*([ア-ン{CIRCLED}](?![ァ-ヶー]))?")
+_NUM_PAREN = re.compile(rf"(?<!\d)(\d++)\s*+\((\d++)\)\s*+([ア-ン{CIRCLED}](?![ァ-ヶー]))?")
 _DIGIT = re.compile(r"\d")
 _ARTICLE = re.compile(r"第\s*(\d+)\s*条(?:\s*第\s*(\d+)\s*項)?")
 
@@ -124,9 +131,9 @@ def find_follows(text: str, keys: Sequence[str] = ()) -> str | None:
 
 
 _OPENER = re.compile(
-    rf"\s*(?:[\[【(]\s*)?(?:[Qq]\s*)?\d{{1,3}}\s*[{DASHES}]\s*\d{{1,3}}(?!\d)"
-    r"|\s*(?:同じく|また|次に|続いて|さらに)?[、,]?\s*(?:諮問書|資料|別紙|仕様書|協定書|契約書)?"
-    r"\s*(?:\(案\))?\s*(?:[Pp]\s*\.?\s*\d+|\d+\s*(?:ページ|頁)|別紙\s*\d+)"
+    rf"\s*+(?:[\[【(]\s*+)?+(?:[Qq]\s*+)?+\d{{1,3}}+\s*+[{DASHES}]\s*+\d{{1,3}}+(?!\d)"
+    r"|\s*+(?:同じく|また|次に|続いて|さらに)?+[、,]?+\s*+(?:諮問書|資料|別紙|仕様書|協定書|契約書)?+"
+    r"\s*+(?:\(案\))?+\s*+(?:[Pp]\s*+\.?+\s*+\d++|\d++\s*+(?:ページ|頁)|別紙\s*+\d++)"
 )
 
 

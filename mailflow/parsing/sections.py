@@ -24,13 +24,13 @@ from mailflow.parsing.normalize import KANJI_NUMERAL, fold, fold_text, nfkc, to_
 from mailflow.parsing.reply_form import form_heading
 
 _NUM = rf"(\d+|{KANJI_NUMERAL})"
-_LEAD = r"[\s■□●◆◇・*\-○◎▼▽▶►]*"
+_LEAD = r"[\s■□●◆◇・*\-○◎▼▽▶►]*+"  # taken whole: nothing after it starts with one
 _OPEN = r"[【\[〔「『<〈《(]?"
 _MARKER = re.compile(
-    rf"^(?P<lead>{_LEAD}{_OPEN})\s*(?:令和\s*\d+\s*年度\s*)?(?:諮問\s*)?(?:第\s*)?{_NUM}\s*号(?:議案|案件)?"
+    rf"^(?P<lead>{_LEAD}{_OPEN})\s*+(?:令和\s*+\d+\s*+年度\s*+)?(?:諮問\s*+)?(?:第\s*+)?{_NUM}\s*+号(?:議案|案件)?"
 )
 _BRACKET = re.compile(
-    rf"^(?P<lead>{_LEAD}[【\[〔])\s*(?:諮問\s*)?(?:第\s*)?{_NUM}\s*号?\s*[】\]〕]"
+    rf"^(?P<lead>{_LEAD}[【\[〔])\s*+(?:諮問\s*+)?(?:第\s*+)?{_NUM}\s*+号?\s*+[】\]〕]"
 )
 _TITLE_LEAD = re.compile(rf"^(?P<lead>{_LEAD}{_OPEN})\s*")
 _SUFFIX = (
@@ -39,6 +39,15 @@ _SUFFIX = (
 )
 _CLOSE = r"[】\]〕」』)>〉》]"
 _STRONG_LEAD = set("■□●◆◇【[〔")
+
+
+# "Consultation No. 31 (learning tablets)", "No. 31:", "Item 31 – tablets": a heading
+# line of an English reply; the words after the number are only its title.
+_ENGLISH_HEADING = re.compile(
+    r"[\s*#\-]*+(?:(?:re:\s*)?(?:consultation|item|case|agenda\s+item)s?\s*+(?:no\.?|number|#)?"
+    r"|no\.|number|#)\s*+(\d{1,4})\b(?![.,]\d)[^.?!。]{0,60}?[:：]?\s*+",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -152,6 +161,11 @@ def _match_plain_heading(
 ) -> _Heading | None:
     # Most lines are no heading: the index map is built only for those that are.
     text = fold_text(line)
+    english = _ENGLISH_HEADING.fullmatch(text)
+    if english:
+        key = _key_for(english.group(1), consultations)
+        reason = None if key is not None else f"unknown consultation {english.group(1)}"
+        return _Heading(key, len(line), "marker", True, reason)
     for pattern in (_BRACKET, _MARKER):
         m = pattern.match(text)
         if not m:

@@ -21,8 +21,11 @@ _MOBILE_FOOTER = re.compile(
     r"(?:from|via|with|using|depuis|desde|da|met|van|fra|från|z)\s+[^,]{1,80}"
     r"|(?:get|download)\s+(?:\[)?outlook\s+for\s+(?:ios|android).{0,80}"
     r"|outlook\s+for\s+(?:ios|android)\s*を入手.{0,80}"
-    r"|von\s+meinem\s+.{1,60}\s+gesendet\.?"
-    r"|diese\s+nachricht\s+wurde\s+von\s+meinem\s+.{1,80}\s+gesendet\.?"
+    # 「von meinem <device> gesendet」: the device is what lies between the runs of spaces
+    # (up to 60 characters), written so that the runs are not split every possible way.
+    r"|von\s++meinem\s(?:\s*+\S(?:.{0,58}\S)?\s++|\s{2,})gesendet\.?"
+    r"|diese\s++nachricht\s++wurde\s++von\s++meinem\s(?:\s*+\S(?:.{0,78}\S)?\s++|\s{2,})"
+    r"gesendet\.?"
     r"|(?:\(|<<)\s*sent\s+(?:from|by|via)\s+.{1,40}(?:\)|>>)"
     r"|.{0,20}(?:iphone|ipad|android|スマートフォン|スマホ|携帯|ドコモメール|docomo|au|"
     r"softbank|ソフトバンク|galaxy|xperia|aquos|arrows)\s*から\s*送信(?:しました|しています|されました"
@@ -52,7 +55,9 @@ _FRAME = re.compile(rf"\s*[{re.escape(_FRAME_CHARS)}]{{3,}}.*")
 _JUNK = re.compile(rf"[\s{re.escape(_FRAME_CHARS)}\u1427\u200b\u2060\ufeff]*")
 
 _CONTACT = re.compile(
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    # An address is tried from the start of its run of address characters only, each run
+    # taken whole: the same matches, and a long run of letters is scanned once, not per start.
+    r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+"
     r"|https?://|www\."
     r"|\b(?:tel|fax|phone|mobile|mobil|cell)\b|電話|内線|ファックス|携帯|〒"
     r"|\d{2,5}[-‐−ー(（]\d{1,4}[-‐−ー)）]\d{3,4}",
@@ -226,7 +231,7 @@ _SENTENCE_LIKE = re.compile(
 _JOINED_TAIL = re.compile(rf"長|委員|[{_KANJI}ァ-ヶー]{{1,8}}(?:係|担当|グループ|チーム|室|班)")
 _TAIL_SEPARATOR = re.compile(r"[\s()【】\[\]/|:・]")
 _UNIT_LINE = re.compile(
-    r"担当者?\s*:?\s*\S.{0,15}|\S{1,16}(?:係|担当|グループ|チーム|室|課|班)(?:\s+\S{1,8})?"
+    r"担当者?\s*+:?\s*+\S.{0,15}|\S{1,16}(?:係|担当|グループ|チーム|室|課|班)(?:\s+\S{1,8})?"
 )
 _PERSON_LINE = re.compile(rf"[{_KANJI}]{{1,4}}(?:\s+[{_KANJI}ぁ-ゖァ-ヶー]{{1,5}})?")
 
@@ -286,7 +291,10 @@ def _is_detail_line(line: str, *, person: bool) -> bool:
     return bool(_UNIT_LINE.fullmatch(flat)) or (person and bool(_PERSON_LINE.fullmatch(flat)))
 
 
-_BUREAU = re.compile(r"^(?P<bureau>.+?[部局])(?P<section>.{2,}(?:課|係|室|所|センター))$")
+# The lookahead checks the ending once, so each 部/局 tried is not a scan to the end.
+_BUREAU = re.compile(
+    r"^(?=.*(?:課|係|室|所|センター)$)(?P<bureau>.+?[部局])(?P<section>.{2,}(?:課|係|室|所|センター))$"
+)
 
 
 def department_name_forms(name: str) -> tuple[str, ...]:

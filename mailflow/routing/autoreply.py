@@ -18,10 +18,10 @@ _PRECEDENCE_AUTO = frozenset({"bulk", "junk", "list", "auto_reply"})
 # a consultation may well be titled 「自動応答サービスの導入」, and a member replying
 # "Re: [R2-5] 自動応答サービスについて" must not be taken for a machine.
 _OOF_SUBJECT = re.compile(
-    r"^\s*[【\[「(〔]?\s*(?:"
+    r"^\s*+[【\[「(〔]?\s*+(?:"
     r"自動応答|自動返信|自動回答|不在通知|不在(?:の|中|に|です|連絡|のお知らせ)|外出中|休暇中?"
-    r"|out\s*of\s*(?:the\s*)?office|automatic\s*reply|auto\s*-?\s*reply|autoreply"
-    r"|auto\s*response|vacation\s*reply|away\s*from\s*(?:my\s*)?(?:desk|office)"
+    r"|out\s*+of\s*+(?:the\s*+)?office|automatic\s*+reply|auto\s*+-?\s*+reply|autoreply"
+    r"|auto\s*+response|vacation\s*+reply|away\s*+from\s*+(?:my\s*+)?(?:desk|office)"
     r")",
     re.IGNORECASE,
 )

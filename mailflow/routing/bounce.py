@@ -61,7 +61,10 @@ _STOP = re.compile(
     r"|from:|to:|message-id:|content-type:\s*message/rfc822|元のメッセージ|original message)",
     re.IGNORECASE,
 )
-_ADDR = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# Tried only where a run of local-part characters starts, each run taken whole: the same
+# addresses, found in one pass over a long run of letters instead of one per position.
+_LOCAL = "A-Za-z0-9.!#$%&'*+/=?^_`{|}~-"
+_ADDR = re.compile(rf"(?<![{_LOCAL}])[{_LOCAL}]++@[A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)+")
 _TEMPORARY = re.compile(r"\b4\.\d{1,3}\.\d{1,3}\b|\b4[25]\d\b|temporar|一時的|容量", re.I)
 _PERMANENT = re.compile(r"\b5\.\d{1,3}\.\d{1,3}\b|\b5[0-5]\d\b|unknown|存在しません", re.I)
 

@@ -6,13 +6,12 @@ loops and backscatter (DESIGN.md "Mail protocol").
 
 from __future__ import annotations
 
-import email
-import email.policy
 import enum
 from collections.abc import Collection
 from dataclasses import dataclass
 from email.message import Message
 
+from mailflow.parsing.mime import parse_bytes
 from mailflow.parsing.model import DecodedMessage
 from mailflow.routing.address import all_addresses, is_own_address
 from mailflow.routing.autoreply import AUTO_REPLY_RULES
@@ -94,8 +93,9 @@ CLASSIFY_RULES: tuple[Rule[MailFacts, Classification], ...] = (
 
 def classify(raw: bytes, decoded: DecodedMessage, own_addresses: Collection[str]) -> Classification:
     """Classify one received mail from its raw bytes and its decoded form."""
-    # compat32 gives flufl.bounce the Message it was written for.
-    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    # compat32 gives flufl.bounce the Message it was written for; a mail nested too deep
+    # for the standard library is read for its top-level headers only (decode says so).
+    message, _too_deep = parse_bytes(raw)
     facts = MailFacts(message, decoded, frozenset(own_addresses))
     hit = first_hit(CLASSIFY_RULES, facts)
     if hit is None:

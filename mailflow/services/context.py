@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mailflow.clock import Clock
 from mailflow.config import Config
 from mailflow.errors import MailflowError
+from mailflow.services.parse_worker import Budget, ParseWorker
 from mailflow.store import db
 
 
@@ -28,6 +29,12 @@ class Services:
     @cached_property
     def engine(self) -> Engine:
         return self._engine or db.make_engine(self.config.database_url)
+
+    @cached_property
+    def parser(self) -> ParseWorker:
+        """The pure parsing stages under the config's budget, in a process started on first use."""
+        p = self.config.parsing
+        return ParseWorker(Budget(p.cpu_seconds, p.memory_mb, p.isolate))
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

@@ -125,10 +125,17 @@ class _Apply:
 
 
 def take(
-    session: Session, msg: Message, rnd: Round, author_pk: int, new_text: str, now: datetime
+    session: Session,
+    msg: Message,
+    rnd: Round,
+    author_pk: int,
+    new_text: str,
+    now: datetime,
+    found: tuple[Correction, ...] | None = None,
 ) -> Taken | None:
-    """Apply the 訂正/取消 commands of a member's reply; None when it has none."""
-    found = find_corrections(new_text)
+    """Apply the 訂正/取消 commands of a member's reply (``found`` in it already, or
+    looked for here); None when it has none."""
+    found = find_corrections(new_text) if found is None else found
     author = session.get(Member, author_pk)
     if not found or author is None:
         return None

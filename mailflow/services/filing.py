@@ -12,10 +12,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from mailflow.domain import ConsultationRef, Role, Verdict
-from mailflow.parsing.corrections import Correction, find_corrections, remainder
+from mailflow.parsing.corrections import Correction
 from mailflow.parsing.model import DecodedMessage
-from mailflow.parsing.pipeline import AuthorRole, MailParse, parse_text
-from mailflow.parsing.quote import extract_new_text
+from mailflow.parsing.pipeline import AuthorRole, MailParse
 from mailflow.parsing.signature import department_name_forms
 from mailflow.routing import PartyKind, PartyRef, Proof
 from mailflow.services import confirmations, corrections
@@ -75,17 +74,11 @@ def read(
     if role == "department":
         expected = repo.department_item_ids(session, rnd.id, int(party.id))
     signers = _signer_names(services, session, role, party)
-    new_text = extract_new_text(decoded.body, signers)
-    commands = find_corrections(new_text) if role == "member" else ()
-    parsed = parse_text(
-        remainder(new_text, commands) if commands else new_text,
-        decoded,
-        refs,
-        role=role,
-        expected_ids=expected,
-        signer_names=signers,
+    # The pure stages run in the parsing process, under its time and memory budget.
+    stage = services.parser.parse(decoded, refs, role, expected, signers)
+    return Reading(
+        role, int(party.id), stage.new_text, stage.corrections, stage.mail_parse(role, decoded)
     )
-    return Reading(role, int(party.id), new_text, commands, parsed)
 
 
 def file(
@@ -105,7 +98,9 @@ def file(
     msg.department_id = reading.party_pk if role == "department" else None
     taken = None
     if role == "member" and reading.commands and Change.CORRECTIONS not in held:
-        taken = corrections.take(session, msg, rnd, reading.party_pk, reading.new_text, now)
+        taken = corrections.take(
+            session, msg, rnd, reading.party_pk, reading.new_text, now, reading.commands
+        )
     alone = reading.commands and (
         reading.parsed.reply is None
         or (not reading.parsed.reply.items and not reading.parsed.reply.empty_reply)

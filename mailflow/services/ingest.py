@@ -13,7 +13,6 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from mailflow.parsing.mime import decode
 from mailflow.parsing.model import DecodedMessage
 from mailflow.routing import (
     AuthPolicy,
@@ -25,7 +24,6 @@ from mailflow.routing import (
     Routed,
     RoutingInput,
     TokenClaim,
-    classify,
     evaluate,
     extract_tokens,
     find_round_tag,
@@ -36,6 +34,7 @@ from mailflow.routing import (
 from mailflow.routing.chain import proof_of
 from mailflow.services import confirmations, filing
 from mailflow.services.context import Services
+from mailflow.services.parse_worker import ParseOverBudget
 from mailflow.services.records import RecordResult
 from mailflow.store import db, events
 from mailflow.store import intake as repo
@@ -117,7 +116,11 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
                 outcome = replace(outcome, alerts=(*outcome.alerts, cut))
             return outcome
     except Exception as exc:
-        log.exception("message %s failed", message_pk)
+        over = isinstance(exc, ParseOverBudget)
+        if over:
+            log.warning("message %s: %s", message_pk, exc)
+        else:
+            log.exception("message %s failed", message_pk)
         error = f"{type(exc).__name__}: {exc}"[:2000]
         with db.transaction(services.sessions) as session:
             msg = session.get(Message, message_pk)
@@ -133,7 +136,9 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
                 message_id=msg.id,
                 reason=error,
             )
-        return Outcome(message_pk, "failed", "normal", error)
+        # Over budget is the mail's doing, not a bug: staff see it (it is not retried).
+        alerts = (f"message {message_pk} failed: {exc}; stored, not processed",) if over else ()
+        return Outcome(message_pk, "failed", "normal", error, alerts=alerts)
 
 
 def _process(
@@ -144,8 +149,7 @@ def _process(
         raise LookupError(f"no message {message_pk}")
     now = services.clock.now()
     committee = repo.committee(session, msg.committee_id)
-    decoded = decode(msg.raw)
-    cls = classify(msg.raw, decoded, (committee.address,))
+    decoded, cls = services.parser.read(msg.raw, (committee.address,))
     msg.classification = cls.kind.value
     if cls.kind is not MailKind.NORMAL:
         return _machine_mail(session, msg, cls.kind, cls.reason, cls, now)

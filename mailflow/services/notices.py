@@ -79,6 +79,7 @@ def queue_answer_receipt(
     view = v.AnswerReceipt(
         v.Recipient(dept.name, department=True), r.committee, r.info,
         tuple(result.answers), tuple(owed), tuple(result.unknown_answers),
+        tuple(result.refused_sheets),
     )  # fmt: skip
     in_reply_to = thread_id(msg.message_id)
     return r.queue(

@@ -51,6 +51,8 @@ class RecordResult:
     held_corrections: list[str] = field(default_factory=list)
     # changes kept until the party confirms by reply (workflow.identity)
     awaiting_confirmation: list[str] = field(default_factory=list)
+    # Answer sheets not read (over a cap, or not an .xlsx): (file name, Refusal value)
+    refused_sheets: list[tuple[str, str]] = field(default_factory=list)
     alerts: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, Any]:
@@ -67,6 +69,7 @@ class RecordResult:
             "withdrawn": self.withdrawn,
             "held_corrections": self.held_corrections,
             "awaiting_confirmation": self.awaiting_confirmation,
+            "refused_sheets": [name for name, _ in self.refused_sheets],
         }
 
     def describe(self) -> str:
@@ -266,6 +269,13 @@ def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> R
             )
         )
         res.answers.append(pa.item)
+    for refused in parsed.answers.refused:
+        # The name is the sender's words: one line, and not a page of them.
+        name = " ".join(refused.filename.split())[:120] or "(no name)"
+        res.refused_sheets.append((name, refused.reason.value))
+        alerts.append(
+            f"message {msg.id}: answer sheet {refused.filename!r} refused: {refused.detail}"
+        )
     msg.phase = 2
     res.alerts = tuple(alerts)
     return res

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -11,6 +10,7 @@ from mailflow.domain import ConsultationRef, Phase, Role
 from mailflow.domain.roundspec import RoundSpec, end_of_day
 from mailflow.errors import InputError, NotFoundError
 from mailflow.services.context import Services
+from mailflow.services.round_documents import read_documents
 from mailflow.store import db, events
 from mailflow.store import rounds as repo
 from mailflow.store.directory import sync_committee
@@ -70,39 +70,10 @@ def _check_spec(spec: RoundSpec, services: Services, source: Path | str) -> None
         raise InputError(errs)
 
 
-DOCUMENT_MAX_BYTES = 15 * 1024 * 1024  # one attachment; submission servers refuse far less
-
-
-def _documents(spec: RoundSpec, source: Path | str) -> list[tuple[str, str, bytes]]:
-    """(file name, MIME type, bytes) of the round's documents, or InputError naming each."""
-    base = Path(source).parent
-    out, errs = [], []
-    for i, doc in enumerate(spec.documents):
-        path = doc if doc.is_absolute() else base / doc
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            errs.append(f"{source}: documents[{i}]: cannot read {doc} ({exc.strerror})")
-            continue
-        if len(data) > DOCUMENT_MAX_BYTES:
-            errs.append(f"{source}: documents[{i}]: {doc} is over 15 MB; send a link instead")
-            continue
-        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        out.append((path.name, kind, data))
-    names = [name for name, _, _ in out]
-    errs += [
-        f"{source}: documents: two files named {n}"
-        for n in sorted({n for n in names if names.count(n) > 1})
-    ]
-    if errs:
-        raise InputError(errs)
-    return out
-
-
 def import_round(services: Services, spec: RoundSpec, source: Path | str) -> Round:
     """Create the round in draft state; InputError (and nothing written) on any problem."""
     _check_spec(spec, services, source)
-    documents = _documents(spec, source)
+    documents = read_documents(spec.documents, source)
     resolved = spec.resolved_deadlines(services.config.committee.tz, source)
     services.require_schema()
     now = services.clock.now()

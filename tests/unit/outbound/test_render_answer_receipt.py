@@ -39,3 +39,23 @@ def test_english() -> None:
     mail = render_mail(view(), "en", TZ)
     assert mail.subject == "[R2-5] Your answers were received (2)"
     assert "- [Q13-03]" in mail.text and "- [Q13-30]" in mail.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("ja", "・回答票.xlsx：展開後の大きさが上限を超えています"),
+        ("en", "- 回答票.xlsx: it unpacks to more than allowed"),
+    ],
+)
+def test_a_refused_sheet_is_named_with_why(lang: str, words: str) -> None:
+    refused = (("回答票.xlsx", "unpacks_too_large"),)
+    text = render_mail(
+        AnswerReceipt(
+            Recipient("子ども保健・給付課", department=True), COMMITTEE, ROUND,
+            (), ("Q13-01",), (), refused,
+        ),
+        lang,
+        TZ,
+    ).text  # fmt: skip
+    assert words in text

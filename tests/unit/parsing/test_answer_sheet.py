@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 
 import openpyxl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailflow.parsing.answer_sheet import HEADER, read_answer_sheet, write_answer_sheet
+from mailflow.parsing.attachment_bounds import AttachmentRefused, Refusal
 
 
 def test_written_sheet_has_the_header_and_rows() -> None:
@@ -51,8 +53,10 @@ def test_a_workbook_without_the_columns_says_so() -> None:
     )
 
 
-def test_not_a_workbook() -> None:
-    assert read_answer_sheet(b"PK\x03\x04 broken").rows == ()
+def test_not_a_workbook_is_refused() -> None:
+    with pytest.raises(AttachmentRefused) as refused:
+        read_answer_sheet(b"PK\x03\x04 broken")
+    assert refused.value.reason is Refusal.NOT_READABLE
 
 
 _TEXT = st.text(

@@ -10,6 +10,7 @@ import pytest
 
 from mailflow.parsing.answer_sheet import write_answer_sheet
 from mailflow.parsing.answers import parse_answers
+from mailflow.parsing.attachment_bounds import Refusal
 from mailflow.parsing.model import Attachment
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "mail" / "items"
@@ -133,7 +134,9 @@ def test_an_unreadable_sheet_falls_back_to_the_body_and_says_why() -> None:
     parsed = parse_answers("Q13-1：明記する。\n", (attachment,), ("Q13-01",))
     assert parsed.method == "id-list"
     assert parsed.answers[0].text == "明記する。"
-    assert parsed.problems and "not a readable .xlsx" in parsed.problems[0]
+    assert [(r.filename, r.reason) for r in parsed.refused] == [
+        ("回答票.xlsx", Refusal.NOT_READABLE)
+    ]
 
 
 def test_a_sheet_staff_rearranged_is_still_read() -> None:
