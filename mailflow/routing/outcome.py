@@ -18,6 +18,7 @@ class QuarantineReason(enum.StrEnum):
     AUTH_FAILED = "auth_failed"
     TOKEN_SENDER_MISMATCH = "token_sender_mismatch"
     TOKEN_PARTY_UNKNOWN = "token_party_unknown"
+    TOKEN_ROUND_UNKNOWN = "token_round_unknown"
     UNKNOWN_SENDER = "unknown_sender"
     TAG_ROUND_NOT_OPEN = "tag_round_not_open"
     AMBIGUOUS_ROUND = "ambiguous_round"
@@ -40,6 +41,10 @@ _DESCRIPTIONS: dict[QuarantineReason, str] = {
     QuarantineReason.TOKEN_PARTY_UNKNOWN: (
         "返信用アドレスの宛先が名簿にありません。"
         " The reply token names a member or department no longer registered."
+    ),
+    QuarantineReason.TOKEN_ROUND_UNKNOWN: (
+        "返信用アドレスの開催回がこの審議会にありません(削除された回など)。"
+        " The reply token names a round this committee does not have (deleted since?)."
     ),
     QuarantineReason.UNKNOWN_SENDER: (
         "差出人が委員・所管課として登録されていません。"

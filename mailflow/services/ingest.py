@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from mailflow.domain import ConsultationRef, Role
@@ -26,6 +27,7 @@ from mailflow.routing import (
     PartyKind,
     PartyRef,
     Quarantine,
+    QuarantineReason,
     Routed,
     RoutingInput,
     TokenClaim,
@@ -153,7 +155,11 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
                 outcome = replace(outcome, alerts=(*outcome.alerts, cut))
             return outcome
     except Exception as exc:
-        log.exception("message %s failed", message_pk)
+        # An exception's text may quote the mail: the log names the message and the kind
+        # of error; the whole text is kept in the record, the traceback at debug level.
+        log.error("message %s failed: %s (see `mailflow quarantine list`)", message_pk,
+                  type(exc).__name__)  # fmt: skip
+        log.debug("message %s failed", message_pk, exc_info=True)
         error = f"{type(exc).__name__}: {exc}"[:2000]
         with db.transaction(services.sessions) as session:
             msg = session.get(Message, message_pk)
@@ -194,28 +200,13 @@ def _process(
     else:
         outcome = route(_routing_input(services, decoded, session, committee.id))
     if isinstance(outcome, Quarantine):
-        msg.state, msg.quarantine_reason = "quarantined", outcome.reason.value
-        events.record(
-            session,
-            at=now,
-            actor="system",
-            kind="message_quarantined",
-            committee_id=committee.id,
-            message_id=msg.id,
-            reason=outcome.reason.value,
-            detail_text=outcome.detail,
-        )
-        return Outcome(
-            msg.id,
-            "quarantined",
-            "normal",
-            outcome.detail,
-            alerts=(f"quarantine: message {msg.id}: {outcome.reason.description}",),
-        )
+        return _quarantine(session, msg, outcome, now)
 
     rnd = repo.round_with_consultations(session, int(outcome.round_id))
-    if rnd is None:
-        raise LookupError(f"routed to unknown round {outcome.round_id}")
+    if rnd is None or rnd.committee_id != committee.id:
+        # A genuine token of a round deleted since, or of another committee's round.
+        unknown = Quarantine(QuarantineReason.TOKEN_ROUND_UNKNOWN, f"round {outcome.round_id}")
+        return _quarantine(session, msg, unknown, now)
     role = _author_role(rnd, outcome.party, msg.received_at, session)
     refs = [ConsultationRef(c.key, c.number, c.title) for c in rnd.consultations]
     expected: list[str] = []
@@ -248,12 +239,7 @@ def _process(
         if role == "member":
             corrections.reapply(session, msg)
     msg.state, msg.error = "done", None
-    from mailflow.services.notices import queue_answer_receipt, queue_receipt
-
-    if role == "member":
-        queue_receipt(services, session, msg, rnd, result, now)
-    elif role == "department":
-        queue_answer_receipt(services, session, msg, rnd, result, now)
+    unanswered = _queue_receipt(services, session, msg, rnd, role, result, now)
     events.record(
         session,
         at=now,
@@ -268,8 +254,68 @@ def _process(
         **result.summary(),
     )
     return Outcome(
-        msg.id, "done", "normal", result.describe(), records=result, alerts=result.alerts
+        msg.id, "done", "normal", result.describe(), records=result,
+        alerts=(*result.alerts, *unanswered),
+    )  # fmt: skip
+
+
+def _quarantine(session: Session, msg: Message, outcome: Quarantine, now: datetime) -> Outcome:
+    msg.state, msg.quarantine_reason, msg.error = "quarantined", outcome.reason.value, None
+    events.record(
+        session,
+        at=now,
+        actor="system",
+        kind="message_quarantined",
+        committee_id=msg.committee_id,
+        message_id=msg.id,
+        reason=outcome.reason.value,
+        detail_text=outcome.detail,
     )
+    return Outcome(
+        msg.id,
+        "quarantined",
+        "normal",
+        outcome.detail,
+        alerts=(f"quarantine: message {msg.id}: {outcome.reason.description}",),
+    )
+
+
+def _queue_receipt(
+    services: Services, session: Session, msg: Message, rnd: Round, role: AuthorRole,
+    result: RecordResult, now: datetime,
+) -> tuple[str, ...]:  # fmt: skip
+    """The receipt, in a savepoint of its own: a mail we cannot answer is still filed.
+
+    What it says is kept, the failure is an event and a staff alert; the receipt's key
+    lets `mailflow reprocess` queue it once the cause is fixed.
+    """
+    from mailflow.services.notices import RECEIPTS
+
+    queue = RECEIPTS.get(role)
+    if queue is None:
+        return ()
+    try:
+        with session.begin_nested():
+            queue(services, session, msg, rnd, result, now)
+    except SQLAlchemyError:
+        raise
+    except Exception as exc:
+        log.error("message %s: no receipt queued: %s", msg.id, type(exc).__name__)
+        events.record(
+            session,
+            at=now,
+            actor="system",
+            kind="receipt_failed",
+            committee_id=msg.committee_id,
+            round_id=rnd.id,
+            message_id=msg.id,
+            reason=f"{type(exc).__name__}: {exc}"[:500],
+        )
+        return (
+            f"message {msg.id}: filed, but no receipt could be queued "
+            f"({type(exc).__name__}); `mailflow reprocess --message {msg.id}` once fixed",
+        )
+    return ()
 
 
 def _machine_mail(
@@ -291,7 +337,7 @@ def _machine_mail(
             )
             failed.append(address)
         alerts = tuple(f"bounce: delivery to {a} failed (message {msg.id})" for a in failed)
-    msg.state = "done"
+    msg.state, msg.error = "done", None
     events.record(
         session,
         at=now,

@@ -3,7 +3,8 @@
 Store first, then process: `MailFetcher` commits a batch, then calls `_process` with the
 new message ids, which runs `ingest.process` for each in a worker thread (the event loop
 keeps serving IDLE and the other tasks meanwhile). Processing decides where the mail goes
-on the server: a quarantined mail is moved to `imap.quarantine_folder`, every other one to
+on the server: a quarantined mail, and one processing failed on, is moved to
+`imap.quarantine_folder` (staff must look at both), every other one to
 `imap.processed_folder`. Mail stored but never processed (the process died in between)
 is processed at start, before the first fetch; its server-side move, if still pending,
 then follows its processing state too.
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 
 from mailflow.services.context import Services
 from mailflow.services.fetch import (
+    FOR_STAFF,
     Connector,
     FetchCounts,
     FetchOptions,
@@ -196,7 +198,7 @@ class IntakeLoop:
         """The fetcher's `on_stored`: process the batch; the quarantined ids go aside."""
         outcomes = await asyncio.to_thread(self._process_all, ids)
         self._processed += _from_outcomes(outcomes)
-        return {o.message_pk for o in outcomes if o.state == "quarantined"}
+        return {o.message_pk for o in outcomes if o.state in FOR_STAFF}
 
     def _process_all(self, ids: Sequence[int]) -> list[Outcome]:
         outcomes: list[Outcome] = []

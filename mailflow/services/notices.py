@@ -12,6 +12,7 @@ from mailflow.domain import Phase
 from mailflow.outbound import views as v
 from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingMail
+from mailflow.outbound.msgid import reply_target
 from mailflow.outbound.render import render_mail
 from mailflow.parsing.mime import decode
 from mailflow.routing import PartyKind, PartyRef
@@ -52,7 +53,7 @@ def queue_receipt(
         r.items.selected(result.corrected, upto=None), tuple(result.withdrawn),
         tuple(result.held_corrections),
     )  # fmt: skip
-    in_reply_to = f"<{msg.message_id}>" if msg.message_id else None
+    in_reply_to = _in_reply_to(services, msg)
     return r.queue(
         kind="receipt", key=f"receipt:{msg.id}",
         party=_party(member.id), name=member.name,
@@ -78,13 +79,23 @@ def queue_answer_receipt(
         v.Recipient(dept.name, department=True), r.committee, r.info,
         tuple(result.answers), tuple(owed), tuple(result.unknown_answers),
     )  # fmt: skip
-    in_reply_to = f"<{msg.message_id}>" if msg.message_id else None
+    in_reply_to = _in_reply_to(services, msg)
     return r.queue(
         kind="answer_receipt", key=f"answer-receipt:{msg.id}",
         party=PartyRef(PartyKind.DEPARTMENT, str(dept.id)), name=dept.name,
         addresses=[a.address for a in dept.addresses], view=view, now=now, approved=True,
         in_reply_to=in_reply_to,
     )  # fmt: skip
+
+
+# The receipt each author role gets; the chair's reply is answered by the workflow (echo).
+RECEIPTS = {"member": queue_receipt, "department": queue_answer_receipt}
+
+
+def _in_reply_to(services: Services, msg: Message) -> str | None:
+    """The received mail's own Message-ID to thread under, or ours where it is unusable."""
+    domain = services.config.committee.address.rsplit("@", 1)[1]
+    return reply_target(msg.message_id, msg.sha256, domain)
 
 
 def _party(member_pk: int):  # type: ignore[no-untyped-def]
@@ -108,10 +119,7 @@ def send_staff_digest(
         lines += [v.AlertLine(None, "intake", "", text) for text in intake_alerts]
         q_lines = []
         for m in quarantined:
-            sender = decode(m.raw).from_name or "unknown"
-            q_lines.append(
-                v.QuarantineLine(str(m.id), m.message_id, m.quarantine_reason or "", sender)
-            )
+            q_lines.append(waiting_line(m))
             events.record(
                 s,
                 at=now,
@@ -150,6 +158,31 @@ def send_staff_digest(
             approved=True,
         )
     return True
+
+
+def waiting_line(msg: Message) -> v.QuarantineLine:
+    """A mail that waits for staff, as the digest lists it: never its text."""
+    try:
+        sender = decode(msg.raw).from_name or "unknown"
+    except Exception:  # a mail that failed may fail to decode here too
+        sender = "unknown"
+    return v.QuarantineLine(str(msg.id), display_id(msg.message_id), waiting_reason(msg), sender)
+
+
+def waiting_reason(msg: Message) -> str:
+    """ "failed: <error>" for a mail processing failed on, else the quarantine reason."""
+    if msg.state == "failed":
+        first = (msg.error or "unknown error").splitlines()[0] if msg.error else "unknown error"
+        return f"failed: {first[:200]}"
+    return msg.quarantine_reason or ""
+
+
+def display_id(message_id: str | None) -> str | None:
+    """A received Message-ID fit to print: control characters shown, at most 120 characters."""
+    if message_id is None:
+        return None
+    shown = message_id.encode("unicode_escape", "backslashreplace").decode("ascii")
+    return shown if len(shown) <= 120 else f"{shown[:117]}..."
 
 
 def _single_round(session: Session, committee_id: int, view: v.StaffAlertDigest) -> int | None:

@@ -37,6 +37,7 @@ class RoundStatus:
     held: int
     decisions: tuple[str, ...]  # "13: approve_with_conditions (confirmed)"
     quarantined: int
+    failed: int  # mail processing failed on: staff reprocess, assign or discard it
 
 
 def round_status(services: Services, key: str) -> RoundStatus:
@@ -51,7 +52,7 @@ def round_status(services: Services, key: str) -> RoundStatus:
             raise NotFoundError(f"no round {key!r}")
         facts = repo.round_facts(s, rnd)
         deadlines = round_repo.deadlines(rnd)
-        quarantined = len(intake_repo.quarantined(s, committee.id))
+        waiting = intake_repo.count_awaiting_staff(s, committee.id)
     parties: list[PartyStatus] = []
     for p in facts.members:
         m = names.get(p.member_id)
@@ -88,5 +89,14 @@ def round_status(services: Services, key: str) -> RoundStatus:
             + ("（確認済み）" if d.confirmed else "（確認待ち）")
             for d in facts.decisions
         ),
-        quarantined=quarantined,
+        quarantined=waiting["quarantined"],
+        failed=waiting["failed"],
     )
+
+
+def intake_status(services: Services) -> dict[str, int]:
+    """Mail waiting for staff, whatever the round: {"quarantined": n, "failed": m}."""
+    services.require_schema()
+    with db.transaction(services.sessions) as s:
+        committee = sync_committee(s, services.config)
+        return intake_repo.count_awaiting_staff(s, committee.id)
