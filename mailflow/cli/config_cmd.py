@@ -34,7 +34,7 @@ def check_config(ctx: click.Context) -> None:
     out.print(f"  smtp        {_server(conf.smtp)}")
     out.print(f"  approval    {conf.policy.approval.value}   timezone {conf.committee.timezone}")
     for warning in (*found.warnings, *storage_warnings(conf)):
-        out.print(f"warning: {warning}", markup=False)
+        click.echo(f"warning: {warning}")  # one line each, however long the path
 
 
 def _server(section: object) -> str:

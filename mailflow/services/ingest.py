@@ -41,6 +41,7 @@ from mailflow.routing import (
 )
 from mailflow.services import corrections
 from mailflow.services.context import Services
+from mailflow.services.db_wait import UNAVAILABLE
 from mailflow.services.records import RecordResult, write_records
 from mailflow.store import db, events
 from mailflow.store import intake as repo
@@ -154,6 +155,8 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
                 cut = f"message {message_pk} was over the size cap and is stored truncated"
                 outcome = replace(outcome, alerts=(*outcome.alerts, cut))
             return outcome
+    except UNAVAILABLE:
+        raise  # the database, not the mail: it stays `stored` and is processed later
     except Exception as exc:
         # An exception's text may quote the mail: the log names the message and the kind
         # of error; the whole text is kept in the record, the traceback at debug level.
