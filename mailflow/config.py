@@ -277,6 +277,9 @@ class Policy(Strict):
     unanswered_at_distribution: str = Field(default="send_pending", pattern="^(send_pending|wait)$")
     name_askers_to_departments: bool = False
     auto_replies_per_address_per_day: int = Field(default=20, ge=1)
+    # Mail from one member or department beyond this many within an hour is stored and
+    # held for staff, not read into items: a loop or a flood, not a person writing.
+    mails_per_sender_per_hour: int = Field(default=20, ge=1)
 
     @field_validator("reminders")
     @classmethod

@@ -23,6 +23,7 @@ class QuarantineReason(enum.StrEnum):
     TAG_ROUND_NOT_OPEN = "tag_round_not_open"
     AMBIGUOUS_ROUND = "ambiguous_round"
     NO_OPEN_ROUND = "no_open_round"
+    SENDER_OVER_RATE = "sender_over_rate"
 
     @property
     def description(self) -> str:
@@ -60,6 +61,10 @@ _DESCRIPTIONS: dict[QuarantineReason, str] = {
     ),
     QuarantineReason.NO_OPEN_ROUND: (
         "差出人に受付中の回がありません。 No round is open for this sender."
+    ),
+    QuarantineReason.SENDER_OVER_RATE: (
+        "同じ差出人から1時間の上限を超えるメールが届きました(自動応答の連鎖など)。"
+        " The sender is over its hourly limit of mails (an auto-responder loop, a flood)."
     ),
 }
 

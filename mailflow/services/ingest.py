@@ -39,7 +39,7 @@ from mailflow.routing import (
     route,
     token_from_message_id,
 )
-from mailflow.services import corrections
+from mailflow.services import corrections, floods
 from mailflow.services.context import Services
 from mailflow.services.db_wait import UNAVAILABLE
 from mailflow.services.records import RecordResult, write_records
@@ -210,6 +210,11 @@ def _process(
         # A genuine token of a round deleted since, or of another committee's round.
         unknown = Quarantine(QuarantineReason.TOKEN_ROUND_UNKNOWN, f"round {outcome.round_id}")
         return _quarantine(session, msg, unknown, now)
+    held = floods.over_rate(services, session, msg, outcome.party) if not assignment else None
+    if held is not None:
+        msg.round_id = rnd.id
+        outcome_held = _quarantine(session, msg, held.quarantine, now)
+        return replace(outcome_held, alerts=(held.alert,) if held.alert else ())
     role = _author_role(rnd, outcome.party, msg.received_at, session)
     refs = [ConsultationRef(c.key, c.number, c.title) for c in rnd.consultations]
     expected: list[str] = []
@@ -217,6 +222,10 @@ def _process(
         expected = repo.department_item_ids(session, rnd.id, int(outcome.party.id))
     signers = _signer_names(services, session, role, outcome.party)
     new_text = extract_new_text(decoded.body, signers)
+    if assignment is None:
+        echo = floods.receipt_echo(session, msg, decoded, new_text, outcome.party)
+        if echo is not None:
+            return _echo(session, msg, rnd, echo, floods.party_name(session, outcome.party), now)
     # 訂正/取消 of earlier items go first; what is left of the reply is parsed as usual.
     taken = None
     if role == "member":
@@ -260,6 +269,29 @@ def _process(
         msg.id, "done", "normal", result.describe(), records=result,
         alerts=(*result.alerts, *unanswered),
     )  # fmt: skip
+
+
+def _echo(
+    session: Session, msg: Message, rnd: Round, reason: str, name: str, now: datetime
+) -> Outcome:
+    """A reply to our receipt with nothing new: filed like an auto-reply, never answered."""
+    msg.state, msg.error, msg.classification = "done", None, MailKind.AUTO_REPLY.value
+    msg.round_id, msg.member_id, msg.department_id, msg.sender_kind = rnd.id, None, None, None
+    events.record(
+        session,
+        at=now,
+        actor="system",
+        kind="message_receipt_echo",
+        committee_id=msg.committee_id,
+        round_id=rnd.id,
+        message_id=msg.id,
+        reason=reason,
+    )
+    alert = (
+        f"loop: message {msg.id} from {name} answers our receipt with {reason} (an "
+        "auto-responder?): filed, not read into items, not answered"
+    )
+    return Outcome(msg.id, "done", MailKind.AUTO_REPLY.value, reason, alerts=(alert,))
 
 
 def _quarantine(session: Session, msg: Message, outcome: Quarantine, now: datetime) -> Outcome:

@@ -28,6 +28,8 @@ from mailflow.store.models import Department, Message, Round
 from mailflow.workflow import actions as act
 
 _CUTOFF = {1: Phase.QUESTIONS, 3: Phase.FURTHER}
+# Lines of each kind one staff digest lists before it only counts the rest.
+DIGEST_LINES = 30
 
 
 def queue_receipt(
@@ -116,10 +118,17 @@ def send_staff_digest(
         if not alerts and not intake_alerts and not quarantined:
             return False
         lines = [v.AlertLine(a.round_tag, a.kind.value, a.subject, a.detail) for a in alerts]
-        lines += [v.AlertLine(None, "intake", "", text) for text in intake_alerts]
-        q_lines = []
+        # A flood must not make the digest a flood too: so many lines, then a count.
+        lines += [v.AlertLine(None, "intake", "", t) for t in intake_alerts[:DIGEST_LINES]]
+        if len(intake_alerts) > DIGEST_LINES:
+            more = len(intake_alerts) - DIGEST_LINES
+            lines.append(v.AlertLine(None, "intake", "", f"… and {more} more intake alerts"))
+        q_lines = [waiting_line(m) for m in quarantined[:DIGEST_LINES]]
+        if len(quarantined) > DIGEST_LINES:
+            more = len(quarantined) - DIGEST_LINES
+            text = f"… and {more} more mails wait for staff: mailflow quarantine list"
+            lines.append(v.AlertLine(None, "intake", "", text))
         for m in quarantined:
-            q_lines.append(waiting_line(m))
             events.record(
                 s,
                 at=now,

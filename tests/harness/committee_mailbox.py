@@ -31,7 +31,7 @@ from mailflow.services.rounds import import_round
 from mailflow.services.workflow import open_round, tick
 from mailflow.store import db
 from mailflow.store.models import Member, Message, Round
-from tests.harness.imap_extra import MailServer, append_all, folder_digests
+from tests.harness.imap_extra import MailServer, folder_digests
 from tests.harness.smtp_server import ReceivedMail, SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +59,13 @@ class CommitteeMailbox:
         return clock
 
     def deliver(self, *mails: bytes) -> None:
-        append_all(self.server, [crlf(m) for m in mails])
+        """APPEND to INBOX, arriving (INTERNALDATE) at the test clock's now."""
+        probe = self.server.probe()
+        try:
+            for raw in mails:
+                probe.append(crlf(raw), arrived=self.clock.now())
+        finally:
+            probe.close()
 
     async def intake(self) -> CycleCounts:
         """One pass of the daemon's intake: fetch, store, process, file on the server."""
