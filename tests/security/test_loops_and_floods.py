@@ -139,9 +139,8 @@ async def test_a_burst_of_500_mails_from_one_member_makes_20_items_and_holds_the
 
     # An hour later the member is read as usual again.
     box.clock.advance(timedelta(hours=1, minutes=1))
-    box.deliver(
-        member_mail(ISHIDA, "諮問第14号について\n● 予約の締切はいつか。\n", message_id="<later@x.jp>")
-    )
+    later_question = "諮問第14号について\n● 予約の締切はいつか。\n"
+    box.deliver(member_mail(ISHIDA, later_question, message_id="<later@x.jp>"))
     later = await box.cycle()
     last = box.messages()[-1]
     assert (last.state, last.quarantine_reason) == ("done", None), last.error
