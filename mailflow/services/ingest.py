@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from mailflow.domain import ConsultationRef, Role
@@ -332,8 +331,8 @@ def _queue_receipt(
     try:
         with session.begin_nested():
             queue(services, session, msg, rnd, result, now)
-    except SQLAlchemyError:
-        raise
+    except UNAVAILABLE:
+        raise  # the database is away: nothing is filed now, the mail is processed later
     except Exception as exc:
         log.error("message %s: no receipt queued: %s", msg.id, type(exc).__name__)
         events.record(

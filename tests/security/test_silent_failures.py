@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 import mailflow.cli.intake
 import mailflow.cli.workflow  # noqa: F401  (these register the commands used below)
@@ -196,3 +196,28 @@ async def test_a_failure_after_staff_reprocessed_is_reported_again(
     with committee.services.sessions() as s:
         kinds = s.scalars(select(Event.kind).where(Event.message_id == msg.id)).all()
     assert kinds.count("message_failed") == 2 and kinds.count("quarantine_reported") == 2
+
+
+async def test_a_mail_whose_receipt_cannot_be_queued_is_still_filed(
+    committee: CommitteeMailbox,
+) -> None:
+    # The database refuses the receipt (a real SQLite error), not the items.
+    with committee.services.engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TRIGGER refuse_receipts BEFORE INSERT ON outbox "
+                "WHEN NEW.kind = 'receipt' BEGIN SELECT RAISE(ABORT, 'no receipts'); END"
+            )
+        )
+    committee.deliver(member_mail(ISHIDA, QUESTION, message_id="<unanswered@example.com>"))
+
+    counts = await committee.cycle()
+
+    assert (counts.done, counts.failed) == (1, 0)
+    with committee.services.sessions() as s:
+        assert s.scalars(select(Item.public_id)).all() == ["Q13-01"]
+        kinds = s.scalars(select(Event.kind)).all()
+    assert "receipt_failed" in kinds
+    assert committee.sent_to(ISHIDA) == []
+    [digest] = committee.digests()
+    assert "message 1: filed, but no receipt could be queued (IntegrityError)" in digest
