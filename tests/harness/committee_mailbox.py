@@ -113,12 +113,13 @@ _SECURITY = '[security]\ntoken_secret = { env = "MAILFLOW_TOKEN_SECRET" }\n'
 
 async def open_committee(
     server: MailServer, smtp: SmtpServer, folder: Path, *, policy: str = "",
-    security: str = _SECURITY,
+    security: str = _SECURITY, database_url: str | None = None,
 ) -> CommitteeMailbox:  # fmt: skip
     """Write the config into `folder`, import R2-5 and open it (the call goes out).
 
     `policy` lines are added to the example's [policy] table; `security` replaces its
-    [security] table. MAILFLOW_IMAP_PASSWORD (and the token secret's source) must be set.
+    [security] table; `database_url` replaces the SQLite file in `folder`.
+    MAILFLOW_IMAP_PASSWORD (and the token secret's source) must be set.
     """
     endpoint = server.endpoint
     text = (ROOT / "examples/committee-r2-5.toml").read_text(encoding="utf-8")
@@ -140,6 +141,8 @@ host = "{smtp.host}"
 port = {smtp.port}
 tls = "none"
 """
+    if database_url is not None:
+        text += f'\n[database]\nurl = "{database_url}"\n'
     path = folder / "committee.toml"
     path.write_text(text, encoding="utf-8")
     shutil.copy(ROOT / "examples/round-r2-5.toml", folder / "round.toml")

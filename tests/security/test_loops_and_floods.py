@@ -39,11 +39,13 @@ AWAY = "ただいま出張中のため、メールの確認が遅れます。\n�
 
 async def _committee(
     pymap_server: PymapServer, smtp_server: SmtpServer, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, policy: str = "",
+    monkeypatch: pytest.MonkeyPatch, policy: str = "", database_url: str | None = None,
 ) -> CommitteeMailbox:  # fmt: skip
     monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", SECRET)
     monkeypatch.setenv("MAILFLOW_IMAP_PASSWORD", pymap_server.endpoint.password)
-    return await open_committee(on_pymap(pymap_server), smtp_server, tmp_path, policy=policy)
+    return await open_committee(
+        on_pymap(pymap_server), smtp_server, tmp_path, policy=policy, database_url=database_url
+    )
 
 
 def _responder_reply(receipt: bytes, n: int, *, pasted: bool) -> bytes:
@@ -149,11 +151,11 @@ async def test_a_burst_of_500_mails_from_one_member_makes_20_items_and_holds_the
 
 async def test_the_rate_is_set_in_the_policy(
     pymap_server: PymapServer, smtp_server: SmtpServer, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, any_db_url: str,
 ) -> None:  # fmt: skip
     box = await _committee(
         pymap_server, smtp_server, tmp_path, monkeypatch,
-        policy="mails_per_sender_per_hour = 3",
+        policy="mails_per_sender_per_hour = 3", database_url=any_db_url,
     )  # fmt: skip
     box.deliver(
         *(

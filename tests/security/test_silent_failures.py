@@ -182,8 +182,14 @@ async def test_failed_mail_goes_to_the_quarantine_folder_on_dovecot_too(
 
 
 async def test_a_failure_after_staff_reprocessed_is_reported_again(
-    committee: CommitteeMailbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
+    pymap_server: PymapServer, smtp_server: SmtpServer, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, any_db_url: str,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", SECRET)
+    monkeypatch.setenv("MAILFLOW_IMAP_PASSWORD", pymap_server.endpoint.password)
+    committee = await open_committee(
+        on_pymap(pymap_server), smtp_server, tmp_path, database_url=any_db_url
+    )
     monkeypatch.delenv("MAILFLOW_TOKEN_SECRET")
     committee.deliver(member_mail(ISHIDA, QUESTION, message_id="<twice@example.com>"))
     await committee.cycle()
