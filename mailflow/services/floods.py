@@ -7,19 +7,20 @@ staff place a mail by hand (`quarantine assign`): staff have looked at it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from mailflow.parsing.mime import decode
 from mailflow.parsing.model import DecodedMessage
 from mailflow.parsing.quote import extract_new_text
-from mailflow.routing import PartyKind, PartyRef, Quarantine, QuarantineReason
+from mailflow.routing import MailKind, PartyKind, PartyRef, Quarantine, QuarantineReason
 from mailflow.routing.echo import echo_reason
 from mailflow.services.context import Services
+from mailflow.store import events
 from mailflow.store import floods as repo
 from mailflow.store import intake as intake_repo
-from mailflow.store.models import Department, Message
+from mailflow.store.models import Department, Message, Round
 
 RATE_WINDOW = timedelta(hours=1)
 # A canned answer is compared with the sender's latest few mails of the last two days.
@@ -92,3 +93,28 @@ def receipt_echo(
         )
     ]  # fmt: skip
     return echo_reason(new_text, decode(receipt).body, earlier)
+
+
+def file_echo(
+    session: Session, msg: Message, rnd: Round, reason: str, party: PartyRef, now: datetime
+) -> str:
+    """File an echo like an auto-reply (no items, no receipt); the staff alert about it.
+
+    It is not marked as the party's mail: an echo is no reply of theirs in any phase.
+    """
+    msg.state, msg.error, msg.classification = "done", None, MailKind.AUTO_REPLY.value
+    msg.round_id, msg.member_id, msg.department_id, msg.sender_kind = rnd.id, None, None, None
+    events.record(
+        session,
+        at=now,
+        actor="system",
+        kind="message_receipt_echo",
+        committee_id=msg.committee_id,
+        round_id=rnd.id,
+        message_id=msg.id,
+        reason=reason,
+    )
+    return (
+        f"loop: message {msg.id} from {party_name(session, party)} answers our receipt with "
+        f"{reason} (an auto-responder?): filed, not read into items, not answered"
+    )

@@ -224,7 +224,8 @@ def _process(
     if assignment is None:
         echo = floods.receipt_echo(session, msg, decoded, new_text, outcome.party)
         if echo is not None:
-            return _echo(session, msg, rnd, echo, floods.party_name(session, outcome.party), now)
+            alert = floods.file_echo(session, msg, rnd, echo, outcome.party, now)
+            return Outcome(msg.id, "done", MailKind.AUTO_REPLY.value, echo, alerts=(alert,))
     # 訂正/取消 of earlier items go first; what is left of the reply is parsed as usual.
     taken = None
     if role == "member":
@@ -250,7 +251,9 @@ def _process(
         if role == "member":
             corrections.reapply(session, msg)
     msg.state, msg.error = "done", None
-    unanswered = _queue_receipt(services, session, msg, rnd, role, result, now)
+    from mailflow.services.notices import queue_receipt_or_alert
+
+    unanswered = queue_receipt_or_alert(services, session, msg, rnd, role, result, now)
     events.record(
         session,
         at=now,
@@ -268,29 +271,6 @@ def _process(
         msg.id, "done", "normal", result.describe(), records=result,
         alerts=(*result.alerts, *unanswered),
     )  # fmt: skip
-
-
-def _echo(
-    session: Session, msg: Message, rnd: Round, reason: str, name: str, now: datetime
-) -> Outcome:
-    """A reply to our receipt with nothing new: filed like an auto-reply, never answered."""
-    msg.state, msg.error, msg.classification = "done", None, MailKind.AUTO_REPLY.value
-    msg.round_id, msg.member_id, msg.department_id, msg.sender_kind = rnd.id, None, None, None
-    events.record(
-        session,
-        at=now,
-        actor="system",
-        kind="message_receipt_echo",
-        committee_id=msg.committee_id,
-        round_id=rnd.id,
-        message_id=msg.id,
-        reason=reason,
-    )
-    alert = (
-        f"loop: message {msg.id} from {name} answers our receipt with {reason} (an "
-        "auto-responder?): filed, not read into items, not answered"
-    )
-    return Outcome(msg.id, "done", MailKind.AUTO_REPLY.value, reason, alerts=(alert,))
 
 
 def _quarantine(session: Session, msg: Message, outcome: Quarantine, now: datetime) -> Outcome:
@@ -312,44 +292,6 @@ def _quarantine(session: Session, msg: Message, outcome: Quarantine, now: dateti
         outcome.detail,
         alerts=(f"quarantine: message {msg.id}: {outcome.reason.description}",),
     )
-
-
-def _queue_receipt(
-    services: Services, session: Session, msg: Message, rnd: Round, role: AuthorRole,
-    result: RecordResult, now: datetime,
-) -> tuple[str, ...]:  # fmt: skip
-    """The receipt, in a savepoint of its own: a mail we cannot answer is still filed.
-
-    What it says is kept, the failure is an event and a staff alert; the receipt's key
-    lets `mailflow reprocess` queue it once the cause is fixed.
-    """
-    from mailflow.services.notices import RECEIPTS
-
-    queue = RECEIPTS.get(role)
-    if queue is None:
-        return ()
-    try:
-        with session.begin_nested():
-            queue(services, session, msg, rnd, result, now)
-    except UNAVAILABLE:
-        raise  # the database is away: nothing is filed now, the mail is processed later
-    except Exception as exc:
-        log.error("message %s: no receipt queued: %s", msg.id, type(exc).__name__)
-        events.record(
-            session,
-            at=now,
-            actor="system",
-            kind="receipt_failed",
-            committee_id=msg.committee_id,
-            round_id=rnd.id,
-            message_id=msg.id,
-            reason=f"{type(exc).__name__}: {exc}"[:500],
-        )
-        return (
-            f"message {msg.id}: filed, but no receipt could be queued "
-            f"({type(exc).__name__}); `mailflow reprocess --message {msg.id}` once fixed",
-        )
-    return ()
 
 
 def _machine_mail(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from mailflow.outbound.render import render_mail
 from mailflow.parsing.mime import decode
 from mailflow.routing import PartyKind, PartyRef
 from mailflow.services.context import Services
+from mailflow.services.db_wait import UNAVAILABLE
 from mailflow.services.mail_views import committee_info
 from mailflow.services.mailing import _Round
 from mailflow.services.records import RecordResult
@@ -27,6 +29,7 @@ from mailflow.store.directory import sync_committee
 from mailflow.store.models import Department, Message, Round
 from mailflow.workflow import actions as act
 
+log = logging.getLogger(__name__)
 _CUTOFF = {1: Phase.QUESTIONS, 3: Phase.FURTHER}
 # Lines of each kind one staff digest lists before it only counts the rest.
 DIGEST_LINES = 30
@@ -92,6 +95,43 @@ def queue_answer_receipt(
 
 # The receipt each author role gets; the chair's reply is answered by the workflow (echo).
 RECEIPTS = {"member": queue_receipt, "department": queue_answer_receipt}
+
+
+def queue_receipt_or_alert(
+    services: Services, session: Session, msg: Message, rnd: Round, role: str,
+    result: RecordResult, now: datetime,
+) -> tuple[str, ...]:  # fmt: skip
+    """The author's receipt, in a savepoint of its own: a mail we cannot answer is still filed.
+
+    A failure is an event and a staff alert (returned); the receipt's key lets `mailflow
+    reprocess` queue it once the cause is fixed. A database that is away is not caught:
+    then nothing is filed now and the mail is processed later.
+    """
+    queue = RECEIPTS.get(role)
+    if queue is None:
+        return ()
+    try:
+        with session.begin_nested():
+            queue(services, session, msg, rnd, result, now)
+    except UNAVAILABLE:
+        raise
+    except Exception as exc:
+        log.error("message %s: no receipt queued: %s", msg.id, type(exc).__name__)
+        events.record(
+            session,
+            at=now,
+            actor="system",
+            kind="receipt_failed",
+            committee_id=msg.committee_id,
+            round_id=rnd.id,
+            message_id=msg.id,
+            reason=f"{type(exc).__name__}: {exc}"[:500],
+        )
+        return (
+            f"message {msg.id}: filed, but no receipt could be queued "
+            f"({type(exc).__name__}); `mailflow reprocess --message {msg.id}` once fixed",
+        )
+    return ()
 
 
 def _in_reply_to(services: Services, msg: Message) -> str | None:
