@@ -12,27 +12,26 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 # Enough of a text to tell a canned answer from a new one, and few enough characters
 # that difflib's quadratic worst case stays in milliseconds whatever the mail holds.
-_COMPARED = 500
+_COMPARED = 300
 _SAME = 0.9
 _QUOTE_MARK = re.compile(r"^[\s>|＞]*")
 _SPACE = re.compile(r"\s+")
 
 
-def _lines(text: str) -> list[str]:
-    out = []
-    for line in unicodedata.normalize("NFKC", text).splitlines():
-        bare = _SPACE.sub(" ", _QUOTE_MARK.sub("", line)).strip()
+def _lines(text: str) -> Iterator[str]:
+    for line in text.splitlines():
+        bare = _SPACE.sub(" ", _QUOTE_MARK.sub("", unicodedata.normalize("NFKC", line))).strip()
         if bare:
-            out.append(bare)
-    return out
+            yield bare
 
 
 def _flat(text: str) -> str:
-    return " ".join(_lines(text))[:_COMPARED]
+    # Only the first characters are compared: a prefix of the text is enough to make them.
+    return " ".join(_lines(text[: _COMPARED * 4]))[:_COMPARED]
 
 
 def echo_reason(new_text: str, receipt_text: str, earlier: Sequence[str]) -> str | None:
@@ -42,10 +41,12 @@ def echo_reason(new_text: str, receipt_text: str, earlier: Sequence[str]) -> str
     sender's latest mails before it.
     """
     lines = _lines(new_text)
-    if not lines:
+    first = next(lines, None)
+    if first is None:
         return "no text of its own"
     ours = set(_lines(receipt_text))
-    if all(line in ours for line in lines):
+    # Lazily: the first line of its own ends the look at a long text.
+    if first in ours and all(line in ours for line in lines):
         return "only the receipt's own lines"
     flat = _flat(new_text)
     for before in earlier:
