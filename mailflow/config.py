@@ -1,8 +1,8 @@
 """Configuration: pydantic models loaded from TOML and passed in, never a global.
 
 Every option is documented beside its default in ``config.example.toml``. Secrets are
-never in the file itself: a ``*_env`` key names an environment variable, a ``*_file``
-key a file holding the secret.
+never in the file itself: ``{ env = "NAME" }`` names an environment variable, ``{ file =
+"path" }`` a file holding the secret (relative to the config file, like every path).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import ipaddress
 import os
 import re
 import ssl
+import urllib.parse
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -62,6 +63,13 @@ def parse_duration(text: str) -> timedelta:
     return {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[unit]
 
 
+def _url_password(url: str) -> str | None:
+    try:
+        return urllib.parse.urlsplit(url).password
+    except ValueError:
+        return None
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -99,6 +107,35 @@ class Secret(Strict):
             return self.file.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise InputError([f"secret file {self.file}: {exc.strerror}"]) from None
+        except UnicodeDecodeError:
+            raise InputError([f"secret file {self.file}: not UTF-8 text"]) from None
+
+    @property
+    def source(self) -> str:
+        """Where the secret is read from, for messages: never the value."""
+        return f"environment variable {self.env}" if self.env else f"secret file {self.file}"
+
+
+# HMAC keys shorter than their hash's block of output are guessable by brute force;
+# 32 random bytes is what README's `head -c 32 /dev/urandom | base64` makes.
+MIN_TOKEN_SECRET_BYTES = 32
+
+
+class TokenSecret(Secret):
+    """The key that signs reply addresses: a secret of at least 32 bytes."""
+
+    def reveal(self) -> str:
+        value = super().reveal()
+        size = len(value.encode("utf-8"))
+        if size < MIN_TOKEN_SECRET_BYTES:
+            raise InputError(
+                [
+                    f"security.token_secret: the value in {self.source} is {size} bytes; "
+                    f"it needs at least {MIN_TOKEN_SECRET_BYTES} random bytes "
+                    "(make one with `head -c 32 /dev/urandom | base64`)"
+                ]
+            )
+        return value
 
 
 class TlsMode(StrEnum):
@@ -208,7 +245,23 @@ class Smtp(Strict):
 
 
 class Database(Strict):
-    url: str | None = None  # default: sqlite file mailflow.db in data_dir
+    """Where the store lives. A password is a secret like any other: never in the file."""
+
+    # Default: the SQLite file mailflow.db in data_dir. A literal URL, or the whole URL
+    # from a secret source ({ env = … } / { file = … }) when it must carry the password.
+    url: str | Secret | None = None
+    password: Secret | None = None  # for a literal url without one
+
+    @model_validator(mode="after")
+    def _no_literal_password(self) -> Self:
+        if isinstance(self.url, str) and _url_password(self.url):
+            raise ValueError(
+                "url: carries a password in the file; give it as password = { env = … } "
+                "or { file = … }, or the whole url as url = { env = … } (or ~/.pgpass)"
+            )
+        if self.password is not None and self.url is None:
+            raise ValueError("password: given, but no url (the default SQLite file has none)")
+        return self
 
 
 class Approval(StrEnum):
@@ -224,6 +277,9 @@ class Policy(Strict):
     unanswered_at_distribution: str = Field(default="send_pending", pattern="^(send_pending|wait)$")
     name_askers_to_departments: bool = False
     auto_replies_per_address_per_day: int = Field(default=20, ge=1)
+    # Mail from one member or department beyond this many within an hour is stored and
+    # held for staff, not read into items: a loop or a flood, not a person writing.
+    mails_per_sender_per_hour: int = Field(default=20, ge=1)
 
     @field_validator("reminders")
     @classmethod
@@ -248,7 +304,7 @@ class Policy(Strict):
 
 
 class Security(Strict):
-    token_secret: Secret
+    token_secret: TokenSecret
     trusted_authserv_id: str | None = None  # our border MTA's Authentication-Results id
     # Received headers our own inner servers (an LMTP hop) add above the border's results.
     inner_received_headers: int = Field(default=0, ge=0, le=10)
@@ -326,6 +382,14 @@ class Config(Strict):
         """
         update: dict[str, Any] = {"data_dir": (base / self.data_dir).resolve()}
         errs: list[str] = []
+        secrets = self._secrets_beside(base)
+        for key, section in (("imap", self.imap), ("smtp", self.smtp)):
+            if section is not None and secrets.get(key):
+                section = section.model_copy(update=secrets[key])
+                update[key] = section
+        for key in ("security", "database"):
+            if secrets.get(key):
+                update[key] = getattr(self, key).model_copy(update=secrets[key])
         for key, server in (("imap", self.imap), ("smtp", self.smtp)):
             if server is None or server.ca_file is None:
                 continue
@@ -337,16 +401,48 @@ class Config(Strict):
                     ssl.create_default_context(cafile=str(ca_file))
                 except ssl.SSLError as exc:
                     errs.append(f"{source}: {key}.ca_file: not PEM certificates: {exc.reason}")
-            update[key] = server.model_copy(update={"ca_file": ca_file})
+            update[key] = update.get(key, server).model_copy(update={"ca_file": ca_file})
         if errs:
             raise InputError(errs)
         return self.model_copy(update=update)
 
+    def _secrets_beside(self, base: Path) -> dict[str, dict[str, Secret]]:
+        """Every `{ file = … }` secret with its path made absolute against `base`."""
+        found: dict[str, dict[str, Secret]] = {}
+        for path, secret in self.secrets():
+            if secret.file is None or secret.file.is_absolute():
+                continue
+            section, _, field = path.partition(".")
+            moved = secret.model_copy(update={"file": (base / secret.file).resolve()})
+            found.setdefault(section, {})[field] = moved
+        return found
+
+    def secrets(self) -> list[tuple[str, Secret]]:
+        """Every secret source of the config with its key path ("imap.password")."""
+        out: list[tuple[str, Secret]] = [("security.token_secret", self.security.token_secret)]
+        for key, section in (("imap", self.imap), ("smtp", self.smtp)):
+            password = getattr(section, "password", None)
+            if password is not None:
+                out.append((f"{key}.password", password))
+        if isinstance(self.database.url, Secret):
+            out.append(("database.url", self.database.url))
+        if self.database.password is not None:
+            out.append(("database.password", self.database.password))
+        return out
+
     @property
     def database_url(self) -> str:
-        if self.database.url:
-            return self.database.url
+        """The database URL, read from its secret source if it has one; no password added."""
+        url = self.database.url
+        if isinstance(url, Secret):
+            return url.reveal()
+        if url:
+            return url
         return f"sqlite:///{self.data_dir / 'mailflow.db'}"
+
+    @property
+    def database_password(self) -> str | None:
+        return self.database.password.reveal() if self.database.password else None
 
     def member(self, member_id: str) -> Member | None:
         return next((m for m in self.members if m.id == member_id), None)

@@ -7,8 +7,10 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from mailflow.domain import jadate
+from mailflow.minutes.markdown import markdown_text
 from mailflow.resources import templates_dir
 
 
@@ -16,11 +18,17 @@ def _local(value: datetime, tz: tzinfo | None) -> datetime:
     return value.astimezone(tz) if tz is not None else value
 
 
-def make_environment(tz: tzinfo | None = None) -> jinja2.Environment:
+def _markdown_value(value: Any) -> Any:
+    # A macro's output is escaped already; the template marks it `| safe`.
+    return value if isinstance(value, markupsafe.Markup) else markdown_text(str(value))
+
+
+def make_environment(tz: tzinfo | None = None, *, markdown: bool = False) -> jinja2.Environment:
     """Plain-text templates: no HTML autoescape except for .html templates; strict undefined.
 
     StrictUndefined turns a misspelt variable into an error at render time instead of an
-    empty gap in a mail that goes out in the city's name.
+    empty gap in a mail that goes out in the city's name. With `markdown`, every value
+    printed is escaped for Markdown (the environment of the .md templates).
     """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
@@ -29,6 +37,7 @@ def make_environment(tz: tzinfo | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_markdown_value if markdown else None,
     )
     env.filters["md"] = lambda d: jadate.month_day(_local(d, tz) if isinstance(d, datetime) else d)
     env.filters["wareki"] = lambda d: jadate.wareki(_local(d, tz) if isinstance(d, datetime) else d)
@@ -37,12 +46,13 @@ def make_environment(tz: tzinfo | None = None) -> jinja2.Environment:
 
 
 @lru_cache(maxsize=8)
-def _cached(tz: tzinfo | None) -> jinja2.Environment:
-    return make_environment(tz)
+def _cached(tz: tzinfo | None, markdown: bool) -> jinja2.Environment:
+    return make_environment(tz, markdown=markdown)
 
 
 def render(name: str, tz: tzinfo | None = None, **context: Any) -> str:
-    return _cached(tz).get_template(name).render(**context)
+    """Render a template by name; a .md template prints every value escaped for Markdown."""
+    return _cached(tz, name.endswith(".md")).get_template(name).render(**context)
 
 
 __all__ = ["make_environment", "render"]

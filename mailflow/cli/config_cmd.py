@@ -5,13 +5,24 @@ from __future__ import annotations
 import click
 
 from mailflow.cli.app import app, cli, console
+from mailflow.errors import InputError
 
 
 @cli.command("check-config")
 @click.pass_context
 def check_config(ctx: click.Context) -> None:
-    """Validate the configuration file; exit 2 with one line per problem."""
+    """Validate the configuration file; exit 2 with one line per problem.
+
+    Every secret is resolved (never printed): a variable not set, a file not readable
+    or a token secret under 32 bytes is a problem. Secret files, data_dir and the SQLite
+    files that others can read are warned about.
+    """
+    from mailflow.services.private import secret_findings, storage_warnings
+
     conf = app(ctx).config()
+    found = secret_findings(conf)
+    if found.problems:
+        raise InputError(found.problems)
     out = console()
     out.print(f"ok: {app(ctx).config_path}")
     out.print(
@@ -22,6 +33,8 @@ def check_config(ctx: click.Context) -> None:
     out.print(f"  imap        {_server(conf.imap)}")
     out.print(f"  smtp        {_server(conf.smtp)}")
     out.print(f"  approval    {conf.policy.approval.value}   timezone {conf.committee.timezone}")
+    for warning in (*found.warnings, *storage_warnings(conf)):
+        click.echo(f"warning: {warning}")  # one line each, however long the path
 
 
 def _server(section: object) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from mailflow.cli.app import app, cli, console
 from mailflow.errors import InputError, NotFoundError
@@ -32,23 +33,26 @@ def ingest(ctx: click.Context, files: tuple[Path, ...]) -> None:
 @cli.command("reprocess")
 @click.option("--message", "message_pk", type=int, help="One stored message id.")
 @click.option("--round", "round_key", help="Every message of a round.")
+@click.option("--failed", "failed", is_flag=True, help="Every message processing failed on.")
 @click.option("--all", "all_", is_flag=True, help="Every stored message.")
 @click.pass_context
 def reprocess(
-    ctx: click.Context, message_pk: int | None, round_key: str | None, all_: bool
+    ctx: click.Context, message_pk: int | None, round_key: str | None, failed: bool, all_: bool
 ) -> None:
     """Re-run classification, routing and parsing from the stored raw bytes."""
-    from mailflow.services.intake_files import message_pks
+    from mailflow.services.intake_files import failed_pks, message_pks
     from mailflow.services.intake_files import reprocess as run
 
-    if sum(x is not None and x is not False for x in (message_pk, round_key, all_)) != 1:
-        raise InputError(["give exactly one of --message ID, --round ID, --all"])
+    given = (message_pk, round_key, failed, all_)
+    if sum(x is not None and x is not False for x in given) != 1:
+        raise InputError(["give exactly one of --message ID, --round ID, --failed, --all"])
     services = app(ctx).services()
-    pks = (
-        [message_pk]
-        if message_pk is not None
-        else message_pks(services, round_key=round_key, all_=all_)
-    )
+    if message_pk is not None:
+        pks = [message_pk]
+    elif failed:
+        pks = failed_pks(services)
+    else:
+        pks = message_pks(services, round_key=round_key, all_=all_)
     for o in run(services, pks):
         conflicts = o.records.conflicts if o.records else []
         extra = f"  conflicts (staff edits kept): {', '.join(conflicts)}" if conflicts else ""
@@ -57,13 +61,15 @@ def reprocess(
 
 @cli.group("quarantine")
 def quarantine() -> None:
-    """Mail that could not be placed: list, show, assign to a round and party, or discard."""
+    """Mail waiting for staff (not placed, or failed): list, show, assign, or discard."""
 
 
 @quarantine.command("list")
 @click.pass_context
 def q_list(ctx: click.Context) -> None:
+    """Quarantined mail with its reason, and mail processing failed on ("failed: …")."""
     from mailflow.services.intake_files import quarantined
+    from mailflow.services.notices import display_id, waiting_reason
 
     table = Table("ID", "received", "reason", "Message-ID")
     tz = app(ctx).config().committee.tz
@@ -71,8 +77,8 @@ def q_list(ctx: click.Context) -> None:
         table.add_row(
             str(m.id),
             m.received_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            m.quarantine_reason or "",
-            m.message_id or "(none)",
+            Text(waiting_reason(m)),
+            Text(display_id(m.message_id) or "(none)"),
         )
     console().print(table)
 
@@ -84,14 +90,20 @@ def q_show(ctx: click.Context, message_pk: int) -> None:
     """Headers, the reason, and the decoded text of one quarantined mail."""
     from mailflow.parsing.mime import decode
     from mailflow.services.intake_files import quarantined
+    from mailflow.services.notices import waiting_reason
 
     found = [m for m in quarantined(app(ctx).services()) if m.id == message_pk]
     if not found:
         raise NotFoundError(f"message {message_pk} is not in quarantine")
     msg = found[0]
-    d = decode(msg.raw)
     out = console()
-    out.print(f"message {msg.id}  reason: {msg.quarantine_reason}")
+    out.print(f"message {msg.id}  reason: {waiting_reason(msg)}", markup=False)
+    try:
+        d = decode(msg.raw)
+    except Exception as exc:  # the mail processing failed on may not decode either
+        out.print(f"(not decodable: {type(exc).__name__}); its first bytes:", markup=False)
+        out.print(msg.raw[:2000].decode("ascii", "backslashreplace"), markup=False)
+        return
     for name in ("From", "To", "Cc", "Subject", "Date", "Message-ID"):
         value = d.header(name)
         if value:

@@ -27,12 +27,19 @@ def tick(ctx: click.Context) -> None:
 def status(ctx: click.Context, round_id: str | None) -> None:
     """Per phase, who has replied and who has not; counts; the next deadline."""
     from mailflow.services.rounds import list_rounds
-    from mailflow.services.status import round_status
+    from mailflow.services.status import intake_status, round_status
 
     services = app(ctx).services()
     tz = services.config.committee.tz
     keys = [round_id] if round_id else [v.key for v in list_rounds(services)]
     out = console()
+    waiting = intake_status(services)
+    # Mail that belongs to no round yet (or failed before it was placed) is shown first,
+    # whether or not any round exists: nothing that waits for staff is out of sight.
+    out.print(
+        f"受信メール: 隔離中 {waiting['quarantined']} 通、処理失敗 {waiting['failed']} 通"
+        + ("（mailflow quarantine list）" if any(waiting.values()) else "")
+    )
     for key in keys:
         st = round_status(services, key)
         out.print(f"[bold]{st.key}[/bold]  {st.title}  状態 {st.state}")
@@ -45,7 +52,7 @@ def status(ctx: click.Context, round_id: str | None) -> None:
         out.print(table)
         out.print(
             f"質疑・意見 {st.items} 件（回答済み {st.answered}、遅延 {st.late}、保留 {st.held}）"
-            f"  隔離中のメール {st.quarantined} 通"
+            f"  隔離中のメール {st.quarantined} 通  処理失敗 {st.failed} 通"
         )
         for d in st.decisions:
             out.print(f"答申 {d}")

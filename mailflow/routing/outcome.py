@@ -19,11 +19,13 @@ class QuarantineReason(enum.StrEnum):
     AUTH_FAILED = "auth_failed"
     TOKEN_SENDER_MISMATCH = "token_sender_mismatch"
     TOKEN_PARTY_UNKNOWN = "token_party_unknown"
+    TOKEN_ROUND_UNKNOWN = "token_round_unknown"
     UNKNOWN_SENDER = "unknown_sender"
     TAG_ROUND_NOT_OPEN = "tag_round_not_open"
     AMBIGUOUS_ROUND = "ambiguous_round"
     NO_OPEN_ROUND = "no_open_round"
     ROUND_CLOSED = "round_closed"
+    SENDER_OVER_RATE = "sender_over_rate"
 
     @property
     def description(self) -> str:
@@ -47,6 +49,10 @@ _DESCRIPTIONS: dict[QuarantineReason, str] = {
         "返信用アドレスの宛先が名簿にありません。"
         " The reply token names a member or department no longer registered."
     ),
+    QuarantineReason.TOKEN_ROUND_UNKNOWN: (
+        "返信用アドレスの開催回がこの審議会にありません(削除された回など)。"
+        " The reply token names a round this committee does not have (deleted since?)."
+    ),
     QuarantineReason.UNKNOWN_SENDER: (
         "差出人が委員・所管課として登録されていません。"
         " The sender is not a registered member or department."
@@ -65,6 +71,10 @@ _DESCRIPTIONS: dict[QuarantineReason, str] = {
     QuarantineReason.ROUND_CLOSED: (
         "返信先の開催回は中止または終了しています。"
         " The mail answers a round that is cancelled, closed or unknown."
+    ),
+    QuarantineReason.SENDER_OVER_RATE: (
+        "同じ差出人から1時間の上限を超えるメールが届きました(自動応答の連鎖など)。"
+        " The sender is over its hourly limit of mails (an auto-responder loop, a flood)."
     ),
 }
 

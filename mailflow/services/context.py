@@ -28,7 +28,9 @@ class Services:
 
     @cached_property
     def engine(self) -> Engine:
-        return self._engine or db.make_engine(self.config.database_url)
+        return self._engine or db.make_engine(
+            self.config.database_url, self.config.database_password
+        )
 
     @cached_property
     def parser(self) -> ParseWorker:

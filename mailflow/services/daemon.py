@@ -16,9 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from mailflow.errors import InputError
 from mailflow.services.context import Services
+from mailflow.services.db_wait import UNAVAILABLE, DatabaseWait
 from mailflow.services.intake_loop import CycleCounts, IntakeLoop
 from mailflow.services.outbox import SendPolicy, run_sender
+from mailflow.services.private import secret_findings
 from mailflow.services.workflow import TickReport, tick
 from mailflow.store import db
 from mailflow.store import outbox as outbox_repo
@@ -48,8 +51,10 @@ class Scheduler:
     """Runs `tick` every `every` seconds, at the next deadline, or when woken by intake."""
 
     def __init__(self, services: Services, every: float,
-                 on_cycle: Callable[[CycleReport], None] | None) -> None:  # fmt: skip
+                 on_cycle: Callable[[CycleReport], None] | None,
+                 waits: DatabaseWait | None = None) -> None:  # fmt: skip
         self.services, self.every, self.on_cycle = services, every, on_cycle
+        self.waits = waits or DatabaseWait(services.clock)
         self.wake = asyncio.Event()
         self.queued = asyncio.Event()  # set when a cycle queued mail: wakes the sender
         self._intake = CycleCounts()
@@ -70,9 +75,19 @@ class Scheduler:
         return (min(upcoming) - now).total_seconds() if upcoming else None
 
     def _cycle(self) -> CycleReport:
+        with db.transaction(self.services.sessions) as s:
+            sync_committee(s, self.services.config)
+        self.waits.worked()  # the database answers: a wait before is told in this digest
+        # Taken only now: counts and alerts of a cycle the database refused are kept.
         intake, self._intake = self._intake, CycleCounts()
         report = CycleReport(self.services.clock.now(), intake)
-        report.ticks = tick(self.services, intake.alerts)
+        alerts = (*intake.alerts, *self.waits.take_alerts())
+        try:
+            report.ticks = tick(self.services, alerts)
+        except UNAVAILABLE:
+            self._intake = intake + self._intake
+            self.waits.requeue(alerts[len(intake.alerts) :])
+            raise
         with db.transaction(self.services.sessions) as s:
             committee = sync_committee(s, self.services.config)
             report.outbox = outbox_repo.states(s, committee.id)
@@ -92,6 +107,8 @@ class Scheduler:
                 nxt = await asyncio.to_thread(self._seconds_to_next_deadline)
                 if nxt is not None:
                     wait = max(0.05, min(wait, nxt + 0.01))
+            except UNAVAILABLE as exc:
+                wait = self.waits.failed("scheduler", exc)
             except Exception:  # the schedule must survive one bad cycle
                 log.exception("scheduler cycle failed; retrying at the next one")
             self.wake.clear()
@@ -114,15 +131,20 @@ async def run_daemon(
 ) -> None:
     """Run intake, scheduler and sender until `stop`; then let each finish cleanly."""
     services.require_schema()
-    scheduler = Scheduler(services, tick_every, on_cycle)
+    found = secret_findings(services.config)
+    if found.problems:
+        # Better not to start than to take mail it cannot route or answer.
+        raise InputError(found.problems)
+    waits = DatabaseWait(services.clock)
+    scheduler = Scheduler(services, tick_every, on_cycle, waits)
     tasks = [asyncio.create_task(scheduler.run(stop), name="scheduler")]
     if services.config.smtp is not None:
-        sender = run_sender(services, stop, policy=send_policy, wake=scheduler.queued)
+        sender = run_sender(services, stop, policy=send_policy, wake=scheduler.queued, waits=waits)
         tasks.append(asyncio.create_task(sender, name="sender"))
     else:
         log.warning("no [smtp] section: mail is queued in the outbox but not sent")
     if services.config.imap is not None:
-        intake = IntakeLoop.build(services)
+        intake = IntakeLoop.build(services, waits=waits)
         tasks.append(
             asyncio.create_task(intake.run_forever(stop, scheduler.intake_cycle), name="intake")
         )

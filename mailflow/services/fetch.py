@@ -51,6 +51,8 @@ OnCycle = Callable[["FetchCounts"], None]
 Connector = Callable[[], Awaitable[ImapClient]]
 _T = TypeVar("_T")
 QUARANTINED = "quarantined"
+# States whose mail goes to the quarantine folder: staff must look at it either way.
+FOR_STAFF = frozenset((QUARANTINED, "failed"))
 
 
 def _nothing(_ids: tuple[int, ...]) -> None:
@@ -162,7 +164,7 @@ class MailFetcher:
 
     Where mail goes: the processed folder, except the ids `on_stored` returns, which go to
     the quarantine folder; after a crash between commit and move, the message's stored
-    state decides (quarantined → quarantine folder). In flag mode every mail stays put.
+    state decides (quarantined or failed → quarantine folder). In flag mode every mail stays put.
     """
 
     def __init__(
@@ -321,7 +323,7 @@ class MailFetcher:
         counts = FetchCounts(rescanned=rescan)
         if pending:
             log.info("completing server actions for %d stored mails", len(pending))
-            held = frozenset(a.uid for a in pending if a.state == QUARANTINED)
+            held = frozenset(a.uid for a in pending if a.state in FOR_STAFF)
             await self._complete(client, uidvalidity, [a.uid for a in pending], held)
             counts += FetchCounts(completed_on_server=len(pending))
         # Mails under budget/count cost at most that much each; larger ones are measured.

@@ -139,14 +139,14 @@ def _receipt(
     role: str, confirmed: bool, now: datetime,
 ) -> None:  # fmt: skip
     """A receipt for what was applied, to the party's registered address only: a forger
-    never gets it, and the member imitated sees what was filed in their name."""
-    from mailflow.services.notices import queue_answer_receipt, queue_receipt
+    never gets it, and the member imitated sees what was filed in their name. A receipt
+    that cannot be queued leaves the mail filed and staff alerted."""
+    from mailflow.services.notices import queue_receipt_or_alert
 
-    if role == "member":
-        # What a confirmation applied gets a receipt of its own, beside the first one.
-        queue_receipt(services, session, msg, rnd, result, now, ":confirmed" if confirmed else "")
-    elif role == "department":
-        queue_answer_receipt(services, session, msg, rnd, result, now)
+    # What a confirmation applied gets a receipt of its own, beside the first one.
+    suffix = ":confirmed" if confirmed and role == "member" else ""
+    alerts = queue_receipt_or_alert(services, session, msg, rnd, role, result, now, suffix)
+    result.alerts = (*result.alerts, *alerts)
 
 
 def _author_role(

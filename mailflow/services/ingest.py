@@ -21,6 +21,7 @@ from mailflow.routing import (
     PartyRef,
     Proof,
     Quarantine,
+    QuarantineReason,
     Routed,
     RoutingInput,
     TokenClaim,
@@ -32,8 +33,9 @@ from mailflow.routing import (
     token_from_message_id,
 )
 from mailflow.routing.chain import proof_of
-from mailflow.services import confirmations, filing
+from mailflow.services import confirmations, filing, floods
 from mailflow.services.context import Services
+from mailflow.services.db_wait import UNAVAILABLE
 from mailflow.services.parse_worker import ParseOverBudget
 from mailflow.services.records import RecordResult
 from mailflow.store import db, events
@@ -115,12 +117,15 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
                 cut = f"message {message_pk} was over the size cap and is stored truncated"
                 outcome = replace(outcome, alerts=(*outcome.alerts, cut))
             return outcome
+    except UNAVAILABLE:
+        raise  # the database, not the mail: it stays `stored` and is processed later
     except Exception as exc:
         over = isinstance(exc, ParseOverBudget)
-        if over:
-            log.warning("message %s: %s", message_pk, exc)
-        else:
-            log.exception("message %s failed", message_pk)
+        # An exception's text may quote the mail: the log names the message and the kind
+        # of error; the whole text is kept in the record, the traceback at debug level.
+        log.error("message %s failed: %s (see `mailflow quarantine list`)", message_pk,
+                  type(exc).__name__)  # fmt: skip
+        log.debug("message %s failed", message_pk, exc_info=True)
         error = f"{type(exc).__name__}: {exc}"[:2000]
         with db.transaction(services.sessions) as session:
             msg = session.get(Message, message_pk)
@@ -169,9 +174,21 @@ def _process(
         return _quarantine(session, msg, outcome, now)
 
     rnd = repo.round_with_consultations(session, int(outcome.round_id))
-    if rnd is None:
-        raise LookupError(f"routed to unknown round {outcome.round_id}")
+    if rnd is None or rnd.committee_id != committee.id:
+        # A genuine token of a round deleted since, or of another committee's round.
+        unknown = Quarantine(QuarantineReason.TOKEN_ROUND_UNKNOWN, f"round {outcome.round_id}")
+        return _quarantine(session, msg, unknown, now)
+    over_rate = floods.over_rate(services, session, msg, outcome.party) if not assignment else None
+    if over_rate is not None:
+        msg.round_id = rnd.id
+        outcome_held = _quarantine(session, msg, over_rate.quarantine, now)
+        return replace(outcome_held, alerts=(over_rate.alert,) if over_rate.alert else ())
     reading = filing.read(services, session, msg, decoded, rnd, outcome.party)
+    if assignment is None:
+        echo = floods.receipt_echo(session, msg, decoded, reading.new_text, outcome.party)
+        if echo is not None:
+            alert = floods.file_echo(session, msg, rnd, echo, outcome.party, now)
+            return Outcome(msg.id, "done", MailKind.AUTO_REPLY.value, echo, alerts=(alert,))
     if outcome.ask is not None and outcome.proof is Proof.PROVEN:
         answered = confirmations.answer(
             services, session, msg, rnd, outcome.ask, outcome.party, reading.reply(), now
@@ -203,6 +220,27 @@ def _process(
     )
 
 
+def _quarantine(session: Session, msg: Message, outcome: Quarantine, now: datetime) -> Outcome:
+    msg.state, msg.quarantine_reason, msg.error = "quarantined", outcome.reason.value, None
+    events.record(
+        session,
+        at=now,
+        actor="system",
+        kind="message_quarantined",
+        committee_id=msg.committee_id,
+        message_id=msg.id,
+        reason=outcome.reason.value,
+        detail_text=outcome.detail,
+    )
+    return Outcome(
+        msg.id,
+        "quarantined",
+        "normal",
+        outcome.detail,
+        alerts=(f"quarantine: message {msg.id}: {outcome.reason.description}",),
+    )
+
+
 def _answered(
     services: Services, session: Session, msg: Message, rnd: Round, reading: filing.Reading,
     outcome: Routed, answered: confirmations.Answered, now: datetime,
@@ -227,27 +265,6 @@ def _answered(
     return Outcome(msg.id, "done", "normal", detail, alerts=tuple(alerts))
 
 
-def _quarantine(session: Session, msg: Message, outcome: Quarantine, now: datetime) -> Outcome:
-    msg.state, msg.quarantine_reason = "quarantined", outcome.reason.value
-    events.record(
-        session,
-        at=now,
-        actor="system",
-        kind="message_quarantined",
-        committee_id=msg.committee_id,
-        message_id=msg.id,
-        reason=outcome.reason.value,
-        detail_text=outcome.detail,
-    )
-    return Outcome(
-        msg.id,
-        "quarantined",
-        "normal",
-        outcome.detail,
-        alerts=(f"quarantine: message {msg.id}: {outcome.reason.description}",),
-    )
-
-
 def _machine_mail(
     session: Session, msg: Message, kind: MailKind, reason: str, cls: object, now: datetime
 ) -> Outcome:
@@ -267,7 +284,7 @@ def _machine_mail(
             )
             failed.append(address)
         alerts = tuple(f"bounce: delivery to {a} failed (message {msg.id})" for a in failed)
-    msg.state = "done"
+    msg.state, msg.error = "done", None
     events.record(
         session,
         at=now,

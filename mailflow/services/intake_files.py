@@ -101,7 +101,13 @@ def discard(services: Services, message_pk: int, why: str) -> None:
 
 
 def quarantined(services: Services) -> list[Message]:
+    """Mail waiting for staff: quarantined, or failed in processing (`reprocess` retries)."""
     services.require_schema()
     with db.transaction(services.sessions) as s:
         committee = sync_committee(s, services.config)
-        return list(repo.quarantined(s, committee.id))
+        return list(repo.awaiting_staff(s, committee.id))
+
+
+def failed_pks(services: Services) -> list[int]:
+    """Ids of the mails processing failed on, oldest first (`reprocess --failed`)."""
+    return [m.id for m in quarantined(services) if m.state == "failed"]

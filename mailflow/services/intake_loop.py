@@ -3,7 +3,8 @@
 Store first, then process: `MailFetcher` commits a batch, then calls `_process` with the
 new message ids, which runs `ingest.process` for each in a worker thread (the event loop
 keeps serving IDLE and the other tasks meanwhile). Processing decides where the mail goes
-on the server: a quarantined mail is moved to `imap.quarantine_folder`, every other one to
+on the server: a quarantined mail, and one processing failed on, is moved to
+`imap.quarantine_folder` (staff must look at both), every other one to
 `imap.processed_folder`. Mail stored but never processed (the process died in between)
 is processed at start, before the first fetch; its server-side move, if still pending,
 then follows its processing state too.
@@ -12,12 +13,15 @@ then follows its processing state too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from mailflow.services.context import Services
+from mailflow.services.db_wait import UNAVAILABLE, DatabaseWait
 from mailflow.services.fetch import (
+    FOR_STAFF,
     Connector,
     FetchCounts,
     FetchOptions,
@@ -100,11 +104,15 @@ class IntakeLoop:
         committee_id: int,
         connect: Connector,
         options: FetchOptions | None = None,
+        waits: DatabaseWait | None = None,
     ) -> None:
         settings = services.config.imap
         if settings is None:
             raise ValueError("the configuration has no [imap] section")
         self._services = services
+        self._waits = waits or DatabaseWait(services.clock)
+        # Mail left `stored` because the database refused its processing: retried soon.
+        self._stalled = False
         self._mailbox = settings.mailbox
         self._committee_id = committee_id
         self._options = options or FetchOptions()
@@ -122,7 +130,13 @@ class IntakeLoop:
         )
 
     @classmethod
-    def build(cls, services: Services, options: FetchOptions | None = None) -> IntakeLoop:
+    def build(
+        cls,
+        services: Services,
+        options: FetchOptions | None = None,
+        *,
+        waits: DatabaseWait | None = None,
+    ) -> IntakeLoop:
         """The loop for the configured committee and mailbox (IMAP password resolved now)."""
         settings = services.config.imap
         if settings is None:
@@ -134,6 +148,7 @@ class IntakeLoop:
             committee_id=committee_id,
             connect=connector(settings, settings.password.reveal()),
             options=options,
+            waits=waits,
         )
 
     @property
@@ -161,12 +176,33 @@ class IntakeLoop:
     ) -> None:
         """Recover, then fetch and process until `stop`; `on_cycle` gets each cycle's counts."""
         # Counted with the first cycle: the health line then covers everything done.
-        self._processed += await self.recover()
+        await self._recover_or_wait(stop)
         self._on_cycle = on_cycle
+        retry = asyncio.ensure_future(self._retry_stalled(stop))
         try:
             await self._fetcher.run_forever(stop)
         finally:
             self._on_cycle = None
+            retry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retry
+
+    async def _recover_or_wait(self, stop: asyncio.Event) -> None:
+        try:
+            self._processed += await self.recover()
+        except UNAVAILABLE as exc:
+            # Nothing is lost: the fetcher waits the database out too, and what is stored
+            # but unprocessed is taken up by `_retry_stalled`.
+            self._stalled = True
+            await self._waits.pause(stop, self._waits.failed("intake", exc))
+
+    async def _retry_stalled(self, stop: asyncio.Event) -> None:
+        """Process mail the database refused earlier, once it takes writes again."""
+        while not stop.is_set():
+            await self._waits.pause(stop, 5.0)
+            if self._stalled and not stop.is_set():
+                self._stalled = False
+                await self._recover_or_wait(stop)
 
     def _cycle(self, counts: FetchCounts) -> None:
         total = _from_fetch(counts, self._mailbox) + self._take_processed()
@@ -196,17 +232,24 @@ class IntakeLoop:
         """The fetcher's `on_stored`: process the batch; the quarantined ids go aside."""
         outcomes = await asyncio.to_thread(self._process_all, ids)
         self._processed += _from_outcomes(outcomes)
-        return {o.message_pk for o in outcomes if o.state == "quarantined"}
+        return {o.message_pk for o in outcomes if o.state in FOR_STAFF}
 
     def _process_all(self, ids: Sequence[int]) -> list[Outcome]:
         outcomes: list[Outcome] = []
         for pk in ids:
             try:
                 outcomes.append(process(self._services, pk))
+            except UNAVAILABLE as exc:
+                # The database refused (locked, down): this mail and the rest stay
+                # `stored`, and are processed once it answers again.
+                self._stalled = True
+                self._waits.failed("intake", exc)
+                break
             except Exception as exc:
                 # `process` records a bad mail as failed itself; this is the database
                 # failing under it. The mail stays `stored` and is retried at next start.
-                log.exception("message %s: processing did not complete", pk)
+                log.error("message %s: processing did not complete: %s", pk, type(exc).__name__)
+                log.debug("message %s: processing did not complete", pk, exc_info=True)
                 outcomes.append(Outcome(pk, "failed", "normal", f"{type(exc).__name__}"))
         return outcomes
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -12,11 +13,12 @@ from mailflow.domain import Phase
 from mailflow.outbound import views as v
 from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingMail
+from mailflow.outbound.msgid import reply_target
 from mailflow.outbound.render import render_mail
-from mailflow.parsing.headers import message_id
 from mailflow.parsing.mime import decode
 from mailflow.routing import PartyKind, PartyRef
 from mailflow.services.context import Services
+from mailflow.services.db_wait import UNAVAILABLE
 from mailflow.services.mail_views import committee_info
 from mailflow.services.mailing import _Round
 from mailflow.services.records import RecordResult
@@ -27,7 +29,10 @@ from mailflow.store.directory import sync_committee
 from mailflow.store.models import Department, Message, Round
 from mailflow.workflow import actions as act
 
+log = logging.getLogger(__name__)
 _CUTOFF = {1: Phase.QUESTIONS, 3: Phase.FURTHER}
+# Lines of each kind one staff digest lists before it only counts the rest.
+DIGEST_LINES = 30
 
 
 def queue_receipt(
@@ -54,7 +59,7 @@ def queue_receipt(
         r.items.selected(result.corrected, upto=None), tuple(result.withdrawn),
         tuple(result.held_corrections),
     )  # fmt: skip
-    in_reply_to = thread_id(msg.message_id)
+    in_reply_to = _in_reply_to(services, msg)
     return r.queue(
         kind="receipt", key=f"receipt:{msg.id}{suffix}",
         party=_party(member.id), name=member.name,
@@ -81,7 +86,7 @@ def queue_answer_receipt(
         tuple(result.answers), tuple(owed), tuple(result.unknown_answers),
         tuple(result.refused_sheets),
     )  # fmt: skip
-    in_reply_to = thread_id(msg.message_id)
+    in_reply_to = _in_reply_to(services, msg)
     return r.queue(
         kind="answer_receipt", key=f"answer-receipt:{msg.id}",
         party=PartyRef(PartyKind.DEPARTMENT, str(dept.id)), name=dept.name,
@@ -90,19 +95,54 @@ def queue_answer_receipt(
     )  # fmt: skip
 
 
-def thread_id(stored: str | None) -> str | None:
-    """``<id>`` to thread under a received mail, from its stored Message-ID header value.
+# The receipt each author role gets; the chair's reply is answered by the workflow (echo).
+RECEIPTS = {"member": queue_receipt, "department": queue_answer_receipt}
 
-    The stored value keeps the header's brackets; wrapping it again made ``<<id>>``.
-    An ID no header may carry (8-bit, spaces, controls, over 900 characters) is not
-    threaded under at all rather than making the receipt fail.
+
+def queue_receipt_or_alert(
+    services: Services, session: Session, msg: Message, rnd: Round, role: str,
+    result: RecordResult, now: datetime, suffix: str = "",
+) -> tuple[str, ...]:  # fmt: skip
+    """The author's receipt, in a savepoint of its own: a mail we cannot answer is still filed.
+
+    A failure is an event and a staff alert (returned); the receipt's key lets `mailflow
+    reprocess` queue it once the cause is fixed. A database that is away is not caught:
+    then nothing is filed now and the mail is processed later.
     """
-    found = message_id(stored)
-    if not found or len(found) > 900 or not found.isascii():
-        return None
-    if any(ch.isspace() or ord(ch) < 0x21 or ch in "<>" for ch in found):
-        return None
-    return f"<{found}>"
+    queue = RECEIPTS.get(role)
+    if queue is None:
+        return ()
+    try:
+        with session.begin_nested():
+            if suffix:
+                queue_receipt(services, session, msg, rnd, result, now, suffix)
+            else:
+                queue(services, session, msg, rnd, result, now)
+    except UNAVAILABLE:
+        raise
+    except Exception as exc:
+        log.error("message %s: no receipt queued: %s", msg.id, type(exc).__name__)
+        events.record(
+            session,
+            at=now,
+            actor="system",
+            kind="receipt_failed",
+            committee_id=msg.committee_id,
+            round_id=rnd.id,
+            message_id=msg.id,
+            reason=f"{type(exc).__name__}: {exc}"[:500],
+        )
+        return (
+            f"message {msg.id}: filed, but no receipt could be queued "
+            f"({type(exc).__name__}); `mailflow reprocess --message {msg.id}` once fixed",
+        )
+    return ()
+
+
+def _in_reply_to(services: Services, msg: Message) -> str | None:
+    """The received mail's own Message-ID to thread under, or ours where it is unusable."""
+    domain = services.config.committee.address.rsplit("@", 1)[1]
+    return reply_target(msg.message_id, msg.sha256, domain)
 
 
 def _party(member_pk: int):  # type: ignore[no-untyped-def]
@@ -123,13 +163,17 @@ def send_staff_digest(
         if not alerts and not intake_alerts and not quarantined:
             return False
         lines = [v.AlertLine(a.round_tag, a.kind.value, a.subject, a.detail) for a in alerts]
-        lines += [v.AlertLine(None, "intake", "", text) for text in intake_alerts]
-        q_lines = []
+        # A flood must not make the digest a flood too: so many lines, then a count.
+        lines += [v.AlertLine(None, "intake", "", t) for t in intake_alerts[:DIGEST_LINES]]
+        if len(intake_alerts) > DIGEST_LINES:
+            more = len(intake_alerts) - DIGEST_LINES
+            lines.append(v.AlertLine(None, "intake", "", f"… and {more} more intake alerts"))
+        q_lines = [waiting_line(m) for m in quarantined[:DIGEST_LINES]]
+        if len(quarantined) > DIGEST_LINES:
+            more = len(quarantined) - DIGEST_LINES
+            text = f"… and {more} more mails wait for staff: mailflow quarantine list"
+            lines.append(v.AlertLine(None, "intake", "", text))
         for m in quarantined:
-            sender = decode(m.raw).from_name or "unknown"
-            q_lines.append(
-                v.QuarantineLine(str(m.id), m.message_id, m.quarantine_reason or "", sender)
-            )
             events.record(
                 s,
                 at=now,
@@ -168,6 +212,31 @@ def send_staff_digest(
             approved=True,
         )
     return True
+
+
+def waiting_line(msg: Message) -> v.QuarantineLine:
+    """A mail that waits for staff, as the digest lists it: never its text."""
+    try:
+        sender = decode(msg.raw).from_name or "unknown"
+    except Exception:  # a mail that failed may fail to decode here too
+        sender = "unknown"
+    return v.QuarantineLine(str(msg.id), display_id(msg.message_id), waiting_reason(msg), sender)
+
+
+def waiting_reason(msg: Message) -> str:
+    """ "failed: <error>" for a mail processing failed on, else the quarantine reason."""
+    if msg.state == "failed":
+        first = (msg.error or "unknown error").splitlines()[0] if msg.error else "unknown error"
+        return f"failed: {first[:200]}"
+    return msg.quarantine_reason or ""
+
+
+def display_id(message_id: str | None) -> str | None:
+    """A received Message-ID fit to print: control characters shown, at most 120 characters."""
+    if message_id is None:
+        return None
+    shown = message_id.encode("unicode_escape", "backslashreplace").decode("ascii")
+    return shown if len(shown) <= 120 else f"{shown[:117]}..."
 
 
 def _single_round(session: Session, committee_id: int, view: v.StaffAlertDigest) -> int | None:

@@ -39,6 +39,7 @@ from mailflow.errors import InputError, NotFoundError
 from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingMail
 from mailflow.services.context import Services
+from mailflow.services.db_wait import UNAVAILABLE, DatabaseWait
 from mailflow.store import events
 from mailflow.store import outbox as repo
 from mailflow.store.db import transaction
@@ -244,16 +245,24 @@ async def run_sender(
     sender: SmtpSender | None = None,
     policy: SendPolicy | None = None,
     wake: asyncio.Event | None = None,
+    waits: DatabaseWait | None = None,
 ) -> None:
     """The daemon's sender: ``send_due`` with the services' clock until ``stop`` is set.
 
-    ``wake`` cuts an idle pause short: the scheduler sets it when it queued mail.
+    ``wake`` cuts an idle pause short: the scheduler sets it when it queued mail. A
+    database that cannot be used (locked, down) is waited out with ``waits``' backoff.
     """
     policy = policy or SendPolicy()
+    waits = waits or DatabaseWait(services.clock)
     smtp = sender or SmtpSender(smtp_settings(services))
     try:
         while not stop.is_set():
-            report = await send_due(services, services.clock.now(), sender=smtp, policy=policy)
+            try:
+                report = await send_due(services, services.clock.now(), sender=smtp, policy=policy)
+            except UNAVAILABLE as exc:
+                await waits.pause(stop, waits.failed("sender", exc))
+                continue
+            waits.worked()
             if report.handled:
                 log.info(
                     "outbox: sent %d, retry later %d, failed %d, held %d",

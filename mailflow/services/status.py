@@ -38,6 +38,7 @@ class RoundStatus:
     held: int
     decisions: tuple[str, ...]  # "13: approve_with_conditions (confirmed)"
     quarantined: int
+    failed: int  # mail processing failed on: staff reprocess, assign or discard it
     # changes of mails that did not prove their sender, waiting for the party's reply:
     # "request 3: message 41 (corrections) from member 2"
     awaiting_confirmation: tuple[str, ...] = ()
@@ -55,13 +56,13 @@ def round_status(services: Services, key: str) -> RoundStatus:
             raise NotFoundError(f"no round {key!r}")
         facts = repo.round_facts(s, rnd)
         deadlines = round_repo.deadlines(rnd)
-        quarantined = len(intake_repo.quarantined(s, committee.id))
         waiting = tuple(
             f"request {p.id}: message {p.message_id} ({', '.join(p.changes)}) from "
             f"{p.party_kind} {p.department_id or p.member_id}"
             for p in pending_repo.open_requests(s, committee.id)
             if p.round_id == rnd.id and p.kind == "change"
         )
+        staff_wait = intake_repo.count_awaiting_staff(s, committee.id)
     parties: list[PartyStatus] = []
     for p in facts.members:
         m = names.get(p.member_id)
@@ -98,6 +99,15 @@ def round_status(services: Services, key: str) -> RoundStatus:
             + ("（確認済み）" if d.confirmed else "（確認待ち）")
             for d in facts.decisions
         ),
-        quarantined=quarantined,
+        quarantined=staff_wait["quarantined"],
+        failed=staff_wait["failed"],
         awaiting_confirmation=waiting,
     )
+
+
+def intake_status(services: Services) -> dict[str, int]:
+    """Mail waiting for staff, whatever the round: {"quarantined": n, "failed": m}."""
+    services.require_schema()
+    with db.transaction(services.sessions) as s:
+        committee = sync_committee(s, services.config)
+        return intake_repo.count_awaiting_staff(s, committee.id)

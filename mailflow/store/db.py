@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +12,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailflow.resources import migrations_dir
@@ -55,16 +56,39 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, password: str | None = None) -> Engine:
+    """The engine for `url` (with `password` added, kept out of the config file).
+
+    SQL parameters are never put into error messages or logs (`hide_parameters`): they
+    carry mail text, and a database error is logged at error level.
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            private_file(Path(path))
+        engine = create_engine(url, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    target = make_url(url) if password is None else make_url(url).set(password=password)
+    return create_engine(target, pool_pre_ping=True, hide_parameters=True)
+
+
+def private_file(path: Path) -> None:
+    """Create the database file (and missing folders) readable by its owner only.
+
+    SQLite gives the -wal and -shm files the database file's permissions, so creating
+    the file 0600 before SQLite opens it covers all three; folders are made 0700. An
+    existing file keeps its mode (`check-config` warns when others can read it).
+    """
+    missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

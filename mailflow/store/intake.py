@@ -198,22 +198,64 @@ def quarantined(session: Session, committee_id: int) -> Sequence[Message]:
     ).all()
 
 
-def unreported_quarantine(session: Session, committee_id: int) -> Sequence[Message]:
-    """Quarantined mail staff have not yet been told of (no `quarantine_reported` event)."""
-    from mailflow.store.models import Event
+# Mail that waits for staff: placed nowhere (quarantined) or not processed (failed). It
+# stays in `quarantine list` and `status` until staff reprocess, assign or discard it.
+AWAITING_STAFF = ("quarantined", "failed")
 
-    reported = select(Event.message_id).where(
-        Event.committee_id == committee_id, Event.kind == "quarantine_reported"
-    )
+
+def awaiting_staff(session: Session, committee_id: int) -> Sequence[Message]:
+    """Quarantined and failed mail, oldest first."""
     return session.scalars(
         select(Message)
-        .where(
-            Message.committee_id == committee_id,
-            Message.state == "quarantined",
-            Message.id.not_in(reported),
-        )
-        .order_by(Message.id)
+        .where(Message.committee_id == committee_id, Message.state.in_(AWAITING_STAFF))
+        .order_by(Message.received_at, Message.id)
     ).all()
+
+
+def count_awaiting_staff(session: Session, committee_id: int) -> dict[str, int]:
+    """{"quarantined": n, "failed": m}, zeros included."""
+    rows = session.execute(
+        select(Message.state, func.count())
+        .where(Message.committee_id == committee_id, Message.state.in_(AWAITING_STAFF))
+        .group_by(Message.state)
+    ).all()
+    found = {str(state): int(n) for state, n in rows}
+    return {state: found.get(state, 0) for state in AWAITING_STAFF}
+
+
+def unreported_quarantine(session: Session, committee_id: int) -> Sequence[Message]:
+    """Quarantined or failed mail staff have not yet been told of.
+
+    Told: a `quarantine_reported` event for the message later than its last failure (a
+    mail that fails again after staff reprocessed it is news again).
+    """
+    from mailflow.store.models import Event
+
+    waiting = awaiting_staff(session, committee_id)
+    if not waiting:
+        return []
+    last: dict[tuple[int, str], int] = {}
+    for start in range(0, len(waiting), 500):
+        ids = [m.id for m in waiting[start : start + 500]]
+        for message_id, kind, event_id in session.execute(
+            select(Event.message_id, Event.kind, func.max(Event.id))
+            .where(
+                Event.committee_id == committee_id,
+                Event.message_id.in_(ids),
+                Event.kind.in_(("quarantine_reported", "message_failed")),
+            )
+            .group_by(Event.message_id, Event.kind)
+        ):
+            if message_id is not None:
+                last[(message_id, kind)] = int(event_id)
+    return sorted(
+        (
+            m
+            for m in waiting
+            if last.get((m.id, "quarantine_reported"), 0) <= last.get((m.id, "message_failed"), 0)
+        ),
+        key=lambda m: m.id,
+    )
 
 
 def confirm_pending_decisions(session: Session, round_id: int, member_id: int | None) -> list[str]:

@@ -114,7 +114,7 @@ def world(
     pymap_server: PymapServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Round25:
-    monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", "e2e-secret-0123456789abcdef")
+    monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", "e2e-secret-0123456789abcdef-0123456789")
     probe = pymap_server.probe()
     try:
         probe.create("processed")

@@ -34,7 +34,7 @@ def _second_round(tmp: Path) -> Path:
 def test_replies_go_to_the_round_they_answer(
     tmp_path: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", "two-rounds-secret-0123456789")
+    monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", "two-rounds-secret-0123456789-0123456789")
     w = Round25(tmp_path, smtp_server)
     t0 = datetime(2021, 1, 5, 10, tzinfo=JST)
     w.run(t0, "db", "upgrade")

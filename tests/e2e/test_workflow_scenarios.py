@@ -116,7 +116,7 @@ class World:
 
 @pytest.fixture
 def make_world(tmp_path: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", "e2e-secret-0123456789abcdef")
+    monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", "e2e-secret-0123456789abcdef-0123456789")
     monkeypatch.setenv("MAILFLOW_STAFF", "suzuki")
 
     def make(policy: str = "", absent: str = "") -> World:

@@ -21,7 +21,7 @@ from tests.harness.dovecot import DovecotServer
 from tests.harness.smtp_server import SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "daemon-secret-0123456789abcdef"
+SECRET = "daemon-secret-0123456789abcdef-0123456789"
 
 
 def _round_file(tmp: Path, now: datetime) -> Path:

@@ -22,7 +22,7 @@ MAIL = ROOT / "tests/fixtures/mail/intake"
 
 @pytest.fixture
 def conf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef")
+    monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef-0123456789")
     path = tmp_path / "committee.toml"
     text = (ROOT / "examples/committee-r2-5.toml").read_text(encoding="utf-8")
     path.write_text(text.replace('data_dir = "../data/example"', 'data_dir = "data"'), "utf-8")

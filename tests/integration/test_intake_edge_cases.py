@@ -20,7 +20,7 @@ from mailflow.store.models import DeliveryFailure, Member, Message, Outbox, Roun
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIL = ROOT / "tests/fixtures/mail"
-SECRET = "edge-secret-0123456789abcdef"
+SECRET = "edge-secret-0123456789abcdef-0123456789"
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 INTAKE = ROOT / "tests/fixtures/mail/intake"
 MEMBER_REPLY = INTAKE / "gmail-utf8-subject-tag-two-questions.eml"
 UNKNOWN_SENDER = INTAKE / "becky-iso2022jp-unknown-sender.eml"
-SECRET = "test-secret-0123456789abcdef"
+SECRET = "test-secret-0123456789abcdef-0123456789"
 PROCESSED, QUARANTINE = "processed", "quarantine"
 NOW = datetime(2021, 1, 7, 10, 15, tzinfo=ZoneInfo("Asia/Tokyo"))
 FAST = FetchOptions(holder="intake-test", backoff_initial=0.05, backoff_max=0.5)
@@ -173,7 +173,7 @@ async def test_mail_stored_before_a_crash_is_processed_at_start_and_then_set_asi
 
 
 async def test_run_forever_reports_each_cycle_and_keeps_serving(
-    mail_server: MailServer, services: Services
+    mail_server: MailServer, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cycles: list[CycleCounts] = []
     stop = asyncio.Event()
@@ -184,9 +184,12 @@ async def test_run_forever_reports_each_cycle_and_keeps_serving(
     deadline = time.monotonic() + 30
     while sum(c.done for c in cycles) < 1 and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
+    # The token secret gone while the daemon runs: the next mail fails, the loop goes on.
+    monkeypatch.delenv("MAILFLOW_TOKEN_SECRET")
     await asyncio.to_thread(append_all, mail_server, [_reply_for_a_deleted_round(services)])
     while sum(c.quarantined for c in cycles) < 1 and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
+    monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", SECRET)
     await asyncio.to_thread(append_all, mail_server, [UNKNOWN_SENDER.read_bytes()])
     while sum(c.quarantined for c in cycles) < 2 and time.monotonic() < deadline:
         await asyncio.sleep(0.1)

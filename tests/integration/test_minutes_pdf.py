@@ -75,7 +75,7 @@ def texts(items: tuple[SeedItem, ...]) -> Iterator[str]:
 def printed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     _require_tools()
     tmp = tmp_path_factory.mktemp("pdf")
-    os.environ.setdefault("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef")
+    os.environ.setdefault("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef-0123456789")
     services = seed_services(tmp / "data")
     try:
         build_seed_round(services)

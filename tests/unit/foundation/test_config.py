@@ -139,11 +139,12 @@ def test_broken_toml_names_the_line(tmp_path: Path) -> None:
 def test_check_config_never_prints_secrets(tmp_path: Path) -> None:
     secret_file = tmp_path / "imap.secret"
     secret_file.write_text("imap-s3cret\n")
+    secret_file.chmod(0o600)
     body = (
         BASE
         + f"""
 [database]
-url = "postgresql+psycopg://mf:db-s3cret@db.example.jp/mailflow"
+url = {{ env = "DB_URL" }}
 
 [imap]
 host = "imap.example.jp"
@@ -153,8 +154,12 @@ password = {{ file = "{secret_file}" }}
     )
     path = write(tmp_path, body)
     code, out, err = run(
-        "--config", str(path), "check-config", env={"MAILFLOW_TOKEN_SECRET": "tok-s3cret"}
-    )
+        "--config", str(path), "check-config",
+        env={
+            "MAILFLOW_TOKEN_SECRET": "tok-s3cret-of-thirty-two-bytes-or-more",
+            "DB_URL": "postgresql+psycopg://mf:db-s3cret@db.example.jp/mailflow",
+        },
+    )  # fmt: skip
     assert code == 0, err
     assert "imap.example.jp:993 tls=implicit" in out
     for secret in ("imap-s3cret", "db-s3cret", "tok-s3cret"):

@@ -1,0 +1,87 @@
+"""Waiting out a database that is locked or unreachable: backoff, log lines, a staff alert after.
+
+A backup holding SQLite's lock, a staff command in a long transaction, PostgreSQL
+restarting: none of these is a reason for the daemon to exit. Each task that finds the
+database unusable waits (1, 2, 4 … seconds, at most a minute) and tries again; the
+log says so at once, and staff get one alert in the first digest the database can take
+again, saying for how long mailflow waited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import threading
+import time
+from datetime import datetime
+
+from sqlalchemy.exc import OperationalError
+
+from mailflow.clock import Clock
+
+log = logging.getLogger("mailflow.database")
+
+# What "the database cannot be used now" looks like to SQLAlchemy: SQLite's "database is
+# locked" / "unable to open", PostgreSQL's refused or dropped connections. Other errors
+# (a constraint, a bug) are not waited out.
+UNAVAILABLE = (OperationalError,)
+
+
+class DatabaseWait:
+    """Shared by the daemon's tasks: when the database became unusable, and the alert after."""
+
+    def __init__(self, clock: Clock, *, first: float = 1.0, most: float = 60.0) -> None:
+        self._clock, self._first, self._most = clock, first, most
+        self._lock = threading.Lock()
+        self._since: tuple[datetime, float] | None = None
+        self._failures = 0
+        self._alerts: list[str] = []
+
+    def failed(self, task: str, exc: BaseException) -> float:
+        """Note one failure of `task`; the seconds it should wait before trying again."""
+        with self._lock:
+            if self._since is None:
+                self._since = (self._clock.now(), time.monotonic())
+            self._failures += 1
+            delay = min(self._most, self._first * float(1 << min(self._failures - 1, 16)))
+        # The class and first line: an error text may name a table, never a mail's words
+        # (SQL parameters are hidden by the engine).
+        first = str(exc).splitlines()[0][:200] if str(exc) else ""
+        log.warning(
+            "%s: the database cannot be used (%s: %s); waiting %.0f s",
+            task, type(exc).__name__, first, delay,
+        )  # fmt: skip
+        return delay * random.uniform(0.8, 1.2)
+
+    def worked(self) -> None:
+        """A task used the database again: if it had been unusable, staff are told once."""
+        with self._lock:
+            if self._since is None:
+                return
+            since, started = self._since
+            self._since, self._failures = None, 0
+            waited = time.monotonic() - started
+            text = (
+                f"database: could not be used from {since.isoformat(timespec='seconds')} "
+                f"for about {waited:.0f} s (locked by another program, or the server "
+                "down); mailflow waited and went on, nothing was lost"
+            )
+            self._alerts.append(text)
+        log.warning("%s", text)
+
+    def requeue(self, alerts: tuple[str, ...]) -> None:
+        """Alerts taken for a digest the database then refused: they go in the next one."""
+        with self._lock:
+            self._alerts[:0] = alerts
+
+    def take_alerts(self) -> tuple[str, ...]:
+        with self._lock:
+            taken, self._alerts = tuple(self._alerts), []
+        return taken
+
+    async def pause(self, stop: asyncio.Event, seconds: float) -> None:
+        """Sleep `seconds`, or less if `stop` is set meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=max(0.0, seconds))

@@ -1,0 +1,81 @@
+"""Queries for loops and floods: a sender's recent mail, and our receipts a mail replies to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from mailflow.store.models import Message, Outbox
+
+# Mail a party sent that counts towards its rate: placed, or held for being over it.
+_COUNTED = ("done", "quarantined")
+RECEIPT_KINDS = ("receipt", "answer_receipt")
+
+
+def _party_column(department: bool) -> InstrumentedAttribute[int | None]:
+    return Message.department_id if department else Message.member_id
+
+
+def recent_from_party(
+    session: Session, committee_id: int, party_id: int, *, department: bool,
+    since: datetime, before_message: int,
+) -> int:  # fmt: skip
+    """How many mails the party sent after `since`, stored before message `before_message`.
+
+    Counted by store order (the message id), so replaying a mail gives the same count.
+    """
+    column = _party_column(department)
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Message.committee_id == committee_id,
+                column == party_id,
+                Message.state.in_(_COUNTED),
+                Message.received_at > since,
+                Message.id < before_message,
+            )
+        )
+        or 0
+    )
+
+
+def recent_raw_from_party(
+    session: Session, committee_id: int, party_id: int, *, department: bool,
+    since: datetime, before_message: int, limit: int,
+) -> Sequence[bytes]:  # fmt: skip
+    """The raw bytes of the party's latest placed mails (newest first), for comparisons."""
+    column = _party_column(department)
+    return session.scalars(
+        select(Message.raw)
+        .where(
+            Message.committee_id == committee_id,
+            column == party_id,
+            Message.state == "done",
+            Message.received_at > since,
+            Message.id < before_message,
+        )
+        .order_by(Message.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def receipt_replied_to(
+    session: Session, committee_id: int, message_ids: Sequence[str]
+) -> bytes | None:
+    """The raw bytes of our receipt among these Message-IDs (bare), if any."""
+    if not message_ids:
+        return None
+    bracketed = [f"<{m}>" for m in message_ids[:50]]
+    return session.scalar(
+        select(Outbox.raw)
+        .where(
+            Outbox.committee_id == committee_id,
+            Outbox.kind.in_(RECEIPT_KINDS),
+            Outbox.message_id.in_(bracketed),
+        )
+        .order_by(Outbox.id.desc())
+        .limit(1)
+    )
