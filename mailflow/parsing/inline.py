@@ -56,8 +56,10 @@ def read_context(
         if m:
             item = str(ItemId(m.group(1), int(m.group(2))))
             return (m.group(1) if m.group(1) in keys else None), item
-        if line.lstrip().startswith(("・", "･")):
-            continue  # the call's list of consultations, not a heading to write under
+        if line.lstrip().startswith(("・", "･", "●", "-", "－", "→")):
+            # The call's list of consultations, a quoted question (●) or answer (-):
+            # only a heading or an ID above them says what the block is about.
+            continue
         for section in split_sections(line + "\n", consultations):
             if section.how != "none" and section.consultation is not None:
                 return section.consultation, None

@@ -39,6 +39,8 @@ _THANKS = (
     "|いただき|頂き|くださり|下さり|いただいた|頂いた|丁寧な|ご丁寧な|迅速な"
 )
 _READING = (
+    "了解いたしました|了解しました|了解です|承知いたしました|承知しました|承知です|分かりました"
+    "|わかりました|理解しました|理解いたしました|納得しました|拝承|"
     "拝見いたしました|拝見しました|拝見いたしまして|拝見し|拝読いたしました|拝読しました|拝読し"
     "|読ませていただきました|読みました|読ませていただき|確認いたしました|確認しました|確認させていただきました"
 )
@@ -83,7 +85,7 @@ _ENGLISH = (
     "|request|reply|replying|email|mail|forward|lookingforward|hearing|from|you|all"
 )
 _PARTICLE = "は|が|を|に|へ|で|と|も|の|や|から|まで|より|ので|ため|けど|けれど|ね|よ|か|・|&"
-_PUNCT = re.compile(r"[、。,.!！?？:：;；()（）「」『』【】\[\]\-－ー〜~…・*]+")
+_PUNCT = re.compile(r"[、。,.!！?？:：;；()（）「」『』【】\[\]\-－ー〜~…・*→⇒]+")
 _DIGITS = re.compile(r"(?<![\d一二三四五六七八九十])(?:\d++|[一二三四五六七八九十]++)(?=点|件|つ)")
 # 「31号について質問です。」: the heading has been read by then; what is left is meta.
 _CONSULTATION = re.compile(
@@ -112,7 +114,8 @@ _PARTICLES = re.compile(rf"(?:{_PARTICLE})")
 _ANCHOR = re.compile(
     r"送|提出|申し上げ|述べ|記入|書き|拝見|拝読|読み|ありがとう|申し訳|すみません|失礼|お世話|お疲れ"
     r"|ご苦労|無沙汰|よろしく|宜しく|お願い|とおり|通り|質問|意見|質疑|要望|以上|取り急ぎ|恐縮|恐れ入り"
-    r"|添付|転送|回答欄|答申欄|dear|thank|regards|sincerely|please|question|comment"
+    r"|添付|転送|回答欄|答申欄|了解|承知|分かりました|わかりました"
+    r"|dear|thank|regards|sincerely|please|question|comment"
 )
 _SENTENCE = re.compile(r"(?:[^。！？!?.]|\.(?!\s))*(?:[。！？!?]+|\.(?=\s)|\.$)?\s*")
 _MAX_META_CHARS = 80  # a long sentence is never only courtesy

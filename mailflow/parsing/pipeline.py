@@ -13,8 +13,8 @@ from mailflow.parsing.inline import QuoteContext, read_context
 from mailflow.parsing.items import split_reply
 from mailflow.parsing.mime import decode
 from mailflow.parsing.model import DecodedMessage, ParsedAnswers, ParsedDecision, ParsedReply
-from mailflow.parsing.quote import extract_new_text, new_text_blocks
-from mailflow.parsing.reply_form import filled_decision_form
+from mailflow.parsing.quote import extract_new_text, first_thread_message, new_text_blocks
+from mailflow.parsing.reply_form import filled_decision_form, filled_reply_form
 
 AuthorRole = Literal["member", "department", "chair"]
 ROLES: tuple[AuthorRole, ...] = ("member", "department", "chair")
@@ -35,6 +35,19 @@ class MailParse:
     reply: ParsedReply | None = None
     answers: ParsedAnswers | None = None
     decisions: tuple[ParsedDecision, ...] | None = None
+
+
+def reply_text(
+    decoded: DecodedMessage, role: AuthorRole = "member", signer_names: Sequence[str] = ()
+) -> str:
+    """What the author newly wrote: the new text, and for a member the reply form they
+    filled in inside the thread below it (Outlook users type there), if they did."""
+    new_text = extract_new_text(decoded.body, signer_names)
+    if role == "member":
+        form = filled_reply_form(first_thread_message(decoded.body))
+        if form is not None:
+            new_text = f"{new_text}\n\n{form}" if new_text.strip() else form
+    return new_text
 
 
 def parse_text(
@@ -113,7 +126,7 @@ def parse_mail(
     the sender's known names, so that a signature of just that name is not content.
     """
     decoded = decode(raw)
-    new_text = extract_new_text(decoded.body, signer_names)
+    new_text = reply_text(decoded, role, signer_names)
     return parse_text(
         new_text,
         decoded,

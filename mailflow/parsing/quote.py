@@ -334,6 +334,20 @@ def new_text_blocks(
     return forwarded, ((NewBlock(0, forwarded, ()),) if forwarded else ())
 
 
+def first_thread_message(body: str) -> str:
+    """The unquoted old mail right below the first quote header (Outlook's top-posting),
+    up to the next header; "" when the first header is followed by ``>`` quotes."""
+    lines = body.split("\n")
+    kinds, headers = _classify(lines)
+    if not headers:
+        return ""
+    start = headers[0].end
+    stop = headers[1].start if len(headers) > 1 else len(lines)
+    if not any(k is _Kind.THREAD for k in kinds[start:stop]):
+        return ""
+    return "\n".join(lines[start:stop])
+
+
 def extract_new_text(body: str, signer_names: Sequence[str] = ()) -> str:
     """Only what the author newly wrote: quotes, quote headers and the signature removed.
 

@@ -116,4 +116,35 @@ def filled_decision_form(body: str) -> str | None:
     return "\n".join(inside) if filled else None
 
 
+def filled_reply_form(thread: str) -> str | None:
+    """The reply form (回答欄) as the member filled it in inside the thread, if so.
+
+    Outlook users type into the unquoted mail below their reply. ``thread`` is the text
+    of the mail they answer; the form's lines between its rules are returned when some
+    line in it is not ours (a heading, the placeholder, the hint), else None.
+    """
+    lines = thread.split("\n")
+    start = next((i for i, line in enumerate(lines) if nfkc(line).strip() == _FORM_START), None)
+    if start is None:
+        return None
+    end = next(
+        (i for i in range(start + 1, len(lines)) if nfkc(lines[i]).strip() == _FORM_END), None
+    )
+    if end is None:
+        return None
+    inside = lines[start + 1 : end]
+    written = [
+        line for line in inside if line.strip() and not is_form_line(line) and not _is_heading(line)
+    ]
+    return "\n".join(inside) if written else None
+
+
+_FORM_START = nfkc(FORM_START).strip()
+_FORM_END = nfkc(FORM_END).strip()
+
+
+def _is_heading(line: str) -> bool:
+    return nfkc(line).strip().startswith(HEADING_MARK)
+
+
 _EMPTY_FORM_LINE = re.compile(r"(?:令和\s*\d+\s*年度)?\s*諮問第?\s*\d+\s*号\s*[:：]?")

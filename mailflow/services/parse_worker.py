@@ -26,8 +26,7 @@ from mailflow.domain import ConsultationRef
 from mailflow.parsing.corrections import Correction, find_corrections, remainder
 from mailflow.parsing.mime import decode
 from mailflow.parsing.model import DecodedMessage, ParsedAnswers, ParsedDecision, ParsedReply
-from mailflow.parsing.pipeline import AuthorRole, MailParse, parse_text
-from mailflow.parsing.quote import extract_new_text
+from mailflow.parsing.pipeline import AuthorRole, MailParse, parse_text, reply_text
 from mailflow.routing import Classification, classify
 
 T = TypeVar("T")
@@ -79,7 +78,7 @@ def parse_stage(
     signers: Sequence[str],
 ) -> Parsed:
     """New text, a member's commands, and the role's parse of the rest (pure)."""
-    new_text = extract_new_text(decoded.body, signers)
+    new_text = reply_text(decoded, role, signers)
     found = find_corrections(new_text) if role == "member" else ()
     text = remainder(new_text, found) if found else new_text
     parse = parse_text(
