@@ -177,6 +177,8 @@ class AnswerReceipt:
     unknown: tuple[str, ...] = ()
     # Attached answer sheets that were not read: (file name, why: a Refusal value)
     refused: tuple[tuple[str, str], ...] = ()
+    # 「確認中のため後日回答」: taken as a promise, shown to members as 回答準備中
+    deferred: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from mailflow.domain import ItemId
 from mailflow.parsing.answer_sheet import read_answer_sheet
 from mailflow.parsing.attachment_bounds import AttachmentRefused, TextBounds
+from mailflow.parsing.deferrals import adds_to_earlier, deferred_in, is_deferral
 from mailflow.parsing.items import split_items
 from mailflow.parsing.kinds import (
     is_closing_line,
@@ -140,6 +141,25 @@ def _without_sign_off(block: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
     return block
 
 
+_BRACKETED = re.compile(rf"^[\s>]*+[■●・◆*\-]?\s*+[【\[〔]\s*+[Qq]\s*+\d++\s*+[{DASHES}]")
+# After an ID that only a sentence goes on from: 「（Q31-04の回答もご参照ください）」,
+# 「Q31-04の回答のとおり、…」 — a reference in an answer, not the start of one.
+_PROSE_AFTER = re.compile(
+    r"の(?:ご)?回答(?:の|を|に|も|と|で|では|によ)|[をもでがへ]|と(?!して)|に(?!つ|関|対)|の(?!回答|件)"
+)
+
+
+def _in_prose(text: str, m: re.Match[str]) -> bool:
+    """True when the ID ``m`` found at the head of ``text`` is a reference in a sentence."""
+    head = text[: m.start(1)]
+    opened = head.rstrip().endswith("(")
+    after = text[m.end(2) :]
+    closes = after.lstrip().startswith((")", "]", "】", "〕", ">"))
+    if opened and not closes:
+        return True
+    return not closes and _PROSE_AFTER.match(after.lstrip()) is not None
+
+
 def _by_markers(lines: Sequence[_Line]) -> list[_Found]:
     marks: list[tuple[int, str, int]] = []  # (line index, item ID, offset after the ID)
     for i, line in enumerate(lines):
@@ -147,8 +167,10 @@ def _by_markers(lines: Sequence[_Line]) -> list[_Found]:
             continue
         folded = fold(line.text)
         m = _ID_LINE.match(folded.text)
-        if m:
+        if m and not _in_prose(folded.text, m):
             item = str(ItemId(m.group(1), int(m.group(2))))
+            if item in {mark[1] for mark in marks} and not _BRACKETED.match(folded.text):
+                continue  # 「Q31-04の回答のとおり…」 again, inside another answer
             marks.append((i, item, folded.span(0, m.end())[1]))
     found: list[_Found] = []
     for n, (i, item, after) in enumerate(marks):
@@ -246,17 +268,29 @@ def parse_answers(
             method, confidence = ("order", _ORDER_CONFIDENCE) if found else ("none", 0.0)
     answers: dict[str, str] = {}
     unknown: list[str] = []
+    deferred: list[str] = []
     for f in found:
         if f.item not in wanted:
             if f.item not in unknown:
                 unknown.append(f.item)
+        elif f.text and is_deferral(f.text):
+            deferred.append(f.item)  # 「（確認中のため、後日回答）」 under the question
         elif f.text and f.item not in answers:
             answers[f.item] = f.text
-    if not answers and not unknown:
+    keys = tuple(dict.fromkeys(w[1:].split("-")[0] for w in wanted))
+    for item in deferred_in(extract_new_text(body, signer_names), keys):
+        if item in wanted and item not in answers and item not in deferred:
+            deferred.append(item)  # 「なお、Q31-03は確認中のため後日回答します。」
+    if not answers and not unknown and not deferred:
         method = "none"
     return ParsedAnswers(
-        answers=tuple(ParsedAnswer(item, answers[item]) for item in wanted if item in answers),
+        answers=tuple(
+            ParsedAnswer(item, answers[item], adds_to_earlier(answers[item]))
+            for item in wanted
+            if item in answers
+        ),
         unanswered=tuple(item for item in wanted if item not in answers),
+        deferred=tuple(item for item in wanted if item in deferred and item not in answers),
         method=method,
         unknown=tuple(unknown),
         confidence=confidence if answers else 0.0,

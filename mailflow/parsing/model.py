@@ -79,6 +79,7 @@ class ParsedAnswer:
 
     item: str  # "Q13-03"
     text: str
+    adds: bool = False  # 「追加で」「補足」: adds to an earlier answer instead of replacing it
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class ParsedAnswers:
     confidence: float = 1.0  # lower when answers were matched by order, not by ID
     problems: tuple[str, ...] = ()  # what could not be read (an answer sheet's bad rows)
     refused: tuple[RefusedAttachment, ...] = ()  # answer sheets not read at all, and why
+    deferred: tuple[str, ...] = ()  # 「確認中のため後日回答」: unanswered, an answer promised
 
 
 @dataclass(frozen=True)

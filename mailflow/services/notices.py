@@ -81,10 +81,11 @@ def queue_answer_receipt(
         return 0
     session.flush()
     owed = intake_repo.department_item_ids(session, rnd.id, dept.id, unanswered_only=True)
+    deferred = tuple(i for i in result.deferred if i in owed)
     view = v.AnswerReceipt(
         v.Recipient(dept.name, department=True), r.committee, r.info,
-        tuple(result.answers), tuple(owed), tuple(result.unknown_answers),
-        tuple(result.refused_sheets),
+        tuple(result.answers), tuple(i for i in owed if i not in deferred),
+        tuple(result.unknown_answers), tuple(result.refused_sheets), deferred,
     )  # fmt: skip
     in_reply_to = _in_reply_to(services, msg)
     return r.queue(

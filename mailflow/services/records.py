@@ -21,6 +21,7 @@ from mailflow.parsing import nesting
 from mailflow.parsing.model import ParsedItem
 from mailflow.parsing.pipeline import MailParse
 from mailflow.services.policy import policy_of
+from mailflow.store import events
 from mailflow.store import intake as repo
 from mailflow.store.models import Answer, Consultation, Decision, Item, Message, Round
 from mailflow.store.workflow import bundle_sent, deadlines_of
@@ -40,6 +41,10 @@ class RecordResult:
     unplaced_items: int = 0
     answers: list[str] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
+    # 「確認中のため後日回答」: unanswered, with an answer promised
+    deferred: list[str] = field(default_factory=list)
+    # earlier answers of the same department this mail replaced (not 「追加で」)
+    replaced: list[str] = field(default_factory=list)
     unknown_answers: list[str] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
     empty_reply: bool = False
@@ -61,6 +66,8 @@ class RecordResult:
             "unplaced_items": self.unplaced_items,
             "answers": self.answers,
             "unanswered": self.unanswered,
+            "deferred": self.deferred,
+            "replaced": self.replaced,
             "decisions": self.decisions,
             "empty_reply": self.empty_reply,
             "late": self.late,
@@ -244,7 +251,9 @@ def _fill_item(
 
 def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> RecordResult:
     assert parsed.answers is not None
-    res = RecordResult(unanswered=list(parsed.answers.unanswered))
+    res = RecordResult(
+        unanswered=list(parsed.answers.unanswered), deferred=list(parsed.answers.deferred)
+    )
     for old in repo.answers_from_message(session, msg.id):
         if old.staff_edited:
             res.conflicts.append(f"answer {old.id}")
@@ -258,6 +267,28 @@ def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> R
             alerts.append(f"message {msg.id}: answer to unknown item {pa.item}")
             res.unknown_answers.append(pa.item)
             continue
+        if not pa.adds:
+            # A later answer of the department replaces its earlier one (the old text stays
+            # in the audit log); 「追加で」「補足」 adds to it instead.
+            for old in repo.earlier_answers(session, item.id, msg.department_id, msg.id):
+                if old.staff_edited:
+                    res.conflicts.append(f"answer {old.id}")
+                    continue
+                events.record(
+                    session,
+                    at=msg.received_at,
+                    actor="system",
+                    kind="answer_replaced",
+                    committee_id=rnd.committee_id,
+                    round_id=rnd.id,
+                    message_id=msg.id,
+                    item=pa.item,
+                    old_text=old.text,
+                    old_message=old.source_message_id,
+                )
+                session.delete(old)
+                if pa.item not in res.replaced:
+                    res.replaced.append(pa.item)
         session.add(
             Answer(
                 item_id=item.id,

@@ -109,6 +109,21 @@ def answers_from_message(session: Session, message_pk: int) -> Sequence[Answer]:
     return session.scalars(select(Answer).where(Answer.source_message_id == message_pk)).all()
 
 
+def earlier_answers(
+    session: Session, item_pk: int, department_pk: int | None, message_pk: int
+) -> Sequence[Answer]:
+    """The answers the same department gave the item in other mails, oldest first."""
+    return session.scalars(
+        select(Answer)
+        .where(
+            Answer.item_id == item_pk,
+            Answer.department_id == department_pk,
+            Answer.source_message_id != message_pk,
+        )
+        .order_by(Answer.received_at, Answer.id)
+    ).all()
+
+
 def decisions_from_message(session: Session, message_pk: int) -> Sequence[Decision]:
     return session.scalars(select(Decision).where(Decision.source_message_id == message_pk)).all()
 
