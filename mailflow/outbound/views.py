@@ -287,6 +287,17 @@ class DecisionEcho:
 
 
 @dataclass(frozen=True)
+class DecisionEchoAgain:
+    """The echo once more, when the decider's reply to it neither confirmed nor decided."""
+
+    kind: ClassVar[str] = "decision_echo_again"
+    recipient: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+    decisions: tuple[DecisionInfo, ...]
+
+
+@dataclass(frozen=True)
 class CorrectionInfo:
     """A 訂正 (with the new text) or 取消 of one item, as a mail asked for it."""
 
@@ -412,6 +423,7 @@ MailView = (
     | CallForFurther
     | ChairDigest
     | DecisionEcho
+    | DecisionEchoAgain
     | ConfirmRequest
     | DecisionReask
     | ResultNotice

@@ -114,6 +114,7 @@ class _Reading:
     polarity: Polarity
     line: str
     conditions: list[str] = field(default_factory=list)
+    named: bool = True  # the line (or its heading) named the consultation
 
 
 def _key_for(number: str, consultations: Sequence[ConsultationRef]) -> str | None:
@@ -234,7 +235,9 @@ class _State:
 
     def add(self, owners: Sequence[str], reading: _Reading) -> None:
         for key in owners:
-            self.readings[key].append(_Reading(reading.polarity, reading.line, reading.conditions))
+            self.readings[key].append(
+                _Reading(reading.polarity, reading.line, reading.conditions, reading.named)
+            )
 
     def add_conditions(self, owners: Sequence[str], text: str) -> None:
         text = text.strip()
@@ -309,7 +312,9 @@ def _read_line(line: str, state: _State, consultations: Sequence[ConsultationRef
             state.rest_lines.append((whole, hit.polarity))
             previous, prev_end = None, hit.end
             continue
+        named = True
         if owners is None or (not window and n == 0):
+            named = bool(state.context)
             owners = state.context or (state.keys if len(state.keys) == 1 else ())
         polarity, conditions = hit.polarity, []
         if polarity is Polarity.APPROVE:
@@ -321,7 +326,7 @@ def _read_line(line: str, state: _State, consultations: Sequence[ConsultationRef
             if cond is not None:
                 a, b = folded.span(*cond)
                 polarity, conditions = Polarity.CONDITIONAL, [line[a:b]]
-        reading = _Reading(polarity, whole, conditions)
+        reading = _Reading(polarity, whole, conditions, named)
         state.add(owners, reading)
         if polarity is Polarity.CONDITIONAL or polarity is Polarity.APPROVE:
             following = hits[n + 1].start if n + 1 < len(hits) else len(text)
@@ -370,6 +375,15 @@ def _read_plain_line(
 
 
 def _merge(key: str, readings: Sequence[_Reading]) -> ParsedDecision:
+    decision = _merge_verdicts(key, readings)
+    if readings and not any(r.named for r in readings):
+        return ParsedDecision(
+            decision.consultation, decision.verdict, decision.conditions, decision.text, False
+        )
+    return decision
+
+
+def _merge_verdicts(key: str, readings: Sequence[_Reading]) -> ParsedDecision:
     text = "\n".join(dict.fromkeys(r.line for r in readings))
     polarities = {r.polarity for r in readings}
     conditions = [c for r in readings for c in r.conditions]

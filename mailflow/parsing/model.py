@@ -111,3 +111,6 @@ class ParsedDecision:
     verdict: Verdict
     conditions: str | None
     text: str  # the line(s) it was read from
+    # False when no line named the consultation (a round of one: 「了承します。」), so a
+    # bare word in reply to our echo is read as assent, not as a new decision
+    named: bool = True

@@ -73,6 +73,48 @@ def hold(
     return [alert]
 
 
+def ask_again(
+    services: Services, session: Session, msg: Message, rnd: Round, ask: int, now: datetime
+) -> tuple[str, ...]:
+    """The decider answered the echo with neither assent nor a decision: never silence.
+
+    The echo goes again (its reply token still names the request) and staff are told.
+    """
+    row = session.get(PendingChange, ask)
+    if (
+        row is None
+        or row.state != "pending"
+        or RequestKind(row.kind) is not RequestKind.DECISION_ECHO
+        or row.member_id is None
+    ):
+        return ()
+    facts = workflow_repo.round_facts(session, rnd)
+    current = current_decisions(facts)
+    r = _Round(services, session, rnd)
+    by_key = {ci.key: ci for ci in r.consultations}
+    decisions = tuple(
+        v.DecisionInfo(by_key[c], current[c].verdict, current[c].conditions or None)
+        for c in facts.consultations
+        if c in current and c in by_key and current[c].verdict is not Verdict.UNCLEAR
+    )
+    name, addresses = _registered(session, "chair", row.member_id)
+    view = v.DecisionEchoAgain(v.Recipient(name), r.committee, r.info, decisions)
+    r.queue(
+        kind="decision_echo_again", key=f"echo-again:{msg.id}",
+        party=PartyRef(PartyKind.CHAIR, str(row.member_id)), name=name, addresses=addresses,
+        view=view, now=now, approved=True, ask=row.id,
+    )  # fmt: skip
+    events.record(
+        session, at=now, actor="system", kind="echo_unread", committee_id=rnd.committee_id,
+        round_id=rnd.id, message_id=msg.id, reason="neither_confirms_nor_decides",
+        request=row.id,
+    )  # fmt: skip
+    return (
+        f"message {msg.id}: the reply to the decision echo neither confirms nor decides; "
+        f"the echo went again to {name}",
+    )
+
+
 def _registered(session: Session, role: str, pk: int) -> tuple[str, list[str]]:
     """The party's name and registered addresses: the request never goes anywhere else."""
     if role == "department":

@@ -56,7 +56,9 @@ class Reading:
         p = self.parsed
         # Answers matched only by their order are a guess: 「確認しました」 would be one.
         answers = p.answers is not None and p.answers.method != "order" and bool(p.answers.answers)
-        decided = any(d.verdict is not Verdict.UNCLEAR for d in p.decisions or ())
+        # A bare 「了承します」 in a round of one names nothing: in reply to our echo it
+        # assents; only a verdict that names its consultation is a decision of its own.
+        decided = any(d.verdict is not Verdict.UNCLEAR and d.named for d in p.decisions or ())
         return bool(self.commands) or answers or decided
 
     def reply(self) -> Reply:

@@ -43,6 +43,7 @@ from mailflow.store import intake as repo
 from mailflow.store import pending as pending_repo
 from mailflow.store import rounds as round_repo
 from mailflow.store.models import Message, Round
+from mailflow.workflow.identity import Reply
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +201,15 @@ def _process(
     confirmed = held is not None and held.state == "applied"
     proof = Proof.PROVEN if confirmed else outcome.proof
     result = filing.file(services, session, msg, rnd, reading, proof, confirmed, now)
+    if (
+        outcome.ask is not None
+        and outcome.proof is Proof.PROVEN
+        and reading.role == "chair"
+        and reading.reply() is Reply.OTHER
+        and not reading.has_content
+    ):
+        again = confirmations.ask_again(services, session, msg, rnd, outcome.ask, now)
+        result.alerts = (*result.alerts, *again)
     msg.state, msg.error = "done", None
     events.record(
         session,

@@ -34,7 +34,14 @@ from mailflow.store.models import Outbox
 # "Automatic answers to any one address are capped per day"). Scheduled mails (calls,
 # bundles, reminders, notices) are bounded by the workflow's action keys instead.
 AUTO_REPLY_KINDS = frozenset(
-    {"receipt", "answer_receipt", "decision_echo", "decision_reask", "confirm_request"}
+    {
+        "receipt",
+        "answer_receipt",
+        "decision_echo",
+        "decision_echo_again",
+        "decision_reask",
+        "confirm_request",
+    }
 )
 # Who approved a mail that the approval policy let through without staff.
 POLICY_APPROVER = "policy:auto"
