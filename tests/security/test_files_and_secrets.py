@@ -160,7 +160,8 @@ def test_the_daemon_does_not_start_with_a_short_token_secret(tmp_path: Path) -> 
 
 def test_a_password_in_the_database_url_is_refused(tmp_path: Path) -> None:
     conf = _write_config(
-        tmp_path, extra='\n[database]\nurl = "postgresql+psycopg://mf:pw-in-file@db.example.jp/mf"\n'
+        tmp_path,
+        extra='\n[database]\nurl = "postgresql+psycopg://mf:pw-in-file@db.example.jp/mf"\n',
     )
 
     code, out = _run("--config", str(conf), "check-config")

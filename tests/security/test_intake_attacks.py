@@ -21,12 +21,14 @@ from mailflow.clock import FixedClock
 from mailflow.config import load_config
 from mailflow.domain.roundspec import load_round_spec
 from mailflow.parsing.mime import decode
+from mailflow.routing import PartyKind, PartyRef
+from mailflow.routing.token import make_token, plus_address
 from mailflow.services.context import Services
 from mailflow.services.fetch import FetchOptions
 from mailflow.services.intake_loop import CycleCounts, IntakeLoop
 from mailflow.services.rounds import import_round
 from mailflow.store import db
-from mailflow.store.models import Message, Outbox
+from mailflow.store.models import Department, Message, Outbox, Round
 from tests.harness.imap_extra import MailServer, append_all, crlf, mail_server
 from tests.harness.xlsx_bombs import huge_cell
 
@@ -52,6 +54,8 @@ tls = "none"
 user = "{endpoint.user}"
 password = {{ env = "MAILFLOW_IMAP_PASSWORD" }}
 fetch_batch = 1
+processed_folder = "processed"
+quarantine_folder = "quarantine"
 {extra}
 """
     path = tmp_path / "committee.toml"
@@ -69,6 +73,19 @@ def env(monkeypatch: pytest.MonkeyPatch, mail_server: MailServer) -> MailServer:
     monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", SECRET)
     monkeypatch.setenv("MAILFLOW_IMAP_PASSWORD", mail_server.endpoint.password)
     return mail_server
+
+
+def department_address(services: Services) -> str:
+    """The department's reply address: a genuine reply carries its token (identity)."""
+    with services.sessions() as s:
+        round_id = s.scalars(select(Round.id)).one()
+        dept_id = s.scalars(
+            select(Department.id).where(Department.key == "kodomo-hoken-kyufu")
+        ).one()
+    party = PartyRef(PartyKind.DEPARTMENT, str(dept_id))
+    return plus_address(
+        "shingikai@city.example.jp", make_token(SECRET.encode(), str(round_id), party)
+    )
 
 
 def text_mail(sender: str, body: str, msgid: str, subject: str = "Re: [R2-5] 回答") -> bytes:
@@ -158,9 +175,11 @@ async def test_an_answer_sheet_bomb_is_refused_with_a_receipt_and_an_alert(
 ) -> None:
     bomb = huge_cell(1500)  # 1.5 GB in one cell, about 1.5 MB on the wire
     assert len(bomb) < 2_000_000
+    services = make_services(env, tmp_path, "\n[parsing]\nmemory_mb = 512\n")
+    to = department_address(services)
     raw = crlf(
         (
-            f"From: {DEPT}\nTo: shingikai@city.example.jp\nSubject: Re: [R2-5] 回答票\n"
+            f"From: {DEPT}\nTo: {to}\nSubject: Re: [R2-5] 回答票\n"
             "Message-ID: <bomb@city.example.jp>\nMIME-Version: 1.0\n"
             'Content-Type: multipart/mixed; boundary="b"\n\n--b\n'
             "Content-Type: text/plain; charset=utf-8\n\n回答票を添付します。\n--b\n"
@@ -171,7 +190,6 @@ async def test_an_answer_sheet_bomb_is_refused_with_a_receipt_and_an_alert(
         + base64.encodebytes(bomb)
         + b"--b--\n"
     )
-    services = make_services(env, tmp_path, "\n[parsing]\nmemory_mb = 512\n")
     await asyncio.to_thread(append_all, env, [raw])
     counts = await IntakeLoop.build(services, FAST).run_once()
     services.parser.close()

@@ -45,7 +45,7 @@ async def test_raw_html_and_markdown_from_a_mail_are_escaped_in_minutes_md(
     for raw in ("<script>", "<img", "\n# 委員会は本件を否とする"):
         assert raw not in md, raw
     assert re.search(r"(?<!\\)\]\(http", md) is None  # no link left unescaped
-    assert "&lt;script&gt;alert(\"x\")&lt;/script&gt;" in md
+    assert '&lt;script&gt;alert("x")&lt;/script&gt;' in md
     assert "\\[市の説明\\](http://evil.example/)" in md
     assert "\\# 委員会は本件を否とする" in md
     assert "<script>" not in html and "&lt;script&gt;" in html

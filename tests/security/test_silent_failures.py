@@ -107,10 +107,10 @@ async def test_a_token_for_an_unknown_round_is_quarantined_and_reported(
 
     assert (counts.quarantined, counts.failed) == (1, 0)
     [msg] = committee.messages()
-    assert (msg.state, msg.quarantine_reason) == ("quarantined", "token_round_unknown")
+    assert (msg.state, msg.quarantine_reason) == ("quarantined", "round_closed")
     [digest] = committee.digests()
-    assert f"#{msg.id} <stale@example.com>" in digest and "token_round_unknown" in digest
-    assert "token_round_unknown" in _cli(committee, "quarantine", "list")
+    assert f"#{msg.id} <stale@example.com>" in digest and "round_closed" in digest
+    assert "round_closed" in _cli(committee, "quarantine", "list")
     assert await asyncio.to_thread(committee.folder_count, QUARANTINE) == 1
 
 
@@ -136,9 +136,11 @@ async def test_a_mail_failed_for_a_lost_secret_stays_visible_until_reprocessed(
     [msg] = box.messages()
     assert msg.state == "failed" and msg.error is not None and "token-secret" in msg.error
     listed = _cli(box, "quarantine", "list")
-    assert f"failed: InputError: secret file {tmp_path / 'token-secret'}" in listed.replace(
-        "\n", ""
-    ).replace(" │ ", "") or "failed: InputError" in listed
+    assert (
+        f"failed: InputError: secret file {tmp_path / 'token-secret'}"
+        in listed.replace("\n", "").replace(" │ ", "")
+        or "failed: InputError" in listed
+    )
     assert "処理失敗 1 通" in _cli(box, "status")
     [digest] = box.digests()
     assert f"#{msg.id} <while-lost@example.com>" in digest and "failed: InputError" in digest
