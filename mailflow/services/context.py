@@ -42,6 +42,13 @@ class Services:
     def sessions(self) -> sessionmaker[Session]:
         return db.session_factory(self.engine)
 
+    def as_actor(self, actor: str) -> Services:
+        """The same config, clock, engine and parser, acting in the name of ``actor``."""
+        other = Services(config=self.config, clock=self.clock, actor=actor, _engine=self.engine)
+        for shared in ("sessions", "parser"):
+            other.__dict__[shared] = getattr(self, shared)
+        return other
+
     def require_schema(self) -> None:
         """Fail with a clear instruction unless the database is at the newest schema."""
         current, head = db.current_revision(self.engine), db.head_revision()
