@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -98,7 +98,7 @@ def _view(a: StaffAccount) -> StaffView:
 
 
 def _audit(
-    services: Services, s: Session, kind: str, reason: str | None = None, **kw: str
+    services: Services, s: Session, kind: str, reason: str | None = None, **kw: Any
 ) -> None:
     cid = repo.committee_id(s, services.config.committee.id)
     events.record(s, at=services.clock.now(), actor=services.actor, kind=kind,
