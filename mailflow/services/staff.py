@@ -97,9 +97,7 @@ def _view(a: StaffAccount) -> StaffView:
     return StaffView(a.login, StaffRole(a.role), a.active, a.created_at, a.password_changed_at)
 
 
-def _audit(
-    services: Services, s: Session, kind: str, reason: str | None = None, **kw: Any
-) -> None:
+def _audit(services: Services, s: Session, kind: str, reason: str | None = None, **kw: Any) -> None:
     cid = repo.committee_id(s, services.config.committee.id)
     events.record(s, at=services.clock.now(), actor=services.actor, kind=kind,
                   committee_id=cid, reason=reason, **kw)  # fmt: skip
