@@ -49,15 +49,20 @@ def failures_since(session: Session, *, since: datetime, login: str, address: st
     """
 
     def count(column: Any, value: str) -> int:
+        # Ordered by id, not time: attempts within one clock tick still come in order.
         last_ok = session.scalar(
-            select(func.max(LoginAttempt.at)).where(column == value, LoginAttempt.ok.is_(True))
+            select(func.max(LoginAttempt.id)).where(column == value, LoginAttempt.ok.is_(True))
         )
-        start = max(since, last_ok) if last_ok is not None else since
         return int(
             session.scalar(
                 select(func.count())
                 .select_from(LoginAttempt)
-                .where(column == value, LoginAttempt.ok.is_(False), LoginAttempt.at > start)
+                .where(
+                    column == value,
+                    LoginAttempt.ok.is_(False),
+                    LoginAttempt.at > since,
+                    LoginAttempt.id > (last_ok or 0),
+                )  # fmt: skip
             )
             or 0
         )

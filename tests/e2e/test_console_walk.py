@@ -33,14 +33,16 @@ QUESTION = "諮問第13号について\n・引換券を紛失した場合の再�
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, str, SmtpServer]]:
+def world(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Services, str, SmtpServer]]:
     chromium_path()
     os.environ.setdefault("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef-0123456789")
     tmp = tmp_path_factory.mktemp("console")
     with SmtpServer() as smtp:
         services = console_services(tmp, smtp.port)
-        quarantine_mail(services, tmp, "stray.eml",
-                        stray_mail("[R2-5] 質問です", QUESTION, "ishida.home@example.org"))  # fmt: skip
+        raw = stray_mail("[R2-5] 質問です", QUESTION, "ishida.home@example.org")
+        quarantine_mail(services, tmp, "stray.eml", raw)
         with serve_console(services) as base:
             yield services, base, smtp
         services.engine.dispose()
