@@ -62,7 +62,7 @@ def failures_since(session: Session, *, since: datetime, login: str, address: st
                     LoginAttempt.ok.is_(False),
                     LoginAttempt.at > since,
                     LoginAttempt.id > (last_ok or 0),
-                )  # fmt: skip
+                )
             )
             or 0
         )
