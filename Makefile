@@ -19,6 +19,8 @@ $(BIN)/mailflow: pyproject.toml
 # The seed round R2-5 replayed live on loopback (about a minute); minutes in demo-out/.
 demo: $(BIN)/mailflow
 	$(BIN)/mailflow demo --out demo-out
+	@echo "To run the round from the staff console instead: $(BIN)/mailflow demo --web"
+	@echo "(at the end it serves http://127.0.0.1:8470/ and prints a one-time login)"
 
 test: $(BIN)/mailflow
 	$(BIN)/pytest -q

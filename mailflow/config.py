@@ -324,6 +324,39 @@ class Minutes(Strict):
     non_disclosure_note: str = ""
 
 
+class Web(Strict):
+    """The staff console (`mailflow web`, `mailflow run --web`)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8470, ge=1, le=65535)
+    # Serving beyond loopback needs TLS here, or a TLS proxy in front (behind_proxy).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    behind_proxy: bool = False  # trust X-Forwarded-For/-Proto from a proxy on loopback
+    idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    lockout_failures: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Self:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("give both tls_cert and tls_key, or neither")
+        return self
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
+    def bind_problems(self, host: str) -> list[str]:
+        """Why serving on ``host`` is refused: beyond loopback only with TLS or a proxy."""
+        if _is_loopback(host) or self.tls or self.behind_proxy:
+            return []
+        return [
+            f"web: serving on {host!r} (not loopback) needs web.tls_cert and web.tls_key, "
+            "or behind_proxy = true with a TLS proxy in front"
+        ]
+
+
 class Config(Strict):
     """The whole configuration of one committee and the mailbox it runs on."""
 
@@ -338,6 +371,7 @@ class Config(Strict):
     security: Security
     parsing: Parsing = Parsing()
     minutes: Minutes = Minutes()
+    web: Web = Web()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Self:
@@ -402,6 +436,12 @@ class Config(Strict):
                 except ssl.SSLError as exc:
                     errs.append(f"{source}: {key}.ca_file: not PEM certificates: {exc.reason}")
             update[key] = update.get(key, server).model_copy(update={"ca_file": ca_file})
+        if self.web.tls_cert is not None and self.web.tls_key is not None:
+            files = {"tls_cert": (base / self.web.tls_cert).resolve(),
+                     "tls_key": (base / self.web.tls_key).resolve()}  # fmt: skip
+            errs += [f"{source}: web.{k}: no such file: {p}" for k, p in files.items()
+                     if not p.is_file()]  # fmt: skip
+            update["web"] = self.web.model_copy(update=files)
         if errs:
             raise InputError(errs)
         return self.model_copy(update=update)

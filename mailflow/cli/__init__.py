@@ -24,6 +24,8 @@ def _register() -> None:
         "workflow",
         "run",
         "demo",
+        "staff",
+        "web",
     ):
         try:
             importlib.import_module(f"mailflow.cli.{name}")

@@ -128,28 +128,9 @@ def q_assign(
     ctx: click.Context, message_pk: int, round_key: str, as_: str, why: str | None
 ) -> None:
     """Process the mail as if it had been routed to ROUND from that party."""
-    from mailflow.routing import PartyKind, PartyRef
-    from mailflow.services.ingest import Assignment
-    from mailflow.services.intake_files import assign
-    from mailflow.store import db
-    from mailflow.store.directory import sync_committee
-    from mailflow.store.rounds import departments_by_key, members_by_key
+    from mailflow.services.intake_files import assign_as
 
-    services = app(ctx).services()
-    conf = services.config
-    with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, conf)
-        members, depts = members_by_key(s, committee), departments_by_key(s, committee)
-        chair = next(m for m in conf.members if m.role.value == "chair")
-        if as_ == "chair":
-            party = PartyRef(PartyKind.CHAIR, str(members[chair.id].id))
-        elif as_ in members:
-            party = PartyRef(PartyKind.MEMBER, str(members[as_].id))
-        elif as_ in depts:
-            party = PartyRef(PartyKind.DEPARTMENT, str(depts[as_].id))
-        else:
-            raise InputError([f"--as: {as_!r} is no member id, department id or 'chair'"])
-    o = assign(services, message_pk, Assignment(round_key, party), why)
+    o = assign_as(app(ctx).services(), message_pk, round_key, as_, why)
     click.echo(f"message {o.message_pk}: {o.state}: {o.detail}")
 
 

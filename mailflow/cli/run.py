@@ -34,9 +34,16 @@ from mailflow.errors import InputError
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
+@click.option("--web", "web", is_flag=True,
+              help="Serve the staff console here too ([web] host and port).")  # fmt: skip
 @click.pass_context
 def run(
-    ctx: click.Context, tick_every: float, log_json: bool, log_level: str, also: tuple[Path, ...]
+    ctx: click.Context,
+    tick_every: float,
+    log_json: bool,
+    log_level: str,
+    also: tuple[Path, ...],
+    web: bool,
 ) -> None:
     """Watch the mailbox, keep the schedule and send the outbox, until stopped.
 
@@ -57,12 +64,22 @@ def run(
     if len(set(ids)) != len(ids):
         raise InputError([f"--also: a committee appears twice ({', '.join(ids)})"])
 
+    console = None
+    if web:
+        from mailflow.web.serve import serve, server
+
+        first.require_schema()
+        console = server(first)  # the first committee's console; refused before anything runs
+
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await asyncio.gather(*(run_daemon(s, stop, tick_every=tick_every) for s in everyone))
+        tasks = [run_daemon(s, stop, tick_every=tick_every) for s in everyone]
+        if console is not None:
+            tasks.append(serve(console, stop))
+        await asyncio.gather(*tasks)
 
     try:
         asyncio.run(main())

@@ -16,6 +16,7 @@ import tempfile
 import time
 import tomllib
 from collections import deque
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
@@ -125,11 +126,17 @@ class Board:
 
 
 async def run_demo(
-    out: Path, speed: float, console: Console, data_dir: Path | None = None
+    out: Path,
+    speed: float,
+    console: Console,
+    data_dir: Path | None = None,
+    keep: Callable[[Services], Awaitable[None]] | None = None,
 ) -> DemoResult:
     """Run the whole round; write minutes.html, minutes.md and export.json into `out`.
 
     The database lives in a temporary directory, or in `data_dir` (kept) when given.
+    ``keep`` runs at the end while the database and the servers are still there (the
+    console of `demo --web`, until it is stopped).
     """
     started = time.monotonic()
     clock = DemoClock(speed=speed)
@@ -159,6 +166,8 @@ async def run_demo(
             with Live(board, console=console, refresh_per_second=8, transient=False):
                 await _play(services, people, board, clock)
             paths = await asyncio.to_thread(_write, services, out)
+            if keep is not None:
+                await keep(services)
     return DemoResult(
         *paths, hub.counts.into_mailbox, hub.counts.to_people, time.monotonic() - started
     )

@@ -19,6 +19,7 @@ from datetime import datetime
 from mailflow.errors import InputError
 from mailflow.services.context import Services
 from mailflow.services.db_wait import UNAVAILABLE, DatabaseWait
+from mailflow.services.health import record_cycle
 from mailflow.services.intake_loop import CycleCounts, IntakeLoop
 from mailflow.services.outbox import SendPolicy, run_sender
 from mailflow.services.private import secret_findings
@@ -91,6 +92,11 @@ class Scheduler:
         with db.transaction(self.services.sessions) as s:
             committee = sync_committee(s, self.services.config)
             report.outbox = outbox_repo.states(s, committee.id)
+        record_cycle(self.services, report.at, {
+            "intake": report.intake.describe(),
+            "rounds": {t.round_key: t.state for t in report.ticks},
+            "actions": sum(len(t.applied) for t in report.ticks),
+        })  # fmt: skip
         db.checkpoint(self.services.engine)
         return report
 

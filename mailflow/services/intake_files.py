@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from mailflow.errors import InputError, NotFoundError
 from mailflow.services.context import Services
 from mailflow.services.ingest import Assignment, Outcome, process
+from mailflow.services.previews import MailPreview, preview
 from mailflow.store import db, events
 from mailflow.store import intake as repo
 from mailflow.store import messages as raw_store
@@ -68,7 +71,7 @@ def assign(services: Services, message_pk: int, assignment: Assignment, why: str
     with db.transaction(services.sessions) as s:
         msg = s.get(Message, message_pk)
         if msg is None:
-            raise LookupError(f"no message {message_pk}")
+            raise NotFoundError(f"no message {message_pk}")
         events.record(
             s,
             at=services.clock.now(),
@@ -87,7 +90,7 @@ def discard(services: Services, message_pk: int, why: str) -> None:
     with db.transaction(services.sessions) as s:
         msg = s.get(Message, message_pk)
         if msg is None:
-            raise LookupError(f"no message {message_pk}")
+            raise NotFoundError(f"no message {message_pk}")
         msg.state = "discarded"
         events.record(
             s,
@@ -111,3 +114,65 @@ def quarantined(services: Services) -> list[Message]:
 def failed_pks(services: Services) -> list[int]:
     """Ids of the mails processing failed on, oldest first (`reprocess --failed`)."""
     return [m.id for m in quarantined(services) if m.state == "failed"]
+
+
+@dataclass(frozen=True)
+class WaitingMail:
+    """A mail waiting for staff, decoded for reading (never rendered as HTML)."""
+
+    pk: int
+    received_at: datetime
+    state: str  # quarantined | failed
+    reason: str
+    preview: MailPreview
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+def waiting_mail(services: Services) -> list[WaitingMail]:
+    """Quarantined and failed mail, oldest first, with its reason and decoded text."""
+    from mailflow.services.notices import waiting_reason
+
+    return [WaitingMail(m.id, m.received_at, m.state, waiting_reason(m), preview(m.raw))
+            for m in quarantined(services)]  # fmt: skip
+
+
+def assignment_choices(services: Services) -> tuple[list[Choice], list[Choice]]:
+    """The rounds a mail may be assigned to, and the parties it may be from (by id)."""
+    from mailflow.services.rounds import list_rounds
+
+    closed = ("cancelled", "minutes_published")
+    rounds = [Choice(r.key, f"{r.key} {r.title}") for r in list_rounds(services)
+              if r.state not in closed]  # fmt: skip
+    conf = services.config
+    parties = [Choice("chair", next(m.name for m in conf.members if m.role.value == "chair"))]
+    parties += [Choice(m.id, m.name) for m in conf.members]
+    parties += [Choice(d.id, d.name) for d in conf.departments]
+    return rounds, parties
+
+
+def assign_as(
+    services: Services, message_pk: int, round_key: str, party_key: str, why: str | None
+) -> Outcome:
+    """Process the mail as routed to ``round_key`` from a member id, department id or chair."""
+    from mailflow.routing import PartyKind, PartyRef
+    from mailflow.store.rounds import departments_by_key, members_by_key
+
+    conf = services.config
+    with db.transaction(services.sessions) as s:
+        committee = sync_committee(s, conf)
+        members, depts = members_by_key(s, committee), departments_by_key(s, committee)
+        chair = next(m for m in conf.members if m.role.value == "chair")
+        if party_key == "chair":
+            party = PartyRef(PartyKind.CHAIR, str(members[chair.id].id))
+        elif party_key in members:
+            party = PartyRef(PartyKind.MEMBER, str(members[party_key].id))
+        elif party_key in depts:
+            party = PartyRef(PartyKind.DEPARTMENT, str(depts[party_key].id))
+        else:
+            raise InputError([f"--as: {party_key!r} is no member id, department id or 'chair'"])
+    return assign(services, message_pk, Assignment(round_key, party), why)

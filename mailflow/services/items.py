@@ -244,3 +244,25 @@ def add_answer(
         )  # fmt: skip
         s.flush()
         return _view(s, item, services)
+
+
+def wording_diff(original: str, published: str | None) -> list[tuple[str, str]]:
+    """(op, text) runs from the original to the published wording: "=", "-" or "+".
+
+    By character: Japanese has no spaces to split words at.
+    """
+    import difflib
+
+    if published is None or published == original:
+        return [("=", original)]
+    out: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(None, original, published, autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "equal":
+            out.append(("=", original[a0:a1]))
+            continue
+        if a1 > a0:
+            out.append(("-", original[a0:a1]))
+        if b1 > b0:
+            out.append(("+", published[b0:b1]))
+    return out

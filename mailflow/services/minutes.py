@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Sequence
 from datetime import date
 from typing import Literal
@@ -210,3 +211,21 @@ def render_view(view: MinutesView, fmt: str) -> str:
 def render_minutes(services: Services, key: str, fmt: str, *, anonymous: bool | None = None) -> str:
     """The minutes of round ``key`` as HTML, Markdown or plain text."""
     return render_view(minutes_view(services, key, anonymous=anonymous), fmt)
+
+
+def pdf_available() -> bool:
+    from mailflow.adapters.chromium import binary
+
+    return binary() is not None
+
+
+def render_minutes_pdf(services: Services, key: str) -> bytes:
+    """The HTML minutes printed by headless Chromium (A4, as the HTML's print style says)."""
+    from mailflow.adapters.chromium import print_pdf
+    from mailflow.errors import MailflowError
+
+    html = render_minutes(services, key, "html")
+    try:
+        return print_pdf(html)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        raise MailflowError(f"the PDF could not be made: {exc}") from None

@@ -70,8 +70,13 @@ def _check_spec(spec: RoundSpec, services: Services, source: Path | str) -> None
         raise InputError(errs)
 
 
-def import_round(services: Services, spec: RoundSpec, source: Path | str) -> Round:
-    """Create the round in draft state; InputError (and nothing written) on any problem."""
+def import_round(
+    services: Services, spec: RoundSpec, source: Path | str, shown_as: str | None = None
+) -> Round:
+    """Create the round in draft state; InputError (and nothing written) on any problem.
+
+    ``shown_as`` names the file in the audit log when ``source`` is a temporary copy.
+    """
     _check_spec(spec, services, source)
     documents = read_documents(spec.documents, source)
     resolved = spec.resolved_deadlines(services.config.committee.tz, source)
@@ -118,7 +123,7 @@ def import_round(services: Services, spec: RoundSpec, source: Path | str) -> Rou
             kind="round_imported",
             committee_id=committee.id,
             round_id=rnd.id,
-            source=str(source),
+            source=shown_as or str(source),
             deadlines={p.name.lower(): d.isoformat() for p, d in resolved.items()},
         )
         return rnd
@@ -180,3 +185,32 @@ def parse_when(text: str, services: Services) -> datetime:
 def consultation_refs(services: Services, key: str) -> list[ConsultationRef]:
     view = show_round(services, key)
     return [ConsultationRef(c.key, c.number, c.title) for c in view.consultations]
+
+
+def import_uploaded_round(
+    services: Services, filename: str, data: bytes, documents: list[tuple[str, bytes]]
+) -> str:
+    """Import a round file sent from the console, with the documents it names.
+
+    The files are written to a private temporary folder (documents are read only from
+    the round file's own folder) and every problem is named by the uploaded file's name
+    and key, as `check-config` words them. Returns the new round's key.
+    """
+    import tempfile
+
+    from mailflow.domain.roundspec import load_round_spec
+
+    label = Path(filename).name or "round.toml"
+    with tempfile.TemporaryDirectory(prefix="mailflow-upload-") as tmp:
+        folder = Path(tmp)
+        path = folder / label
+        path.write_bytes(data)
+        for name, content in documents:
+            if Path(name).name:
+                (folder / Path(name).name).write_bytes(content)
+        try:
+            spec = load_round_spec(path)
+            rnd = import_round(services, spec, path, shown_as=label)
+        except InputError as exc:
+            raise InputError(p.replace(str(path), label) for p in exc.problems) from None
+        return rnd.key

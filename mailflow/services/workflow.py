@@ -20,6 +20,8 @@ from mailflow.services.context import Services
 from mailflow.services.mailing import deliver
 from mailflow.services.notices import send_staff_digest
 from mailflow.services.policy import policy_of
+from mailflow.services.previews import MailPreview, preview
+from mailflow.store import console as console_repo
 from mailflow.store import db, events
 from mailflow.store import rounds as round_repo
 from mailflow.store import workflow as repo
@@ -173,12 +175,22 @@ def tick(services: Services, intake_alerts: Sequence[str] = ()) -> list[TickRepo
     return reports
 
 
+class _DryRun(Exception):
+    """Raised at the end of a dry run so that its unit of work is rolled back."""
+
+    def __init__(self, previews: list[MailPreview]) -> None:
+        self.previews = previews
+
+
 def _staff_command(
     services: Services,
     key: str,
     command: Callable[[RoundFacts, Deadlines, Policy, datetime], list[act.Action]],
     why: str | None = None,
+    dry_run: bool = False,
 ) -> TickReport:
+    """Apply a staff command; with ``dry_run`` the same code runs and is rolled back,
+    raising _DryRun with the mails it would have queued."""
     services.require_schema()
     now = services.clock.now()
     with db.transaction(services.sessions) as s:
@@ -192,6 +204,7 @@ def _staff_command(
         except WorkflowError as exc:
             raise WorkflowRefused(f"round {key}: {exc}") from None
         report = TickReport(key, rnd.state)
+        before = console_repo.last_outbox_id(s) if dry_run else 0
         if why:
             events.record(
                 s,
@@ -204,6 +217,14 @@ def _staff_command(
                 actions=[a.key for a in actions],
             )
         _apply(services, s, rnd, actions, now, report, why)
+        if dry_run:
+            s.flush()
+            raise _DryRun(
+                [
+                    preview(raw, tuple(to))
+                    for to, raw in console_repo.outbox_after(s, rnd.id, before)
+                ]
+            )
     return report
 
 
@@ -213,7 +234,7 @@ def open_round(services: Services, key: str) -> TickReport:
 
 
 def extend_deadline(
-    services: Services, key: str, phase: Phase, new: datetime, why: str
+    services: Services, key: str, phase: Phase, new: datetime, why: str, dry_run: bool = False
 ) -> TickReport:
     def command(f: RoundFacts, d: Deadlines, p: Policy, now: datetime) -> list[act.Action]:
         return list(staff.extend_deadline(f, d, phase, new, now).actions)
@@ -229,7 +250,18 @@ def extend_deadline(
     errs = deadline_order_problems(moved)
     if errs:
         raise InputError([f"round {key}: {e}" for e in errs])
-    return _staff_command(services, key, command, why)
+    return _staff_command(services, key, command, why, dry_run)
+
+
+def preview_deadline(
+    services: Services, key: str, phase: Phase, new: datetime, why: str
+) -> list[MailPreview]:
+    """The notices ``extend_deadline`` would queue, exactly, without queueing anything."""
+    try:
+        extend_deadline(services, key, phase, new, why, dry_run=True)
+    except _DryRun as done:
+        return done.previews
+    return []
 
 
 def close_early(services: Services, key: str, why: str) -> TickReport:

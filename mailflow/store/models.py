@@ -425,3 +425,57 @@ class PendingChange(Base):
     created_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
     resolved_by_message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+
+
+class StaffAccount(Base):
+    """A login of the staff console: ``staff`` act, ``auditor`` only read."""
+
+    __tablename__ = "staff_account"
+    __table_args__ = (CheckConstraint("role IN ('staff', 'auditor')", name="role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id, PHC string
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime]
+
+
+class StaffSession(Base):
+    """A console session: the cookie carries a random token, the row only its hash.
+
+    Kept server-side so that logout, an idle timeout or a disabled account ends it
+    for good: a copy of the cookie taken before is refused afterwards.
+    """
+
+    __tablename__ = "staff_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class LoginAttempt(Base):
+    """One console login attempt, for the lockout per login and per client address."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_login_at", "login", "at"),
+                      Index("ix_login_attempt_address_at", "address", "at"))  # fmt: skip
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    ok: Mapped[bool] = mapped_column(Boolean)
+
+
+class Heartbeat(Base):
+    """The last time a part of the daemon finished a cycle, and what it saw (/health)."""
+
+    __tablename__ = "heartbeat"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)  # scheduler:<committee>
+    at: Mapped[datetime]
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

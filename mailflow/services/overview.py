@@ -1,0 +1,256 @@
+"""A round at a glance for the console: timeline, reply matrix, items with their answers."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from mailflow.domain import Phase, Role, Verdict
+from mailflow.errors import NotFoundError
+from mailflow.services.context import Services
+from mailflow.services.minutes import current_decision
+from mailflow.store import console as repo
+from mailflow.store import db
+from mailflow.store import minutes as minutes_repo
+from mailflow.store import rounds as round_repo
+from mailflow.store.directory import sync_committee
+from mailflow.store.models import Decision, Member
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from mailflow.config import Config
+
+_REMINDER = re.compile(r":reminder:(\d):[^>]*>(?P<member>[^>]+)$")
+
+
+class ReplyMark(StrEnum):
+    """One cell of the reply matrix."""
+
+    REPLIED = "replied"  # items received
+    NOTHING = "nothing"  # replied 「特になし」: counts as responded
+    LATE = "late"  # replied after the phase's cut-off
+    WAITING = "waiting"  # nothing yet
+    ABSENT = "absent"  # absent from this round: asked nothing
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    phase: Phase
+    due: datetime
+    closed_early: datetime | None
+    passed: bool  # the step's date is before now (the "now" marker follows it)
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    member_key: str
+    name: str
+    role: Role
+    marks: dict[int, ReplyMark]  # phase 1 and 3
+    reminded: dict[int, datetime]  # phase → when its reminder was queued
+
+
+@dataclass(frozen=True)
+class AnswerLine:
+    by: str
+    text: str
+    published_text: str | None
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    pk: int
+    public_id: str | None
+    kind: str
+    phase: int
+    author: str | None  # the member's name: staff see it, the minutes do not
+    state: str
+    late: bool
+    text: str
+    published_text: str | None
+    follows: str | None
+    received_at: datetime
+    answers: tuple[AnswerLine, ...]
+
+
+@dataclass(frozen=True)
+class DecisionLine:
+    verdict: Verdict
+    conditions: str | None
+    confirmed: bool
+    decided_by: str | None
+
+
+@dataclass(frozen=True)
+class ConsultationBlock:
+    key: str
+    number: str
+    title: str
+    departments: tuple[str, ...]
+    items: tuple[ItemLine, ...]
+    decision: DecisionLine | None
+
+
+@dataclass(frozen=True)
+class RoundOverview:
+    key: str
+    title: str
+    state: str
+    fiscal_year: int
+    notice_date: date
+    now: datetime
+    timeline: tuple[TimelineStep, ...]
+    matrix: tuple[MatrixRow, ...]
+    consultations: tuple[ConsultationBlock, ...]
+    held: tuple[ItemLine, ...]  # late items waiting for staff: accept or reject
+    unplaced: tuple[ItemLine, ...]  # items of no consultation
+    departments: tuple[tuple[str, str], ...]  # (key, name), for recording an answer
+    deputy: tuple[str, str] | None  # (key, name), for delegating the decision
+
+
+def round_overview(services: Services, key: str) -> RoundOverview:
+    """Everything the round page shows, read in one transaction with a few queries."""
+    services.require_schema()
+    conf = services.config
+    now = services.clock.now()
+    with db.transaction(services.sessions) as s:
+        committee = sync_committee(s, conf)
+        rnd = round_repo.get(s, committee.id, key)
+        if rnd is None:
+            raise NotFoundError(f"no round {key!r} in committee {conf.committee.id!r}")
+        members = round_repo.members_by_id(s, committee.id)
+        depts = minutes_repo.departments_by_id(s, committee.id)
+        absent = {a.member_id for a in rnd.absences}
+        items = repo.item_rows(s, rnd.id)
+        answers = repo.answer_rows(s, rnd.id)
+        marks = repo.reply_marks(s, rnd.id)
+        reminded = repo.reminders(s, rnd.id)
+        decisions = minutes_repo.decisions_of_round(s, rnd.id)
+        closed = {int(p): datetime.fromisoformat(at) for p, at in (rnd.closed_early or {}).items()}
+        timeline = tuple(
+            TimelineStep(p, due, closed.get(p.value), min(due, closed.get(p.value, due)) <= now)
+            for p, due in sorted(round_repo.deadlines(rnd).items())
+        )
+        cons = [(c.id, c.key, c.number, c.title, tuple(d.name for d in c.departments))
+                for c in rnd.consultations]  # fmt: skip
+        decided = {cid: current_decision(decisions, cid) for cid, *_ in cons}
+        state, title, fy, notice = rnd.state, rnd.title, rnd.fiscal_year, rnd.notice_date
+
+    secretariat = conf.committee.secretariat
+    by_item: dict[int, list[AnswerLine]] = defaultdict(list)
+    for a in answers:
+        who = (a.author_label or secretariat) if a.by_secretariat else (
+            depts[a.department_id].name if a.department_id in depts else "?")  # fmt: skip
+        by_item[a.item_id].append(AnswerLine(who, a.text, a.published_text, a.received_at))
+    public = {i.id: i.public_id for i in items}
+    lines = [
+        (i.consultation_id, ItemLine(
+            i.id, i.public_id, i.kind, i.phase,
+            members[i.member_id].name if i.member_id in members else None,
+            i.state, i.late, i.text, i.published_text,
+            public.get(i.parent_item_id) if i.parent_item_id else None,
+            i.received_at, tuple(by_item.get(i.id, ())),
+        ))
+        for i in items
+    ]  # fmt: skip
+    blocks = tuple(
+        ConsultationBlock(
+            ckey, number, ctitle, dnames,
+            tuple(line for c, line in lines if c == cid and line.state != "held"),
+            _decision(decided[cid], members),
+        )
+        for cid, ckey, number, ctitle, dnames in cons
+    )  # fmt: skip
+    deputy = next(((m.key, m.name) for m in members.values()
+                   if m.role == Role.DEPUTY.value and m.active), None)  # fmt: skip
+    return RoundOverview(
+        key=key, title=title, state=state, fiscal_year=fy, notice_date=notice, now=now,
+        timeline=timeline,
+        matrix=_matrix(members, absent, items, marks, reminded, conf),
+        consultations=blocks,
+        held=tuple(line for _, line in lines if line.state == "held"),
+        unplaced=tuple(line for c, line in lines if c is None and line.state != "held"),
+        departments=tuple((d.key, d.name) for d in sorted(depts.values(), key=lambda d: d.id)),
+        deputy=deputy,
+    )  # fmt: skip
+
+
+def _decision(d: Decision | None, members: dict[int, Member]) -> DecisionLine | None:
+    if d is None:
+        return None
+    by = members.get(d.decided_by_member_id or 0)
+    return DecisionLine(Verdict(d.verdict), d.conditions, d.state == "confirmed",
+                        by.name if by else None)  # fmt: skip
+
+
+def _matrix(
+    members: dict[int, Member],
+    absent: set[int],
+    items: Sequence[Any],
+    marks: Sequence[tuple[int, int, bool]],
+    reminded: Sequence[tuple[str, datetime]],
+    conf: Config,
+) -> tuple[MatrixRow, ...]:
+    wrote = {(i.member_id, i.phase) for i in items if i.member_id is not None}
+    replied: dict[tuple[int, int], bool] = {}
+    for member_id, phase, late in marks:
+        replied[(member_id, phase)] = replied.get((member_id, phase), False) or late
+    by_key = {m.key: m.id for m in members.values()}
+    sent: dict[tuple[int, int], datetime] = {}
+    for action_key, at in reminded:
+        hit = _REMINDER.search(action_key)
+        if hit and hit.group("member") in by_key:
+            sent[(by_key[hit.group("member")], int(hit.group(1)))] = at
+    order = {m.id: n for n, m in enumerate(conf.members)}
+    rows = []
+    for m in sorted(members.values(), key=lambda m: (order.get(m.key, len(order)), m.id)):
+        if not m.active:
+            continue
+        cells: dict[int, ReplyMark] = {}
+        for phase in (1, 3):
+            if m.id in absent:
+                cells[phase] = ReplyMark.ABSENT
+            elif (m.id, phase) not in replied:
+                cells[phase] = ReplyMark.WAITING
+            elif replied[(m.id, phase)]:
+                cells[phase] = ReplyMark.LATE
+            else:
+                cells[phase] = (ReplyMark.REPLIED if (m.id, phase) in wrote
+                                else ReplyMark.NOTHING)  # fmt: skip
+        rows.append(MatrixRow(m.key, m.name, Role(m.role), cells,
+                              {p: at for (mid, p), at in sent.items() if mid == m.id}))  # fmt: skip
+    return tuple(rows)
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    """One line of the rounds list: state, next deadline and counts."""
+
+    key: str
+    title: str
+    state: str
+    next_deadline: tuple[Phase, datetime] | None
+    items: int
+    answered: int
+    late: int
+    held: int
+    decisions: int
+
+
+def rounds_board(services: Services) -> list[RoundRow]:
+    """Every round of the committee, oldest first, as the rounds list shows them."""
+    from mailflow.services.rounds import list_rounds
+    from mailflow.services.status import round_status
+
+    rows = []
+    for view in list_rounds(services):
+        st = round_status(services, view.key)
+        rows.append(RoundRow(view.key, view.title, st.state, st.next_deadline, st.items,
+                             st.answered, st.late, st.held, len(st.decisions)))  # fmt: skip
+    return rows

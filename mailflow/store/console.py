@@ -1,0 +1,144 @@
+"""Read queries of the staff console: reply marks, reminders, a round's mail, the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailflow.store.models import Answer, Decision, Event, Item, Message, Outbox
+
+
+def reply_marks(session: Session, round_id: int) -> Sequence[tuple[int, int, bool]]:
+    """(member id, phase, late) of every processed member mail of ① and ③."""
+    rows = session.execute(
+        select(Message.member_id, Message.phase, Message.late).where(
+            Message.round_id == round_id,
+            Message.state == "done",
+            Message.member_id.is_not(None),
+            Message.phase.in_((1, 3)),
+        )
+    ).all()
+    return [(m, p, bool(late)) for m, p, late in rows if m is not None and p is not None]
+
+
+def reminders(session: Session, round_id: int) -> Sequence[tuple[str, datetime]]:
+    """(outbox action key, queued at) of every reminder of the round."""
+    rows = session.execute(
+        select(Outbox.action_key, Outbox.created_at).where(
+            Outbox.round_id == round_id, Outbox.kind == "reminder"
+        )
+    ).all()
+    return [(k, at) for k, at in rows if k is not None]
+
+
+def messages_of_round(session: Session, round_id: int) -> Sequence[Message]:
+    return session.scalars(
+        select(Message)
+        .where(Message.round_id == round_id)
+        .order_by(Message.received_at, Message.id)
+    ).all()
+
+
+@dataclass(frozen=True)
+class MessageRecords:
+    items: Sequence[Item]
+    answers: Sequence[Answer]
+    decisions: Sequence[Decision]
+
+
+def records_of_round_mail(session: Session, round_id: int) -> MessageRecords:
+    """Every item, answer and decision of a round that came from a stored mail."""
+    items = session.scalars(
+        select(Item).where(Item.round_id == round_id, Item.source_message_id.is_not(None))
+    ).all()
+    answers = session.scalars(
+        select(Answer)
+        .join(Item, Item.id == Answer.item_id)
+        .where(Item.round_id == round_id, Answer.source_message_id.is_not(None))
+    ).all()
+    decisions = session.scalars(
+        select(Decision).where(
+            Decision.round_id == round_id, Decision.source_message_id.is_not(None)
+        )
+    ).all()
+    return MessageRecords(items, answers, decisions)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """The audit log's filters; None means any."""
+
+    round_id: int | None = None
+    actor: str | None = None
+    kind: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 500
+
+
+def events(session: Session, committee_id: int, f: EventFilter) -> Sequence[Event]:
+    """Newest first, at most ``f.limit``; events of no committee (logins…) included."""
+    q = select(Event).where((Event.committee_id == committee_id) | Event.committee_id.is_(None))
+    if f.round_id is not None:
+        q = q.where(Event.round_id == f.round_id)
+    if f.actor:
+        q = q.where(Event.actor == f.actor)
+    if f.kind:
+        q = q.where(Event.kind == f.kind)
+    if f.since is not None:
+        q = q.where(Event.at >= f.since)
+    if f.until is not None:
+        q = q.where(Event.at < f.until)
+    return session.scalars(q.order_by(Event.at.desc(), Event.id.desc()).limit(f.limit)).all()
+
+
+def event_choices(session: Session, committee_id: int) -> tuple[list[str], list[str]]:
+    """The actors and kinds that occur in the committee's log, for the filter lists."""
+    mine = (Event.committee_id == committee_id) | Event.committee_id.is_(None)
+    actors = session.scalars(select(Event.actor).where(mine).distinct().order_by(Event.actor))
+    kinds = session.scalars(select(Event.kind).where(mine).distinct().order_by(Event.kind))
+    return list(actors), list(kinds)
+
+
+def item_rows(session: Session, round_id: int) -> Sequence[Any]:
+    """The round's items as plain rows (no ORM objects: a round may have thousands)."""
+    return session.execute(
+        select(
+            Item.id, Item.public_id, Item.consultation_id, Item.member_id, Item.phase,
+            Item.kind, Item.state, Item.late, Item.text, Item.published_text,
+            Item.staff_edited, Item.parent_item_id, Item.received_at,
+        )
+        .where(Item.round_id == round_id)
+        .order_by(Item.phase, Item.consultation_id, Item.seq, Item.id)
+    ).all()  # fmt: skip
+
+
+def answer_rows(session: Session, round_id: int) -> Sequence[Any]:
+    return session.execute(
+        select(
+            Answer.id, Answer.item_id, Answer.department_id, Answer.by_secretariat,
+            Answer.author_label, Answer.text, Answer.published_text, Answer.received_at,
+        )
+        .join(Item, Item.id == Answer.item_id)
+        .where(Item.round_id == round_id, Answer.state == "active")
+        .order_by(Answer.received_at, Answer.id)
+    ).all()  # fmt: skip
+
+
+def last_outbox_id(session: Session) -> int:
+    return int(session.scalar(select(func.max(Outbox.id))) or 0)
+
+
+def outbox_after(session: Session, round_id: int, after_id: int) -> Sequence[tuple[Any, bytes]]:
+    """(recipients, bytes) of the round's mail queued after ``after_id``, in order."""
+    rows = session.execute(
+        select(Outbox.recipients, Outbox.raw)
+        .where(Outbox.round_id == round_id, Outbox.id > after_id)
+        .order_by(Outbox.id)
+    ).all()
+    return [(r, raw) for r, raw in rows]

@@ -1,0 +1,152 @@
+"""Who is asking: the session behind each request, CSRF on every POST, the role's rights.
+
+Pages are plain functions ``(ctx) -> Response`` run in a worker thread (the services
+are synchronous); ``page`` and ``action`` wrap them with the checks, so no handler can
+forget one. Without a live session a request is sent to /login; a POST without the
+session's CSRF token, or from an auditor, gets 403 and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from mailflow.errors import InputError, MailflowError, NotFoundError
+from mailflow.services import staff
+from mailflow.services.context import Services
+from mailflow.web import security
+from mailflow.web.i18n import LABELS, translator
+from mailflow.web.templating import day, render, when
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+MAX_UPLOAD = 2 * 1024 * 1024  # a round file and its documents' names, not the documents
+
+
+@dataclass
+class WebState:
+    """What every request shares: the services (as the console itself) and the keys."""
+
+    services: Services
+    keys: security.Keys
+
+    @property
+    def lang(self) -> str:
+        return self.services.config.committee.language
+
+    @property
+    def tz(self) -> tzinfo:
+        return self.services.config.committee.tz
+
+
+@dataclass
+class Ctx:
+    """One request as a handler sees it: the services act in the signed-in login's name."""
+
+    request: Request
+    state: WebState
+    user: staff.SignedIn
+    services: Services
+    form: FormData | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def param(self, name: str) -> str:
+        return str(self.request.path_params[name])
+
+    def field(self, name: str, default: str = "") -> str:
+        value = self.form.get(name) if self.form is not None else None
+        return value.strip() if isinstance(value, str) else default
+
+    def t(self, key: str) -> str:
+        return translator(self.state.lang)(key)
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        return render(template, status, **base_context(self.state, self.request, self.user),
+                      **context)  # fmt: skip
+
+    def done(self, path: str, message: str) -> Response:
+        """After an action: back to a page, which says what was done (a key, never text)."""
+        sep = "&" if "?" in path else "?"
+        return RedirectResponse(f"{path}{sep}done={quote(message)}", status_code=303)
+
+
+def base_context(state: WebState, request: Request, user: staff.SignedIn | None) -> dict[str, Any]:
+    lang, tz = state.lang, state.tz
+    done = request.query_params.get("done", "")
+    return {
+        "lang": lang,
+        "t": translator(lang),
+        "when": lambda v: when(v, tz, lang),
+        "day": lambda d: day(d, lang),
+        "user": user,
+        "csrf": user.csrf_token if user else "",
+        "can_act": user is not None and user.role is staff.StaffRole.STAFF,
+        "path": request.url.path,
+        "done": done if f"done.{done}" in LABELS else "",
+        "committee": state.services.config.committee.name,
+    }
+
+
+def error_page(state: WebState, request: Request, user: staff.SignedIn | None, status: int,
+               problems: list[str]) -> Response:  # fmt: skip
+    return render("error.html", status, problems=problems, **base_context(state, request, user))
+
+
+def _t(state: WebState, key: str) -> str:
+    return translator(state.lang)(key)
+
+
+def _signed_in(state: WebState, request: Request) -> staff.SignedIn | None:
+    token = state.keys.unsign(request.cookies.get(security.SESSION_COOKIE))
+    return staff.resume(state.services, token) if token else None
+
+
+def _to_login(request: Request) -> Response:
+    target = request.url.path if request.method == "GET" else "/rounds"
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+def _wrap(handler: Callable[[Ctx], Response], write: bool) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        state: WebState = request.app.state.web
+        user = await run_in_threadpool(_signed_in, state, request)
+        if user is None:
+            return _to_login(request)
+        form = None
+        if request.method == "POST":
+            form = await request.form(max_files=4, max_fields=200, max_part_size=MAX_UPLOAD)
+            if not security.csrf_ok(user.csrf_token, form.get("csrf_token")):
+                return error_page(state, request, user, 403, [_t(state, "error.csrf")])
+            if write and user.role is not staff.StaffRole.STAFF:
+                return error_page(state, request, user, 403, [_t(state, "error.auditor")])
+        ctx = Ctx(request, state, user, state.services.as_actor(user.actor), form)
+        try:
+            return await run_in_threadpool(handler, ctx)
+        except InputError as exc:
+            return error_page(state, request, user, 400, exc.problems)
+        except NotFoundError as exc:
+            return error_page(state, request, user, 404, [str(exc)])
+        except MailflowError as exc:
+            return error_page(state, request, user, 409, [str(exc)])
+        finally:
+            if form is not None:
+                await form.close()
+
+    return endpoint
+
+
+def page(handler: Callable[[Ctx], Response]) -> Endpoint:
+    """A page anyone signed in may read (GET), or a POST that changes nothing."""
+    return _wrap(handler, write=False)
+
+
+def action(handler: Callable[[Ctx], Response]) -> Endpoint:
+    """A POST that changes the record: staff only, with the session's CSRF token."""
+    return _wrap(handler, write=True)
