@@ -35,10 +35,12 @@ _FILLER = re.compile(
     r"|本件|本項目|この項目|質問|ご質問|意見|ご意見|について|に関して|当該|件|内容|事項|点|同様|同じ"
 )
 _MAX_DEFERRAL = 80
-_ADDS = re.compile(r"^\s*[(（【\[]?\s*(?:追加で|追加として|追加回答|補足|追記|さらに補足|重ねて)")
+_ADDS = re.compile(
+    r"^\s*+[(（【\[]?+\s*+(?:追加で|追加として|追加回答|補足|追記|さらに補足|重ねて)"
+)
 
 
-_ID = re.compile(r"[Qq]?\s*\d+\s*[-－ー]\s*\d+")
+_ID = re.compile(r"(?:[Qq]\s*+)?+(?<!\d)\d++\s*+[-－ー]\s*+\d++")
 
 
 def _substance(text: str) -> str:

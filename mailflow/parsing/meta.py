@@ -117,6 +117,7 @@ _ANCHOR = re.compile(
     r"|添付|転送|回答欄|答申欄|了解|承知|分かりました|わかりました"
     r"|dear|thank|regards|sincerely|please|question|comment"
 )
+_SELF_INTRO_HINT = re.compile(r"です|でございます")
 _SENTENCE = re.compile(r"(?:[^。！？!?.]|\.(?!\s))*(?:[。！？!?]+|\.(?=\s)|\.$)?\s*")
 _MAX_META_CHARS = 80  # a long sentence is never only courtesy
 
@@ -159,17 +160,28 @@ def _is_self_intro(sentence: str) -> bool:
     return bool(_SELF_INTRO.fullmatch(flat)) and not _VERDICT_WORDS.search(flat)
 
 
+_JA_SENTENCE = re.compile(r"[^。！？!?]*+[。！？!?]*+")
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
-    """Offsets of the sentences of one line (a sentence ends at 。！？ or the line's end)."""
+    """Offsets of the sentences of one line (a sentence ends at 。！？ or the line's end;
+    an English one at a period and a space)."""
+    pattern = _SENTENCE if "." in text else _JA_SENTENCE
     out: list[tuple[int, int]] = []
-    for m in _SENTENCE.finditer(text):
-        if m.end() > m.start() and text[m.start() : m.end()].strip():
+    for m in pattern.finditer(text):
+        if m.end() > m.start() and not text[m.start() : m.end()].isspace():
             out.append((m.start(), m.end()))
     return out
 
 
+@functools.lru_cache(maxsize=1024)
 def is_meta_line(line: str) -> bool:
     """A line whose every sentence is meta: a greeting, an announcement, a courtesy."""
+    if len(line) > 4 * _MAX_META_CHARS:
+        return False
+    flat = nfkc(line).lower()
+    if _ANCHOR.search(flat) is None and _SELF_INTRO_HINT.search(flat) is None:
+        return False  # most lines of substance are told apart here, without splitting
     said = [line[a:b] for a, b in sentences(line)]
     meta = [is_meta_sentence(s) for s in said]
     return any(meta) and all(m or _is_self_intro(s) for m, s in zip(meta, said, strict=True))
@@ -222,8 +234,13 @@ def is_nothing_sentence(sentence: str) -> bool:
     return _read_through(rest)
 
 
+@functools.lru_cache(maxsize=1024)
 def is_nothing_line(line: str) -> bool:
     """A line that says there is nothing to ask (with at most courtesy around it)."""
+    if len(line) > 4 * _MAX_META_CHARS or not _NOTHING_CORE.search(
+        re.sub(r"[\s\"'「」『』]+", "", nfkc(line)).lower()
+    ):
+        return False
     spans = sentences(line)
     said = [line[a:b] for a, b in spans]
     return any(is_nothing_sentence(s) for s in said) and all(
