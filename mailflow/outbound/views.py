@@ -154,6 +154,9 @@ class Receipt:
     corrected: tuple[ItemInfo, ...] = ()
     withdrawn: tuple[str, ...] = ()
     held: tuple[str, ...] = ()
+    # attached documents read as the reply, and those staff will read by hand
+    documents_read: tuple[str, ...] = ()
+    documents_unread: tuple[str, ...] = ()
 
     def consultation(self, key: str | None) -> ConsultationInfo | None:
         return _find(self.consultations, key)

@@ -197,6 +197,9 @@ def _body_region(text: str, signer_names: Sequence[str] = ()) -> tuple[int, int]
         if not (_closing_filler(line) or name):
             break
         last -= 1
+    rest = [line.strip() for line in lines[first:last] if line.strip()]
+    if first > 0 and rest and all(_bare_name(line) for line in rest):
+        return offsets[last], offsets[last]  # greetings, then only the sender's name
     return offsets[first], offsets[last]
 
 

@@ -66,11 +66,36 @@ class ParsedItem:
 
 
 @dataclass(frozen=True)
+class DocumentReply:
+    """A reply read from an attached document, when the mail itself said only
+    「添付ファイルのとおり提出します」; ``refusal`` (a Refusal value) when it was not read."""
+
+    filename: str
+    items: tuple[ParsedItem, ...] = ()
+    empty_reply: bool = False
+    refusal: str | None = None
+    detail: str = ""  # for staff: what was over which cap
+
+
+@dataclass(frozen=True)
 class ParsedReply:
     """A member's reply split into items; empty_reply for 「特になし」 and the like."""
 
     items: tuple[ParsedItem, ...]
     empty_reply: bool
+    documents: tuple[DocumentReply, ...] = ()  # attached documents read as the reply
+
+    @property
+    def all_items(self) -> tuple[ParsedItem, ...]:
+        """The items of the mail and, after them, those of its attached documents."""
+        return self.items + tuple(i for d in self.documents for i in d.items)
+
+    @property
+    def responded_nothing(self) -> bool:
+        """「特になし」, in the mail or in its document."""
+        return self.empty_reply or (
+            not self.all_items and any(d.empty_reply for d in self.documents)
+        )
 
 
 @dataclass(frozen=True)

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from mailflow.domain import ConsultationRef
 from mailflow.parsing.answers import parse_answers
 from mailflow.parsing.decisions import parse_decisions
+from mailflow.parsing.documents import document_kind, read_document
 from mailflow.parsing.inline import QuoteContext, read_context
 from mailflow.parsing.items import split_reply
 from mailflow.parsing.mime import decode
-from mailflow.parsing.model import DecodedMessage, ParsedAnswers, ParsedDecision, ParsedReply
+from mailflow.parsing.model import (
+    DecodedMessage,
+    DocumentReply,
+    ParsedAnswers,
+    ParsedDecision,
+    ParsedReply,
+)
 from mailflow.parsing.quote import extract_new_text, first_thread_message, new_text_blocks
 from mailflow.parsing.reply_form import filled_decision_form, filled_reply_form
+from mailflow.parsing.sections import split_sections
 
 AuthorRole = Literal["member", "department", "chair"]
 ROLES: tuple[AuthorRole, ...] = ("member", "department", "chair")
@@ -72,6 +80,9 @@ def parse_text(
             contexts=reply_contexts(decoded.body, new_text, consultations, signer_names),
             subject=decoded.subject,
         )
+        if not reply.items and not reply.empty_reply:
+            documents = read_documents(decoded, consultations, signer_names)
+            reply = replace(reply, documents=documents)
         return MailParse(role, decoded, new_text, reply=reply)
     if role == "department":
         # Departments write answers under the quoted questions, so the answer parser
@@ -108,6 +119,37 @@ def reply_contexts(
             out.append(QuoteContext(block.start, consultation, follows))
         elif out:
             out.append(QuoteContext(block.start, None, None))  # the context ends here
+    return tuple(out)
+
+
+def _from_first_heading(text: str, consultations: Sequence[ConsultationRef]) -> str:
+    """A document from its first consultation heading on: above it stand the document's
+    title and the writer's name (「…審査会 質疑及び意見」「委員 戸田」), not items."""
+    headed = [s for s in split_sections(text, consultations) if s.how != "none"]
+    if not headed:
+        return text
+    line_start = text.rfind("\n", 0, headed[0].start) + 1
+    return text[line_start:]
+
+
+def read_documents(
+    decoded: DecodedMessage,
+    consultations: Sequence[ConsultationRef],
+    signer_names: Sequence[str] = (),
+) -> tuple[DocumentReply, ...]:
+    """A member's attached documents (.docx, .pdf) read as the reply, each within caps."""
+    out: list[DocumentReply] = []
+    for attachment in decoded.attachments:
+        if document_kind(attachment) is None:
+            continue
+        read = read_document(attachment)
+        if read.text is None:
+            refusal = read.refusal.value if read.refusal else "not_readable"
+            out.append(DocumentReply(read.filename, refusal=refusal, detail=read.detail))
+            continue
+        text = _from_first_heading(read.text, consultations)
+        reply = split_reply(text, consultations, signer_names=signer_names, subject=decoded.subject)
+        out.append(DocumentReply(read.filename, reply.items, reply.empty_reply))
     return tuple(out)
 
 

@@ -20,6 +20,10 @@ unless marked "role only"):
     What the author newly wrote: quoted thread, client reply headers and signature removed.
 ``empty_reply`` (member only)
     ``true`` for 「特になし」-style replies, which count as having responded.
+``documents`` (member only)
+    Attached documents (.docx, .pdf) read as the reply when the mail itself holds no
+    item and no 「特になし」: ``{"filename": str, "read": bool, "refusal": str | null,
+    "empty_reply": bool, "items": [item, …]}``. Their items are filed after the mail's.
 ``items`` (member only)
     A list, in the order written, of ``{"consultation": "13" | null, "kind":
     "question" | "opinion" | "request", "text": str (verbatim), "reference": str | null
@@ -90,7 +94,20 @@ def decision_json(decision: ParsedDecision) -> JsonDict:
 
 
 def _reply_part(reply: ParsedReply) -> JsonDict:
-    return {"empty_reply": reply.empty_reply, "items": [item_json(i) for i in reply.items]}
+    return {
+        "empty_reply": reply.empty_reply,
+        "items": [item_json(i) for i in reply.items],
+        "documents": [
+            {
+                "filename": d.filename,
+                "read": d.refusal is None,
+                "refusal": d.refusal,
+                "empty_reply": d.empty_reply,
+                "items": [item_json(i) for i in d.items],
+            }
+            for d in reply.documents
+        ],
+    }
 
 
 def _answers_part(answers: ParsedAnswers) -> JsonDict:

@@ -43,7 +43,7 @@ class Taken:
     def alone(self, parsed: MailParse) -> bool:
         """True when the reply holds nothing but commands: then it makes no new items."""
         reply = parsed.reply
-        return reply is None or (not reply.items and not reply.empty_reply)
+        return reply is None or (not reply.all_items and not reply.responded_nothing)
 
     def result(self, msg: Message) -> RecordResult:
         """The record of a reply that was only commands; its receipt is for the commands."""

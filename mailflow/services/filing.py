@@ -105,7 +105,7 @@ def file(
         )
     alone = reading.commands and (
         reading.parsed.reply is None
-        or (not reading.parsed.reply.items and not reading.parsed.reply.empty_reply)
+        or (not reading.parsed.reply.all_items and not reading.parsed.reply.responded_nothing)
     )
     nothing = _ROLE_CHANGE[role] in held or bool(alone and Change.CORRECTIONS in held)
     if taken is not None and alone:

@@ -57,7 +57,8 @@ def queue_receipt(
         result.empty_reply, result.late, result.unplaced_items,
         r.info.deadlines[phase], phase,
         r.items.selected(result.corrected, upto=None), tuple(result.withdrawn),
-        tuple(result.held_corrections),
+        tuple(result.held_corrections), tuple(result.documents_read),
+        tuple(name for name, _ in result.documents_unread),
     )  # fmt: skip
     in_reply_to = _in_reply_to(services, msg)
     return r.queue(

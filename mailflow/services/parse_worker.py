@@ -24,6 +24,7 @@ from typing import Any, TypeVar, cast
 
 from mailflow.domain import ConsultationRef
 from mailflow.parsing.corrections import Correction, find_corrections, remainder
+from mailflow.parsing.documents import document_kind
 from mailflow.parsing.mime import decode
 from mailflow.parsing.model import DecodedMessage, ParsedAnswers, ParsedDecision, ParsedReply
 from mailflow.parsing.pipeline import AuthorRole, MailParse, parse_text, reply_text
@@ -141,8 +142,13 @@ class ParseWorker:
         expected: Sequence[str],
         signers: Sequence[str],
     ) -> Parsed:
-        # Attachments travel only to the reader that opens them (a department's sheet).
-        sent = decoded if role == "department" else replace(decoded, attachments=())
+        # Attachments travel only to the readers that open them: a department's answer
+        # sheet, a member's document (.docx, .pdf) read as the reply.
+        sent = decoded
+        if role == "chair" or (
+            role == "member" and not any(document_kind(a) for a in decoded.attachments)
+        ):
+            sent = replace(decoded, attachments=())
         return self._call(
             parse_stage, sent, tuple(consultations), role, tuple(expected), tuple(signers)
         )

@@ -56,6 +56,9 @@ class RecordResult:
     held_corrections: list[str] = field(default_factory=list)
     # changes kept until the party confirms by reply (workflow.identity)
     awaiting_confirmation: list[str] = field(default_factory=list)
+    # attached documents read as the reply, and those that could not be: (name, why)
+    documents_read: list[str] = field(default_factory=list)
+    documents_unread: list[tuple[str, str]] = field(default_factory=list)
     # Answer sheets not read (over a cap, or not an .xlsx): (file name, Refusal value)
     refused_sheets: list[tuple[str, str]] = field(default_factory=list)
     alerts: tuple[str, ...] = ()
@@ -77,6 +80,8 @@ class RecordResult:
             "held_corrections": self.held_corrections,
             "awaiting_confirmation": self.awaiting_confirmation,
             "refused_sheets": [name for name, _ in self.refused_sheets],
+            "documents_read": self.documents_read,
+            "documents_unread": [name for name, _ in self.documents_unread],
         }
 
     def describe(self) -> str:
@@ -134,7 +139,9 @@ def _items(
     assert parsed.reply is not None
     phase, late = _member_phase(rnd, msg)
     msg.phase, msg.late = phase, late
-    res = RecordResult(empty_reply=parsed.reply.empty_reply, late=late)
+    reply = parsed.reply
+    found = reply.all_items  # the mail's, then those of documents read as the reply
+    res = RecordResult(empty_reply=reply.responded_nothing, late=late)
     filing = _Filing(
         deadlines_of(rnd, services.config.policy.grace_period), policy_of(services.config)
     )
@@ -142,7 +149,16 @@ def _items(
     existing = list(repo.items_from_message(session, msg.id))
     alerts: list[str] = []
     rows: list[Item | None] = []
-    for pos, pi in enumerate(parsed.reply.items):
+    for document in reply.documents:
+        if document.refusal is None:
+            res.documents_read.append(document.filename)
+        else:
+            res.documents_unread.append((document.filename, document.refusal))
+            alerts.append(
+                f"message {msg.id}: the attached {document.filename!r} could not be read "
+                f"({document.detail or document.refusal}); read it and file its items by hand"
+            )
+    for pos, pi in enumerate(found):
         with session.no_autoflush:  # a half-filled new row must not be flushed by a query
             rows.append(
                 _fill_item(
@@ -150,12 +166,12 @@ def _items(
                 )
             )
     # 「次の(1)から(3)まで…」 then (1), (2), (3): the numbered points sit under their item.
-    for pos, parent in enumerate(nesting.parents(parsed.reply.items)):
+    for pos, parent in enumerate(nesting.parents(found)):
         row = rows[pos]
         if parent is not None and row is not None and row.parent_item_id is None:
             above = rows[parent]
             row.parent_item_id = above.id if above is not None else None
-    for surplus in existing[len(parsed.reply.items) :]:
+    for surplus in existing[len(found) :]:
         if surplus.staff_edited:
             res.conflicts.append(surplus.public_id or f"item {surplus.id}")
         else:

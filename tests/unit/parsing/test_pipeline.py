@@ -68,7 +68,7 @@ def test_unknown_role_is_refused() -> None:
 
 def test_report_shape_per_role() -> None:
     member = report(parse_mail(raw("gmail-utf8-104-both-14first-0"), REFS))
-    assert set(member) == COMMON | {"empty_reply", "items"}
+    assert set(member) == COMMON | {"empty_reply", "items", "documents"}
     assert set(member["items"][0]) == {
         "consultation",
         "kind",
