@@ -14,6 +14,9 @@ from mailflow.parsing.quote_patterns import (
     HeaderKind,
     HeaderPattern,
 )
+from mailflow.parsing.quote_patterns import (
+    WROTE_WORDS as _WROTE_WORDS,
+)
 from mailflow.parsing.quote_prefilter import (
     END_CHARS,
     FIELD_ROWS,
@@ -248,12 +251,32 @@ def _runs(kinds: Sequence[_Kind]) -> list[tuple[_Kind, int, int]]:
     return runs
 
 
+# 「Sure thing. On Mon, 5 Jan 2021 at 9:00, Ann <ann@x> wrote:」: a client that puts the
+# reply and the attribution on one line. Split after the sentence, so the reply stays.
+_INLINE_ATTRIBUTION = re.compile(
+    rf"(?<=[.!?。！？])[ \t]++(?=(?:on|am|le|el|em|il|op|den)\s[^\n]{{0,300}}?(?:{_WROTE_WORDS})"
+    r"[^\n]{0,80}:\s*$)",
+    re.IGNORECASE,
+)
+
+
+def _split_inline_attributions(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        m = _INLINE_ATTRIBUTION.search(line) if ":" in line and len(line) < 600 else None
+        if m is None or is_quoted_line(line):
+            out.append(line)
+            continue
+        out += [line[: m.start()], line[m.end() :]]
+    return out
+
+
 def segments(body: str, signer_names: Sequence[str] = ()) -> list[Segment]:
     """The body as ordered segments: new text, quotes, quote headers and the signature.
 
     ``signer_names`` are the sender's known names, a hint for finding the signature.
     """
-    lines = body.split("\n")
+    lines = _split_inline_attributions(body.split("\n"))
     kinds, headers = _classify(lines)
     runs = _runs(kinds)
     last_text = max(

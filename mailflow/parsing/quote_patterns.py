@@ -63,8 +63,12 @@ _FORWARDED = (
 _WROTE = (
     r"wrote|schrieb|a\s+écrit|escribió|escreveu|ha\s+scritto|schreef"
     r"|het\s+volgende\s+geschreven|napisał(?:\(a\))?|написал(?:\(а\))?|пише|skrev"
-    r"|kirjoitti|yazdı|napsal|写道|寫道"
+    r"|kirjoitti|yazdı|napsal(?:a)?|写道|寫道|đã\s+viết|írta|a\s+scris|έγραψε|menulis"
+    r"|kirjutas|rašė|rakstīja|napisao|napisala|je\s+napisal(?:a)?|написа|님이\s*작성|작성"
+    r"|كتب|כתב"
 )
+
+WROTE_WORDS = _WROTE
 
 # Header field names as mail clients print them, by role. FROM starts an Outlook block.
 _FROM_KEYS = (
@@ -136,7 +140,10 @@ HEADER_PATTERNS: tuple[HeaderPattern, ...] = (
     HeaderPattern(
         "gmail-en",
         HeaderKind.REPLY,
-        _p(rf"(?:on|am|le|el|em|il|op|den|dnia|в)\s.{{0,300}}?(?:{_WROTE})\s*.{{0,80}}[:：]"),
+        _p(
+            rf"(?:on|am|le|el|em|il|op|den|dnia|dne|w|vào|в|στις|pe|la)\s.{{0,300}}?(?:{_WROTE})"
+            r"\s*.{0,80}[:：]"
+        ),
         max_lines=6,
         needs_digit=True,
     ),
@@ -154,6 +161,15 @@ HEADER_PATTERNS: tuple[HeaderPattern, ...] = (
         needs_digit=True,
     ),
     HeaderPattern("thunderbird", HeaderKind.REPLY, _p(rf".{{1,120}}\s(?:{_WROTE})\s*[:：]")),
+    # Gmail in locales whose attribution has no verb (Russian: 「пн, 5 янв. 2021 г. в
+    # 09:00, Имя <адрес>:」): a year, a time and a bracketed address, ending in a colon.
+    HeaderPattern(
+        "gmail-dated-address",
+        HeaderKind.REPLY,
+        _p(rf".{{0,80}}\d{{4}}.{{0,60}}{_TIME}.{{0,160}}{_ADDR}\s*[:：]"),
+        max_lines=3,
+        needs_digit=True,
+    ),
     HeaderPattern(
         "gmail-legacy",
         HeaderKind.REPLY,

@@ -17,8 +17,11 @@ _DELIMITER = re.compile(r"(?:--|—|－－|__)\s*")
 # Footers phone and web clients append by themselves, as whole lines.
 _MOBILE_FOOTER = re.compile(
     r"(?:"
-    r"(?:sent|envoyé|enviado|inviato|verzonden|verstuurd|sendt|skickat|wysłane)\s+"
-    r"(?:from|via|with|using|depuis|desde|da|met|van|fra|från|z)\s+[^,]{1,80}"
+    r"(?:sent|envoyé|enviado|enviada|inviato|verzonden|verstuurd|sendt|skickat|wysłane"
+    r"|отправлено|gửi|odesláno|odoslané|poslano|trimis|elküldve|gesendet)\s+"
+    r"(?:from|via|with|using|depuis|de(?:\s+mon|\s+ma)?|desde|da|met|van|vanaf|fra|från|z|ze|с|từ"
+    r"|de\s+pe|von)\s+[^,]{1,80}"
+    r"|lähetetty\s+.{1,60}|.{1,40}(?:'?(?:dan|den|tan|ten))\s+gönderildi\.?|.{1,40}에서\s*보냄"
     r"|(?:get|download)\s+(?:\[)?outlook\s+for\s+(?:ios|android).{0,80}"
     r"|outlook\s+for\s+(?:ios|android)\s*を入手.{0,80}"
     # 「von meinem <device> gesendet」: the device is what lies between the runs of spaces

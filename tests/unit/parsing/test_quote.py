@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -165,3 +166,36 @@ def test_dated_sentences_naming_an_address_are_content() -> None:
         "2021年1月13日(水) 10:00 に提出します。\n"
     )
     assert extract_new_text(body) == body.rstrip("\n")
+
+
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        # Attributions in other languages (written here in new words).
+        (
+            "Merci bien\n\nLe mar. 9 févr. 2021 à 14:05, Anne Martin <anne@ex.fr> a écrit :"
+            "\n> vieux",
+            "Merci bien",
+        ),
+        (
+            "Ok, grazie\n\nIl giorno mar 9 feb 2021 alle ore 14:05 Luca Bianchi <luca@ex.it>"
+            " ha scritto:\n> vecchio",
+            "Ok, grazie",
+        ),
+        ("Prima\n\nOp di 9 feb. 2021 om 14:05 schreef Piet de Vries <piet@ex.nl>:\n> oud", "Prima"),
+        ("Fint\n\nDen tir. 9. feb. 2021 kl. 14.05 skrev Ole Berg <ole@ex.dk>:\n> gammel", "Fint"),
+        ("Хорошо\n\nвт, 9 февр. 2021 г. в 14:05, Пётр Петров <petr@ex.ru>:\n> старое", "Хорошо"),
+        (
+            "Đồng ý\n\nVào Th 3, 9 thg 2, 2021 vào lúc 14:05 Tran Thi B <b@ex.vn> đã viết:\n> cũ",
+            "Đồng ý",
+        ),
+        # "Sent from" footers in other languages are no content.
+        ("D'accord\n\nEnvoyé de mon iPhone", "D'accord"),
+        ("Goed\n\nVerzonden vanaf mijn iPhone", "Goed"),
+        ("Да\n\nОтправлено с iPhone", "Да"),
+        # A reply sharing its line with the attribution keeps the reply.
+        ("Agreed. On Tue, Feb 9, 2021 at 2:05 PM Ann Lee <ann@ex.com> wrote:\n> old", "Agreed."),
+    ],
+)
+def test_other_languages_and_shared_lines(body: str, kept: str) -> None:
+    assert extract_new_text(body) == kept
