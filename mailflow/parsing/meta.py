@@ -56,6 +56,8 @@ _TOPIC = (
     "|私から|私からは|私の|自分の|以上|です|でした|ます|ました|について|についての|に関して|に関する"
     "|につき|に対して|に対する|及び|および|並びに|ならびに|又は|または|仕方|やり方|方法|よく"
     "|分からなかった|わからなかった|分からない|わからない|不慣れ|慣れておらず|慣れていない"
+    "|本日|今日|締切|締め切り|〆切|期限|とのこと|ことで|なので|ですので|気づいた点|気付いた点"
+    "|気になった点|感じた点|思った点|思う点|いくつか|何点か|数点|幾つか"
 )
 _OBJECT = (
     "ご質問|ご意見|ご質疑|ご要望|質問|意見|質疑|要望|コメント|感想|所感|指摘|ご指摘|疑問|等|など"
@@ -83,6 +85,8 @@ _ENGLISH = (
     "|iam|ihave|i|have|writing|with|regards|bestregards|kindregards|sincerely|yourssincerely"
     "|best|kind|your|help|and|as|follows|here|are|some|a|few|points|in|advance|to|of|on|per"
     "|request|reply|replying|email|mail|forward|lookingforward|hearing|from|you|all"
+    "|papers|paper|documents|document|information|note|notes|remarks|feedback|send|sent"
+    "|is|be|was|would|like|to|share|let|me|know|if|any|need|sorry|late|delay|for|it"
 )
 _PARTICLE = "は|が|を|に|へ|で|と|も|の|や|から|まで|より|ので|ため|けど|けれど|ね|よ|か|・|&"
 _PUNCT = re.compile(r"[、。,.!！?？:：;；()（）「」『』【】\[\]\-－ー〜~…・*→⇒]+")
@@ -114,7 +118,8 @@ _PARTICLES = re.compile(rf"(?:{_PARTICLE})")
 _ANCHOR = re.compile(
     r"送|提出|申し上げ|述べ|記入|書き|拝見|拝読|読み|ありがとう|申し訳|すみません|失礼|お世話|お疲れ"
     r"|ご苦労|無沙汰|よろしく|宜しく|お願い|とおり|通り|質問|意見|質疑|要望|以上|取り急ぎ|恐縮|恐れ入り"
-    r"|添付|転送|回答欄|答申欄|了解|承知|分かりました|わかりました"
+    r"|添付|転送|回答欄|答申欄|了解|承知|分かりました|わかりました|気づいた|気付いた|気になった"
+    r"|以下|下記"
     r"|dear|thank|regards|sincerely|please|question|comment"
 )
 _SELF_INTRO_HINT = re.compile(r"です|でございます")

@@ -45,17 +45,52 @@ class MailParse:
     decisions: tuple[ParsedDecision, ...] | None = None
 
 
+def reply_parts(
+    decoded: DecodedMessage, role: AuthorRole = "member", signer_names: Sequence[str] = ()
+) -> tuple[str, str | None]:
+    """The new text, and for a member the reply form they filled in inside the thread
+    below it (Outlook users type there), if they did."""
+    new_text = extract_new_text(decoded.body, signer_names)
+    form = filled_reply_form(first_thread_message(decoded.body)) if role == "member" else None
+    return new_text, form
+
+
+def _joined(new_text: str, form: str | None) -> str:
+    if form is None:
+        return new_text
+    return f"{new_text}\n\n{form}" if new_text.strip() else form
+
+
 def reply_text(
     decoded: DecodedMessage, role: AuthorRole = "member", signer_names: Sequence[str] = ()
 ) -> str:
-    """What the author newly wrote: the new text, and for a member the reply form they
-    filled in inside the thread below it (Outlook users type there), if they did."""
-    new_text = extract_new_text(decoded.body, signer_names)
-    if role == "member":
-        form = filled_reply_form(first_thread_message(decoded.body))
-        if form is not None:
-            new_text = f"{new_text}\n\n{form}" if new_text.strip() else form
-    return new_text
+    """What the author newly wrote: the new text and, for a member, the reply form they
+    filled in below an Outlook reply."""
+    return _joined(*reply_parts(decoded, role, signer_names))
+
+
+def _split_member(
+    new_text: str,
+    decoded: DecodedMessage,
+    consultations: Sequence[ConsultationRef],
+    signer_names: Sequence[str],
+) -> ParsedReply:
+    """The member's items: from the new text, and from the form filled in below it, each
+    read on its own (the greeting's closing name must not run into the form)."""
+    head, form = reply_parts(decoded, "member", signer_names)
+    if form is not None and new_text == _joined(head, form):
+        top = split_reply(head, consultations, signer_names=signer_names, subject=decoded.subject)
+        low = split_reply(form, consultations, signer_names=signer_names, subject=decoded.subject)
+        items = top.items + low.items
+        nothing = not items and (top.empty_reply or low.empty_reply)
+        return ParsedReply(items, nothing)
+    return split_reply(
+        new_text,
+        consultations,
+        signer_names=signer_names,
+        contexts=reply_contexts(decoded.body, new_text, consultations, signer_names),
+        subject=decoded.subject,
+    )
 
 
 def parse_text(
@@ -73,13 +108,7 @@ def parse_text(
     a closing line that opens with one is read as a signature, never as content.
     """
     if role == "member":
-        reply = split_reply(
-            new_text,
-            consultations,
-            signer_names=signer_names,
-            contexts=reply_contexts(decoded.body, new_text, consultations, signer_names),
-            subject=decoded.subject,
-        )
+        reply = _split_member(new_text, decoded, consultations, signer_names)
         if not reply.items and not reply.empty_reply:
             documents = read_documents(decoded, consultations, signer_names)
             reply = replace(reply, documents=documents)

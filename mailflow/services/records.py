@@ -259,7 +259,13 @@ def _fill_item(
         res.items.append(row.public_id)
     else:
         res.unplaced_items += 1
-        alerts.append(f"message {msg.id}: an item names no consultation ({pi.reason})")
+        # Staff place it by hand: the alert says whose item it is and how it begins.
+        who = repo.member_name(session, msg.member_id) if msg.member_id else None
+        excerpt = " ".join(pi.text.split())[:60]
+        alerts.append(
+            f"message {msg.id}: an item from {who or 'a member'} names no consultation "
+            f"({pi.reason}), held for staff: 「{excerpt}」"
+        )
     if pi.confidence < LOW_CONFIDENCE:
         alerts.append(f"message {msg.id}: {row.public_id or 'item'} read with low confidence")
     return row
