@@ -185,6 +185,11 @@ def _next_nonblank(lines: Sequence[str], i: int) -> int:
     return i
 
 
+# What only our own mails carry: below an attribution, they are the old thread even
+# when nothing was written above it (an empty reply must not echo our call back).
+_OUR_MAIL = re.compile(r"回答欄|答申欄|自動送信|^\s*\[Q\d+-\d+\]")
+
+
 def _classify(lines: Sequence[str]) -> tuple[list[_Kind], list[HeaderMatch]]:
     """Each line's kind, and the headers found (in order)."""
     n = len(lines)
@@ -205,6 +210,16 @@ def _classify(lines: Sequence[str]) -> tuple[list[_Kind], list[HeaderMatch]]:
         following = _next_nonblank(lines, found.end)
         if following < n and is_quoted_line(lines[following]):
             # Bottom- or inline-posting: only the quoted lines belong to the old message.
+            i = found.end
+            continue
+        if (
+            found.row.kind is HeaderKind.REPLY
+            and not any(kinds[k] is _Kind.TEXT and lines[k].strip() for k in range(found.start))
+            and not any(_OUR_MAIL.search(line) for line in lines[found.end :])
+        ):
+            # An attribution with nothing written above it and plain text below: nobody
+            # top-posts above nothing, so the text below is the reply (a client that puts
+            # the attribution first and leaves the reply unquoted under it).
             i = found.end
             continue
         # Top-posting (Outlook, carrier mail): the old message runs, unquoted, to the end.

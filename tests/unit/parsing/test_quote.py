@@ -199,3 +199,21 @@ def test_dated_sentences_naming_an_address_are_content() -> None:
 )
 def test_other_languages_and_shared_lines(body: str, kept: str) -> None:
     assert extract_new_text(body) == kept
+
+
+def test_an_attribution_with_nothing_above_and_the_reply_below_it() -> None:
+    body = (
+        'On 3 Mar 2021 10:12, "Ann Lee" <ann@ex.com> wrote:\n\n'
+        "I agree with the plan.\nLet us keep the second option.\n"
+    )
+    assert extract_new_text(body) == "I agree with the plan.\nLet us keep the second option."
+
+
+def test_an_empty_reply_over_our_unquoted_call_stays_empty() -> None:
+    body = (
+        "2021年1月5日(火) 9:00 事務局 <shingikai@city.example>:\n\n"
+        "下記の諮問案件について、ご質疑・ご意見をお寄せください。\n"
+        "――――― 回答欄（この下にご記入のうえ、そのままご返信ください） ―――――\n"
+        "■諮問第13号 子育て応援ギフトセット配布業務委託\n"
+    )
+    assert extract_new_text(body) == ""
