@@ -1,12 +1,23 @@
 """Domain vocabulary shared by every layer: phases, roles, item IDs, verdicts."""
 
 from mailflow.domain.model import (
+    AnswerState,
     ConsultationRef,
     ItemId,
     ItemKind,
+    ItemState,
     Phase,
     Role,
     Verdict,
 )
 
-__all__ = ["ConsultationRef", "ItemId", "ItemKind", "Phase", "Role", "Verdict"]
+__all__ = [
+    "AnswerState",
+    "ConsultationRef",
+    "ItemId",
+    "ItemKind",
+    "ItemState",
+    "Phase",
+    "Role",
+    "Verdict",
+]

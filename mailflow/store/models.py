@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from mailflow.domain.model import AnswerState, ItemState, check_in
 from mailflow.store.types import UtcDateTime
 
 # Named constraints so that Alembic migrations can alter them on SQLite and PostgreSQL alike.
@@ -226,6 +227,10 @@ class Item(Base):
         UniqueConstraint("round_id", "public_id"),
         CheckConstraint("kind IN ('question', 'opinion', 'request')", name="kind"),
         CheckConstraint("phase IN (1, 3)", name="phase"),
+        CheckConstraint(check_in("state", ItemState), name="state"),
+        CheckConstraint(
+            "moved_to_id IS NOT NULL OR state NOT IN ('moved', 'merged')", name="moved_to"
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
@@ -246,6 +251,12 @@ class Item(Base):
     source_message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime]
+    # Staff corrections (`mailflow item place|move|split|merge`): where a moved or merged
+    # item now lives, the item a moved or split-off one was made from, and when staff
+    # placed the item in its consultation (it joins the round then, as an accepted one).
+    moved_to_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
+    origin_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
+    placed_at: Mapped[datetime | None]
 
 
 class Answer(Base):
@@ -254,6 +265,7 @@ class Answer(Base):
     __tablename__ = "answer"
     __table_args__ = (
         CheckConstraint("department_id IS NOT NULL OR by_secretariat", name="author"),
+        CheckConstraint(check_in("state", AnswerState), name="state"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
@@ -267,6 +279,10 @@ class Answer(Base):
     staff_edited: Mapped[bool] = mapped_column(Boolean, default=False)
     source_message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"), index=True)
     received_at: Mapped[datetime]
+    # `mailflow answer replace|remove`: the answer that took this one's place, and when
+    # staff changed it; the old text stays for the export.
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("answer.id"))
+    corrected_at: Mapped[datetime | None]
 
 
 class Decision(Base):

@@ -256,3 +256,72 @@ def test_0006_pending_changes_keep_one_request_per_mail_and_per_echo(engine: Eng
     ):
         with pytest.raises(IntegrityError), engine.begin() as conn:
             conn.execute(insert, bad)
+
+
+def test_0009_keeps_moved_items_and_old_answers_sound_and_downgrades(engine: Engine) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    db.upgrade(engine, "0007")
+    at = datetime(2021, 1, 13, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO committee (id, key, name, address, language, timezone) "
+                "VALUES (1, 'c', '審議会', 's@example.jp', 'ja', 'Asia/Tokyo')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO round (id, committee_id, key, title, fiscal_year, notice_date, "
+                "state, questions_due, answers_due, further_due, decision_due, created_at) "
+                "VALUES (1, 1, 'R2-5', 't', 2020, '2021-01-05', 'draft', :d, :d, :d, :d, :d)"
+            ),
+            {"d": at},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO item (id, round_id, phase, kind, text, confidence, late, state, "
+                "staff_edited, position, received_at) VALUES (1, 1, 1, 'question', '駐輪場は', "
+                "1.0, false, 'active', false, 0, :at)"
+            ),
+            {"at": at},
+        )
+        conn.execute(  # rows pointing at the item: SQLite rebuilds its table around them
+            text(
+                "INSERT INTO answer (id, item_id, by_secretariat, phase, text, state, "
+                "staff_edited, received_at) VALUES (9, 1, true, 2, '回答', 'active', false, :at)"
+            ),
+            {"at": at},
+        )
+    db.upgrade(engine)
+    item = text(
+        "INSERT INTO item (id, round_id, phase, kind, text, confidence, late, state, "
+        "staff_edited, position, received_at, moved_to_id) VALUES (:id, 1, 1, 'question', "
+        "'街灯は', 1.0, false, :state, false, 0, :at, :to)"
+    )
+    answer = text(
+        "INSERT INTO answer (id, item_id, by_secretariat, phase, text, state, staff_edited, "
+        "received_at) VALUES (:id, 1, true, 2, '回答', :state, false, :at)"
+    )
+    with engine.begin() as conn:
+        conn.execute(item, {"id": 2, "state": "moved", "at": at, "to": 1})
+        conn.execute(answer, {"id": 1, "state": "replaced", "at": at})
+        conn.execute(answer, {"id": 2, "state": "active", "at": at})
+    for statement, bad in (
+        (item, {"id": 3, "state": "moved", "at": at, "to": None}),  # moved to nowhere
+        (item, {"id": 3, "state": "lost", "at": at, "to": None}),
+        (answer, {"id": 3, "state": "forgotten", "at": at}),
+    ):
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(statement, bad)
+
+    cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
+    with db.migration_connection(engine) as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")
+    with engine.connect() as conn:
+        states = dict(conn.execute(text("SELECT id, state FROM item")).all())
+        answers = [r[0] for r in conn.execute(text("SELECT id FROM answer"))]
+    assert states == {1: "active", 2: "withdrawn"}
+    assert sorted(answers) == [2, 9]

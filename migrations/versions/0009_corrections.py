@@ -1,0 +1,75 @@
+"""staff corrections: moved and merged items, replaced and removed answers
+
+Revision ID: 0009
+Revises: 0007
+Create Date: 2026-12-04 21:30:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import mailflow.store.types
+
+
+revision: str = '0009'
+down_revision: str | None = '0007'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+ITEM_STATES = "state IN ('active', 'held', 'rejected', 'withdrawn', 'moved', 'merged')"
+ANSWER_STATES = "state IN ('active', 'replaced', 'removed')"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('item', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('moved_to_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('origin_id', sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column('placed_at', mailflow.store.types.UtcDateTime(timezone=True), nullable=True)
+        )
+        batch_op.create_foreign_key(
+            batch_op.f('fk_item_moved_to_id_item'), 'item', ['moved_to_id'], ['id']
+        )
+        batch_op.create_foreign_key(
+            batch_op.f('fk_item_origin_id_item'), 'item', ['origin_id'], ['id']
+        )
+        batch_op.create_check_constraint(batch_op.f('ck_item_state'), ITEM_STATES)
+        batch_op.create_check_constraint(
+            batch_op.f('ck_item_moved_to'),
+            "moved_to_id IS NOT NULL OR state NOT IN ('moved', 'merged')",
+        )
+    with op.batch_alter_table('answer', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('replaced_by_id', sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                'corrected_at', mailflow.store.types.UtcDateTime(timezone=True), nullable=True
+            )
+        )
+        batch_op.create_foreign_key(
+            batch_op.f('fk_answer_replaced_by_id_answer'), 'answer', ['replaced_by_id'], ['id']
+        )
+        batch_op.create_check_constraint(batch_op.f('ck_answer_state'), ANSWER_STATES)
+
+
+def downgrade() -> None:
+    # Rows only the new states can describe go back to what an older mailflow knows:
+    # a moved or merged item is withdrawn, a replaced or removed answer is deleted
+    # (as an older mailflow deletes an answer a department replaces).
+    op.execute("UPDATE item SET state = 'withdrawn' WHERE state IN ('moved', 'merged')")
+    op.execute("UPDATE answer SET replaced_by_id = NULL")
+    op.execute("DELETE FROM answer WHERE state <> 'active'")
+    with op.batch_alter_table('answer', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_answer_state'), type_='check')
+        batch_op.drop_constraint(batch_op.f('fk_answer_replaced_by_id_answer'), type_='foreignkey')
+        batch_op.drop_column('corrected_at')
+        batch_op.drop_column('replaced_by_id')
+    with op.batch_alter_table('item', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_item_moved_to'), type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_item_state'), type_='check')
+        batch_op.drop_constraint(batch_op.f('fk_item_origin_id_item'), type_='foreignkey')
+        batch_op.drop_constraint(batch_op.f('fk_item_moved_to_id_item'), type_='foreignkey')
+        batch_op.drop_column('placed_at')
+        batch_op.drop_column('origin_id')
+        batch_op.drop_column('moved_to_id')
