@@ -21,6 +21,7 @@ def _register() -> None:
         "outbox",
         "minutes",
         "items",
+        "corrections",
         "workflow",
         "run",
         "demo",

@@ -26,6 +26,10 @@ def _print(view: Any) -> None:
     if view.staff_edited:
         flags.append("edited by staff")
     out("  ".join(flags))
+    if view.moved_to:
+        out(f"moved to {view.moved_to}")
+    if view.origin:
+        out(f"made by staff from {view.origin}")
     out(f"from: {view.author or '—'}  received: {view.received_at.isoformat()}")
     if view.follows:
         out(f"follows: {view.follows}")

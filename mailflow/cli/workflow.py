@@ -58,6 +58,12 @@ def status(ctx: click.Context, round_id: str | None) -> None:
             out.print(f"答申 {d}")
         for w in st.awaiting_confirmation:
             out.print(f"本人確認待ち {w}")
+        if st.unplaced:
+            out.print(f"案件未定（事務局で整理） {len(st.unplaced)} 件: mailflow item place 番号 "
+                      "--consultation 案件 --why 理由")  # fmt: skip
+        for h in st.unplaced:
+            mark = "①③"[0 if h.phase == 1 else 1]
+            out.print(f"  {h.pk}  {h.author or '—'}  {mark}  「{h.excerpt}」", markup=False)
 
 
 def _report(r: object) -> None:

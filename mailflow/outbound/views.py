@@ -375,6 +375,48 @@ class CancellationNotice:
 
 
 @dataclass(frozen=True)
+class ItemChange:
+    """What staff did to one of a member's items, as the member is told.
+
+    ``kind`` is a :class:`mailflow.workflow.corrections.ChangeKind` value; ``new`` the
+    ID(s) to use from now on (a split's both halves); ``excerpt`` how the item begins.
+    """
+
+    kind: str
+    old: str | None
+    new: tuple[str, ...]
+    excerpt: str
+    consultation: ConsultationInfo | None = None
+
+
+@dataclass(frozen=True)
+class CorrectionNotice:
+    """事務局による整理のお知らせ: a member's item got an ID, a new one, split, merged or
+    was withdrawn by staff."""
+
+    kind: ClassVar[str] = "correction_notice"
+    recipient: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+    change: ItemChange
+
+
+@dataclass(frozen=True)
+class AnswerCorrection:
+    """回答の訂正のお知らせ: an answer members already received was replaced or removed."""
+
+    kind: ClassVar[str] = "answer_correction"
+    recipient: Recipient
+    committee: CommitteeInfo
+    round: RoundInfo
+    item_id: str
+    item_text: str
+    author: str  # the department (or the secretariat's label) that answered
+    old_text: str
+    new_text: str | None  # None: the answer is withdrawn
+
+
+@dataclass(frozen=True)
 class AlertLine:
     """One thing staff must look at: what, for which round, and a one-line reason."""
 
@@ -432,5 +474,7 @@ MailView = (
     | ResultNotice
     | DeadlineNotice
     | CancellationNotice
+    | CorrectionNotice
+    | AnswerCorrection
     | StaffAlertDigest
 )

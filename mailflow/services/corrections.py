@@ -23,6 +23,7 @@ from mailflow.parsing.references import find_reference
 from mailflow.services.records import RecordResult
 from mailflow.store import events
 from mailflow.store import intake as repo
+from mailflow.store.corrections import resolve
 from mailflow.store.models import Event, Item, Member, Message, Round
 from mailflow.store.workflow import bundle_sent
 
@@ -93,6 +94,8 @@ class _Apply:
 
     def one(self, c: Correction) -> None:
         item = repo.item_by_public_id(self.session, self.rnd.id, c.item)
+        if item is not None:  # an item staff moved or merged is corrected where it is now
+            item = resolve(self.session, item)
         if item is None or item.state not in ("active", "held", "withdrawn"):
             return self.refuse(c, item, "unknown_item", "no such item in the round")
         if item.member_id != self.author.id:

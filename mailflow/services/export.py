@@ -163,6 +163,9 @@ def export_round(services: Services, key: str, with_addresses: bool = False) -> 
                     "confidence": i.confidence,
                     "late": i.late,
                     "state": i.state,
+                    "moved_to": public.get(i.moved_to_id) if i.moved_to_id else None,
+                    "origin": public.get(i.origin_id) if i.origin_id else None,
+                    "placed_at": _iso(i.placed_at),
                     "staff_edited": i.staff_edited,
                     "received_at": _iso(i.received_at),
                 }
@@ -180,6 +183,7 @@ def export_round(services: Services, key: str, with_addresses: bool = False) -> 
                     "state": a.state,
                     "staff_edited": a.staff_edited,
                     "received_at": _iso(a.received_at),
+                    "corrected_at": _iso(a.corrected_at),
                 }
                 for a in repo.answers_of_round(s, rnd.id)
             ],

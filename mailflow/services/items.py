@@ -43,6 +43,9 @@ class ItemView:
     text: str
     published_text: str | None
     answers: tuple[AnswerLine, ...]
+    # A moved or merged item answers where it lives now; one staff made, where it came from.
+    moved_to: str | None = None
+    origin: str | None = None
 
 
 def _find(s: Session, committee: Committee, ident: str, round_key: str | None) -> Item:
@@ -72,6 +75,8 @@ def _find(s: Session, committee: Committee, ident: str, round_key: str | None) -
 
 
 def _view(s: Session, item: Item, services: Services) -> ItemView:
+    from mailflow.services.staff_corrections import moved_to
+
     rnd = s.get(Round, item.round_id)
     assert rnd is not None
     cons = next((c for c in rnd.consultations if c.id == item.consultation_id), None)
@@ -108,7 +113,13 @@ def _view(s: Session, item: Item, services: Services) -> ItemView:
         text=item.text,
         published_text=item.published_text,
         answers=answers,
+        moved_to=moved_to(s, item),
+        origin=_name(s.get(Item, item.origin_id)) if item.origin_id is not None else None,
     )
+
+
+def _name(item: Item | None) -> str | None:
+    return None if item is None else item.public_id or f"item {item.id}"
 
 
 def show_item(services: Services, ident: str, round_key: str | None = None) -> ItemView:

@@ -23,6 +23,7 @@ from mailflow.parsing.pipeline import MailParse
 from mailflow.services.policy import policy_of
 from mailflow.store import events
 from mailflow.store import intake as repo
+from mailflow.store.corrections import kept_by_staff, resolve
 from mailflow.store.models import Answer, Consultation, Decision, Item, Message, Round
 from mailflow.store.workflow import bundle_sent, deadlines_of
 from mailflow.workflow import Arrival, Deadlines, Policy, judge_arrival
@@ -154,8 +155,10 @@ def _items(
             res.documents_read.append(document.filename)
         else:
             res.documents_unread.append((document.filename, document.refusal))
+            who = repo.member_name(session, msg.member_id) if msg.member_id else None
             alerts.append(
-                f"message {msg.id}: the attached {document.filename!r} could not be read "
+                f"message {msg.id}: the attached {document.filename!r} from "
+                f"{who or 'a member'} could not be read "
                 f"({document.detail or document.refusal}); read it and file its items by hand"
             )
     for pos, pi in enumerate(found):
@@ -172,7 +175,7 @@ def _items(
             above = rows[parent]
             row.parent_item_id = above.id if above is not None else None
     for surplus in existing[len(found) :]:
-        if surplus.staff_edited:
+        if kept_by_staff(surplus):
             res.conflicts.append(surplus.public_id or f"item {surplus.id}")
         else:
             surplus.state = "withdrawn"
@@ -224,7 +227,7 @@ def _fill_item(
 ) -> Item | None:
     cons = by_key.get(pi.consultation) if pi.consultation else None
     row = existing[pos] if pos < len(existing) else None
-    if row is not None and row.staff_edited:
+    if row is not None and kept_by_staff(row):
         res.conflicts.append(row.public_id or f"item {row.id}")
         return None
     # A new row, or one a shorter earlier reading withdrew, is filed now; any other
@@ -251,7 +254,8 @@ def _fill_item(
     row.parent_item_id = None
     if pi.follows and pi.follows != "previous":
         parent = repo.item_by_public_id(session, rnd.id, pi.follows)
-        row.parent_item_id = parent.id if parent is not None else None
+        # A follow-up of an item staff moved or merged follows where it lives now.
+        row.parent_item_id = resolve(session, parent).id if parent is not None else None
     session.flush()
     if refile:
         row.state = filing.state(session, rnd, row)
@@ -263,8 +267,8 @@ def _fill_item(
         who = repo.member_name(session, msg.member_id) if msg.member_id else None
         excerpt = " ".join(pi.text.split())[:60]
         alerts.append(
-            f"message {msg.id}: an item from {who or 'a member'} names no consultation "
-            f"({pi.reason}), held for staff: 「{excerpt}」"
+            f"message {msg.id}: item {row.id} from {who or 'a member'} names no consultation "
+            f"({pi.reason}), held for staff (`mailflow item place {row.id}`): 「{excerpt}」"
         )
     if pi.confidence < LOW_CONFIDENCE:
         alerts.append(f"message {msg.id}: {row.public_id or 'item'} read with low confidence")
@@ -285,6 +289,7 @@ def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> R
     alerts = []
     for pa in parsed.answers.answers:
         item = repo.item_by_public_id(session, rnd.id, pa.item)
+        item = resolve(session, item) if item is not None else None  # moved or merged
         if item is None:
             alerts.append(f"message {msg.id}: answer to unknown item {pa.item}")
             res.unknown_answers.append(pa.item)

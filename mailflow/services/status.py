@@ -8,6 +8,7 @@ from datetime import datetime
 from mailflow.domain import Phase
 from mailflow.errors import NotFoundError
 from mailflow.services.context import Services
+from mailflow.services.staff_corrections import HeldItem, held_items
 from mailflow.store import db
 from mailflow.store import intake as intake_repo
 from mailflow.store import pending as pending_repo
@@ -42,6 +43,8 @@ class RoundStatus:
     # changes of mails that did not prove their sender, waiting for the party's reply:
     # "request 3: message 41 (corrections) from member 2"
     awaiting_confirmation: tuple[str, ...] = ()
+    # items read with no consultation, for `mailflow item place`: their number, author, text
+    unplaced: tuple[HeldItem, ...] = ()
 
 
 def round_status(services: Services, key: str) -> RoundStatus:
@@ -63,6 +66,7 @@ def round_status(services: Services, key: str) -> RoundStatus:
             if p.round_id == rnd.id and p.kind == "change"
         )
         staff_wait = intake_repo.count_awaiting_staff(s, committee.id)
+        unplaced = held_items(s, rnd)
     parties: list[PartyStatus] = []
     for p in facts.members:
         m = names.get(p.member_id)
@@ -102,6 +106,7 @@ def round_status(services: Services, key: str) -> RoundStatus:
         quarantined=staff_wait["quarantined"],
         failed=staff_wait["failed"],
         awaiting_confirmation=waiting,
+        unplaced=unplaced,
     )
 
 

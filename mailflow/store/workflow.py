@@ -93,6 +93,13 @@ def accepted_times(session: Session, round_id: int, items: Sequence[Item]) -> di
     return out
 
 
+def _joined_by_staff(accepted: datetime | None, item: Item) -> datetime | None:
+    """When staff last let the item into the round: accepted it, or placed it in its
+    consultation (`item place`, `item move`, the second half of `item split`)."""
+    times = [t for t in (accepted, item.placed_at) if t is not None]
+    return max(times) if times else None
+
+
 def first_processed(session: Session, round_id: int) -> dict[int, datetime]:
     """When each message of the round was first processed (its items first known).
 
@@ -178,8 +185,10 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
     for item_id, at in session.execute(
         select(Answer.item_id, Answer.received_at)
         .join(Item, Item.id == Answer.item_id)
-        .where(Item.round_id == rnd.id, Answer.state == "active")
+        .where(Item.round_id == rnd.id)
     ):
+        # Answers staff later replaced or removed count too: the department did answer
+        # then, and a window that closed on it must not reopen.
         answered[item_id] = min(at, answered.get(item_id, at))
     items = []
     rows = session.scalars(
@@ -203,7 +212,7 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
                 answered_at=answered.get(it.id),
                 late=it.late,
                 held=held,
-                accepted_at=None if held else accepted.get(it.id),
+                accepted_at=None if held else _joined_by_staff(accepted.get(it.id), it),
                 recorded_at=recorded.get(it.source_message_id or 0),
             )
         )
