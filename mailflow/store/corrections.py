@@ -122,7 +122,7 @@ def unplaced_items(session: Session, round_id: int) -> Sequence[tuple[Item, str 
                 Item.state.in_((ItemState.ACTIVE.value, ItemState.HELD.value)),
             )
             .order_by(Item.received_at, Item.id)
-        ).tuples()
+        )
     ]
 
 
