@@ -14,13 +14,11 @@ from sqlalchemy import select
 from mailflow.services.context import Services
 from mailflow.store import db
 from mailflow.store.models import Answer, Item, Outbox, Round, WorkflowAction
-from tests.integration.test_items_cli import (  # noqa: F401 (fixtures)
-    _secret,
-    events,
-    item,
-    run,
-    services,
-)
+from tests.integration import test_items_cli as base
+
+# The seed round in a fresh database, the CLI at a fixed time, as `item show|edit` use.
+services, _secret = base.services, base._secret
+run, item, events = base.run, base.item, base.events
 
 
 def outbox(services: Services, kind: str) -> list[Outbox]:
@@ -134,7 +132,8 @@ def test_answer_replace_after_the_distribution_tells_every_present_member(
         assert [a.state for a in answers] == ["replaced", "active"]
         assert answers[0].replaced_by_id == answers[1].id
         assert answers[1].received_at == answers[0].received_at  # the windows stay as they were
-    assert "近隣では3市が導入済みです。" in run(tmp_path, "minutes", "R2-5", "--format", "md").stdout
+    minutes = run(tmp_path, "minutes", "R2-5", "--format", "md").stdout
+    assert "近隣では3市が導入済みです。" in minutes
     export = json.loads(run(tmp_path, "export", "R2-5", "--format", "json").stdout)
     states = [a["state"] for a in export["answers"] if a["item"] == "Q14-01"]
     assert states == ["replaced", "active"]
@@ -157,7 +156,8 @@ def test_answer_remove_before_any_distribution_tells_nobody(
         (["item", "move", "Q13-99", "--consultation", "14", "--why", "x"], "no item Q13-99"),
         (["item", "move", "Q13-01", "--consultation", "15", "--why", "x"],
          "no consultation '15' in the round (it has 13, 14)"),
-        (["item", "move", "Q13-01", "--consultation", "14", "--why", " "], "--why: give the reason"),
+        (["item", "move", "Q13-01", "--consultation", "14", "--why", " "],
+         "--why: give the reason"),
         (["item", "place", "Q13-01", "--consultation", "14", "--why", "x"],
          "already in consultation 13: use `item move`"),
         (["item", "split", "Q13-01", "--at", "存在しない語", "--why", "x"], "is not in the text"),

@@ -27,7 +27,8 @@ CONS = ("41", "42")
 def snap(name: str = "Q41-02", consultation: str | None = "41", text: str = "", *,
          state: ItemState = ItemState.ACTIVE, phase: Phase = Phase.QUESTIONS,
          author: str | None = "m3") -> Snap:  # fmt: skip
-    return Snap(name, state, phase, consultation, text or "公園の遊具の点検周期を伺いたい。", author)
+    text = text or "公園の遊具の点検周期を伺いたい。"
+    return Snap(name, state, phase, consultation, text, author)
 
 
 def test_place_gives_an_unplaced_item_its_consultation_in_place() -> None:
