@@ -38,6 +38,7 @@ _ALERT_JA = {
     "decision_overdue": "答申期限超過",
     "no_decider": "答申者不在",
     "parse_uncertain": "読取要確認",
+    "unplaced_item": "案件未定",
 }
 _VERDICT_EN = {
     Verdict.APPROVE: "approved",

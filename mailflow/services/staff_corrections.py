@@ -34,6 +34,7 @@ from mailflow.store import rounds as round_repo
 from mailflow.store import workflow as workflow_repo
 from mailflow.store.directory import sync_committee
 from mailflow.store.models import Answer, Committee, Consultation, Item, Member, Round
+from mailflow.workflow import actions as act
 from mailflow.workflow import corrections as decide
 from mailflow.workflow.corrections import ChangeKind, CorrectionRefused, ItemSnapshot
 from mailflow.workflow.windows import Tick, answers_closed_at
@@ -406,3 +407,21 @@ def moved_to(s: Session, item: Item) -> str | None:
     if item.state not in repo.STAFF_STATES:
         return None
     return name_of(repo.resolve(s, item))
+
+
+def unplaced_alerts(services: Services, s: Session, rnd: Round) -> list[act.Action]:
+    """One staff alert per item waiting to be placed, with its author and text; the
+    scheduler applies each once (its key names the item)."""
+    ja = services.config.committee.language == "ja"
+    out: list[act.Action] = []
+    for h in held_items(s, rnd):
+        command = f"mailflow item place {h.pk} --consultation K --why …"
+        who = h.author or ("委員" if ja else "a member")
+        mark = Phase(h.phase).mark
+        detail = (
+            f"{who}の{mark}の項目に案件の指定がありません（{command}）：「{h.excerpt}」"
+            if ja
+            else f'{mark} item of {who} names no consultation ({command}): "{h.excerpt}"'
+        )
+        out.append(act.StaffAlert(rnd.key, act.AlertKind.UNPLACED_ITEM, f"item-{h.pk}", detail))
+    return out

@@ -21,6 +21,7 @@ from mailflow.services.mailing import deliver
 from mailflow.services.notices import send_staff_digest
 from mailflow.services.policy import policy_of
 from mailflow.services.previews import MailPreview, preview
+from mailflow.services.staff_corrections import unplaced_alerts
 from mailflow.store import console as console_repo
 from mailflow.store import db, events
 from mailflow.store import rounds as round_repo
@@ -169,7 +170,8 @@ def tick(services: Services, intake_alerts: Sequence[str] = ()) -> list[TickRepo
             assert rnd is not None
             facts, deadlines = _facts(s, rnd, services)
             report = TickReport(key, rnd.state)
-            _apply(services, s, rnd, advance(facts, deadlines, policy, now), now, report)
+            actions = advance(facts, deadlines, policy, now) + unplaced_alerts(services, s, rnd)
+            _apply(services, s, rnd, actions, now, report)
             reports.append(report)
     send_staff_digest(services, [a for r in reports for a in r.alerts], now, intake_alerts)
     return reports

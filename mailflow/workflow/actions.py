@@ -35,6 +35,7 @@ class AlertKind(enum.StrEnum):
     DECISION_INCOMPLETE = "decision_incomplete"  # not every consultation has a clear 答申
     DECISION_OVERDUE = "decision_overdue"  # D4 passed without a confirmed decision
     NO_DECIDER = "no_decider"  # no chair present and nobody delegated
+    UNPLACED_ITEM = "unplaced_item"  # read with no consultation: `mailflow item place`
 
 
 def _ids(items: tuple[ItemId, ...]) -> str:
