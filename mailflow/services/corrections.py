@@ -105,7 +105,8 @@ class _Apply:
         )
         if done:  # reprocessing this reply: it was applied before
             self.phase = self.phase or item.phase
-            (self.withdrawn if c.kind is CorrectionKind.WITHDRAW else self.corrected).append(c.item)
+            done_list = self.withdrawn if c.kind is CorrectionKind.WITHDRAW else self.corrected
+            done_list.append(item.public_id or c.item)
             return None
         if c.kind is CorrectionKind.CORRECT and not c.text:
             return self.refuse(c, item, "no_text", "訂正 without the new text")
@@ -116,13 +117,13 @@ class _Apply:
         self.phase = self.phase or item.phase
         if c.kind is CorrectionKind.WITHDRAW:
             item.state = "withdrawn"
-            self.withdrawn.append(c.item)
+            self.withdrawn.append(item.public_id or c.item)  # where it lives now, if moved
             self.event("item_withdrawn", item, None)
             return None
         old = item.text
         item.text, item.kind = c.text, classify(c.text).value
         item.reference = find_reference(c.text)
-        self.corrected.append(c.item)
+        self.corrected.append(item.public_id or c.item)
         self.event("item_corrected", item, None, old=old, new=c.text)
         return None
 

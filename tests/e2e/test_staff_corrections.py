@@ -113,3 +113,24 @@ def test_misread_replies_are_put_right_and_the_minutes_say_what_was_meant(
     assert "一度に限り再発行します。" in first and "再発行はできません。" not in minutes
     assert topic in second and "前日の何時まで" in second
     assert "前日の何時まで" not in first and errand not in minutes
+
+
+def test_the_old_id_of_a_moved_item_still_reaches_it_for_its_author(
+    world: World,  # noqa: F811
+) -> None:
+    w = world
+    calls = w.opened()
+    w.reply("kato", KATO, at(1, 7), calls["kato"])
+    w.run(at(1, 8), "item", "move", "Q13-01", "--consultation", "14", "--why", "病児保育の質問")
+    w.send(at(1, 8))
+    receipt = w.mails("kato", "受け付けました")[0]
+    # 加藤委員 corrects the item by the ID the receipt gave, before the bundles go.
+    new = "病児保育の予約の取消しは、当日の朝でも受け付けるのか。"
+    out = w.reply("kato", f"訂正 [Q13-01]\n{new}", at(1, 9), receipt)
+    assert "done 1" in out
+    assert w.items()["Q14-01"] == (new, "active")
+    assert w.items()["Q13-01"][1] == "moved"
+    assert "[Q14-01]" in body(w.mails("kato", "受け付けました")[-1])
+    w.tick(at(1, 14, 9))
+    assert new in body(w.mails("hoiku-yochien", "回答のお願い")[-1])
+    assert w.mails("kodomo-hoken-kyufu", "回答のお願い") == []  # nothing of theirs is left
