@@ -96,6 +96,31 @@ def withdraw(ctx: click.Context, item_id: str, why: str, round_key: str | None) 
     _done(withdraw_item(app(ctx).services(), item_id, why, round_key))
 
 
+@item_group.command("add")
+@click.argument("message", metavar="MAIL", type=int)
+@click.option("--consultation", "consultation", default=None, metavar="K",
+              help="The consultation's key, as in its item IDs.")  # fmt: skip
+@click.option("--text", default=None, help="The item as the member wrote it.")
+@click.option("--nothing", is_flag=True, help="The attachment holds nothing to file.")
+@_WHY
+@click.pass_context
+def add(ctx: click.Context, message: int, consultation: str | None, text: str | None,
+        nothing: bool, why: str) -> None:  # fmt: skip
+    """File an item by hand from member's mail MAIL (an attachment that could not be read).
+
+    `mailflow status` lists such mails by number. Repeat for each item; --nothing when
+    there is none. The member is told the ID; its departments get it as a late item.
+    """
+    from mailflow.errors import InputError
+    from mailflow.services.staff_corrections import add_item
+
+    if nothing and (consultation is not None or text is not None):
+        raise InputError(["--nothing: give no --consultation or --text with it"])
+    if not nothing and (consultation is None or text is None):
+        raise InputError(["give --consultation and --text, or --nothing"])
+    _done(add_item(app(ctx).services(), message, consultation, text, why))
+
+
 @cli.group("answer")
 def answer_group() -> None:
     """Answers (回答): replace or remove a wrong or obsolete one; the old one is kept."""

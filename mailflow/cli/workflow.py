@@ -64,6 +64,13 @@ def status(ctx: click.Context, round_id: str | None) -> None:
         for h in st.unplaced:
             mark = "①③"[0 if h.phase == 1 else 1]
             out.print(f"  {h.pk}  {h.author or '—'}  {mark}  「{h.excerpt}」", markup=False)
+        if st.unread_documents:
+            out.print(f"読み取れない添付（事務局で確認） {len(st.unread_documents)} 件: "
+                      "mailflow item add メール番号 --consultation 案件 --text 内容 "
+                      "--why 理由")  # fmt: skip
+        for doc in st.unread_documents:
+            line = f"  mail {doc.message}  {doc.author or '—'}  {doc.filename}  ({doc.reason})"
+            out.print(line, markup=False)
 
 
 def _report(r: object) -> None:

@@ -3,6 +3,7 @@
 from mailflow.domain.model import (
     AnswerState,
     ConsultationRef,
+    HeldDocumentState,
     ItemId,
     ItemKind,
     ItemState,
@@ -14,6 +15,7 @@ from mailflow.domain.model import (
 __all__ = [
     "AnswerState",
     "ConsultationRef",
+    "HeldDocumentState",
     "ItemId",
     "ItemKind",
     "ItemState",

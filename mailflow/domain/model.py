@@ -65,6 +65,13 @@ class AnswerState(enum.StrEnum):
     REMOVED = "removed"  # staff took it out (`answer remove`)
 
 
+class HeldDocumentState(enum.StrEnum):
+    """An attached document read as a member's reply that could not be read."""
+
+    WAITING = "waiting"  # staff read it themselves and file its items (`item add`)
+    FILED = "filed"  # staff filed what it says (or found nothing to file)
+
+
 def check_in(column: str, values: type[enum.StrEnum]) -> str:
     """The SQL of a CHECK constraint keeping ``column`` to an enum's values."""
     return f"{column} IN ({', '.join(repr(v.value) for v in values)})"

@@ -23,7 +23,7 @@ from mailflow.parsing.pipeline import MailParse
 from mailflow.services.policy import policy_of
 from mailflow.store import events
 from mailflow.store import intake as repo
-from mailflow.store.corrections import kept_by_staff, resolve
+from mailflow.store.corrections import hold_document, kept_by_staff, resolve
 from mailflow.store.models import Answer, Consultation, Decision, Item, Message, Round
 from mailflow.store.workflow import bundle_sent, deadlines_of
 from mailflow.workflow import Arrival, Deadlines, Policy, judge_arrival
@@ -155,6 +155,8 @@ def _items(
             res.documents_read.append(document.filename)
         else:
             res.documents_unread.append((document.filename, document.refusal))
+            hold_document(session, rnd.id, msg.id, msg.member_id, document.filename,
+                          document.refusal, msg.received_at)  # fmt: skip
             who = repo.member_name(session, msg.member_id) if msg.member_id else None
             alerts.append(
                 f"message {msg.id}: the attached {document.filename!r} from "
@@ -262,14 +264,9 @@ def _fill_item(
     if row.public_id:
         res.items.append(row.public_id)
     else:
+        # Staff hear of it from the scheduler, once, with whose it is and how it begins
+        # (`staff_corrections.unplaced_alerts`), and place it with `mailflow item place`.
         res.unplaced_items += 1
-        # Staff place it by hand: the alert says whose item it is and how it begins.
-        who = repo.member_name(session, msg.member_id) if msg.member_id else None
-        excerpt = " ".join(pi.text.split())[:60]
-        alerts.append(
-            f"message {msg.id}: item {row.id} from {who or 'a member'} names no consultation "
-            f"({pi.reason}), held for staff (`mailflow item place {row.id}`): 「{excerpt}」"
-        )
     if pi.confidence < LOW_CONFIDENCE:
         alerts.append(f"message {msg.id}: {row.public_id or 'item'} read with low confidence")
     return row

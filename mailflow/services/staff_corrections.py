@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from mailflow.domain import ItemState, Phase
 from mailflow.errors import InputError, NotFoundError
 from mailflow.outbound import views as v
+from mailflow.parsing.kinds import classify
 from mailflow.services.context import Services
 from mailflow.services.items import _find
 from mailflow.services.mailing import _Round
@@ -64,12 +65,23 @@ class HeldItem:
     excerpt: str
 
 
+@dataclass(frozen=True)
+class HeldDocumentView:
+    """An attachment read as a member's reply that could not be read, waiting for staff."""
+
+    round_key: str
+    message: int  # the stored mail's number, for `mailflow item add`
+    author: str | None
+    filename: str
+    reason: str
+
+
 class _Work:
     """One correction's transaction: the round, its consultations, the clock, the actor."""
 
-    def __init__(self, services: Services, s: Session, committee: Committee, item: Item) -> None:
+    def __init__(self, services: Services, s: Session, committee: Committee, round_pk: int) -> None:
         self.services, self.s, self.committee = services, s, committee
-        rnd = s.get(Round, item.round_id)
+        rnd = s.get(Round, round_pk)
         assert rnd is not None
         if rnd.state in _CLOSED:
             raise InputError([f"round {rnd.key} is {rnd.state}: its record is closed"])
@@ -97,6 +109,12 @@ class _Work:
             self.s, at=self.now, actor=self.services.actor, kind=kind,
             committee_id=self.committee.id, round_id=self.rnd.id, reason=why,
             item=item.public_id or item.id, item_pk=item.id, **detail,
+        )  # fmt: skip
+
+    def audit_round(self, kind: str, why: str, **detail: Any) -> None:
+        events.record(
+            self.s, at=self.now, actor=self.services.actor, kind=kind,
+            committee_id=self.committee.id, round_id=self.rnd.id, reason=why, **detail,
         )  # fmt: skip
 
     def tell_member(self, item: Item, change: v.ItemChange, key: str) -> int:
@@ -134,7 +152,7 @@ def _run(
     services.require_schema()
     with db.transaction(services.sessions) as s:
         committee = sync_committee(s, services.config)
-        work = _Work(services, s, committee, _item(s, committee, ident, round_key))
+        work = _Work(services, s, committee, _item(s, committee, ident, round_key).round_id)
         try:
             result = body(work)
         except CorrectionRefused as exc:
@@ -393,6 +411,58 @@ def held_for_staff(services: Services, round_key: str) -> tuple[HeldItem, ...]:
         if rnd is None:
             raise InputError([f"no round {round_key!r}"])
         return held_items(s, rnd)
+
+
+def held_documents(s: Session, rnd: Round) -> tuple[HeldDocumentView, ...]:
+    return tuple(
+        HeldDocumentView(rnd.key, doc.message_id, name, doc.filename, doc.reason)
+        for doc, name in repo.waiting_documents(s, rnd.id)
+    )
+
+
+def add_item(
+    services: Services, message: int, consultation: str | None, text: str | None, why: str
+) -> CorrectionDone:
+    """Staff file an item by hand from a member's mail (``item add``): what an attachment
+    that could not be read says, as staff read it. ``consultation`` and ``text`` None:
+    nothing to file. Either way the mail's held attachments wait no more.
+
+    The item joins the round now (its bundle, or a follow-up) and the member is told its ID.
+    """
+    if not why.strip():
+        raise InputError(["--why: give the reason; it is kept in the audit log"])
+    if (consultation is None) != (text is None):
+        raise InputError(["give --consultation and --text together, or --nothing"])
+    if text is not None and not text.strip():
+        raise InputError(["--text: the item is empty"])
+    services.require_schema()
+    with db.transaction(services.sessions) as s:
+        committee = sync_committee(s, services.config)
+        msg = repo.member_message(s, committee.id, message)
+        if msg is None:
+            raise InputError([f"no mail {message} from a member in a round"])
+        assert msg.round_id is not None and msg.member_id is not None
+        w = _Work(services, s, committee, msg.round_id)
+        filed = repo.file_documents(s, msg.id, w.now)
+        if consultation is None or text is None:
+            w.audit_round("documents_filed", why, message=msg.id, documents=filed)
+            return CorrectionDone(w.rnd.key, f"mail {msg.id}: nothing to file", (), 0)
+        try:
+            key = decide.decide_add(consultation, list(w.cons), msg.phase)
+        except CorrectionRefused as exc:
+            raise InputError([str(exc)]) from None
+        target = w.cons[key]
+        item = repo.add_item(s, msg, target, text.strip(), classify(text.strip()).value, w.now)
+        assert item.public_id is not None
+        w.audit("item_added", item, why, message=msg.id, consultation=target.key)
+        change = v.ItemChange(
+            ChangeKind.PLACED.value, None, (item.public_id,), decide.excerpt(item.text),
+            w.consultation_info(target),
+        )  # fmt: skip
+        n = w.tell_member(item, change, f"added:{item.id}")
+        return CorrectionDone(
+            w.rnd.key, f"mail {msg.id}: {item.public_id} filed", (item.public_id,), n
+        )
 
 
 def held_items(s: Session, rnd: Round) -> tuple[HeldItem, ...]:

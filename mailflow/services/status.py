@@ -8,7 +8,12 @@ from datetime import datetime
 from mailflow.domain import Phase
 from mailflow.errors import NotFoundError
 from mailflow.services.context import Services
-from mailflow.services.staff_corrections import HeldItem, held_items
+from mailflow.services.staff_corrections import (
+    HeldDocumentView,
+    HeldItem,
+    held_documents,
+    held_items,
+)
 from mailflow.store import db
 from mailflow.store import intake as intake_repo
 from mailflow.store import pending as pending_repo
@@ -45,6 +50,8 @@ class RoundStatus:
     awaiting_confirmation: tuple[str, ...] = ()
     # items read with no consultation, for `mailflow item place`: their number, author, text
     unplaced: tuple[HeldItem, ...] = ()
+    # attachments read as a reply that could not be read, for `mailflow item add`
+    unread_documents: tuple[HeldDocumentView, ...] = ()
 
 
 def round_status(services: Services, key: str) -> RoundStatus:
@@ -67,6 +74,7 @@ def round_status(services: Services, key: str) -> RoundStatus:
         )
         staff_wait = intake_repo.count_awaiting_staff(s, committee.id)
         unplaced = held_items(s, rnd)
+        unread = held_documents(s, rnd)
     parties: list[PartyStatus] = []
     for p in facts.members:
         m = names.get(p.member_id)
@@ -107,6 +115,7 @@ def round_status(services: Services, key: str) -> RoundStatus:
         failed=staff_wait["failed"],
         awaiting_confirmation=waiting,
         unplaced=unplaced,
+        unread_documents=unread,
     )
 
 

@@ -8,9 +8,16 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from mailflow.domain import AnswerState, ItemId, ItemState
+from mailflow.domain import AnswerState, HeldDocumentState, ItemId, ItemState
 from mailflow.store.intake import next_seq
-from mailflow.store.models import Answer, Consultation, Item, Member
+from mailflow.store.models import (
+    Answer,
+    Consultation,
+    HeldDocument,
+    Item,
+    Member,
+    Message,
+)
 
 # An item whose row staff changed by hand: a reprocessed mail leaves it as staff made it.
 STAFF_STATES = (ItemState.MOVED.value, ItemState.MERGED.value)
@@ -135,4 +142,85 @@ def resolve(session: Session, item: Item) -> Item:
             break
         seen.add(nxt.id)
         item = nxt
+    return item
+
+
+def hold_document(
+    session: Session, round_id: int, message_id: int, member_id: int | None, filename: str,
+    reason: str, at: datetime,
+) -> None:  # fmt: skip
+    """Keep an attachment that could not be read for staff; once per mail and file name
+    (a reprocessed mail does not hold it twice, nor again once staff filed it)."""
+    name = filename[:255]
+    exists = session.scalar(
+        select(HeldDocument.id).where(
+            HeldDocument.message_id == message_id, HeldDocument.filename == name
+        )
+    )
+    if exists is None:
+        session.add(
+            HeldDocument(
+                round_id=round_id, message_id=message_id, member_id=member_id, filename=name,
+                reason=reason[:64], state=HeldDocumentState.WAITING.value, created_at=at,
+            )
+        )  # fmt: skip
+
+
+def waiting_documents(session: Session, round_id: int) -> Sequence[tuple[HeldDocument, str | None]]:
+    """Attachments of a round held for staff, oldest first, with their author's name."""
+    return [
+        (doc, name)
+        for doc, name in session.execute(
+            select(HeldDocument, Member.name)
+            .outerjoin(Member, Member.id == HeldDocument.member_id)
+            .where(
+                HeldDocument.round_id == round_id,
+                HeldDocument.state == HeldDocumentState.WAITING.value,
+            )
+            .order_by(HeldDocument.id)
+        )
+    ]
+
+
+def file_documents(session: Session, message_id: int, at: datetime) -> int:
+    """Staff filed what the mail's unread attachments say: they wait no more."""
+    rows = session.scalars(
+        select(HeldDocument).where(
+            HeldDocument.message_id == message_id,
+            HeldDocument.state == HeldDocumentState.WAITING.value,
+        )
+    ).all()
+    for doc in rows:
+        doc.state, doc.resolved_at = HeldDocumentState.FILED.value, at
+    return len(rows)
+
+
+def member_message(session: Session, committee_id: int, message_pk: int) -> Message | None:
+    """A stored mail of the committee routed to a round as a member's."""
+    return session.scalar(
+        select(Message).where(
+            Message.id == message_pk,
+            Message.committee_id == committee_id,
+            Message.round_id.is_not(None),
+            Message.member_id.is_not(None),
+            Message.sender_kind.in_(("member", "chair")),
+        )
+    )
+
+
+def add_item(
+    session: Session, msg: Message, consultation: Consultation, text: str, kind: str,
+    at: datetime,
+) -> Item:  # fmt: skip
+    """An item staff file by hand from the mail; like one staff made, it belongs to no
+    stored mail's own items (reprocess leaves it) and joins the round at ``at``."""
+    assert msg.round_id is not None and msg.phase is not None
+    item = Item(
+        round_id=msg.round_id, member_id=msg.member_id, phase=msg.phase, kind=kind,
+        text=text, late=msg.late, state=ItemState.ACTIVE.value, received_at=msg.received_at,
+        placed_at=at, position=0,
+    )  # fmt: skip
+    session.add(item)
+    file_under(session, item, consultation)
+    session.flush()
     return item

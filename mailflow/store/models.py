@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from mailflow.domain.model import AnswerState, ItemState, check_in
+from mailflow.domain.model import AnswerState, HeldDocumentState, ItemState, check_in
 from mailflow.store.types import UtcDateTime
 
 # Named constraints so that Alembic migrations can alter them on SQLite and PostgreSQL alike.
@@ -283,6 +283,26 @@ class Answer(Base):
     # staff changed it; the old text stays for the export.
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("answer.id"))
     corrected_at: Mapped[datetime | None]
+
+
+class HeldDocument(Base):
+    """An attachment read as a member's reply that could not be read: held for staff, who
+    read it themselves and file its items by hand (`mailflow item add`)."""
+
+    __tablename__ = "held_document"
+    __table_args__ = (
+        UniqueConstraint("message_id", "filename"),
+        CheckConstraint(check_in("state", HeldDocumentState), name="state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="waiting")
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
 
 
 class Decision(Base):

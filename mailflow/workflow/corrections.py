@@ -108,6 +108,14 @@ def decide_place(item: ItemSnapshot, target: str, consultations: Sequence[str]) 
     return Placement(_known(target, consultations), new_item=False)
 
 
+def decide_add(target: str, consultations: Sequence[str], phase: int | None) -> str:
+    """An item staff file by hand from a member's mail of ① or ③ (what an attachment
+    that could not be read says): the consultation it goes to."""
+    if phase not in (Phase.QUESTIONS, Phase.FURTHER):
+        raise CorrectionRefused("that mail is no member's reply of ① or ③: no item to file")
+    return _known(target, consultations)
+
+
 def decide_move(item: ItemSnapshot, target: str, consultations: Sequence[str]) -> Placement:
     """An item filed under the wrong consultation gets a new ID in the right one.
 

@@ -1,4 +1,4 @@
-"""staff corrections: moved and merged items, replaced and removed answers
+"""staff corrections: moved and merged items, replaced and removed answers, held documents
 
 Revision ID: 0009
 Revises: 0007
@@ -20,6 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 ITEM_STATES = "state IN ('active', 'held', 'rejected', 'withdrawn', 'moved', 'merged')"
 ANSWER_STATES = "state IN ('active', 'replaced', 'removed')"
+DOCUMENT_STATES = "state IN ('waiting', 'filed')"
 
 
 def upgrade() -> None:
@@ -51,12 +52,34 @@ def upgrade() -> None:
             batch_op.f('fk_answer_replaced_by_id_answer'), 'answer', ['replaced_by_id'], ['id']
         )
         batch_op.create_check_constraint(batch_op.f('ck_answer_state'), ANSWER_STATES)
+    op.create_table('held_document',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=True),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('reason', sa.String(length=64), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('created_at', mailflow.store.types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', mailflow.store.types.UtcDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint(DOCUMENT_STATES, name=op.f('ck_held_document_state')),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], name=op.f('fk_held_document_member_id_member')),
+    sa.ForeignKeyConstraint(['message_id'], ['message.id'], name=op.f('fk_held_document_message_id_message')),
+    sa.ForeignKeyConstraint(['round_id'], ['round.id'], name=op.f('fk_held_document_round_id_round')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_held_document')),
+    sa.UniqueConstraint('message_id', 'filename', name=op.f('uq_held_document_message_id_filename'))
+    )
+    with op.batch_alter_table('held_document', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_held_document_round_id'), ['round_id'], unique=False)
 
 
 def downgrade() -> None:
     # Rows only the new states can describe go back to what an older mailflow knows:
     # a moved or merged item is withdrawn, a replaced or removed answer is deleted
     # (as an older mailflow deletes an answer a department replaces).
+    with op.batch_alter_table('held_document', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_held_document_round_id'))
+    op.drop_table('held_document')
     op.execute("UPDATE item SET state = 'withdrawn' WHERE state IN ('moved', 'merged')")
     op.execute("UPDATE answer SET replaced_by_id = NULL")
     op.execute("DELETE FROM answer WHERE state <> 'active'")

@@ -134,3 +134,32 @@ def test_the_old_id_of_a_moved_item_still_reaches_it_for_its_author(
     w.tick(at(1, 14, 9))
     assert new in body(w.mails("hoiku-yochien", "回答のお願い")[-1])
     assert w.mails("kodomo-hoken-kyufu", "回答のお願い") == []  # nothing of theirs is left
+
+
+def test_an_unreadable_attachment_waits_in_status_until_staff_file_what_it_says(
+    world: World,  # noqa: F811
+) -> None:
+    from tests.e2e.test_member_documents import _mail
+
+    w = world
+    w.opened()
+    w.deliver(_mail(w, "ueno", b"PK\x03\x04 torn", "質疑（上野）.docx"), at(1, 8))
+    assert w.items() == {}  # nothing could be read
+    status = w.run(at(1, 8, 11), "status", "R2-5")
+    assert "読み取れない添付（事務局で確認） 1 件" in status
+    line = next(x for x in status.splitlines() if "質疑（上野）.docx" in x)
+    assert "上野 節夫" in line
+    number = line.split()[1]
+    # Staff open the file on their own machine and file its one question by hand.
+    question = "引換券の再発行に手数料はかかるのか。"
+    out = w.run(at(1, 8, 12), "item", "add", number, "--consultation", "13", "--text", question,
+                "--why", "添付を事務局で開いて転記")  # fmt: skip
+    assert f"mail {number}: Q13-01 filed" in out
+    w.send(at(1, 8, 12))
+    (told,) = [body(m) for m in w.mails("ueno", "ご意見等の整理")]
+    assert "[Q13-01] の番号で受け付けました" in told
+    assert "読み取れない添付" not in w.run(at(1, 8, 13), "status", "R2-5")
+    w.tick(at(1, 14, 9))
+    assert question in body(w.mails("kodomo-hoken-kyufu", "回答のお願い")[-1])
+    out = w.run(at(1, 8, 12), "item", "add", "999", "--nothing", "--why", "x", code=2)
+    assert out.strip() == "error: no mail 999 from a member in a round"

@@ -308,7 +308,24 @@ def test_0009_keeps_moved_items_and_old_answers_sound_and_downgrades(engine: Eng
         conn.execute(item, {"id": 2, "state": "moved", "at": at, "to": 1})
         conn.execute(answer, {"id": 1, "state": "replaced", "at": at})
         conn.execute(answer, {"id": 2, "state": "active", "at": at})
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO message (id, committee_id, dedupe_key, sha256, mailbox, size, raw, "
+                "truncated, received_at, state, late) VALUES (1, 1, 'k', 'x', 'INBOX', 1, :raw, "
+                "false, :at, 'done', false)"
+            ),
+            {"raw": b"x", "at": at},
+        )
+    document = text(
+        "INSERT INTO held_document (round_id, message_id, filename, reason, state, created_at) "
+        "VALUES (1, 1, :name, 'unreadable', :state, :at)"
+    )
+    with engine.begin() as conn:
+        conn.execute(document, {"name": "意見.docx", "state": "waiting", "at": at})
     for statement, bad in (
+        (document, {"name": "意見.docx", "state": "waiting", "at": at}),  # held twice
+        (document, {"name": "別紙.pdf", "state": "lost", "at": at}),
         (item, {"id": 3, "state": "moved", "at": at, "to": None}),  # moved to nowhere
         (item, {"id": 3, "state": "lost", "at": at, "to": None}),
         (answer, {"id": 3, "state": "forgotten", "at": at}),
