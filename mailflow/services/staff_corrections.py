@@ -129,6 +129,15 @@ class _Work:
             lambda to: v.CorrectionNotice(to, r.committee, r.info, change), self.now, approved,
         )  # fmt: skip
 
+    def tell_placed(self, item: Item, target: Consultation, how: str) -> int:
+        """The member learns the ID of an item that had none (placed, or filed by hand)."""
+        assert item.public_id is not None
+        change = v.ItemChange(
+            ChangeKind.PLACED.value, None, (item.public_id,), decide.excerpt(item.text),
+            self.consultation_info(target),
+        )  # fmt: skip
+        return self.tell_member(item, change, f"{how}:{item.id}")
+
     def consultation_info(self, c: Consultation) -> v.ConsultationInfo:
         return v.ConsultationInfo(c.key, c.number, c.title, tuple(d.name for d in c.departments))
 
@@ -177,15 +186,10 @@ def place_item(
         repo.file_under(w.s, item, target)
         item.placed_at = w.now
         w.audit("item_placed", item, why, consultation=target.key, new=item.public_id)
-        assert item.public_id is not None
-        change = v.ItemChange(
-            ChangeKind.PLACED.value, None, (item.public_id,), decide.excerpt(item.text),
-            w.consultation_info(target),
-        )  # fmt: skip
-        n = w.tell_member(item, change, f"placed:{item.id}")
+        n = w.tell_placed(item, target, "placed")
         return CorrectionDone(
             w.rnd.key, f"item {item.id} placed in {target.key} as {item.public_id}",
-            (item.public_id,), n,
+            (name_of(item),), n,
         )  # fmt: skip
 
     return _run(services, ident, why, round_key, body)
@@ -453,15 +457,10 @@ def add_item(
             raise InputError([str(exc)]) from None
         target = w.cons[key]
         item = repo.add_item(s, msg, target, text.strip(), classify(text.strip()).value, w.now)
-        assert item.public_id is not None
         w.audit("item_added", item, why, message=msg.id, consultation=target.key)
-        change = v.ItemChange(
-            ChangeKind.PLACED.value, None, (item.public_id,), decide.excerpt(item.text),
-            w.consultation_info(target),
-        )  # fmt: skip
-        n = w.tell_member(item, change, f"added:{item.id}")
+        n = w.tell_placed(item, target, "added")
         return CorrectionDone(
-            w.rnd.key, f"mail {msg.id}: {item.public_id} filed", (item.public_id,), n
+            w.rnd.key, f"mail {msg.id}: {item.public_id} filed", (name_of(item),), n
         )
 
 

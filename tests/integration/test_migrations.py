@@ -209,11 +209,10 @@ def test_0005_turns_per_message_server_flags_into_one_mark_and_back(engine: Engi
     }
 
 
-def test_0006_pending_changes_keep_one_request_per_mail_and_per_echo(engine: Engine) -> None:
+def _round_with_a_mail(engine: Engine, at: datetime) -> None:
+    """Committee 1, round 1 (R2-5) and one stored mail (message 1), in plain SQL."""
     from sqlalchemy import text
 
-    db.upgrade(engine, "0005")
-    at = datetime(2021, 1, 13, tzinfo=UTC)
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -237,6 +236,14 @@ def test_0006_pending_changes_keep_one_request_per_mail_and_per_echo(engine: Eng
             ),
             {"raw": b"x", "at": at},
         )
+
+
+def test_0006_pending_changes_keep_one_request_per_mail_and_per_echo(engine: Engine) -> None:
+    from sqlalchemy import text
+
+    db.upgrade(engine, "0005")
+    at = datetime(2021, 1, 13, tzinfo=UTC)
+    _round_with_a_mail(engine, at)
     db.upgrade(engine)
     insert = text(
         "INSERT INTO pending_change (committee_id, round_id, kind, party_kind, message_id, "
@@ -264,21 +271,8 @@ def test_0009_keeps_moved_items_and_old_answers_sound_and_downgrades(engine: Eng
 
     db.upgrade(engine, "0007")
     at = datetime(2021, 1, 13, tzinfo=UTC)
+    _round_with_a_mail(engine, at)
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO committee (id, key, name, address, language, timezone) "
-                "VALUES (1, 'c', '審議会', 's@example.jp', 'ja', 'Asia/Tokyo')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO round (id, committee_id, key, title, fiscal_year, notice_date, "
-                "state, questions_due, answers_due, further_due, decision_due, created_at) "
-                "VALUES (1, 1, 'R2-5', 't', 2020, '2021-01-05', 'draft', :d, :d, :d, :d, :d)"
-            ),
-            {"d": at},
-        )
         conn.execute(
             text(
                 "INSERT INTO item (id, round_id, phase, kind, text, confidence, late, state, "
@@ -308,15 +302,6 @@ def test_0009_keeps_moved_items_and_old_answers_sound_and_downgrades(engine: Eng
         conn.execute(item, {"id": 2, "state": "moved", "at": at, "to": 1})
         conn.execute(answer, {"id": 1, "state": "replaced", "at": at})
         conn.execute(answer, {"id": 2, "state": "active", "at": at})
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO message (id, committee_id, dedupe_key, sha256, mailbox, size, raw, "
-                "truncated, received_at, state, late) VALUES (1, 1, 'k', 'x', 'INBOX', 1, :raw, "
-                "false, :at, 'done', false)"
-            ),
-            {"raw": b"x", "at": at},
-        )
     document = text(
         "INSERT INTO held_document (round_id, message_id, filename, reason, state, created_at) "
         "VALUES (1, 1, :name, 'unreadable', :state, :at)"
