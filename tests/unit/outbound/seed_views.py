@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from mailflow.domain import ItemKind, Phase, Verdict
 from mailflow.outbound.views import (
     AlertLine,
+    AnswerCorrection,
     AnswerInfo,
     CallForFurther,
     CallForQuestions,
@@ -23,12 +24,14 @@ from mailflow.outbound.views import (
     ConsultationInfo,
     ConsultationItems,
     CorrectionInfo,
+    CorrectionNotice,
     DeadlineNotice,
     DecisionEcho,
     DecisionInfo,
     DecisionReask,
     DepartmentBundle,
     Distribution,
+    ItemChange,
     ItemInfo,
     MailView,
     QuarantineLine,
@@ -420,5 +423,30 @@ def all_views() -> tuple[MailView, ...]:
         result_notice(),
         deadline_notice(),
         cancellation_notice(),
+        *correction_notices(),
+        answer_correction(),
+        answer_correction(removed=True),
         staff_alert(),
     )
+
+
+def correction_notices() -> tuple[CorrectionNotice, ...]:
+    """What 石田委員 is told when staff place, move, split, merge or withdraw an item."""
+    text = "予約システムの停止時は、利用者にどう連絡するのか。"
+    changes = (
+        ItemChange("placed", None, ("Q14-08",), text, C14),
+        ItemChange("moved", "Q13-09", ("Q14-08",), text, C14),
+        ItemChange("split", "Q13-09", ("Q13-09", "Q13-31"), text),
+        ItemChange("merged", "Q13-10", ("Q13-09",), text),
+        ItemChange("withdrawn", "Q13-09", (), text),
+        ItemChange("withdrawn", None, (), text),
+    )
+    return tuple(CorrectionNotice(MEMBER, COMMITTEE, ROUND, c) for c in changes)
+
+
+def answer_correction(*, removed: bool = False) -> AnswerCorrection:
+    """回答の訂正のお知らせ: an answer members had is replaced, or withdrawn."""
+    return AnswerCorrection(
+        MEMBER, COMMITTEE, ROUND, "Q14-02", "本件を委託できる事業者は、何社くらいあるのか",
+        HOIKU, "市内に2社あります。", None if removed else "市内及び近隣に3社あります。",
+    )  # fmt: skip
