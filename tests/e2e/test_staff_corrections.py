@@ -106,6 +106,11 @@ def test_misread_replies_are_put_right_and_the_minutes_say_what_was_meant(
         (note,) = [body(m) for m in w.mails(who, "回答の訂正のお知らせ")]
         assert "一度に限り再発行します。" in note and "再発行はできません。" in note
 
+    # Reading the mails again (a parser fix) keeps every correction staff made.
+    before = w.items()
+    w.run(at(1, 17), "reprocess", "--round", "R2-5")
+    assert w.items() == before and unplaced(w) == {errand: held[errand]}
+
     minutes = w.run(at(1, 17), "minutes", "R2-5", "--format", "md")
     first, second = minutes.split("諮問第14号")[-2:]
     assert "引換券を紛失した場合の再発行の手続きを伺う。" in first
