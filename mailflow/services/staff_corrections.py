@@ -38,9 +38,9 @@ from mailflow.store.models import Answer, Committee, Consultation, Item, Member,
 from mailflow.workflow import actions as act
 from mailflow.workflow import corrections as decide
 from mailflow.workflow.corrections import ChangeKind, CorrectionRefused, ItemSnapshot
+from mailflow.workflow.state import RoundState
 from mailflow.workflow.windows import Tick, answers_closed_at
 
-_CLOSED = ("cancelled", "minutes_published")
 T = TypeVar("T")
 
 
@@ -83,7 +83,7 @@ class _Work:
         self.services, self.s, self.committee = services, s, committee
         rnd = s.get(Round, round_pk)
         assert rnd is not None
-        if rnd.state in _CLOSED:
+        if RoundState(rnd.state).is_final:
             raise InputError([f"round {rnd.key} is {rnd.state}: its record is closed"])
         self.rnd = rnd
         self.now = services.clock.now()
@@ -105,11 +105,7 @@ class _Work:
         )
 
     def audit(self, kind: str, item: Item, why: str, **detail: Any) -> None:
-        events.record(
-            self.s, at=self.now, actor=self.services.actor, kind=kind,
-            committee_id=self.committee.id, round_id=self.rnd.id, reason=why,
-            item=item.public_id or item.id, item_pk=item.id, **detail,
-        )  # fmt: skip
+        self.audit_round(kind, why, item=item.public_id or item.id, item_pk=item.id, **detail)
 
     def audit_round(self, kind: str, why: str, **detail: Any) -> None:
         events.record(

@@ -178,3 +178,12 @@ def test_mistakes_exit_2_with_one_line_and_change_nothing(
     assert "Traceback" not in r.output
     assert outbox(services, "correction_notice") == []
     assert item(services, "Q13-01").state == "active"
+
+
+def test_no_correction_once_the_minutes_are_published(services: Services, tmp_path: Path) -> None:
+    with db.transaction(services.sessions) as s:
+        s.scalars(select(Round)).one().state = "minutes_published"
+    r = run(tmp_path, "item", "withdraw", "Q13-01", "--why", "遅すぎる")
+    assert r.exit_code == 2
+    assert r.stderr.strip() == "error: round R2-5 is minutes_published: its record is closed"
+    assert item(services, "Q13-01").state == "active"
