@@ -96,15 +96,20 @@ def test_misread_replies_are_put_right_and_the_minutes_say_what_was_meant(
     # An answer reaches members in the distribution, then turns out wrong.
     w.run(at(1, 14, 12), "item", "answer", "Q13-01", "--by", "kodomo-hoken-kyufu",
           "--text", "再発行はできません。")  # fmt: skip
+    w.run(at(1, 14, 12), "item", "answer", "Q14-01", "--by", "hoiku-yochien",
+          "--text", "周知は予定していません。")  # fmt: skip
     w.tick(at(1, 16, 9))
     assert "再発行はできません。" in body(w.mails("aoki", "回答の送付")[-1])
     fixed = "窓口で本人確認のうえ、一度に限り再発行します。"
     out = w.run(at(1, 17), "answer", "replace", "Q13-01", "--text", fixed, "--why", "訂正")
     assert "7 member(s) told" in out
     w.send(at(1, 17))
+    w.run(at(1, 17, 1), "answer", "remove", "Q14-01", "--why", "所管課の誤回答")
+    w.send(at(1, 17, 1))
     for who in MEMBERS:
-        (note,) = [body(m) for m in w.mails(who, "回答の訂正のお知らせ")]
-        assert "一度に限り再発行します。" in note and "再発行はできません。" in note
+        replaced, removed = [body(m) for m in w.mails(who, "回答の訂正のお知らせ")]
+        assert "一度に限り再発行します。" in replaced and "再発行はできません。" in replaced
+        assert "取り消します" in removed and "周知は予定していません。" in removed
 
     # Reading the mails again (a parser fix) keeps every correction staff made.
     before = w.items()
@@ -118,6 +123,7 @@ def test_misread_replies_are_put_right_and_the_minutes_say_what_was_meant(
     assert "一度に限り再発行します。" in first and "再発行はできません。" not in minutes
     assert topic in second and "前日の何時まで" in second
     assert "前日の何時まで" not in first and errand not in minutes
+    assert "周知は予定していません。" not in minutes
 
 
 def test_the_old_id_of_a_moved_item_still_reaches_it_for_its_author(
