@@ -357,8 +357,8 @@ def _read_line(line: str, state: _State, consultations: Sequence[ConsultationRef
         polarity, conditions = hit.polarity, []
         if polarity is Polarity.APPROVE:
             region_start = max([prev_end, *(m.end for m in window if m.end <= hit.start)])
-            after = _AFTER_MENTION.match(text, region_start)
-            lead = _LEAD.match(text, after.end() if after else region_start)
+            closing = _AFTER_MENTION.match(text, region_start)
+            lead = _LEAD.match(text, closing.end() if closing else region_start)
             start = lead.end() if lead else region_start
             cond = _condition_first(text, start, hit.start)
             if cond is not None:
