@@ -4,7 +4,7 @@ Each ``decide_*`` function looks at the items as the store holds them and either
 what the correction does (a frozen plan the service applies) or raises
 :class:`CorrectionRefused` with one line for staff. Nothing here reads the clock or
 the database. Who must be told is part of the plan: the member whose item changed ID,
-was split, merged or withdrawn (:class:`MemberNotice`), and all members when an answer
+was split, merged or withdrawn (:class:`ChangeKind`), and all members when an answer
 they already received is replaced or removed (:attr:`AnswerChange.notify_members`).
 """
 
@@ -207,16 +207,6 @@ def answer_reached_members(
     if distributed_at is not None and answered_at <= distributed_at:
         return True
     return any(answered_at <= at for at in supplements)
-
-
-@dataclass(frozen=True)
-class MemberNotice:
-    """What one member is told about a correction of their item (訂正のお知らせ)."""
-
-    kind: ChangeKind
-    old: str | None  # the ID they were told, if any
-    new: tuple[str, ...]  # the ID(s) to use from now on
-    excerpt: str  # how the item begins, so an item without an ID can be recognised
 
 
 def excerpt(text: str, length: int = 40) -> str:
