@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from mailflow.domain import Phase
 from mailflow.domain.roundspec import deadline_order_problems
-from mailflow.errors import InputError, MailflowError, NotFoundError
+from mailflow.errors import InputError, NotFoundError, Refused
 from mailflow.services.context import Services
 from mailflow.services.mailing import deliver
 from mailflow.services.notices import send_staff_digest
@@ -38,10 +38,8 @@ from mailflow.workflow import actions as act
 from mailflow.workflow.errors import WorkflowError
 
 
-class WorkflowRefused(MailflowError):
+class WorkflowRefused(Refused):
     """A staff command the round's state does not allow; the message says why."""
-
-    exit_code = 2
 
 
 @dataclass
