@@ -60,7 +60,7 @@ def _nothing(_ids: tuple[int, ...]) -> None:
 
 
 class LeaseHeld(Exception):
-    """Another poller holds this mailbox's lease (DESIGN.md: exactly one poller)."""
+    """Another poller holds this mailbox's lease (docs/design.md "Lessons": exactly one poller)."""
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,7 @@ class _Round:
         )
 
     def responders(self) -> tuple[ResponderGroup, ...]:
-        """回答者一覧: who wrote in which phase, names only (DESIGN.md "Lessons")."""
+        """回答者一覧: who wrote in which phase, names only (docs/design.md "Lessons")."""
         members: dict[int, set[int]] = {1: set(), 3: set()}
         for member_id, phase in self.replies:
             members[phase].add(member_id)

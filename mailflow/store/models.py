@@ -1,4 +1,4 @@
-"""SQLAlchemy models: every entity of DESIGN.md "Data", with the constraints that keep it sound."""
+"""SQLAlchemy models: every entity of docs/design.md "Data", with the constraints that hold."""
 
 from __future__ import annotations
 
@@ -187,7 +187,7 @@ class Message(Base):
 
     __tablename__ = "message"
     __table_args__ = (
-        # Message-ID, or sha256 of the raw bytes when there is none (DESIGN.md lessons).
+        # Message-ID, or sha256 of the raw bytes when there is none (docs/design.md "Lessons").
         UniqueConstraint("committee_id", "dedupe_key"),
         UniqueConstraint("committee_id", "mailbox", "uidvalidity", "uid"),
         Index("ix_message_state", "committee_id", "state"),
@@ -365,7 +365,7 @@ class MailboxState(Base):
 
 
 class Lease(Base):
-    """Exactly one poller per mailbox (DESIGN.md lessons): who holds it, until when."""
+    """Exactly one poller per mailbox (docs/design.md "Lessons"): who holds it, until when."""
 
     __tablename__ = "lease"
     name: Mapped[str] = mapped_column(String(300), primary_key=True)
