@@ -45,7 +45,7 @@ def status(ctx: click.Context, round_id: str | None) -> None:
         out.print(f"[bold]{st.key}[/bold]  {st.title}  状態 {st.state}")
         if st.next_deadline:
             ph, at = st.next_deadline
-            out.print(f"次の期限: {PHASE_LABELS[ph]} {deadline_text(at, tz)}")
+            out.print(f"次の期限: {PHASE_LABELS[ph]} {deadline_text(at, tz, services.clock.now())}")
         table = Table("", "役職", "①", "③", "未回答/未決")
         for p in st.parties:
             table.add_row(p.name, p.role, p.questions, p.further, str(p.owed) if p.owed else "")

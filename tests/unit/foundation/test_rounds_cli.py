@@ -169,3 +169,48 @@ def test_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:
     code, _, err = run(conf, "round", "list")
     assert code == 2
     assert "run `mailflow db upgrade`" in err
+
+
+def run_at(conf: Path, now: str, *args: str) -> tuple[int, str, str]:
+    argv = ["--config", str(conf), "--now", now, *args]
+    result = CliRunner().invoke(cli, argv, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_dates_carry_the_year_when_it_is_not_this_one(setup: Path) -> None:
+    assert run(setup, "round", "import", str(setup.parent / "round.toml"))[0] == 0
+    # In December 2020 the January deadlines are next year's: the year is printed.
+    code, out, err = run_at(setup, "2020-12-20T10:00:00+09:00", "round", "show", "R2-5")
+    assert code == 0, err
+    assert "令和3年1月13日（水）まで" in out
+    code, out, err = run_at(
+        setup,
+        "2020-12-20T10:00:00+09:00",
+        "round",
+        "set-deadline",
+        "R2-5",
+        "questions",
+        "2021-01-14",
+        "--why",
+        "年末年始のため",
+    )
+    assert code == 0, err
+    assert "令和3年1月13日（水）まで → 令和3年1月14日（木）まで" in out
+    # In January 2021 the same dates go without it.
+    code, out, _ = run(setup, "round", "show", "R2-5")
+    assert "1月14日（木）まで" in out and "令和3年1月14日" not in out
+
+
+def test_no_next_deadline_once_the_round_is_cancelled(setup: Path) -> None:
+    assert run(setup, "round", "import", str(setup.parent / "round.toml"))[0] == 0
+    code, out, _ = run(setup, "round", "list")
+    assert "① 1月13日（水）まで" in out
+    code, out, _ = run(setup, "status", "R2-5")
+    assert "次の期限: ① 質疑・意見の締切 1月13日（水）まで" in out
+    code, _, err = run(setup, "round", "cancel", "R2-5", "--why", "中止")
+    assert code == 0, err
+    code, out, _ = run(setup, "round", "list")
+    assert code == 0 and "cancelled" in out
+    assert "1月13日" not in out and "①" not in out
+    code, out, _ = run(setup, "status", "R2-5")
+    assert code == 0 and "次の期限" not in out
