@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from mailflow.config import Config
 from mailflow.domain import Phase
 from mailflow.domain.roundspec import deadline_order_problems
 from mailflow.errors import InputError, NotFoundError, Refused
@@ -35,7 +36,13 @@ from mailflow.workflow import (
     staff,
 )
 from mailflow.workflow import actions as act
+from mailflow.workflow.describe import describe
 from mailflow.workflow.errors import WorkflowError
+
+
+def party_names(config: Config) -> dict[str, str]:
+    """Member and department ids to their names, for what staff read."""
+    return {**{m.id: m.name for m in config.members}, **{d.id: d.name for d in config.departments}}
 
 
 class WorkflowRefused(Refused):
@@ -49,6 +56,7 @@ class TickReport:
     round_key: str
     state: str
     applied: list[str] = field(default_factory=list)
+    described: list[str] = field(default_factory=list)  # the same actions, in words
     mails: int = 0
     alerts: list[act.StaffAlert] = field(default_factory=list)
 
@@ -63,10 +71,12 @@ def _apply(
     why: str | None = None,
 ) -> None:
     policy = policy_of(services.config)
+    names = party_names(services.config)
     for action in actions:
         if not repo.mark_applied(session, rnd.id, action.key, now):
             continue
         report.applied.append(action.key)
+        report.described.append(describe(action, names))
         if isinstance(action, act.Transition):
             rnd.state = action.dst.value
             events.record(

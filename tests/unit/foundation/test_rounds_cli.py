@@ -214,3 +214,16 @@ def test_no_next_deadline_once_the_round_is_cancelled(setup: Path) -> None:
     assert "1月13日" not in out and "①" not in out
     code, out, _ = run(setup, "status", "R2-5")
     assert code == 0 and "次の期限" not in out
+
+
+def test_round_open_says_in_words_what_was_queued(
+    setup: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef-0123456789")
+    assert run(setup, "round", "import", str(setup.parent / "round.toml"))[0] == 0
+    code, out, err = run(setup, "round", "open", "R2-5")
+    assert code == 0, err
+    assert "R2-5: collecting_questions; 7 mail(s) queued" in out
+    assert "① 開催通知（質疑・意見の募集）: 委員 7 名" in out
+    assert "状態: draft → collecting_questions" in out
+    assert "R2-5:call:1" not in out and "transition:" not in out
