@@ -14,6 +14,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mailflow.domain.jadate import fiscal_year_label, fiscal_year_of
 from mailflow.domain.model import ConsultationRef, Phase
 from mailflow.errors import InputError
 from mailflow.tomlfile import problems, read_toml
@@ -133,10 +134,30 @@ class RoundSpec(_Strict):
     def resolved_deadlines(self, tz: tzinfo, source: Path | str) -> dict[Phase, datetime]:
         """Deadlines as aware datetimes; InputError unless ① < ② < ③ < ④."""
         resolved = self.deadlines.resolved(tz)
-        errs = deadline_order_problems(resolved)
+        errs = [f"deadlines: {e}" for e in deadline_order_problems(resolved)]
+        errs += self.calendar_problems(resolved, tz)
         if errs:
-            raise InputError(f"{source}: deadlines: {e}" for e in errs)
+            raise InputError(f"{source}: {e}" for e in errs)
         return resolved
+
+    def calendar_problems(self, deadlines: dict[Phase, datetime], tz: tzinfo) -> list[str]:
+        """The notice must come before the ① deadline, and fall in the round's fiscal year
+        (年度: April to March), which is the year the minutes are filed under."""
+        errs = []
+        first = deadlines[Phase.QUESTIONS].astimezone(tz).date()
+        if self.notice_date > first:
+            errs.append(
+                f"notice_date: {self.notice_date.isoformat()} is after the ① (questions) "
+                f"deadline {first.isoformat()}"
+            )
+        held = fiscal_year_of(self.notice_date)
+        if held != self.fiscal_year:
+            errs.append(
+                f"fiscal_year: {self.fiscal_year} ({fiscal_year_label(self.fiscal_year)}) does "
+                f"not hold the notice date {self.notice_date.isoformat()}, which falls in "
+                f"{held} ({fiscal_year_label(held)})"
+            )
+        return errs
 
 
 def deadline_order_problems(deadlines: dict[Phase, datetime]) -> list[str]:

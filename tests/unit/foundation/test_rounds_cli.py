@@ -136,6 +136,15 @@ def test_set_deadline_is_audited_and_keeps_the_order(setup: Path) -> None:
             lambda s: s.replace("第14号_見本.pdf", "第15号.pdf"),
             "documents[1]: cannot read documents/諮問書_第15号.pdf",
         ),
+        (
+            lambda s: s.replace("notice_date = 2021-01-05", "notice_date = 2021-01-14"),
+            "notice_date: 2021-01-14 is after the ① (questions) deadline 2021-01-13",
+        ),
+        (
+            lambda s: s.replace("fiscal_year = 2020", "fiscal_year = 2021"),
+            "fiscal_year: 2021 (令和3年度) does not hold the notice date 2021-01-05, "
+            "which falls in 2020 (令和2年度)",
+        ),
     ],
     ids=[
         "deadline-order",
@@ -146,6 +155,8 @@ def test_set_deadline_is_audited_and_keeps_the_order(setup: Path) -> None:
         "naive-datetime",
         "broken-toml",
         "missing-document",
+        "notice-after-first-deadline",
+        "fiscal-year-off",
     ],
 )
 def test_bad_round_file_is_refused_and_nothing_written(
