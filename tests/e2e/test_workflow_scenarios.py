@@ -395,6 +395,23 @@ def _late_question_held(w: World, calls: dict[str, bytes], when: datetime) -> by
     return bundle
 
 
+def test_a_reply_after_an_early_distribution_is_a_further_opinion(make_world) -> None:  # type: ignore[no-untyped-def]
+    w = make_world()
+    calls = w.opened()
+    w.reply("ishida", Q13, at(1, 6), calls["ishida"])
+    w.tick(at(1, 14, 9))  # ① closed: kodomo gets Q13-01
+    _answer(w, "kodomo-hoken-kyufu", "[Q13-01]\n回答：有効期限を設定する。", at(1, 14, 10))
+    w.tick(at(1, 14, 11))  # every answer in before D2: ② is distributed at once
+    assert w.state() == "collecting_further"
+    # okada writes before D2 (1/15) but after ② reached the members: a ③ opinion.
+    w.reply("okada", LATE_Q13, at(1, 14, 12), calls["okada"], "outlook")
+    [row] = w.rows(select(Item.phase, Item.late, Item.state).where(Item.public_id == "Q13-02"))
+    assert (row.phase, row.late, row.state) == (3, False, "active")
+    w.tick(at(1, 14, 13))
+    assert len(w.mails("kodomo-hoken-kyufu", BUNDLE)) == 1  # no ① follow-up
+    assert not any("late" in w.text(m) for m in w.mails(STAFF))
+
+
 @pytest.mark.parametrize("accepted", ["before_distribution", "after_distribution"])
 def test_a_late_question_accepted_after_the_bundle_reaches_its_department(  # type: ignore[no-untyped-def]
     make_world, accepted: str
@@ -404,10 +421,13 @@ def test_a_late_question_accepted_after_the_bundle_reaches_its_department(  # ty
     w.reply("ishida", Q13, at(1, 6), calls["ishida"])
     w.tick(at(1, 14, 9))  # ① closed: kodomo gets Q13-01
     if accepted == "after_distribution":
+        # The late question comes while ② is open; being held, it keeps ② from no one.
+        bundle = _late_question_held(w, calls, at(1, 14, 9, 30))
         _answer(w, "kodomo-hoken-kyufu", "[Q13-01]\n回答：有効期限を設定する。", at(1, 14, 10))
         w.tick(at(1, 14, 11))  # every answer in before D2: ② is distributed at once
         assert w.state() == "collecting_further"
-    bundle = _late_question_held(w, calls, at(1, 14, 12))
+    else:
+        bundle = _late_question_held(w, calls, at(1, 14, 12))
     w.tick(at(1, 14, 13))
     assert w.mails("kodomo-hoken-kyufu", BUNDLE) == [bundle]  # nothing while it is held
     alert = w.text(w.mails(STAFF)[-1])
