@@ -182,6 +182,8 @@ class AnswerReceipt:
     refused: tuple[tuple[str, str], ...] = ()
     # 「確認中のため後日回答」: taken as a promise, shown to members as 回答準備中
     deferred: tuple[str, ...] = ()
+    # When the unanswered items are due: ② for ① items, the ③ responses date for ③ ones
+    answers_due: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from mailflow.services.records import RecordResult
 from mailflow.store import db, events
 from mailflow.store import intake as intake_repo
 from mailflow.store import outbox as outbox_repo
+from mailflow.store import workflow as workflow_repo
 from mailflow.store.directory import sync_committee
 from mailflow.store.models import Department, Message, Round
 from mailflow.workflow import actions as act
@@ -81,12 +82,19 @@ def queue_answer_receipt(
     if dept is None:
         return 0
     session.flush()
-    owed = intake_repo.department_item_ids(session, rnd.id, dept.id, unanswered_only=True)
+    # Only what the department has been sent is owed, by the date of the latest phase
+    # it is in: ② for the ① bundle, the ③ responses date once the ③ bundle went.
+    sent = workflow_repo.bundles_sent_to(session, rnd, dept.key)
+    owed = intake_repo.department_item_ids(
+        session, rnd.id, dept.id, unanswered_only=True, phases=sent
+    )
     deferred = tuple(i for i in result.deferred if i in owed)
+    deadlines = workflow_repo.deadlines_of(rnd, services.config.policy.grace_period)
+    due = deadlines.responses_due if sent and sent[-1] == 3 else deadlines.due(Phase.ANSWERS)
     view = v.AnswerReceipt(
         v.Recipient(dept.name, department=True), r.committee, r.info,
         tuple(result.answers), tuple(i for i in owed if i not in deferred),
-        tuple(result.unknown_answers), tuple(result.refused_sheets), deferred,
+        tuple(result.unknown_answers), tuple(result.refused_sheets), deferred, due,
     )  # fmt: skip
     in_reply_to = _in_reply_to(services, msg)
     return r.queue(

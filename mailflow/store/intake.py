@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -129,13 +129,19 @@ def decisions_from_message(session: Session, message_pk: int) -> Sequence[Decisi
 
 
 def department_item_ids(
-    session: Session, round_id: int, department_id: int, *, unanswered_only: bool = False
+    session: Session,
+    round_id: int,
+    department_id: int,
+    *,
+    unanswered_only: bool = False,
+    phases: Collection[int] | None = None,
 ) -> list[str]:
     """IDs of the active items on the department's consultations, in round order.
 
     All of them are what a department's reply may answer (a second answer, a correction,
     an item a co-responsible department answered first: none is dropped);
-    `unanswered_only` keeps those nobody has answered yet, for its receipt.
+    `unanswered_only` keeps those nobody has answered yet, for its receipt, and
+    `phases` those of the phases given (the ones it has been sent).
     """
     items = session.scalars(
         select(Item)
@@ -158,7 +164,11 @@ def department_item_ids(
                 )
             )
         )
-    return [i.public_id for i in items if i.public_id and i.id not in answered]
+    return [
+        i.public_id
+        for i in items
+        if i.public_id and i.id not in answered and (phases is None or i.phase in phases)
+    ]
 
 
 def member_name(session: Session, member_id: int) -> str | None:

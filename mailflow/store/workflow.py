@@ -64,6 +64,12 @@ def bundle_sent(session: Session, rnd: Round, phase: int, consultation_id: int |
     return any(f"{prefix}{d.key}" in keys for d in cons.departments)
 
 
+def bundles_sent_to(session: Session, rnd: Round, department_key: str) -> list[int]:
+    """The phases (1, 3) whose bundle this department has been sent, in order."""
+    keys = applied_keys(session, rnd.id)
+    return [p for p in (1, 3) if f"{rnd.key}:bundle:{p}:{department_key}" in keys]
+
+
 def accepted_times(session: Session, round_id: int, items: Sequence[Item]) -> dict[int, datetime]:
     """When staff last released each of these items from held (the `item_accepted` events).
 

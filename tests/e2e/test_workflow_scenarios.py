@@ -411,6 +411,19 @@ def test_a_reply_after_an_early_distribution_is_a_further_opinion(make_world) ->
     assert len(w.mails("kodomo-hoken-kyufu", BUNDLE)) == 1  # no ① follow-up
     assert not any("late" in w.text(m) for m in w.mails(STAFF))
 
+    # The department's receipt in ② owes nothing it has not been sent (Q13-02 is ③'s).
+    _answer(w, "kodomo-hoken-kyufu", "[Q13-01]\n補足：有効期限は半年とする。", at(1, 14, 14))
+    w.send(at(1, 14, 14))
+    receipt = w.text(w.mails("kodomo-hoken-kyufu", "ご回答を受け付けました")[-1])
+    assert "Q13-02" not in receipt and "まだ届いておりません" not in receipt
+    # In ③, with Q13-02 sent, the receipt quotes the ③ responses date, not ②'s.
+    w.tick(at(1, 21, 9))
+    assert "Q13-02" in w.text(w.mails("kodomo-hoken-kyufu")[-1])
+    _answer(w, "kodomo-hoken-kyufu", "[Q13-01]\n補足：引換は区内で行う。", at(1, 21, 10))
+    w.send(at(1, 21, 10))
+    receipt = w.text(w.mails("kodomo-hoken-kyufu", "ご回答を受け付けました")[-1])
+    assert "まだ届いておりません。\n1月22日（金）までにお送りください。\n・[Q13-02]" in receipt
+
 
 @pytest.mark.parametrize("accepted", ["before_distribution", "after_distribution"])
 def test_a_late_question_accepted_after_the_bundle_reaches_its_department(  # type: ignore[no-untyped-def]
