@@ -226,11 +226,15 @@ def step_draft(t: Tick) -> list[Action]:
 
 def step_collecting_questions(t: Tick) -> list[Action]:
     f, d = t.facts, t.deadlines
-    out: list[Action] = [SendCallForQuestions(t.tag, f.present_members, d.due(Phase.QUESTIONS))]
+    call = SendCallForQuestions(t.tag, f.present_members, d.due(Phase.QUESTIONS))
+    out: list[Action] = [call]
     closed = questions_closed_at(t)
     if closed is None:
         silent = f.not_replied(Phase.QUESTIONS)
-        return out + _reminder(t, Phase.QUESTIONS, Audience.MEMBERS, d.questions, silent, None)
+        # ① begins with the call: a reminder whose time came before it (a round opened
+        # inside the reminder window) is skipped, never sent in the call's own tick.
+        called = f.issued_when(call.key) if call.key in f.issued else t.now
+        return out + _reminder(t, Phase.QUESTIONS, Audience.MEMBERS, d.questions, silent, called)
     return [*out, *_missing_replies(t, Phase.QUESTIONS), _move(t, _S.ANSWERING, "① closed")]
 
 
