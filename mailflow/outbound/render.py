@@ -14,6 +14,7 @@ from functools import lru_cache
 import jinja2
 
 from mailflow.domain import ItemKind, Phase, Verdict, jadate
+from mailflow.outbound.alerts import alert_text
 from mailflow.outbound.views import (
     ConsultationInfo,
     DepartmentBundle,
@@ -38,6 +39,7 @@ _ALERT_JA = {
     "decision_overdue": "答申期限超過",
     "no_decider": "答申者不在",
     "parse_uncertain": "読取要確認",
+    "intake": "受信",
 }
 _VERDICT_EN = {
     Verdict.APPROVE: "approved",
@@ -99,6 +101,7 @@ def environment(tz: tzinfo) -> jinja2.Environment:
     env.filters["verdict_en"] = lambda v: _VERDICT_EN[Verdict(v)]
     env.filters["reply_form"] = _reply_form
     env.filters["alert_ja"] = lambda what: _ALERT_JA.get(str(what), str(what))
+    env.filters["alert_text"] = alert_text
     env.globals["Phase"] = Phase
     return env
 

@@ -384,6 +384,10 @@ class AlertLine:
     what: str  # an alert kind such as "unanswered", or "late_item"
     subject: str  # what it is about: a phase, an item ID, a consultation
     detail: str  # a reason in staff's words; never a message body
+    parties: tuple[str, ...] = ()  # the people or departments concerned, by name
+    items: tuple[str, ...] = ()  # the item IDs or consultations concerned
+    followup: bool = False
+    supplement: bool = False
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from mailflow.parsing.mime import decode
 from mailflow.routing import PartyKind, PartyRef
 from mailflow.services.context import Services
 from mailflow.services.db_wait import UNAVAILABLE
-from mailflow.services.mail_views import committee_info
+from mailflow.services.mail_views import committee_info, party_names
 from mailflow.services.mailing import _Round
 from mailflow.services.records import RecordResult
 from mailflow.store import db, events
@@ -172,12 +172,25 @@ def send_staff_digest(
         quarantined = intake_repo.unreported_quarantine(s, committee.id)
         if not alerts and not intake_alerts and not quarantined:
             return False
-        lines = [v.AlertLine(a.round_tag, a.kind.value, a.subject, a.detail) for a in alerts]
+
+        names = party_names(conf)
+        lines = [
+            v.AlertLine(
+                a.round_tag, a.kind.value, a.subject, a.detail,
+                tuple(names.get(p, p) for p in a.parties), a.items, a.followup, a.supplement,
+            )
+            for a in alerts
+        ]  # fmt: skip
+        # A mail listed below as waiting for staff is not also an intake line; a line said
+        # twice in one cycle (two readings of one mail) is said once.
+        listed = {f"quarantine: message {m.id}:" for m in quarantined}
+        intake = [t for t in dict.fromkeys(intake_alerts) if not t.startswith(tuple(listed))]
         # A flood must not make the digest a flood too: so many lines, then a count.
-        lines += [v.AlertLine(None, "intake", "", t) for t in intake_alerts[:DIGEST_LINES]]
-        if len(intake_alerts) > DIGEST_LINES:
-            more = len(intake_alerts) - DIGEST_LINES
+        lines += [v.AlertLine(None, "intake", "", t) for t in intake[:DIGEST_LINES]]
+        if len(intake) > DIGEST_LINES:
+            more = len(intake) - DIGEST_LINES
             lines.append(v.AlertLine(None, "intake", "", f"… and {more} more intake alerts"))
+        lines = list(dict.fromkeys(lines))
         q_lines = [waiting_line(m) for m in quarantined[:DIGEST_LINES]]
         if len(quarantined) > DIGEST_LINES:
             more = len(quarantined) - DIGEST_LINES

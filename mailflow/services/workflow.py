@@ -13,11 +13,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from mailflow.config import Config
 from mailflow.domain import Phase
 from mailflow.domain.roundspec import deadline_order_problems
 from mailflow.errors import InputError, NotFoundError, Refused
 from mailflow.services.context import Services
+from mailflow.services.mail_views import party_names
 from mailflow.services.mailing import deliver
 from mailflow.services.notices import send_staff_digest
 from mailflow.services.policy import policy_of
@@ -38,11 +38,6 @@ from mailflow.workflow import (
 from mailflow.workflow import actions as act
 from mailflow.workflow.describe import describe
 from mailflow.workflow.errors import WorkflowError
-
-
-def party_names(config: Config) -> dict[str, str]:
-    """Member and department ids to their names, for what staff read."""
-    return {**{m.id: m.name for m in config.members}, **{d.id: d.name for d in config.departments}}
 
 
 class WorkflowRefused(Refused):

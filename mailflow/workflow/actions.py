@@ -233,7 +233,11 @@ class StaffAlert:
     round_tag: str
     kind: AlertKind
     subject: str
-    detail: str
+    detail: str  # in English, for the audit log; staff read `outbound.alerts.alert_text`
+    parties: tuple[str, ...] = ()  # the member or department ids concerned
+    items: tuple[str, ...] = ()  # the item IDs or consultation keys concerned
+    followup: bool = False  # LATE_ITEM: accepting it sends a follow-up bundle
+    supplement: bool = False  # LATE_ITEM: ② has gone, members get its answer as a supplement
 
     @property
     def key(self) -> str:

@@ -83,7 +83,11 @@ def _bundles(t: Tick, phase: Phase, window_end: datetime, due: datetime) -> list
     orphans = sorted({i.consultation for i in bundled(t.facts, phase)} - _answered_by_someone(t))
     out += [
         StaffAlert(
-            t.tag, AlertKind.NO_DEPARTMENT, c, f"consultation {c} has items but no department"
+            t.tag,
+            AlertKind.NO_DEPARTMENT,
+            c,
+            f"consultation {c} has items but no department",
+            items=(c,),
         )
         for c in orphans
     ]
@@ -99,14 +103,15 @@ def _missing_replies(t: Tick, phase: Phase) -> list[Action]:
     if not silent:
         return []
     detail = f"{phase.mark} closed without a reply from " + ", ".join(silent)
-    return [StaffAlert(t.tag, AlertKind.MISSING_REPLIES, str(phase.value), detail)]
+    return [StaffAlert(t.tag, AlertKind.MISSING_REPLIES, str(phase.value), detail, silent)]
 
 
 def _unanswered(t: Tick, subject: str, items: tuple[ItemFact, ...]) -> list[Action]:
     if not items:
         return []
-    detail = "no answer yet to " + ", ".join(str(i.item_id) for i in items)
-    return [StaffAlert(t.tag, AlertKind.UNANSWERED, subject, detail)]
+    ids = tuple(str(i.item_id) for i in items)
+    detail = "no answer yet to " + ", ".join(ids)
+    return [StaffAlert(t.tag, AlertKind.UNANSWERED, subject, detail, items=ids)]
 
 
 def held_alerts(t: Tick) -> list[Action]:
@@ -116,24 +121,23 @@ def held_alerts(t: Tick) -> list[Action]:
     their bundle, or in a follow-up once the bundle has gone) and, once ② has been
     distributed, reach the members as a supplement.
     """
-    return [
-        StaffAlert(t.tag, AlertKind.LATE_ITEM, str(i.item_id), _held_detail(t, i))
-        for i in t.facts.items
-        if i.held
-    ]
+    return [_held_alert(t, i) for i in t.facts.items if i.held]
 
 
-def _held_detail(t: Tick, item: ItemFact) -> str:
+def _held_alert(t: Tick, item: ItemFact) -> StaffAlert:
     detail = f"late {item.phase.mark} item held"
     depts = t.facts.departments_for(item.consultation)
+    ident = str(item.item_id)
     if not depts:
-        return detail
+        return StaffAlert(t.tag, AlertKind.LATE_ITEM, ident, detail, items=(ident,))
     sent = any(bundle_key(t.tag, item.phase, d) in t.facts.issued for d in depts)
     how = "a follow-up bundle" if sent else "their bundle"
     detail += f"; if accepted it goes to {', '.join(depts)} in {how}"
-    if item.phase is Phase.QUESTIONS and answers_closed_at(t) is not None:
+    supplement = item.phase is Phase.QUESTIONS and answers_closed_at(t) is not None
+    if supplement:
         detail += ", and as ② has been distributed, members get the answer as a supplement"
-    return detail
+    return StaffAlert(t.tag, AlertKind.LATE_ITEM, ident, detail, tuple(depts), (ident,), sent,
+                      supplement)  # fmt: skip
 
 
 def followups(t: Tick, phase: Phase) -> list[Action]:
@@ -333,7 +337,8 @@ def step_awaiting_decision(t: Tick) -> list[Action]:
         if current:  # an answer came, but not one clear line per consultation
             detail = "no clear decision on " + ", ".join(missing)
             out.append(SendDecisionReask(t.tag, decider, missing))
-            out.append(StaffAlert(t.tag, AlertKind.DECISION_INCOMPLETE, "+".join(missing), detail))
+            kind = AlertKind.DECISION_INCOMPLETE
+            out.append(StaffAlert(t.tag, kind, "+".join(missing), detail, (decider,), missing))
         out += _reminder(t, Phase.DECISION, Audience.DECIDER, d.decision, (decider,), start)
     decisions = tuple(clear[c] for c in f.consultations if c in clear)
     if not missing and t.policy.confirm_decision and not all(x.confirmed for x in decisions):
@@ -341,7 +346,9 @@ def step_awaiting_decision(t: Tick) -> list[Action]:
     elif not missing:
         return [*out, _move(t, _S.DECIDED, "④ decided")]
     if t.now >= d.cutoff(Phase.DECISION):
-        out.append(StaffAlert(t.tag, AlertKind.DECISION_OVERDUE, "4", "④ passed undecided"))
+        overdue = StaffAlert(t.tag, AlertKind.DECISION_OVERDUE, "4", "④ passed undecided",
+                             (decider,), missing)  # fmt: skip
+        out.append(overdue)
     return out
 
 

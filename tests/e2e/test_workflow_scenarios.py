@@ -297,7 +297,7 @@ def test_a_chair_who_decides_one_of_two(make_world) -> None:  # type: ignore[no-
     assert "令和2年度諮問第13号 子育て応援ギフトセット配布業務委託：「可」" in understood
     assert "諮問第14号 病児保育" not in understood.split("答申欄")[0]
     alert = w.mails(STAFF)[-1]  # this cycle's digest (③ closing without replies came before)
-    assert "no clear decision on 14" in w.text(alert)
+    assert "青木 和子の答申が明確でない諮問案件：14（再確認を依頼済み）" in w.text(alert)
     assert w.state() == "awaiting_decision"
     w.reply("aoki", "諮問第14号：可", at(1, 23), reask)
     w.tick(at(1, 23, 12))
@@ -444,8 +444,9 @@ def test_a_late_question_accepted_after_the_bundle_reaches_its_department(  # ty
     w.tick(at(1, 14, 13))
     assert w.mails("kodomo-hoken-kyufu", BUNDLE) == [bundle]  # nothing while it is held
     alert = w.text(w.mails(STAFF)[-1])
-    assert "Q13-02" in alert and "follow-up bundle" in alert
-    assert ("supplement" in alert) is (accepted == "after_distribution")
+    held = "期限後に届いた Q13-02 を保留しています。受け付けると子ども保健・給付課へ追加送付します"
+    assert held in alert
+    assert ("その回答は委員へ追加送付します" in alert) is (accepted == "after_distribution")
 
     when = at(1, 14, 14) if accepted == "before_distribution" else at(1, 15, 9)
     w.run(when, "item", "accept", "Q13-02", "--why", "事務局判断")
