@@ -11,6 +11,7 @@ from rich.table import Table
 
 from mailflow.cli.app import app, cli, console
 from mailflow.domain import Phase
+from mailflow.domain.endofday import is_end_of_day
 from mailflow.domain.jadate import fiscal_year_label, month_day, month_day_time, wareki, weekday
 from mailflow.domain.roundspec import load_round_spec, phase_from_name
 from mailflow.services import rounds as svc
@@ -27,7 +28,7 @@ PHASE_LABELS = {
 def deadline_text(when: datetime, tz: ZoneInfo, now: datetime) -> str:
     """``1月13日（水）まで``, with the year when it is not this year's (by ``now``)."""
     local, today = when.astimezone(tz), now.astimezone(tz).date()
-    if (local.hour, local.minute) == (23, 59):
+    if is_end_of_day(local):
         return f"{month_day(local, today)}まで"
     return f"{month_day_time(local, today)}まで"
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mailflow.domain.endofday import end_of_day
 from mailflow.domain.jadate import fiscal_year_label, fiscal_year_of
 from mailflow.domain.model import ConsultationRef, Phase
 from mailflow.errors import InputError
@@ -41,11 +42,6 @@ def phase_from_name(name: str) -> Phase:
         raise InputError(
             [f"unknown phase {name!r}: use questions, answers, further, decision (or 1–4)"]
         ) from None
-
-
-def end_of_day(day: date, tz: tzinfo) -> datetime:
-    """「1月13日までに」 means until the end of that day where the committee sits."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=tz)
 
 
 class _Strict(BaseModel):

@@ -7,10 +7,11 @@ ones; addresses are listed only so tests can prove no template prints them.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, time
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from mailflow.domain import ItemKind, Phase, Verdict
+from mailflow.domain.endofday import end_of_day
 from mailflow.outbound.views import (
     AlertLine,
     AnswerInfo,
@@ -46,7 +47,7 @@ JST = ZoneInfo("Asia/Tokyo")
 
 def end_of(month: int, day: int) -> datetime:
     """A deadline written as a bare date: the last instant of that day in Tokyo."""
-    return datetime.combine(datetime(2021, month, day).date(), time.max, tzinfo=JST)
+    return end_of_day(datetime(2021, month, day).date(), JST)
 
 
 MEMBER_ADDRESSES = (
