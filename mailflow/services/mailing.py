@@ -142,8 +142,9 @@ class _Round:
     ) -> int:  # fmt: skip
         m: Member = self.members[key]
         addresses = [a.address for a in m.addresses]
+        party = PartyRef(party_kind, str(m.id))
         return self.queue(
-            kind=kind, key=f"{action_key}>{key}", party=PartyRef(party_kind, str(m.id)),
+            kind=kind, key=act.recipient_key(action_key, key), party=party,
             name=m.name, addresses=addresses, view=view_for(v.Recipient(m.name)), now=now,
             approved=approved, attachments=attachments, ask=ask,
         )  # fmt: skip
@@ -161,9 +162,9 @@ class _Round:
         recipient = v.Recipient(d.name, department=True)
         view = view_for(recipient)
         atts = attachments_for(view) if attachments_for else ()
-        in_reply_to = self.message_id(f"{follows}>{key}", party) if follows else None
+        in_reply_to = self.message_id(act.recipient_key(follows, key), party) if follows else None
         return self.queue(
-            kind=kind, key=f"{action_key}>{key}", party=party,
+            kind=kind, key=act.recipient_key(action_key, key), party=party,
             name=d.name, addresses=[a.address for a in d.addresses], view=view, now=now,
             approved=approved, attachments=atts, in_reply_to=in_reply_to,
         )  # fmt: skip

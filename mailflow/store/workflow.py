@@ -32,6 +32,7 @@ from mailflow.workflow import (
     RoundFacts,
     RoundState,
 )
+from mailflow.workflow.actions import bundles_sent
 
 
 def applied_keys(session: Session, round_id: int) -> frozenset[str]:
@@ -56,18 +57,18 @@ def bundle_sent(session: Session, rnd: Round, phase: int, consultation_id: int |
     The item's consultation's departments; for an item placed in no consultation (or
     one without departments), any department's bundle of the phase.
     """
-    prefix = f"{rnd.key}:bundle:{phase}:"
-    keys = {k for k in applied_keys(session, rnd.id) if k.startswith(prefix)}
+    sent = bundles_sent(applied_keys(session, rnd.id), rnd.key, Phase(phase))
     cons = next((c for c in rnd.consultations if c.id == consultation_id), None)
     if cons is None or not cons.departments:
-        return bool(keys)
-    return any(f"{prefix}{d.key}" in keys for d in cons.departments)
+        return bool(sent)
+    return any(d.key in sent for d in cons.departments)
 
 
 def bundles_sent_to(session: Session, rnd: Round, department_key: str) -> list[int]:
     """The phases (1, 3) whose bundle this department has been sent, in order."""
     keys = applied_keys(session, rnd.id)
-    return [p for p in (1, 3) if f"{rnd.key}:bundle:{p}:{department_key}" in keys]
+    phases = (Phase.QUESTIONS, Phase.FURTHER)
+    return [p.value for p in phases if department_key in bundles_sent(keys, rnd.key, p)]
 
 
 def accepted_times(session: Session, round_id: int, items: Sequence[Item]) -> dict[int, datetime]:

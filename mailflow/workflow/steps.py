@@ -27,6 +27,8 @@ from mailflow.workflow.actions import (
     StaffAlert,
     Transition,
     bundle_key,
+    followed_up,
+    supplemented,
 )
 from mailflow.workflow.facts import DecisionFact, ItemFact, RoundFacts
 from mailflow.workflow.state import RoundState
@@ -163,13 +165,7 @@ def followups(t: Tick, phase: Phase) -> list[Action]:
         # The store knows when every bundle went; without that, its window's end is
         # the earliest it can have gone.
         sent_at = f.issued_when(main) or t.deadlines.cutoff(phase)
-        prefix = f"{main}:followup:"
-        done = {
-            part
-            for key in f.issued
-            if key.startswith(prefix)
-            for part in key[len(prefix) :].split("+")
-        }
+        done = followed_up(f.issued, main)
         new = [
             i
             for i in f.items_for(dept, phase)
@@ -206,13 +202,7 @@ def supplements(t: Tick) -> list[Action]:
     closed = answers_closed_at(t)
     if closed is None:
         return []
-    prefix = f"{t.tag}:distribution:2:supplement:"
-    sent = {
-        part
-        for key in t.facts.issued
-        if key.startswith(prefix)
-        for part in key[len(prefix) :].split("+")
-    }
+    sent = supplemented(t.facts.issued, t.tag)
     late = tuple(
         i.item_id
         for i in pending_at(bundled(t.facts, Phase.QUESTIONS), closed)
