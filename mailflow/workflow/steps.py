@@ -30,6 +30,7 @@ from mailflow.workflow.actions import (
     followed_up,
     supplemented,
 )
+from mailflow.workflow.decisions import decision_in_force
 from mailflow.workflow.facts import DecisionFact, ItemFact, RoundFacts
 from mailflow.workflow.state import RoundState
 from mailflow.workflow.timing import reminder_offset_due
@@ -291,12 +292,13 @@ def step_responding(t: Tick) -> list[Action]:
 def current_decisions(f: RoundFacts) -> dict[str, DecisionFact]:
     """The latest decision per consultation by the chair or the delegate."""
     # The chair keeps the right to decide after delegating; anyone else's word is not a 答申.
-    allowed = {f.chair, f.delegate} - {None}
-    current: dict[str, DecisionFact] = {}
-    for dec in f.decisions:
-        if dec.decided_by in allowed and dec.consultation in f.consultations:
-            current[dec.consultation] = dec  # the store lists them oldest first
-    return current
+    known = [d for d in f.decisions if d.consultation in f.consultations]
+    return decision_in_force(
+        known,  # the store lists them oldest first
+        lambda d: d.consultation,
+        decided_by=lambda d: d.decided_by,
+        deciders={f.chair, f.delegate} - {None},
+    )
 
 
 def step_awaiting_decision(t: Tick) -> list[Action]:
