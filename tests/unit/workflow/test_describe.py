@@ -30,3 +30,11 @@ def test_a_follow_up_bundle_names_the_department() -> None:
         datetime(2021, 1, 20, tzinfo=UTC),
     )  # fmt: skip
     assert describe(r, {}) == "③ 督促: 2 名"
+
+
+def test_every_action_type_is_applied_and_every_mail_sent_by_a_table() -> None:
+    from mailflow.services.mailing import _SENDERS
+    from mailflow.services.workflow import _APPLY
+
+    assert set(_APPLY) == set(typing.get_args(act.Action))
+    assert set(_SENDERS) == set(typing.get_args(act.Mail))
