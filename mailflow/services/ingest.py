@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from mailflow.domain.states import MessageState
 from mailflow.errors import NotFoundError, StaffInputError
 from mailflow.parsing.model import DecodedMessage
 from mailflow.routing import (
@@ -135,7 +136,7 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
             msg = session.get(Message, message_pk)
             if msg is None:
                 raise
-            msg.state, msg.error = "failed", error
+            msg.state, msg.error = MessageState.FAILED, error
             events.record(
                 session,
                 at=services.clock.now(),

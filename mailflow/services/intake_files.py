@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from mailflow.domain.states import MessageState
 from mailflow.errors import InputError, NotFoundError, Refused
 from mailflow.services.context import Services
 from mailflow.services.ingest import Assignment, Outcome, process
@@ -107,7 +108,7 @@ def discard(services: Services, message_pk: int, why: str) -> None:
         msg = _message(s, services, message_pk)
         if msg.state not in repo.AWAITING_STAFF:
             raise Refused(f"message {message_pk} is not waiting for staff (it is {msg.state})")
-        msg.state = "discarded"
+        msg.state = MessageState.DISCARDED
         events.record(
             s,
             at=services.clock.now(),

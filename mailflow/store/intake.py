@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from mailflow.domain import Role
+from mailflow.domain.states import MessageState
 from mailflow.routing import (
     ClosedRound,
     CommitteeEntry,
@@ -225,7 +226,7 @@ def quarantined(session: Session, committee_id: int) -> Sequence[Message]:
 
 # Mail that waits for staff: placed nowhere (quarantined) or not processed (failed). It
 # stays in `quarantine list` and `status` until staff reprocess, assign or discard it.
-AWAITING_STAFF = ("quarantined", "failed")
+AWAITING_STAFF = (MessageState.QUARANTINED, MessageState.FAILED)
 
 
 def awaiting_staff(session: Session, committee_id: int) -> Sequence[Message]:
