@@ -14,7 +14,6 @@ from mailflow.services.previews import MailPreview, preview
 from mailflow.store import db, events
 from mailflow.store import intake as repo
 from mailflow.store import messages as raw_store
-from mailflow.store.directory import sync_committee
 from mailflow.store.models import Message
 
 FILE_MAILBOX = "(file)"
@@ -35,7 +34,7 @@ def ingest_files(services: Services, paths: Iterable[Path]) -> list[FileOutcome]
     for path in paths:
         raw = path.read_bytes()
         with db.transaction(services.sessions) as s:
-            committee = sync_committee(s, services.config)
+            committee = services.committee(s)
             stored = raw_store.store_raw(
                 s, committee.id, FILE_MAILBOX, None, None, raw, services.clock.now(), max_bytes
             )
@@ -60,7 +59,7 @@ def message_pks(
     if round_key is None and not all_:
         return []
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         if round_key is None:
             return repo.message_pks(s, committee.id, None)
         rnd = round_repo.get(s, committee.id, round_key)
@@ -107,7 +106,7 @@ def quarantined(services: Services) -> list[Message]:
     """Mail waiting for staff: quarantined, or failed in processing (`reprocess` retries)."""
     services.require_schema()
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         return list(repo.awaiting_staff(s, committee.id))
 
 
@@ -164,7 +163,7 @@ def assign_as(
 
     conf = services.config
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, conf)
+        committee = services.committee(s)
         members, depts = members_by_key(s, committee), departments_by_key(s, committee)
         chair = next(m for m in conf.members if m.role.value == "chair")
         if party_key == "chair":

@@ -25,7 +25,6 @@ from mailflow.services.context import Services
 from mailflow.store import db
 from mailflow.store import minutes as repo
 from mailflow.store import rounds as rounds_repo
-from mailflow.store.directory import sync_committee
 from mailflow.store.models import Answer, Consultation, Decision, Item, Member, Round
 
 Format = Literal["html", "md", "txt"]
@@ -174,7 +173,7 @@ def minutes_view(services: Services, key: str, *, anonymous: bool | None = None)
     conf = services.config
     anon = conf.minutes.anonymous if anonymous is None else anonymous
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, conf)
+        committee = services.committee(s)
         rnd = rounds_repo.get(s, committee.id, key)
         if rnd is None:
             raise NotFoundError(f"no round {key!r} in committee {conf.committee.id!r}")

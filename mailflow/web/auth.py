@@ -23,7 +23,7 @@ from mailflow.errors import InputError, MailflowError, NotFoundError
 from mailflow.services import staff
 from mailflow.services.context import Services
 from mailflow.web import security
-from mailflow.web.i18n import LABELS, translator
+from mailflow.web.i18n import LABELS, group, translator
 from mailflow.web.templating import day, render, when
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -83,6 +83,7 @@ def base_context(state: WebState, request: Request, user: staff.SignedIn | None)
     return {
         "lang": lang,
         "t": translator(lang),
+        "labels": lambda prefix: group(lang, prefix),
         "when": lambda v: when(v, tz, lang),
         "day": lambda d: day(d, lang),
         "user": user,

@@ -298,3 +298,19 @@ def translator(lang: str) -> Callable[[str], str]:
         raise KeyError(f"no console label {key!r}")
 
     return t
+
+
+class Labels(dict[str, str]):
+    """The labels of one kind of value; a value without a label is shown as stored."""
+
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+@lru_cache(maxsize=32)
+def group(lang: str, prefix: str) -> Labels:
+    """{value: label} for every key ``prefix.value``: one lookup per cell of a big table."""
+    col = 1 if lang == "en" else 0
+    head = prefix + "."
+    return Labels({k[len(head):]: v[col] for table in (LABELS, VALUES) for k, v in table.items()
+                   if k.startswith(head)})  # fmt: skip

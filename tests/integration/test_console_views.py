@@ -1,0 +1,77 @@
+"""The console's read services: the rounds list's counts, the round page, one sync per process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, event
+
+from mailflow.services import overview
+from mailflow.services.context import Services
+from mailflow.services.status import round_status
+from mailflow.store import db
+from tests.harness.seed_round import build_seed_round, seed_services
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, any_db_url: str) -> Services:
+    os.environ.setdefault("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef-0123456789")
+    services = seed_services(tmp_path / "data", any_db_url)
+    build_seed_round(services)
+    return services
+
+
+def _statements(engine: Engine) -> list[str]:
+    seen: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note(conn, cursor, statement, params, context, many):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    return seen
+
+
+def test_rounds_list_counts_agree_with_status(seeded: Services) -> None:
+    (row,) = overview.rounds_board(seeded)
+    st = round_status(seeded, "R2-5")
+    assert (row.key, row.state, row.next_deadline) == ("R2-5", st.state, st.next_deadline)
+    assert (row.items, row.answered, row.late, row.held, row.decisions) == (
+        st.items, st.answered, st.late, st.held, len(st.decisions))  # fmt: skip
+    assert row.items > 0 and row.answered > 0 and row.decisions > 0
+
+
+def test_round_page_holds_every_item_once(seeded: Services) -> None:
+    view = overview.round_overview(seeded, "R2-5")
+    placed = [i for c in view.consultations for i in c.items]
+    every = placed + list(view.held) + list(view.unplaced)
+    assert len({i.pk for i in every}) == len(every)
+    assert len(every) >= overview.rounds_board(seeded)[0].items
+    answered = [i for i in placed if i.answers]
+    assert answered and all(a.by and a.text for i in answered for a in i.answers)
+    assert {c.key for c in view.consultations} == {"13", "14"}
+
+
+def test_the_config_is_synced_once_then_only_looked_up(seeded: Services) -> None:
+    fresh = Services(config=seeded.config, clock=seeded.clock, _engine=seeded.engine)
+    seen = _statements(seeded.engine)
+    with db.transaction(fresh.sessions) as s:
+        fresh.committee(s)
+    synced = len(seen)
+    seen.clear()
+    with db.transaction(fresh.as_actor("staff:other").sessions) as s:
+        fresh.as_actor("staff:other").committee(s)
+    # the committee by its key's id: one query, not the members, departments, addresses
+    assert synced > 3 and len([q for q in seen if q.lstrip().upper().startswith("SELECT")]) == 1
+
+
+def test_a_sync_rolled_back_is_done_again(seeded: Services) -> None:
+    fresh = Services(config=seeded.config, clock=seeded.clock, _engine=seeded.engine)
+    with pytest.raises(RuntimeError), db.transaction(fresh.sessions) as s:
+        fresh.committee(s)
+        raise RuntimeError("the unit of work fails after the sync")
+    seen = _statements(seeded.engine)
+    with db.transaction(fresh.sessions) as s:
+        fresh.committee(s)
+    assert len(seen) > 3  # synced again: the memo waits for a commit
