@@ -36,6 +36,7 @@ from mailflow.store import db  # noqa: E402
 from mailflow.store.directory import sync_committee  # noqa: E402
 from mailflow.store.models import Answer, Consultation, Item, Message, Round  # noqa: E402
 from mailflow.web.app import create_app  # noqa: E402
+from mailflow.web.serve import settle  # noqa: E402
 
 MEMBERS, ITEMS = 200, 2000
 T0 = datetime(2021, 1, 8, 1, 0, tzinfo=UTC)
@@ -160,7 +161,9 @@ def main() -> None:
         db.upgrade(services.engine)
         build(services)
         add_account(services, "bench", "staff", "bench-password-1")
-        client = TestClient(create_app(services), base_url="http://127.0.0.1")
+        app = create_app(services)
+        settle()  # as `mailflow web` does once the app is built
+        client = TestClient(app, base_url="http://127.0.0.1")
         page = client.get("/login")
         token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
         client.post(

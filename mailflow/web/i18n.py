@@ -18,6 +18,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "nav.outbox": ("送信メール", "Outbox"),
     "nav.audit": ("操作記録", "Audit log"),
     "nav.health": ("稼働状況", "Health"),
+    "nav.committees": ("審議会", "Committees"),
     "nav.logout": ("ログアウト", "Log out"),
     "role.staff": ("事務局", "staff"),
     "role.auditor": ("閲覧のみ", "auditor"),
