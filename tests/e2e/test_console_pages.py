@@ -153,3 +153,24 @@ def test_cancelling_needs_the_confirmation(world: tuple[Services, str], page: An
                           form={"csrf_token": csrf, "why": "会場の都合"})  # fmt: skip
     assert r.status == 400 and "確認のチェックを入れてください。" in r.text()
     assert show_round(services, "R2-5").state != "cancelled"
+
+
+# Every control a person fills in or chooses (hidden fields aside) has a label.
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(e => e.type !== 'hidden' && e.labels.length === 0 && !e.getAttribute('aria-label'))
+  .map(e => e.outerHTML)"""
+
+
+def test_every_control_of_every_page_has_a_label(world: tuple[Services, str], page: Any) -> None:
+    services, base = world
+    draft = next(e for e in entries(services) if e.state == "draft")
+    paths = ["/rounds", "/rounds/R2-5", "/rounds/R2-5/items/1", "/rounds/R2-5/mail",
+             "/rounds/R2-5/minutes", "/rounds/R2-5/deadline", "/rounds/R2-5/do/delegate",
+             "/rounds/R2-5/do/close-early", "/quarantine", "/outbox", f"/outbox/{draft.id}",
+             "/audit", "/health"]  # fmt: skip
+    for path in paths:
+        assert page.goto(f"{base}{path}").status == 200, path
+        assert page.locator("main h1").count() == 1, path
+        assert page.evaluate(UNLABELLED) == [], path
+        # a button says what it does
+        assert all(b.strip() for b in page.locator("main button").all_inner_texts()), path

@@ -75,3 +75,32 @@ def test_a_sync_rolled_back_is_done_again(seeded: Services) -> None:
     with db.transaction(fresh.sessions) as s:
         fresh.committee(s)
     assert len(seen) > 3  # synced again: the memo waits for a commit
+
+
+def test_an_english_committee_gets_english_pages(seeded: Services) -> None:
+    from starlette.testclient import TestClient
+
+    from mailflow.services.staff import add_account
+    from mailflow.web.app import create_app
+    from mailflow.web.i18n import LABELS
+
+    conf = seeded.config
+    english = Services(
+        config=conf.model_copy(
+            update={"committee": conf.committee.model_copy(update={"language": "en"})}
+        ),
+        clock=seeded.clock,
+        _engine=seeded.engine,
+    )
+    add_account(english, "clerk", "staff", "clerk-password-1")
+    client = TestClient(create_app(english), base_url="http://127.0.0.1")
+    form = client.get("/login")
+    assert '<html lang="en">' in form.text and LABELS["login.password"][1] in form.text
+    token = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/login", data={"login": "clerk", "password": "clerk-password-1",
+                                "csrf_token": token})  # fmt: skip
+    for path, key in (("/rounds", "rounds.title"), ("/rounds/R2-5", "round.matrix"),
+                      ("/audit", "audit.filter"), ("/outbox", "nav.outbox")):  # fmt: skip
+        r = client.get(path)
+        assert r.status_code == 200 and '<html lang="en">' in r.text, path
+        assert LABELS[key][1] in r.text and LABELS[key][0] not in r.text, path
