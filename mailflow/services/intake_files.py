@@ -142,11 +142,12 @@ def waiting_mail(services: Services) -> list[WaitingMail]:
 
 def assignment_choices(services: Services) -> tuple[list[Choice], list[Choice]]:
     """The rounds a mail may be assigned to, and the parties it may be from (by id)."""
-    from mailflow.services.rounds import list_rounds
+    from mailflow.store.rounds import list_all
 
     closed = ("cancelled", "minutes_published")
-    rounds = [Choice(r.key, f"{r.key} {r.title}") for r in list_rounds(services)
-              if r.state not in closed]  # fmt: skip
+    with db.transaction(services.sessions) as s:
+        every = list_all(s, services.committee(s).id)
+        rounds = [Choice(r.key, f"{r.key} {r.title}") for r in every if r.state not in closed]
     conf = services.config
     parties = [Choice("chair", next(m.name for m in conf.members if m.role.value == "chair"))]
     parties += [Choice(m.id, m.name) for m in conf.members]

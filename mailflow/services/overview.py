@@ -73,7 +73,7 @@ class ItemLine(NamedTuple):
     text: str
     published_text: str | None
     follows: str | None
-    received_at: datetime
+    received_at: datetime | None  # held items only: when they came (the page shows it)
     answers: tuple[AnswerLine, ...]
 
 
@@ -126,6 +126,7 @@ def round_overview(services: Services, key: str) -> RoundOverview:
         depts = minutes_repo.departments_by_id(s, committee.id)
         absent = {a.member_id for a in rnd.absences}
         items = repo.item_rows(s, rnd.id)
+        arrived = repo.held_arrivals(s, rnd.id)
         answers = repo.answer_rows(s, rnd.id)
         marks = repo.reply_marks(s, rnd.id)
         reminded = repo.reminders(s, rnd.id)
@@ -153,10 +154,9 @@ def round_overview(services: Services, key: str) -> RoundOverview:
     placed: dict[int | None, list[ItemLine]] = defaultdict(list)
     held: list[ItemLine] = []
     wrote: set[tuple[int, int]] = set()
-    for (pk, public_id, cid, member_id, phase, kind, state, late, text, published, parent,
-         received) in items:  # fmt: skip
+    for pk, public_id, cid, member_id, phase, kind, state, late, text, published, parent in items:
         line = ItemLine(pk, public_id, kind, phase, names.get(member_id), state, late, text,
-                        published, public.get(parent) if parent else None, received,
+                        published, public.get(parent) if parent else None, arrived.get(pk),
                         tuple(by_item.get(pk, ())))  # fmt: skip
         (held if state == "held" else placed[cid]).append(line)
         if member_id is not None:

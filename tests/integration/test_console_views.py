@@ -104,3 +104,18 @@ def test_an_english_committee_gets_english_pages(seeded: Services) -> None:
         r = client.get(path)
         assert r.status_code == 200 and '<html lang="en">' in r.text, path
         assert LABELS[key][1] in r.text and LABELS[key][0] not in r.text, path
+
+
+def test_a_held_item_is_shown_apart_with_its_arrival(seeded: Services) -> None:
+    from sqlalchemy import update
+
+    from mailflow.store.models import Item
+
+    first = overview.round_overview(seeded, "R2-5").consultations[0].items[0]
+    assert first.received_at is None  # placed items: the page shows no arrival time
+    with db.transaction(seeded.sessions) as s:
+        s.execute(update(Item).where(Item.id == first.pk).values(state="held"))
+    view = overview.round_overview(seeded, "R2-5")
+    (held,) = view.held
+    assert held.pk == first.pk and held.received_at is not None
+    assert first.pk not in {i.pk for c in view.consultations for i in c.items}
