@@ -57,7 +57,7 @@ def audit_log(
     tz = services.config.committee.tz
     start, end = _day(since, "since"), _day(until, "until")
     services.require_schema()
-    with db.transaction(services.sessions) as s:
+    with db.reading(services.sessions) as s:
         committee = services.committee(s)
         rounds = {r.id: r.key for r in round_repo.list_all(s, committee.id)}
         round_id = next((i for i, k in rounds.items() if k == round_key), None)

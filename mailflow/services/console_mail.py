@@ -41,7 +41,7 @@ class StoredMail:
 def round_mail(services: Services, key: str) -> list[StoredMail]:
     """Every stored mail of the round, oldest first, with the records filed from it."""
     services.require_schema()
-    with db.transaction(services.sessions) as s:
+    with db.reading(services.sessions) as s:
         committee = services.committee(s)
         rnd = round_repo.get(s, committee.id, key)
         if rnd is None:

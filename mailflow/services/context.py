@@ -61,6 +61,12 @@ class Services:
             other.__dict__[shared] = getattr(self, shared)
         return other
 
+    def sync(self) -> None:
+        """Bring the committee's rows in step with the config now, in a unit of work of
+        its own, so that later reads (`db.reading`) find nothing to write."""
+        with db.transaction(self.sessions) as s:
+            self.committee(s)
+
     def committee(self, session: Session) -> Committee:
         """The committee's row in ``session``, its people in step with the config."""
         return committee_of(session, self.config, self._synced)

@@ -105,7 +105,7 @@ def discard(services: Services, message_pk: int, why: str) -> None:
 def quarantined(services: Services) -> list[Message]:
     """Mail waiting for staff: quarantined, or failed in processing (`reprocess` retries)."""
     services.require_schema()
-    with db.transaction(services.sessions) as s:
+    with db.reading(services.sessions) as s:
         committee = services.committee(s)
         return list(repo.awaiting_staff(s, committee.id))
 
@@ -145,7 +145,7 @@ def assignment_choices(services: Services) -> tuple[list[Choice], list[Choice]]:
     from mailflow.store.rounds import list_all
 
     closed = ("cancelled", "minutes_published")
-    with db.transaction(services.sessions) as s:
+    with db.reading(services.sessions) as s:
         every = list_all(s, services.committee(s).id)
         rounds = [Choice(r.key, f"{r.key} {r.title}") for r in every if r.state not in closed]
     conf = services.config

@@ -112,7 +112,7 @@ def _view(s: Session, item: Item, services: Services) -> ItemView:
 
 def show_item(services: Services, ident: str, round_key: str | None = None) -> ItemView:
     services.require_schema()
-    with db.transaction(services.sessions) as s:
+    with db.reading(services.sessions) as s:
         committee = services.committee(s)
         return _view(s, _find(s, committee, ident, round_key), services)
 

@@ -117,7 +117,7 @@ def round_overview(services: Services, key: str) -> RoundOverview:
     services.require_schema()
     conf = services.config
     now = services.clock.now()
-    with db.transaction(services.sessions) as s:
+    with db.reading(services.sessions) as s:
         committee = services.committee(s)
         rnd = round_repo.get(s, committee.id, key)
         if rnd is None:
@@ -245,7 +245,7 @@ def rounds_board(services: Services) -> list[RoundRow]:
     """Every round of the committee, oldest first, with its counts (as `mailflow status`)."""
     services.require_schema()
     now = services.clock.now()
-    with db.transaction(services.sessions) as s:
+    with db.reading(services.sessions) as s:
         committee = services.committee(s)
         rounds = round_repo.list_all(s, committee.id)
         counts = repo.round_counts(s, committee.id)

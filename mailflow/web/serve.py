@@ -29,6 +29,8 @@ def server(services: Services, host: str | None = None, port: int | None = None,
         raise InputError(problems)
     # The token secret signs the cookies: reading it now fails early with its own words.
     services.config.security.token_secret.reveal()
+    for committee in (services, *others):
+        committee.sync()  # now, so that the pages' reads have nothing to write
     app = create_app(services, others)
     settle()
     config = uvicorn.Config(

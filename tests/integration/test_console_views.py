@@ -119,3 +119,29 @@ def test_a_held_item_is_shown_apart_with_its_arrival(seeded: Services) -> None:
     (held,) = view.held
     assert held.pk == first.pk and held.received_at is not None
     assert first.pk not in {i.pk for c in view.consultations for i in c.items}
+
+
+def test_pages_read_while_the_daemon_holds_the_write_lock(tmp_path: Path) -> None:
+    """SQLite: a unit of work in progress elsewhere does not hold up a page (nor the page
+    it: the reads take no write lock)."""
+    import sqlite3
+
+    from mailflow.services import audit, console_mail, items
+
+    os.environ.setdefault("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef-0123456789")
+    services = seed_services(tmp_path / "data")
+    build_seed_round(services)
+    services.sync()
+    path = services.engine.url.database
+    assert path
+    writer = sqlite3.connect(path, isolation_level=None, timeout=0)
+    writer.execute("BEGIN IMMEDIATE")  # as the daemon's intake does, mid-unit of work
+    try:
+        view = overview.round_overview(services, "R2-5")
+        assert view.consultations and overview.rounds_board(services)[0].key == "R2-5"
+        assert items.show_item(services, "Q13-01", "R2-5").public_id == "Q13-01"
+        assert console_mail.round_mail(services, "R2-5") == []  # the seed came by no mail
+        assert audit.audit_log(services, round_key="R2-5").lines
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
