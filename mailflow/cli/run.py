@@ -68,8 +68,10 @@ def run(
     if web:
         from mailflow.web.serve import serve, server
 
-        first.require_schema()
-        console = server(first)  # the first committee's console; refused before anything runs
+        for s in everyone:
+            s.require_schema()
+        # Every committee's pages (the others' under /c/{id}); logins are the first's.
+        console = server(first, others=everyone[1:])  # refused before anything runs
 
     async def main() -> None:
         stop = asyncio.Event()

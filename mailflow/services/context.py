@@ -13,6 +13,8 @@ from mailflow.config import Config
 from mailflow.errors import MailflowError
 from mailflow.services.parse_worker import Budget, ParseWorker
 from mailflow.store import db
+from mailflow.store.directory import SyncMemo, committee_of
+from mailflow.store.models import Committee
 
 
 @lru_cache(maxsize=1)
@@ -32,6 +34,8 @@ class Services:
     clock: Clock
     actor: str = "staff"
     _engine: Engine | None = field(default=None, repr=False)
+    # Shared with the copies made by ``as_actor``: the config is synced once per process.
+    _synced: SyncMemo = field(default_factory=SyncMemo, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -51,10 +55,21 @@ class Services:
 
     def as_actor(self, actor: str) -> Services:
         """The same config, clock, engine and parser, acting in the name of ``actor``."""
-        other = Services(config=self.config, clock=self.clock, actor=actor, _engine=self.engine)
+        other = Services(config=self.config, clock=self.clock, actor=actor, _engine=self.engine,
+                         _synced=self._synced)  # fmt: skip
         for shared in ("sessions", "parser"):
             other.__dict__[shared] = getattr(self, shared)
         return other
+
+    def sync(self) -> None:
+        """Bring the committee's rows in step with the config now, in a unit of work of
+        its own, so that later reads (`db.reading`) find nothing to write."""
+        with db.transaction(self.sessions) as s:
+            self.committee(s)
+
+    def committee(self, session: Session) -> Committee:
+        """The committee's row in ``session``, its people in step with the config."""
+        return committee_of(session, self.config, self._synced)
 
     def require_schema(self) -> None:
         """Fail with a clear instruction unless the database is at the newest schema."""

@@ -31,7 +31,6 @@ from mailflow.services.fetch import (
 )
 from mailflow.services.ingest import Outcome, process
 from mailflow.store import db
-from mailflow.store.directory import sync_committee
 from mailflow.store.leases import acquire_lease
 from mailflow.store.messages import pending_messages
 
@@ -145,7 +144,7 @@ class IntakeLoop:
         if settings is None:
             raise ValueError("the configuration has no [imap] section")
         with db.transaction(services.sessions) as session:
-            committee_id = sync_committee(session, services.config).id
+            committee_id = services.committee(session).id
         return cls(
             services,
             committee_id=committee_id,

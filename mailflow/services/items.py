@@ -12,7 +12,6 @@ from mailflow.errors import InputError, NotFoundError
 from mailflow.services.context import Services
 from mailflow.store import db, events
 from mailflow.store import minutes as repo
-from mailflow.store.directory import sync_committee
 from mailflow.store.models import Committee, Item, Member, Round
 
 
@@ -113,8 +112,8 @@ def _view(s: Session, item: Item, services: Services) -> ItemView:
 
 def show_item(services: Services, ident: str, round_key: str | None = None) -> ItemView:
     services.require_schema()
-    with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+    with db.reading(services.sessions) as s:
+        committee = services.committee(s)
         return _view(s, _find(s, committee, ident, round_key), services)
 
 
@@ -129,7 +128,7 @@ def edit_item(
         raise InputError(["--why: give the reason for the edit"])
     services.require_schema()
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         item = _find(s, committee, ident, round_key)
         old = item.published_text if item.published_text is not None else item.text
         item.published_text = new
@@ -156,7 +155,7 @@ def _decide_held(
 ) -> ItemView:
     services.require_schema()
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         item = _find(s, committee, ident, round_key)
         if item.state != "held":
             name = item.public_id or f"item {item.id}"
@@ -219,7 +218,7 @@ def add_answer(
         raise InputError(["--text: the answer is empty"])
     services.require_schema()
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         item = _find(s, committee, ident, round_key)
         depts = departments_by_key(s, committee)
         if by != "secretariat" and by not in depts:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
+from functools import cached_property
 from typing import Literal
 
 from sqlalchemy.orm import Session
@@ -25,7 +27,6 @@ from mailflow.services.context import Services
 from mailflow.store import db
 from mailflow.store import minutes as repo
 from mailflow.store import rounds as rounds_repo
-from mailflow.store.directory import sync_committee
 from mailflow.store.models import Answer, Consultation, Decision, Item, Member, Round
 from mailflow.workflow.decisions import decision_in_force
 
@@ -104,10 +105,19 @@ class _Round:
             self.secretariat_label(a),
         )
 
+    @cached_property
+    def answer_records(self) -> dict[int, list[AnswerRecord]]:
+        """Every answer's record by its item: built once, not again for each consultation."""
+        out: dict[int, list[AnswerRecord]] = defaultdict(list)
+        for a in self.answers:
+            out[a.item_id].append(self.answer_record(a))
+        return out
+
     def proceedings(self, c: Consultation, anonymous: bool) -> Proceedings:
         items = [
             self.item_record(i) for i in self.items if i.consultation_id == c.id and i.public_id
         ]
+        answers = [a for i in items for a in self.answer_records.get(i.id, ())]
         decision = current_decision(self.decisions, c.id)
         verdict = _verdict(decision)
         depts = tuple(d.name for d in c.departments)
@@ -116,9 +126,7 @@ class _Round:
             title=c.title,
             decision_line=wording.decision_line(c.title, verdict),
             answered_by_line=wording.answered_by_line(depts),
-            items=build_items(
-                items, (self.answer_record(a) for a in self.answers), anonymous=anonymous
-            ),
+            items=build_items(items, answers, anonymous=anonymous),
             closing=wording.closing_line(verdict, decision.conditions if decision else None),
         )
 
@@ -175,7 +183,7 @@ def minutes_view(services: Services, key: str, *, anonymous: bool | None = None)
     conf = services.config
     anon = conf.minutes.anonymous if anonymous is None else anonymous
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, conf)
+        committee = services.committee(s)
         rnd = rounds_repo.get(s, committee.id, key)
         if rnd is None:
             raise NotFoundError(f"no round {key!r} in committee {conf.committee.id!r}")

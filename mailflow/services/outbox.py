@@ -43,7 +43,6 @@ from mailflow.services.db_wait import UNAVAILABLE, DatabaseWait
 from mailflow.store import events
 from mailflow.store import outbox as repo
 from mailflow.store.db import transaction
-from mailflow.store.directory import sync_committee
 from mailflow.store.models import Committee
 
 log = logging.getLogger(__name__)
@@ -99,7 +98,7 @@ def committee_id(services: Services) -> int:
     key = services.config.committee.id
     with transaction(services.sessions) as s:
         found = s.scalar(select(Committee.id).where(Committee.key == key))
-        return found if found is not None else sync_committee(s, services.config).id
+        return found if found is not None else services.committee(s).id
 
 
 def approval_needed(services: Services) -> bool:

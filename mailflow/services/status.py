@@ -13,7 +13,6 @@ from mailflow.store import intake as intake_repo
 from mailflow.store import pending as pending_repo
 from mailflow.store import rounds as round_repo
 from mailflow.store import workflow as repo
-from mailflow.store.directory import sync_committee
 from mailflow.workflow.state import next_deadline
 
 
@@ -51,7 +50,7 @@ def round_status(services: Services, key: str) -> RoundStatus:
     names = {m.id: m for m in services.config.members}
     dnames = {d.id: d.name for d in services.config.departments}
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         rnd = round_repo.get(s, committee.id, key)
         if rnd is None:
             raise NotFoundError(f"no round {key!r}")
@@ -109,5 +108,5 @@ def intake_status(services: Services) -> dict[str, int]:
     """Mail waiting for staff, whatever the round: {"quarantined": n, "failed": m}."""
     services.require_schema()
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         return intake_repo.count_awaiting_staff(s, committee.id)

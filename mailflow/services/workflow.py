@@ -28,7 +28,6 @@ from mailflow.store import console as console_repo
 from mailflow.store import db, events
 from mailflow.store import rounds as round_repo
 from mailflow.store import workflow as repo
-from mailflow.store.directory import sync_committee
 from mailflow.store.models import Round
 from mailflow.workflow import (
     Deadlines,
@@ -159,11 +158,11 @@ def tick(services: Services, intake_alerts: Sequence[str] = ()) -> list[TickRepo
     policy = policy_of(services.config)
     reports: list[TickReport] = []
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         keys = [r.key for r in repo.open_rounds(s, committee.id)]
     for key in keys:
         with db.transaction(services.sessions) as s:
-            committee = sync_committee(s, services.config)
+            committee = services.committee(s)
             rnd = round_repo.get(s, committee.id, key)
             assert rnd is not None
             facts, deadlines = _facts(s, rnd, services)
@@ -193,7 +192,7 @@ def _staff_command(
     services.require_schema()
     now = services.clock.now()
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         rnd = round_repo.get(s, committee.id, key)
         if rnd is None:
             raise NotFoundError(f"no round {key!r}")
@@ -241,7 +240,7 @@ def extend_deadline(
     if not why.strip():
         raise InputError(["--why: say why the deadline moves (kept in the audit log)"])
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         rnd = round_repo.get(s, committee.id, key)
         if rnd is None:
             raise NotFoundError(f"no round {key!r}")

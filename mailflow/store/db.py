@@ -107,6 +107,18 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A read of one consistent snapshot, taking no write lock on SQLite (BEGIN DEFERRED).
+
+    For pages and reports that only read: in WAL mode they neither wait behind the
+    daemon's units of work nor hold them up while reading thousands of rows. Whatever
+    is written in one (nothing, normally) is committed when the block ends.
+    """
+    with factory() as session, session.begin():
+        yield session
+
+
 def checkpoint(engine: Engine) -> None:
     """Copy SQLite's write-ahead log into the database without waiting for readers."""
     if engine.dialect.name != "sqlite":
