@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,8 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from mailflow.clock import Clock
 from mailflow.config import Config
 from mailflow.errors import MailflowError
-from mailflow.services.parse_worker import Budget, ParseWorker
 from mailflow.store import db
+
+if TYPE_CHECKING:  # the parsing stages load on first use: most commands parse nothing
+    from mailflow.services.parse_worker import ParseWorker
 
 
 @lru_cache(maxsize=1)
@@ -42,6 +45,8 @@ class Services:
     @cached_property
     def parser(self) -> ParseWorker:
         """The pure parsing stages under the config's budget, in a process started on first use."""
+        from mailflow.services.parse_worker import Budget, ParseWorker
+
         p = self.config.parsing
         return ParseWorker(Budget(p.cpu_seconds, p.memory_mb, p.isolate))
 

@@ -256,3 +256,10 @@ def test_0006_pending_changes_keep_one_request_per_mail_and_per_echo(engine: Eng
     ):
         with pytest.raises(IntegrityError), engine.begin() as conn:
             conn.execute(insert, bad)
+
+
+def test_the_head_read_from_the_scripts_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(db.alembic_config("sqlite://"))
+    assert db.head_revision() == scripts.get_current_head()
