@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -265,21 +266,26 @@ def open_rounds(session: Session, committee_id: int) -> Sequence[Round]:
 
 
 def items_and_answers(
-    session: Session, round_id: int
+    session: Session, round_id: int, public_ids: Collection[str] | None = None
 ) -> tuple[Sequence[Item], dict[int, list[Answer]], dict[int, str]]:
-    """Active and held items of a round in order, their active answers, and department names."""
-    items = session.scalars(
-        select(Item)
-        .where(Item.round_id == round_id, Item.state.in_(("active", "held")))
-        .order_by(Item.phase, Item.consultation_id, Item.seq, Item.id)
-    ).all()
+    """Active and held items of a round in order, their active answers, and department names.
+
+    With ``public_ids``, only those items (one keyed read, whatever the round holds) and
+    the active or held items they follow, so that a receipt can name them.
+    """
+    live = (Item.round_id == round_id, Item.state.in_(("active", "held")))
+    order = (Item.phase, Item.consultation_id, Item.seq, Item.id)
+    if public_ids is None:
+        items = session.scalars(select(Item).where(*live).order_by(*order)).all()
+    else:
+        items = _keyed_items(session, live, sorted(public_ids))
     answers: dict[int, list[Answer]] = {}
-    for a in session.scalars(
-        select(Answer)
-        .join(Item, Item.id == Answer.item_id)
-        .where(Item.round_id == round_id, Answer.state == "active")
-        .order_by(Answer.received_at, Answer.id)
-    ):
+    query = select(Answer).where(Answer.state == "active")
+    if public_ids is None:
+        query = query.join(Item, Item.id == Answer.item_id).where(Item.round_id == round_id)
+    else:
+        query = query.where(Answer.item_id.in_([i.id for i in items]))
+    for a in session.scalars(query.order_by(Answer.received_at, Answer.id)):
         answers.setdefault(a.item_id, []).append(a)
     names = {
         d.id: d.name
@@ -290,6 +296,15 @@ def items_and_answers(
         )
     }
     return items, answers, names
+
+
+def _keyed_items(session: Session, live: tuple[Any, ...], public_ids: list[str]) -> list[Item]:
+    found = list(session.scalars(select(Item).where(*live, Item.public_id.in_(public_ids))))
+    have = {i.id for i in found}
+    parents = {i.parent_item_id for i in found if i.parent_item_id is not None} - have
+    if parents:
+        found += session.scalars(select(Item).where(*live, Item.id.in_(sorted(parents))))
+    return sorted(found, key=lambda i: (i.phase, i.consultation_id or 0, i.seq or 0, i.id))
 
 
 def documents_of(session: Session, round_id: int) -> Sequence[RoundDocument]:
