@@ -5,14 +5,15 @@ from __future__ import annotations
 import importlib
 import sys
 
-from mailflow.cli.app import COMMAND_MODULES, cli
+from mailflow.cli.app import COMMAND_MODULES, cli, command_modules
 
 
 def _register() -> None:
     """Import every area's module (what `--help` and the tests need); a command alone
     imports only its own module (`MailflowGroup.get_command`)."""
-    for name in dict.fromkeys(COMMAND_MODULES.values()):
-        importlib.import_module(f"mailflow.cli.{name}")
+    for command in COMMAND_MODULES:
+        for name in command_modules(command):
+            importlib.import_module(f"mailflow.cli.{name}")
 
 
 def main() -> None:

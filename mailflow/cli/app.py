@@ -20,13 +20,13 @@ from mailflow.errors import InputError, MailflowError
 
 EXIT_USAGE = 2  # bad input: config, round file, arguments
 
-# Each top-level command and the module that adds it to `cli`. A command imports only its
-# own module, so `mailflow round list` does not pay for the web console, the daemon or
-# the minutes' renderers (the whole set cost ~2.5 s of CPU on every command).
-COMMAND_MODULES = {
+# Each top-level command and the modules that add it (or its sub-commands) to `cli`. A
+# command imports only its own modules, so `mailflow round list` does not pay for the
+# web console, the daemon or the minutes' renderers (~2.5 s of CPU on every command).
+COMMAND_MODULES: dict[str, str | tuple[str, ...]] = {
     "check-config": "config_cmd",
     "db": "db",
-    "round": "rounds",
+    "round": ("rounds", "workflow"),  # `round open|extend|…` live in workflow
     "parse": "parse",
     "ingest": "intake",
     "reprocess": "intake",
@@ -96,6 +96,11 @@ def _parse_now(value: str | None) -> Clock:
     return FixedClock(at)
 
 
+def command_modules(name: str) -> tuple[str, ...]:
+    modules = COMMAND_MODULES.get(name, ())
+    return (modules,) if isinstance(modules, str) else modules
+
+
 class MailflowGroup(click.Group):
     """Reports mailflow's own errors as plain lines on stderr with their exit code.
 
@@ -106,9 +111,9 @@ class MailflowGroup(click.Group):
         return sorted({*COMMAND_MODULES, *self.commands})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module = COMMAND_MODULES.get(cmd_name)
-        if cmd_name not in self.commands and module is not None:
-            importlib.import_module(f"mailflow.cli.{module}")
+        if cmd_name not in self.commands:
+            for module in command_modules(cmd_name):
+                importlib.import_module(f"mailflow.cli.{module}")
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:

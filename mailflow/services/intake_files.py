@@ -35,7 +35,7 @@ def ingest_files(services: Services, paths: Iterable[Path]) -> list[FileOutcome]
     for path in paths:
         raw = path.read_bytes()
         with db.transaction(services.sessions) as s:
-            committee = sync_committee(s, services.config)
+            committee = services.committee(s)
             stored = raw_store.store_raw(
                 s, committee.id, FILE_MAILBOX, None, None, raw, services.clock.now(), max_bytes
             )

@@ -66,11 +66,11 @@ class RoundItems:
         return tuple(out)
 
     def info(
-        self, item: Item, *, upto: datetime | None, pending: Iterable[str] = (),
+        self, item: Item, *, upto: datetime | None, pending: Collection[str] = frozenset(),
         children: tuple[ItemInfo, ...] = (),
     ) -> ItemInfo:  # fmt: skip
         answers = self._answers(item, upto)
-        if not answers and item.public_id in set(pending):
+        if not answers and item.public_id in pending:
             answers = (AnswerInfo(author="", text="", pending=True),)
         parent = self.by_pk.get(item.parent_item_id or -1)
         return ItemInfo(

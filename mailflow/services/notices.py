@@ -25,7 +25,6 @@ from mailflow.services.records import RecordResult
 from mailflow.store import db, events
 from mailflow.store import intake as intake_repo
 from mailflow.store import outbox as outbox_repo
-from mailflow.store.directory import sync_committee
 from mailflow.store.models import Department, Message, Round
 from mailflow.workflow import actions as act
 
@@ -161,7 +160,7 @@ def send_staff_digest(
     """One mail per cycle to staff: workflow alerts, intake alerts, new quarantine."""
     conf = services.config
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, conf)
+        committee = services.committee(s)
         quarantined = intake_repo.unreported_quarantine(s, committee.id)
         if not alerts and not intake_alerts and not quarantined:
             return False

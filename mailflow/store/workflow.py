@@ -114,6 +114,15 @@ def first_processed(session: Session, round_id: int) -> dict[int, datetime]:
     }
 
 
+def log_marks(session: Session, round_id: int) -> tuple[int | None, ...]:
+    """The newest row id of each record a round's facts come from (one index seek each):
+    if none moved, the facts did not change."""
+    tables = (Event, WorkflowAction, Message, Item, Decision)
+    return tuple(
+        session.scalar(select(func.max(t.id)).where(t.round_id == round_id)) for t in tables
+    )
+
+
 def mark_applied(session: Session, round_id: int, key: str, at: datetime) -> bool:
     """Remember an applied action; False if it was applied before (then do nothing again)."""
     exists = session.scalar(
