@@ -16,10 +16,12 @@ from mailflow.errors import MailflowError
 from mailflow.store import db
 from mailflow.store.directory import sync_committee
 from mailflow.store.models import Committee
-from mailflow.workflow import Deadlines
 
-if TYPE_CHECKING:  # the parsing stages load on first use: most commands parse nothing
+# Loaded on first use or for the type checker only: most commands parse nothing and
+# run no tick.
+if TYPE_CHECKING:
     from mailflow.services.parse_worker import ParseWorker
+    from mailflow.workflow import Deadlines
 
 
 @lru_cache(maxsize=1)
