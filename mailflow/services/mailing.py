@@ -197,12 +197,28 @@ class _Round:
         )  # fmt: skip
 
 
+def _round_of(services: Services, session: Session, rnd: Round) -> _Round:
+    """The round's mail context, shared by the actions of one unit of work: a tick that
+    sends ten departments their bundles reads the round's items once, not ten times
+    (the actions queue mail; none of them changes items or answers)."""
+    shared: dict[int, _Round] = session.info.setdefault("mailing_rounds", {})
+    r = shared.get(rnd.id)
+    if r is None or r.rnd is not rnd or r.services is not services:
+        r = shared[rnd.id] = _Round(services, session, rnd)
+    return r
+
+
+def forget_round(session: Session) -> None:
+    """After an action that changes the round (state, deadlines, decider): read it anew."""
+    session.info.pop("mailing_rounds", None)
+
+
 def deliver(
     services: Services, session: Session, rnd: Round, action: act.Mail, now: datetime,
     *, approval: bool,
 ) -> int:  # fmt: skip
     """Queue the mails of one action; returns how many were newly queued."""
-    r = _Round(services, session, rnd)
+    r = _round_of(services, session, rnd)
     kind = KIND_OF[type(action)]
     ok = not approval
     c, info = r.committee, r.info

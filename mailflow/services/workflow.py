@@ -17,7 +17,7 @@ from mailflow.domain import Phase
 from mailflow.domain.roundspec import deadline_order_problems
 from mailflow.errors import InputError, MailflowError, NotFoundError
 from mailflow.services.context import Quiet, Services
-from mailflow.services.mailing import deliver
+from mailflow.services.mailing import deliver, forget_round
 from mailflow.services.notices import send_staff_digest
 from mailflow.services.policy import policy_of
 from mailflow.services.previews import MailPreview, preview
@@ -70,6 +70,8 @@ def _apply(
         if not repo.mark_applied(session, rnd.id, action.key, now):
             continue
         report.applied.append(action.key)
+        if not isinstance(action, act.Mail):
+            forget_round(session)
         if isinstance(action, act.Transition):
             rnd.state = action.dst.value
             events.record(

@@ -65,32 +65,36 @@ def bundle_sent(session: Session, rnd: Round, phase: int, consultation_id: int |
     return any(f"{prefix}{d.key}" in keys for d in cons.departments)
 
 
-def accepted_times(session: Session, round_id: int, items: Sequence[Item]) -> dict[int, datetime]:
-    """When staff last released each of these items from held (the `item_accepted` events).
+def accepted_times(
+    session: Session, round_id: int, items: Sequence[tuple[int, str | None]]
+) -> dict[int, datetime]:
+    """When staff last released each of these items (row id, public ID) from held: the
+    `item_accepted` events.
 
     The event names the item by its row (`item_pk`) and, as older events only do, by its
     public ID or row number (`item`); no column is needed for it.
     """
     by_ref: dict[object, int] = {}
-    for it in items:
-        by_ref[("pk", it.id)] = it.id
-        by_ref[("ref", it.id)] = it.id
-        if it.public_id is not None:
-            by_ref[("ref", it.public_id)] = it.id
+    for pk, public_id in items:
+        by_ref[("pk", pk)] = pk
+        by_ref[("ref", pk)] = pk
+        if public_id is not None:
+            by_ref[("ref", public_id)] = pk
     out: dict[int, datetime] = {}
-    for at, detail in session.execute(
-        select(Event.at, Event.detail)
-        .where(Event.round_id == round_id, Event.kind == "item_accepted")
-        .order_by(Event.at, Event.id)
-    ):
+    accepted = session.execute(
+        select(Event.at, Event.id, Event.detail).where(
+            Event.round_id == round_id, Event.kind == "item_accepted"
+        )
+    ).all()
+    for at, _id, detail in sorted(accepted, key=lambda row: (row[0], row[1])):
         d = detail or {}
-        pk = (
+        found = (
             by_ref.get(("pk", d["item_pk"]))
             if "item_pk" in d
             else by_ref.get(("ref", d.get("item")))
         )
-        if pk is not None:
-            out[pk] = at
+        if found is not None:
+            out[found] = at
     return out
 
 
@@ -192,29 +196,33 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
     ):
         answered[item_id] = min(at, answered.get(item_id, at))
     items = []
-    rows = session.scalars(
-        select(Item).where(
+    # Plain rows, not ORM objects: a round of many thousand items is read on every tick
+    # that follows new mail.
+    rows = session.execute(
+        select(
+            Item.id, Item.public_id, Item.consultation_id, Item.seq, Item.phase,
+            Item.received_at, Item.late, Item.state, Item.source_message_id,
+        ).where(
             Item.round_id == rnd.id,
             Item.state.in_(("active", "held")),
             Item.consultation_id.is_not(None),
             Item.seq.is_not(None),
         )
-    ).all()
-    accepted = accepted_times(session, rnd.id, rows)
+    ).all()  # fmt: skip
+    accepted = accepted_times(session, rnd.id, [(row.id, row.public_id) for row in rows])
     recorded = first_processed(session, rnd.id)
-    for it in rows:
-        assert it.consultation_id is not None and it.seq is not None
-        held = it.state == "held"
+    for row in rows:
+        held = row.state == "held"
         items.append(
             ItemFact(
-                item_id=ItemId(cons_key[it.consultation_id], it.seq),
-                phase=Phase(it.phase),
-                received_at=it.received_at,
-                answered_at=answered.get(it.id),
-                late=it.late,
+                item_id=ItemId(cons_key[row.consultation_id], row.seq),
+                phase=Phase(row.phase),
+                received_at=row.received_at,
+                answered_at=answered.get(row.id),
+                late=row.late,
                 held=held,
-                accepted_at=None if held else accepted.get(it.id),
-                recorded_at=recorded.get(it.source_message_id or 0),
+                accepted_at=None if held else accepted.get(row.id),
+                recorded_at=recorded.get(row.source_message_id or 0),
             )
         )
 
