@@ -1,7 +1,7 @@
 """scale: indexes for the per-mail and per-tick lookups
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-04 21:40:00
 
 Every per-mail query reads by key, whatever the committee already stores: the next
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
