@@ -23,6 +23,7 @@ def _register() -> None:
         "items",
         "workflow",
         "run",
+        "worker",
         "demo",
         "staff",
         "web",

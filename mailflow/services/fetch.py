@@ -76,6 +76,9 @@ class FetchOptions:
     # after a crash, so a larger group only keeps mail in the inbox a little longer.
     server_action_every: int = 1000
     lease_ttl: timedelta = timedelta(seconds=120)
+    # False when something else already makes this the only poller of the mailbox (the
+    # task queue's lock, under `mailflow worker`): the lease table is then left alone.
+    lease: bool = True
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     # A batch holds at most this many bytes of mail (each counted up to the size cap):
     # with `fetch_batch` it bounds memory whatever the mailbox holds.
@@ -209,6 +212,8 @@ class MailFetcher:
 
     async def _lease(self) -> bool:
         opts = self._options
+        if not opts.lease:
+            return True
         return await self._db(
             lambda s: acquire_lease(
                 s, self._lease_name, opts.holder, self._clock.now(), opts.lease_ttl
@@ -220,6 +225,8 @@ class MailFetcher:
 
         def renew(session: Session) -> bool:
             self._record_done(session, done)
+            if not opts.lease:
+                return True
             return renew_lease(
                 session, self._lease_name, opts.holder, self._clock.now(), opts.lease_ttl
             )
@@ -231,7 +238,8 @@ class MailFetcher:
 
         def release(session: Session) -> None:
             self._record_done(session, done)
-            release_lease(session, self._lease_name, self._options.holder)
+            if self._options.lease:
+                release_lease(session, self._lease_name, self._options.holder)
 
         await self._db(release)
 

@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailflow.resources import migrations_dir
@@ -137,3 +137,26 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def libpq_url(engine: Engine) -> str:
+    """The engine's PostgreSQL URL as libpq reads it (for the task queue's own pool)."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def apply_queue_schema(engine: Engine, schema_sql: str) -> bool:
+    """Create the task queue's tables (procrastinate's schema) unless they exist.
+
+    Returns whether it created them. The schema is procrastinate's own SQL, applied as
+    `procrastinate schema --apply` would; later versions of procrastinate ship their
+    migrations, applied with their documented command (README, "Workers").
+    """
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar() is not None:
+            return False
+        conn.exec_driver_sql(schema_sql.replace("%", "%%"))
+    return True
