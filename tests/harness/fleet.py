@@ -69,7 +69,7 @@ class Fleet:
     configs: list[Path] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    calls: dict[str, bytes] = field(default_factory=dict)  # committee address → a call
+    calls: dict[tuple[int, str], bytes] = field(default_factory=dict)  # its call, by whom
     appended: int = 0
 
     # Building --------------------------------------------------------------------
@@ -150,7 +150,7 @@ tls = "none"
         n = len(self.workers)
         also = [a for conf in self.configs[1:] for a in ("--also", str(conf))]
         cmd = [sys.executable, "-m", "mailflow", "--config", str(self.configs[0]), "worker",
-               *also, "--tick-every", "2", "--stalled-after", "3", *extra]  # fmt: skip
+               *also, "--tick-every", "10", "--stalled-after", "3", *extra]  # fmt: skip
         log = (self.root / f"worker-{n}.log").open("wb")
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                 env={**os.environ, **self.env})  # fmt: skip
@@ -187,12 +187,13 @@ tls = "none"
             received = self.smtp.received
             if len(received) >= want:
                 for m in received:
-                    if "ishida@example.com" in m.rcpt_tos:
-                        sender = m.raw.split(b"From:", 1)[1].split(b"\n", 1)[0]
-                        for i in range(len(self.configs)):
-                            if f"shingikai{i}@".encode() in sender:
-                                self.calls[f"shingikai{i}@"] = m.raw
-                if len(self.calls) == len(self.configs):
+                    head = m.raw.split(b"\r\n\r\n", 1)[0]
+                    for i in range(len(self.configs)):
+                        if f"shingikai{i}@city".encode() in head:
+                            for rcpt in m.rcpt_tos:
+                                self.calls[(i, rcpt)] = m.raw
+                writers = {addr for _, addr in WRITERS}
+                if len([k for k in self.calls if k[1] in writers]) == len(self.configs) * 6:
                     return True
             time.sleep(0.2)
         return False
@@ -202,12 +203,12 @@ tls = "none"
         their Message-IDs."""
         ids: list[str] = []
         for i, account in enumerate(self.accounts):
-            call = self.calls[f"shingikai{i}@"]
             probe = self.dovecot.probe(account)
             try:
                 for _ in range(per_committee):
                     n = self.appended
                     name, addr = WRITERS[n % len(WRITERS)]
+                    call = self.calls[(i, addr)]
                     when = datetime.now(UTC)
                     raw = gmail(call, name, addr, question(n), when)
                     probe.append(raw)
