@@ -146,11 +146,13 @@ tls = "none"
 
     # Workers ----------------------------------------------------------------------
 
-    def start_worker(self, *extra: str) -> subprocess.Popen[bytes]:
+    def start_worker(self, *extra: str, committees: int | None = None) -> subprocess.Popen[bytes]:
+        """A `mailflow worker` serving every committee (or the first `committees`)."""
         n = len(self.workers)
-        also = [a for conf in self.configs[1:] for a in ("--also", str(conf))]
-        cmd = [sys.executable, "-m", "mailflow", "--config", str(self.configs[0]), "worker",
-               *also, "--tick-every", "10", "--stalled-after", "3", *extra]  # fmt: skip
+        configs = self.configs[:committees]
+        also = [a for conf in configs[1:] for a in ("--also", str(conf))]
+        cmd = [sys.executable, "-m", "mailflow", "--config", str(configs[0]), "worker",
+               *also, "--stalled-after", "3", *(extra or ("--tick-every", "10"))]  # fmt: skip
         log = (self.root / f"worker-{n}.log").open("wb")
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                 env={**os.environ, **self.env})  # fmt: skip
