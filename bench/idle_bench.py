@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, func, select, text  # noqa: E402
 
 from mailflow.store import db  # noqa: E402
 from mailflow.store.models import Outbox  # noqa: E402
@@ -81,14 +81,10 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def receipts(url: str) -> int:
-    engine = db.make_engine(url)
-    try:
-        with engine.connect() as c:
-            return c.scalar(select(func.count()).select_from(Outbox)
-                            .where(Outbox.kind == "receipt")) or 0  # fmt: skip
-    finally:
-        engine.dispose()
+def receipts(engine: Engine) -> int:
+    with engine.connect() as c:
+        return c.scalar(select(func.count()).select_from(Outbox)
+                        .where(Outbox.kind == "receipt")) or 0  # fmt: skip
 
 
 def idle(fleet: Fleet, pid: int, seconds: float) -> tuple[float, float]:
@@ -116,6 +112,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=40)
     ap.add_argument("--poll", type=int, default=60, help="poll_interval_seconds")
     ap.add_argument("--tick-every", default="60", help="the worker's --tick-every")
+    ap.add_argument("--hold", default="300", help="the worker's --hold")
     args = ap.parse_args()
     base = os.environ.get("MAILFLOW_TEST_POSTGRES_URL")
     if not base:
@@ -140,7 +137,8 @@ def main() -> None:
 def run(args: argparse.Namespace, url: str, dovecot: DovecotServer, smtp: SmtpServer) -> None:
     n = args.mailboxes
     print(f"python {platform.python_version()}, {os.cpu_count()} cores; {n} mailboxes, "
-          f"poll interval {args.poll} s (IDLE), ticks every {args.tick_every} s")  # fmt: skip
+          f"poll interval {args.poll} s (IDLE), ticks every {args.tick_every} s, "
+          f"hold {args.hold} s")  # fmt: skip
     fleet = Fleet(Path(tempfile.mkdtemp(prefix="idle-bench-")), dovecot, smtp, url, args.poll)
     t0 = time.monotonic()
     fleet.add_committees(n)
@@ -148,7 +146,9 @@ def run(args: argparse.Namespace, url: str, dovecot: DovecotServer, smtp: SmtpSe
     print(f"setup: {n} committees, rounds open, in {time.monotonic() - t0:.0f} s")
     measured: dict[int, tuple[float, float]] = {}
     for held in (args.small, n):
-        proc = fleet.start_worker("--tick-every", args.tick_every, committees=held)
+        proc = fleet.start_worker(
+            "--tick-every", args.tick_every, "--hold", args.hold, committees=held
+        )
         settle(fleet, held == n, 600)
         measured[held] = idle(fleet, proc.pid, args.idle)
         cpu, rss = measured[held]
@@ -161,22 +161,24 @@ def run(args: argparse.Namespace, url: str, dovecot: DovecotServer, smtp: SmtpSe
           f"{n - args.small})")  # fmt: skip
     fleet.wait_for_calls(120)
     latencies: list[float] = []
+    engine = db.make_engine(url)
     for j in range(args.samples):
         i = (j * 37) % n
         name, addr = WRITERS[j % len(WRITERS)]
         raw = gmail(fleet.calls[(i, addr)], name, addr, question(10_000 + j), datetime.now(UTC))
-        before = receipts(url)
+        before = receipts(engine)
         probe = dovecot.probe(fleet.accounts[i])
         try:
             probe.append(raw)
         finally:
             probe.close()
         appended = time.monotonic()
-        while receipts(url) == before and time.monotonic() < appended + 30:
+        while receipts(engine) == before and time.monotonic() < appended + 30:
             time.sleep(0.01)
         latencies.append(time.monotonic() - appended)
         time.sleep(0.5)
     fleet.stop_workers()
+    engine.dispose()
     lat = sorted(latencies)
     p95 = lat[max(0, round(0.95 * len(lat)) - 1)]
     median = statistics.median(lat)

@@ -26,6 +26,8 @@ from mailflow.errors import InputError
               help="Seconds between each committee's deadline ticks.")  # fmt: skip
 @click.option("--stalled-after", type=click.FloatRange(min=1), default=10.0, show_default=True,
               help="Seconds of silence after which a worker is taken for dead.")  # fmt: skip
+@click.option("--hold", type=click.IntRange(min=5), default=300, show_default=True,
+              help="Seconds one worker holds a mailbox before it is handed on.")  # fmt: skip
 @click.option("--log-json", is_flag=True, help="One JSON object per log line.")
 @click.option(
     "--log-level",
@@ -40,6 +42,7 @@ def worker(
     concurrency: int | None,
     tick_every: int,
     stalled_after: float,
+    hold: int,
     log_json: bool,
     log_level: str,
 ) -> None:
@@ -67,7 +70,7 @@ def worker(
         if found.problems:
             raise InputError(found.problems)
     settings = WorkerSettings(concurrency=concurrency, tick_every=tick_every,
-                              stalled_after=stalled_after)  # fmt: skip
+                              stalled_after=stalled_after, hold_seconds=hold)  # fmt: skip
     try:
         backend = QueueWorker(everyone, settings)
     except ValueError as exc:

@@ -4,8 +4,9 @@ On PostgreSQL any number of workers (any machine) share every committee's work t
 procrastinate's tables in the same database:
 
 * `mailflow.poll` (one periodic job per mailbox, every `poll_interval_seconds`): holds
-  the mailbox in IDLE for one interval, then ends; the next one, queued meanwhile, takes
-  over at once, in whichever worker fetches it. Its lock (`poll:<committee>`) lets only
+  the mailbox in IDLE for `hold_seconds`, then ends; the next one, queued meanwhile,
+  takes over at once, in whichever worker fetches it (a dead worker's hold is ended by
+  `mailflow.recover`, not waited out). Its lock (`poll:<committee>`) lets only
   one run per mailbox, its queueing lock keeps at most one waiting.
 * `mailflow.tick` (one periodic job per committee, every `tick_every` seconds, and right
   after intake processed mail): the deadline tick; it then queues a send job for each
@@ -57,6 +58,9 @@ class WorkerSettings:
     # A worker silent this long is taken for dead and its jobs are taken over.
     stalled_after: float = 10.0
     recover_every: int = 2
+    # How long one poll job holds its mailbox (at least one poll interval). A takeover
+    # after a worker's death does not wait for it; a longer hold means fewer reconnects.
+    hold_seconds: int = 300
     # How often a worker looks for new jobs when no notification wakes it.
     fetch_every: float = 1.0
 
@@ -119,8 +123,9 @@ class QueueWorker:
             return
         stop = asyncio.Event()
         self._stops.add(stop)
-        # Held for one interval: the next poll, queued meanwhile, follows at once.
-        timer = asyncio.get_running_loop().call_later(imap.poll_interval_seconds, stop.set)
+        # Held for a while; the next poll, queued meanwhile, follows at once.
+        hold = max(imap.poll_interval_seconds, self.settings.hold_seconds)
+        timer = asyncio.get_running_loop().call_later(hold, stop.set)
 
         def after(counts: CycleCounts) -> None:
             if counts.done or counts.quarantined or counts.failed or counts.alerts:
