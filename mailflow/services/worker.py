@@ -91,6 +91,9 @@ class QueueWorker:
         self._follow_ups: set[asyncio.Future[None]] = set()
         self._senders: dict[str, tuple[SmtpSender, asyncio.Lock]] = {}
         self._stopping = False
+        # Ticks run one at a time per worker: a hundred committees' ticks due in the same
+        # second would otherwise fill the threads that intake needs for new mail.
+        self._ticking = asyncio.Semaphore(1)
         self._register()
 
     # The tasks ---------------------------------------------------------------------
@@ -149,7 +152,8 @@ class QueueWorker:
 
     async def _tick(self, timestamp: int, committee: str) -> None:
         services = self.by_key[committee]
-        result = await asyncio.to_thread(tick_committee, services)
+        async with self._ticking:
+            result = await asyncio.to_thread(tick_committee, services)
         for outbox_id in result.due:
             await self._defer_send(committee, outbox_id)
 
