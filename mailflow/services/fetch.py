@@ -306,7 +306,12 @@ class MailFetcher:
 
     async def _serve(self, client: ImapClient, stop: asyncio.Event) -> None:
         settings, opts = self._settings, self._options
-        wait = min(MAX_IDLE_SECONDS, opts.lease_ttl.total_seconds() / 3)
+        # With a lease, IDLE is cut short to renew it in time; without one (the task
+        # queue's lock makes this the only poller) only RFC 2177's limit applies, and an
+        # idle mailbox costs nothing between the mail it brings.
+        wait: float = MAX_IDLE_SECONDS
+        if opts.lease:
+            wait = min(wait, opts.lease_ttl.total_seconds() / 3)
         while not stop.is_set():
             counts = await self._sync(client, stop)
             if self._on_cycle is not None:
