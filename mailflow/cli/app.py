@@ -72,16 +72,16 @@ def _parse_now(value: str | None) -> Clock:
 
 
 class MailflowGroup(click.Group):
-    """Reports mailflow's own errors as plain lines on stderr with their exit code."""
+    """Reports mailflow's own errors as plain lines on stderr with their exit code: 2 for
+    every staff-input error (`StaffInputError`), 1 for the rest; never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except MailflowError as exc:
-            lines = exc.problems if isinstance(exc, InputError) else [str(exc)]
-            for line in lines:
+            for line in dict.fromkeys(exc.problems):
                 click.echo(f"error: {line}", err=True)
-            ctx.exit(getattr(exc, "exit_code", 1))
+            ctx.exit(exc.exit_code)
 
 
 @click.group(cls=MailflowGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 
 class Phase(enum.IntEnum):
-    """The four deadline phases of a round (DESIGN.md "The process")."""
+    """The four deadline phases of a round (docs/design.md "The process")."""
 
     QUESTIONS = 1  # ① 質疑及び意見
     ANSWERS = 2  # ② 所管課の回答、全員へ一括送付

@@ -14,6 +14,8 @@ from functools import lru_cache
 import jinja2
 
 from mailflow.domain import ItemKind, Phase, Verdict, jadate
+from mailflow.domain.endofday import is_end_of_day
+from mailflow.outbound.alerts import alert_text
 from mailflow.outbound.views import (
     ConsultationInfo,
     DepartmentBundle,
@@ -38,6 +40,7 @@ _ALERT_JA = {
     "decision_overdue": "答申期限超過",
     "no_decider": "答申者不在",
     "parse_uncertain": "読取要確認",
+    "intake": "受信",
 }
 _VERDICT_EN = {
     Verdict.APPROVE: "approved",
@@ -61,16 +64,10 @@ def _local(value: datetime, tz: tzinfo) -> datetime:
     return value.astimezone(tz)
 
 
-def _end_of_day(local: datetime) -> bool:
-    # A deadline given as a bare date is the day's last instant (time.max); anything
-    # from 23:59 on reads as "by that day" to people.
-    return (local.hour, local.minute) == (23, 59)
-
-
 def _due_ja(value: datetime, tz: tzinfo) -> str:
     """``1月13日（水）``, or ``1月13日（水）17時00分`` when the deadline is not the day's end."""
     local = _local(value, tz)
-    return jadate.month_day(local) if _end_of_day(local) else jadate.month_day_time(local)
+    return jadate.month_day(local) if is_end_of_day(local) else jadate.month_day_time(local)
 
 
 def _md_en(value: datetime, tz: tzinfo) -> str:
@@ -81,7 +78,7 @@ def _md_en(value: datetime, tz: tzinfo) -> str:
 def _due_en(value: datetime, tz: tzinfo) -> str:
     local = _local(value, tz)
     day = _md_en(value, tz)
-    return day if _end_of_day(local) else f"{day}, {local:%H:%M}"
+    return day if is_end_of_day(local) else f"{day}, {local:%H:%M}"
 
 
 def _reply_form(consultations: tuple[ConsultationInfo, ...]) -> str:
@@ -99,6 +96,7 @@ def environment(tz: tzinfo) -> jinja2.Environment:
     env.filters["verdict_en"] = lambda v: _VERDICT_EN[Verdict(v)]
     env.filters["reply_form"] = _reply_form
     env.filters["alert_ja"] = lambda what: _ALERT_JA.get(str(what), str(what))
+    env.filters["alert_text"] = alert_text
     env.globals["Phase"] = Phase
     return env
 

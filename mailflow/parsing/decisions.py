@@ -61,7 +61,9 @@ _ALL = re.compile(
     r"|[2-9二三四五六七八九]件(?:とも|ともに|全て|すべて)?|ともに|共に|\b(?:both|all)\b"
 )
 _REST = re.compile(
-    r"その他|そのほか|その外|残り|他の(?:諮問|案件)|ほかの(?:諮問|案件)|それ以外|\bthe\s+(?:others|rest)\b"
+    r"(?:その他|そのほか|その外|残り|残る|(?:他|ほか)の(?:諮問|案件|[2-9二三四五六七八九両]?件)|それ以外"
+    r"|(?<![\u3005\u4e00-\u9fff])(?:他|ほか)(?=は|も))"
+    r"(?:の?+\s*+[2-9二三四五六七八九両]件(?:とも|ともに)?+)?+|\bthe\s+(?:others|rest)\b"
 )
 _LEAD = re.compile(r"[\s○◯●・■□◆◇*\-]*+")
 # What closes a mention before the verdict: 「について、」「は」「：」.
@@ -93,6 +95,23 @@ _LIST_ITEM = re.compile(
     r"\s*+(?:[・●○◯■□◆◇*\-－ー]|[(（]?+[0-9０-９]{1,2}+[)）.．、]|[(（]?+[0-9０-９]{1,2}+\s|[①-⑳])"
 )
 _TRIM = "。.、, 　"
+# 「可とするが、紙の券も併用すること。」: an approval that goes on with an instruction.
+_BUT_INSTRUCTION = re.compile(
+    r"\s*+(?:が|けれども|けれど|ものの|ますが|ですが)?+\s*+[、,]\s*+(?:ただし|但し)?+[、,]?+\s*+"
+    r"(?P<cond>[^、,。]\S*?(?:すること|させること|とすること|こと|ように|よう))\s*+[。.]?+\s*+$"
+)
+# 「承認（ただし、個人名は出さないこと）」: the condition in brackets after the verdict.
+_BRACKET_CONDITION = re.compile(
+    r"\s*+[（(]\s*+(?:ただし|但し|条件(?:は|として)?)\s*+[、,:：]?+\s*+(?P<cond>[^（()）]+)[）)]"
+)
+_CONNECTIVE = re.compile(r"\s*+(?:ただし|但し|なお|また|尚)\s*+[、,]?+\s*+")
+# 「ただし第8号は、…を条件とします。」: the words before the verb are the condition. The
+# verb is searched for, not reached by a lazy group, which would rescan runs of spaces.
+_CONDITION_SUBJECT = re.compile(
+    r"[」』)）]*+\s*+(?:について|に関して|に対して)?+(?:は|では)?+\s*+[、,]?+\s*+(?=[^\s、,])"
+)
+_CONDITION_VERB = re.compile(r"を(?:条件|前提)と(?:する|します|いたします|したい|し|して)")
+_INSTRUCTION_END = re.compile(r"(?:すること|させること|こと|ように|よう|ください)[。.]?\s*$")
 
 
 class _Scope(enum.Enum):
@@ -157,10 +176,12 @@ def _mentions(text: str, consultations: Sequence[ConsultationRef]) -> list[_Ment
                 found.append(_Mention(at, at + len(prefix), _Scope.NAMED, (ref.key,)))
                 taken.append((at, at + len(prefix)))
                 break
-    for pattern, scope in ((_ALL, _Scope.ALL), (_REST, _Scope.REST)):
+    # The rest before all: the 二件 of 「他の二件は可」 is the rest, not every consultation.
+    for pattern, scope in ((_REST, _Scope.REST), (_ALL, _Scope.ALL)):
         for m in pattern.finditer(low_text):
             if free(m.start(), m.end()):
                 found.append(_Mention(m.start(), m.end(), scope))
+                taken.append((m.start(), m.end()))
     found.sort(key=lambda m: m.start)
     return found
 
@@ -236,8 +257,16 @@ class _State:
     def add(self, owners: Sequence[str], reading: _Reading) -> None:
         for key in owners:
             self.readings[key].append(
-                _Reading(reading.polarity, reading.line, reading.conditions, reading.named)
+                _Reading(reading.polarity, reading.line, list(reading.conditions), reading.named)
             )
+
+    def readings_for(self, owners: Sequence[str], reading: _Reading, conditions: list[str]) -> None:
+        """Turn the last reading of each owner, added from ``reading``, conditional."""
+        for key in owners:
+            if self.readings[key]:
+                last = self.readings[key][-1]
+                last.polarity = Polarity.CONDITIONAL
+                last.conditions.extend(conditions)
 
     def add_conditions(self, owners: Sequence[str], text: str) -> None:
         text = text.strip()
@@ -270,6 +299,8 @@ def _strip_label(text: str) -> str:
     text = text.strip().lstrip(":：").strip(_TRIM)
     if text.endswith((")", "）")) and not any(c in text for c in "(（"):
         text = text[:-1].rstrip(_TRIM)
+    if text[:1] in "(（" and text[-1:] in ")）" and not any(c in text[1:-1] for c in "()（）"):
+        text = text[1:-1].strip(_TRIM)  # 「条件付き可（紙の券を残すこと）」
     return text
 
 
@@ -302,11 +333,18 @@ def _read_line(line: str, state: _State, consultations: Sequence[ConsultationRef
     state.capture, state.captured, state.blank_after_capture = (), False, False
     previous: tuple[str, ...] | None = None
     prev_end = 0
+    verb_first = False
     for n, hit in enumerate(hits):
-        window = [m for m in mentions if prev_end <= m.start and m.end <= hit.start]
-        if not window and n == 0:
-            following = hits[1].start if len(hits) > 1 else len(text)
-            window = [m for m in mentions if hit.end <= m.start and m.end <= following]
+        before = [m for m in mentions if prev_end <= m.start and m.end <= hit.start]
+        following = hits[n + 1].start if n + 1 < len(hits) else len(text)
+        after = _named_after(text, mentions, hit.start, following)
+        # 「可とする：第7号、第8号」, "I approve No. 7 and No. 8; I reject No. 9": once a line
+        # puts the verdict first, each verdict names what follows it in its clause.
+        if verb_first:
+            window = after or before
+        else:
+            window = before or (after if n == 0 else [])
+            verb_first = n == 0 and not before and bool(after)
         owners = _resolve(window, state) if window else previous
         if owners is None and window:
             state.rest_lines.append((whole, hit.polarity))
@@ -319,8 +357,8 @@ def _read_line(line: str, state: _State, consultations: Sequence[ConsultationRef
         polarity, conditions = hit.polarity, []
         if polarity is Polarity.APPROVE:
             region_start = max([prev_end, *(m.end for m in window if m.end <= hit.start)])
-            after = _AFTER_MENTION.match(text, region_start)
-            lead = _LEAD.match(text, after.end() if after else region_start)
+            closing = _AFTER_MENTION.match(text, region_start)
+            lead = _LEAD.match(text, closing.end() if closing else region_start)
             start = lead.end() if lead else region_start
             cond = _condition_first(text, start, hit.start)
             if cond is not None:
@@ -328,6 +366,15 @@ def _read_line(line: str, state: _State, consultations: Sequence[ConsultationRef
                 polarity, conditions = Polarity.CONDITIONAL, [line[a:b]]
         reading = _Reading(polarity, whole, conditions, named)
         state.add(owners, reading)
+        if polarity is Polarity.APPROVE:
+            following = hits[n + 1].start if n + 1 < len(hits) else len(text)
+            but = _BUT_INSTRUCTION.match(text, hit.end, following) or _BRACKET_CONDITION.match(
+                text, hit.end, following
+            )
+            if but is not None:
+                a, b = folded.span(but.start("cond"), but.end("cond"))
+                reading.polarity = Polarity.CONDITIONAL
+                state.readings_for(owners, reading, [line[a:b]])
         if polarity is Polarity.CONDITIONAL or polarity is Polarity.APPROVE:
             following = hits[n + 1].start if n + 1 < len(hits) else len(text)
             labelled = _label_end(text[hit.end : following]) is not None
@@ -337,8 +384,41 @@ def _read_line(line: str, state: _State, consultations: Sequence[ConsultationRef
                 if tail and not _mentions(fold(tail).text, consultations):
                     state.add_conditions(owners, tail)
                 state.capture, state.captured = tuple(owners), bool(tail)
-        previous, prev_end = tuple(owners), hit.end
+        previous, prev_end = tuple(owners), max([hit.end, *(m.end for m in window)])
         state.context = tuple(owners) or state.context
+
+
+# What may stand between two consultations of one list: 「第7号、第8号」 "No. 7 and No. 8".
+_LIST_GAP = re.compile(r"\s*+(?:[,、，・/&]|and|or|及び|および|並びに|と)?+\s*+(?:and\s++)?+")
+
+
+def _named_after(text: str, mentions: Sequence[_Mention], start: int, end: int) -> list[_Mention]:
+    """The list of consultations right after a verdict word, within ``start:end``."""
+    window: list[_Mention] = []
+    for m in mentions:
+        if m.start < start or m.end > end:
+            continue
+        if window and (
+            m.scope is not window[0].scope or not _LIST_GAP.fullmatch(text, window[-1].end, m.start)
+        ):
+            break
+        window.append(m)
+    return window
+
+
+def _condition_statement(text: str, at: int) -> tuple[int, int] | None:
+    """Where the condition of 「…は、〜を条件とします」 lies in ``text``, read from ``at``."""
+    subject = _CONDITION_SUBJECT.match(text, at)
+    if subject is None:
+        return None
+    end = text.find("。", subject.end())
+    verb = _CONDITION_VERB.search(text, subject.end(), len(text) if end < 0 else end)
+    if verb is None:
+        return None
+    start, stop = subject.end(), verb.start()
+    while stop > start and text[stop - 1].isspace():
+        stop -= 1
+    return (start, stop) if stop > start else None
 
 
 def _read_plain_line(
@@ -348,9 +428,18 @@ def _read_plain_line(
     text = folded.text
     lead = _LEAD.match(text)
     at = lead.end() if lead else 0
+    connective = _CONNECTIVE.match(text, at)
+    at = connective.end() if connective else at
     leading = [m for m in mentions if m.start <= at + 1] if mentions else []
     if leading:
         keys = _resolve(leading, state) or ()
+        stated = _condition_statement(text, leading[-1].end)
+        if stated is not None and keys:
+            # 「ただし第8号は、…を条件とします。」: conditions without a verdict word.
+            a, b = folded.span(*stated)
+            state.add_conditions(keys, line[a:b])
+            state.context = keys
+            return
         after = _AFTER_MENTION.match(text, leading[-1].end)
         rest = text[after.end() if after else leading[-1].end :]
         if _CONDITION_HEADING.match(text, leading[-1].end) or _CONDITION_HEADING.match(rest):
@@ -366,6 +455,10 @@ def _read_plain_line(
             owners = state.context or (state.keys if len(state.keys) == 1 else ())
             state.capture, state.captured = owners, False
             state.add_conditions(owners, _strip_label(line.strip()))
+        elif connective is not None and _INSTRUCTION_END.search(text) and state.context:
+            # 「全件承認。ただし、…すること。」: a condition of the statement just made.
+            a = folded.span(at, len(text))[0]
+            state.add_conditions(state.context, line[a:].strip().rstrip("。."))
         return
     state.blank_after_capture = False
     if _label_end(text, at) is not None:
@@ -403,6 +496,24 @@ def _merge_verdicts(key: str, readings: Sequence[_Reading]) -> ParsedDecision:
     return ParsedDecision(key, Verdict.APPROVE, None, text)
 
 
+def _sentences(line: str) -> list[str]:
+    """The sentences of one logical line; a 。 inside brackets does not end one."""
+    out: list[str] = []
+    depth = 0
+    start = 0
+    for i, ch in enumerate(line):
+        if ch in "（(「『【":
+            depth += 1
+        elif ch in "）)」』】" and depth:
+            depth -= 1
+        elif ch == "。" and not depth:
+            out.append(line[start : i + 1])
+            start = i + 1
+    if line[start:].strip():
+        out.append(line[start:])
+    return [s for s in out if s.strip()] or [line]
+
+
 def _read(text: str, consultations: Sequence[ConsultationRef]) -> dict[str, list[_Reading]]:
     keys = tuple(c.key for c in consultations)
     state = _State(keys, {k: [] for k in keys})
@@ -411,7 +522,9 @@ def _read(text: str, consultations: Sequence[ConsultationRef]) -> dict[str, list
             if state.capture and state.captured:
                 state.blank_after_capture = True
             continue
-        _read_line(line, state, consultations)
+        # Sentence by sentence: 「全件承認。ただし第8号は…を条件とします。」 decides twice.
+        for sentence in _sentences(line):
+            _read_line(sentence, state, consultations)
     # 「その他は可」: every consultation the mail gave no verdict of its own.
     decided = [k for k in keys if state.readings[k]]
     for whole, polarity in state.rest_lines:

@@ -53,8 +53,12 @@ _CLAUSE_END = re.compile(r"[。.!?！？\n]")
 _COMMA = re.compile(r"[、,，]")
 _NEGATED_REST = re.compile(r"\s*(?:でき|出来|いたし|致し|し)?(?:ない|ません|かね)")
 _NEGATION = re.compile(
-    r"ない|ません|かねる|かねます|がたい|難い|ず(?:に|、|。|$)|ぬ(?:$|[。、])|ざる"
+    r"ない|なかっ|ません|かねる|かねます|がたい|難い|難し[いく]|困難|ず(?:に|、|。|$)|ぬ(?:$|[。、])|ざる"
+    r"|見送|見合わせ|差し?控え"
 )
+# 「可としたいところだが」「承認したいのですが」: a wish that goes on with "but" decides
+# nothing; what follows the comma (「今回は見送る」) may say the opposite.
+_HEDGE = re.compile(r"たい(?:ところ|ものの|けれど|けど|が|のですが|のだが|のですけれど)")
 # 「差し支えない」「問題ない」「異存はない」: a negation that approves.
 _POSITIVE_NEGATION = re.compile(
     r"(?:差し?支え|さしつかえ|問題|支障|構わ|かまわ|異存|異論|遜色|懸念|心配)(?:は|が|も)?"
@@ -82,7 +86,8 @@ _REJECT_CORE = re.compile(
     r"|(?<![可拒安適賛存良当真成諾採合要正])否(?![定応])"
     r"|異議(?:が|は)?あり(?!ませ)|異議(?:が|は)?ある(?!ま)"
     r"|反対(?!に|側|語|の(?:意見|立場)|意見)"
-    r"|\b(?:reject(?:s|ed)?|disapprove[sd]?|(?:not|cannot|can't)\s+(?:be\s+)?approve[sd]?)\b"
+    r"|\b(?:reject(?:s|ed)?|disapprove[sd]?|oppose[sd]?|object(?:s|ed)?\s+to)\b"
+    r"|(?:\b(?:not|cannot|unable\s+to)|n't)\s+(?:be\s+(?:able\s+to\s+)?)?approve[sd]?\b"
 )
 # 認める・同意・賛成・適当 decide nothing when positive (「同意します」 is not a verdict),
 # but their negation rejects: 「認められない」「同意できない」「適当でない」.
@@ -100,21 +105,69 @@ _PREDICATE_SPAN = re.compile(
 )
 
 
-def _clause_tail(text: str, at: int, limit: int = 24) -> str:
-    """What follows ``at`` up to the end of its clause (at most ``limit`` characters)."""
-    end_m = _CLAUSE_END.search(text, at)
-    end = end_m.start() if end_m else len(text)
-    pos = at
-    while True:
-        comma = _COMMA.search(text, pos, end)
-        if comma is None:
+@dataclass(frozen=True)
+class _Tail:
+    """What follows a verdict word up to the end of its clause: ``text`` is read for the
+    predicate, ``end`` is where the clause stops in the line."""
+
+    text: str
+    end: int
+
+
+_OPEN = "（("
+_CLOSE = "）)"
+# A note in brackets right after the verdict word is as long as a condition gets; past
+# this the brackets are taken as unclosed and read as they stand.
+_NOTE_LIMIT = 400
+
+
+def _clause_tail(text: str, at: int, limit: int = 24) -> _Tail:
+    """What follows ``at`` up to the end of its clause (at most ``limit`` characters).
+
+    A note in brackets is left out of the predicate: in 「条件付き承認（個人が特定されない
+    形で集計すること）」 the negation belongs to the condition, not to the verdict. A
+    comma ends the clause unless what follows only finishes a negated predicate
+    (「…ことは、できない」).
+    """
+    kept: list[str] = []
+    depth = 0
+    i = at
+    stop = min(len(text), at + limit + _NOTE_LIMIT)
+    while i < stop and len(kept) < limit:
+        ch = text[i]
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE and depth:
+            depth -= 1
+        elif depth:
+            pass
+        elif _ends_clause(text, i):
             break
-        if _NEGATED_REST.match(text, comma.end()):
-            pos = comma.end()  # 「…ことは、できない」: the predicate runs on past the comma
-            continue
-        end = comma.start()
-        break
-    return text[at : min(end, at + limit)]
+        else:
+            kept.append(ch)
+        i += 1
+    if depth:
+        return _plain_tail(text, at, limit)
+    return _Tail("".join(kept), i)
+
+
+def _ends_clause(text: str, i: int) -> bool:
+    ch = text[i]
+    if _CLAUSE_END.match(ch):
+        return True
+    return bool(_COMMA.match(ch)) and not _NEGATED_REST.match(text, i + 1)
+
+
+def _plain_tail(text: str, at: int, limit: int) -> _Tail:
+    """The clause read as it stands, brackets and all (they were never closed)."""
+    kept: list[str] = []
+    i = at
+    while i < len(text) and len(kept) < limit:
+        if _ends_clause(text, i):
+            break
+        kept.append(text[i])
+        i += 1
+    return _Tail("".join(kept), i)
 
 
 def _negated(tail: str) -> bool:
@@ -136,10 +189,10 @@ def find_hits(text: str) -> list[Hit]:
     def free(a: int, b: int) -> bool:
         return all(b <= s or a >= e for s, e in taken)
 
-    def negative(a: int, b: int, polarity: Polarity, tail: str) -> None:
+    def negative(a: int, b: int, polarity: Polarity, tail: _Tail) -> None:
         # A negated predicate is part of the verdict: the reasons start after it.
-        hits.append(Hit(a, b + len(tail), polarity, _instruction(tail)))
-        taken.append((a, b + len(tail)))
+        hits.append(Hit(a, tail.end, polarity, _instruction(tail.text)))
+        taken.append((a, tail.end))
 
     def positive(a: int, b: int, polarity: Polarity) -> None:
         span = _PREDICATE_SPAN.match(low, b)
@@ -152,7 +205,7 @@ def find_hits(text: str) -> list[Hit]:
         if not free(m.start(), m.end()):
             continue
         tail = _clause_tail(low, m.end())
-        if _negated(tail) and not m.group().startswith("異議"):
+        if _negated(tail.text) and not m.group().startswith("異議"):
             negative(m.start(), m.end(), Polarity.UNCLEAR, tail)  # 「否とはしない」
         else:
             negative(m.start(), m.end(), Polarity.REJECT, tail)
@@ -160,7 +213,7 @@ def find_hits(text: str) -> list[Hit]:
         if not free(m.start(), m.end()):
             continue
         tail = _clause_tail(low, m.end())
-        if _negated(tail):
+        if _negated(tail.text):
             negative(m.start(), m.end(), Polarity.REJECT, tail)
         else:
             positive(m.start(), m.end(), Polarity.CONDITIONAL)
@@ -171,15 +224,17 @@ def find_hits(text: str) -> list[Hit]:
         if not free(m.start(), m.end()):
             continue
         tail = _clause_tail(low, m.end())
-        if _negated(tail):
+        if _negated(tail.text):
             negative(m.start(), m.end(), Polarity.REJECT, tail)
-        elif _PREDICATE.match(tail):
+        elif _HEDGE.search(tail.text):
+            negative(m.start(), m.end(), Polarity.UNCLEAR, tail)
+        elif _PREDICATE.match(tail.text):
             positive(m.start(), m.end(), Polarity.APPROVE)
     for m in _NEGATABLE_CORE.finditer(low):
         if not free(m.start(), m.end()):
             continue
         tail = _clause_tail(low, m.end())
-        if _negated(tail):
+        if _negated(tail.text):
             negative(m.start(), m.end(), Polarity.REJECT, tail)
     hits.sort(key=lambda h: h.start)
     return hits

@@ -18,7 +18,13 @@ from typing import Literal, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from mailflow.adapters.imap import MAX_IDLE_SECONDS, FetchedMessage, ImapClient, ImapError
+from mailflow.adapters.imap import (
+    MAX_IDLE_SECONDS,
+    FetchedMessage,
+    ImapClient,
+    ImapError,
+    ImapRefused,
+)
 from mailflow.clock import Clock
 from mailflow.config import Imap
 from mailflow.store import events
@@ -60,7 +66,7 @@ def _nothing(_ids: tuple[int, ...]) -> None:
 
 
 class LeaseHeld(Exception):
-    """Another poller holds this mailbox's lease (DESIGN.md: exactly one poller)."""
+    """Another poller holds this mailbox's lease (docs/design.md "Lessons": exactly one poller)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,8 @@ class FetchCounts:
     rescanned: bool = False
     # UIDs the server listed but failed to send, again and again: left in the mailbox.
     unreadable: tuple[int, ...] = ()
+    # Staff alerts of this sync (a folder the server will not create), each said once.
+    alerts: tuple[str, ...] = ()
 
     def __add__(self, other: FetchCounts) -> FetchCounts:
         return FetchCounts(
@@ -109,6 +117,7 @@ class FetchCounts:
             self.completed_on_server + other.completed_on_server,
             self.rescanned or other.rescanned,
             self.unreadable + other.unreadable,
+            self.alerts + other.alerts,
         )
 
 
@@ -194,6 +203,10 @@ class MailFetcher:
         # The highest UID moved or flagged on the server, by UIDVALIDITY, not yet recorded.
         self._done_unrecorded: dict[int, int] = {}
         self._folders: set[str] = set()
+        self._refused: set[str] = set()  # folders the server refused on this connection
+        self._alerted: set[str] = set()  # ... of which staff have been told, once
+        self._alerts: list[str] = []
+        self._separator: str | None = "/"
         self._failure: _FetchFailure | None = None
         self.reconnects = 0
 
@@ -295,14 +308,38 @@ class MailFetcher:
                 log.warning("lease %s not released: %s", self._lease_name, _describe(exc))
 
     async def _prepare(self, client: ImapClient) -> None:
-        self._folders = set()
+        self._folders, self._refused = set(), set()
         if self._settings.after_processing == "move":
+            self._separator = await client.separator()
             await self._ensure(client, self._settings.processed_folder)
 
-    async def _ensure(self, client: ImapClient, folder: str) -> None:
-        if folder not in self._folders:
-            await client.ensure_folder(folder)
-            self._folders.add(folder)
+    async def _ensure(self, client: ImapClient, folder: str) -> bool:
+        """Whether ``folder`` (as configured) exists on the server now, created if need be.
+
+        A folder the server refuses is alerted to staff once, and its mail is flagged in
+        place instead of moved: intake goes on, and nothing retries in silence.
+        """
+        name = server_folder(folder, self._separator)
+        if name in self._folders:
+            return True
+        if name in self._refused:
+            return False
+        try:
+            await client.ensure_folder(name)
+        except ImapRefused as exc:
+            self._refused.add(name)
+            log.error("mailbox folder %r cannot be created: %s", name, _describe(exc))
+            if name not in self._alerted:
+                self._alerted.add(name)
+                self._alerts.append(
+                    f"the mail server refused to create the folder {name!r} "
+                    f"(imap.processed_folder / imap.quarantine_folder): {_describe(exc)}; "
+                    "mail stays in the mailbox, marked as read by mailflow, until the folder "
+                    "exists or the setting names one that does"
+                )
+            return False
+        self._folders.add(name)
+        return True
 
     async def _serve(self, client: ImapClient, stop: asyncio.Event) -> None:
         settings, opts = self._settings, self._options
@@ -350,7 +387,9 @@ class MailFetcher:
             counts += FetchCounts(unreadable=(unreadable,))
         # What the last server action finished is recorded by the next unit of work (the
         # lease's renewal or release, or the next sync), not by a commit of its own.
-        return counts + await self._pipeline(client, uidvalidity, chunks, stop)
+        counts += await self._pipeline(client, uidvalidity, chunks, stop)
+        alerts, self._alerts = tuple(self._alerts), []
+        return counts + FetchCounts(alerts=alerts)
 
     async def _isolate(
         self, client: ImapClient, uidvalidity: int, chunks: list[list[int]]
@@ -604,9 +643,12 @@ class MailFetcher:
                 (settings.processed_folder, normal),
                 (settings.quarantine_folder, held),
             ):
-                if group:
-                    await self._ensure(client, folder)
-                    await client.move(group, folder)
+                if not group:
+                    continue
+                if await self._ensure(client, folder):
+                    await client.move(group, server_folder(folder, self._separator))
+                else:
+                    await client.flag(group)
         else:
             await client.flag(uids)
         self._done_unrecorded[uidvalidity] = max(
@@ -641,6 +683,14 @@ def batches(sizes: Sequence[tuple[int, int]], most: int, budget: int, cap: int) 
     if current:
         out.append(current)
     return out
+
+
+def server_folder(configured: str, separator: str | None) -> str:
+    """A configured folder name ('/' between levels, as in ``mailflow/processed``) in the
+    server's own hierarchy: ``mailflow.processed`` where LIST gives "." (a stock Dovecot),
+    ``mailflow_processed`` in a flat namespace."""
+    parts = [p for p in configured.split("/") if p]
+    return (separator or "_").join(parts)
 
 
 def _count(fetched: Sequence[FetchedMessage], outcomes: Sequence[StoredOutcome]) -> FetchCounts:

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from mailflow.errors import InputError, NotFoundError
+from sqlalchemy.orm import Session
+
+from mailflow.domain.states import MessageState
+from mailflow.errors import InputError, NotFoundError, Refused
 from mailflow.services.context import Services
 from mailflow.services.ingest import Assignment, Outcome, process
 from mailflow.services.previews import MailPreview, preview
@@ -67,11 +70,24 @@ def message_pks(
         return repo.message_pks(s, committee.id, rnd.id) if rnd is not None else []
 
 
+def _message(s: Session, services: Services, message_pk: int) -> Message:
+    """This committee's stored message ``message_pk``; NotFoundError for any other id."""
+    committee = sync_committee(s, services.config)
+    msg = s.get(Message, message_pk)
+    if msg is None or msg.committee_id != committee.id:
+        raise NotFoundError(f"no message {message_pk}")
+    return msg
+
+
 def assign(services: Services, message_pk: int, assignment: Assignment, why: str | None) -> Outcome:
+    """Process the mail as routed by staff; a staff mistake (no such message or round)
+    raises a staff-input error and leaves the mail as it was."""
+    from mailflow.store import rounds as round_repo
+
     with db.transaction(services.sessions) as s:
-        msg = s.get(Message, message_pk)
-        if msg is None:
-            raise NotFoundError(f"no message {message_pk}")
+        msg = _message(s, services, message_pk)
+        if round_repo.get(s, msg.committee_id, assignment.round_key) is None:
+            raise NotFoundError(f"--round: no round {assignment.round_key!r}")
         events.record(
             s,
             at=services.clock.now(),
@@ -87,11 +103,12 @@ def assign(services: Services, message_pk: int, assignment: Assignment, why: str
 
 
 def discard(services: Services, message_pk: int, why: str) -> None:
+    """Set a mail waiting for staff aside; any other mail is refused as it is."""
     with db.transaction(services.sessions) as s:
-        msg = s.get(Message, message_pk)
-        if msg is None:
-            raise NotFoundError(f"no message {message_pk}")
-        msg.state = "discarded"
+        msg = _message(s, services, message_pk)
+        if msg.state not in repo.AWAITING_STAFF:
+            raise Refused(f"message {message_pk} is not waiting for staff (it is {msg.state})")
+        msg.state = MessageState.DISCARDED
         events.record(
             s,
             at=services.clock.now(),

@@ -70,11 +70,14 @@ class CycleCounts:
 
 
 def _from_fetch(counts: FetchCounts, mailbox: str = "INBOX") -> CycleCounts:
-    alerts = tuple(
-        f"the mail server failed to send the mail with UID {uid} in {mailbox}: it is still "
-        "there, unread by mailflow; open it in a mail client, save it as .eml and run "
-        "`mailflow ingest FILE.eml`"
-        for uid in counts.unreadable
+    alerts = (
+        tuple(
+            f"the mail server failed to send the mail with UID {uid} in {mailbox}: it is still "
+            "there, unread by mailflow; open it in a mail client, save it as .eml and run "
+            "`mailflow ingest FILE.eml`"
+            for uid in counts.unreadable
+        )
+        + counts.alerts
     )
     return CycleCounts(
         fetched=counts.fetched,

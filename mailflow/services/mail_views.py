@@ -133,3 +133,8 @@ class RoundItems:
             if roots:
                 out.append(ConsultationItems(cinfo, tuple(build(i) for i in roots)))
         return tuple(out)
+
+
+def party_names(config: Config) -> dict[str, str]:
+    """Member and department ids to their names, for what staff read."""
+    return {**{m.id: m.name for m in config.members}, **{d.id: d.name for d in config.departments}}

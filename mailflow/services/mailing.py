@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -31,6 +32,7 @@ from mailflow.store import pending as pending_repo
 from mailflow.store import workflow as repo
 from mailflow.store.models import Department, Member, Round
 from mailflow.workflow import actions as act
+from mailflow.workflow.facts import DecisionFact
 
 ViewFor = Callable[[v.Recipient], v.MailView]
 AttachmentsFor = Callable[[v.MailView], tuple[OutgoingAttachment, ...]]
@@ -142,8 +144,9 @@ class _Round:
     ) -> int:  # fmt: skip
         m: Member = self.members[key]
         addresses = [a.address for a in m.addresses]
+        party = PartyRef(party_kind, str(m.id))
         return self.queue(
-            kind=kind, key=f"{action_key}>{key}", party=PartyRef(party_kind, str(m.id)),
+            kind=kind, key=act.recipient_key(action_key, key), party=party,
             name=m.name, addresses=addresses, view=view_for(v.Recipient(m.name)), now=now,
             approved=approved, attachments=attachments, ask=ask,
         )  # fmt: skip
@@ -161,9 +164,9 @@ class _Round:
         recipient = v.Recipient(d.name, department=True)
         view = view_for(recipient)
         atts = attachments_for(view) if attachments_for else ()
-        in_reply_to = self.message_id(f"{follows}>{key}", party) if follows else None
+        in_reply_to = self.message_id(act.recipient_key(follows, key), party) if follows else None
         return self.queue(
-            kind=kind, key=f"{action_key}>{key}", party=party,
+            kind=kind, key=act.recipient_key(action_key, key), party=party,
             name=d.name, addresses=[a.address for a in d.addresses], view=view, now=now,
             approved=approved, attachments=atts, in_reply_to=in_reply_to,
         )  # fmt: skip
@@ -175,146 +178,157 @@ def deliver(
 ) -> int:  # fmt: skip
     """Queue the mails of one action; returns how many were newly queued."""
     r = _Round(services, session, rnd)
-    kind = KIND_OF[type(action)]
-    ok = not approval
+    return _SENDERS[type(action)](r, action, KIND_OF[type(action)], now, not approval)
+
+
+def _call_for_questions(
+    r: _Round, action: act.SendCallForQuestions, kind: str, now: datetime, ok: bool
+) -> int:
+    docs = tuple(
+        OutgoingAttachment(d.filename, d.content_type, d.data)
+        for d in repo.documents_of(r.session, r.rnd.id)
+    )
+    names = tuple(d.filename for d in docs)
     c, info = r.committee, r.info
+    return sum(
+        r.to_member(key, action.key, kind,
+                    lambda to: v.CallForQuestions(to, c, info, r.consultations, names),
+                    now, ok, attachments=docs)
+        for key in action.recipients
+    )  # fmt: skip
+
+
+def _reminder(r: _Round, action: act.SendReminder, kind: str, now: datetime, ok: bool) -> int:
+    c, info = r.committee, r.info
+
+    def reminder(to: v.Recipient) -> v.MailView:
+        owed = r.items.owed(to.name, 1 if action.phase is Phase.ANSWERS else 3, r.consultations)
+        return v.Reminder(to, c, info, action.phase, action.deadline, action.audience, owed)
+
     n = 0
-    if isinstance(action, act.SendCallForQuestions):
-        docs = tuple(
-            OutgoingAttachment(d.filename, d.content_type, d.data)
-            for d in repo.documents_of(session, rnd.id)
-        )
-        names = tuple(d.filename for d in docs)
-        for key in action.recipients:
-            n += r.to_member(
-                key,
-                action.key,
-                kind,
-                lambda to: v.CallForQuestions(to, c, info, r.consultations, names),
-                now,
-                ok,
-                attachments=docs,
-            )
-    elif isinstance(action, act.SendReminder):
-        rem = action
-
-        def reminder(to: v.Recipient) -> v.MailView:
-            owed = r.items.owed(to.name, 1 if rem.phase is Phase.ANSWERS else 3, r.consultations)
-            return v.Reminder(to, c, info, rem.phase, rem.deadline, rem.audience, owed)
-
-        for key in action.recipients:
-            if action.audience is act.Audience.DEPARTMENTS:
-                n += r.to_department(key, action.key, kind, reminder, now, ok)
-            else:
-                pk = (
-                    PartyKind.CHAIR if action.audience is act.Audience.DECIDER else PartyKind.MEMBER
-                )
-                n += r.to_member(key, action.key, kind, reminder, now, ok, pk)
-    elif isinstance(action, act.SendDepartmentBundle):
-        n += _bundle(r, services, action, kind, now, ok)
-    elif isinstance(action, act.SendDistribution):
-        dist_ids = [str(i) for i in action.item_ids]
-        pending = [str(i) for i in action.pending_ids]
-        grouped = r.items.by_consultation(dist_ids, upto=action.window_end, pending=pending)
-        for key in action.recipients:
-            n += r.to_member(key, action.key, kind, lambda to: v.Distribution(
-                to, c, info, grouped, bool(pending), action.supplement,
-                not action.anonymous), now, ok)  # fmt: skip
-    elif isinstance(action, act.SendCallForFurther):
-        first = tuple(str(i.public_id) for i in r.items.items if i.public_id and i.phase == 1)
-        for key in action.recipients:
-            n += r.to_member(
-                key,
-                action.key,
-                kind,
-                lambda to: v.CallForFurther(to, c, info, r.consultations, action.deadline, first),
-                now,
-                ok,
-            )
-    elif isinstance(action, act.SendChairDigest):
-        ids = [str(i) for i in action.item_ids]
-        grouped = r.items.by_consultation(
-            ids, upto=action.window_end, pending=[str(i) for i in action.pending_ids]
-        )
-        n += r.to_member(action.recipient, action.key, kind, lambda to: v.ChairDigest(
-            to, c, info, grouped, action.deadline, not action.anonymous), now, ok,
-            PartyKind.CHAIR)  # fmt: skip
-    elif isinstance(action, act.SendDecisionReask):
-        wanted = tuple(ci for ci in r.consultations if ci.key in action.consultations)
-        clear = repo.clear_decisions(session, rnd.id)
-        understood = tuple(
-            v.DecisionInfo(ci, Verdict(clear[ci.key][0]), clear[ci.key][1])
-            for ci in r.consultations
-            if ci.key in clear and ci.key not in action.consultations
-        )
-        n += r.to_member(
-            action.recipient,
-            action.key,
-            kind,
-            lambda to: v.DecisionReask(to, c, info, wanted, understood),
-            now,
-            ok,
-            PartyKind.CHAIR,
-        )
-    elif isinstance(action, (act.SendDecisionEcho, act.SendResultNotice)):
-        by_key = {ci.key: ci for ci in r.consultations}
-        decisions = tuple(
-            v.DecisionInfo(by_key[d.consultation], d.verdict, d.conditions or None)
-            for d in action.decisions
-            if d.consultation in by_key
-        )
-        if isinstance(action, act.SendDecisionEcho):
-            # Only a reply to this very echo confirms it: its token names the request.
-            decider = r.members[action.recipient]
-            ask = pending_repo.echo_request(session, rnd, decider, action.key, now).id
-            n += r.to_member(
-                action.recipient,
-                action.key,
-                kind,
-                lambda to: v.DecisionEcho(to, c, info, decisions),
-                now,
-                ok,
-                PartyKind.CHAIR,
-                ask=ask,
-            )
+    for key in action.recipients:
+        if action.audience is act.Audience.DEPARTMENTS:
+            n += r.to_department(key, action.key, kind, reminder, now, ok)
         else:
-            for key in action.members:
-                n += r.to_member(
-                    key,
-                    action.key,
-                    kind,
-                    lambda to: v.ResultNotice(to, c, info, decisions),
-                    now,
-                    ok,
-                )
-            for key in action.departments:
-                n += r.to_department(
-                    key,
-                    action.key,
-                    kind,
-                    lambda to: v.ResultNotice(to, c, info, decisions),
-                    now,
-                    ok,
-                )
-    elif isinstance(action, (act.SendDeadlineNotice, act.SendCancellationNotice)):
-
-        def view(to: v.Recipient) -> v.MailView:
-            if isinstance(action, act.SendDeadlineNotice):
-                return v.DeadlineNotice(to, c, info, action.phase, action.deadline)
-            return v.CancellationNotice(to, c, info)
-
-        for key in action.members:
-            n += r.to_member(key, action.key, kind, view, now, ok)
-        for key in action.departments:
-            n += r.to_department(key, action.key, kind, view, now, ok)
+            pk = PartyKind.CHAIR if action.audience is act.Audience.DECIDER else PartyKind.MEMBER
+            n += r.to_member(key, action.key, kind, reminder, now, ok, pk)
     return n
 
 
-def _bundle(
-    r: _Round, services: Services, action: act.SendDepartmentBundle, kind: str, now: datetime,
-    ok: bool,
+def _distribution(
+    r: _Round, action: act.SendDistribution, kind: str, now: datetime, ok: bool
+) -> int:
+    c, info = r.committee, r.info
+    dist_ids = [str(i) for i in action.item_ids]
+    pending = [str(i) for i in action.pending_ids]
+    grouped = r.items.by_consultation(dist_ids, upto=action.window_end, pending=pending)
+    return sum(
+        r.to_member(key, action.key, kind, lambda to: v.Distribution(
+            to, c, info, grouped, bool(pending), action.supplement,
+            not action.anonymous), now, ok)
+        for key in action.recipients
+    )  # fmt: skip
+
+
+def _call_for_further(
+    r: _Round, action: act.SendCallForFurther, kind: str, now: datetime, ok: bool
+) -> int:
+    c, info = r.committee, r.info
+    first = tuple(str(i.public_id) for i in r.items.items if i.public_id and i.phase == 1)
+    return sum(
+        r.to_member(key, action.key, kind,
+                    lambda to: v.CallForFurther(to, c, info, r.consultations, action.deadline,
+                                                first), now, ok)
+        for key in action.recipients
+    )  # fmt: skip
+
+
+def _chair_digest(
+    r: _Round, action: act.SendChairDigest, kind: str, now: datetime, ok: bool
+) -> int:
+    c, info = r.committee, r.info
+    ids = [str(i) for i in action.item_ids]
+    grouped = r.items.by_consultation(
+        ids, upto=action.window_end, pending=[str(i) for i in action.pending_ids]
+    )
+    return r.to_member(action.recipient, action.key, kind, lambda to: v.ChairDigest(
+        to, c, info, grouped, action.deadline, not action.anonymous), now, ok,
+        PartyKind.CHAIR)  # fmt: skip
+
+
+def _decision_reask(
+    r: _Round, action: act.SendDecisionReask, kind: str, now: datetime, ok: bool
+) -> int:
+    c, info = r.committee, r.info
+    wanted = tuple(ci for ci in r.consultations if ci.key in action.consultations)
+    clear = repo.clear_decisions(r.session, r.rnd.id)
+    understood = tuple(
+        v.DecisionInfo(ci, Verdict(clear[ci.key][0]), clear[ci.key][1])
+        for ci in r.consultations
+        if ci.key in clear and ci.key not in action.consultations
+    )
+    return r.to_member(action.recipient, action.key, kind,
+                       lambda to: v.DecisionReask(to, c, info, wanted, understood),
+                       now, ok, PartyKind.CHAIR)  # fmt: skip
+
+
+def _decisions(r: _Round, decisions: tuple[DecisionFact, ...]) -> tuple[v.DecisionInfo, ...]:
+    by_key = {ci.key: ci for ci in r.consultations}
+    return tuple(
+        v.DecisionInfo(by_key[d.consultation], d.verdict, d.conditions or None)
+        for d in decisions
+        if d.consultation in by_key
+    )
+
+
+def _decision_echo(
+    r: _Round, action: act.SendDecisionEcho, kind: str, now: datetime, ok: bool
+) -> int:
+    c, info, decisions = r.committee, r.info, _decisions(r, action.decisions)
+    # Only a reply to this very echo confirms it: its token names the request.
+    decider = r.members[action.recipient]
+    ask = pending_repo.echo_request(r.session, r.rnd, decider, action.key, now).id
+    return r.to_member(action.recipient, action.key, kind,
+                       lambda to: v.DecisionEcho(to, c, info, decisions),
+                       now, ok, PartyKind.CHAIR, ask=ask)  # fmt: skip
+
+
+def _to_everyone(
+    r: _Round, action_key: str, members: tuple[str, ...], departments: tuple[str, ...],
+    kind: str, view: ViewFor, now: datetime, ok: bool,
 ) -> int:  # fmt: skip
+    n = sum(r.to_member(key, action_key, kind, view, now, ok) for key in members)
+    return n + sum(r.to_department(key, action_key, kind, view, now, ok) for key in departments)
+
+
+def _result_notice(
+    r: _Round, action: act.SendResultNotice, kind: str, now: datetime, ok: bool
+) -> int:
+    c, info, decisions = r.committee, r.info, _decisions(r, action.decisions)
+    return _to_everyone(r, action.key, action.members, action.departments, kind,
+                        lambda to: v.ResultNotice(to, c, info, decisions), now, ok)  # fmt: skip
+
+
+def _deadline_notice(
+    r: _Round, action: act.SendDeadlineNotice, kind: str, now: datetime, ok: bool
+) -> int:
+    c, info = r.committee, r.info
+    return _to_everyone(r, action.key, action.members, action.departments, kind,
+                        lambda to: v.DeadlineNotice(to, c, info, action.phase, action.deadline),
+                        now, ok)  # fmt: skip
+
+
+def _cancellation_notice(
+    r: _Round, action: act.SendCancellationNotice, kind: str, now: datetime, ok: bool
+) -> int:
+    c, info = r.committee, r.info
+    return _to_everyone(r, action.key, action.members, action.departments, kind,
+                        lambda to: v.CancellationNotice(to, c, info), now, ok)  # fmt: skip
+
+
+def _bundle(r: _Round, action: act.SendDepartmentBundle, kind: str, now: datetime, ok: bool) -> int:
     """One department's items of a phase, with the .xlsx answer sheet attached."""
+    services = r.services
     d = r.department(action.department)
     mine = tuple(ci for ci in r.consultations if d.name in ci.departments)
     items = r.items.selected([str(i) for i in action.item_ids], upto=action.window_end)
@@ -345,3 +359,19 @@ def _bundle(
         action.department, action.key, kind, view, now, ok, sheet,
         follows=follows if action.followup else None,
     )  # fmt: skip
+
+
+# Each mail action → the function that queues its mails (decide, then apply).
+_SENDERS: dict[type, Callable[[_Round, Any, str, datetime, bool], int]] = {
+    act.SendCallForQuestions: _call_for_questions,
+    act.SendReminder: _reminder,
+    act.SendDepartmentBundle: _bundle,
+    act.SendDistribution: _distribution,
+    act.SendCallForFurther: _call_for_further,
+    act.SendChairDigest: _chair_digest,
+    act.SendDecisionReask: _decision_reask,
+    act.SendDecisionEcho: _decision_echo,
+    act.SendResultNotice: _result_notice,
+    act.SendDeadlineNotice: _deadline_notice,
+    act.SendCancellationNotice: _cancellation_notice,
+}

@@ -27,18 +27,19 @@ from mailflow.store import minutes as repo
 from mailflow.store import rounds as rounds_repo
 from mailflow.store.directory import sync_committee
 from mailflow.store.models import Answer, Consultation, Decision, Item, Member, Round
+from mailflow.workflow.decisions import decision_in_force
 
 Format = Literal["html", "md", "txt"]
 FORMATS: tuple[Format, ...] = ("html", "md", "txt")
 
 
 def current_decision(decisions: Sequence[Decision], consultation_id: int) -> Decision | None:
-    """The decision in force: confirmed before pending, the latest of them; never superseded."""
-    live = [
-        d for d in decisions if d.consultation_id == consultation_id and d.state != "superseded"
-    ]
-    live.sort(key=lambda d: (d.state == "confirmed", d.received_at, d.id))
-    return live[-1] if live else None
+    """The decision in force on one consultation (workflow.decisions), from stored rows."""
+    ordered = sorted(decisions, key=lambda d: (d.received_at, d.id))
+    in_force = decision_in_force(
+        ordered, lambda d: d.consultation_id, superseded=lambda d: d.state == "superseded"
+    )
+    return in_force.get(consultation_id)
 
 
 def _verdict(decision: Decision | None) -> Verdict | None:
@@ -122,7 +123,7 @@ class _Round:
         )
 
     def responders(self) -> tuple[ResponderGroup, ...]:
-        """回答者一覧: who wrote in which phase, names only (DESIGN.md "Lessons")."""
+        """回答者一覧: who wrote in which phase, names only (docs/design.md "Lessons")."""
         members: dict[int, set[int]] = {1: set(), 3: set()}
         for member_id, phase in self.replies:
             members[phase].add(member_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,13 +18,12 @@ from mailflow.store import minutes as minutes_repo
 from mailflow.store import rounds as round_repo
 from mailflow.store.directory import sync_committee
 from mailflow.store.models import Decision, Member
+from mailflow.workflow import actions as act
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from mailflow.config import Config
-
-_REMINDER = re.compile(r":reminder:(\d):[^>]*>(?P<member>[^>]+)$")
 
 
 class ReplyMark(StrEnum):
@@ -204,9 +202,9 @@ def _matrix(
     by_key = {m.key: m.id for m in members.values()}
     sent: dict[tuple[int, int], datetime] = {}
     for action_key, at in reminded:
-        hit = _REMINDER.search(action_key)
-        if hit and hit.group("member") in by_key:
-            sent[(by_key[hit.group("member")], int(hit.group(1)))] = at
+        hit = act.reminded(action_key)
+        if hit and hit[1] in by_key:
+            sent[(by_key[hit[1]], hit[0].value)] = at
     order = {m.id: n for n, m in enumerate(conf.members)}
     rows = []
     for m in sorted(members.values(), key=lambda m: (order.get(m.key, len(order)), m.id)):

@@ -24,8 +24,9 @@ from mailflow.services.policy import policy_of
 from mailflow.store import events
 from mailflow.store import intake as repo
 from mailflow.store.models import Answer, Consultation, Decision, Item, Message, Round
-from mailflow.store.workflow import bundle_sent, deadlines_of
+from mailflow.store.workflow import bundle_sent, deadlines_of, round_facts
 from mailflow.workflow import Arrival, Deadlines, Policy, judge_arrival
+from mailflow.workflow.filing import member_reply_phase
 
 if TYPE_CHECKING:
     from mailflow.services.context import Services
@@ -109,13 +110,6 @@ class RecordResult:
         return "; ".join(parts) or "nothing recognised"
 
 
-def _member_phase(rnd: Round, msg: Message) -> tuple[int, bool]:
-    """Phase ① until the Q&A goes out at D2, ③ after; late past the phase's deadline."""
-    if msg.received_at <= rnd.answers_due:
-        return 1, msg.received_at > rnd.questions_due
-    return 3, msg.received_at > rnd.further_due
-
-
 def write_records(
     session: Session,
     services: Services,
@@ -137,14 +131,15 @@ def _items(
     session: Session, services: Services, msg: Message, rnd: Round, parsed: MailParse
 ) -> RecordResult:
     assert parsed.reply is not None
-    phase, late = _member_phase(rnd, msg)
+    deadlines = deadlines_of(rnd, services.config.policy.grace_period)
+    policy = policy_of(services.config)
+    filed = member_reply_phase(round_facts(session, rnd), deadlines, policy, msg.received_at)
+    phase, late = filed.phase.value, filed.late
     msg.phase, msg.late = phase, late
     reply = parsed.reply
     found = reply.all_items  # the mail's, then those of documents read as the reply
     res = RecordResult(empty_reply=reply.responded_nothing, late=late)
-    filing = _Filing(
-        deadlines_of(rnd, services.config.policy.grace_period), policy_of(services.config)
-    )
+    filing = _Filing(deadlines, policy)
     by_key = {c.key: c for c in rnd.consultations}
     existing = list(repo.items_from_message(session, msg.id))
     alerts: list[str] = []

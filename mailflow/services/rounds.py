@@ -7,7 +7,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from mailflow.domain import ConsultationRef, Phase, Role
-from mailflow.domain.roundspec import RoundSpec, end_of_day
+from mailflow.domain.endofday import end_of_day
+from mailflow.domain.roundspec import RoundSpec
 from mailflow.errors import InputError, NotFoundError
 from mailflow.services.context import Services
 from mailflow.services.round_documents import read_documents

@@ -14,6 +14,7 @@ from mailflow.store import pending as pending_repo
 from mailflow.store import rounds as round_repo
 from mailflow.store import workflow as repo
 from mailflow.store.directory import sync_committee
+from mailflow.workflow.state import next_deadline
 
 
 @dataclass(frozen=True)
@@ -83,12 +84,11 @@ def round_status(services: Services, key: str) -> RoundStatus:
         parties.append(
             PartyStatus(dnames.get(d.department_id, d.department_id), "所管課", "", "", owed)
         )
-    upcoming = sorted((at, ph) for ph, at in deadlines.items() if at > now)
     return RoundStatus(
         key=key,
         title=rnd.title,
         state=facts.state.value,
-        next_deadline=(upcoming[0][1], upcoming[0][0]) if upcoming else None,
+        next_deadline=next_deadline(facts.state, deadlines, now),
         parties=tuple(parties),
         items=len(facts.items),
         answered=sum(1 for i in facts.items if i.answered_at is not None),

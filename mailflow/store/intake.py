@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from mailflow.domain import Role
+from mailflow.domain.states import MessageState
 from mailflow.routing import (
     ClosedRound,
     CommitteeEntry,
@@ -129,13 +130,19 @@ def decisions_from_message(session: Session, message_pk: int) -> Sequence[Decisi
 
 
 def department_item_ids(
-    session: Session, round_id: int, department_id: int, *, unanswered_only: bool = False
+    session: Session,
+    round_id: int,
+    department_id: int,
+    *,
+    unanswered_only: bool = False,
+    phases: Collection[int] | None = None,
 ) -> list[str]:
     """IDs of the active items on the department's consultations, in round order.
 
     All of them are what a department's reply may answer (a second answer, a correction,
     an item a co-responsible department answered first: none is dropped);
-    `unanswered_only` keeps those nobody has answered yet, for its receipt.
+    `unanswered_only` keeps those nobody has answered yet, for its receipt, and
+    `phases` those of the phases given (the ones it has been sent).
     """
     items = session.scalars(
         select(Item)
@@ -158,7 +165,11 @@ def department_item_ids(
                 )
             )
         )
-    return [i.public_id for i in items if i.public_id and i.id not in answered]
+    return [
+        i.public_id
+        for i in items
+        if i.public_id and i.id not in answered and (phases is None or i.phase in phases)
+    ]
 
 
 def member_name(session: Session, member_id: int) -> str | None:
@@ -215,7 +226,7 @@ def quarantined(session: Session, committee_id: int) -> Sequence[Message]:
 
 # Mail that waits for staff: placed nowhere (quarantined) or not processed (failed). It
 # stays in `quarantine list` and `status` until staff reprocess, assign or discard it.
-AWAITING_STAFF = ("quarantined", "failed")
+AWAITING_STAFF = (MessageState.QUARANTINED, MessageState.FAILED)
 
 
 def awaiting_staff(session: Session, committee_id: int) -> Sequence[Message]:

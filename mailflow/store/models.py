@@ -1,4 +1,4 @@
-"""SQLAlchemy models: every entity of DESIGN.md "Data", with the constraints that keep it sound."""
+"""SQLAlchemy models: every entity of docs/design.md "Data", with the constraints that hold."""
 
 from __future__ import annotations
 
@@ -23,7 +23,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from mailflow.domain.states import (
+    AnswerState,
+    DecisionState,
+    ItemState,
+    MessageState,
+    OutboxState,
+    PendingState,
+    check_in,
+)
 from mailflow.store.types import UtcDateTime
+from mailflow.workflow.state import RoundState
 
 # Named constraints so that Alembic migrations can alter them on SQLite and PostgreSQL alike.
 NAMING = {
@@ -114,7 +124,10 @@ class Round(Base):
     """One round of written deliberation (開催回), such as R2-5, with its four deadlines."""
 
     __tablename__ = "round"
-    __table_args__ = (UniqueConstraint("committee_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("committee_id", "key"),
+        CheckConstraint(check_in("state", RoundState), name="state"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"), index=True)
     key: Mapped[str] = mapped_column(String(32))
@@ -187,10 +200,11 @@ class Message(Base):
 
     __tablename__ = "message"
     __table_args__ = (
-        # Message-ID, or sha256 of the raw bytes when there is none (DESIGN.md lessons).
+        # Message-ID, or sha256 of the raw bytes when there is none (docs/design.md "Lessons").
         UniqueConstraint("committee_id", "dedupe_key"),
         UniqueConstraint("committee_id", "mailbox", "uidvalidity", "uid"),
         Index("ix_message_state", "committee_id", "state"),
+        CheckConstraint(check_in("state", MessageState), name="state"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"))
@@ -226,6 +240,7 @@ class Item(Base):
         UniqueConstraint("round_id", "public_id"),
         CheckConstraint("kind IN ('question', 'opinion', 'request')", name="kind"),
         CheckConstraint("phase IN (1, 3)", name="phase"),
+        CheckConstraint(check_in("state", ItemState), name="state"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
@@ -254,6 +269,7 @@ class Answer(Base):
     __tablename__ = "answer"
     __table_args__ = (
         CheckConstraint("department_id IS NOT NULL OR by_secretariat", name="author"),
+        CheckConstraint(check_in("state", AnswerState), name="state"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="RESTRICT"), index=True)
@@ -278,6 +294,7 @@ class Decision(Base):
             "verdict IN ('approve', 'approve_with_conditions', 'reject', 'unclear')",
             name="verdict",
         ),
+        CheckConstraint(check_in("state", DecisionState), name="state"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
@@ -298,10 +315,7 @@ class Outbox(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint(
-            "state IN ('draft', 'approved', 'sending', 'sent', 'failed', 'cancelled')",
-            name="state",
-        ),
+        CheckConstraint(check_in("state", OutboxState), name="state"),
         Index("ix_outbox_state", "state", "next_attempt_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -365,7 +379,7 @@ class MailboxState(Base):
 
 
 class Lease(Base):
-    """Exactly one poller per mailbox (DESIGN.md lessons): who holds it, until when."""
+    """Exactly one poller per mailbox (docs/design.md "Lessons"): who holds it, until when."""
 
     __tablename__ = "lease"
     name: Mapped[str] = mapped_column(String(300), primary_key=True)
@@ -401,7 +415,7 @@ class PendingChange(Base):
     __tablename__ = "pending_change"
     __table_args__ = (
         CheckConstraint("kind IN ('change', 'decision_echo')", name="kind"),
-        CheckConstraint("state IN ('pending', 'applied', 'refused', 'stale')", name="state"),
+        CheckConstraint(check_in("state", PendingState), name="state"),
         CheckConstraint("party_kind IN ('member', 'department', 'chair')", name="party_kind"),
         CheckConstraint(
             "(kind = 'change' AND message_id IS NOT NULL)"

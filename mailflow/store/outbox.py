@@ -30,8 +30,8 @@ from mailflow.errors import InputError, NotFoundError
 from mailflow.store.models import Outbox
 
 # Mails written in answer to an inbound mail: a misbehaving client could make us write
-# any number of them, so these count towards the daily cap per address (DESIGN.md,
-# "Automatic answers to any one address are capped per day"). Scheduled mails (calls,
+# any number of them, so these count towards the daily cap per address (docs/design.md,
+# "Mail protocol": automatic mail to any one address is capped per day). Scheduled mails (calls,
 # bundles, reminders, notices) are bounded by the workflow's action keys instead.
 AUTO_REPLY_KINDS = frozenset(
     {

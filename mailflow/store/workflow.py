@@ -32,6 +32,8 @@ from mailflow.workflow import (
     RoundFacts,
     RoundState,
 )
+from mailflow.workflow.actions import bundles_sent
+from mailflow.workflow.decisions import decision_in_force
 
 
 def applied_keys(session: Session, round_id: int) -> frozenset[str]:
@@ -56,12 +58,18 @@ def bundle_sent(session: Session, rnd: Round, phase: int, consultation_id: int |
     The item's consultation's departments; for an item placed in no consultation (or
     one without departments), any department's bundle of the phase.
     """
-    prefix = f"{rnd.key}:bundle:{phase}:"
-    keys = {k for k in applied_keys(session, rnd.id) if k.startswith(prefix)}
+    sent = bundles_sent(applied_keys(session, rnd.id), rnd.key, Phase(phase))
     cons = next((c for c in rnd.consultations if c.id == consultation_id), None)
     if cons is None or not cons.departments:
-        return bool(keys)
-    return any(f"{prefix}{d.key}" in keys for d in cons.departments)
+        return bool(sent)
+    return any(d.key in sent for d in cons.departments)
+
+
+def bundles_sent_to(session: Session, rnd: Round, department_key: str) -> list[int]:
+    """The phases (1, 3) whose bundle this department has been sent, in order."""
+    keys = applied_keys(session, rnd.id)
+    phases = (Phase.QUESTIONS, Phase.FURTHER)
+    return [p.value for p in phases if department_key in bundles_sent(keys, rnd.key, p)]
 
 
 def accepted_times(session: Session, round_id: int, items: Sequence[Item]) -> dict[int, datetime]:
@@ -209,22 +217,24 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
         )
 
     decisions = []
-    latest: dict[int, Decision] = {}
-    for dec in session.scalars(
+    stored = session.scalars(
         select(Decision)
-        .where(Decision.round_id == rnd.id, Decision.state != "superseded")
+        .where(Decision.round_id == rnd.id)
         .order_by(Decision.received_at, Decision.id)
-    ):
-        latest[dec.consultation_id] = dec
-    for cid, dec in latest.items():
-        by = members.get(dec.decided_by_member_id) if dec.decided_by_member_id else None
+    )
+    in_force = decision_in_force(
+        stored, lambda d: d.consultation_id, superseded=lambda d: d.state == "superseded"
+    )
+    for cid, decision in in_force.items():
+        by_id = decision.decided_by_member_id
+        by = members.get(by_id) if by_id else None
         decisions.append(
             DecisionFact(
                 consultation=cons_key[cid],
-                verdict=Verdict(dec.verdict),
+                verdict=Verdict(decision.verdict),
                 decided_by=by.key if by else "",
-                conditions=dec.conditions or "",
-                confirmed=dec.state == "confirmed",
+                conditions=decision.conditions or "",
+                confirmed=decision.state == "confirmed",
             )
         )
     delegate = members[rnd.decider_member_id].key if rnd.decider_member_id in members else None
@@ -302,18 +312,14 @@ def documents_of(session: Session, round_id: int) -> Sequence[RoundDocument]:
 
 
 def clear_decisions(session: Session, round_id: int) -> dict[str, tuple[str, str | None]]:
-    """Consultation key → (verdict, conditions) of the latest clear decision of each."""
-    out: dict[str, tuple[str, str | None]] = {}
+    """Consultation key → (verdict, conditions) of each decision in force that is clear."""
     rows = session.execute(
-        select(Consultation.key, Decision.verdict, Decision.conditions)
+        select(Consultation.key, Decision.verdict, Decision.conditions, Decision.state)
         .join(Consultation, Consultation.id == Decision.consultation_id)
-        .where(
-            Decision.round_id == round_id,
-            Decision.state != "superseded",
-            Decision.verdict != "unclear",
-        )
+        .where(Decision.round_id == round_id)
         .order_by(Decision.received_at, Decision.id)
+    ).all()
+    in_force = decision_in_force(
+        rows, lambda r: r.key, superseded=lambda r: r.state == "superseded"
     )
-    for key, verdict, conditions in rows:
-        out[key] = (verdict, conditions)
-    return out
+    return {k: (r.verdict, r.conditions) for k, r in in_force.items() if r.verdict != "unclear"}

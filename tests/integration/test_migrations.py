@@ -256,3 +256,47 @@ def test_0006_pending_changes_keep_one_request_per_mail_and_per_echo(engine: Eng
     ):
         with pytest.raises(IntegrityError), engine.begin() as conn:
             conn.execute(insert, bad)
+
+
+def test_0008_checks_every_state_against_its_enum(engine: Engine) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from mailflow.domain.states import AnswerState, DecisionState, ItemState, MessageState, check_in
+    from mailflow.workflow.state import RoundState
+
+    path = Path(__file__).resolve().parents[2] / "migrations/versions/0008_rules.py"
+    spec = importlib.util.spec_from_file_location("rules_0008", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    # The migration's frozen SQL is what the enums say today.
+    enums = {"round": RoundState, "message": MessageState, "item": ItemState,
+             "answer": AnswerState, "decision": DecisionState}  # fmt: skip
+    assert {t: check_in("state", e) for t, e in enums.items()} == migration.CHECKS
+
+    db.upgrade(engine)
+    now = datetime(2021, 1, 5, tzinfo=UTC)
+    with db.session_factory(engine).begin() as s:
+        c = Committee(key="c", name="審議会", address="s@example.jp")
+        s.add(c)
+        s.flush()
+        s.add(Round(committee_id=c.id, key="R2-5", title="t", fiscal_year=2020,
+                    notice_date=date(2021, 1, 5), questions_due=now, answers_due=now,
+                    further_due=now, decision_due=now, created_at=now))  # fmt: skip
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("UPDATE round SET state = 'decidd'"))
+    cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")
+    with engine.begin() as conn:  # without the check, any text went in
+        conn.execute(text("UPDATE round SET state = 'anything'"))
+        conn.execute(text("UPDATE round SET state = 'decided'"))
+    db.upgrade(engine)
+    assert db.current_revision(engine) == "0008"
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT state FROM round")).scalar() == "decided"

@@ -47,7 +47,9 @@ def test_member_mail_with_round_file_gives_items_per_consultation() -> None:
         "new_text",
         "empty_reply",
         "items",
+        "documents",
     }
+    assert data["documents"] == []
     assert data["role"] == "member"
     assert data["charset"].lower() == "utf-8"
     assert data["subject"].startswith("Re: [R2-5]")

@@ -361,3 +361,133 @@ def test_a_negated_verdict_is_never_read_as_approval(
     text = "\n".join([*before, f"{name}{joiner}{negated}{reason}", *after])
     decision = parse_decisions(text, THREE)[0]
     assert decision.verdict not in (Verdict.APPROVE, Verdict.APPROVE_WITH_CONDITIONS), text
+
+
+# Conditions stated apart from the verdict word, sentence by sentence.
+def conditions_of(text: str) -> list[tuple[str | None, Verdict, str | None]]:
+    return [(d.consultation, d.verdict, d.conditions) for d in parse_decisions(text, THREE)]
+
+
+def test_a_later_sentence_makes_one_consultation_conditional() -> None:
+    got = conditions_of(
+        "三件とも承認いたします。なお第9号は、旧カードの併用期間を設けることを条件とします。"
+    )
+    assert got == [
+        ("7", Verdict.APPROVE, None),
+        ("8", Verdict.APPROVE, None),
+        ("9", Verdict.APPROVE_WITH_CONDITIONS, "旧カードの併用期間を設けること"),
+    ]
+
+
+def test_an_approval_that_goes_on_with_an_instruction_is_conditional() -> None:
+    got = conditions_of(
+        "第7号及び第8号は可とします。第9号は可としますが、窓口での発行も続けること。"
+    )
+    assert got == [
+        ("7", Verdict.APPROVE, None),
+        ("8", Verdict.APPROVE, None),
+        ("9", Verdict.APPROVE_WITH_CONDITIONS, "窓口での発行も続けること"),
+    ]
+
+
+def test_an_instruction_on_the_next_line_binds_what_was_just_decided() -> None:
+    got = conditions_of("いずれも承認とします。\nただし、契約締結後に委員へ報告すること。\n")
+    assert got == [
+        (k, Verdict.APPROVE_WITH_CONDITIONS, "契約締結後に委員へ報告すること") for k in "789"
+    ]
+
+
+def test_a_condition_in_brackets_after_the_verdict() -> None:
+    got = conditions_of("第8号：条件付き承認（個人が特定されない形で集計すること）\n他の二件は可\n")
+    assert got == [
+        ("7", Verdict.APPROVE, None),
+        ("8", Verdict.APPROVE_WITH_CONDITIONS, "個人が特定されない形で集計すること"),
+        ("9", Verdict.APPROVE, None),
+    ]
+
+
+def test_a_full_stop_inside_brackets_does_not_end_the_sentence() -> None:
+    got = conditions_of(
+        "第7号は条件付きで可（報告書は公開する。個人名は伏せる。）とする。\n第8号、第9号は可。\n"
+    )
+    assert got[0][:2] == ("7", Verdict.APPROVE_WITH_CONDITIONS)
+    assert got[0][2] is not None and "個人名は伏せる" in got[0][2]
+    assert got[1:] == [("8", Verdict.APPROVE, None), ("9", Verdict.APPROVE, None)]
+
+
+def test_one_condition_does_not_leak_to_the_others() -> None:
+    got = conditions_of("全件可とする。ただし第7号は、回答者の属性を集計から外すことを条件とする。")
+    assert [c for _, _, c in got] == [
+        "回答者の属性を集計から外すこと",
+        None,
+        None,
+    ]
+
+
+def test_a_negation_inside_the_bracketed_condition_is_not_the_verdict() -> None:
+    got = conditions_of("第9号：条件付き可（紙の利用券を廃止しないこと）\n第7号、第8号：可\n")
+    assert got[2] == ("9", Verdict.APPROVE_WITH_CONDITIONS, "紙の利用券を廃止しないこと")
+    got = conditions_of("第9号は承認（但し、貸出履歴は保存しない）。\nその他は可\n")
+    assert got[2] == ("9", Verdict.APPROVE_WITH_CONDITIONS, "貸出履歴は保存しない")
+    # A negation after the brackets is the verdict's own.
+    assert verdicts("第9号は承認（詳細は別紙）できません。\n他は可\n", THREE)[2] == (
+        "9",
+        Verdict.REJECT,
+    )
+
+
+@pytest.mark.parametrize(
+    "rest", ["他は可", "ほかも可とします", "他の二件は可", "残る2件は承認", "残り二件とも可"]
+)
+def test_the_rest_in_other_words(rest: str) -> None:
+    assert verdicts(f"第8号：不承認\n{rest}\n", THREE) == [
+        ("7", Verdict.APPROVE),
+        ("8", Verdict.REJECT),
+        ("9", Verdict.APPROVE),
+    ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "第7号を可とするのは難しいと考えます。",
+        "第7号は可とすることを見合わせます。",
+        "第7号は、承認するには至りませんでした。",
+        "第7号は承認を見送ることとします。",
+        "No. 7: we don't approve it.",
+        "We are unable to approve No. 7.",
+    ],
+)
+def test_declining_in_other_words_rejects(line: str) -> None:
+    got = verdicts(f"{line}\n第8号：可\n第9号：可\n", THREE)
+    assert got[0] == ("7", Verdict.REJECT)
+
+
+def test_a_wish_followed_by_but_decides_nothing() -> None:
+    got = verdicts(
+        "第7号は承認したいところですが、費用の根拠を再度伺いたい。\n第8号、第9号は可\n", THREE
+    )
+    assert got[0] == ("7", Verdict.UNCLEAR)
+    assert got[1:] == [("8", Verdict.APPROVE), ("9", Verdict.APPROVE)]
+
+
+def test_an_instruction_to_put_off_is_a_condition_not_a_rejection() -> None:
+    got = conditions_of("第7号は承認とします。ただし、年度内の有料化は見送ること。\n他の二件は可\n")
+    assert got[0] == ("7", Verdict.APPROVE_WITH_CONDITIONS, "年度内の有料化は見送ること")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I approve No. 7 and No. 9; I reject No. 8.",
+        "Approved: No. 7, No. 9. Rejected: No. 8.",
+        "We cannot approve No. 8, the rest are approved.",
+        "可とする：第7号、第9号\n否とする：第8号",
+    ],
+)
+def test_the_verdict_before_the_consultations_it_names(text: str) -> None:
+    assert verdicts(text, THREE) == [
+        ("7", Verdict.APPROVE),
+        ("8", Verdict.REJECT),
+        ("9", Verdict.APPROVE),
+    ]
