@@ -358,6 +358,11 @@ class MailFetcher:
                 return
             if stop.is_set():
                 return
+            if counts.fetched:
+                # Mail that came while these were read was announced in the replies to
+                # the sync's own commands, not in IDLE: look again before idling, or it
+                # would wait for IDLE's timeout (29 minutes without a lease).
+                continue
             if settings.idle and client.can_idle:
                 await client.idle(wait, stop)
             else:
