@@ -39,6 +39,7 @@ COMMAND_MODULES: dict[str, str | tuple[str, ...]] = {
     "tick": "workflow",
     "status": "workflow",
     "run": "run",
+    "worker": "worker",
     "demo": "demo",
     "staff": "staff",
     "web": "web",

@@ -94,6 +94,21 @@ class Services:
         once per process; later calls read the one row by its key)."""
         return committee_of(session, self.config, self._synced)
 
+    def for_config(self, config: Config) -> Services:
+        """Another committee's services in this process: on the same database, the same
+        engine, sessions and parsing process (one pool, one child, however many
+        committees)."""
+        same = (config.database_url, config.database_password) == (
+            self.config.database_url,
+            self.config.database_password,
+        )
+        if not same:
+            return Services(config=config, clock=self.clock, actor=self.actor)
+        other = Services(config=config, clock=self.clock, actor=self.actor, _engine=self.engine)
+        for shared in ("sessions", "parser"):
+            other.__dict__[shared] = getattr(self, shared)
+        return other
+
     def require_schema(self) -> None:
         """Fail with a clear instruction unless the database is at the newest schema."""
         current, head = db.current_revision(self.engine), _head()

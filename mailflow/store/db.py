@@ -175,3 +175,26 @@ def head_revision() -> str | None:
     if len(heads) > 1:
         raise RuntimeError(f"the migrations have several heads: {sorted(heads)}")
     return next(iter(heads), None)
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def libpq_url(engine: Engine) -> str:
+    """The engine's PostgreSQL URL as libpq reads it (for the task queue's own pool)."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def apply_queue_schema(engine: Engine, schema_sql: str) -> bool:
+    """Create the task queue's tables (procrastinate's schema) unless they exist.
+
+    Returns whether it created them. The schema is procrastinate's own SQL, applied as
+    `procrastinate schema --apply` would; later versions of procrastinate ship their
+    migrations, applied with their documented command (README, "Workers").
+    """
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar() is not None:
+            return False
+        conn.exec_driver_sql(schema_sql.replace("%", "%%"))
+    return True
