@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING
 
 from mailflow.clock import Clock
 from mailflow.config import Config
 from mailflow.errors import MailflowError
 from mailflow.services.parse_worker import Budget, ParseWorker
 from mailflow.store import db
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 @lru_cache(maxsize=1)

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from mailflow.parsing.corrections import Correction, CorrectionKind, find_corrections, remainder
 from mailflow.parsing.kinds import classify
@@ -23,8 +21,11 @@ from mailflow.parsing.references import find_reference
 from mailflow.services.records import RecordResult
 from mailflow.store import events
 from mailflow.store import intake as repo
-from mailflow.store.models import Event, Item, Member, Message, Round
+from mailflow.store.models import Item, Member, Message, Round
 from mailflow.store.workflow import bundle_sent
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 _APPLIED = ("item_corrected", "item_withdrawn")
 
@@ -154,11 +155,7 @@ def reapply(session: Session, msg: Message) -> None:
     items = {i.id: i for i in repo.items_from_message(session, msg.id)}
     if not items or msg.round_id is None:
         return
-    for ev in session.scalars(
-        select(Event)
-        .where(Event.round_id == msg.round_id, Event.kind.in_(_APPLIED))
-        .order_by(Event.id)
-    ):
+    for ev in events.of_kinds(session, msg.round_id, _APPLIED):
         item = items.get(int(ev.detail.get("item_pk") or -1))
         if item is None:
             continue

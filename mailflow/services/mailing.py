@@ -10,9 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from mailflow.domain import Phase, Verdict
 from mailflow.outbound import views as v
@@ -33,6 +31,9 @@ from mailflow.store import workflow as repo
 from mailflow.store.models import Department, Member, Round
 from mailflow.workflow import actions as act
 from mailflow.workflow.facts import DecisionFact
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 ViewFor = Callable[[v.Recipient], v.MailView]
 AttachmentsFor = Callable[[v.MailView], tuple[OutgoingAttachment, ...]]

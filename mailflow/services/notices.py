@@ -6,8 +6,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from mailflow.domain import Phase
 from mailflow.outbound import views as v
@@ -29,6 +28,9 @@ from mailflow.store import workflow as workflow_repo
 from mailflow.store.directory import sync_committee
 from mailflow.store.models import Department, Message, Round
 from mailflow.workflow import actions as act
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 _CUTOFF = {1: Phase.QUESTIONS, 3: Phase.FURTHER}

@@ -31,8 +31,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from mailflow.adapters.smtp import SmtpFailure, SmtpSender, SmtpSettings
 from mailflow.config import Approval
 from mailflow.errors import InputError, NotFoundError
@@ -40,11 +38,11 @@ from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingMail
 from mailflow.services.context import Services
 from mailflow.services.db_wait import UNAVAILABLE, DatabaseWait
+from mailflow.store import directory as directory_repo
 from mailflow.store import events
 from mailflow.store import outbox as repo
 from mailflow.store.db import transaction
 from mailflow.store.directory import sync_committee
-from mailflow.store.models import Committee
 
 log = logging.getLogger(__name__)
 ACTOR = "outbox"
@@ -98,7 +96,7 @@ def committee_id(services: Services) -> int:
     """The committee's row id; synchronised from the config only when it is missing."""
     key = services.config.committee.id
     with transaction(services.sessions) as s:
-        found = s.scalar(select(Committee.id).where(Committee.key == key))
+        found = directory_repo.committee_pk(s, key)
         return found if found is not None else sync_committee(s, services.config).id
 
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session
-
 from mailflow.domain import ItemId, Phase
 from mailflow.parsing import nesting
 from mailflow.parsing.model import ParsedItem
@@ -29,6 +27,8 @@ from mailflow.workflow import Arrival, Deadlines, Policy, judge_arrival
 from mailflow.workflow.filing import member_reply_phase
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from mailflow.services.context import Services
 
 LOW_CONFIDENCE = 0.6
