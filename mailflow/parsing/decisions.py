@@ -333,11 +333,18 @@ def _read_line(line: str, state: _State, consultations: Sequence[ConsultationRef
     state.capture, state.captured, state.blank_after_capture = (), False, False
     previous: tuple[str, ...] | None = None
     prev_end = 0
+    verb_first = False
     for n, hit in enumerate(hits):
-        window = [m for m in mentions if prev_end <= m.start and m.end <= hit.start]
-        if not window and n == 0:
-            following = hits[1].start if len(hits) > 1 else len(text)
-            window = [m for m in mentions if hit.end <= m.start and m.end <= following]
+        before = [m for m in mentions if prev_end <= m.start and m.end <= hit.start]
+        following = hits[n + 1].start if n + 1 < len(hits) else len(text)
+        after = _named_after(text, mentions, hit.start, following)
+        # 「可とする：第7号、第8号」, "I approve No. 7 and No. 8; I reject No. 9": once a line
+        # puts the verdict first, each verdict names what follows it in its clause.
+        if verb_first:
+            window = after or before
+        else:
+            window = before or (after if n == 0 else [])
+            verb_first = n == 0 and not before and bool(after)
         owners = _resolve(window, state) if window else previous
         if owners is None and window:
             state.rest_lines.append((whole, hit.polarity))
@@ -350,8 +357,8 @@ def _read_line(line: str, state: _State, consultations: Sequence[ConsultationRef
         polarity, conditions = hit.polarity, []
         if polarity is Polarity.APPROVE:
             region_start = max([prev_end, *(m.end for m in window if m.end <= hit.start)])
-            after = _AFTER_MENTION.match(text, region_start)
-            lead = _LEAD.match(text, after.end() if after else region_start)
+            closing = _AFTER_MENTION.match(text, region_start)
+            lead = _LEAD.match(text, closing.end() if closing else region_start)
             start = lead.end() if lead else region_start
             cond = _condition_first(text, start, hit.start)
             if cond is not None:
@@ -377,8 +384,26 @@ def _read_line(line: str, state: _State, consultations: Sequence[ConsultationRef
                 if tail and not _mentions(fold(tail).text, consultations):
                     state.add_conditions(owners, tail)
                 state.capture, state.captured = tuple(owners), bool(tail)
-        previous, prev_end = tuple(owners), hit.end
+        previous, prev_end = tuple(owners), max([hit.end, *(m.end for m in window)])
         state.context = tuple(owners) or state.context
+
+
+# What may stand between two consultations of one list: 「第7号、第8号」 "No. 7 and No. 8".
+_LIST_GAP = re.compile(r"\s*+(?:[,、，・/&]|and|or|及び|および|並びに|と)?+\s*+(?:and\s++)?+")
+
+
+def _named_after(text: str, mentions: Sequence[_Mention], start: int, end: int) -> list[_Mention]:
+    """The list of consultations right after a verdict word, within ``start:end``."""
+    window: list[_Mention] = []
+    for m in mentions:
+        if m.start < start or m.end > end:
+            continue
+        if window and (
+            m.scope is not window[0].scope or not _LIST_GAP.fullmatch(text, window[-1].end, m.start)
+        ):
+            break
+        window.append(m)
+    return window
 
 
 def _condition_statement(text: str, at: int) -> tuple[int, int] | None:

@@ -53,8 +53,12 @@ _CLAUSE_END = re.compile(r"[。.!?！？\n]")
 _COMMA = re.compile(r"[、,，]")
 _NEGATED_REST = re.compile(r"\s*(?:でき|出来|いたし|致し|し)?(?:ない|ません|かね)")
 _NEGATION = re.compile(
-    r"ない|ません|かねる|かねます|がたい|難い|ず(?:に|、|。|$)|ぬ(?:$|[。、])|ざる"
+    r"ない|なかっ|ません|かねる|かねます|がたい|難い|難し[いく]|困難|ず(?:に|、|。|$)|ぬ(?:$|[。、])|ざる"
+    r"|見送|見合わせ|差し?控え"
 )
+# 「可としたいところだが」「承認したいのですが」: a wish that goes on with "but" decides
+# nothing; what follows the comma (「今回は見送る」) may say the opposite.
+_HEDGE = re.compile(r"たい(?:ところ|ものの|けれど|けど|が|のですが|のだが|のですけれど)")
 # 「差し支えない」「問題ない」「異存はない」: a negation that approves.
 _POSITIVE_NEGATION = re.compile(
     r"(?:差し?支え|さしつかえ|問題|支障|構わ|かまわ|異存|異論|遜色|懸念|心配)(?:は|が|も)?"
@@ -82,7 +86,8 @@ _REJECT_CORE = re.compile(
     r"|(?<![可拒安適賛存良当真成諾採合要正])否(?![定応])"
     r"|異議(?:が|は)?あり(?!ませ)|異議(?:が|は)?ある(?!ま)"
     r"|反対(?!に|側|語|の(?:意見|立場)|意見)"
-    r"|\b(?:reject(?:s|ed)?|disapprove[sd]?|(?:not|cannot|can't)\s+(?:be\s+)?approve[sd]?)\b"
+    r"|\b(?:reject(?:s|ed)?|disapprove[sd]?|oppose[sd]?|object(?:s|ed)?\s+to)\b"
+    r"|(?:\b(?:not|cannot|unable\s+to)|n't)\s+(?:be\s+(?:able\s+to\s+)?)?approve[sd]?\b"
 )
 # 認める・同意・賛成・適当 decide nothing when positive (「同意します」 is not a verdict),
 # but their negation rejects: 「認められない」「同意できない」「適当でない」.
@@ -221,6 +226,8 @@ def find_hits(text: str) -> list[Hit]:
         tail = _clause_tail(low, m.end())
         if _negated(tail.text):
             negative(m.start(), m.end(), Polarity.REJECT, tail)
+        elif _HEDGE.search(tail.text):
+            negative(m.start(), m.end(), Polarity.UNCLEAR, tail)
         elif _PREDICATE.match(tail.text):
             positive(m.start(), m.end(), Polarity.APPROVE)
     for m in _NEGATABLE_CORE.finditer(low):

@@ -445,3 +445,49 @@ def test_the_rest_in_other_words(rest: str) -> None:
         ("8", Verdict.REJECT),
         ("9", Verdict.APPROVE),
     ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "第7号を可とするのは難しいと考えます。",
+        "第7号は可とすることを見合わせます。",
+        "第7号は、承認するには至りませんでした。",
+        "第7号は承認を見送ることとします。",
+        "No. 7: we don't approve it.",
+        "We are unable to approve No. 7.",
+    ],
+)
+def test_declining_in_other_words_rejects(line: str) -> None:
+    got = verdicts(f"{line}\n第8号：可\n第9号：可\n", THREE)
+    assert got[0] == ("7", Verdict.REJECT)
+
+
+def test_a_wish_followed_by_but_decides_nothing() -> None:
+    got = verdicts(
+        "第7号は承認したいところですが、費用の根拠を再度伺いたい。\n第8号、第9号は可\n", THREE
+    )
+    assert got[0] == ("7", Verdict.UNCLEAR)
+    assert got[1:] == [("8", Verdict.APPROVE), ("9", Verdict.APPROVE)]
+
+
+def test_an_instruction_to_put_off_is_a_condition_not_a_rejection() -> None:
+    got = conditions_of("第7号は承認とします。ただし、年度内の有料化は見送ること。\n他の二件は可\n")
+    assert got[0] == ("7", Verdict.APPROVE_WITH_CONDITIONS, "年度内の有料化は見送ること")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I approve No. 7 and No. 9; I reject No. 8.",
+        "Approved: No. 7, No. 9. Rejected: No. 8.",
+        "We cannot approve No. 8, the rest are approved.",
+        "可とする：第7号、第9号\n否とする：第8号",
+    ],
+)
+def test_the_verdict_before_the_consultations_it_names(text: str) -> None:
+    assert verdicts(text, THREE) == [
+        ("7", Verdict.APPROVE),
+        ("8", Verdict.REJECT),
+        ("9", Verdict.APPROVE),
+    ]
