@@ -103,7 +103,12 @@ class _Round:
         """Queue one mail; ``ask`` is the request (pending change, echo) a reply answers,
         carried in its reply token and Message-ID."""
         conf = self.services.config
-        rendered = render_mail(view, conf.committee.language, conf.committee.tz)
+        rendered = render_mail(
+            view,
+            conf.committee.language,
+            conf.committee.tz,
+            now.astimezone(conf.committee.tz).date(),
+        )
         token = make_token(self.secret, str(self.rnd.id), party, ask)
         message_id = self.message_id(key, party, ask)
         # Round keys such as R2-5 repeat across committees sharing one database.

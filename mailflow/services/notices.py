@@ -211,7 +211,12 @@ def send_staff_digest(
             committee_info(conf), tuple(lines), tuple(q_lines),
             rounds=tuple(sorted({a.round_tag for a in alerts})),
         )  # fmt: skip
-        rendered = render_mail(view, conf.committee.language, conf.committee.tz)
+        rendered = render_mail(
+            view,
+            conf.committee.language,
+            conf.committee.tz,
+            now.astimezone(conf.committee.tz).date(),
+        )
         stamp = now.strftime("%Y%m%dT%H%M%S%f")
         unique = hashlib.sha256(f"{committee.id}:{stamp}".encode()).hexdigest()[:20]
         domain = conf.committee.address.rsplit("@", 1)[1]
