@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from mailflow.domain import Verdict
 from mailflow.outbound import views as v
@@ -28,6 +27,9 @@ from mailflow.store.models import Department, Member, Message, PendingChange, Ro
 from mailflow.workflow import actions as act
 from mailflow.workflow.identity import Change, Reply, RequestKind, Resolution, resolve
 from mailflow.workflow.steps import current_decisions
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 _PARTY_KINDS = {
     "member": PartyKind.MEMBER,

@@ -7,9 +7,6 @@ from datetime import datetime
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
 from mailflow.clock import Clock
 from mailflow.config import Config
 from mailflow.errors import MailflowError
@@ -22,6 +19,10 @@ from mailflow.store.models import Committee
 if TYPE_CHECKING:
     from mailflow.services.parse_worker import ParseWorker
     from mailflow.workflow import Deadlines
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 @lru_cache(maxsize=1)

@@ -13,10 +13,7 @@ import ssl
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal, TypeVar
-
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from mailflow.adapters.imap import (
     MAX_IDLE_SECONDS,
@@ -28,7 +25,7 @@ from mailflow.adapters.imap import (
 from mailflow.clock import Clock
 from mailflow.config import Imap
 from mailflow.store import events
-from mailflow.store.db import transaction
+from mailflow.store.db import DatabaseError, transaction
 from mailflow.store.leases import (
     acquire_lease,
     advance_mailbox_state,
@@ -47,6 +44,9 @@ from mailflow.store.messages import (
     prepare_mails,
     store_prepared,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger("mailflow.fetch")
 
@@ -287,7 +287,7 @@ class MailFetcher:
                         await self._serve(client, stop)
                     finally:
                         await client.logout()
-                except (ImapError, OSError, SQLAlchemyError) as exc:
+                except (ImapError, OSError, DatabaseError) as exc:
                     failures += 1
                     self.reconnects += 1
                     delay = min(
@@ -304,7 +304,7 @@ class MailFetcher:
         finally:
             try:
                 await self._release()
-            except SQLAlchemyError as exc:
+            except DatabaseError as exc:
                 log.warning("lease %s not released: %s", self._lease_name, _describe(exc))
 
     async def _prepare(self, client: ImapClient) -> None:

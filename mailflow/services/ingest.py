@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from mailflow.domain.states import MessageState
 from mailflow.errors import NotFoundError, StaffInputError
@@ -46,6 +45,9 @@ from mailflow.store import pending as pending_repo
 from mailflow.store import rounds as round_repo
 from mailflow.store.models import Message, Round
 from mailflow.workflow.identity import Reply
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 

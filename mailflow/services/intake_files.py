@@ -6,8 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from mailflow.domain.states import MessageState
 from mailflow.errors import InputError, NotFoundError, Refused
@@ -18,6 +17,9 @@ from mailflow.store import db, events
 from mailflow.store import intake as repo
 from mailflow.store import messages as raw_store
 from mailflow.store.models import Message
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 FILE_MAILBOX = "(file)"
 

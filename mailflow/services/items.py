@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from mailflow.domain import ItemId
 from mailflow.errors import InputError, NotFoundError
@@ -13,6 +12,9 @@ from mailflow.services.context import Services
 from mailflow.store import db, events
 from mailflow.store import minutes as repo
 from mailflow.store.models import Committee, Item, Member, Round
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from mailflow.config import Config
 from mailflow.domain import ItemKind
@@ -20,6 +19,9 @@ from mailflow.outbound.views import (
 from mailflow.store import rounds as round_repo
 from mailflow.store import workflow as repo
 from mailflow.store.models import Item, Round
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def committee_info(config: Config) -> CommitteeInfo:

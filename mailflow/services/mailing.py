@@ -10,10 +10,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy.orm import Session
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from mailflow.domain import Phase, Verdict
 from mailflow.outbound import views as v
@@ -34,6 +32,9 @@ from mailflow.store import workflow as repo
 from mailflow.store.models import Department, Member, Round
 from mailflow.workflow import actions as act
 from mailflow.workflow.facts import DecisionFact
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 ViewFor = Callable[[v.Recipient], v.MailView]
 AttachmentsFor = Callable[[v.MailView], tuple[OutgoingAttachment, ...]]
@@ -69,7 +70,7 @@ class _Round:
         self.consultations = consultations(rnd)
         self.secret = services.config.security.token_secret.reveal().encode()
         self._items: RoundItems | None = None
-        self._rendered: tuple[v.MailView, RenderedMail] | None = None
+        self._rendered: tuple[tuple[v.MailView, date | None], RenderedMail] | None = None
 
     @property
     def items(self) -> RoundItems:
@@ -77,7 +78,7 @@ class _Round:
             self._items = RoundItems(self.session, self.rnd, self.names)
         return self._items
 
-    def render(self, view: v.MailView) -> RenderedMail:
+    def render(self, view: v.MailView, today: date | None = None) -> RenderedMail:
         """The view's subject and text, rendered once per group of recipients.
 
         The views of one action differ only in whom they greet (a distribution of
@@ -87,14 +88,14 @@ class _Round:
         conf = self.services.config
         to = getattr(view, "recipient", None)
         if not isinstance(to, v.Recipient) or _NAME_MARK in to.name:
-            return render_mail(view, conf.committee.language, conf.committee.tz)
+            return render_mail(view, conf.committee.language, conf.committee.tz, today)
         generic = dataclasses.replace(view, recipient=v.Recipient(_NAME_MARK, to.department))  # type: ignore[arg-type]
         last = self._rendered
-        if last is not None and last[0] == generic:
+        if last is not None and last[0] == (generic, today):
             done = last[1]
         else:  # one group at a time: memory stays flat
-            done = render_mail(generic, conf.committee.language, conf.committee.tz)
-            self._rendered = (generic, done)
+            done = render_mail(generic, conf.committee.language, conf.committee.tz, today)
+            self._rendered = ((generic, today), done)
         return RenderedMail(
             done.subject.replace(_NAME_MARK, to.name), done.text.replace(_NAME_MARK, to.name)
         )
@@ -130,7 +131,7 @@ class _Round:
         """Queue one mail; ``ask`` is the request (pending change, echo) a reply answers,
         carried in its reply token and Message-ID."""
         conf = self.services.config
-        rendered = self.render(view)
+        rendered = self.render(view, now.astimezone(conf.committee.tz).date())
         token = make_token(self.secret, str(self.rnd.id), party, ask)
         message_id = self.message_id(key, party, ask)
         # Round keys such as R2-5 repeat across committees sharing one database.

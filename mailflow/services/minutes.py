@@ -7,9 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from functools import cached_property
-from typing import Literal
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Literal
 
 from mailflow.domain import Role, Verdict
 from mailflow.errors import InputError, NotFoundError
@@ -29,6 +27,9 @@ from mailflow.store import minutes as repo
 from mailflow.store import rounds as rounds_repo
 from mailflow.store.models import Answer, Consultation, Decision, Item, Member, Round
 from mailflow.workflow.decisions import decision_in_force
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 Format = Literal["html", "md", "txt"]
 FORMATS: tuple[Format, ...] = ("html", "md", "txt")

@@ -6,8 +6,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from mailflow.domain import Phase
 from mailflow.outbound import views as v
@@ -28,6 +27,9 @@ from mailflow.store import outbox as outbox_repo
 from mailflow.store import workflow as workflow_repo
 from mailflow.store.models import Department, Message, Round
 from mailflow.workflow import actions as act
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 _CUTOFF = {1: Phase.QUESTIONS, 3: Phase.FURTHER}
@@ -209,7 +211,12 @@ def send_staff_digest(
             committee_info(conf), tuple(lines), tuple(q_lines),
             rounds=tuple(sorted({a.round_tag for a in alerts})),
         )  # fmt: skip
-        rendered = render_mail(view, conf.committee.language, conf.committee.tz)
+        rendered = render_mail(
+            view,
+            conf.committee.language,
+            conf.committee.tz,
+            now.astimezone(conf.committee.tz).date(),
+        )
         stamp = now.strftime("%Y%m%dT%H%M%S%f")
         unique = hashlib.sha256(f"{committee.id}:{stamp}".encode()).hexdigest()[:20]
         domain = conf.committee.address.rsplit("@", 1)[1]

@@ -31,9 +31,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from mailflow.adapters.smtp import SmtpFailure, SmtpSender, SmtpSettings
 from mailflow.config import Approval
@@ -42,10 +40,13 @@ from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingMail
 from mailflow.services.context import Services
 from mailflow.services.db_wait import UNAVAILABLE, DatabaseWait
+from mailflow.store import directory as directory_repo
 from mailflow.store import events
 from mailflow.store import outbox as repo
 from mailflow.store.db import transaction
-from mailflow.store.models import Committee
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 ACTOR = "outbox"
@@ -99,7 +100,7 @@ def committee_id(services: Services) -> int:
     """The committee's row id; synchronised from the config only when it is missing."""
     key = services.config.committee.id
     with transaction(services.sessions) as s:
-        found = s.scalar(select(Committee.id).where(Committee.key == key))
+        found = directory_repo.committee_pk(s, key)
         return found if found is not None else services.committee(s).id
 
 

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session
-
 from mailflow.domain import ItemId, Phase
 from mailflow.parsing import nesting
 from mailflow.parsing.model import ParsedItem
@@ -25,11 +23,13 @@ from mailflow.services.policy import policy_of
 from mailflow.store import events
 from mailflow.store import intake as repo
 from mailflow.store.models import Answer, Consultation, Decision, Item, Message, Round
-from mailflow.store.workflow import bundle_sent, deadlines_of, round_facts
-from mailflow.workflow import Arrival, Deadlines, Policy, judge_arrival
-from mailflow.workflow.filing import member_reply_phase
+from mailflow.store.workflow import deadlines_of, round_facts
+from mailflow.workflow import Arrival
+from mailflow.workflow.filing import ReplyFiling, file_reply
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from mailflow.services.context import Services
 
 LOW_CONFIDENCE = 0.6
@@ -132,17 +132,19 @@ def _items(
     session: Session, services: Services, msg: Message, rnd: Round, parsed: MailParse
 ) -> RecordResult:
     assert parsed.reply is not None
-    deadlines = deadlines_of(rnd, services.config.policy.grace_period)
-    policy = policy_of(services.config)
-    facts = partial(round_facts, session, rnd)
-    filed = member_reply_phase(facts, deadlines, policy, msg.received_at)
-    phase, late = filed.phase.value, filed.late
-    msg.phase, msg.late = phase, late
     reply = parsed.reply
     found = reply.all_items  # the mail's, then those of documents read as the reply
-    res = RecordResult(empty_reply=reply.responded_nothing, late=late)
-    filing = _Filing(deadlines, policy)
     by_key = {c.key: c for c in rnd.consultations}
+    deadlines = deadlines_of(rnd, services.config.policy.grace_period)
+    placed = tuple(pi.consultation if pi.consultation in by_key else None for pi in found)
+    filed = file_reply(
+        partial(round_facts, session, rnd), deadlines, policy_of(services.config), placed,
+        msg.received_at,
+    )  # fmt: skip
+    phase, late = filed.phase.value, filed.late
+    msg.phase, msg.late = phase, late
+    res = RecordResult(empty_reply=reply.responded_nothing, late=late)
+    filing = _Filing(filed)
     existing = list(repo.items_from_message(session, msg.id))
     alerts: list[str] = []
     rows: list[Item | None] = []
@@ -185,21 +187,14 @@ def _items(
 
 @dataclass
 class _Filing:
-    """What new items of one reply are judged by, and which went to a follow-up."""
+    """How the reply's items were filed (workflow.filing), and which went to a follow-up."""
 
-    deadlines: Deadlines
-    policy: Policy
+    filed: ReplyFiling
     followup: list[str] = field(default_factory=list)
 
-    def state(self, session: Session, rnd: Round, row: Item) -> str:
+    def state(self, pos: int, row: Item) -> str:
         """The state of a newly filed item: held for staff, or active."""
-        arrival = judge_arrival(
-            row.received_at,
-            Phase(row.phase),
-            self.deadlines,
-            self.policy,
-            bundle_sent=bundle_sent(session, rnd, row.phase, row.consultation_id),
-        )
+        arrival = self.filed.arrivals[pos]
         if arrival is Arrival.LATE_FOLLOWUP:
             self.followup.append(row.public_id or f"item {row.id}")
         return "held" if arrival.held else "active"
@@ -251,7 +246,7 @@ def _fill_item(
         row.parent_item_id = parent.id if parent is not None else None
     session.flush()
     if refile:
-        row.state = filing.state(session, rnd, row)
+        row.state = filing.state(pos, row)
     if row.public_id:
         res.items.append(row.public_id)
     else:

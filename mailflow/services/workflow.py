@@ -11,9 +11,7 @@ import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from mailflow.domain import Phase
 from mailflow.domain.roundspec import deadline_order_problems
@@ -40,6 +38,9 @@ from mailflow.workflow import actions as act
 from mailflow.workflow.describe import describe
 from mailflow.workflow.errors import WorkflowError
 from mailflow.workflow.wakeup import next_wakeup
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class WorkflowRefused(Refused):

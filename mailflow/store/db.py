@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailflow.resources import migrations_dir
@@ -54,6 +55,19 @@ def _sqlite_begin(conn: Connection) -> None:
     # beside them. Plain sessions stay DEFERRED, so a reader never blocks a writer.
     mode = conn.get_execution_options().get(BEGIN_MODE, "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+# What "the database cannot be used now" looks like: SQLite's "database is locked" /
+# "unable to open", PostgreSQL's refused or dropped connections. Other errors (a
+# constraint, a bug) are not waited out.
+UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError,)
+# Any error of the database layer, for loops that must outlive one.
+DatabaseError = SQLAlchemyError
+
+
+def redacted_url(url: str) -> str:
+    """A database URL fit to print: everything but its password."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def make_engine(url: str, password: str | None = None) -> Engine:

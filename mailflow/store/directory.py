@@ -17,6 +17,11 @@ from mailflow.store.models import (
 )
 
 
+def committee_pk(session: Session, key: str) -> int | None:
+    """The row id of the committee with this config id, if it has been stored."""
+    return session.scalar(select(Committee.id).where(Committee.key == key))
+
+
 def sync_committee(session: Session, conf: cfg.Config) -> Committee:
     """Upsert the committee and its people by their config ids; returns the committee row.
 

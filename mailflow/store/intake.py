@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -170,6 +171,31 @@ def department_item_ids(
         for i in items
         if i.public_id and i.id not in answered and (phases is None or i.phase in phases)
     ]
+
+
+@dataclass(frozen=True)
+class ItemByText:
+    """An active item found by its text, its round's state and how many answers it has."""
+
+    pk: int
+    public_id: str | None
+    round_state: str
+    answers: int
+
+
+def active_item_by_text(session: Session, text: str) -> ItemByText | None:
+    """The first active item whose text is exactly ``text`` (the demo's secretariat)."""
+    row = session.execute(
+        select(Item.id, Item.public_id, Round.state)
+        .join(Round, Round.id == Item.round_id)
+        .where(Item.text == text, Item.state == "active")
+    ).first()
+    if row is None:
+        return None
+    answers = session.scalar(
+        select(func.count()).select_from(Answer).where(Answer.item_id == row.id)
+    )
+    return ItemByText(row.id, row.public_id, row.state, int(answers or 0))
 
 
 def member_name(session: Session, member_id: int) -> str | None:

@@ -53,19 +53,6 @@ def applied_times(session: Session, round_id: int) -> tuple[tuple[str, datetime]
     return tuple((key, at) for key, at in rows)
 
 
-def bundle_sent(session: Session, rnd: Round, phase: int, consultation_id: int | None) -> bool:
-    """Whether the departments already received the phase's bundle that carries an item.
-
-    The item's consultation's departments; for an item placed in no consultation (or
-    one without departments), any department's bundle of the phase.
-    """
-    sent = bundles_sent(applied_keys(session, rnd.id), rnd.key, Phase(phase))
-    cons = next((c for c in rnd.consultations if c.id == consultation_id), None)
-    if cons is None or not cons.departments:
-        return bool(sent)
-    return any(d.key in sent for d in cons.departments)
-
-
 def bundles_sent_to(session: Session, rnd: Round, department_key: str) -> list[int]:
     """The phases (1, 3) whose bundle this department has been sent, in order."""
     keys = applied_keys(session, rnd.id)

@@ -299,3 +299,13 @@ def test_a_confirmation_request_shows_what_would_change_and_how_to_confirm() -> 
     en = render_mail(seed.confirm_request(), "en", seed.JST)
     assert en.subject == "[R2-5] Please confirm by replying"
     assert "reply to this mail to confirm it" in en.text and "withdraw [Q14-01]" in en.text
+
+
+def test_dates_in_a_mail_carry_the_year_when_it_is_not_the_mails() -> None:
+    from datetime import date
+
+    view = seed.call_for_questions()
+    december = render_mail(view, "ja", seed.JST, date(2020, 12, 25)).text
+    assert "令和3年1月13日（水）までに" in december
+    january = render_mail(view, "ja", seed.JST, date(2021, 1, 5)).text
+    assert "令和3年1月13日" not in january and "1月13日（水）までに" in january
