@@ -53,7 +53,7 @@ def run(
     from mailflow.config import load_config
     from mailflow.logsetup import configure
     from mailflow.services.context import Services
-    from mailflow.services.daemon import DaemonFailed, run_daemon
+    from mailflow.services.daemon import Daemon, DaemonFailed
 
     configure(json_lines=log_json, level=log_level)
     first = app(ctx).services()
@@ -78,7 +78,7 @@ def run(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        tasks = [run_daemon(s, stop, tick_every=tick_every) for s in everyone]
+        tasks = [Daemon(everyone, tick_every).run(stop)]
         if console is not None:
             tasks.append(serve(console, stop))
         await asyncio.gather(*tasks)

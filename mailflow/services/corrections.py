@@ -154,11 +154,11 @@ def reapply(session: Session, msg: Message) -> None:
     items = {i.id: i for i in repo.items_from_message(session, msg.id)}
     if not items or msg.round_id is None:
         return
-    for ev in session.scalars(
-        select(Event)
-        .where(Event.round_id == msg.round_id, Event.kind.in_(_APPLIED))
-        .order_by(Event.id)
-    ):
+    # Sorted here: an ORDER BY id in SQL steers SQLite to the round's whole log.
+    applied = session.scalars(
+        select(Event).where(Event.round_id == msg.round_id, Event.kind.in_(_APPLIED))
+    ).all()
+    for ev in sorted(applied, key=lambda e: e.id):
         item = items.get(int(ev.detail.get("item_pk") or -1))
         if item is None:
             continue

@@ -177,3 +177,17 @@ async def run_daemon(
 
 class DaemonFailed(Exception):
     """One of the daemon's tasks ended on its own."""
+
+
+@dataclass
+class Daemon:
+    """The single-process back end (`services.tasks.Backend`): one daemon per committee,
+    all in this process; the lease table keeps a second process off each mailbox."""
+
+    committees: list[Services]
+    tick_every: float = 60.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await asyncio.gather(
+            *(run_daemon(s, stop, tick_every=self.tick_every) for s in self.committees)
+        )

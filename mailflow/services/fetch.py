@@ -82,6 +82,9 @@ class FetchOptions:
     # after a crash, so a larger group only keeps mail in the inbox a little longer.
     server_action_every: int = 1000
     lease_ttl: timedelta = timedelta(seconds=120)
+    # False when something else already makes this the only poller of the mailbox (the
+    # task queue's lock, under `mailflow worker`): the lease table is then left alone.
+    lease: bool = True
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     # A batch holds at most this many bytes of mail (each counted up to the size cap):
     # with `fetch_batch` it bounds memory whatever the mailbox holds.
@@ -222,6 +225,8 @@ class MailFetcher:
 
     async def _lease(self) -> bool:
         opts = self._options
+        if not opts.lease:
+            return True
         return await self._db(
             lambda s: acquire_lease(
                 s, self._lease_name, opts.holder, self._clock.now(), opts.lease_ttl
@@ -233,6 +238,8 @@ class MailFetcher:
 
         def renew(session: Session) -> bool:
             self._record_done(session, done)
+            if not opts.lease:
+                return True
             return renew_lease(
                 session, self._lease_name, opts.holder, self._clock.now(), opts.lease_ttl
             )
@@ -244,7 +251,8 @@ class MailFetcher:
 
         def release(session: Session) -> None:
             self._record_done(session, done)
-            release_lease(session, self._lease_name, self._options.holder)
+            if self._options.lease:
+                release_lease(session, self._lease_name, self._options.holder)
 
         await self._db(release)
 
@@ -335,7 +343,12 @@ class MailFetcher:
 
     async def _serve(self, client: ImapClient, stop: asyncio.Event) -> None:
         settings, opts = self._settings, self._options
-        wait = min(MAX_IDLE_SECONDS, opts.lease_ttl.total_seconds() / 3)
+        # With a lease, IDLE is cut short to renew it in time; without one (the task
+        # queue's lock makes this the only poller) only RFC 2177's limit applies, and an
+        # idle mailbox costs nothing between the mail it brings.
+        wait: float = MAX_IDLE_SECONDS
+        if opts.lease:
+            wait = min(wait, opts.lease_ttl.total_seconds() / 3)
         while not stop.is_set():
             counts = await self._sync(client, stop)
             if self._on_cycle is not None:
@@ -345,6 +358,11 @@ class MailFetcher:
                 return
             if stop.is_set():
                 return
+            if counts.fetched:
+                # Mail that came while these were read was announced in the replies to
+                # the sync's own commands, not in IDLE: look again before idling, or it
+                # would wait for IDLE's timeout (29 minutes without a lease).
+                continue
             if settings.idle and client.can_idle:
                 await client.idle(wait, stop)
             else:

@@ -213,6 +213,8 @@ class IntakeLoop:
             self._on_cycle(total)
 
     def _take_lease(self) -> bool:
+        if not self._options.lease:
+            return True
         with db.transaction(self._services.sessions) as session:
             return acquire_lease(
                 session,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -44,9 +44,14 @@ def consultations(rnd: Round) -> tuple[ConsultationInfo, ...]:
 class RoundItems:
     """A round's items and answers as views, cut at a moment (bundles are stored windows)."""
 
-    def __init__(self, session: Session, rnd: Round, members: dict[int, str]) -> None:
+    def __init__(
+        self, session: Session, rnd: Round, members: dict[int, str],
+        only: Collection[str] | None = None,
+    ) -> None:  # fmt: skip
+        """``only``: read just these items (and what they follow), for `selected` alone;
+        a receipt costs the same whatever the round already holds."""
         self.rnd = rnd
-        self.items, self.answers, self.dept_names = repo.items_and_answers(session, rnd.id)
+        self.items, self.answers, self.dept_names = repo.items_and_answers(session, rnd.id, only)
         self.members = members
         self.by_pk = {i.id: i for i in self.items}
         self.cons_key = {c.id: c.key for c in rnd.consultations}
@@ -61,11 +66,11 @@ class RoundItems:
         return tuple(out)
 
     def info(
-        self, item: Item, *, upto: datetime | None, pending: Iterable[str] = (),
+        self, item: Item, *, upto: datetime | None, pending: Collection[str] = frozenset(),
         children: tuple[ItemInfo, ...] = (),
     ) -> ItemInfo:  # fmt: skip
         answers = self._answers(item, upto)
-        if not answers and item.public_id in set(pending):
+        if not answers and item.public_id in pending:
             answers = (AnswerInfo(author="", text="", pending=True),)
         parent = self.by_pk.get(item.parent_item_id or -1)
         return ItemInfo(

@@ -7,6 +7,7 @@ action applied: a crash leaves both or neither, and a repeat queues nothing twic
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
@@ -18,7 +19,7 @@ from mailflow.domain import Phase, Verdict
 from mailflow.outbound import views as v
 from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingAttachment, OutgoingMail
-from mailflow.outbound.render import answer_sheet_for, render_mail
+from mailflow.outbound.render import RenderedMail, answer_sheet_for, render_mail
 from mailflow.routing import PartyKind, PartyRef, make_message_id, make_token, plus_address
 from mailflow.services.context import Services
 from mailflow.services.mail_views import (
@@ -36,6 +37,10 @@ from mailflow.workflow.facts import DecisionFact
 
 ViewFor = Callable[[v.Recipient], v.MailView]
 AttachmentsFor = Callable[[v.MailView], tuple[OutgoingAttachment, ...]]
+
+# Stands for the recipient's name in a text rendered once for many (a private-use
+# character: no name or template contains it).
+_NAME_MARK = "\ue000"
 
 KIND_OF = {
     act.SendCallForQuestions: "call_for_questions",
@@ -64,12 +69,35 @@ class _Round:
         self.consultations = consultations(rnd)
         self.secret = services.config.security.token_secret.reveal().encode()
         self._items: RoundItems | None = None
+        self._rendered: tuple[v.MailView, RenderedMail] | None = None
 
     @property
     def items(self) -> RoundItems:
         if self._items is None:
             self._items = RoundItems(self.session, self.rnd, self.names)
         return self._items
+
+    def render(self, view: v.MailView) -> RenderedMail:
+        """The view's subject and text, rendered once per group of recipients.
+
+        The views of one action differ only in whom they greet (a distribution of
+        thousands of items to every member): the text is rendered once with a mark in
+        place of the name, and each recipient's name put in.
+        """
+        conf = self.services.config
+        to = getattr(view, "recipient", None)
+        if not isinstance(to, v.Recipient) or _NAME_MARK in to.name:
+            return render_mail(view, conf.committee.language, conf.committee.tz)
+        generic = dataclasses.replace(view, recipient=v.Recipient(_NAME_MARK, to.department))  # type: ignore[arg-type]
+        last = self._rendered
+        if last is not None and last[0] == generic:
+            done = last[1]
+        else:  # one group at a time: memory stays flat
+            done = render_mail(generic, conf.committee.language, conf.committee.tz)
+            self._rendered = (generic, done)
+        return RenderedMail(
+            done.subject.replace(_NAME_MARK, to.name), done.text.replace(_NAME_MARK, to.name)
+        )
 
     def department(self, key: str) -> Department:
         d = repo.department_by_key(self.session, self.rnd.committee_id, key)
@@ -102,7 +130,7 @@ class _Round:
         """Queue one mail; ``ask`` is the request (pending change, echo) a reply answers,
         carried in its reply token and Message-ID."""
         conf = self.services.config
-        rendered = render_mail(view, conf.committee.language, conf.committee.tz)
+        rendered = self.render(view)
         token = make_token(self.secret, str(self.rnd.id), party, ask)
         message_id = self.message_id(key, party, ask)
         # Round keys such as R2-5 repeat across committees sharing one database.
@@ -172,12 +200,28 @@ class _Round:
         )  # fmt: skip
 
 
+def _round_of(services: Services, session: Session, rnd: Round) -> _Round:
+    """The round's mail context, shared by the actions of one unit of work: a tick that
+    sends ten departments their bundles reads the round's items once, not ten times
+    (the actions queue mail; none of them changes items or answers)."""
+    shared: dict[int, _Round] = session.info.setdefault("mailing_rounds", {})
+    r = shared.get(rnd.id)
+    if r is None or r.rnd is not rnd or r.services is not services:
+        r = shared[rnd.id] = _Round(services, session, rnd)
+    return r
+
+
+def forget_round(session: Session) -> None:
+    """After an action that changes the round (state, deadlines, decider): read it anew."""
+    session.info.pop("mailing_rounds", None)
+
+
 def deliver(
     services: Services, session: Session, rnd: Round, action: act.Mail, now: datetime,
     *, approval: bool,
 ) -> int:  # fmt: skip
     """Queue the mails of one action; returns how many were newly queued."""
-    r = _Round(services, session, rnd)
+    r = _round_of(services, session, rnd)
     return _SENDERS[type(action)](r, action, KIND_OF[type(action)], now, not approval)
 
 

@@ -19,7 +19,7 @@ from mailflow.parsing.mime import decode
 from mailflow.routing import PartyKind, PartyRef
 from mailflow.services.context import Services
 from mailflow.services.db_wait import UNAVAILABLE
-from mailflow.services.mail_views import committee_info, party_names
+from mailflow.services.mail_views import RoundItems, committee_info, party_names
 from mailflow.services.mailing import _Round
 from mailflow.services.records import RecordResult
 from mailflow.store import db, events
@@ -50,13 +50,14 @@ def queue_receipt(
     member = next((m for m in r.members.values() if m.id == msg.member_id), None)
     if member is None:
         return 0
-    items = r.items.selected(result.items, upto=None)
+    mine = RoundItems(session, rnd, r.names, only={*result.items, *result.corrected})
+    items = mine.selected(result.items, upto=None)
     phase = _CUTOFF[msg.phase]
     view = v.Receipt(
         v.Recipient(member.name), r.committee, r.info, r.consultations, items,
         result.empty_reply, result.late, result.unplaced_items,
         r.info.deadlines[phase], phase,
-        r.items.selected(result.corrected, upto=None), tuple(result.withdrawn),
+        mine.selected(result.corrected, upto=None), tuple(result.withdrawn),
         tuple(result.held_corrections), tuple(result.documents_read),
         tuple(name for name, _ in result.documents_unread),
     )  # fmt: skip

@@ -12,6 +12,7 @@ accepted or rejected is never put back on hold).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -133,7 +134,8 @@ def _items(
     assert parsed.reply is not None
     deadlines = deadlines_of(rnd, services.config.policy.grace_period)
     policy = policy_of(services.config)
-    filed = member_reply_phase(round_facts(session, rnd), deadlines, policy, msg.received_at)
+    facts = partial(round_facts, session, rnd)
+    filed = member_reply_phase(facts, deadlines, policy, msg.received_at)
     phase, late = filed.phase.value, filed.late
     msg.phase, msg.late = phase, late
     reply = parsed.reply

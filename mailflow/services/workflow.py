@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from mailflow.domain import Phase
 from mailflow.domain.roundspec import deadline_order_problems
 from mailflow.errors import InputError, NotFoundError, Refused
-from mailflow.services.context import Services
+from mailflow.services.context import Quiet, Services
 from mailflow.services.mail_views import party_names
-from mailflow.services.mailing import deliver
+from mailflow.services.mailing import deliver, forget_round
 from mailflow.services.notices import send_staff_digest
 from mailflow.services.policy import policy_of
 from mailflow.services.previews import MailPreview, preview
@@ -39,6 +39,7 @@ from mailflow.workflow import (
 from mailflow.workflow import actions as act
 from mailflow.workflow.describe import describe
 from mailflow.workflow.errors import WorkflowError
+from mailflow.workflow.wakeup import next_wakeup
 
 
 class WorkflowRefused(Refused):
@@ -122,6 +123,9 @@ _APPLY: dict[type, Callable[[_Applying, Any], None]] = {
 }
 
 
+_MAILS = frozenset(typing.get_args(act.Mail))
+
+
 def _apply(
     services: Services,
     session: Session,
@@ -138,6 +142,8 @@ def _apply(
             continue
         report.applied.append(action.key)
         report.described.append(describe(action, names))
+        if type(action) not in _MAILS:
+            forget_round(session)  # the round changed: its mail context is read anew
         _APPLY[type(action)](x, action)
     report.state = rnd.state
 
@@ -151,16 +157,24 @@ def tick(services: Services, intake_alerts: Sequence[str] = ()) -> list[TickRepo
     """Apply everything due now, round by round; then one staff digest for the cycle.
 
     ``intake_alerts`` are what intake raised since the last tick (bounces, unplaced
-    items…): they join the same digest, so staff get one mail per cycle.
+    items…): they join the same digest, so staff get one mail per cycle. A round found
+    quiet before (`Services.quiet_rounds`) is not read again until its next instant or
+    until its records move: an idle tick reads the rounds' rows and a few row ids.
     """
     services.require_schema()
     now = services.clock.now()
     policy = policy_of(services.config)
+    grace = services.config.policy.grace_period
     reports: list[TickReport] = []
+    due: list[str] = []
     with db.transaction(services.sessions) as s:
         committee = services.committee(s)
-        keys = [r.key for r in repo.open_rounds(s, committee.id)]
-    for key in keys:
+        for open_round in repo.open_rounds(s, committee.id):
+            if _still_quiet(services, s, open_round, repo.deadlines_of(open_round, grace), now):
+                reports.append(TickReport(open_round.key, open_round.state))
+            else:
+                due.append(open_round.key)
+    for key in due:
         with db.transaction(services.sessions) as s:
             committee = services.committee(s)
             rnd = round_repo.get(s, committee.id, key)
@@ -168,9 +182,26 @@ def tick(services: Services, intake_alerts: Sequence[str] = ()) -> list[TickRepo
             facts, deadlines = _facts(s, rnd, services)
             report = TickReport(key, rnd.state)
             _apply(services, s, rnd, advance(facts, deadlines, policy, now), now, report)
+            services.quiet_rounds.pop(rnd.id, None)
+            if not report.applied:
+                until = next_wakeup(facts, deadlines, policy, now)
+                marks = repo.log_marks(s, rnd.id)
+                services.quiet_rounds[rnd.id] = Quiet(marks, deadlines, until)
             reports.append(report)
     send_staff_digest(services, [a for r in reports for a in r.alerts], now, intake_alerts)
     return reports
+
+
+def _still_quiet(
+    services: Services, session: Session, rnd: Round, deadlines: Deadlines, now: datetime
+) -> bool:
+    quiet = services.quiet_rounds.get(rnd.id)
+    return (
+        quiet is not None
+        and (quiet.until is None or now < quiet.until)
+        and quiet.deadlines == deadlines
+        and quiet.marks == repo.log_marks(session, rnd.id)
+    )
 
 
 class _DryRun(Exception):

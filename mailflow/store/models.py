@@ -205,6 +205,9 @@ class Message(Base):
         UniqueConstraint("committee_id", "mailbox", "uidvalidity", "uid"),
         Index("ix_message_state", "committee_id", "state"),
         CheckConstraint(check_in("state", MessageState), name="state"),
+        # A sender's recent mail (rate limit, receipt echoes): only that sender's rows.
+        Index("ix_message_member_received", "committee_id", "member_id", "received_at"),
+        Index("ix_message_department_received", "committee_id", "department_id", "received_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"))
@@ -238,6 +241,8 @@ class Item(Base):
     __tablename__ = "item"
     __table_args__ = (
         UniqueConstraint("round_id", "public_id"),
+        # The next number of a consultation (MAX(seq)) is one index seek, whatever the round holds.
+        Index("ix_item_round_consultation_seq", "round_id", "consultation_id", "seq"),
         CheckConstraint("kind IN ('question', 'opinion', 'request')", name="kind"),
         CheckConstraint("phase IN (1, 3)", name="phase"),
         CheckConstraint(check_in("state", ItemState), name="state"),
@@ -391,6 +396,8 @@ class Event(Base):
     """The audit log: every outcome, transition and staff action, with who and why."""
 
     __tablename__ = "event"
+    # Facts read back by kind (acceptances, corrections, first processing) of one round.
+    __table_args__ = (Index("ix_event_round_kind", "round_id", "kind"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     committee_id: Mapped[int | None] = mapped_column(ForeignKey("committee.id"), index=True)
     round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"), index=True)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -72,32 +73,36 @@ def bundles_sent_to(session: Session, rnd: Round, department_key: str) -> list[i
     return [p.value for p in phases if department_key in bundles_sent(keys, rnd.key, p)]
 
 
-def accepted_times(session: Session, round_id: int, items: Sequence[Item]) -> dict[int, datetime]:
-    """When staff last released each of these items from held (the `item_accepted` events).
+def accepted_times(
+    session: Session, round_id: int, items: Sequence[tuple[int, str | None]]
+) -> dict[int, datetime]:
+    """When staff last released each of these items (row id, public ID) from held: the
+    `item_accepted` events.
 
     The event names the item by its row (`item_pk`) and, as older events only do, by its
     public ID or row number (`item`); no column is needed for it.
     """
     by_ref: dict[object, int] = {}
-    for it in items:
-        by_ref[("pk", it.id)] = it.id
-        by_ref[("ref", it.id)] = it.id
-        if it.public_id is not None:
-            by_ref[("ref", it.public_id)] = it.id
+    for pk, public_id in items:
+        by_ref[("pk", pk)] = pk
+        by_ref[("ref", pk)] = pk
+        if public_id is not None:
+            by_ref[("ref", public_id)] = pk
     out: dict[int, datetime] = {}
-    for at, detail in session.execute(
-        select(Event.at, Event.detail)
-        .where(Event.round_id == round_id, Event.kind == "item_accepted")
-        .order_by(Event.at, Event.id)
-    ):
+    accepted = session.execute(
+        select(Event.at, Event.id, Event.detail).where(
+            Event.round_id == round_id, Event.kind == "item_accepted"
+        )
+    ).all()
+    for at, _id, detail in sorted(accepted, key=lambda row: (row[0], row[1])):
         d = detail or {}
-        pk = (
+        found = (
             by_ref.get(("pk", d["item_pk"]))
             if "item_pk" in d
             else by_ref.get(("ref", d.get("item")))
         )
-        if pk is not None:
-            out[pk] = at
+        if found is not None:
+            out[found] = at
     return out
 
 
@@ -119,6 +124,15 @@ def first_processed(session: Session, round_id: int) -> dict[int, datetime]:
         )
         if message_id is not None
     }
+
+
+def log_marks(session: Session, round_id: int) -> tuple[int | None, ...]:
+    """The newest row id of each record a round's facts come from (one index seek each):
+    if none moved, the facts did not change."""
+    tables = (Event, WorkflowAction, Message, Item, Decision)
+    return tuple(
+        session.scalar(select(func.max(t.id)).where(t.round_id == round_id)) for t in tables
+    )
 
 
 def mark_applied(session: Session, round_id: int, key: str, at: datetime) -> bool:
@@ -190,29 +204,33 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
     ):
         answered[item_id] = min(at, answered.get(item_id, at))
     items = []
-    rows = session.scalars(
-        select(Item).where(
+    # Plain rows, not ORM objects: a round of many thousand items is read on every tick
+    # that follows new mail.
+    rows = session.execute(
+        select(
+            Item.id, Item.public_id, Item.consultation_id, Item.seq, Item.phase,
+            Item.received_at, Item.late, Item.state, Item.source_message_id,
+        ).where(
             Item.round_id == rnd.id,
             Item.state.in_(("active", "held")),
             Item.consultation_id.is_not(None),
             Item.seq.is_not(None),
         )
-    ).all()
-    accepted = accepted_times(session, rnd.id, rows)
+    ).all()  # fmt: skip
+    accepted = accepted_times(session, rnd.id, [(row.id, row.public_id) for row in rows])
     recorded = first_processed(session, rnd.id)
-    for it in rows:
-        assert it.consultation_id is not None and it.seq is not None
-        held = it.state == "held"
+    for row in rows:
+        held = row.state == "held"
         items.append(
             ItemFact(
-                item_id=ItemId(cons_key[it.consultation_id], it.seq),
-                phase=Phase(it.phase),
-                received_at=it.received_at,
-                answered_at=answered.get(it.id),
-                late=it.late,
+                item_id=ItemId(cons_key[row.consultation_id], row.seq),
+                phase=Phase(row.phase),
+                received_at=row.received_at,
+                answered_at=answered.get(row.id),
+                late=row.late,
                 held=held,
-                accepted_at=None if held else accepted.get(it.id),
-                recorded_at=recorded.get(it.source_message_id or 0),
+                accepted_at=None if held else accepted.get(row.id),
+                recorded_at=recorded.get(row.source_message_id or 0),
             )
         )
 
@@ -275,21 +293,26 @@ def open_rounds(session: Session, committee_id: int) -> Sequence[Round]:
 
 
 def items_and_answers(
-    session: Session, round_id: int
+    session: Session, round_id: int, public_ids: Collection[str] | None = None
 ) -> tuple[Sequence[Item], dict[int, list[Answer]], dict[int, str]]:
-    """Active and held items of a round in order, their active answers, and department names."""
-    items = session.scalars(
-        select(Item)
-        .where(Item.round_id == round_id, Item.state.in_(("active", "held")))
-        .order_by(Item.phase, Item.consultation_id, Item.seq, Item.id)
-    ).all()
+    """Active and held items of a round in order, their active answers, and department names.
+
+    With ``public_ids``, only those items (one keyed read, whatever the round holds) and
+    the active or held items they follow, so that a receipt can name them.
+    """
+    live = (Item.round_id == round_id, Item.state.in_(("active", "held")))
+    order = (Item.phase, Item.consultation_id, Item.seq, Item.id)
+    if public_ids is None:
+        items = session.scalars(select(Item).where(*live).order_by(*order)).all()
+    else:
+        items = _keyed_items(session, live, sorted(public_ids))
     answers: dict[int, list[Answer]] = {}
-    for a in session.scalars(
-        select(Answer)
-        .join(Item, Item.id == Answer.item_id)
-        .where(Item.round_id == round_id, Answer.state == "active")
-        .order_by(Answer.received_at, Answer.id)
-    ):
+    query = select(Answer).where(Answer.state == "active")
+    if public_ids is None:
+        query = query.join(Item, Item.id == Answer.item_id).where(Item.round_id == round_id)
+    else:
+        query = query.where(Answer.item_id.in_([i.id for i in items]))
+    for a in session.scalars(query.order_by(Answer.received_at, Answer.id)):
         answers.setdefault(a.item_id, []).append(a)
     names = {
         d.id: d.name
@@ -300,6 +323,15 @@ def items_and_answers(
         )
     }
     return items, answers, names
+
+
+def _keyed_items(session: Session, live: tuple[Any, ...], public_ids: list[str]) -> list[Item]:
+    found = list(session.scalars(select(Item).where(*live, Item.public_id.in_(public_ids))))
+    have = {i.id for i in found}
+    parents = {i.parent_item_id for i in found if i.parent_item_id is not None} - have
+    if parents:
+        found += session.scalars(select(Item).where(*live, Item.id.in_(sorted(parents))))
+    return sorted(found, key=lambda i: (i.phase, i.consultation_id or 0, i.seq or 0, i.id))
 
 
 def documents_of(session: Session, round_id: int) -> Sequence[RoundDocument]:

@@ -9,6 +9,7 @@ the ③ bundle, not in a ① follow-up. Late means after the announced date of i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,16 +27,22 @@ class ReplyPhase:
 
 
 def member_reply_phase(
-    facts: RoundFacts, deadlines: Deadlines, policy: Policy, arrived_at: datetime
+    facts: Callable[[], RoundFacts], deadlines: Deadlines, policy: Policy, arrived_at: datetime
 ) -> ReplyPhase:
     """The phase of a member's reply that reached us at ``arrived_at``.
 
     The round is looked at just before the arrival, so the reply's own items (present
-    when a mail is read again) never hold ② open against themselves.
+    when a mail is read again) never hold ② open against themselves. ``facts`` reads the
+    round's facts; it is called only for a reply between ①'s cut-off and ②'s date, the
+    only time ② may have closed early (before ①'s cut-off ② cannot have closed), so a
+    reply in ① costs the same whatever the round holds.
     """
+    just_before = arrived_at - _INSTANT
     if arrived_at > deadlines.answers:
         phase = Phase.FURTHER
+    elif just_before < deadlines.cutoff(Phase.QUESTIONS):
+        phase = Phase.QUESTIONS
     else:
-        before = Tick(facts, deadlines, policy, arrived_at - _INSTANT)
+        before = Tick(facts(), deadlines, policy, just_before)
         phase = Phase.QUESTIONS if answers_closed_at(before) is None else Phase.FURTHER
     return ReplyPhase(phase, arrived_at > deadlines.due(phase))

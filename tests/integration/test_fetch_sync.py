@@ -440,3 +440,37 @@ async def test_a_folder_the_server_refuses_is_alerted_once_and_mail_stays_flagge
     await asyncio.to_thread(append_all, server, mixed_mails(1, seed=14))
     again = await fetcher.run_once()
     assert (again.inserted, again.alerts) == (1, ())
+
+
+async def test_without_a_lease_mail_arriving_during_a_sync_is_not_left_for_idle(
+    dovecot_server: DovecotServer, store: Store
+) -> None:
+    # Under `mailflow worker` there is no lease to renew, so IDLE may last 29 minutes;
+    # a mail that arrives while the first one is being stored is announced in the
+    # replies to the sync's own commands, not in IDLE, and must not wait for it.
+    server = on_dovecot(dovecot_server)
+    first, second = mixed_mails(2)
+
+    def arrive_meanwhile(ids: tuple[int, ...]) -> None:
+        if len(store.digests()) == 1:
+            append_all(server, [second])
+
+    settings = server.settings()
+    fetcher = MailFetcher(
+        settings,
+        committee_id=store.committee_id,
+        sessions=store.sessions,
+        clock=FixedClock(datetime(2021, 1, 13, tzinfo=UTC)),
+        connect=connector(settings, server.endpoint.password),
+        on_stored=arrive_meanwhile,
+        options=FetchOptions(holder="test", lease=False),
+    )
+    await asyncio.to_thread(append_all, server, [first])
+    stop = asyncio.Event()
+    running = asyncio.create_task(fetcher.run_forever(stop))
+    try:
+        await _until(lambda: len(store.digests()) == 2, timeout=15)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 20)
+    assert sorted(store.digests()) == sorted(sha256(m) for m in (first, second))

@@ -297,6 +297,13 @@ def test_0008_checks_every_state_against_its_enum(engine: Engine) -> None:
         conn.execute(text("UPDATE round SET state = 'anything'"))
         conn.execute(text("UPDATE round SET state = 'decided'"))
     db.upgrade(engine)
-    assert db.current_revision(engine) == "0008"
+    assert db.current_revision(engine) == db.head_revision()
     with engine.connect() as conn:
         assert conn.execute(text("SELECT state FROM round")).scalar() == "decided"
+
+
+def test_the_head_read_from_the_scripts_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(db.alembic_config("sqlite://"))
+    assert db.head_revision() == scripts.get_current_head()
