@@ -83,11 +83,26 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+LITERAL_SECRET = (
+    "a secret is never written in the config file: give the name of an environment "
+    'variable that holds it, { env = "VAR" }, or a file that holds it, { file = "path" } '
+    "(relative to the config file, readable only by mailflow)"
+)
+
+
 class Secret(Strict):
     """Where a secret comes from: exactly one of an environment variable or a file."""
 
     env: str | None = None
     file: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_literal(cls, data: Any) -> Any:
+        # The value itself in the file: say how to move it out (never echo it back).
+        if isinstance(data, str | int | float):
+            raise ValueError(LITERAL_SECRET)
+        return data
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:

@@ -3,11 +3,12 @@
 Builds the tests' console world (round R2-5 open, the seed's records, a quarantined mail,
 held notices), serves it on loopback and photographs each page in Debian's Chromium.
 
-    .venv/bin/python scripts/console_screenshots.py
+    .venv/bin/python scripts/console_screenshots.py [--out DIR]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
@@ -38,9 +39,11 @@ PAGES = {
 }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "console")
+    out = ap.parse_args(argv).out
     os.environ.setdefault("MAILFLOW_TOKEN_SECRET", "screenshots-0123456789abcdef-0123456789")
-    out = ROOT / "docs" / "console"
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         services = console_services(Path(tmp))

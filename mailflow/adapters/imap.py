@@ -23,6 +23,8 @@ log = logging.getLogger("mailflow.imap")
 # RFC 2177: a client should re-issue IDLE at least every 29 minutes.
 MAX_IDLE_SECONDS = 29 * 60
 PROCESSED_KEYWORD = "$MailflowStored"
+# `(\Noselect) "." ""`: the flags, then the separator quoted (or NIL), then the name.
+_LIST_SEPARATOR = re.compile(r'\([^)]*\)\s+("(?:\\.|[^"])"|NIL)', re.IGNORECASE)
 
 _T = TypeVar("_T")
 _UID = re.compile(rb"\bUID (\d+)")
@@ -45,6 +47,10 @@ class ImapError(Exception):
 
 class ImapConnectionLost(ImapError):
     """The connection closed (server BYE, reset, proxy cut) while we waited for it."""
+
+
+class ImapRefused(ImapError):
+    """The server answered NO or BAD to a command: retrying the same will not help."""
 
 
 @dataclass(frozen=True)
@@ -253,7 +259,7 @@ class ImapClient:
     async def _ok(self, step: Awaitable[Any], what: str) -> Any:
         response = await self._guard(step)
         if response.result != "OK":
-            raise ImapError(f"{what}: {response.result} {_text(response.lines)[:200]}")
+            raise ImapRefused(f"{what}: {response.result} {_text(response.lines)[:200]}")
         return response
 
     @property
@@ -277,6 +283,17 @@ class ImapClient:
         if uidvalidity is None:
             raise ImapError(f"SELECT {mailbox}: the server gave no UIDVALIDITY")
         return Selected(mailbox, uidvalidity, exists or 0)
+
+    async def separator(self) -> str | None:
+        """The server's hierarchy separator, from ``LIST "" ""`` (None: a flat namespace)."""
+        listed = await self._ok(self._client.list('""', '""'), "LIST")
+        for line in listed.lines:
+            text = line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line)
+            m = _LIST_SEPARATOR.search(text)
+            if m is not None:
+                sep = m.group(1)
+                return None if sep.upper() == "NIL" else sep[1:-1].replace("\\\\", "\\")
+        return None
 
     async def ensure_folder(self, name: str) -> None:
         """Create `name` unless it exists (a NO to CREATE for an existing folder is fine)."""

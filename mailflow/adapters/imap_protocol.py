@@ -97,7 +97,7 @@ class LinearFetch(aioimaplib.FetchCommand):  # type: ignore[misc]
     """aioimaplib's FETCH with linear bookkeeping; same bytes on the wire, same response.
 
     aioimaplib asks "is this FETCH response complete?" after every line by rescanning
-    every line received so far (quadratic in the batch, see DESIGN.md), and re-arms its
+    every line received so far (quadratic in the batch, see docs/benchmarks.md), and re-arms its
     inactivity timer with a fresh `call_later` per line. Here the parenthesis depth is kept
     as lines arrive, and the timer only records the time; it re-arms itself when it fires.
     """

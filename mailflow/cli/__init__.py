@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
-from mailflow.cli.app import cli
+from mailflow.cli.app import COMMAND_MODULES, cli, command_modules
 
 
 def _register() -> None:
-    # Each area lives in its own module and adds its commands to `cli`; importing them
-    # here (not at module top) keeps `mailflow --help` cheap and the list explicit.
-    import importlib
-
-    for name in (
-        "config_cmd",
-        "db",
-        "rounds",
-        "parse",
-        "intake",
-        "outbox",
-        "minutes",
-        "items",
-        "corrections",
-        "workflow",
-        "run",
-        "demo",
-        "staff",
-        "web",
-    ):
-        try:
+    """Import every area's module (what `--help` and the tests need); a command alone
+    imports only its own module (`MailflowGroup.get_command`)."""
+    for command in COMMAND_MODULES:
+        for name in command_modules(command):
             importlib.import_module(f"mailflow.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"mailflow.cli.{name}":
-                raise
 
 
 def main() -> None:
-    _register()
     sys.exit(cli.main(standalone_mode=True))

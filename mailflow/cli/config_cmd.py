@@ -46,6 +46,6 @@ def _server(section: object) -> str:
 
 def _redact(url: str) -> str:
     # A database URL may carry a password: show everything but that.
-    from sqlalchemy.engine import make_url
+    from mailflow.store.db import redacted_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    return redacted_url(url)

@@ -25,6 +25,12 @@ def upgrade(ctx: click.Context) -> None:
         click.echo(f"database already at {after}")
     else:
         click.echo(f"database upgraded from {before or 'empty'} to {after}")
+    if db.is_postgres(services.engine):
+        # The job tables of `mailflow worker` (procrastinate), beside the committee's.
+        from mailflow.services.worker import apply_schema
+
+        if apply_schema(services):
+            click.echo("task queue tables created (procrastinate)")
 
 
 @db_group.command("current")

@@ -11,9 +11,11 @@ from rich.table import Table
 
 from mailflow.cli.app import app, cli, console
 from mailflow.domain import Phase
+from mailflow.domain.endofday import is_end_of_day
 from mailflow.domain.jadate import fiscal_year_label, month_day, month_day_time, wareki, weekday
 from mailflow.domain.roundspec import load_round_spec, phase_from_name
 from mailflow.services import rounds as svc
+from mailflow.workflow.state import RoundState, next_deadline
 
 PHASE_LABELS = {
     Phase.QUESTIONS: "① 質疑・意見の締切",
@@ -23,11 +25,12 @@ PHASE_LABELS = {
 }
 
 
-def deadline_text(when: datetime, tz: ZoneInfo) -> str:
-    local = when.astimezone(tz)
-    if (local.hour, local.minute) == (23, 59):
-        return f"{month_day(local)}まで"
-    return f"{month_day_time(local)}まで"
+def deadline_text(when: datetime, tz: ZoneInfo, now: datetime) -> str:
+    """``1月13日（水）まで``, with the year when it is not this year's (by ``now``)."""
+    local, today = when.astimezone(tz), now.astimezone(tz).date()
+    if is_end_of_day(local):
+        return f"{month_day(local, today)}まで"
+    return f"{month_day_time(local, today)}まで"
 
 
 @cli.group("round")
@@ -55,8 +58,8 @@ def list_(ctx: click.Context) -> None:
     now = services.clock.now()
     table = Table("ID", "title", "state", "next deadline")
     for view in svc.list_rounds(services):
-        upcoming = [(p, d) for p, d in sorted(view.deadlines.items()) if d > now]
-        nxt = f"{upcoming[0][0].mark} {deadline_text(upcoming[0][1], tz)}" if upcoming else "—"
+        due = next_deadline(RoundState(view.state), view.deadlines, now)
+        nxt = f"{due[0].mark} {deadline_text(due[1], tz, now)}" if due else "—"
         table.add_row(view.key, view.title, view.state, nxt)
     console().print(table)
 
@@ -69,6 +72,7 @@ def show(ctx: click.Context, round_id: str) -> None:
     services = app(ctx).services()
     tz = services.config.committee.tz
     view = svc.show_round(services, round_id)
+    now = services.clock.now()
     out = console()
     out.print(f"[bold]{view.key}[/bold]  {view.title}")
     out.print(
@@ -86,7 +90,7 @@ def show(ctx: click.Context, round_id: str) -> None:
     out.print(people)
     dl = Table("手順", "期限", title="日程", title_justify="left")
     for phase, when in sorted(view.deadlines.items()):
-        dl.add_row(PHASE_LABELS[phase], deadline_text(when, tz))
+        dl.add_row(PHASE_LABELS[phase], deadline_text(when, tz, now))
     out.print(dl)
 
 
@@ -108,9 +112,11 @@ def set_deadline(ctx: click.Context, round_id: str, phase: str, when: str, why: 
     tz = services.config.committee.tz
     old = svc.show_round(services, round_id).deadlines[ph]
     new = svc.parse_when(when, services)
+    now = services.clock.now()
     report = extend_deadline(services, round_id, ph, new, why)
     click.echo(
-        f"{round_id} {PHASE_LABELS[ph]}: {deadline_text(old, tz)} → {deadline_text(new, tz)}"
+        f"{round_id} {PHASE_LABELS[ph]}: "
+        f"{deadline_text(old, tz, now)} → {deadline_text(new, tz, now)}"
     )
     if report.mails:
         click.echo(f"  {report.mails} notice(s) of the new date queued")

@@ -53,7 +53,7 @@ def run(
     from mailflow.config import load_config
     from mailflow.logsetup import configure
     from mailflow.services.context import Services
-    from mailflow.services.daemon import DaemonFailed, run_daemon
+    from mailflow.services.daemon import Daemon, DaemonFailed
 
     configure(json_lines=log_json, level=log_level)
     first = app(ctx).services()
@@ -68,15 +68,17 @@ def run(
     if web:
         from mailflow.web.serve import serve, server
 
-        first.require_schema()
-        console = server(first)  # the first committee's console; refused before anything runs
+        for s in everyone:
+            s.require_schema()
+        # Every committee's pages (the others' under /c/{id}); logins are the first's.
+        console = server(first, others=everyone[1:])  # refused before anything runs
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        tasks = [run_daemon(s, stop, tick_every=tick_every) for s in everyone]
+        tasks = [Daemon(everyone, tick_every).run(stop)]
         if console is not None:
             tasks.append(serve(console, stop))
         await asyncio.gather(*tasks)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from rich.table import Table
 
 from mailflow.cli.app import app, cli, console
 from mailflow.cli.rounds import PHASE_LABELS, deadline_text, round_group
+
+if TYPE_CHECKING:
+    from mailflow.services.workflow import TickReport
 
 
 @cli.command("tick")
@@ -17,8 +22,8 @@ def tick(ctx: click.Context) -> None:
 
     for r in run(app(ctx).services()):
         click.echo(f"{r.round_key}: {r.state}; {len(r.applied)} action(s), {r.mails} mail(s)")
-        for key in r.applied:
-            click.echo(f"  {key}")
+        for line in r.described:
+            click.echo(f"  {line}")
 
 
 @cli.command("status")
@@ -45,7 +50,7 @@ def status(ctx: click.Context, round_id: str | None) -> None:
         out.print(f"[bold]{st.key}[/bold]  {st.title}  状態 {st.state}")
         if st.next_deadline:
             ph, at = st.next_deadline
-            out.print(f"次の期限: {PHASE_LABELS[ph]} {deadline_text(at, tz)}")
+            out.print(f"次の期限: {PHASE_LABELS[ph]} {deadline_text(at, tz, services.clock.now())}")
         table = Table("", "役職", "①", "③", "未回答/未決")
         for p in st.parties:
             table.add_row(p.name, p.role, p.questions, p.further, str(p.owed) if p.owed else "")
@@ -73,14 +78,11 @@ def status(ctx: click.Context, round_id: str | None) -> None:
             out.print(line, markup=False)
 
 
-def _report(r: object) -> None:
-    applied = getattr(r, "applied", [])
-    click.echo(
-        f"{getattr(r, 'round_key', '')}: {getattr(r, 'state', '')}; "
-        f"{getattr(r, 'mails', 0)} mail(s) queued"
-    )
-    for key in applied:
-        click.echo(f"  {key}")
+def _report(r: TickReport) -> None:
+    """What a staff command did, in words: the round's state, then each action applied."""
+    click.echo(f"{r.round_key}: {r.state}; {r.mails} mail(s) queued")
+    for line in r.described:
+        click.echo(f"  {line}")
 
 
 @round_group.command("open")

@@ -12,13 +12,11 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
 from mailflow.demo.seed import SECRETARY, SEED
 from mailflow.services.context import Services
 from mailflow.services.items import add_answer
 from mailflow.store import db
-from mailflow.store.models import Answer, Item, Round
+from mailflow.store import intake as intake_repo
 
 # The round has sent an item's bundle once it has reached these states.
 _BUNDLED = {
@@ -48,20 +46,16 @@ def _tasks() -> list[_Task]:
 def _ready(services: Services, task: _Task) -> str | None:
     """The item's ID once its bundle is out (and, if so planned, a department answered)."""
     with db.transaction(services.sessions) as s:
-        row = s.execute(
-            select(Item.id, Item.public_id, Round.state)
-            .join(Round, Round.id == Item.round_id)
-            .where(Item.text == task.item_text, Item.state == "active")
-        ).first()
-        if row is None or row.public_id is None or row.state not in _BUNDLED[task.phase]:
+        found = intake_repo.active_item_by_text(s, task.item_text)
+        if (
+            found is None
+            or found.public_id is None
+            or found.round_state not in _BUNDLED[task.phase]
+        ):
             return None
-        if task.after_department:
-            answered = s.scalar(
-                select(func.count()).select_from(Answer).where(Answer.item_id == row.id)
-            )
-            if not answered:
-                return None
-        return str(row.public_id)
+        if task.after_department and not found.answers:
+            return None
+        return found.public_id
 
 
 async def run_secretariat(services: Services, note: Callable[[str], None]) -> None:

@@ -17,15 +17,17 @@ def weekday(d: date) -> str:
     return _WEEKDAYS[d.weekday()]
 
 
-def month_day(d: date | datetime) -> str:
-    """``1月13日（水）`` — the form the seed uses for each phase's deadline."""
+def month_day(d: date | datetime, today: date | None = None) -> str:
+    """``1月13日（水）`` — the form the seed uses for each phase's deadline; with the era's
+    year in front (``令和4年1月13日（木）``) when ``today`` is given and in another year."""
     day = d.date() if isinstance(d, datetime) else d
-    return f"{day.month}月{day.day}日（{weekday(day)}）"
+    year = _year_label(*era_year(day)) if today is not None and today.year != day.year else ""
+    return f"{year}{day.month}月{day.day}日（{weekday(day)}）"
 
 
-def month_day_time(d: datetime) -> str:
+def month_day_time(d: datetime, today: date | None = None) -> str:
     """``1月13日（水）17時00分`` for deadlines that are not the end of a day."""
-    return f"{month_day(d)}{d.hour}時{d.minute:02d}分"
+    return f"{month_day(d, today)}{d.hour}時{d.minute:02d}分"
 
 
 def era_year(d: date) -> tuple[str, int]:

@@ -1,5 +1,4 @@
-"""Core value types of a round: Phase, Role, ItemKind, ItemState, AnswerState, Verdict, ItemId,
-ConsultationRef."""
+"""Core value types of a round: Phase, Role, ItemKind, Verdict, ItemId, ConsultationRef."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from dataclasses import dataclass
 
 
 class Phase(enum.IntEnum):
-    """The four deadline phases of a round (DESIGN.md "The process")."""
+    """The four deadline phases of a round (docs/design.md "The process")."""
 
     QUESTIONS = 1  # ① 質疑及び意見
     ANSWERS = 2  # ② 所管課の回答、全員へ一括送付
@@ -40,41 +39,6 @@ class ItemKind(enum.StrEnum):
     QUESTION = "question"
     OPINION = "opinion"
     REQUEST = "request"
-
-
-class ItemState(enum.StrEnum):
-    """Where an item stands. Only ``active`` items travel to departments and the minutes.
-
-    ``moved``: staff filed it under another consultation, under a new ID (``moved_to``);
-    ``merged``: staff joined it into another item (``moved_to``).
-    """
-
-    ACTIVE = "active"
-    HELD = "held"  # late, waits for `mailflow item accept` / `reject`
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"  # 取消 by its author, or by staff
-    MOVED = "moved"
-    MERGED = "merged"
-
-
-class AnswerState(enum.StrEnum):
-    """Where an answer stands; a replaced or removed answer is kept for the record."""
-
-    ACTIVE = "active"
-    REPLACED = "replaced"  # staff put another text in its place (`answer replace`)
-    REMOVED = "removed"  # staff took it out (`answer remove`)
-
-
-class HeldDocumentState(enum.StrEnum):
-    """An attached document read as a member's reply that could not be read."""
-
-    WAITING = "waiting"  # staff read it themselves and file its items (`item add`)
-    FILED = "filed"  # staff filed what it says (or found nothing to file)
-
-
-def check_in(column: str, values: type[enum.StrEnum]) -> str:
-    """The SQL of a CHECK constraint keeping ``column`` to an enum's values."""
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
 
 class Verdict(enum.StrEnum):

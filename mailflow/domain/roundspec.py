@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mailflow.domain.endofday import end_of_day
+from mailflow.domain.jadate import fiscal_year_label, fiscal_year_of
 from mailflow.domain.model import ConsultationRef, Phase
 from mailflow.errors import InputError
 from mailflow.tomlfile import problems, read_toml
@@ -40,11 +42,6 @@ def phase_from_name(name: str) -> Phase:
         raise InputError(
             [f"unknown phase {name!r}: use questions, answers, further, decision (or 1–4)"]
         ) from None
-
-
-def end_of_day(day: date, tz: tzinfo) -> datetime:
-    """「1月13日までに」 means until the end of that day where the committee sits."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=tz)
 
 
 class _Strict(BaseModel):
@@ -133,10 +130,30 @@ class RoundSpec(_Strict):
     def resolved_deadlines(self, tz: tzinfo, source: Path | str) -> dict[Phase, datetime]:
         """Deadlines as aware datetimes; InputError unless ① < ② < ③ < ④."""
         resolved = self.deadlines.resolved(tz)
-        errs = deadline_order_problems(resolved)
+        errs = [f"deadlines: {e}" for e in deadline_order_problems(resolved)]
+        errs += self.calendar_problems(resolved, tz)
         if errs:
-            raise InputError(f"{source}: deadlines: {e}" for e in errs)
+            raise InputError(f"{source}: {e}" for e in errs)
         return resolved
+
+    def calendar_problems(self, deadlines: dict[Phase, datetime], tz: tzinfo) -> list[str]:
+        """The notice must come before the ① deadline, and fall in the round's fiscal year
+        (年度: April to March), which is the year the minutes are filed under."""
+        errs = []
+        first = deadlines[Phase.QUESTIONS].astimezone(tz).date()
+        if self.notice_date > first:
+            errs.append(
+                f"notice_date: {self.notice_date.isoformat()} is after the ① (questions) "
+                f"deadline {first.isoformat()}"
+            )
+        held = fiscal_year_of(self.notice_date)
+        if held != self.fiscal_year:
+            errs.append(
+                f"fiscal_year: {self.fiscal_year} ({fiscal_year_label(self.fiscal_year)}) does "
+                f"not hold the notice date {self.notice_date.isoformat()}, which falls in "
+                f"{held} ({fiscal_year_label(held)})"
+            )
+        return errs
 
 
 def deadline_order_problems(deadlines: dict[Phase, datetime]) -> list[str]:

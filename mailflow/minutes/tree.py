@@ -46,7 +46,7 @@ def published(text: str, staff_text: str | None) -> str:
 
 
 def _order(item: ItemRecord) -> tuple[int, int, int]:
-    # ① before ③, then by the public ID's number (DESIGN.md: "every question in order").
+    # ① before ③, then by the public ID's number (docs/design.md "The process").
     return (item.phase, item.seq, item.id)
 
 

@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, tzinfo
 
 from mailflow.domain import Phase, Verdict
+from mailflow.domain.endofday import is_end_of_day
 from mailflow.domain.jadate import month_day, month_day_time, wareki, weekday
 
 # An email round has no date or place of its own: both point to the note on the method.
@@ -50,8 +51,7 @@ def answered_by_line(departments: tuple[str, ...]) -> str:
 
 def _deadline(when: datetime, tz: tzinfo) -> str:
     local = when.astimezone(tz)
-    # A bare date in the round file means the end of that day (roundspec.end_of_day).
-    if (local.hour, local.minute) == (23, 59):
+    if is_end_of_day(local):  # a bare date in the round file: the end of that day
         return month_day(local)
     return month_day_time(local)
 

@@ -8,12 +8,15 @@ in front here, so no template can forget it and routing can rely on it.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from functools import lru_cache
+from typing import Any
 
 import jinja2
 
 from mailflow.domain import ItemKind, Phase, Verdict, jadate
+from mailflow.domain.endofday import is_end_of_day
+from mailflow.outbound.alerts import alert_text
 from mailflow.outbound.views import (
     ConsultationInfo,
     DepartmentBundle,
@@ -39,6 +42,7 @@ _ALERT_JA = {
     "no_decider": "答申者不在",
     "parse_uncertain": "読取要確認",
     "unplaced_item": "案件未定",
+    "intake": "受信",
 }
 _VERDICT_EN = {
     Verdict.APPROVE: "approved",
@@ -62,16 +66,18 @@ def _local(value: datetime, tz: tzinfo) -> datetime:
     return value.astimezone(tz)
 
 
-def _end_of_day(local: datetime) -> bool:
-    # A deadline given as a bare date is the day's last instant (time.max); anything
-    # from 23:59 on reads as "by that day" to people.
-    return (local.hour, local.minute) == (23, 59)
-
-
-def _due_ja(value: datetime, tz: tzinfo) -> str:
-    """``1月13日（水）``, or ``1月13日（水）17時00分`` when the deadline is not the day's end."""
+def _due_ja(value: datetime, tz: tzinfo, today: date | None = None) -> str:
+    """``1月13日（水）``, or ``1月13日（水）17時00分`` when the deadline is not the day's end;
+    with the era's year in front when it is not the year of ``today`` (the mail's date)."""
     local = _local(value, tz)
-    return jadate.month_day(local) if _end_of_day(local) else jadate.month_day_time(local)
+    if is_end_of_day(local):
+        return jadate.month_day(local, today)
+    return jadate.month_day_time(local, today)
+
+
+def _today(context: Any) -> date | None:
+    found = context.get("today")
+    return found if isinstance(found, date) else None
 
 
 def _md_en(value: datetime, tz: tzinfo) -> str:
@@ -82,7 +88,7 @@ def _md_en(value: datetime, tz: tzinfo) -> str:
 def _due_en(value: datetime, tz: tzinfo) -> str:
     local = _local(value, tz)
     day = _md_en(value, tz)
-    return day if _end_of_day(local) else f"{day}, {local:%H:%M}"
+    return day if is_end_of_day(local) else f"{day}, {local:%H:%M}"
 
 
 def _reply_form(consultations: tuple[ConsultationInfo, ...]) -> str:
@@ -93,13 +99,18 @@ def _reply_form(consultations: tuple[ConsultationInfo, ...]) -> str:
 def environment(tz: tzinfo) -> jinja2.Environment:
     """The shared mail environment (StrictUndefined, 1月13日（水）) plus the mail filters."""
     env = make_environment(tz)
-    env.filters["due"] = lambda d: _due_ja(d, tz)
+    env.filters["due"] = jinja2.pass_context(lambda ctx, d: _due_ja(d, tz, _today(ctx)))
+    env.filters["md"] = jinja2.pass_context(
+        lambda ctx, d: jadate.month_day(_local(d, tz) if isinstance(d, datetime) else d,
+                                        _today(ctx))
+    )  # fmt: skip
     env.filters["md_en"] = lambda d: _md_en(d, tz)
     env.filters["due_en"] = lambda d: _due_en(d, tz)
     env.filters["kind_ja"] = lambda k: _KIND_JA[ItemKind(k)]
     env.filters["verdict_en"] = lambda v: _VERDICT_EN[Verdict(v)]
     env.filters["reply_form"] = _reply_form
     env.filters["alert_ja"] = lambda what: _ALERT_JA.get(str(what), str(what))
+    env.filters["alert_text"] = alert_text
     env.globals["Phase"] = Phase
     return env
 
@@ -110,13 +121,16 @@ def _tag(view: MailView) -> str:
     return view.round.tag
 
 
-def render_mail(view: MailView, language: str, tz: tzinfo) -> RenderedMail:
-    """The subject ``[R2-5] …`` and the body of ``view`` in ``language`` ("ja" or "en")."""
+def render_mail(
+    view: MailView, language: str, tz: tzinfo, today: date | None = None
+) -> RenderedMail:
+    """The subject ``[R2-5] …`` and the body of ``view`` in ``language`` ("ja" or "en");
+    ``today`` (the mail's date) makes dates of another year carry it."""
     if language not in LANGUAGES:
         raise ValueError(f"no mail templates for language {language!r}; have {LANGUAGES}")
     template = environment(tz).get_template(f"mail/{language}/{view.kind}.txt")
     context = {f.name: getattr(view, f.name) for f in dataclasses.fields(view)}
-    module = template.make_module({**context, "view": view})
+    module = template.make_module({**context, "view": view, "today": today})
     subject = " ".join(str(vars(module).get("subject", "")).split())
     if not subject:
         raise ValueError(f"template mail/{language}/{view.kind}.txt sets no subject")

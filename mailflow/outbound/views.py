@@ -182,6 +182,8 @@ class AnswerReceipt:
     refused: tuple[tuple[str, str], ...] = ()
     # 「確認中のため後日回答」: taken as a promise, shown to members as 回答準備中
     deferred: tuple[str, ...] = ()
+    # When the unanswered items are due: ② for ① items, the ③ responses date for ③ ones
+    answers_due: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -424,6 +426,10 @@ class AlertLine:
     what: str  # an alert kind such as "unanswered", or "late_item"
     subject: str  # what it is about: a phase, an item ID, a consultation
     detail: str  # a reason in staff's words; never a message body
+    parties: tuple[str, ...] = ()  # the people or departments concerned, by name
+    items: tuple[str, ...] = ()  # the item IDs or consultations concerned
+    followup: bool = False
+    supplement: bool = False
 
 
 @dataclass(frozen=True)

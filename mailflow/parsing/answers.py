@@ -48,9 +48,11 @@ _SHEET_ROW_MARGIN = 100
 _ORDER_CONFIDENCE = 0.5
 # Runs of spaces taken whole (possessive): nothing after one starts with a space, and
 # letting them give back made a line of spaces cubic (minutes for 4,000).
+# 「(2) Q31-02：…」「3. Q31-03 …」: the department's own numbering may come first.
 _ID_LINE = re.compile(
-    rf"^[\s>]*+[■●・◆*\-]?\s*+[【\[(<〔]?\s*+[Qq]\s*+(\d+)\s*+[{DASHES}]\s*+(\d+)(?!\d)\s*+[】\])>〕]?"
-    r"\s*+(?:について|への回答|の回答|に対する回答)?\s*+[:.、,]?\s*+"
+    rf"^[\s>]*+[■●・◆*\-]?\s*+(?:\(\d{{1,2}}\)|\d{{1,2}}[.)](?!\d)|\d{{1,2}}\s(?=\s*+[【\[(<〔]?\s*+[Qq])|[{CIRCLED}])?+\s*+"
+    rf"[【\[(<〔]?\s*+[Qq]\s*+(\d+)\s*+[{DASHES}]\s*+(\d+)(?!\d)\s*+[】\])>〕]?"
+    r"\s*+(?:について|への回答|の回答|に対する回答)?+(?:は|では)?+\s*+[:.、,]?\s*+"
 )
 _ENUMERATOR = re.compile(rf"^\s*(?:[(（][0-9０-９]{{1,2}}[)）]|[{CIRCLED}])\s*")
 _LABEL = re.compile(

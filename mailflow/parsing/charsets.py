@@ -46,7 +46,7 @@ _ALIASES: dict[str, str] = {
     "ansi_x3.4-1968": "utf-8",
 }
 
-# Tried in order when the declared codec fails (DESIGN.md "Parsing": all charsets
+# Tried in order when the declared codec fails (docs/design.md "Parsing": all charsets
 # members send). UTF-8 first: its strictness makes a false positive almost impossible.
 CANDIDATES: tuple[str, ...] = ("utf-8", "iso-2022-jp", "cp932", "euc-jp")
 

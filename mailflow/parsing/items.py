@@ -51,9 +51,12 @@ from mailflow.parsing.signature import (
     valediction_start,
 )
 
-_BULLET_CHARS = "●・◆■◇□○◎•▪-*"
+_BULLET_CHARS = "●・◆■◇□○◎•▪-*→⇒➡▶▷►➤"
+# Also 「一、」「2、」「ア.」「(イ)」「b)」: the numbering of lists typed by hand.
 MARKER = re.compile(
     rf"^[ \t]*(?:(?:[{re.escape(_BULLET_CHARS)}]|\(\d{{1,2}}\)|\d{{1,2}}[.)](?!\d)|[{CIRCLED}]"
+    r"|\d{1,2}、(?!\d)|[一二三四五六七八九十]{1,3}[、.)](?![一二三四五六七八九十\d])"
+    r"|\(?[アイウエオカキクケコ][.)]|\([a-h]\)|[a-h]\)"
     r"|(?:問|Q|q|質問|意見|ご質問|ご意見)\s*\d{1,2}(?![\d\-ー－‐])[.:)、]?)[ \t]*)+"
 )
 _KEPT_NUMBER = re.compile(rf"\(\d{{1,2}}\)|[{CIRCLED}]")

@@ -15,7 +15,7 @@ way: "?" asks, "I would like to request" / "please" request, the rest is opinion
 
 Courtesy lines (お世話になっております／よろしくお願いします／以上／宛名／名乗り) are never
 items; a reply whose only content is 「特になし」「質問はありません」「意見なし」「異議ありません」
-and the like is an empty reply that still counts as responded (DESIGN.md "Parsing").
+and the like is an empty reply that still counts as responded (docs/design.md "Parsing").
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Members write full-width digits (１３号), circled numbers (①), full-width brackets and
 colons, and now and then kanji numerals (第十三号). Matching runs on a folded copy;
 :class:`Folded` remembers where every folded character came from, so a match can be
-cut out of the *original* text for the minutes (DESIGN.md "Japanese details").
+cut out of the *original* text for the minutes (docs/design.md "Japanese details").
 """
 
 from __future__ import annotations

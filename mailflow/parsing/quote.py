@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -291,6 +292,13 @@ def segments(body: str, signer_names: Sequence[str] = ()) -> list[Segment]:
 
     ``signer_names`` are the sender's known names, a hint for finding the signature.
     """
+    # One mail's body is segmented by several readers in turn (new text, answers, the
+    # inline blocks); the segments are frozen, so the same result is shared.
+    return list(_segments(body, tuple(signer_names)))
+
+
+@functools.lru_cache(maxsize=8)
+def _segments(body: str, signer_names: tuple[str, ...]) -> tuple[Segment, ...]:
     lines = _split_inline_attributions(body.split("\n"))
     kinds, headers = _classify(lines)
     runs = _runs(kinds)
@@ -323,7 +331,7 @@ def segments(body: str, signer_names: Sequence[str] = ()) -> list[Segment]:
                 client=client if kind in (_Kind.HEADER, _Kind.THREAD) else None,
             )
         )
-    return out
+    return tuple(out)
 
 
 def _tidy(text: str) -> str:

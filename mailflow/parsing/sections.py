@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mailflow.domain import ConsultationRef
+from mailflow.parsing.kinds import is_nothing_line
+from mailflow.parsing.meta import is_meta_line
 from mailflow.parsing.normalize import KANJI_NUMERAL, fold, fold_text, nfkc, to_int
 from mailflow.parsing.reply_form import form_heading
 
@@ -195,10 +197,49 @@ def _match_plain_heading(
             continue
         end, decisive = _tail(text, tm.end(), "(?!)")
         if not decisive:
-            return None  # 「病児保育の受け入れ枠…」 starts an item, not a section
+            # 「病児保育の受け入れ枠…」 starts an item, not a section
+            return _short_name_heading(line, text, consultations)
         content = fold(line).span(end, len(text))[0] if end < len(text) else len(line)
         return _Heading(ref.key, content, "title", True, None)
-    return None
+    return _short_name_heading(line, text, consultations)
+
+
+# 「ギフトセットの件」「病児保育のシステムについては」: a consultation called by a word of
+# its title from anywhere in it, as members shorten titles.
+_SHORT_NAME = re.compile(
+    r"[\s○◯●・■□◆◇*\-]*+(?P<name>[^、,。.:：\s]{2,24}?)"
+    r"(?:の件|について|に関して|に関する(?:質問|意見|ご質問|ご意見)|関係|関連)(?:は|では|です)?+"
+    r"\s*+[、,:：。]?+\s*+"
+)
+
+
+def _mostly_title(name: str, key: str, consultations: Sequence[ConsultationRef]) -> bool:
+    title = nfkc(next(r.title for r in consultations if r.key == key))
+    return sum(ch in title for ch in name) * 5 >= len(name) * 3
+
+
+def _short_name_heading(
+    line: str, text: str, consultations: Sequence[ConsultationRef]
+) -> _Heading | None:
+    """A heading by a shortened title, when the rest of its line says nothing of substance.
+
+    「ギフトセットについては、所得制限は…」 is an item that names its consultation, read
+    as such elsewhere; only a line whose rest is empty, an announcement (「2点質問させて
+    ください。」) or 「特に意見ありません」 opens a section.
+    """
+    m = _SHORT_NAME.match(text)
+    if m is None or _MENTION.search(m.group("name")):
+        return None
+    key = guess_consultation(m.group("name"), consultations)
+    if key is None:
+        return None
+    rest = text[m.end() :].strip()
+    if rest and not (is_meta_line(rest) or is_nothing_line(rest)):
+        return None
+    if not rest and not _mostly_title(m.group("name"), key, consultations):
+        return None  # 「病児保育の受け入れ枠について」 alone: a topic within, not the name
+    content = fold(line).span(m.end(), len(text))[0] if m.end() < len(text) else len(line)
+    return _Heading(key, content, "title", True, None)
 
 
 def split_sections(text: str, consultations: Sequence[ConsultationRef]) -> tuple[Section, ...]:

@@ -1,7 +1,7 @@
 """Classification (受信メールの種別): auto-reply, bounce, loop or normal, with the reason.
 
 Nothing classified other than ``normal`` is ever answered: that is how we avoid mail
-loops and backscatter (DESIGN.md "Mail protocol").
+loops and backscatter (docs/design.md "Mail protocol").
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ class Proof(enum.StrEnum):
 
 
 class EvidenceKind(enum.StrEnum):
-    """How a mail was placed, strongest first (DESIGN.md "Mail protocol")."""
+    """How a mail was placed, strongest first (docs/design.md "Mail protocol")."""
 
     TOKEN = "token"
     REFERENCE = "reference"

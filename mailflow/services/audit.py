@@ -11,7 +11,6 @@ from mailflow.services.context import Services
 from mailflow.store import console as repo
 from mailflow.store import db
 from mailflow.store import rounds as round_repo
-from mailflow.store.directory import sync_committee
 
 LIMIT = 500
 
@@ -58,8 +57,8 @@ def audit_log(
     tz = services.config.committee.tz
     start, end = _day(since, "since"), _day(until, "until")
     services.require_schema()
-    with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+    with db.reading(services.sessions) as s:
+        committee = services.committee(s)
         rounds = {r.id: r.key for r in round_repo.list_all(s, committee.id)}
         round_id = next((i for i, k in rounds.items() if k == round_key), None)
         if round_key and round_id is None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from mailflow.domain import Verdict
 from mailflow.outbound import views as v
@@ -19,7 +18,7 @@ from mailflow.parsing.corrections import Correction, CorrectionKind
 from mailflow.parsing.pipeline import MailParse
 from mailflow.routing import PartyKind, PartyRef
 from mailflow.services.context import Services
-from mailflow.services.mailing import _Round
+from mailflow.services.mailing import RoundMail
 from mailflow.store import events
 from mailflow.store import intake as repo
 from mailflow.store import pending as pending_repo
@@ -28,6 +27,9 @@ from mailflow.store.models import Department, Member, Message, PendingChange, Ro
 from mailflow.workflow import actions as act
 from mailflow.workflow.identity import Change, Reply, RequestKind, Resolution, resolve
 from mailflow.workflow.steps import current_decisions
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 _PARTY_KINDS = {
     "member": PartyKind.MEMBER,
@@ -54,7 +56,7 @@ def hold(
     )
     if not created:
         return [alert]
-    r = _Round(services, session, rnd)
+    r = RoundMail(services, session, rnd)
     party = PartyRef(_PARTY_KINDS[role], str(party_pk))
     name, addresses = _registered(session, role, party_pk)
     view = v.ConfirmRequest(
@@ -90,7 +92,7 @@ def ask_again(
         return ()
     facts = workflow_repo.round_facts(session, rnd)
     current = current_decisions(facts)
-    r = _Round(services, session, rnd)
+    r = RoundMail(services, session, rnd)
     by_key = {ci.key: ci for ci in r.consultations}
     decisions = tuple(
         v.DecisionInfo(by_key[c], current[c].verdict, current[c].conditions or None)
@@ -138,7 +140,7 @@ def _answers(parsed: MailParse) -> tuple[tuple[str, str], ...]:
     return tuple((a.item, a.text) for a in parsed.answers.answers)
 
 
-def _decisions(r: _Round, parsed: MailParse) -> tuple[v.DecisionInfo, ...]:
+def _decisions(r: RoundMail, parsed: MailParse) -> tuple[v.DecisionInfo, ...]:
     by_key = {c.key: c for c in r.consultations}
     return tuple(
         v.DecisionInfo(by_key[d.consultation], d.verdict, d.conditions)

@@ -12,7 +12,6 @@ from mailflow.services.previews import MailPreview, preview
 from mailflow.store import console as repo
 from mailflow.store import db
 from mailflow.store import rounds as round_repo
-from mailflow.store.directory import sync_committee
 
 
 @dataclass(frozen=True)
@@ -42,8 +41,8 @@ class StoredMail:
 def round_mail(services: Services, key: str) -> list[StoredMail]:
     """Every stored mail of the round, oldest first, with the records filed from it."""
     services.require_schema()
-    with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+    with db.reading(services.sessions) as s:
+        committee = services.committee(s)
         rnd = round_repo.get(s, committee.id, key)
         if rnd is None:
             raise NotFoundError(f"no round {key!r}")

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
+from mailflow.domain import Phase
 from mailflow.parsing.corrections import Correction, CorrectionKind, find_corrections, remainder
 from mailflow.parsing.kinds import classify
 from mailflow.parsing.pipeline import MailParse
@@ -24,8 +23,13 @@ from mailflow.services.records import RecordResult
 from mailflow.store import events
 from mailflow.store import intake as repo
 from mailflow.store.corrections import resolve
-from mailflow.store.models import Event, Item, Member, Message, Round
-from mailflow.store.workflow import bundle_sent
+from mailflow.store.models import Item, Member, Message, Round
+from mailflow.store.workflow import round_facts
+from mailflow.workflow.facts import RoundFacts
+from mailflow.workflow.filing import correctable
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 _APPLIED = ("item_corrected", "item_withdrawn")
 
@@ -72,6 +76,16 @@ class _Apply:
         self.held: list[str] = []
         self.alerts: list[str] = []
         self.phase: int | None = None
+        self._facts: RoundFacts | None = None
+
+    @property
+    def facts(self) -> RoundFacts:
+        if self._facts is None:
+            self._facts = round_facts(self.session, self.rnd)
+        return self._facts
+
+    def _consultation_key(self, item: Item) -> str | None:
+        return next((c.key for c in self.rnd.consultations if c.id == item.consultation_id), None)
 
     def event(self, kind: str, item: Item | None, reason: str | None, **detail: object) -> None:
         events.record(
@@ -112,7 +126,7 @@ class _Apply:
             return self.refuse(c, item, "no_text", "訂正 without the new text")
         if item.staff_edited:
             return self.hold(c, item, "staff_edited", "staff edited the item (conflict)")
-        if bundle_sent(self.session, self.rnd, item.phase, item.consultation_id):
+        if not correctable(self.facts, Phase(item.phase), self._consultation_key(item)):
             return self.hold(c, item, "bundle_sent", "the departments already have the item")
         self.phase = self.phase or item.phase
         if c.kind is CorrectionKind.WITHDRAW:
@@ -158,11 +172,7 @@ def reapply(session: Session, msg: Message) -> None:
     items = {i.id: i for i in repo.items_from_message(session, msg.id)}
     if not items or msg.round_id is None:
         return
-    for ev in session.scalars(
-        select(Event)
-        .where(Event.round_id == msg.round_id, Event.kind.in_(_APPLIED))
-        .order_by(Event.id)
-    ):
+    for ev in events.of_kinds(session, msg.round_id, _APPLIED):
         item = items.get(int(ev.detail.get("item_pk") or -1))
         if item is None:
             continue

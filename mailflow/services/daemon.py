@@ -27,7 +27,6 @@ from mailflow.services.workflow import TickReport, tick
 from mailflow.store import db
 from mailflow.store import outbox as outbox_repo
 from mailflow.store import workflow as wf_repo
-from mailflow.store.directory import sync_committee
 from mailflow.store.rounds import deadlines
 
 log = logging.getLogger("mailflow.daemon")
@@ -68,7 +67,7 @@ class Scheduler:
     def _seconds_to_next_deadline(self) -> float | None:
         now = self.services.clock.now()
         with db.transaction(self.services.sessions) as s:
-            committee = sync_committee(s, self.services.config)
+            committee = self.services.committee(s)
             upcoming = [
                 at for rnd in wf_repo.open_rounds(s, committee.id)
                 for at in deadlines(rnd).values() if at > now
@@ -77,7 +76,7 @@ class Scheduler:
 
     def _cycle(self) -> CycleReport:
         with db.transaction(self.services.sessions) as s:
-            sync_committee(s, self.services.config)
+            self.services.committee(s)
         self.waits.worked()  # the database answers: a wait before is told in this digest
         # Taken only now: counts and alerts of a cycle the database refused are kept.
         intake, self._intake = self._intake, CycleCounts()
@@ -90,7 +89,7 @@ class Scheduler:
             self.waits.requeue(alerts[len(intake.alerts) :])
             raise
         with db.transaction(self.services.sessions) as s:
-            committee = sync_committee(s, self.services.config)
+            committee = self.services.committee(s)
             report.outbox = outbox_repo.states(s, committee.id)
         record_cycle(self.services, report.at, {
             "intake": report.intake.describe(),
@@ -178,3 +177,17 @@ async def run_daemon(
 
 class DaemonFailed(Exception):
     """One of the daemon's tasks ended on its own."""
+
+
+@dataclass
+class Daemon:
+    """The single-process back end (`services.tasks.Backend`): one daemon per committee,
+    all in this process; the lease table keeps a second process off each mailbox."""
+
+    committees: list[Services]
+    tick_every: float = 60.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await asyncio.gather(
+            *(run_daemon(s, stop, tick_every=self.tick_every) for s in self.committees)
+        )

@@ -17,16 +17,13 @@ import threading
 import time
 from datetime import datetime
 
-from sqlalchemy.exc import OperationalError
-
 from mailflow.clock import Clock
+from mailflow.store import db
 
 log = logging.getLogger("mailflow.database")
 
-# What "the database cannot be used now" looks like to SQLAlchemy: SQLite's "database is
-# locked" / "unable to open", PostgreSQL's refused or dropped connections. Other errors
-# (a constraint, a bug) are not waited out.
-UNAVAILABLE = (OperationalError,)
+# What "the database cannot be used now" looks like (store.db.UNAVAILABLE).
+UNAVAILABLE = db.UNAVAILABLE
 
 
 class DatabaseWait:

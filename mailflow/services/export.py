@@ -20,7 +20,6 @@ from mailflow.services.minutes import current_decision
 from mailflow.store import db
 from mailflow.store import minutes as repo
 from mailflow.store import rounds as rounds_repo
-from mailflow.store.directory import sync_committee
 from mailflow.store.models import Decision
 
 FORMAT_VERSION = 1
@@ -82,7 +81,7 @@ def export_round(services: Services, key: str, with_addresses: bool = False) -> 
     services.require_schema()
     conf = services.config
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, conf)
+        committee = services.committee(s)
         rnd = rounds_repo.get(s, committee.id, key)
         if rnd is None:
             raise NotFoundError(f"no round {key!r} in committee {conf.committee.id!r}")

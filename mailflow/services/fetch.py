@@ -13,16 +13,19 @@ import ssl
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
-
-from mailflow.adapters.imap import MAX_IDLE_SECONDS, FetchedMessage, ImapClient, ImapError
+from mailflow.adapters.imap import (
+    MAX_IDLE_SECONDS,
+    FetchedMessage,
+    ImapClient,
+    ImapError,
+    ImapRefused,
+)
 from mailflow.clock import Clock
 from mailflow.config import Imap
 from mailflow.store import events
-from mailflow.store.db import transaction
+from mailflow.store.db import DatabaseError, transaction
 from mailflow.store.leases import (
     acquire_lease,
     advance_mailbox_state,
@@ -42,6 +45,9 @@ from mailflow.store.messages import (
     store_prepared,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
 log = logging.getLogger("mailflow.fetch")
 
 # Called with the ids of newly committed mails before they leave the mailbox; it may
@@ -60,7 +66,7 @@ def _nothing(_ids: tuple[int, ...]) -> None:
 
 
 class LeaseHeld(Exception):
-    """Another poller holds this mailbox's lease (DESIGN.md: exactly one poller)."""
+    """Another poller holds this mailbox's lease (docs/design.md "Lessons": exactly one poller)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,9 @@ class FetchOptions:
     # after a crash, so a larger group only keeps mail in the inbox a little longer.
     server_action_every: int = 1000
     lease_ttl: timedelta = timedelta(seconds=120)
+    # False when something else already makes this the only poller of the mailbox (the
+    # task queue's lock, under `mailflow worker`): the lease table is then left alone.
+    lease: bool = True
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     # A batch holds at most this many bytes of mail (each counted up to the size cap):
     # with `fetch_batch` it bounds memory whatever the mailbox holds.
@@ -96,6 +105,8 @@ class FetchCounts:
     rescanned: bool = False
     # UIDs the server listed but failed to send, again and again: left in the mailbox.
     unreadable: tuple[int, ...] = ()
+    # Staff alerts of this sync (a folder the server will not create), each said once.
+    alerts: tuple[str, ...] = ()
 
     def __add__(self, other: FetchCounts) -> FetchCounts:
         return FetchCounts(
@@ -106,6 +117,7 @@ class FetchCounts:
             self.completed_on_server + other.completed_on_server,
             self.rescanned or other.rescanned,
             self.unreadable + other.unreadable,
+            self.alerts + other.alerts,
         )
 
 
@@ -191,6 +203,10 @@ class MailFetcher:
         # The highest UID moved or flagged on the server, by UIDVALIDITY, not yet recorded.
         self._done_unrecorded: dict[int, int] = {}
         self._folders: set[str] = set()
+        self._refused: set[str] = set()  # folders the server refused on this connection
+        self._alerted: set[str] = set()  # ... of which staff have been told, once
+        self._alerts: list[str] = []
+        self._separator: str | None = "/"
         self._failure: _FetchFailure | None = None
         self.reconnects = 0
 
@@ -209,6 +225,8 @@ class MailFetcher:
 
     async def _lease(self) -> bool:
         opts = self._options
+        if not opts.lease:
+            return True
         return await self._db(
             lambda s: acquire_lease(
                 s, self._lease_name, opts.holder, self._clock.now(), opts.lease_ttl
@@ -220,6 +238,8 @@ class MailFetcher:
 
         def renew(session: Session) -> bool:
             self._record_done(session, done)
+            if not opts.lease:
+                return True
             return renew_lease(
                 session, self._lease_name, opts.holder, self._clock.now(), opts.lease_ttl
             )
@@ -231,7 +251,8 @@ class MailFetcher:
 
         def release(session: Session) -> None:
             self._record_done(session, done)
-            release_lease(session, self._lease_name, self._options.holder)
+            if self._options.lease:
+                release_lease(session, self._lease_name, self._options.holder)
 
         await self._db(release)
 
@@ -266,7 +287,7 @@ class MailFetcher:
                         await self._serve(client, stop)
                     finally:
                         await client.logout()
-                except (ImapError, OSError, SQLAlchemyError) as exc:
+                except (ImapError, OSError, DatabaseError) as exc:
                     failures += 1
                     self.reconnects += 1
                     delay = min(
@@ -283,22 +304,51 @@ class MailFetcher:
         finally:
             try:
                 await self._release()
-            except SQLAlchemyError as exc:
+            except DatabaseError as exc:
                 log.warning("lease %s not released: %s", self._lease_name, _describe(exc))
 
     async def _prepare(self, client: ImapClient) -> None:
-        self._folders = set()
+        self._folders, self._refused = set(), set()
         if self._settings.after_processing == "move":
+            self._separator = await client.separator()
             await self._ensure(client, self._settings.processed_folder)
 
-    async def _ensure(self, client: ImapClient, folder: str) -> None:
-        if folder not in self._folders:
-            await client.ensure_folder(folder)
-            self._folders.add(folder)
+    async def _ensure(self, client: ImapClient, folder: str) -> bool:
+        """Whether ``folder`` (as configured) exists on the server now, created if need be.
+
+        A folder the server refuses is alerted to staff once, and its mail is flagged in
+        place instead of moved: intake goes on, and nothing retries in silence.
+        """
+        name = server_folder(folder, self._separator)
+        if name in self._folders:
+            return True
+        if name in self._refused:
+            return False
+        try:
+            await client.ensure_folder(name)
+        except ImapRefused as exc:
+            self._refused.add(name)
+            log.error("mailbox folder %r cannot be created: %s", name, _describe(exc))
+            if name not in self._alerted:
+                self._alerted.add(name)
+                self._alerts.append(
+                    f"the mail server refused to create the folder {name!r} "
+                    f"(imap.processed_folder / imap.quarantine_folder): {_describe(exc)}; "
+                    "mail stays in the mailbox, marked as read by mailflow, until the folder "
+                    "exists or the setting names one that does"
+                )
+            return False
+        self._folders.add(name)
+        return True
 
     async def _serve(self, client: ImapClient, stop: asyncio.Event) -> None:
         settings, opts = self._settings, self._options
-        wait = min(MAX_IDLE_SECONDS, opts.lease_ttl.total_seconds() / 3)
+        # With a lease, IDLE is cut short to renew it in time; without one (the task
+        # queue's lock makes this the only poller) only RFC 2177's limit applies, and an
+        # idle mailbox costs nothing between the mail it brings.
+        wait: float = MAX_IDLE_SECONDS
+        if opts.lease:
+            wait = min(wait, opts.lease_ttl.total_seconds() / 3)
         while not stop.is_set():
             counts = await self._sync(client, stop)
             if self._on_cycle is not None:
@@ -308,6 +358,11 @@ class MailFetcher:
                 return
             if stop.is_set():
                 return
+            if counts.fetched:
+                # Mail that came while these were read was announced in the replies to
+                # the sync's own commands, not in IDLE: look again before idling, or it
+                # would wait for IDLE's timeout (29 minutes without a lease).
+                continue
             if settings.idle and client.can_idle:
                 await client.idle(wait, stop)
             else:
@@ -337,7 +392,9 @@ class MailFetcher:
             counts += FetchCounts(unreadable=(unreadable,))
         # What the last server action finished is recorded by the next unit of work (the
         # lease's renewal or release, or the next sync), not by a commit of its own.
-        return counts + await self._pipeline(client, uidvalidity, chunks, stop)
+        counts += await self._pipeline(client, uidvalidity, chunks, stop)
+        alerts, self._alerts = tuple(self._alerts), []
+        return counts + FetchCounts(alerts=alerts)
 
     async def _isolate(
         self, client: ImapClient, uidvalidity: int, chunks: list[list[int]]
@@ -591,9 +648,12 @@ class MailFetcher:
                 (settings.processed_folder, normal),
                 (settings.quarantine_folder, held),
             ):
-                if group:
-                    await self._ensure(client, folder)
-                    await client.move(group, folder)
+                if not group:
+                    continue
+                if await self._ensure(client, folder):
+                    await client.move(group, server_folder(folder, self._separator))
+                else:
+                    await client.flag(group)
         else:
             await client.flag(uids)
         self._done_unrecorded[uidvalidity] = max(
@@ -628,6 +688,14 @@ def batches(sizes: Sequence[tuple[int, int]], most: int, budget: int, cap: int) 
     if current:
         out.append(current)
     return out
+
+
+def server_folder(configured: str, separator: str | None) -> str:
+    """A configured folder name ('/' between levels, as in ``mailflow/processed``) in the
+    server's own hierarchy: ``mailflow.processed`` where LIST gives "." (a stock Dovecot),
+    ``mailflow_processed`` in a flat namespace."""
+    parts = [p for p in configured.split("/") if p]
+    return (separator or "_").join(parts)
 
 
 def _count(fetched: Sequence[FetchedMessage], outcomes: Sequence[StoredOutcome]) -> FetchCounts:

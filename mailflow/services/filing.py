@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from mailflow.domain import ConsultationRef, Role, Verdict
 from mailflow.parsing.corrections import Correction
@@ -24,6 +23,9 @@ from mailflow.store import intake as repo
 from mailflow.store import rounds as round_repo
 from mailflow.store.models import Department, Message, Round
 from mailflow.workflow.identity import Change, Disposition, Reply, dispose, read_reply
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 _ROLE_CHANGE: dict[str, Change] = {
     "member": Change.ITEMS,

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from mailflow.parsing.mime import decode
 from mailflow.parsing.model import DecodedMessage
@@ -21,6 +20,9 @@ from mailflow.store import events
 from mailflow.store import floods as repo
 from mailflow.store import intake as intake_repo
 from mailflow.store.models import Department, Message, Round
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 RATE_WINDOW = timedelta(hours=1)
 # A canned answer is compared with the sender's latest few mails of the last two days.

@@ -10,7 +10,6 @@ from mailflow.services.context import Services
 from mailflow.store import db
 from mailflow.store import outbox as outbox_repo
 from mailflow.store import staff as repo
-from mailflow.store.directory import sync_committee
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ def health(services: Services) -> Health:
     now = services.clock.now()
     services.require_schema()
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, conf)
+        committee = services.committee(s)
         beat = repo.heartbeat(s, _beat_name(services))
         leases = tuple(LeaseLine(n, h, e, e > now) for n, h, e in repo.leases(s))
         box = outbox_repo.states(s, committee.id)

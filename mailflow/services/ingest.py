@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
+from mailflow.domain.states import MessageState
+from mailflow.errors import NotFoundError, StaffInputError
 from mailflow.parsing.model import DecodedMessage
 from mailflow.routing import (
     AuthPolicy,
@@ -44,6 +45,9 @@ from mailflow.store import pending as pending_repo
 from mailflow.store import rounds as round_repo
 from mailflow.store.models import Message, Round
 from mailflow.workflow.identity import Reply
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +124,8 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
             return outcome
     except UNAVAILABLE:
         raise  # the database, not the mail: it stays `stored` and is processed later
+    except StaffInputError:
+        raise  # staff's mistake, not the mail's: the mail stays as it was
     except Exception as exc:
         over = isinstance(exc, ParseOverBudget)
         # An exception's text may quote the mail: the log names the message and the kind
@@ -132,7 +138,7 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
             msg = session.get(Message, message_pk)
             if msg is None:
                 raise
-            msg.state, msg.error = "failed", error
+            msg.state, msg.error = MessageState.FAILED, error
             events.record(
                 session,
                 at=services.clock.now(),
@@ -164,7 +170,7 @@ def _process(
     if assignment is not None:
         rnd = round_repo.get(session, committee.id, assignment.round_key)
         if rnd is None:
-            raise LookupError(f"no round {assignment.round_key!r}")
+            raise NotFoundError(f"--round: no round {assignment.round_key!r}")
         # Staff place the mail; whether it proves its sender is still the mail's to show.
         outcome: Routed | Quarantine = Routed(
             str(rnd.id), assignment.party, (), proof=proof_of(data, assignment.party)

@@ -6,16 +6,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mailflow.errors import InputError, NotFoundError
+from mailflow.domain.states import MessageState
+from mailflow.errors import InputError, NotFoundError, Refused
 from mailflow.services.context import Services
 from mailflow.services.ingest import Assignment, Outcome, process
 from mailflow.services.previews import MailPreview, preview
 from mailflow.store import db, events
 from mailflow.store import intake as repo
 from mailflow.store import messages as raw_store
-from mailflow.store.directory import sync_committee
 from mailflow.store.models import Message
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 FILE_MAILBOX = "(file)"
 
@@ -35,7 +39,7 @@ def ingest_files(services: Services, paths: Iterable[Path]) -> list[FileOutcome]
     for path in paths:
         raw = path.read_bytes()
         with db.transaction(services.sessions) as s:
-            committee = sync_committee(s, services.config)
+            committee = services.committee(s)
             stored = raw_store.store_raw(
                 s, committee.id, FILE_MAILBOX, None, None, raw, services.clock.now(), max_bytes
             )
@@ -60,18 +64,31 @@ def message_pks(
     if round_key is None and not all_:
         return []
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         if round_key is None:
             return repo.message_pks(s, committee.id, None)
         rnd = round_repo.get(s, committee.id, round_key)
         return repo.message_pks(s, committee.id, rnd.id) if rnd is not None else []
 
 
+def _message(s: Session, services: Services, message_pk: int) -> Message:
+    """This committee's stored message ``message_pk``; NotFoundError for any other id."""
+    committee = services.committee(s)
+    msg = s.get(Message, message_pk)
+    if msg is None or msg.committee_id != committee.id:
+        raise NotFoundError(f"no message {message_pk}")
+    return msg
+
+
 def assign(services: Services, message_pk: int, assignment: Assignment, why: str | None) -> Outcome:
+    """Process the mail as routed by staff; a staff mistake (no such message or round)
+    raises a staff-input error and leaves the mail as it was."""
+    from mailflow.store import rounds as round_repo
+
     with db.transaction(services.sessions) as s:
-        msg = s.get(Message, message_pk)
-        if msg is None:
-            raise NotFoundError(f"no message {message_pk}")
+        msg = _message(s, services, message_pk)
+        if round_repo.get(s, msg.committee_id, assignment.round_key) is None:
+            raise NotFoundError(f"--round: no round {assignment.round_key!r}")
         events.record(
             s,
             at=services.clock.now(),
@@ -87,11 +104,12 @@ def assign(services: Services, message_pk: int, assignment: Assignment, why: str
 
 
 def discard(services: Services, message_pk: int, why: str) -> None:
+    """Set a mail waiting for staff aside; any other mail is refused as it is."""
     with db.transaction(services.sessions) as s:
-        msg = s.get(Message, message_pk)
-        if msg is None:
-            raise NotFoundError(f"no message {message_pk}")
-        msg.state = "discarded"
+        msg = _message(s, services, message_pk)
+        if msg.state not in repo.AWAITING_STAFF:
+            raise Refused(f"message {message_pk} is not waiting for staff (it is {msg.state})")
+        msg.state = MessageState.DISCARDED
         events.record(
             s,
             at=services.clock.now(),
@@ -106,8 +124,8 @@ def discard(services: Services, message_pk: int, why: str) -> None:
 def quarantined(services: Services) -> list[Message]:
     """Mail waiting for staff: quarantined, or failed in processing (`reprocess` retries)."""
     services.require_schema()
-    with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+    with db.reading(services.sessions) as s:
+        committee = services.committee(s)
         return list(repo.awaiting_staff(s, committee.id))
 
 
@@ -143,11 +161,12 @@ def waiting_mail(services: Services) -> list[WaitingMail]:
 
 def assignment_choices(services: Services) -> tuple[list[Choice], list[Choice]]:
     """The rounds a mail may be assigned to, and the parties it may be from (by id)."""
-    from mailflow.services.rounds import list_rounds
+    from mailflow.store.rounds import list_all
 
     closed = ("cancelled", "minutes_published")
-    rounds = [Choice(r.key, f"{r.key} {r.title}") for r in list_rounds(services)
-              if r.state not in closed]  # fmt: skip
+    with db.reading(services.sessions) as s:
+        every = list_all(s, services.committee(s).id)
+        rounds = [Choice(r.key, f"{r.key} {r.title}") for r in every if r.state not in closed]
     conf = services.config
     parties = [Choice("chair", next(m.name for m in conf.members if m.role.value == "chair"))]
     parties += [Choice(m.id, m.name) for m in conf.members]
@@ -164,7 +183,7 @@ def assign_as(
 
     conf = services.config
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, conf)
+        committee = services.committee(s)
         members, depts = members_by_key(s, committee), departments_by_key(s, committee)
         chair = next(m for m in conf.members if m.role.value == "chair")
         if party_key == "chair":

@@ -31,7 +31,6 @@ from mailflow.services.fetch import (
 )
 from mailflow.services.ingest import Outcome, process
 from mailflow.store import db
-from mailflow.store.directory import sync_committee
 from mailflow.store.leases import acquire_lease
 from mailflow.store.messages import pending_messages
 
@@ -70,11 +69,14 @@ class CycleCounts:
 
 
 def _from_fetch(counts: FetchCounts, mailbox: str = "INBOX") -> CycleCounts:
-    alerts = tuple(
-        f"the mail server failed to send the mail with UID {uid} in {mailbox}: it is still "
-        "there, unread by mailflow; open it in a mail client, save it as .eml and run "
-        "`mailflow ingest FILE.eml`"
-        for uid in counts.unreadable
+    alerts = (
+        tuple(
+            f"the mail server failed to send the mail with UID {uid} in {mailbox}: it is still "
+            "there, unread by mailflow; open it in a mail client, save it as .eml and run "
+            "`mailflow ingest FILE.eml`"
+            for uid in counts.unreadable
+        )
+        + counts.alerts
     )
     return CycleCounts(
         fetched=counts.fetched,
@@ -142,7 +144,7 @@ class IntakeLoop:
         if settings is None:
             raise ValueError("the configuration has no [imap] section")
         with db.transaction(services.sessions) as session:
-            committee_id = sync_committee(session, services.config).id
+            committee_id = services.committee(session).id
         return cls(
             services,
             committee_id=committee_id,
@@ -211,6 +213,8 @@ class IntakeLoop:
             self._on_cycle(total)
 
     def _take_lease(self) -> bool:
+        if not self._options.lease:
+            return True
         with db.transaction(self._services.sessions) as session:
             return acquire_lease(
                 session,

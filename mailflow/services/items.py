@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from mailflow.domain import ItemId
 from mailflow.errors import InputError, NotFoundError
 from mailflow.services.context import Services
 from mailflow.store import db, events
 from mailflow.store import minutes as repo
-from mailflow.store.directory import sync_committee
 from mailflow.store.models import Committee, Item, Member, Round
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class ItemView:
     origin: str | None = None
 
 
-def _find(s: Session, committee: Committee, ident: str, round_key: str | None) -> Item:
+def find_item(s: Session, committee: Committee, ident: str, round_key: str | None) -> Item:
     """An item by public ID (Q13-03, ［Ｑ１３－３］…) or by its number in the database."""
     if ident.strip().isdigit():
         item = repo.item_by_pk(s, committee.id, int(ident))
@@ -124,9 +125,9 @@ def _name(item: Item | None) -> str | None:
 
 def show_item(services: Services, ident: str, round_key: str | None = None) -> ItemView:
     services.require_schema()
-    with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
-        return _view(s, _find(s, committee, ident, round_key), services)
+    with db.reading(services.sessions) as s:
+        committee = services.committee(s)
+        return _view(s, find_item(s, committee, ident, round_key), services)
 
 
 def edit_item(
@@ -140,8 +141,8 @@ def edit_item(
         raise InputError(["--why: give the reason for the edit"])
     services.require_schema()
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
-        item = _find(s, committee, ident, round_key)
+        committee = services.committee(s)
+        item = find_item(s, committee, ident, round_key)
         old = item.published_text if item.published_text is not None else item.text
         item.published_text = new
         item.staff_edited = True
@@ -167,8 +168,8 @@ def _decide_held(
 ) -> ItemView:
     services.require_schema()
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
-        item = _find(s, committee, ident, round_key)
+        committee = services.committee(s)
+        item = find_item(s, committee, ident, round_key)
         if item.state != "held":
             name = item.public_id or f"item {item.id}"
             raise InputError(
@@ -230,8 +231,8 @@ def add_answer(
         raise InputError(["--text: the answer is empty"])
     services.require_schema()
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
-        item = _find(s, committee, ident, round_key)
+        committee = services.committee(s)
+        item = find_item(s, committee, ident, round_key)
         depts = departments_by_key(s, committee)
         if by != "secretariat" and by not in depts:
             known = ", ".join(sorted(depts)) or "none"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from mailflow.config import Config
 from mailflow.domain import ItemKind
@@ -20,6 +19,9 @@ from mailflow.outbound.views import (
 from mailflow.store import rounds as round_repo
 from mailflow.store import workflow as repo
 from mailflow.store.models import Item, Round
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def committee_info(config: Config) -> CommitteeInfo:
@@ -44,9 +46,14 @@ def consultations(rnd: Round) -> tuple[ConsultationInfo, ...]:
 class RoundItems:
     """A round's items and answers as views, cut at a moment (bundles are stored windows)."""
 
-    def __init__(self, session: Session, rnd: Round, members: dict[int, str]) -> None:
+    def __init__(
+        self, session: Session, rnd: Round, members: dict[int, str],
+        only: Collection[str] | None = None,
+    ) -> None:  # fmt: skip
+        """``only``: read just these items (and what they follow), for `selected` alone;
+        a receipt costs the same whatever the round already holds."""
         self.rnd = rnd
-        self.items, self.answers, self.dept_names = repo.items_and_answers(session, rnd.id)
+        self.items, self.answers, self.dept_names = repo.items_and_answers(session, rnd.id, only)
         self.members = members
         self.by_pk = {i.id: i for i in self.items}
         self.cons_key = {c.id: c.key for c in rnd.consultations}
@@ -61,11 +68,11 @@ class RoundItems:
         return tuple(out)
 
     def info(
-        self, item: Item, *, upto: datetime | None, pending: Iterable[str] = (),
+        self, item: Item, *, upto: datetime | None, pending: Collection[str] = frozenset(),
         children: tuple[ItemInfo, ...] = (),
     ) -> ItemInfo:  # fmt: skip
         answers = self._answers(item, upto)
-        if not answers and item.public_id in set(pending):
+        if not answers and item.public_id in pending:
             answers = (AnswerInfo(author="", text="", pending=True),)
         parent = self.by_pk.get(item.parent_item_id or -1)
         return ItemInfo(
@@ -133,3 +140,8 @@ class RoundItems:
             if roots:
                 out.append(ConsultationItems(cinfo, tuple(build(i) for i in roots)))
         return tuple(out)
+
+
+def party_names(config: Config) -> dict[str, str]:
+    """Member and department ids to their names, for what staff read."""
+    return {**{m.id: m.name for m in config.members}, **{d.id: d.name for d in config.departments}}

@@ -7,17 +7,17 @@ action applied: a crash leaves both or neither, and a repeat queues nothing twic
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
-from datetime import datetime
-
-from sqlalchemy.orm import Session
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from mailflow.domain import Phase, Verdict
 from mailflow.outbound import views as v
 from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingAttachment, OutgoingMail
-from mailflow.outbound.render import answer_sheet_for, render_mail
+from mailflow.outbound.render import RenderedMail, answer_sheet_for, render_mail
 from mailflow.routing import PartyKind, PartyRef, make_message_id, make_token, plus_address
 from mailflow.services.context import Services
 from mailflow.services.mail_views import (
@@ -31,9 +31,17 @@ from mailflow.store import pending as pending_repo
 from mailflow.store import workflow as repo
 from mailflow.store.models import Department, Member, Round
 from mailflow.workflow import actions as act
+from mailflow.workflow.facts import DecisionFact
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 ViewFor = Callable[[v.Recipient], v.MailView]
 AttachmentsFor = Callable[[v.MailView], tuple[OutgoingAttachment, ...]]
+
+# Stands for the recipient's name in a text rendered once for many (a private-use
+# character: no name or template contains it).
+_NAME_MARK = "\ue000"
 
 KIND_OF = {
     act.SendCallForQuestions: "call_for_questions",
@@ -50,7 +58,7 @@ KIND_OF = {
 }
 
 
-class _Round:
+class RoundMail:
     """What every mail of one round needs, read once per action."""
 
     def __init__(self, services: Services, session: Session, rnd: Round) -> None:
@@ -62,12 +70,35 @@ class _Round:
         self.consultations = consultations(rnd)
         self.secret = services.config.security.token_secret.reveal().encode()
         self._items: RoundItems | None = None
+        self._rendered: tuple[tuple[v.MailView, date | None], RenderedMail] | None = None
 
     @property
     def items(self) -> RoundItems:
         if self._items is None:
             self._items = RoundItems(self.session, self.rnd, self.names)
         return self._items
+
+    def render(self, view: v.MailView, today: date | None = None) -> RenderedMail:
+        """The view's subject and text, rendered once per group of recipients.
+
+        The views of one action differ only in whom they greet (a distribution of
+        thousands of items to every member): the text is rendered once with a mark in
+        place of the name, and each recipient's name put in.
+        """
+        conf = self.services.config
+        to = getattr(view, "recipient", None)
+        if not isinstance(to, v.Recipient) or _NAME_MARK in to.name:
+            return render_mail(view, conf.committee.language, conf.committee.tz, today)
+        generic = dataclasses.replace(view, recipient=v.Recipient(_NAME_MARK, to.department))  # type: ignore[arg-type]
+        last = self._rendered
+        if last is not None and last[0] == (generic, today):
+            done = last[1]
+        else:  # one group at a time: memory stays flat
+            done = render_mail(generic, conf.committee.language, conf.committee.tz, today)
+            self._rendered = ((generic, today), done)
+        return RenderedMail(
+            done.subject.replace(_NAME_MARK, to.name), done.text.replace(_NAME_MARK, to.name)
+        )
 
     def department(self, key: str) -> Department:
         d = repo.department_by_key(self.session, self.rnd.committee_id, key)
@@ -100,7 +131,7 @@ class _Round:
         """Queue one mail; ``ask`` is the request (pending change, echo) a reply answers,
         carried in its reply token and Message-ID."""
         conf = self.services.config
-        rendered = render_mail(view, conf.committee.language, conf.committee.tz)
+        rendered = self.render(view, now.astimezone(conf.committee.tz).date())
         token = make_token(self.secret, str(self.rnd.id), party, ask)
         message_id = self.message_id(key, party, ask)
         # Round keys such as R2-5 repeat across committees sharing one database.
@@ -142,8 +173,9 @@ class _Round:
     ) -> int:  # fmt: skip
         m: Member = self.members[key]
         addresses = [a.address for a in m.addresses]
+        party = PartyRef(party_kind, str(m.id))
         return self.queue(
-            kind=kind, key=f"{action_key}>{key}", party=PartyRef(party_kind, str(m.id)),
+            kind=kind, key=act.recipient_key(action_key, key), party=party,
             name=m.name, addresses=addresses, view=view_for(v.Recipient(m.name)), now=now,
             approved=approved, attachments=attachments, ask=ask,
         )  # fmt: skip
@@ -161,12 +193,28 @@ class _Round:
         recipient = v.Recipient(d.name, department=True)
         view = view_for(recipient)
         atts = attachments_for(view) if attachments_for else ()
-        in_reply_to = self.message_id(f"{follows}>{key}", party) if follows else None
+        in_reply_to = self.message_id(act.recipient_key(follows, key), party) if follows else None
         return self.queue(
-            kind=kind, key=f"{action_key}>{key}", party=party,
+            kind=kind, key=act.recipient_key(action_key, key), party=party,
             name=d.name, addresses=[a.address for a in d.addresses], view=view, now=now,
             approved=approved, attachments=atts, in_reply_to=in_reply_to,
         )  # fmt: skip
+
+
+def _round_of(services: Services, session: Session, rnd: Round) -> RoundMail:
+    """The round's mail context, shared by the actions of one unit of work: a tick that
+    sends ten departments their bundles reads the round's items once, not ten times
+    (the actions queue mail; none of them changes items or answers)."""
+    shared: dict[int, RoundMail] = session.info.setdefault("mailing_rounds", {})
+    r = shared.get(rnd.id)
+    if r is None or r.rnd is not rnd or r.services is not services:
+        r = shared[rnd.id] = RoundMail(services, session, rnd)
+    return r
+
+
+def forget_round(session: Session) -> None:
+    """After an action that changes the round (state, deadlines, decider): read it anew."""
+    session.info.pop("mailing_rounds", None)
 
 
 def deliver(
@@ -174,147 +222,160 @@ def deliver(
     *, approval: bool,
 ) -> int:  # fmt: skip
     """Queue the mails of one action; returns how many were newly queued."""
-    r = _Round(services, session, rnd)
-    kind = KIND_OF[type(action)]
-    ok = not approval
+    r = _round_of(services, session, rnd)
+    return _SENDERS[type(action)](r, action, KIND_OF[type(action)], now, not approval)
+
+
+def _call_for_questions(
+    r: RoundMail, action: act.SendCallForQuestions, kind: str, now: datetime, ok: bool
+) -> int:
+    docs = tuple(
+        OutgoingAttachment(d.filename, d.content_type, d.data)
+        for d in repo.documents_of(r.session, r.rnd.id)
+    )
+    names = tuple(d.filename for d in docs)
     c, info = r.committee, r.info
+    return sum(
+        r.to_member(key, action.key, kind,
+                    lambda to: v.CallForQuestions(to, c, info, r.consultations, names),
+                    now, ok, attachments=docs)
+        for key in action.recipients
+    )  # fmt: skip
+
+
+def _reminder(r: RoundMail, action: act.SendReminder, kind: str, now: datetime, ok: bool) -> int:
+    c, info = r.committee, r.info
+
+    def reminder(to: v.Recipient) -> v.MailView:
+        owed = r.items.owed(to.name, 1 if action.phase is Phase.ANSWERS else 3, r.consultations)
+        return v.Reminder(to, c, info, action.phase, action.deadline, action.audience, owed)
+
     n = 0
-    if isinstance(action, act.SendCallForQuestions):
-        docs = tuple(
-            OutgoingAttachment(d.filename, d.content_type, d.data)
-            for d in repo.documents_of(session, rnd.id)
-        )
-        names = tuple(d.filename for d in docs)
-        for key in action.recipients:
-            n += r.to_member(
-                key,
-                action.key,
-                kind,
-                lambda to: v.CallForQuestions(to, c, info, r.consultations, names),
-                now,
-                ok,
-                attachments=docs,
-            )
-    elif isinstance(action, act.SendReminder):
-        rem = action
-
-        def reminder(to: v.Recipient) -> v.MailView:
-            owed = r.items.owed(to.name, 1 if rem.phase is Phase.ANSWERS else 3, r.consultations)
-            return v.Reminder(to, c, info, rem.phase, rem.deadline, rem.audience, owed)
-
-        for key in action.recipients:
-            if action.audience is act.Audience.DEPARTMENTS:
-                n += r.to_department(key, action.key, kind, reminder, now, ok)
-            else:
-                pk = (
-                    PartyKind.CHAIR if action.audience is act.Audience.DECIDER else PartyKind.MEMBER
-                )
-                n += r.to_member(key, action.key, kind, reminder, now, ok, pk)
-    elif isinstance(action, act.SendDepartmentBundle):
-        n += _bundle(r, services, action, kind, now, ok)
-    elif isinstance(action, act.SendDistribution):
-        dist_ids = [str(i) for i in action.item_ids]
-        pending = [str(i) for i in action.pending_ids]
-        grouped = r.items.by_consultation(dist_ids, upto=action.window_end, pending=pending)
-        for key in action.recipients:
-            n += r.to_member(key, action.key, kind, lambda to: v.Distribution(
-                to, c, info, grouped, bool(pending), action.supplement,
-                not action.anonymous), now, ok)  # fmt: skip
-    elif isinstance(action, act.SendCallForFurther):
-        first = tuple(str(i.public_id) for i in r.items.items if i.public_id and i.phase == 1)
-        for key in action.recipients:
-            n += r.to_member(
-                key,
-                action.key,
-                kind,
-                lambda to: v.CallForFurther(to, c, info, r.consultations, action.deadline, first),
-                now,
-                ok,
-            )
-    elif isinstance(action, act.SendChairDigest):
-        ids = [str(i) for i in action.item_ids]
-        grouped = r.items.by_consultation(
-            ids, upto=action.window_end, pending=[str(i) for i in action.pending_ids]
-        )
-        n += r.to_member(action.recipient, action.key, kind, lambda to: v.ChairDigest(
-            to, c, info, grouped, action.deadline, not action.anonymous), now, ok,
-            PartyKind.CHAIR)  # fmt: skip
-    elif isinstance(action, act.SendDecisionReask):
-        wanted = tuple(ci for ci in r.consultations if ci.key in action.consultations)
-        clear = repo.clear_decisions(session, rnd.id)
-        understood = tuple(
-            v.DecisionInfo(ci, Verdict(clear[ci.key][0]), clear[ci.key][1])
-            for ci in r.consultations
-            if ci.key in clear and ci.key not in action.consultations
-        )
-        n += r.to_member(
-            action.recipient,
-            action.key,
-            kind,
-            lambda to: v.DecisionReask(to, c, info, wanted, understood),
-            now,
-            ok,
-            PartyKind.CHAIR,
-        )
-    elif isinstance(action, (act.SendDecisionEcho, act.SendResultNotice)):
-        by_key = {ci.key: ci for ci in r.consultations}
-        decisions = tuple(
-            v.DecisionInfo(by_key[d.consultation], d.verdict, d.conditions or None)
-            for d in action.decisions
-            if d.consultation in by_key
-        )
-        if isinstance(action, act.SendDecisionEcho):
-            # Only a reply to this very echo confirms it: its token names the request.
-            decider = r.members[action.recipient]
-            ask = pending_repo.echo_request(session, rnd, decider, action.key, now).id
-            n += r.to_member(
-                action.recipient,
-                action.key,
-                kind,
-                lambda to: v.DecisionEcho(to, c, info, decisions),
-                now,
-                ok,
-                PartyKind.CHAIR,
-                ask=ask,
-            )
+    for key in action.recipients:
+        if action.audience is act.Audience.DEPARTMENTS:
+            n += r.to_department(key, action.key, kind, reminder, now, ok)
         else:
-            for key in action.members:
-                n += r.to_member(
-                    key,
-                    action.key,
-                    kind,
-                    lambda to: v.ResultNotice(to, c, info, decisions),
-                    now,
-                    ok,
-                )
-            for key in action.departments:
-                n += r.to_department(
-                    key,
-                    action.key,
-                    kind,
-                    lambda to: v.ResultNotice(to, c, info, decisions),
-                    now,
-                    ok,
-                )
-    elif isinstance(action, (act.SendDeadlineNotice, act.SendCancellationNotice)):
-
-        def view(to: v.Recipient) -> v.MailView:
-            if isinstance(action, act.SendDeadlineNotice):
-                return v.DeadlineNotice(to, c, info, action.phase, action.deadline)
-            return v.CancellationNotice(to, c, info)
-
-        for key in action.members:
-            n += r.to_member(key, action.key, kind, view, now, ok)
-        for key in action.departments:
-            n += r.to_department(key, action.key, kind, view, now, ok)
+            pk = PartyKind.CHAIR if action.audience is act.Audience.DECIDER else PartyKind.MEMBER
+            n += r.to_member(key, action.key, kind, reminder, now, ok, pk)
     return n
 
 
-def _bundle(
-    r: _Round, services: Services, action: act.SendDepartmentBundle, kind: str, now: datetime,
-    ok: bool,
+def _distribution(
+    r: RoundMail, action: act.SendDistribution, kind: str, now: datetime, ok: bool
+) -> int:
+    c, info = r.committee, r.info
+    dist_ids = [str(i) for i in action.item_ids]
+    pending = [str(i) for i in action.pending_ids]
+    grouped = r.items.by_consultation(dist_ids, upto=action.window_end, pending=pending)
+    return sum(
+        r.to_member(key, action.key, kind, lambda to: v.Distribution(
+            to, c, info, grouped, bool(pending), action.supplement,
+            not action.anonymous), now, ok)
+        for key in action.recipients
+    )  # fmt: skip
+
+
+def _call_for_further(
+    r: RoundMail, action: act.SendCallForFurther, kind: str, now: datetime, ok: bool
+) -> int:
+    c, info = r.committee, r.info
+    first = tuple(str(i.public_id) for i in r.items.items if i.public_id and i.phase == 1)
+    return sum(
+        r.to_member(key, action.key, kind,
+                    lambda to: v.CallForFurther(to, c, info, r.consultations, action.deadline,
+                                                first), now, ok)
+        for key in action.recipients
+    )  # fmt: skip
+
+
+def _chair_digest(
+    r: RoundMail, action: act.SendChairDigest, kind: str, now: datetime, ok: bool
+) -> int:
+    c, info = r.committee, r.info
+    ids = [str(i) for i in action.item_ids]
+    grouped = r.items.by_consultation(
+        ids, upto=action.window_end, pending=[str(i) for i in action.pending_ids]
+    )
+    return r.to_member(action.recipient, action.key, kind, lambda to: v.ChairDigest(
+        to, c, info, grouped, action.deadline, not action.anonymous), now, ok,
+        PartyKind.CHAIR)  # fmt: skip
+
+
+def _decision_reask(
+    r: RoundMail, action: act.SendDecisionReask, kind: str, now: datetime, ok: bool
+) -> int:
+    c, info = r.committee, r.info
+    wanted = tuple(ci for ci in r.consultations if ci.key in action.consultations)
+    clear = repo.clear_decisions(r.session, r.rnd.id)
+    understood = tuple(
+        v.DecisionInfo(ci, Verdict(clear[ci.key][0]), clear[ci.key][1])
+        for ci in r.consultations
+        if ci.key in clear and ci.key not in action.consultations
+    )
+    return r.to_member(action.recipient, action.key, kind,
+                       lambda to: v.DecisionReask(to, c, info, wanted, understood),
+                       now, ok, PartyKind.CHAIR)  # fmt: skip
+
+
+def _decisions(r: RoundMail, decisions: tuple[DecisionFact, ...]) -> tuple[v.DecisionInfo, ...]:
+    by_key = {ci.key: ci for ci in r.consultations}
+    return tuple(
+        v.DecisionInfo(by_key[d.consultation], d.verdict, d.conditions or None)
+        for d in decisions
+        if d.consultation in by_key
+    )
+
+
+def _decision_echo(
+    r: RoundMail, action: act.SendDecisionEcho, kind: str, now: datetime, ok: bool
+) -> int:
+    c, info, decisions = r.committee, r.info, _decisions(r, action.decisions)
+    # Only a reply to this very echo confirms it: its token names the request.
+    decider = r.members[action.recipient]
+    ask = pending_repo.echo_request(r.session, r.rnd, decider, action.key, now).id
+    return r.to_member(action.recipient, action.key, kind,
+                       lambda to: v.DecisionEcho(to, c, info, decisions),
+                       now, ok, PartyKind.CHAIR, ask=ask)  # fmt: skip
+
+
+def _to_everyone(
+    r: RoundMail, action_key: str, members: tuple[str, ...], departments: tuple[str, ...],
+    kind: str, view: ViewFor, now: datetime, ok: bool,
 ) -> int:  # fmt: skip
+    n = sum(r.to_member(key, action_key, kind, view, now, ok) for key in members)
+    return n + sum(r.to_department(key, action_key, kind, view, now, ok) for key in departments)
+
+
+def _result_notice(
+    r: RoundMail, action: act.SendResultNotice, kind: str, now: datetime, ok: bool
+) -> int:
+    c, info, decisions = r.committee, r.info, _decisions(r, action.decisions)
+    return _to_everyone(r, action.key, action.members, action.departments, kind,
+                        lambda to: v.ResultNotice(to, c, info, decisions), now, ok)  # fmt: skip
+
+
+def _deadline_notice(
+    r: RoundMail, action: act.SendDeadlineNotice, kind: str, now: datetime, ok: bool
+) -> int:
+    c, info = r.committee, r.info
+    return _to_everyone(r, action.key, action.members, action.departments, kind,
+                        lambda to: v.DeadlineNotice(to, c, info, action.phase, action.deadline),
+                        now, ok)  # fmt: skip
+
+
+def _cancellation_notice(
+    r: RoundMail, action: act.SendCancellationNotice, kind: str, now: datetime, ok: bool
+) -> int:
+    c, info = r.committee, r.info
+    return _to_everyone(r, action.key, action.members, action.departments, kind,
+                        lambda to: v.CancellationNotice(to, c, info), now, ok)  # fmt: skip
+
+
+def _bundle(
+    r: RoundMail, action: act.SendDepartmentBundle, kind: str, now: datetime, ok: bool
+) -> int:
     """One department's items of a phase, with the .xlsx answer sheet attached."""
+    services = r.services
     d = r.department(action.department)
     mine = tuple(ci for ci in r.consultations if d.name in ci.departments)
     items = r.items.selected([str(i) for i in action.item_ids], upto=action.window_end)
@@ -345,3 +406,19 @@ def _bundle(
         action.department, action.key, kind, view, now, ok, sheet,
         follows=follows if action.followup else None,
     )  # fmt: skip
+
+
+# Each mail action → the function that queues its mails (decide, then apply).
+_SENDERS: dict[type, Callable[[RoundMail, Any, str, datetime, bool], int]] = {
+    act.SendCallForQuestions: _call_for_questions,
+    act.SendReminder: _reminder,
+    act.SendDepartmentBundle: _bundle,
+    act.SendDistribution: _distribution,
+    act.SendCallForFurther: _call_for_further,
+    act.SendChairDigest: _chair_digest,
+    act.SendDecisionReask: _decision_reask,
+    act.SendDecisionEcho: _decision_echo,
+    act.SendResultNotice: _result_notice,
+    act.SendDeadlineNotice: _deadline_notice,
+    act.SendCancellationNotice: _cancellation_notice,
+}

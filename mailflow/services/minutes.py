@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import subprocess
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from typing import Literal
-
-from sqlalchemy.orm import Session
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
 
 from mailflow.domain import Role, Verdict
 from mailflow.errors import InputError, NotFoundError
@@ -25,20 +25,23 @@ from mailflow.services.context import Services
 from mailflow.store import db
 from mailflow.store import minutes as repo
 from mailflow.store import rounds as rounds_repo
-from mailflow.store.directory import sync_committee
 from mailflow.store.models import Answer, Consultation, Decision, Item, Member, Round
+from mailflow.workflow.decisions import decision_in_force
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 Format = Literal["html", "md", "txt"]
 FORMATS: tuple[Format, ...] = ("html", "md", "txt")
 
 
 def current_decision(decisions: Sequence[Decision], consultation_id: int) -> Decision | None:
-    """The decision in force: confirmed before pending, the latest of them; never superseded."""
-    live = [
-        d for d in decisions if d.consultation_id == consultation_id and d.state != "superseded"
-    ]
-    live.sort(key=lambda d: (d.state == "confirmed", d.received_at, d.id))
-    return live[-1] if live else None
+    """The decision in force on one consultation (workflow.decisions), from stored rows."""
+    ordered = sorted(decisions, key=lambda d: (d.received_at, d.id))
+    in_force = decision_in_force(
+        ordered, lambda d: d.consultation_id, superseded=lambda d: d.state == "superseded"
+    )
+    return in_force.get(consultation_id)
 
 
 def _verdict(decision: Decision | None) -> Verdict | None:
@@ -48,7 +51,7 @@ def _verdict(decision: Decision | None) -> Verdict | None:
     return None if verdict is Verdict.UNCLEAR else verdict
 
 
-class _Round:
+class RoundMail:
     """The rows of one round, loaded once and read by each part of the minutes."""
 
     def __init__(self, s: Session, services: Services, rnd: Round) -> None:
@@ -103,10 +106,19 @@ class _Round:
             self.secretariat_label(a),
         )
 
+    @cached_property
+    def answer_records(self) -> dict[int, list[AnswerRecord]]:
+        """Every answer's record by its item: built once, not again for each consultation."""
+        out: dict[int, list[AnswerRecord]] = defaultdict(list)
+        for a in self.answers:
+            out[a.item_id].append(self.answer_record(a))
+        return out
+
     def proceedings(self, c: Consultation, anonymous: bool) -> Proceedings:
         items = [
             self.item_record(i) for i in self.items if i.consultation_id == c.id and i.public_id
         ]
+        answers = [a for i in items for a in self.answer_records.get(i.id, ())]
         decision = current_decision(self.decisions, c.id)
         verdict = _verdict(decision)
         depts = tuple(d.name for d in c.departments)
@@ -115,14 +127,12 @@ class _Round:
             title=c.title,
             decision_line=wording.decision_line(c.title, verdict),
             answered_by_line=wording.answered_by_line(depts),
-            items=build_items(
-                items, (self.answer_record(a) for a in self.answers), anonymous=anonymous
-            ),
+            items=build_items(items, answers, anonymous=anonymous),
             closing=wording.closing_line(verdict, decision.conditions if decision else None),
         )
 
     def responders(self) -> tuple[ResponderGroup, ...]:
-        """回答者一覧: who wrote in which phase, names only (DESIGN.md "Lessons")."""
+        """回答者一覧: who wrote in which phase, names only (docs/design.md "Lessons")."""
         members: dict[int, set[int]] = {1: set(), 3: set()}
         for member_id, phase in self.replies:
             members[phase].add(member_id)
@@ -174,11 +184,11 @@ def minutes_view(services: Services, key: str, *, anonymous: bool | None = None)
     conf = services.config
     anon = conf.minutes.anonymous if anonymous is None else anonymous
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, conf)
+        committee = services.committee(s)
         rnd = rounds_repo.get(s, committee.id, key)
         if rnd is None:
             raise NotFoundError(f"no round {key!r} in committee {conf.committee.id!r}")
-        data = _Round(s, services, rnd)
+        data = RoundMail(s, services, rnd)
         tz = conf.committee.tz
         return MinutesView(
             round_key=rnd.key,

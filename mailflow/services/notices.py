@@ -6,8 +6,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from mailflow.domain import Phase
 from mailflow.outbound import views as v
@@ -19,15 +18,18 @@ from mailflow.parsing.mime import decode
 from mailflow.routing import PartyKind, PartyRef
 from mailflow.services.context import Services
 from mailflow.services.db_wait import UNAVAILABLE
-from mailflow.services.mail_views import committee_info
-from mailflow.services.mailing import _Round
+from mailflow.services.mail_views import RoundItems, committee_info, party_names
+from mailflow.services.mailing import RoundMail
 from mailflow.services.records import RecordResult
 from mailflow.store import db, events
 from mailflow.store import intake as intake_repo
 from mailflow.store import outbox as outbox_repo
-from mailflow.store.directory import sync_committee
+from mailflow.store import workflow as workflow_repo
 from mailflow.store.models import Department, Message, Round
 from mailflow.workflow import actions as act
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 _CUTOFF = {1: Phase.QUESTIONS, 3: Phase.FURTHER}
@@ -46,17 +48,18 @@ def queue_receipt(
     """
     if msg.member_id is None or msg.phase not in _CUTOFF:
         return 0
-    r = _Round(services, session, rnd)
+    r = RoundMail(services, session, rnd)
     member = next((m for m in r.members.values() if m.id == msg.member_id), None)
     if member is None:
         return 0
-    items = r.items.selected(result.items, upto=None)
+    mine = RoundItems(session, rnd, r.names, only={*result.items, *result.corrected})
+    items = mine.selected(result.items, upto=None)
     phase = _CUTOFF[msg.phase]
     view = v.Receipt(
         v.Recipient(member.name), r.committee, r.info, r.consultations, items,
         result.empty_reply, result.late, result.unplaced_items,
         r.info.deadlines[phase], phase,
-        r.items.selected(result.corrected, upto=None), tuple(result.withdrawn),
+        mine.selected(result.corrected, upto=None), tuple(result.withdrawn),
         tuple(result.held_corrections), tuple(result.documents_read),
         tuple(name for name, _ in result.documents_unread),
     )  # fmt: skip
@@ -76,17 +79,24 @@ def queue_answer_receipt(
     """受付確認 to the department: the answers read, the ones still owed, unknown IDs."""
     if msg.department_id is None:
         return 0
-    r = _Round(services, session, rnd)
+    r = RoundMail(services, session, rnd)
     dept = session.get(Department, msg.department_id)
     if dept is None:
         return 0
     session.flush()
-    owed = intake_repo.department_item_ids(session, rnd.id, dept.id, unanswered_only=True)
+    # Only what the department has been sent is owed, by the date of the latest phase
+    # it is in: ② for the ① bundle, the ③ responses date once the ③ bundle went.
+    sent = workflow_repo.bundles_sent_to(session, rnd, dept.key)
+    owed = intake_repo.department_item_ids(
+        session, rnd.id, dept.id, unanswered_only=True, phases=sent
+    )
     deferred = tuple(i for i in result.deferred if i in owed)
+    deadlines = workflow_repo.deadlines_of(rnd, services.config.policy.grace_period)
+    due = deadlines.responses_due if sent and sent[-1] == 3 else deadlines.due(Phase.ANSWERS)
     view = v.AnswerReceipt(
         v.Recipient(dept.name, department=True), r.committee, r.info,
         tuple(result.answers), tuple(i for i in owed if i not in deferred),
-        tuple(result.unknown_answers), tuple(result.refused_sheets), deferred,
+        tuple(result.unknown_answers), tuple(result.refused_sheets), deferred, due,
     )  # fmt: skip
     in_reply_to = _in_reply_to(services, msg)
     return r.queue(
@@ -160,16 +170,29 @@ def send_staff_digest(
     """One mail per cycle to staff: workflow alerts, intake alerts, new quarantine."""
     conf = services.config
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, conf)
+        committee = services.committee(s)
         quarantined = intake_repo.unreported_quarantine(s, committee.id)
         if not alerts and not intake_alerts and not quarantined:
             return False
-        lines = [v.AlertLine(a.round_tag, a.kind.value, a.subject, a.detail) for a in alerts]
+
+        names = party_names(conf)
+        lines = [
+            v.AlertLine(
+                a.round_tag, a.kind.value, a.subject, a.detail,
+                tuple(names.get(p, p) for p in a.parties), a.items, a.followup, a.supplement,
+            )
+            for a in alerts
+        ]  # fmt: skip
+        # A mail listed below as waiting for staff is not also an intake line; a line said
+        # twice in one cycle (two readings of one mail) is said once.
+        listed = {f"quarantine: message {m.id}:" for m in quarantined}
+        intake = [t for t in dict.fromkeys(intake_alerts) if not t.startswith(tuple(listed))]
         # A flood must not make the digest a flood too: so many lines, then a count.
-        lines += [v.AlertLine(None, "intake", "", t) for t in intake_alerts[:DIGEST_LINES]]
-        if len(intake_alerts) > DIGEST_LINES:
-            more = len(intake_alerts) - DIGEST_LINES
+        lines += [v.AlertLine(None, "intake", "", t) for t in intake[:DIGEST_LINES]]
+        if len(intake) > DIGEST_LINES:
+            more = len(intake) - DIGEST_LINES
             lines.append(v.AlertLine(None, "intake", "", f"… and {more} more intake alerts"))
+        lines = list(dict.fromkeys(lines))
         q_lines = [waiting_line(m) for m in quarantined[:DIGEST_LINES]]
         if len(quarantined) > DIGEST_LINES:
             more = len(quarantined) - DIGEST_LINES
@@ -188,7 +211,12 @@ def send_staff_digest(
             committee_info(conf), tuple(lines), tuple(q_lines),
             rounds=tuple(sorted({a.round_tag for a in alerts})),
         )  # fmt: skip
-        rendered = render_mail(view, conf.committee.language, conf.committee.tz)
+        rendered = render_mail(
+            view,
+            conf.committee.language,
+            conf.committee.tz,
+            now.astimezone(conf.committee.tz).date(),
+        )
         stamp = now.strftime("%Y%m%dT%H%M%S%f")
         unique = hashlib.sha256(f"{committee.id}:{stamp}".encode()).hexdigest()[:20]
         domain = conf.committee.address.rsplit("@", 1)[1]

@@ -28,10 +28,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
-from sqlalchemy import select
+from typing import TYPE_CHECKING
 
 from mailflow.adapters.smtp import SmtpFailure, SmtpSender, SmtpSettings
 from mailflow.config import Approval
@@ -40,11 +40,13 @@ from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingMail
 from mailflow.services.context import Services
 from mailflow.services.db_wait import UNAVAILABLE, DatabaseWait
+from mailflow.store import directory as directory_repo
 from mailflow.store import events
 from mailflow.store import outbox as repo
 from mailflow.store.db import transaction
-from mailflow.store.directory import sync_committee
-from mailflow.store.models import Committee
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 ACTOR = "outbox"
@@ -98,8 +100,8 @@ def committee_id(services: Services) -> int:
     """The committee's row id; synchronised from the config only when it is missing."""
     key = services.config.committee.id
     with transaction(services.sessions) as s:
-        found = s.scalar(select(Committee.id).where(Committee.key == key))
-        return found if found is not None else sync_committee(s, services.config).id
+        found = directory_repo.committee_pk(s, key)
+        return found if found is not None else services.committee(s).id
 
 
 def approval_needed(services: Services) -> bool:
@@ -296,40 +298,89 @@ class _Batch:
 
 
 def _claim(services: Services, cid: int, now: datetime, limit: int, policy: SendPolicy) -> _Batch:
-    cap = services.config.policy.auto_replies_per_address_per_day
-    day_start = _day_start(now, services)
     to_send: list[repo.ClaimedMail] = []
     held = resumed = 0
     with transaction(services.sessions) as s:
         claimed = repo.claim_due(s, cid, now=now, limit=limit, lease=policy.lease)
-        ids = [c.entry.id for c in claimed]
-        counts = repo.auto_reply_counts(
-            s, cid, since=day_start, until=day_start + timedelta(days=1), exclude=ids
-        )
+        gate = _Gate.open(s, services, cid, now, [c.entry.id for c in claimed])
         for c in claimed:
-            e = c.entry
-            if c.resumed:
-                resumed += 1
-                events.record(
-                    s, at=now, actor=ACTOR, kind="outbound_resumed", committee_id=cid,
-                    round_id=e.round_id, reason="found sending after a crash; sent again",
-                    outbox_id=e.id, msgid=e.message_id, attempts=e.attempts,
-                )  # fmt: skip
-            over = [a for a in e.recipients if counts[a.lower()] >= cap]
-            if e.auto_reply and not e.staff_approved and over:
-                reason = f"daily cap of {cap} automatic replies reached for {', '.join(over)}"
-                repo.hold(s, e.id, reason=reason)
-                events.record(
-                    s, at=now, actor=ACTOR, kind="outbound_held", committee_id=cid,
-                    round_id=e.round_id, reason=reason, outbox_id=e.id, outbox_kind=e.kind,
-                    recipients=list(over),
-                )  # fmt: skip
+            resumed += c.resumed
+            if gate.admit(s, c):
+                to_send.append(c)
+            else:
                 held += 1
-                continue
-            if e.auto_reply:
-                counts.update({a.lower() for a in e.recipients})
-            to_send.append(c)
     return _Batch(tuple(to_send), SendReport(held=held, resumed=resumed), not claimed)
+
+
+@dataclass
+class _Gate:
+    """The daily cap on automatic replies per address, applied to claimed mail in order."""
+
+    cid: int
+    now: datetime
+    cap: int
+    counts: Counter[str]
+
+    @classmethod
+    def open(
+        cls, s: Session, services: Services, cid: int, now: datetime, claimed: list[int]
+    ) -> _Gate:
+        day_start = _day_start(now, services)
+        counts = repo.auto_reply_counts(
+            s, cid, since=day_start, until=day_start + timedelta(days=1), exclude=claimed
+        )
+        return cls(cid, now, services.config.policy.auto_replies_per_address_per_day, counts)
+
+    def admit(self, s: Session, c: repo.ClaimedMail) -> bool:
+        """Record a resumed send; hold a mail over the cap (False), else count it (True)."""
+        e, cid, now, cap = c.entry, self.cid, self.now, self.cap
+        if c.resumed:
+            events.record(
+                s, at=now, actor=ACTOR, kind="outbound_resumed", committee_id=cid,
+                round_id=e.round_id, reason="found sending after a crash; sent again",
+                outbox_id=e.id, msgid=e.message_id, attempts=e.attempts,
+            )  # fmt: skip
+        over = [a for a in e.recipients if self.counts[a.lower()] >= cap]
+        if e.auto_reply and not e.staff_approved and over:
+            reason = f"daily cap of {cap} automatic replies reached for {', '.join(over)}"
+            repo.hold(s, e.id, reason=reason)
+            events.record(
+                s, at=now, actor=ACTOR, kind="outbound_held", committee_id=cid,
+                round_id=e.round_id, reason=reason, outbox_id=e.id, outbox_kind=e.kind,
+                recipients=list(over),
+            )  # fmt: skip
+            return False
+        if e.auto_reply:
+            self.counts.update({a.lower() for a in e.recipients})
+        return True
+
+
+def due_mail(services: Services) -> list[int]:
+    """The committee's mail due now (approved and due, or abandoned mid-send)."""
+    cid = committee_id(services)
+    with transaction(services.sessions) as s:
+        return repo.due_ids(s, cid, now=services.clock.now())
+
+
+async def send_one(
+    services: Services, outbox_id: int, *, sender: SmtpSender, policy: SendPolicy | None = None
+) -> SendReport:
+    """Send one mail by id if it is due, under the same rules as `send_due`.
+
+    For a caller that alone may send this mail (the task queue's lock on it): a row
+    left ``sending`` is sent again at once, with its Message-ID (see the module doc).
+    """
+    policy = policy or SendPolicy()
+    now = services.clock.now()
+    cid = committee_id(services)
+    with transaction(services.sessions) as s:
+        claimed = repo.claim_one(s, outbox_id, now=now, lease=policy.lease)
+        if claimed is None:
+            return SendReport()
+        if not _Gate.open(s, services, cid, now, [outbox_id]).admit(s, claimed):
+            return SendReport(held=1, resumed=int(claimed.resumed))
+    report = await _send_one(services, sender, claimed, now, policy)
+    return report + SendReport(resumed=int(claimed.resumed))
 
 
 async def _send_one(

@@ -12,9 +12,8 @@ accepted or rejected is never put back on hold).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy.orm import Session
 
 from mailflow.domain import ItemId, Phase
 from mailflow.parsing import nesting
@@ -25,10 +24,13 @@ from mailflow.store import events
 from mailflow.store import intake as repo
 from mailflow.store.corrections import hold_document, kept_by_staff, resolve
 from mailflow.store.models import Answer, Consultation, Decision, Item, Message, Round
-from mailflow.store.workflow import bundle_sent, deadlines_of
-from mailflow.workflow import Arrival, Deadlines, Policy, judge_arrival
+from mailflow.store.workflow import deadlines_of, round_facts
+from mailflow.workflow import Arrival
+from mailflow.workflow.filing import ReplyFiling, file_reply
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from mailflow.services.context import Services
 
 LOW_CONFIDENCE = 0.6
@@ -110,13 +112,6 @@ class RecordResult:
         return "; ".join(parts) or "nothing recognised"
 
 
-def _member_phase(rnd: Round, msg: Message) -> tuple[int, bool]:
-    """Phase ① until the Q&A goes out at D2, ③ after; late past the phase's deadline."""
-    if msg.received_at <= rnd.answers_due:
-        return 1, msg.received_at > rnd.questions_due
-    return 3, msg.received_at > rnd.further_due
-
-
 def write_records(
     session: Session,
     services: Services,
@@ -138,15 +133,19 @@ def _items(
     session: Session, services: Services, msg: Message, rnd: Round, parsed: MailParse
 ) -> RecordResult:
     assert parsed.reply is not None
-    phase, late = _member_phase(rnd, msg)
-    msg.phase, msg.late = phase, late
     reply = parsed.reply
     found = reply.all_items  # the mail's, then those of documents read as the reply
-    res = RecordResult(empty_reply=reply.responded_nothing, late=late)
-    filing = _Filing(
-        deadlines_of(rnd, services.config.policy.grace_period), policy_of(services.config)
-    )
     by_key = {c.key: c for c in rnd.consultations}
+    deadlines = deadlines_of(rnd, services.config.policy.grace_period)
+    placed = tuple(pi.consultation if pi.consultation in by_key else None for pi in found)
+    filed = file_reply(
+        partial(round_facts, session, rnd), deadlines, policy_of(services.config), placed,
+        msg.received_at,
+    )  # fmt: skip
+    phase, late = filed.phase.value, filed.late
+    msg.phase, msg.late = phase, late
+    res = RecordResult(empty_reply=reply.responded_nothing, late=late)
+    filing = _Filing(filed)
     existing = list(repo.items_from_message(session, msg.id))
     alerts: list[str] = []
     rows: list[Item | None] = []
@@ -193,21 +192,14 @@ def _items(
 
 @dataclass
 class _Filing:
-    """What new items of one reply are judged by, and which went to a follow-up."""
+    """How the reply's items were filed (workflow.filing), and which went to a follow-up."""
 
-    deadlines: Deadlines
-    policy: Policy
+    filed: ReplyFiling
     followup: list[str] = field(default_factory=list)
 
-    def state(self, session: Session, rnd: Round, row: Item) -> str:
+    def state(self, pos: int, row: Item) -> str:
         """The state of a newly filed item: held for staff, or active."""
-        arrival = judge_arrival(
-            row.received_at,
-            Phase(row.phase),
-            self.deadlines,
-            self.policy,
-            bundle_sent=bundle_sent(session, rnd, row.phase, row.consultation_id),
-        )
+        arrival = self.filed.arrivals[pos]
         if arrival is Arrival.LATE_FOLLOWUP:
             self.followup.append(row.public_id or f"item {row.id}")
         return "held" if arrival.held else "active"
@@ -260,7 +252,7 @@ def _fill_item(
         row.parent_item_id = resolve(session, parent).id if parent is not None else None
     session.flush()
     if refile:
-        row.state = filing.state(session, rnd, row)
+        row.state = filing.state(pos, row)
     if row.public_id:
         res.items.append(row.public_id)
     else:

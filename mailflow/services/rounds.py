@@ -7,13 +7,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 from mailflow.domain import ConsultationRef, Phase, Role
-from mailflow.domain.roundspec import RoundSpec, end_of_day
+from mailflow.domain.endofday import end_of_day
+from mailflow.domain.roundspec import RoundSpec
 from mailflow.errors import InputError, NotFoundError
 from mailflow.services.context import Services
 from mailflow.services.round_documents import read_documents
 from mailflow.store import db, events
 from mailflow.store import rounds as repo
-from mailflow.store.directory import sync_committee
 from mailflow.store.models import Consultation, Round, RoundDocument
 
 
@@ -83,7 +83,7 @@ def import_round(
     services.require_schema()
     now = services.clock.now()
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         if repo.get(s, committee.id, spec.id) is not None:
             raise InputError([f"{source}: id: round {spec.id!r} exists already"])
         rnd = Round(
@@ -132,7 +132,7 @@ def import_round(
 def list_rounds(services: Services) -> list[RoundView]:
     services.require_schema()
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         keys = [r.key for r in repo.list_all(s, committee.id)]
     return [show_round(services, k) for k in keys]
 
@@ -140,7 +140,7 @@ def list_rounds(services: Services) -> list[RoundView]:
 def show_round(services: Services, key: str) -> RoundView:
     services.require_schema()
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         rnd = repo.get(s, committee.id, key)
         if rnd is None:
             raise NotFoundError(f"no round {key!r} in committee {services.config.committee.id!r}")

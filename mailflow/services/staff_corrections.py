@@ -17,17 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy.orm import Session
-
-from mailflow.domain import ItemState, Phase
+from mailflow.domain import Phase
+from mailflow.domain.states import ItemState
 from mailflow.errors import InputError, NotFoundError
 from mailflow.outbound import views as v
 from mailflow.parsing.kinds import classify
 from mailflow.services.context import Services
-from mailflow.services.items import _find
-from mailflow.services.mailing import _Round
+from mailflow.services.items import find_item
+from mailflow.services.mailing import RoundMail
 from mailflow.services.policy import policy_of
 from mailflow.store import corrections as repo
 from mailflow.store import db, events
@@ -40,6 +39,9 @@ from mailflow.workflow import corrections as decide
 from mailflow.workflow.corrections import ChangeKind, CorrectionRefused, ItemSnapshot
 from mailflow.workflow.state import RoundState
 from mailflow.workflow.windows import Tick, answers_closed_at
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
@@ -118,7 +120,7 @@ class _Work:
         member = self.s.get(Member, item.member_id) if item.member_id is not None else None
         if member is None or not member.active:
             return 0
-        r = _Round(self.services, self.s, self.rnd)
+        r = RoundMail(self.services, self.s, self.rnd)
         approved = not policy_of(self.services.config).approval_required
         return r.to_member(
             member.key, f"{self.rnd.key}:correction:{key}", "correction_notice",
@@ -144,7 +146,7 @@ def name_of(item: Item) -> str:
 
 def _item(s: Session, committee: Committee, ident: str, round_key: str | None) -> Item:
     try:
-        return _find(s, committee, ident, round_key)
+        return find_item(s, committee, ident, round_key)
     except NotFoundError as exc:  # staff typed it: exit 2, as every input error
         raise InputError([str(exc)]) from None
 
@@ -367,14 +369,10 @@ def _reached_members(w: _Work, item: Item, answer: Answer) -> bool:
     facts = workflow_repo.round_facts(w.s, w.rnd)
     deadlines = workflow_repo.deadlines_of(w.rnd, w.services.config.policy.grace_period)
     tick = Tick(facts, deadlines, policy_of(w.services.config), w.now)
-    main = f"{w.rnd.key}:distribution:2"
-    distributed = answers_closed_at(tick) if main in facts.issued else None
-    supplements = [
-        at
-        for key, at in facts.issued_at
-        if key.startswith(f"{main}:supplement:")
-        and (item.public_id or "") in key.rsplit(":", 1)[1].split("+")
-    ]
+    distributed = (
+        answers_closed_at(tick) if act.distribution_key(w.rnd.key) in facts.issued else None
+    )
+    supplements = act.supplemented_at(facts.issued_at, w.rnd.key, item.public_id or "")
     return decide.answer_reached_members(
         Phase(item.phase), answer.received_at, distributed, supplements
     )
@@ -383,7 +381,7 @@ def _reached_members(w: _Work, item: Item, answer: Answer) -> bool:
 def _tell_members(
     w: _Work, item: Item, author: str, old_text: str, new_text: str | None, answer_pk: int
 ) -> int:
-    r = _Round(w.services, w.s, w.rnd)
+    r = RoundMail(w.services, w.s, w.rnd)
     absent = {a.member_id for a in w.rnd.absences}
     approved = not policy_of(w.services.config).approval_required
     key = f"{w.rnd.key}:answer-correction:{answer_pk}"
@@ -474,19 +472,20 @@ def moved_to(s: Session, item: Item) -> str | None:
     return name_of(repo.resolve(s, item))
 
 
-def unplaced_alerts(services: Services, s: Session, rnd: Round) -> list[act.Action]:
-    """One staff alert per item waiting to be placed, with its author and text; the
-    scheduler applies each once (its key names the item)."""
-    ja = services.config.committee.language == "ja"
+def unplaced_alerts(s: Session, rnd: Round) -> list[act.Action]:
+    """One staff alert per item waiting to be placed, with its author; the scheduler
+    applies each once (its key names the item). Staff read it through
+    `outbound.alerts` (kind ``unplaced_item``); the detail is for the audit log."""
     out: list[act.Action] = []
     for h in held_items(s, rnd):
-        command = f"mailflow item place {h.pk} --consultation K --why …"
-        who = h.author or ("委員" if ja else "a member")
-        mark = Phase(h.phase).mark
-        detail = (
-            f"{who}の{mark}の項目に案件の指定がありません（{command}）：「{h.excerpt}」"
-            if ja
-            else f'{mark} item of {who} names no consultation ({command}): "{h.excerpt}"'
+        out.append(
+            act.StaffAlert(
+                rnd.key,
+                act.AlertKind.UNPLACED_ITEM,
+                f"item-{h.pk}",
+                f"{Phase(h.phase).mark} item {h.pk} names no consultation",
+                parties=(h.author,) if h.author else (),
+                items=(str(h.pk),),
+            )
         )
-        out.append(act.StaffAlert(rnd.key, act.AlertKind.UNPLACED_ITEM, f"item-{h.pk}", detail))
     return out

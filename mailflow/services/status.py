@@ -19,7 +19,7 @@ from mailflow.store import intake as intake_repo
 from mailflow.store import pending as pending_repo
 from mailflow.store import rounds as round_repo
 from mailflow.store import workflow as repo
-from mailflow.store.directory import sync_committee
+from mailflow.workflow.state import next_deadline
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def round_status(services: Services, key: str) -> RoundStatus:
     names = {m.id: m for m in services.config.members}
     dnames = {d.id: d.name for d in services.config.departments}
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         rnd = round_repo.get(s, committee.id, key)
         if rnd is None:
             raise NotFoundError(f"no round {key!r}")
@@ -95,12 +95,11 @@ def round_status(services: Services, key: str) -> RoundStatus:
         parties.append(
             PartyStatus(dnames.get(d.department_id, d.department_id), "所管課", "", "", owed)
         )
-    upcoming = sorted((at, ph) for ph, at in deadlines.items() if at > now)
     return RoundStatus(
         key=key,
         title=rnd.title,
         state=facts.state.value,
-        next_deadline=(upcoming[0][1], upcoming[0][0]) if upcoming else None,
+        next_deadline=next_deadline(facts.state, deadlines, now),
         parties=tuple(parties),
         items=len(facts.items),
         answered=sum(1 for i in facts.items if i.answered_at is not None),
@@ -123,5 +122,5 @@ def intake_status(services: Services) -> dict[str, int]:
     """Mail waiting for staff, whatever the round: {"quarantined": n, "failed": m}."""
     services.require_schema()
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         return intake_repo.count_awaiting_staff(s, committee.id)

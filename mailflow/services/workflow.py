@@ -7,17 +7,18 @@ that a repeated tick — after a crash, or from a second process — applies not
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from mailflow.domain import Phase
 from mailflow.domain.roundspec import deadline_order_problems
-from mailflow.errors import InputError, MailflowError, NotFoundError
-from mailflow.services.context import Services
-from mailflow.services.mailing import deliver
+from mailflow.errors import InputError, NotFoundError, Refused
+from mailflow.services.context import Quiet, Services
+from mailflow.services.mail_views import party_names
+from mailflow.services.mailing import deliver, forget_round
 from mailflow.services.notices import send_staff_digest
 from mailflow.services.policy import policy_of
 from mailflow.services.previews import MailPreview, preview
@@ -26,7 +27,6 @@ from mailflow.store import console as console_repo
 from mailflow.store import db, events
 from mailflow.store import rounds as round_repo
 from mailflow.store import workflow as repo
-from mailflow.store.directory import sync_committee
 from mailflow.store.models import Round
 from mailflow.workflow import (
     Deadlines,
@@ -36,13 +36,16 @@ from mailflow.workflow import (
     staff,
 )
 from mailflow.workflow import actions as act
+from mailflow.workflow.describe import describe
 from mailflow.workflow.errors import WorkflowError
+from mailflow.workflow.wakeup import next_wakeup
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
-class WorkflowRefused(MailflowError):
+class WorkflowRefused(Refused):
     """A staff command the round's state does not allow; the message says why."""
-
-    exit_code = 2
 
 
 @dataclass
@@ -52,8 +55,77 @@ class TickReport:
     round_key: str
     state: str
     applied: list[str] = field(default_factory=list)
+    described: list[str] = field(default_factory=list)  # the same actions, in words
     mails: int = 0
     alerts: list[act.StaffAlert] = field(default_factory=list)
+
+
+@dataclass
+class _Applying:
+    """One action being applied: where, when, by whom, and the report it adds to."""
+
+    services: Services
+    session: Session
+    rnd: Round
+    now: datetime
+    report: TickReport
+    why: str | None
+    policy: Policy
+
+    def record(
+        self, kind: str, *, actor: str | None = None, reason: str | None = None, **data: Any
+    ) -> None:
+        events.record(
+            self.session, at=self.now, actor=actor or self.services.actor, kind=kind,
+            committee_id=self.rnd.committee_id, round_id=self.rnd.id, reason=reason, **data,
+        )  # fmt: skip
+
+
+def _transition(x: _Applying, a: act.Transition) -> None:
+    x.rnd.state = a.dst.value
+    x.record("round_transition", reason=a.reason, src=a.src.value, dst=a.dst.value)
+
+
+def _deadline_changed(x: _Applying, a: act.DeadlineChanged) -> None:
+    round_repo.set_deadline(x.rnd, a.phase, a.new)
+    x.record("deadline_changed", reason=x.why, phase=a.phase.value, old=a.old.isoformat(),
+             new=a.new.isoformat())  # fmt: skip
+
+
+def _phase_closed_early(x: _Applying, a: act.PhaseClosedEarly) -> None:
+    x.rnd.closed_early = {**(x.rnd.closed_early or {}), str(a.phase.value): a.at.isoformat()}
+    x.record("phase_closed_early", phase=a.phase.value)
+
+
+def _decision_delegated(x: _Applying, a: act.DecisionDelegated) -> None:
+    members = round_repo.members_by_id(x.session, x.rnd.committee_id).values()
+    x.rnd.decider_member_id = next(m.id for m in members if m.key == a.member)
+    x.record("decision_delegated", member=a.member)
+
+
+def _staff_alert(x: _Applying, a: act.StaffAlert) -> None:
+    x.report.alerts.append(a)
+    x.record("staff_alert", actor="system", reason=a.detail, alert=a.kind.value,
+             subject=a.subject)  # fmt: skip
+
+
+def _mail(x: _Applying, a: act.Mail) -> None:
+    approval = act.needs_approval(a, x.policy)
+    x.report.mails += deliver(x.services, x.session, x.rnd, a, x.now, approval=approval)
+
+
+# Each engine action → its store writes, audit events and mails (decide, then apply).
+_APPLY: dict[type, Callable[[_Applying, Any], None]] = {
+    act.Transition: _transition,
+    act.DeadlineChanged: _deadline_changed,
+    act.PhaseClosedEarly: _phase_closed_early,
+    act.DecisionDelegated: _decision_delegated,
+    act.StaffAlert: _staff_alert,
+    **{mail: _mail for mail in typing.get_args(act.Mail)},
+}
+
+
+_MAILS = frozenset(typing.get_args(act.Mail))
 
 
 def _apply(
@@ -65,83 +137,16 @@ def _apply(
     report: TickReport,
     why: str | None = None,
 ) -> None:
-    policy = policy_of(services.config)
+    x = _Applying(services, session, rnd, now, report, why, policy_of(services.config))
+    names = party_names(services.config)
     for action in actions:
         if not repo.mark_applied(session, rnd.id, action.key, now):
             continue
         report.applied.append(action.key)
-        if isinstance(action, act.Transition):
-            rnd.state = action.dst.value
-            events.record(
-                session,
-                at=now,
-                actor=services.actor,
-                kind="round_transition",
-                committee_id=rnd.committee_id,
-                round_id=rnd.id,
-                reason=action.reason,
-                src=action.src.value,
-                dst=action.dst.value,
-            )
-        elif isinstance(action, act.DeadlineChanged):
-            round_repo.set_deadline(rnd, action.phase, action.new)
-            events.record(
-                session,
-                at=now,
-                actor=services.actor,
-                kind="deadline_changed",
-                committee_id=rnd.committee_id,
-                round_id=rnd.id,
-                reason=why,
-                phase=action.phase.value,
-                old=action.old.isoformat(),
-                new=action.new.isoformat(),
-            )
-        elif isinstance(action, act.PhaseClosedEarly):
-            rnd.closed_early = {
-                **(rnd.closed_early or {}),
-                str(action.phase.value): action.at.isoformat(),
-            }
-            events.record(
-                session,
-                at=now,
-                actor=services.actor,
-                kind="phase_closed_early",
-                committee_id=rnd.committee_id,
-                round_id=rnd.id,
-                phase=action.phase.value,
-            )
-        elif isinstance(action, act.DecisionDelegated):
-            by_key = {
-                m.key: m for m in round_repo.members_by_id(session, rnd.committee_id).values()
-            }
-            rnd.decider_member_id = by_key[action.member].id
-            events.record(
-                session,
-                at=now,
-                actor=services.actor,
-                kind="decision_delegated",
-                committee_id=rnd.committee_id,
-                round_id=rnd.id,
-                member=action.member,
-            )
-        elif isinstance(action, act.StaffAlert):
-            report.alerts.append(action)
-            events.record(
-                session,
-                at=now,
-                actor="system",
-                kind="staff_alert",
-                committee_id=rnd.committee_id,
-                round_id=rnd.id,
-                reason=action.detail,
-                alert=action.kind.value,
-                subject=action.subject,
-            )
-        else:
-            report.mails += deliver(
-                services, session, rnd, action, now, approval=act.needs_approval(action, policy)
-            )
+        report.described.append(describe(action, names))
+        if type(action) not in _MAILS:
+            forget_round(session)  # the round changed: its mail context is read anew
+        _APPLY[type(action)](x, action)
     report.state = rnd.state
 
 
@@ -154,27 +159,54 @@ def tick(services: Services, intake_alerts: Sequence[str] = ()) -> list[TickRepo
     """Apply everything due now, round by round; then one staff digest for the cycle.
 
     ``intake_alerts`` are what intake raised since the last tick (bounces, unplaced
-    items…): they join the same digest, so staff get one mail per cycle.
+    items…): they join the same digest, so staff get one mail per cycle. A round found
+    quiet before (`Services.quiet_rounds`) is not read again until its next instant or
+    until its records move: an idle tick reads the rounds' rows and a few row ids.
     """
     services.require_schema()
     now = services.clock.now()
     policy = policy_of(services.config)
+    grace = services.config.policy.grace_period
     reports: list[TickReport] = []
+    due: list[str] = []
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
-        keys = [r.key for r in repo.open_rounds(s, committee.id)]
-    for key in keys:
+        committee = services.committee(s)
+        for open_round in repo.open_rounds(s, committee.id):
+            if _still_quiet(services, s, open_round, repo.deadlines_of(open_round, grace), now):
+                reports.append(TickReport(open_round.key, open_round.state))
+            else:
+                due.append(open_round.key)
+    for key in due:
         with db.transaction(services.sessions) as s:
-            committee = sync_committee(s, services.config)
+            committee = services.committee(s)
             rnd = round_repo.get(s, committee.id, key)
             assert rnd is not None
             facts, deadlines = _facts(s, rnd, services)
             report = TickReport(key, rnd.state)
-            actions = advance(facts, deadlines, policy, now) + unplaced_alerts(services, s, rnd)
+            # An item waiting to be placed is a new row (or a staff command's event): it
+            # moves the round's log marks, so a quiet round is read again and alerts it.
+            actions = advance(facts, deadlines, policy, now) + unplaced_alerts(s, rnd)
             _apply(services, s, rnd, actions, now, report)
+            services.quiet_rounds.pop(rnd.id, None)
+            if not report.applied:
+                until = next_wakeup(facts, deadlines, policy, now)
+                marks = repo.log_marks(s, rnd.id)
+                services.quiet_rounds[rnd.id] = Quiet(marks, deadlines, until)
             reports.append(report)
     send_staff_digest(services, [a for r in reports for a in r.alerts], now, intake_alerts)
     return reports
+
+
+def _still_quiet(
+    services: Services, session: Session, rnd: Round, deadlines: Deadlines, now: datetime
+) -> bool:
+    quiet = services.quiet_rounds.get(rnd.id)
+    return (
+        quiet is not None
+        and (quiet.until is None or now < quiet.until)
+        and quiet.deadlines == deadlines
+        and quiet.marks == repo.log_marks(session, rnd.id)
+    )
 
 
 class _DryRun(Exception):
@@ -196,7 +228,7 @@ def _staff_command(
     services.require_schema()
     now = services.clock.now()
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         rnd = round_repo.get(s, committee.id, key)
         if rnd is None:
             raise NotFoundError(f"no round {key!r}")
@@ -244,7 +276,7 @@ def extend_deadline(
     if not why.strip():
         raise InputError(["--why: say why the deadline moves (kept in the audit log)"])
     with db.transaction(services.sessions) as s:
-        committee = sync_committee(s, services.config)
+        committee = services.committee(s)
         rnd = round_repo.get(s, committee.id, key)
         if rnd is None:
             raise NotFoundError(f"no round {key!r}")

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, distinct, exists, func, select
 from sqlalchemy.orm import Session
 
-from mailflow.store.models import Answer, Decision, Event, Item, Message, Outbox
+from mailflow.store.models import Answer, Decision, Event, Item, Member, Message, Outbox, Round
 
 
 def reply_marks(session: Session, round_id: int) -> Sequence[tuple[int, int, bool]]:
@@ -106,23 +106,35 @@ def event_choices(session: Session, committee_id: int) -> tuple[list[str], list[
 
 
 def item_rows(session: Session, round_id: int) -> Sequence[Any]:
-    """The round's items as plain rows (no ORM objects: a round may have thousands)."""
+    """The round's items as plain rows (no ORM objects: a round may have thousands).
+
+    Without their arrival times: read back from SQLite, each is a string parsed into a
+    datetime (~2 µs), and the round page shows only the held items' (`held_arrivals`).
+    """
     return session.execute(
         select(
             Item.id, Item.public_id, Item.consultation_id, Item.member_id, Item.phase,
             Item.kind, Item.state, Item.late, Item.text, Item.published_text,
-            Item.staff_edited, Item.parent_item_id, Item.received_at,
+            Item.parent_item_id,
         )
         .where(Item.round_id == round_id)
         .order_by(Item.phase, Item.consultation_id, Item.seq, Item.id)
     ).all()  # fmt: skip
 
 
+def held_arrivals(session: Session, round_id: int) -> dict[int, datetime]:
+    """When each held (late) item of the round arrived."""
+    rows = session.execute(
+        select(Item.id, Item.received_at).where(Item.round_id == round_id, Item.state == "held")
+    ).all()
+    return {pk: at for pk, at in rows}
+
+
 def answer_rows(session: Session, round_id: int) -> Sequence[Any]:
     return session.execute(
         select(
             Answer.id, Answer.item_id, Answer.department_id, Answer.by_secretariat,
-            Answer.author_label, Answer.text, Answer.published_text, Answer.received_at,
+            Answer.author_label, Answer.text, Answer.published_text,
         )
         .join(Item, Item.id == Answer.item_id)
         .where(Item.round_id == round_id, Answer.state == "active")
@@ -142,3 +154,55 @@ def outbox_after(session: Session, round_id: int, after_id: int) -> Sequence[tup
         .order_by(Outbox.id)
     ).all()
     return [(r, raw) for r, raw in rows]
+
+
+def member_rows(session: Session, committee_id: int) -> Sequence[Any]:
+    """(id, key, name, role, active) of the committee's members, as plain rows."""
+    return session.execute(
+        select(Member.id, Member.key, Member.name, Member.role, Member.active)
+        .where(Member.committee_id == committee_id)
+        .order_by(Member.id)
+    ).all()  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RoundCounts:
+    items: int = 0
+    answered: int = 0
+    late: int = 0
+    held: int = 0
+    decisions: int = 0  # consultations with a decision (not superseded)
+
+
+def round_counts(session: Session, committee_id: int) -> dict[int, RoundCounts]:
+    """Per round id, the counts of the rounds list, in two grouped queries for all rounds.
+
+    The items counted are those the phase machine counts (`store.workflow.round_facts`):
+    active or held, placed in a consultation with a number.
+    """
+    answered = exists().where(Answer.item_id == Item.id, Answer.state == "active")
+    rows = session.execute(
+        select(
+            Item.round_id, func.count(),
+            func.sum(case((answered, 1), else_=0)),
+            func.sum(case((Item.late.is_(True), 1), else_=0)),
+            func.sum(case((Item.state == "held", 1), else_=0)),
+        )
+        .join(Round, Round.id == Item.round_id)
+        .where(Round.committee_id == committee_id, Item.state.in_(("active", "held")),
+               Item.consultation_id.is_not(None), Item.seq.is_not(None))
+        .group_by(Item.round_id)
+    ).all()  # fmt: skip
+    decisions = session.execute(
+        select(Decision.round_id, func.count(distinct(Decision.consultation_id)))
+        .join(Round, Round.id == Decision.round_id)
+        .where(Round.committee_id == committee_id, Decision.state != "superseded")
+        .group_by(Decision.round_id)
+    ).all()
+    decided = {int(rid): int(n) for rid, n in decisions}
+    out = {rid: RoundCounts(int(n), int(a or 0), int(late or 0), int(held or 0),
+                            int(decided.get(rid, 0)))
+           for rid, n, a, late, held in rows}  # fmt: skip
+    for rid, n in decided.items():
+        out.setdefault(rid, RoundCounts(decisions=int(n)))
+    return out

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from mailflow.domain import AnswerState, HeldDocumentState, ItemId, ItemState
+from mailflow.domain import ItemId
+from mailflow.domain.states import AnswerState, HeldDocumentState, ItemState
 from mailflow.store.intake import next_seq
 from mailflow.store.models import (
     Answer,

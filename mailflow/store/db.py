@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailflow.resources import migrations_dir
+
+if TYPE_CHECKING:  # Alembic is imported by the commands that migrate, not by every command
+    from alembic.config import Config as AlembicConfig
 
 
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -54,6 +55,19 @@ def _sqlite_begin(conn: Connection) -> None:
     # beside them. Plain sessions stay DEFERRED, so a reader never blocks a writer.
     mode = conn.get_execution_options().get(BEGIN_MODE, "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+# What "the database cannot be used now" looks like: SQLite's "database is locked" /
+# "unable to open", PostgreSQL's refused or dropped connections. Other errors (a
+# constraint, a bug) are not waited out.
+UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError,)
+# Any error of the database layer, for loops that must outlive one.
+DatabaseError = SQLAlchemyError
+
+
+def redacted_url(url: str) -> str:
+    """A database URL fit to print: everything but its password."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def make_engine(url: str, password: str | None = None) -> Engine:
@@ -107,6 +121,18 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A read of one consistent snapshot, taking no write lock on SQLite (BEGIN DEFERRED).
+
+    For pages and reports that only read: in WAL mode they neither wait behind the
+    daemon's units of work nor hold them up while reading thousands of rows. Whatever
+    is written in one (nothing, normally) is committed when the block ends.
+    """
+    with factory() as session, session.begin():
+        yield session
+
+
 def checkpoint(engine: Engine) -> None:
     """Copy SQLite's write-ahead log into the database without waiting for readers."""
     if engine.dialect.name != "sqlite":
@@ -116,6 +142,8 @@ def checkpoint(engine: Engine) -> None:
 
 
 def alembic_config(url: str) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(migrations_dir()))
     # '%' must be doubled for configparser; URLs may hold percent-escapes.
@@ -149,6 +177,8 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with migration_connection(engine) as conn:
         cfg.attributes["connection"] = conn
@@ -156,9 +186,54 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's Alembic revision (its `alembic_version` row), None when empty."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+_REVISION = re.compile(r"^(down_revision|revision)\b[^=]*=\s*['\"]?([\w-]+|None)['\"]?", re.M)
 
 
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    """The newest migration's revision, read from the scripts' own `revision` lines.
+
+    Alembic's ScriptDirectory would import every script (and Alembic) on each command;
+    tests check this agrees with it.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in migrations_dir().joinpath("versions").glob("*.py"):
+        script = path.read_text(encoding="utf-8")
+        found = {m.group(1): m.group(2) for m in _REVISION.finditer(script)}
+        if "revision" in found:
+            revisions.add(found["revision"])
+            parents.add(found.get("down_revision", "None"))
+    heads = revisions - parents
+    if len(heads) > 1:
+        raise RuntimeError(f"the migrations have several heads: {sorted(heads)}")
+    return next(iter(heads), None)
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def libpq_url(engine: Engine) -> str:
+    """The engine's PostgreSQL URL as libpq reads it (for the task queue's own pool)."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def apply_queue_schema(engine: Engine, schema_sql: str) -> bool:
+    """Create the task queue's tables (procrastinate's schema) unless they exist.
+
+    Returns whether it created them. The schema is procrastinate's own SQL, applied as
+    `procrastinate schema --apply` would; later versions of procrastinate ship their
+    migrations, applied with their documented command (README, "Workers").
+    """
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar() is not None:
+            return False
+        conn.exec_driver_sql(schema_sql.replace("%", "%%"))
+    return True

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from mailflow import config as cfg
@@ -13,6 +15,11 @@ from mailflow.store.models import (
     Member,
     MemberAddress,
 )
+
+
+def committee_pk(session: Session, key: str) -> int | None:
+    """The row id of the committee with this config id, if it has been stored."""
+    return session.scalar(select(Committee.id).where(Committee.key == key))
 
 
 def sync_committee(session: Session, conf: cfg.Config) -> Committee:
@@ -94,6 +101,35 @@ def sync_committee(session: Session, conf: cfg.Config) -> Committee:
         )
     session.flush()
     return committee
+
+
+@dataclass
+class SyncMemo:
+    """Which config a process last synced, and its committee's id (shared by its services)."""
+
+    config: cfg.Config | None = None
+    committee_id: int | None = None
+
+
+def committee_of(session: Session, conf: cfg.Config, memo: SyncMemo) -> Committee:
+    """The committee's row, synced with ``conf`` once per process rather than per call.
+
+    A process's config does not change under it; syncing 200 members and their
+    addresses again on every console page cost ~20 ms. The memo is set only once the
+    sync's transaction has committed, so a rolled-back sync is done again.
+    """
+    if memo.config is conf and memo.committee_id is not None:
+        row = session.get(Committee, memo.committee_id)
+        if row is not None and row.key == conf.committee.id:
+            return row
+    row = sync_committee(session, conf)
+    committee_id = row.id
+
+    def remember(_session: Session) -> None:
+        memo.config, memo.committee_id = conf, committee_id
+
+    event.listen(session, "after_commit", remember, once=True)
+    return row
 
 
 def _set(row: object, **values: object) -> None:

@@ -69,13 +69,13 @@ def receipt_replied_to(
     if not message_ids:
         return None
     bracketed = [f"<{m}>" for m in message_ids[:50]]
-    return session.scalar(
-        select(Outbox.raw)
-        .where(
+    # By the unique Message-ID index, the newest picked here: an ORDER BY id … LIMIT in SQL
+    # lets SQLite walk the whole outbox backwards instead.
+    rows = session.execute(
+        select(Outbox.id, Outbox.raw).where(
+            Outbox.message_id.in_(bracketed),
             Outbox.committee_id == committee_id,
             Outbox.kind.in_(RECEIPT_KINDS),
-            Outbox.message_id.in_(bracketed),
         )
-        .order_by(Outbox.id.desc())
-        .limit(1)
-    )
+    ).all()
+    return max(rows)[1] if rows else None

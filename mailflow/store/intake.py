@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from mailflow.domain import Role
+from mailflow.domain.states import MessageState
 from mailflow.routing import (
     ClosedRound,
     CommitteeEntry,
@@ -129,13 +131,19 @@ def decisions_from_message(session: Session, message_pk: int) -> Sequence[Decisi
 
 
 def department_item_ids(
-    session: Session, round_id: int, department_id: int, *, unanswered_only: bool = False
+    session: Session,
+    round_id: int,
+    department_id: int,
+    *,
+    unanswered_only: bool = False,
+    phases: Collection[int] | None = None,
 ) -> list[str]:
     """IDs of the active items on the department's consultations, in round order.
 
     All of them are what a department's reply may answer (a second answer, a correction,
     an item a co-responsible department answered first: none is dropped);
-    `unanswered_only` keeps those nobody has answered yet, for its receipt.
+    `unanswered_only` keeps those nobody has answered yet, for its receipt, and
+    `phases` those of the phases given (the ones it has been sent).
     """
     items = session.scalars(
         select(Item)
@@ -158,7 +166,36 @@ def department_item_ids(
                 )
             )
         )
-    return [i.public_id for i in items if i.public_id and i.id not in answered]
+    return [
+        i.public_id
+        for i in items
+        if i.public_id and i.id not in answered and (phases is None or i.phase in phases)
+    ]
+
+
+@dataclass(frozen=True)
+class ItemByText:
+    """An active item found by its text, its round's state and how many answers it has."""
+
+    pk: int
+    public_id: str | None
+    round_state: str
+    answers: int
+
+
+def active_item_by_text(session: Session, text: str) -> ItemByText | None:
+    """The first active item whose text is exactly ``text`` (the demo's secretariat)."""
+    row = session.execute(
+        select(Item.id, Item.public_id, Round.state)
+        .join(Round, Round.id == Item.round_id)
+        .where(Item.text == text, Item.state == "active")
+    ).first()
+    if row is None:
+        return None
+    answers = session.scalar(
+        select(func.count()).select_from(Answer).where(Answer.item_id == row.id)
+    )
+    return ItemByText(row.id, row.public_id, row.state, int(answers or 0))
 
 
 def member_name(session: Session, member_id: int) -> str | None:
@@ -215,7 +252,7 @@ def quarantined(session: Session, committee_id: int) -> Sequence[Message]:
 
 # Mail that waits for staff: placed nowhere (quarantined) or not processed (failed). It
 # stays in `quarantine list` and `status` until staff reprocess, assign or discard it.
-AWAITING_STAFF = ("quarantined", "failed")
+AWAITING_STAFF = (MessageState.QUARANTINED, MessageState.FAILED)
 
 
 def awaiting_staff(session: Session, committee_id: int) -> Sequence[Message]:

@@ -1,4 +1,4 @@
-"""SQLAlchemy models: every entity of DESIGN.md "Data", with the constraints that keep it sound."""
+"""SQLAlchemy models: every entity of docs/design.md "Data", with the constraints that hold."""
 
 from __future__ import annotations
 
@@ -23,8 +23,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from mailflow.domain.model import AnswerState, HeldDocumentState, ItemState, check_in
+from mailflow.domain.states import (
+    AnswerState,
+    DecisionState,
+    HeldDocumentState,
+    ItemState,
+    MessageState,
+    OutboxState,
+    PendingState,
+    check_in,
+)
 from mailflow.store.types import UtcDateTime
+from mailflow.workflow.state import RoundState
 
 # Named constraints so that Alembic migrations can alter them on SQLite and PostgreSQL alike.
 NAMING = {
@@ -115,7 +125,10 @@ class Round(Base):
     """One round of written deliberation (開催回), such as R2-5, with its four deadlines."""
 
     __tablename__ = "round"
-    __table_args__ = (UniqueConstraint("committee_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("committee_id", "key"),
+        CheckConstraint(check_in("state", RoundState), name="state"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"), index=True)
     key: Mapped[str] = mapped_column(String(32))
@@ -188,10 +201,14 @@ class Message(Base):
 
     __tablename__ = "message"
     __table_args__ = (
-        # Message-ID, or sha256 of the raw bytes when there is none (DESIGN.md lessons).
+        # Message-ID, or sha256 of the raw bytes when there is none (docs/design.md "Lessons").
         UniqueConstraint("committee_id", "dedupe_key"),
         UniqueConstraint("committee_id", "mailbox", "uidvalidity", "uid"),
         Index("ix_message_state", "committee_id", "state"),
+        CheckConstraint(check_in("state", MessageState), name="state"),
+        # A sender's recent mail (rate limit, receipt echoes): only that sender's rows.
+        Index("ix_message_member_received", "committee_id", "member_id", "received_at"),
+        Index("ix_message_department_received", "committee_id", "department_id", "received_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"))
@@ -225,6 +242,8 @@ class Item(Base):
     __tablename__ = "item"
     __table_args__ = (
         UniqueConstraint("round_id", "public_id"),
+        # The next number of a consultation (MAX(seq)) is one index seek, whatever the round holds.
+        Index("ix_item_round_consultation_seq", "round_id", "consultation_id", "seq"),
         CheckConstraint("kind IN ('question', 'opinion', 'request')", name="kind"),
         CheckConstraint("phase IN (1, 3)", name="phase"),
         CheckConstraint(check_in("state", ItemState), name="state"),
@@ -314,6 +333,7 @@ class Decision(Base):
             "verdict IN ('approve', 'approve_with_conditions', 'reject', 'unclear')",
             name="verdict",
         ),
+        CheckConstraint(check_in("state", DecisionState), name="state"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
@@ -334,10 +354,7 @@ class Outbox(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint(
-            "state IN ('draft', 'approved', 'sending', 'sent', 'failed', 'cancelled')",
-            name="state",
-        ),
+        CheckConstraint(check_in("state", OutboxState), name="state"),
         Index("ix_outbox_state", "state", "next_attempt_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -401,7 +418,7 @@ class MailboxState(Base):
 
 
 class Lease(Base):
-    """Exactly one poller per mailbox (DESIGN.md lessons): who holds it, until when."""
+    """Exactly one poller per mailbox (docs/design.md "Lessons"): who holds it, until when."""
 
     __tablename__ = "lease"
     name: Mapped[str] = mapped_column(String(300), primary_key=True)
@@ -413,6 +430,8 @@ class Event(Base):
     """The audit log: every outcome, transition and staff action, with who and why."""
 
     __tablename__ = "event"
+    # Facts read back by kind (acceptances, corrections, first processing) of one round.
+    __table_args__ = (Index("ix_event_round_kind", "round_id", "kind"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     committee_id: Mapped[int | None] = mapped_column(ForeignKey("committee.id"), index=True)
     round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"), index=True)
@@ -437,7 +456,7 @@ class PendingChange(Base):
     __tablename__ = "pending_change"
     __table_args__ = (
         CheckConstraint("kind IN ('change', 'decision_echo')", name="kind"),
-        CheckConstraint("state IN ('pending', 'applied', 'refused', 'stale')", name="state"),
+        CheckConstraint(check_in("state", PendingState), name="state"),
         CheckConstraint("party_kind IN ('member', 'department', 'chair')", name="party_kind"),
         CheckConstraint(
             "(kind = 'change' AND message_id IS NOT NULL)"

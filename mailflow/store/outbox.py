@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,8 +30,8 @@ from mailflow.errors import InputError, NotFoundError
 from mailflow.store.models import Outbox
 
 # Mails written in answer to an inbound mail: a misbehaving client could make us write
-# any number of them, so these count towards the daily cap per address (DESIGN.md,
-# "Automatic answers to any one address are capped per day"). Scheduled mails (calls,
+# any number of them, so these count towards the daily cap per address (docs/design.md,
+# "Mail protocol": automatic mail to any one address is capped per day). Scheduled mails (calls,
 # bundles, reminders, notices) are bounded by the workflow's action keys instead.
 AUTO_REPLY_KINDS = frozenset(
     {
@@ -253,6 +253,17 @@ def _retry(row: Outbox, now: datetime) -> None:
     row.state, row.next_attempt_at, row.attempts = "approved", now, 0
 
 
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Approved and due, or ``sending`` past its lease (its sender died)."""
+    return or_(
+        and_(
+            Outbox.state == "approved",
+            or_(Outbox.next_attempt_at.is_(None), Outbox.next_attempt_at <= now),
+        ),
+        and_(Outbox.state == "sending", Outbox.next_attempt_at <= now),
+    )
+
+
 def claim_due(
     session: Session, committee_id: int, *, now: datetime, limit: int, lease: timedelta
 ) -> list[ClaimedMail]:
@@ -264,16 +275,9 @@ def claim_due(
     if session.get_bind().dialect.name == "sqlite":
         # Take SQLite's write lock before reading (see the module docstring).
         session.execute(update(Outbox).where(Outbox.id == -1).values(state=Outbox.state))
-    due = or_(
-        and_(
-            Outbox.state == "approved",
-            or_(Outbox.next_attempt_at.is_(None), Outbox.next_attempt_at <= now),
-        ),
-        and_(Outbox.state == "sending", Outbox.next_attempt_at <= now),
-    )
     q = (
         select(Outbox)
-        .where(Outbox.committee_id == committee_id, due)
+        .where(Outbox.committee_id == committee_id, _due(now))
         .order_by(Outbox.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -293,6 +297,41 @@ def claim_due(
         session.refresh(row)
         claimed.append(ClaimedMail(_entry(row), row.raw, before == "sending", until))
     return claimed
+
+
+def due_ids(session: Session, committee_id: int, *, now: datetime) -> list[int]:
+    """The ids `claim_due` would take now, without claiming them (one send task each)."""
+    q = select(Outbox.id).where(Outbox.committee_id == committee_id, _due(now)).order_by(Outbox.id)
+    return list(session.scalars(q))
+
+
+def claim_one(
+    session: Session, outbox_id: int, *, now: datetime, lease: timedelta
+) -> ClaimedMail | None:
+    """Take one mail by id, as `claim_due` would; None unless it is due or ``sending``.
+
+    A row found ``sending`` is taken whatever its lease says: the caller holds the task
+    queue's lock on this mail, so whoever marked it ``sending`` has died (its task was
+    found stalled). It is sent again with the same bytes and Message-ID.
+    """
+    due = or_(_due(now), Outbox.state == "sending")
+    row = session.scalars(
+        select(Outbox).where(Outbox.id == outbox_id, due).with_for_update(skip_locked=True)
+    ).first()
+    if row is None:
+        return None
+    before, attempts = row.state, row.attempts
+    until = now + lease
+    done = session.execute(
+        update(Outbox)
+        .where(Outbox.id == row.id, Outbox.state == before, Outbox.attempts == attempts)
+        .values(state="sending", attempts=attempts + 1, next_attempt_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(done, "rowcount", 0) != 1:
+        return None
+    session.refresh(row)
+    return ClaimedMail(_entry(row), row.raw, before == "sending", until)
 
 
 def _settle(session: Session, outbox_id: int, **values: object) -> bool:

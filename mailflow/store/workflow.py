@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,6 +33,8 @@ from mailflow.workflow import (
     RoundFacts,
     RoundState,
 )
+from mailflow.workflow.actions import bundles_sent
+from mailflow.workflow.decisions import decision_in_force
 
 
 def applied_keys(session: Session, round_id: int) -> frozenset[str]:
@@ -50,53 +53,50 @@ def applied_times(session: Session, round_id: int) -> tuple[tuple[str, datetime]
     return tuple((key, at) for key, at in rows)
 
 
-def bundle_sent(session: Session, rnd: Round, phase: int, consultation_id: int | None) -> bool:
-    """Whether the departments already received the phase's bundle that carries an item.
-
-    The item's consultation's departments; for an item placed in no consultation (or
-    one without departments), any department's bundle of the phase.
-    """
-    prefix = f"{rnd.key}:bundle:{phase}:"
-    keys = {k for k in applied_keys(session, rnd.id) if k.startswith(prefix)}
-    cons = next((c for c in rnd.consultations if c.id == consultation_id), None)
-    if cons is None or not cons.departments:
-        return bool(keys)
-    return any(f"{prefix}{d.key}" in keys for d in cons.departments)
+def bundles_sent_to(session: Session, rnd: Round, department_key: str) -> list[int]:
+    """The phases (1, 3) whose bundle this department has been sent, in order."""
+    keys = applied_keys(session, rnd.id)
+    phases = (Phase.QUESTIONS, Phase.FURTHER)
+    return [p.value for p in phases if department_key in bundles_sent(keys, rnd.key, p)]
 
 
-def accepted_times(session: Session, round_id: int, items: Sequence[Item]) -> dict[int, datetime]:
-    """When staff last released each of these items from held (the `item_accepted` events).
+def accepted_times(
+    session: Session, round_id: int, items: Sequence[tuple[int, str | None]]
+) -> dict[int, datetime]:
+    """When staff last released each of these items (row id, public ID) from held: the
+    `item_accepted` events.
 
     The event names the item by its row (`item_pk`) and, as older events only do, by its
     public ID or row number (`item`); no column is needed for it.
     """
     by_ref: dict[object, int] = {}
-    for it in items:
-        by_ref[("pk", it.id)] = it.id
-        by_ref[("ref", it.id)] = it.id
-        if it.public_id is not None:
-            by_ref[("ref", it.public_id)] = it.id
+    for pk, public_id in items:
+        by_ref[("pk", pk)] = pk
+        by_ref[("ref", pk)] = pk
+        if public_id is not None:
+            by_ref[("ref", public_id)] = pk
     out: dict[int, datetime] = {}
-    for at, detail in session.execute(
-        select(Event.at, Event.detail)
-        .where(Event.round_id == round_id, Event.kind == "item_accepted")
-        .order_by(Event.at, Event.id)
-    ):
+    accepted = session.execute(
+        select(Event.at, Event.id, Event.detail).where(
+            Event.round_id == round_id, Event.kind == "item_accepted"
+        )
+    ).all()
+    for at, _id, detail in sorted(accepted, key=lambda row: (row[0], row[1])):
         d = detail or {}
-        pk = (
+        found = (
             by_ref.get(("pk", d["item_pk"]))
             if "item_pk" in d
             else by_ref.get(("ref", d.get("item")))
         )
-        if pk is not None:
-            out[pk] = at
+        if found is not None:
+            out[found] = at
     return out
 
 
-def _joined_by_staff(accepted: datetime | None, item: Item) -> datetime | None:
+def _joined_by_staff(accepted: datetime | None, placed_at: datetime | None) -> datetime | None:
     """When staff last let the item into the round: accepted it, or placed it in its
     consultation (`item place`, `item move`, the second half of `item split`)."""
-    times = [t for t in (accepted, item.placed_at) if t is not None]
+    times = [t for t in (accepted, placed_at) if t is not None]
     return max(times) if times else None
 
 
@@ -118,6 +118,15 @@ def first_processed(session: Session, round_id: int) -> dict[int, datetime]:
         )
         if message_id is not None
     }
+
+
+def log_marks(session: Session, round_id: int) -> tuple[int | None, ...]:
+    """The newest row id of each record a round's facts come from (one index seek each):
+    if none moved, the facts did not change."""
+    tables = (Event, WorkflowAction, Message, Item, Decision)
+    return tuple(
+        session.scalar(select(func.max(t.id)).where(t.round_id == round_id)) for t in tables
+    )
 
 
 def mark_applied(session: Session, round_id: int, key: str, at: datetime) -> bool:
@@ -191,49 +200,55 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
         # then, and a window that closed on it must not reopen.
         answered[item_id] = min(at, answered.get(item_id, at))
     items = []
-    rows = session.scalars(
-        select(Item).where(
+    # Plain rows, not ORM objects: a round of many thousand items is read on every tick
+    # that follows new mail.
+    rows = session.execute(
+        select(
+            Item.id, Item.public_id, Item.consultation_id, Item.seq, Item.phase,
+            Item.received_at, Item.late, Item.state, Item.source_message_id, Item.placed_at,
+        ).where(
             Item.round_id == rnd.id,
             Item.state.in_(("active", "held")),
             Item.consultation_id.is_not(None),
             Item.seq.is_not(None),
         )
-    ).all()
-    accepted = accepted_times(session, rnd.id, rows)
+    ).all()  # fmt: skip
+    accepted = accepted_times(session, rnd.id, [(row.id, row.public_id) for row in rows])
     recorded = first_processed(session, rnd.id)
-    for it in rows:
-        assert it.consultation_id is not None and it.seq is not None
-        held = it.state == "held"
+    for row in rows:
+        held = row.state == "held"
         items.append(
             ItemFact(
-                item_id=ItemId(cons_key[it.consultation_id], it.seq),
-                phase=Phase(it.phase),
-                received_at=it.received_at,
-                answered_at=answered.get(it.id),
-                late=it.late,
+                item_id=ItemId(cons_key[row.consultation_id], row.seq),
+                phase=Phase(row.phase),
+                received_at=row.received_at,
+                answered_at=answered.get(row.id),
+                late=row.late,
                 held=held,
-                accepted_at=None if held else _joined_by_staff(accepted.get(it.id), it),
-                recorded_at=recorded.get(it.source_message_id or 0),
+                accepted_at=None if held else _joined_by_staff(accepted.get(row.id), row.placed_at),
+                recorded_at=recorded.get(row.source_message_id or 0),
             )
         )
 
     decisions = []
-    latest: dict[int, Decision] = {}
-    for dec in session.scalars(
+    stored = session.scalars(
         select(Decision)
-        .where(Decision.round_id == rnd.id, Decision.state != "superseded")
+        .where(Decision.round_id == rnd.id)
         .order_by(Decision.received_at, Decision.id)
-    ):
-        latest[dec.consultation_id] = dec
-    for cid, dec in latest.items():
-        by = members.get(dec.decided_by_member_id) if dec.decided_by_member_id else None
+    )
+    in_force = decision_in_force(
+        stored, lambda d: d.consultation_id, superseded=lambda d: d.state == "superseded"
+    )
+    for cid, decision in in_force.items():
+        by_id = decision.decided_by_member_id
+        by = members.get(by_id) if by_id else None
         decisions.append(
             DecisionFact(
                 consultation=cons_key[cid],
-                verdict=Verdict(dec.verdict),
+                verdict=Verdict(decision.verdict),
                 decided_by=by.key if by else "",
-                conditions=dec.conditions or "",
-                confirmed=dec.state == "confirmed",
+                conditions=decision.conditions or "",
+                confirmed=decision.state == "confirmed",
             )
         )
     delegate = members[rnd.decider_member_id].key if rnd.decider_member_id in members else None
@@ -274,21 +289,26 @@ def open_rounds(session: Session, committee_id: int) -> Sequence[Round]:
 
 
 def items_and_answers(
-    session: Session, round_id: int
+    session: Session, round_id: int, public_ids: Collection[str] | None = None
 ) -> tuple[Sequence[Item], dict[int, list[Answer]], dict[int, str]]:
-    """Active and held items of a round in order, their active answers, and department names."""
-    items = session.scalars(
-        select(Item)
-        .where(Item.round_id == round_id, Item.state.in_(("active", "held")))
-        .order_by(Item.phase, Item.consultation_id, Item.seq, Item.id)
-    ).all()
+    """Active and held items of a round in order, their active answers, and department names.
+
+    With ``public_ids``, only those items (one keyed read, whatever the round holds) and
+    the active or held items they follow, so that a receipt can name them.
+    """
+    live = (Item.round_id == round_id, Item.state.in_(("active", "held")))
+    order = (Item.phase, Item.consultation_id, Item.seq, Item.id)
+    if public_ids is None:
+        items = session.scalars(select(Item).where(*live).order_by(*order)).all()
+    else:
+        items = _keyed_items(session, live, sorted(public_ids))
     answers: dict[int, list[Answer]] = {}
-    for a in session.scalars(
-        select(Answer)
-        .join(Item, Item.id == Answer.item_id)
-        .where(Item.round_id == round_id, Answer.state == "active")
-        .order_by(Answer.received_at, Answer.id)
-    ):
+    query = select(Answer).where(Answer.state == "active")
+    if public_ids is None:
+        query = query.join(Item, Item.id == Answer.item_id).where(Item.round_id == round_id)
+    else:
+        query = query.where(Answer.item_id.in_([i.id for i in items]))
+    for a in session.scalars(query.order_by(Answer.received_at, Answer.id)):
         answers.setdefault(a.item_id, []).append(a)
     names = {
         d.id: d.name
@@ -301,6 +321,15 @@ def items_and_answers(
     return items, answers, names
 
 
+def _keyed_items(session: Session, live: tuple[Any, ...], public_ids: list[str]) -> list[Item]:
+    found = list(session.scalars(select(Item).where(*live, Item.public_id.in_(public_ids))))
+    have = {i.id for i in found}
+    parents = {i.parent_item_id for i in found if i.parent_item_id is not None} - have
+    if parents:
+        found += session.scalars(select(Item).where(*live, Item.id.in_(sorted(parents))))
+    return sorted(found, key=lambda i: (i.phase, i.consultation_id or 0, i.seq or 0, i.id))
+
+
 def documents_of(session: Session, round_id: int) -> Sequence[RoundDocument]:
     """The round's documents in the order the round file lists them."""
     return session.scalars(
@@ -311,18 +340,14 @@ def documents_of(session: Session, round_id: int) -> Sequence[RoundDocument]:
 
 
 def clear_decisions(session: Session, round_id: int) -> dict[str, tuple[str, str | None]]:
-    """Consultation key → (verdict, conditions) of the latest clear decision of each."""
-    out: dict[str, tuple[str, str | None]] = {}
+    """Consultation key → (verdict, conditions) of each decision in force that is clear."""
     rows = session.execute(
-        select(Consultation.key, Decision.verdict, Decision.conditions)
+        select(Consultation.key, Decision.verdict, Decision.conditions, Decision.state)
         .join(Consultation, Consultation.id == Decision.consultation_id)
-        .where(
-            Decision.round_id == round_id,
-            Decision.state != "superseded",
-            Decision.verdict != "unclear",
-        )
+        .where(Decision.round_id == round_id)
         .order_by(Decision.received_at, Decision.id)
+    ).all()
+    in_force = decision_in_force(
+        rows, lambda r: r.key, superseded=lambda r: r.state == "superseded"
     )
-    for key, verdict, conditions in rows:
-        out[key] = (verdict, conditions)
-    return out
+    return {k: (r.verdict, r.conditions) for k, r in in_force.items() if r.verdict != "unclear"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -41,20 +42,28 @@ async def _not_found(request: Request, _exc: Exception) -> Response:
     return error_page(state, request, None, 404, [translator(state.lang)("error.not_found")])
 
 
-def create_app(services: Services) -> Starlette:
-    """The console for ``services``' committee; each request acts as its signed-in login."""
-    state = WebState(services, security.Keys(services.config.security.token_secret.reveal()))
-    routes: list[BaseRoute] = [
-        Route("/", _home),
-        Route("/favicon.ico", _no_icon),
-        Mount("/static", StaticFiles(directory=STATIC), name="static"),
-        *pages_login.ROUTES,
+def create_app(services: Services, others: Sequence[Services] = ()) -> Starlette:
+    """The console for ``services``' committee (and ``others``, each under /c/{its id});
+    each request acts as its signed-in login."""
+    state = WebState(services, security.Keys(services.config.security.token_secret.reveal()),
+                     tuple(others))  # fmt: skip
+    pages: list[BaseRoute] = [
         *pages_rounds.ROUTES,
         *pages_round.ROUTES,
         *pages_mail.ROUTES,
         *pages_outbox.ROUTES,
         *pages_minutes.ROUTES,
         *pages_admin.ROUTES,
+    ]
+    routes: list[BaseRoute] = [
+        Route("/", _home),
+        Route("/favicon.ico", _no_icon),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        *pages_login.ROUTES,
+        *pages_admin.PUBLIC,
+        *pages,
+        # Every committee's pages under its id; the first one's are at the root as well.
+        Mount("/c/{committee}", routes=pages),
     ]
     web = services.config.web
     app = Starlette(

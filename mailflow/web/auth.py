@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import tzinfo
 from typing import Any
 from urllib.parse import quote
 
@@ -23,27 +22,52 @@ from mailflow.errors import InputError, MailflowError, NotFoundError
 from mailflow.services import staff
 from mailflow.services.context import Services
 from mailflow.web import security
-from mailflow.web.i18n import LABELS, translator
+from mailflow.web.i18n import LABELS, group, translator
 from mailflow.web.templating import day, render, when
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 MAX_UPLOAD = 2 * 1024 * 1024  # a round file and its documents' names, not the documents
 
 
+@dataclass(frozen=True)
+class Site:
+    """One committee's pages: the first's at the root, every one's under /c/{committee id}."""
+
+    key: str
+    base: str  # "" or "/c/<committee id>": put before every path of the committee's pages
+    services: Services
+
+
 @dataclass
 class WebState:
-    """What every request shares: the services (as the console itself) and the keys."""
+    """What every request shares: the committees' services and the keys.
+
+    Logins and sessions live in the first committee's database; every committee's
+    pages read and write its own, through its own services.
+    """
 
     services: Services
     keys: security.Keys
+    others: tuple[Services, ...] = ()
 
     @property
     def lang(self) -> str:
         return self.services.config.committee.language
 
-    @property
-    def tz(self) -> tzinfo:
-        return self.services.config.committee.tz
+    def sites(self) -> list[Site]:
+        """Every committee, the first one first."""
+        first = Site(self.services.config.committee.id, "", self.services)
+        return [first, *(Site(s.config.committee.id, f"/c/{s.config.committee.id}", s)
+                         for s in self.others)]  # fmt: skip
+
+    def site(self, request: Request) -> Site | None:
+        """The committee a request is for: the first at the root, else the one in its path."""
+        key = request.path_params.get("committee")
+        if key is None:
+            return self.sites()[0]
+        found = next((s for s in self.sites() if s.key == key), None)
+        # The first committee's pages under /c/{id} too: links there stay under it.
+        return Site(found.key, f"/c/{key}", found.services) if found else None
 
 
 @dataclass
@@ -53,6 +77,7 @@ class Ctx:
     request: Request
     state: WebState
     user: staff.SignedIn
+    site: Site
     services: Services
     form: FormData | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -65,24 +90,29 @@ class Ctx:
         return value.strip() if isinstance(value, str) else default
 
     def t(self, key: str) -> str:
-        return translator(self.state.lang)(key)
+        return translator(self.services.config.committee.language)(key)
 
     def render(self, template: str, status: int = 200, **context: Any) -> Response:
         return render(template, status, **base_context(self.state, self.request, self.user),
                       **context)  # fmt: skip
 
     def done(self, path: str, message: str) -> Response:
-        """After an action: back to a page, which says what was done (a key, never text)."""
+        """After an action: back to a page of the same committee, which says what was done
+        (a key, never text)."""
         sep = "&" if "?" in path else "?"
-        return RedirectResponse(f"{path}{sep}done={quote(message)}", status_code=303)
+        return RedirectResponse(f"{self.site.base}{path}{sep}done={quote(message)}",
+                                status_code=303)  # fmt: skip
 
 
 def base_context(state: WebState, request: Request, user: staff.SignedIn | None) -> dict[str, Any]:
-    lang, tz = state.lang, state.tz
+    site = state.site(request) or state.sites()[0]
+    conf = site.services.config.committee
+    lang, tz = conf.language, conf.tz
     done = request.query_params.get("done", "")
     return {
         "lang": lang,
         "t": translator(lang),
+        "labels": lambda prefix: group(lang, prefix),
         "when": lambda v: when(v, tz, lang),
         "day": lambda d: day(d, lang),
         "user": user,
@@ -90,7 +120,9 @@ def base_context(state: WebState, request: Request, user: staff.SignedIn | None)
         "can_act": user is not None and user.role is staff.StaffRole.STAFF,
         "path": request.url.path,
         "done": done if f"done.{done}" in LABELS else "",
-        "committee": state.services.config.committee.name,
+        "committee": conf.name,
+        "base": site.base,
+        "sites": state.sites() if state.others else [],
     }
 
 
@@ -126,7 +158,10 @@ def _wrap(handler: Callable[[Ctx], Response], write: bool) -> Endpoint:
                 return error_page(state, request, user, 403, [_t(state, "error.csrf")])
             if write and user.role is not staff.StaffRole.STAFF:
                 return error_page(state, request, user, 403, [_t(state, "error.auditor")])
-        ctx = Ctx(request, state, user, state.services.as_actor(user.actor), form)
+        site = state.site(request)
+        if site is None:
+            return error_page(state, request, user, 404, [_t(state, "error.not_found")])
+        ctx = Ctx(request, state, user, site, site.services.as_actor(user.actor), form)
         try:
             return await run_in_threadpool(handler, ctx)
         except InputError as exc:

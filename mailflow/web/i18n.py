@@ -18,6 +18,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "nav.outbox": ("送信メール", "Outbox"),
     "nav.audit": ("操作記録", "Audit log"),
     "nav.health": ("稼働状況", "Health"),
+    "nav.committees": ("審議会", "Committees"),
     "nav.logout": ("ログアウト", "Log out"),
     "role.staff": ("事務局", "staff"),
     "role.auditor": ("閲覧のみ", "auditor"),
@@ -298,3 +299,19 @@ def translator(lang: str) -> Callable[[str], str]:
         raise KeyError(f"no console label {key!r}")
 
     return t
+
+
+class Labels(dict[str, str]):
+    """The labels of one kind of value; a value without a label is shown as stored."""
+
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+@lru_cache(maxsize=32)
+def group(lang: str, prefix: str) -> Labels:
+    """{value: label} for every key ``prefix.value``: one lookup per cell of a big table."""
+    col = 1 if lang == "en" else 0
+    head = prefix + "."
+    return Labels({k[len(head):]: v[col] for table in (LABELS, VALUES) for k, v in table.items()
+                   if k.startswith(head)})  # fmt: skip

@@ -33,5 +33,6 @@ async def _healthz(request: Request) -> Response:
 ROUTES = [
     Route("/audit", page(_audit), methods=["GET"]),
     Route("/health", page(_health), methods=["GET"]),
-    Route("/healthz", _healthz, methods=["GET"]),
 ]
+# For monitoring, without a login: the first committee's daemon (`run` checks them all).
+PUBLIC = [Route("/healthz", _healthz, methods=["GET"])]

@@ -22,8 +22,7 @@ def _item_id(ctx: Ctx) -> str:
 def _item(ctx: Ctx) -> Response:
     key = ctx.param("key")
     view = items.show_item(ctx.services, _item_id(ctx), key)
-    r = overview.round_overview(ctx.services, key)
-    return ctx.render("item.html", item=view, departments=r.departments,
+    return ctx.render("item.html", item=view, departments=overview.departments(ctx.services),
                       diff=items.wording_diff(view.text, view.published_text))  # fmt: skip
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 from starlette.routing import Route
@@ -16,8 +18,20 @@ PHASES = (Phase.QUESTIONS, Phase.ANSWERS, Phase.FURTHER, Phase.DECISION)
 COMMANDS = ("close-early", "delegate", "cancel")
 
 
+@dataclass(frozen=True)
+class Board:
+    name: str
+    base: str
+    rows: list[overview.RoundRow]
+
+
 def _list(ctx: Ctx) -> Response:
-    return ctx.render("rounds.html", rows=overview.rounds_board(ctx.services))
+    """This committee's rounds; at the root, those of every committee the console serves."""
+    sites = ctx.state.sites() if ctx.site.base == "" else [ctx.site]
+    boards = [Board(s.services.config.committee.name, s.base,
+                    overview.rounds_board(s.services.as_actor(ctx.user.actor)))
+              for s in sites]  # fmt: skip
+    return ctx.render("rounds.html", boards=boards)
 
 
 def _import(ctx: Ctx) -> Response:

@@ -1,5 +1,6 @@
 """The phase machine of a round (書面審議の進行): pure, `now` is always an argument."""
 
+from mailflow.domain.endofday import end_of_day
 from mailflow.workflow.actions import Action, AlertKind, Audience, needs_approval
 from mailflow.workflow.engine import STEPS, advance, assume
 from mailflow.workflow.facts import (
@@ -14,7 +15,7 @@ from mailflow.workflow.facts import (
     UnansweredPolicy,
 )
 from mailflow.workflow.state import TRANSITIONS, RoundState, can_transition
-from mailflow.workflow.timing import Arrival, end_of_day, is_late, judge_arrival
+from mailflow.workflow.timing import Arrival, is_late, judge_arrival
 
 __all__ = [
     "STEPS",

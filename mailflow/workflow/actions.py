@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -79,6 +81,68 @@ def bundle_key(round_tag: str, phase: Phase, department: str) -> str:
     return f"{round_tag}:bundle:{phase.value}:{department}"
 
 
+def _followup_prefix(bundle: str) -> str:
+    return f"{bundle}:followup:"
+
+
+def distribution_key(round_tag: str) -> str:
+    """The key of the ② distribution to every member; its supplements extend it."""
+    return f"{round_tag}:distribution:2"
+
+
+def _supplement_prefix(round_tag: str) -> str:
+    return f"{distribution_key(round_tag)}:supplement:"
+
+
+# Keys are read back only here, by the functions below: nowhere else splits a key.
+
+
+def _items_after(issued: Iterable[str], prefix: str) -> set[str]:
+    return {part for k in issued if k.startswith(prefix) for part in k[len(prefix) :].split("+")}
+
+
+def followed_up(issued: Iterable[str], bundle: str) -> set[str]:
+    """The item IDs already sent in follow-ups of the bundle keyed ``bundle``."""
+    return _items_after(issued, _followup_prefix(bundle))
+
+
+def supplemented(issued: Iterable[str], round_tag: str) -> set[str]:
+    """The item IDs whose answers already went to members in a supplement."""
+    return _items_after(issued, _supplement_prefix(round_tag))
+
+
+def supplemented_at(
+    issued_at: Iterable[tuple[str, datetime]], round_tag: str, item_id: str
+) -> list[datetime]:
+    """When supplements carrying the answers of ``item_id`` went to members."""
+    prefix = _supplement_prefix(round_tag)
+    return [
+        at for k, at in issued_at if k.startswith(prefix) and item_id in k[len(prefix) :].split("+")
+    ]
+
+
+def bundles_sent(issued: Iterable[str], round_tag: str, phase: Phase) -> set[str]:
+    """The departments whose bundle of ``phase`` has gone out."""
+    prefix = bundle_key(round_tag, phase, "")
+    return {
+        k[len(prefix) :] for k in issued if k.startswith(prefix) and ":" not in k[len(prefix) :]
+    }
+
+
+def recipient_key(action_key: str, recipient: str) -> str:
+    """The outbox key of one recipient's copy of an action's mail."""
+    return f"{action_key}>{recipient}"
+
+
+_REMINDER = re.compile(r":reminder:(\d):[^>]*>(?P<recipient>[^>]+)$")
+
+
+def reminded(outbox_key: str) -> tuple[Phase, str] | None:
+    """(phase, recipient id) of a reminder's outbox key; None for any other key."""
+    hit = _REMINDER.search(outbox_key)
+    return (Phase(int(hit.group(1))), hit.group("recipient")) if hit else None
+
+
 @dataclass(frozen=True)
 class SendDepartmentBundle:
     """The items of a phase for one department, as stored up to `window_end`.
@@ -98,7 +162,7 @@ class SendDepartmentBundle:
     @property
     def key(self) -> str:
         key = bundle_key(self.round_tag, self.phase, self.department)
-        return f"{key}:followup:{_ids(self.item_ids)}" if self.followup else key
+        return f"{_followup_prefix(key)}{_ids(self.item_ids)}" if self.followup else key
 
 
 @dataclass(frozen=True)
@@ -120,8 +184,8 @@ class SendDistribution:
     @property
     def key(self) -> str:
         if self.supplement:
-            return f"{self.round_tag}:distribution:2:supplement:{_ids(self.item_ids)}"
-        return f"{self.round_tag}:distribution:2"
+            return f"{_supplement_prefix(self.round_tag)}{_ids(self.item_ids)}"
+        return distribution_key(self.round_tag)
 
 
 @dataclass(frozen=True)
@@ -234,7 +298,11 @@ class StaffAlert:
     round_tag: str
     kind: AlertKind
     subject: str
-    detail: str
+    detail: str  # in English, for the audit log; staff read `outbound.alerts.alert_text`
+    parties: tuple[str, ...] = ()  # the member or department ids concerned
+    items: tuple[str, ...] = ()  # the item IDs or consultation keys concerned
+    followup: bool = False  # LATE_ITEM: accepting it sends a follow-up bundle
+    supplement: bool = False  # LATE_ITEM: ② has gone, members get its answer as a supplement
 
     @property
     def key(self) -> str:

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from mailflow.domain import ItemState, Phase
+from mailflow.domain import Phase
+from mailflow.domain.states import ItemState
 from mailflow.workflow.errors import WorkflowError
 
 # An item staff may still correct: it is part of the round, or waits for staff.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from datetime import datetime
 from types import MappingProxyType
 from typing import Final
 
@@ -111,3 +113,14 @@ def check_transition(src: RoundState, dst: RoundState) -> None:
     """Raise `InvalidTransition` unless `src` → `dst` is in the table."""
     if not can_transition(src, dst):
         raise InvalidTransition(src, dst)
+
+
+def next_deadline(
+    state: RoundState, deadlines: Mapping[Phase, datetime], now: datetime
+) -> tuple[Phase, datetime] | None:
+    """The deadline staff should watch: the earliest still ahead while the round may
+    still move, none once it is decided, its minutes published, or cancelled."""
+    if not (state is RoundState.DRAFT or state.is_open):
+        return None
+    upcoming = sorted((at, ph) for ph, at in deadlines.items() if at > now)
+    return (upcoming[0][1], upcoming[0][0]) if upcoming else None

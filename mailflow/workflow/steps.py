@@ -27,7 +27,10 @@ from mailflow.workflow.actions import (
     StaffAlert,
     Transition,
     bundle_key,
+    followed_up,
+    supplemented,
 )
+from mailflow.workflow.decisions import decision_in_force
 from mailflow.workflow.facts import DecisionFact, ItemFact, RoundFacts
 from mailflow.workflow.state import RoundState
 from mailflow.workflow.timing import reminder_offset_due
@@ -83,7 +86,11 @@ def _bundles(t: Tick, phase: Phase, window_end: datetime, due: datetime) -> list
     orphans = sorted({i.consultation for i in bundled(t.facts, phase)} - _answered_by_someone(t))
     out += [
         StaffAlert(
-            t.tag, AlertKind.NO_DEPARTMENT, c, f"consultation {c} has items but no department"
+            t.tag,
+            AlertKind.NO_DEPARTMENT,
+            c,
+            f"consultation {c} has items but no department",
+            items=(c,),
         )
         for c in orphans
     ]
@@ -99,14 +106,15 @@ def _missing_replies(t: Tick, phase: Phase) -> list[Action]:
     if not silent:
         return []
     detail = f"{phase.mark} closed without a reply from " + ", ".join(silent)
-    return [StaffAlert(t.tag, AlertKind.MISSING_REPLIES, str(phase.value), detail)]
+    return [StaffAlert(t.tag, AlertKind.MISSING_REPLIES, str(phase.value), detail, silent)]
 
 
 def _unanswered(t: Tick, subject: str, items: tuple[ItemFact, ...]) -> list[Action]:
     if not items:
         return []
-    detail = "no answer yet to " + ", ".join(str(i.item_id) for i in items)
-    return [StaffAlert(t.tag, AlertKind.UNANSWERED, subject, detail)]
+    ids = tuple(str(i.item_id) for i in items)
+    detail = "no answer yet to " + ", ".join(ids)
+    return [StaffAlert(t.tag, AlertKind.UNANSWERED, subject, detail, items=ids)]
 
 
 def held_alerts(t: Tick) -> list[Action]:
@@ -116,24 +124,23 @@ def held_alerts(t: Tick) -> list[Action]:
     their bundle, or in a follow-up once the bundle has gone) and, once ② has been
     distributed, reach the members as a supplement.
     """
-    return [
-        StaffAlert(t.tag, AlertKind.LATE_ITEM, str(i.item_id), _held_detail(t, i))
-        for i in t.facts.items
-        if i.held
-    ]
+    return [_held_alert(t, i) for i in t.facts.items if i.held]
 
 
-def _held_detail(t: Tick, item: ItemFact) -> str:
+def _held_alert(t: Tick, item: ItemFact) -> StaffAlert:
     detail = f"late {item.phase.mark} item held"
     depts = t.facts.departments_for(item.consultation)
+    ident = str(item.item_id)
     if not depts:
-        return detail
+        return StaffAlert(t.tag, AlertKind.LATE_ITEM, ident, detail, items=(ident,))
     sent = any(bundle_key(t.tag, item.phase, d) in t.facts.issued for d in depts)
     how = "a follow-up bundle" if sent else "their bundle"
     detail += f"; if accepted it goes to {', '.join(depts)} in {how}"
-    if item.phase is Phase.QUESTIONS and answers_closed_at(t) is not None:
+    supplement = item.phase is Phase.QUESTIONS and answers_closed_at(t) is not None
+    if supplement:
         detail += ", and as ② has been distributed, members get the answer as a supplement"
-    return detail
+    return StaffAlert(t.tag, AlertKind.LATE_ITEM, ident, detail, tuple(depts), (ident,), sent,
+                      supplement)  # fmt: skip
 
 
 def followups(t: Tick, phase: Phase) -> list[Action]:
@@ -159,13 +166,7 @@ def followups(t: Tick, phase: Phase) -> list[Action]:
         # The store knows when every bundle went; without that, its window's end is
         # the earliest it can have gone.
         sent_at = f.issued_when(main) or t.deadlines.cutoff(phase)
-        prefix = f"{main}:followup:"
-        done = {
-            part
-            for key in f.issued
-            if key.startswith(prefix)
-            for part in key[len(prefix) :].split("+")
-        }
+        done = followed_up(f.issued, main)
         new = [
             i
             for i in f.items_for(dept, phase)
@@ -202,13 +203,7 @@ def supplements(t: Tick) -> list[Action]:
     closed = answers_closed_at(t)
     if closed is None:
         return []
-    prefix = f"{t.tag}:distribution:2:supplement:"
-    sent = {
-        part
-        for key in t.facts.issued
-        if key.startswith(prefix)
-        for part in key[len(prefix) :].split("+")
-    }
+    sent = supplemented(t.facts.issued, t.tag)
     late = tuple(
         i.item_id
         for i in pending_at(bundled(t.facts, Phase.QUESTIONS), closed)
@@ -226,11 +221,15 @@ def step_draft(t: Tick) -> list[Action]:
 
 def step_collecting_questions(t: Tick) -> list[Action]:
     f, d = t.facts, t.deadlines
-    out: list[Action] = [SendCallForQuestions(t.tag, f.present_members, d.due(Phase.QUESTIONS))]
+    call = SendCallForQuestions(t.tag, f.present_members, d.due(Phase.QUESTIONS))
+    out: list[Action] = [call]
     closed = questions_closed_at(t)
     if closed is None:
         silent = f.not_replied(Phase.QUESTIONS)
-        return out + _reminder(t, Phase.QUESTIONS, Audience.MEMBERS, d.questions, silent, None)
+        # ① begins with the call: a reminder whose time came before it (a round opened
+        # inside the reminder window) is skipped, never sent in the call's own tick.
+        called = f.issued_when(call.key) if call.key in f.issued else t.now
+        return out + _reminder(t, Phase.QUESTIONS, Audience.MEMBERS, d.questions, silent, called)
     return [*out, *_missing_replies(t, Phase.QUESTIONS), _move(t, _S.ANSWERING, "① closed")]
 
 
@@ -293,12 +292,13 @@ def step_responding(t: Tick) -> list[Action]:
 def current_decisions(f: RoundFacts) -> dict[str, DecisionFact]:
     """The latest decision per consultation by the chair or the delegate."""
     # The chair keeps the right to decide after delegating; anyone else's word is not a 答申.
-    allowed = {f.chair, f.delegate} - {None}
-    current: dict[str, DecisionFact] = {}
-    for dec in f.decisions:
-        if dec.decided_by in allowed and dec.consultation in f.consultations:
-            current[dec.consultation] = dec  # the store lists them oldest first
-    return current
+    known = [d for d in f.decisions if d.consultation in f.consultations]
+    return decision_in_force(
+        known,  # the store lists them oldest first
+        lambda d: d.consultation,
+        decided_by=lambda d: d.decided_by,
+        deciders={f.chair, f.delegate} - {None},
+    )
 
 
 def step_awaiting_decision(t: Tick) -> list[Action]:
@@ -329,7 +329,8 @@ def step_awaiting_decision(t: Tick) -> list[Action]:
         if current:  # an answer came, but not one clear line per consultation
             detail = "no clear decision on " + ", ".join(missing)
             out.append(SendDecisionReask(t.tag, decider, missing))
-            out.append(StaffAlert(t.tag, AlertKind.DECISION_INCOMPLETE, "+".join(missing), detail))
+            kind = AlertKind.DECISION_INCOMPLETE
+            out.append(StaffAlert(t.tag, kind, "+".join(missing), detail, (decider,), missing))
         out += _reminder(t, Phase.DECISION, Audience.DECIDER, d.decision, (decider,), start)
     decisions = tuple(clear[c] for c in f.consultations if c in clear)
     if not missing and t.policy.confirm_decision and not all(x.confirmed for x in decisions):
@@ -337,7 +338,9 @@ def step_awaiting_decision(t: Tick) -> list[Action]:
     elif not missing:
         return [*out, _move(t, _S.DECIDED, "④ decided")]
     if t.now >= d.cutoff(Phase.DECISION):
-        out.append(StaffAlert(t.tag, AlertKind.DECISION_OVERDUE, "4", "④ passed undecided"))
+        overdue = StaffAlert(t.tag, AlertKind.DECISION_OVERDUE, "4", "④ passed undecided",
+                             (decider,), missing)  # fmt: skip
+        out.append(overdue)
     return out
 
 

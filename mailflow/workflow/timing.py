@@ -11,16 +11,11 @@ header the sender's client wrote.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 
 from mailflow.domain import Phase
 from mailflow.workflow.errors import NaiveDatetime
 from mailflow.workflow.facts import Deadlines, LatePolicy, Policy
-
-
-def end_of_day(day: date, tz: tzinfo) -> datetime:
-    """The last instant of `day` in `tz`: what a deadline written as a date means."""
-    return datetime.combine(day, time.max, tzinfo=tz)
 
 
 def is_late(received_at: datetime, phase: Phase, deadlines: Deadlines) -> bool:

@@ -1,7 +1,7 @@
 """staff corrections: moved and merged items, replaced and removed answers, held documents
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-04 21:30:00
 """
 
@@ -14,12 +14,17 @@ import mailflow.store.types
 
 
 revision: str = '0009'
-down_revision: str | None = '0007'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-ITEM_STATES = "state IN ('active', 'held', 'rejected', 'withdrawn', 'moved', 'merged')"
-ANSWER_STATES = "state IN ('active', 'replaced', 'removed')"
+# The values as of this revision, written out (domain/states.py): 0008 made the item
+# states' CHECK, this one adds `merged`; the answer states 0008 checks already cover
+# what corrections need.
+OLD_ITEM_STATES = "state IN ('active', 'held', 'rejected', 'withdrawn', 'corrected', 'moved')"
+ITEM_STATES = (
+    "state IN ('active', 'held', 'rejected', 'withdrawn', 'corrected', 'moved', 'merged')"
+)
 DOCUMENT_STATES = "state IN ('waiting', 'filed')"
 
 
@@ -36,6 +41,7 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f('fk_item_origin_id_item'), 'item', ['origin_id'], ['id']
         )
+        batch_op.drop_constraint(batch_op.f('ck_item_state'), type_='check')
         batch_op.create_check_constraint(batch_op.f('ck_item_state'), ITEM_STATES)
         batch_op.create_check_constraint(
             batch_op.f('ck_item_moved_to'),
@@ -51,7 +57,6 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f('fk_answer_replaced_by_id_answer'), 'answer', ['replaced_by_id'], ['id']
         )
-        batch_op.create_check_constraint(batch_op.f('ck_answer_state'), ANSWER_STATES)
     op.create_table('held_document',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
@@ -74,23 +79,21 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Rows only the new states can describe go back to what an older mailflow knows:
-    # a moved or merged item is withdrawn, a replaced or removed answer is deleted
-    # (as an older mailflow deletes an answer a department replaces).
+    # Rows only the new state can describe go back to what 0008 knows: a merged item is
+    # withdrawn; replaced and removed answers stay (0008 knows those states) but lose
+    # the link to their replacement.
     with op.batch_alter_table('held_document', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_held_document_round_id'))
     op.drop_table('held_document')
-    op.execute("UPDATE item SET state = 'withdrawn' WHERE state IN ('moved', 'merged')")
-    op.execute("UPDATE answer SET replaced_by_id = NULL")
-    op.execute("DELETE FROM answer WHERE state <> 'active'")
+    op.execute("UPDATE item SET state = 'withdrawn' WHERE state = 'merged'")
     with op.batch_alter_table('answer', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('ck_answer_state'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_answer_replaced_by_id_answer'), type_='foreignkey')
         batch_op.drop_column('corrected_at')
         batch_op.drop_column('replaced_by_id')
     with op.batch_alter_table('item', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_item_moved_to'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_item_state'), type_='check')
+        batch_op.create_check_constraint(batch_op.f('ck_item_state'), OLD_ITEM_STATES)
         batch_op.drop_constraint(batch_op.f('fk_item_origin_id_item'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_item_moved_to_id_item'), type_='foreignkey')
         batch_op.drop_column('placed_at')

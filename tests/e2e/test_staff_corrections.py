@@ -48,12 +48,14 @@ def test_misread_replies_are_put_right_and_the_minutes_say_what_was_meant(
     errand = "先日の研修会の資料を郵送していただけますか。"  # an errand, not a question
     assert set(held) == {topic, errand}
 
-    # Staff see them, with whose and what they are: in status and in the cycle's digest.
+    # Staff see them, with whose and what they are, in status; the cycle's digest names
+    # whose item by number and quotes no member's text.
     status = w.run(at(1, 7, 12), "status", "R2-5")
     assert f"{held[topic]}  石田 直樹  ①  「{topic}」" in status
     w.tick(at(1, 7, 12))
     digest = body(w.mails(STAFF)[-1])
-    assert "案件未定" in digest and "石田 直樹" in digest and topic in digest
+    assert "案件未定" in digest and "石田 直樹" in digest and f"番号 {held[topic]}" in digest
+    assert topic not in digest
 
     # The question goes to consultation 14, the errand is withdrawn; 石田委員 is told both.
     out = w.run(at(1, 8), "item", "place", str(held[topic]), "--consultation", "14",

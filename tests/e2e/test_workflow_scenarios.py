@@ -297,7 +297,7 @@ def test_a_chair_who_decides_one_of_two(make_world) -> None:  # type: ignore[no-
     assert "令和2年度諮問第13号 子育て応援ギフトセット配布業務委託：「可」" in understood
     assert "諮問第14号 病児保育" not in understood.split("答申欄")[0]
     alert = w.mails(STAFF)[-1]  # this cycle's digest (③ closing without replies came before)
-    assert "no clear decision on 14" in w.text(alert)
+    assert "青木 和子の答申が明確でない諮問案件：14（再確認を依頼済み）" in w.text(alert)
     assert w.state() == "awaiting_decision"
     w.reply("aoki", "諮問第14号：可", at(1, 23), reask)
     w.tick(at(1, 23, 12))
@@ -395,6 +395,36 @@ def _late_question_held(w: World, calls: dict[str, bytes], when: datetime) -> by
     return bundle
 
 
+def test_a_reply_after_an_early_distribution_is_a_further_opinion(make_world) -> None:  # type: ignore[no-untyped-def]
+    w = make_world()
+    calls = w.opened()
+    w.reply("ishida", Q13, at(1, 6), calls["ishida"])
+    w.tick(at(1, 14, 9))  # ① closed: kodomo gets Q13-01
+    _answer(w, "kodomo-hoken-kyufu", "[Q13-01]\n回答：有効期限を設定する。", at(1, 14, 10))
+    w.tick(at(1, 14, 11))  # every answer in before D2: ② is distributed at once
+    assert w.state() == "collecting_further"
+    # okada writes before D2 (1/15) but after ② reached the members: a ③ opinion.
+    w.reply("okada", LATE_Q13, at(1, 14, 12), calls["okada"], "outlook")
+    [row] = w.rows(select(Item.phase, Item.late, Item.state).where(Item.public_id == "Q13-02"))
+    assert (row.phase, row.late, row.state) == (3, False, "active")
+    w.tick(at(1, 14, 13))
+    assert len(w.mails("kodomo-hoken-kyufu", BUNDLE)) == 1  # no ① follow-up
+    assert not any("late" in w.text(m) for m in w.mails(STAFF))
+
+    # The department's receipt in ② owes nothing it has not been sent (Q13-02 is ③'s).
+    _answer(w, "kodomo-hoken-kyufu", "[Q13-01]\n補足：有効期限は半年とする。", at(1, 14, 14))
+    w.send(at(1, 14, 14))
+    receipt = w.text(w.mails("kodomo-hoken-kyufu", "ご回答を受け付けました")[-1])
+    assert "Q13-02" not in receipt and "まだ届いておりません" not in receipt
+    # In ③, with Q13-02 sent, the receipt quotes the ③ responses date, not ②'s.
+    w.tick(at(1, 21, 9))
+    assert "Q13-02" in w.text(w.mails("kodomo-hoken-kyufu")[-1])
+    _answer(w, "kodomo-hoken-kyufu", "[Q13-01]\n補足：引換は区内で行う。", at(1, 21, 10))
+    w.send(at(1, 21, 10))
+    receipt = w.text(w.mails("kodomo-hoken-kyufu", "ご回答を受け付けました")[-1])
+    assert "まだ届いておりません。\n1月22日（金）までにお送りください。\n・[Q13-02]" in receipt
+
+
 @pytest.mark.parametrize("accepted", ["before_distribution", "after_distribution"])
 def test_a_late_question_accepted_after_the_bundle_reaches_its_department(  # type: ignore[no-untyped-def]
     make_world, accepted: str
@@ -404,15 +434,19 @@ def test_a_late_question_accepted_after_the_bundle_reaches_its_department(  # ty
     w.reply("ishida", Q13, at(1, 6), calls["ishida"])
     w.tick(at(1, 14, 9))  # ① closed: kodomo gets Q13-01
     if accepted == "after_distribution":
+        # The late question comes while ② is open; being held, it keeps ② from no one.
+        bundle = _late_question_held(w, calls, at(1, 14, 9, 30))
         _answer(w, "kodomo-hoken-kyufu", "[Q13-01]\n回答：有効期限を設定する。", at(1, 14, 10))
         w.tick(at(1, 14, 11))  # every answer in before D2: ② is distributed at once
         assert w.state() == "collecting_further"
-    bundle = _late_question_held(w, calls, at(1, 14, 12))
+    else:
+        bundle = _late_question_held(w, calls, at(1, 14, 12))
     w.tick(at(1, 14, 13))
     assert w.mails("kodomo-hoken-kyufu", BUNDLE) == [bundle]  # nothing while it is held
     alert = w.text(w.mails(STAFF)[-1])
-    assert "Q13-02" in alert and "follow-up bundle" in alert
-    assert ("supplement" in alert) is (accepted == "after_distribution")
+    held = "期限後に届いた Q13-02 を保留しています。受け付けると子ども保健・給付課へ追加送付します"
+    assert held in alert
+    assert ("その回答は委員へ追加送付します" in alert) is (accepted == "after_distribution")
 
     when = at(1, 14, 14) if accepted == "before_distribution" else at(1, 15, 9)
     w.run(when, "item", "accept", "Q13-02", "--why", "事務局判断")

@@ -58,11 +58,12 @@ def add_staff(services: Services) -> None:
 
 
 @contextmanager
-def serve_console(services: Services) -> Iterator[str]:
-    """The console for ``services`` on a free loopback port; yields its base URL."""
+def serve_console(services: Services, others: tuple[Services, ...] = ()) -> Iterator[str]:
+    """The console for ``services`` (and ``others``) on a free loopback port; yields its
+    base URL."""
     from mailflow.web.serve import server
 
-    srv = server(services, "127.0.0.1", 0)
+    srv = server(services, "127.0.0.1", 0, others)
     thread = threading.Thread(target=srv.run, name="console", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

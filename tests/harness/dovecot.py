@@ -154,6 +154,7 @@ class DovecotServer:
         password: str = COMMITTEE_PASSWORD,
         binary: str | None = None,
         tls: ServerTls | None = None,
+        extra: str = "",
     ) -> None:
         found = binary or dovecot_binary()
         if found is None:
@@ -165,6 +166,7 @@ class DovecotServer:
         self.port = 0
         self.tls_port = 0  # implicit TLS (imaps), when started with `tls`
         self._tls = tls
+        self._extra = extra  # more settings (a bench's larger process limits)
         self._ids = _identities()
         self._root: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -202,7 +204,8 @@ class DovecotServer:
                 if self._tls is not None:
                     self.tls_port = _free_port()
                 tls_port = self.tls_port if self._tls is not None else None
-                self.config_path.write_text(_config(self._root, self.port, self._ids, tls_port))
+                text = _config(self._root, self.port, self._ids, tls_port) + self._extra
+                self.config_path.write_text(text)
                 if self._launch():
                     return self
             raise DovecotError(f"dovecot could not bind a port:\n{self.log()}")

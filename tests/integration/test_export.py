@@ -192,6 +192,6 @@ def test_export_and_minutes_commands_write_files(services: Services, tmp_path: P
     r = CliRunner().invoke(cli, ["--config", str(conf), "minutes", "R2-5", "--format", "txt"])
     assert r.exit_code == 0 and "会議経過" in r.stdout and r.stdout.rstrip().endswith("ため。")
     r = CliRunner().invoke(cli, ["--config", str(conf), "minutes", "R9-9"])
-    assert r.exit_code == 1 and "no round 'R9-9'" in r.stderr
+    assert r.exit_code == 2 and "no round 'R9-9'" in r.stderr
     r = CliRunner().invoke(cli, ["--config", str(conf), "minutes", "R2-5", "--format", "pdf"])
     assert r.exit_code == 2

@@ -391,3 +391,86 @@ async def test_a_server_that_can_send_nothing_stalls_intake_instead_of_skipping(
     with store.sessions() as s:
         assert s.scalars(select(Event).where(Event.kind == "mailbox.unreadable_mail")).all() == []
         assert get_mailbox_state(s, store.committee_id, "INBOX").last_uid == 0
+
+
+async def test_default_folder_names_follow_the_servers_separator(
+    mail_server: MailServer, store: Store
+) -> None:
+    # "mailflow/processed" is refused as such by a stock Dovecot, whose separator is ".".
+    mails = mixed_mails(3, seed=12)
+    await asyncio.to_thread(append_all, mail_server, mails)
+    settings = mail_server.settings(processed_folder="mailflow/processed")
+    counts = await _fetcher(mail_server, store, settings).run_once()
+    assert (counts.inserted, counts.alerts) == (3, ())
+    probe = mail_server.probe()
+    try:
+        names = probe.mailboxes()
+    finally:
+        probe.close()
+    [folder] = [n for n in names if n.endswith("processed")]
+    assert folder in ("mailflow.processed", "mailflow/processed"), names
+    if mail_server.kind == "dovecot":
+        assert folder == "mailflow.processed"
+    assert await asyncio.to_thread(folder_digests, mail_server, folder) == sorted(
+        sha256(m) for m in mails
+    )
+    assert await asyncio.to_thread(folder_digests, mail_server, "INBOX") == []
+
+
+@pytest.mark.dovecot
+async def test_a_folder_the_server_refuses_is_alerted_once_and_mail_stays_flagged(
+    dovecot_server: DovecotServer, store: Store
+) -> None:
+    server = on_dovecot(dovecot_server)
+    await asyncio.to_thread(append_all, server, mixed_mails(2, seed=13))
+    settings = server.settings(processed_folder="x" * 300)  # longer than a file name may be
+    fetcher = _fetcher(server, store, settings)
+    counts = await fetcher.run_once()
+    assert counts.inserted == 2
+    [alert] = counts.alerts
+    assert "refused to create the folder" in alert and "imap.processed_folder" in alert
+    probe = server.probe()
+    try:
+        uids = probe.uids("INBOX")
+        assert len(uids) == 2
+        assert all(PROCESSED_KEYWORD in probe.flags(uid) for uid in uids)
+    finally:
+        probe.close()
+    # The next pass tries again, quietly: staff have been told.
+    await asyncio.to_thread(append_all, server, mixed_mails(1, seed=14))
+    again = await fetcher.run_once()
+    assert (again.inserted, again.alerts) == (1, ())
+
+
+async def test_without_a_lease_mail_arriving_during_a_sync_is_not_left_for_idle(
+    dovecot_server: DovecotServer, store: Store
+) -> None:
+    # Under `mailflow worker` there is no lease to renew, so IDLE may last 29 minutes;
+    # a mail that arrives while the first one is being stored is announced in the
+    # replies to the sync's own commands, not in IDLE, and must not wait for it.
+    server = on_dovecot(dovecot_server)
+    first, second = mixed_mails(2)
+
+    def arrive_meanwhile(ids: tuple[int, ...]) -> None:
+        if len(store.digests()) == 1:
+            append_all(server, [second])
+
+    settings = server.settings()
+    fetcher = MailFetcher(
+        settings,
+        committee_id=store.committee_id,
+        sessions=store.sessions,
+        clock=FixedClock(datetime(2021, 1, 13, tzinfo=UTC)),
+        connect=connector(settings, server.endpoint.password),
+        on_stored=arrive_meanwhile,
+        options=FetchOptions(holder="test", lease=False),
+    )
+    await asyncio.to_thread(append_all, server, [first])
+    stop = asyncio.Event()
+    running = asyncio.create_task(fetcher.run_forever(stop))
+    try:
+        await _until(lambda: len(store.digests()) == 2, timeout=15)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 20)
+    assert sorted(store.digests()) == sorted(sha256(m) for m in (first, second))

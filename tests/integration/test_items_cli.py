@@ -121,7 +121,7 @@ def test_edit_refuses_bad_input(services: Services, tmp_path: Path) -> None:
     r = run(tmp_path, "item", "edit", "Q13-02", "--text", "新しい文")
     assert r.exit_code == 2 and "--why" in r.output
     r = run(tmp_path, "item", "edit", "Q13-99", "--text", "x", "--why", "x")
-    assert r.exit_code == 1 and "no item Q13-99" in r.stderr
+    assert r.exit_code == 2 and "no item Q13-99" in r.stderr
     r = run(tmp_path, "item", "show", "question two")
     assert r.exit_code == 2 and "neither an item ID" in r.stderr
     assert not item(services, "Q13-02").staff_edited and events(services, "item_edited") == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -265,7 +266,7 @@ def test_0006_pending_changes_keep_one_request_per_mail_and_per_echo(engine: Eng
             conn.execute(insert, bad)
 
 
-def test_0009_keeps_moved_items_and_old_answers_sound_and_downgrades(engine: Engine) -> None:
+def test_0009_keeps_moved_and_merged_items_sound_and_downgrades(engine: Engine) -> None:
     from alembic import command
     from sqlalchemy import text
 
@@ -299,7 +300,8 @@ def test_0009_keeps_moved_items_and_old_answers_sound_and_downgrades(engine: Eng
         "received_at) VALUES (:id, 1, true, 2, '回答', :state, false, :at)"
     )
     with engine.begin() as conn:
-        conn.execute(item, {"id": 2, "state": "moved", "at": at, "to": 1})
+        conn.execute(item, {"id": 2, "state": "merged", "at": at, "to": 1})
+        conn.execute(item, {"id": 4, "state": "moved", "at": at, "to": 1})
         conn.execute(answer, {"id": 1, "state": "replaced", "at": at})
         conn.execute(answer, {"id": 2, "state": "active", "at": at})
     document = text(
@@ -312,6 +314,7 @@ def test_0009_keeps_moved_items_and_old_answers_sound_and_downgrades(engine: Eng
         (document, {"name": "意見.docx", "state": "waiting", "at": at}),  # held twice
         (document, {"name": "別紙.pdf", "state": "lost", "at": at}),
         (item, {"id": 3, "state": "moved", "at": at, "to": None}),  # moved to nowhere
+        (item, {"id": 3, "state": "merged", "at": at, "to": None}),
         (item, {"id": 3, "state": "lost", "at": at, "to": None}),
         (answer, {"id": 3, "state": "forgotten", "at": at}),
     ):
@@ -321,9 +324,64 @@ def test_0009_keeps_moved_items_and_old_answers_sound_and_downgrades(engine: Eng
     cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
     with db.migration_connection(engine) as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0007")
+        command.downgrade(cfg, "0008")
     with engine.connect() as conn:
         states = dict(conn.execute(text("SELECT id, state FROM item")).all())
         answers = [r[0] for r in conn.execute(text("SELECT id FROM answer"))]
-    assert states == {1: "active", 2: "withdrawn"}
-    assert sorted(answers) == [2, 9]
+    assert states == {1: "active", 2: "withdrawn", 4: "moved"}  # 0008 knows `moved`
+    assert sorted(answers) == [1, 2, 9]  # and replaced answers
+
+
+def test_0008_checks_every_state_against_its_enum(engine: Engine) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from mailflow.domain.states import AnswerState, DecisionState, ItemState, MessageState, check_in
+    from mailflow.workflow.state import RoundState
+
+    def load(name: str) -> Any:
+        path = Path(__file__).resolve().parents[2] / f"migrations/versions/{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        return migration
+
+    # The migrations' frozen SQL is what the enums say today (0009 added `merged`).
+    checks = {**load("0008_rules").CHECKS, "item": load("0009_corrections").ITEM_STATES}
+    enums = {"round": RoundState, "message": MessageState, "item": ItemState,
+             "answer": AnswerState, "decision": DecisionState}  # fmt: skip
+    assert {t: check_in("state", e) for t, e in enums.items()} == checks
+
+    db.upgrade(engine)
+    now = datetime(2021, 1, 5, tzinfo=UTC)
+    with db.session_factory(engine).begin() as s:
+        c = Committee(key="c", name="審議会", address="s@example.jp")
+        s.add(c)
+        s.flush()
+        s.add(Round(committee_id=c.id, key="R2-5", title="t", fiscal_year=2020,
+                    notice_date=date(2021, 1, 5), questions_due=now, answers_due=now,
+                    further_due=now, decision_due=now, created_at=now))  # fmt: skip
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("UPDATE round SET state = 'decidd'"))
+    cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")
+    with engine.begin() as conn:  # without the check, any text went in
+        conn.execute(text("UPDATE round SET state = 'anything'"))
+        conn.execute(text("UPDATE round SET state = 'decided'"))
+    db.upgrade(engine)
+    assert db.current_revision(engine) == db.head_revision()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT state FROM round")).scalar() == "decided"
+
+
+def test_the_head_read_from_the_scripts_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(db.alembic_config("sqlite://"))
+    assert db.head_revision() == scripts.get_current_head()

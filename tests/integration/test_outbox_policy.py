@@ -154,7 +154,7 @@ def test_outbox_commands(smtp_server: SmtpServer, tmp_path: Path) -> None:
     assert (code, out) == (0, "sent 1, retry later 0, failed 0, held 0, resumed after a crash 0\n")
     assert len(smtp_server.received) == 1
     code, out = run("outbox", "show", "99")
-    assert code == 1 and "does not exist" in out
+    assert code == 2 and "does not exist" in out
     with services.sessions() as s:
         assert s.scalars(select(Outbox)).one().approved_by == "staff:takaya"
 
@@ -193,7 +193,7 @@ def test_outbox_retry_command(smtp_server: SmtpServer, tmp_path: Path) -> None:
     code, out = run("outbox", "retry", "5")
     assert (code, out) == (2, "error: outbox mail 5 is draft, only a failed mail can be retried\n")
     code, out = run("outbox", "retry", "99")
-    assert code == 1 and "outbox mail 99 does not exist" in out
+    assert code == 2 and "outbox mail 99 does not exist" in out
     assert snapshot() == before  # refused: nothing changed, nothing recorded
     assert "outbound_retried" not in event_kinds(services)
 

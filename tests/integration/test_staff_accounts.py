@@ -136,7 +136,7 @@ def test_cli_adds_lists_disables_and_sets_passwords(tmp_path: Path, services: Se
     code, out = run("staff", "disable", "kudo")
     assert code == 2 and "--why" in out
     assert run("staff", "disable", "kudo", "--why", "left the section")[0] == 0
-    assert run("staff", "passwd", "nobody", "--password-file", str(pw))[0] == 1
+    assert run("staff", "passwd", "nobody", "--password-file", str(pw))[0] == 2
     assert run("staff", "passwd", "kudo", "--password-file", str(pw))[0] == 0
     with db.transaction(services.sessions) as s:
         actors = set(s.scalars(select(Event.actor).where(Event.kind.like("staff_%"))))

@@ -104,7 +104,13 @@ def test_example_committee_matches_the_seed_shape() -> None:
         (lambda s: s.replace("[committee]", "[committee\n"), "not valid TOML"),
         (
             lambda s: s.replace('{ env = "MAILFLOW_TOKEN_SECRET" }', '"hunter2"'),
-            "security.token_secret:",
+            "security.token_secret: a secret is never written in the config file: give the "
+            'name of an environment variable that holds it, { env = "VAR" }, or a file that '
+            'holds it, { file = "path" }',
+        ),
+        (
+            lambda s: s + '\n[imap]\nhost = "imap.example.jp"\nuser = "u"\npassword = "hunter2"\n',
+            "imap.password: a secret is never written in the config file",
         ),
     ],
     ids=[
@@ -116,6 +122,7 @@ def test_example_committee_matches_the_seed_shape() -> None:
         "no-chair",
         "broken-toml",
         "literal-secret",
+        "literal-imap-password",
     ],
 )
 def test_bad_config_is_one_clear_line_with_its_location(
@@ -221,3 +228,17 @@ def test_ca_file_without_tls_is_refused(tmp_path: Path) -> None:
     body = BASE + '\n[smtp]\nhost = "127.0.0.1"\ntls = "none"\nca_file = "ca.pem"\n'
     with pytest.raises(InputError, match=r"smtp: ca_file is given but tls = 'none'"):
         load_config(write(tmp_path, body))
+
+
+def test_check_config_fails_while_a_secret_does_not_resolve(tmp_path: Path) -> None:
+    body = BASE + '\n[smtp]\nhost = "smtp.example.jp"\nuser = "u"\npassword = { env = "SMTP_PW" }\n'
+    path = write(tmp_path, body)
+    env = {"MAILFLOW_TOKEN_SECRET": "tok-s3cret-of-thirty-two-bytes-or-more"}
+    code, out, err = run("--config", str(path), "check-config", env=env)
+    assert code == 2 and out == ""
+    assert err.splitlines() == ["error: smtp.password: environment variable SMTP_PW is not set"]
+    code, out, err = run(
+        "--config", str(path), "check-config", env={**env, "SMTP_PW": "smtp-s3cret"}
+    )
+    assert code == 0, err
+    assert out.startswith("ok: ") and "smtp-s3cret" not in out + err

@@ -136,6 +136,15 @@ def test_set_deadline_is_audited_and_keeps_the_order(setup: Path) -> None:
             lambda s: s.replace("第14号_見本.pdf", "第15号.pdf"),
             "documents[1]: cannot read documents/諮問書_第15号.pdf",
         ),
+        (
+            lambda s: s.replace("notice_date = 2021-01-05", "notice_date = 2021-01-14"),
+            "notice_date: 2021-01-14 is after the ① (questions) deadline 2021-01-13",
+        ),
+        (
+            lambda s: s.replace("fiscal_year = 2020", "fiscal_year = 2021"),
+            "fiscal_year: 2021 (令和3年度) does not hold the notice date 2021-01-05, "
+            "which falls in 2020 (令和2年度)",
+        ),
     ],
     ids=[
         "deadline-order",
@@ -146,6 +155,8 @@ def test_set_deadline_is_audited_and_keeps_the_order(setup: Path) -> None:
         "naive-datetime",
         "broken-toml",
         "missing-document",
+        "notice-after-first-deadline",
+        "fiscal-year-off",
     ],
 )
 def test_bad_round_file_is_refused_and_nothing_written(
@@ -169,3 +180,61 @@ def test_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:
     code, _, err = run(conf, "round", "list")
     assert code == 2
     assert "run `mailflow db upgrade`" in err
+
+
+def run_at(conf: Path, now: str, *args: str) -> tuple[int, str, str]:
+    argv = ["--config", str(conf), "--now", now, *args]
+    result = CliRunner().invoke(cli, argv, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_dates_carry_the_year_when_it_is_not_this_one(setup: Path) -> None:
+    assert run(setup, "round", "import", str(setup.parent / "round.toml"))[0] == 0
+    # In December 2020 the January deadlines are next year's: the year is printed.
+    code, out, err = run_at(setup, "2020-12-20T10:00:00+09:00", "round", "show", "R2-5")
+    assert code == 0, err
+    assert "令和3年1月13日（水）まで" in out
+    code, out, err = run_at(
+        setup,
+        "2020-12-20T10:00:00+09:00",
+        "round",
+        "set-deadline",
+        "R2-5",
+        "questions",
+        "2021-01-14",
+        "--why",
+        "年末年始のため",
+    )
+    assert code == 0, err
+    assert "令和3年1月13日（水）まで → 令和3年1月14日（木）まで" in out
+    # In January 2021 the same dates go without it.
+    code, out, _ = run(setup, "round", "show", "R2-5")
+    assert "1月14日（木）まで" in out and "令和3年1月14日" not in out
+
+
+def test_no_next_deadline_once_the_round_is_cancelled(setup: Path) -> None:
+    assert run(setup, "round", "import", str(setup.parent / "round.toml"))[0] == 0
+    code, out, _ = run(setup, "round", "list")
+    assert "① 1月13日（水）まで" in out
+    code, out, _ = run(setup, "status", "R2-5")
+    assert "次の期限: ① 質疑・意見の締切 1月13日（水）まで" in out
+    code, _, err = run(setup, "round", "cancel", "R2-5", "--why", "中止")
+    assert code == 0, err
+    code, out, _ = run(setup, "round", "list")
+    assert code == 0 and "cancelled" in out
+    assert "1月13日" not in out and "①" not in out
+    code, out, _ = run(setup, "status", "R2-5")
+    assert code == 0 and "次の期限" not in out
+
+
+def test_round_open_says_in_words_what_was_queued(
+    setup: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef-0123456789")
+    assert run(setup, "round", "import", str(setup.parent / "round.toml"))[0] == 0
+    code, out, err = run(setup, "round", "open", "R2-5")
+    assert code == 0, err
+    assert "R2-5: collecting_questions; 7 mail(s) queued" in out
+    assert "① 開催通知（質疑・意見の募集）: 委員 7 名" in out
+    assert "状態: draft → collecting_questions" in out
+    assert "R2-5:call:1" not in out and "transition:" not in out

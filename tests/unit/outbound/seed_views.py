@@ -7,10 +7,11 @@ ones; addresses are listed only so tests can prove no template prints them.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, time
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from mailflow.domain import ItemKind, Phase, Verdict
+from mailflow.domain.endofday import end_of_day
 from mailflow.outbound.views import (
     AlertLine,
     AnswerCorrection,
@@ -49,7 +50,7 @@ JST = ZoneInfo("Asia/Tokyo")
 
 def end_of(month: int, day: int) -> datetime:
     """A deadline written as a bare date: the last instant of that day in Tokyo."""
-    return datetime.combine(datetime(2021, month, day).date(), time.max, tzinfo=JST)
+    return end_of_day(datetime(2021, month, day).date(), JST)
 
 
 MEMBER_ADDRESSES = (
@@ -389,8 +390,11 @@ def staff_alert() -> StaffAlertDigest:
     return StaffAlertDigest(
         COMMITTEE,
         alerts=(
-            AlertLine("R2-5", "unanswered", "Q14-03", "保育幼稚園課の回答が2月15日時点で未着"),
-            AlertLine("R2-5", "late_item", "Q13-31", "③の期限後に到着、保留中"),
+            AlertLine("R2-5", "unanswered", "2", "no answer yet", items=("Q14-03",)),
+            AlertLine(
+                "R2-5", "late_item", "Q13-31", "late", ("子ども保健・給付課",), ("Q13-31",), True
+            ),
+            AlertLine(None, "intake", "", "保育幼稚園課への配信が2月15日時点で不達"),
         ),
         quarantined=(QuarantineLine("41", "<CAF=x1@mail.example.com>", "unknown sender", "不明"),),
         bounces=("<R2-5.call.1@city.example.jp>: 550 5.1.1 user unknown (上野委員)",),

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from mailflow.domain import Phase
+from mailflow.outbound.alerts import alert_text
 from mailflow.outbound.render import LANGUAGES, answer_sheet_for, environment, render_mail
 from mailflow.outbound.views import MailView
 from mailflow.parsing.reply_form import FORM_END, FORM_START
@@ -46,6 +47,8 @@ def _data_strings() -> set[str]:
                 out |= {line for a in i.answers for line in a.text.splitlines()}
     out |= {"全体として丁寧な諮問書だと思う。"}
     out |= {a.detail for a in seed.staff_alert().alerts} | set(seed.staff_alert().bounces)
+    # An alert line names its people and items: data, however long.
+    out |= {alert_text(a, lang) for a in seed.staff_alert().alerts for lang in ("ja", "en")}
     return {s for s in out if len(s) >= 6}
 
 
@@ -242,8 +245,15 @@ def test_deadline_and_cancellation_notices() -> None:
 
 def test_staff_digest_has_ids_and_reasons_but_no_bodies() -> None:
     mail = render_mail(seed.staff_alert(), "ja", seed.JST)
-    assert mail.subject == "[R2-5] 要確認 4件（事務局向け）"
-    assert "・[R2-5] 未回答 Q14-03：保育幼稚園課の回答が2月15日時点で未着" in mail.text
+    assert mail.subject == "[R2-5] 要確認 5件（事務局向け）"
+    assert "・[R2-5] 未回答：②で回答の届いていない質疑：Q14-03\n" in mail.text
+    assert (
+        "・[R2-5] 期限後到着：期限後に届いた Q13-31 を保留しています。"
+        "受け付けると子ども保健・給付課へ追加送付します（mailflow item accept / reject）\n"
+    ) in mail.text
+    assert "・受信：保育幼稚園課への配信が2月15日時点で不達\n" in mail.text
+    english = render_mail(seed.staff_alert(), "en", seed.JST).text
+    assert "- [R2-5] unanswered: no answer yet in ② to Q14-03\n" in english
     assert "・#41 <CAF=x1@mail.example.com> 不明：unknown sender" in mail.text
     assert "550 5.1.1 user unknown" in mail.text
     for body in (seed.Q13_01, seed.Q14_01, seed.A13_01):
@@ -289,3 +299,13 @@ def test_a_confirmation_request_shows_what_would_change_and_how_to_confirm() -> 
     en = render_mail(seed.confirm_request(), "en", seed.JST)
     assert en.subject == "[R2-5] Please confirm by replying"
     assert "reply to this mail to confirm it" in en.text and "withdraw [Q14-01]" in en.text
+
+
+def test_dates_in_a_mail_carry_the_year_when_it_is_not_the_mails() -> None:
+    from datetime import date
+
+    view = seed.call_for_questions()
+    december = render_mail(view, "ja", seed.JST, date(2020, 12, 25)).text
+    assert "令和3年1月13日（水）までに" in december
+    january = render_mail(view, "ja", seed.JST, date(2021, 1, 5)).text
+    assert "令和3年1月13日" not in january and "1月13日（水）までに" in january

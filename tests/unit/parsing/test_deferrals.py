@@ -19,6 +19,11 @@ THREE = ("Q7-01", "Q7-02", "Q7-03")
         "回答は後日とさせてください。",
         "検討中",
         "Ｑ７－０２と同様、確認が取れ次第ご連絡します。",
+        "ただいま委託先に問い合わせております。判明しましたらお知らせします。",
+        "この点は次回の審議会までに報告いたします。",
+        "ご回答まで、今しばらくお待ちください。",
+        "恐れ入りますが、もう少しお時間をいただけますでしょうか。",
+        "回答は次の機会へ持ち越させてください。",
     ],
 )
 def test_deferrals(text: str) -> None:
@@ -31,6 +36,7 @@ def test_deferrals(text: str) -> None:
         # An answer that says part of it is still being looked at is an answer.
         "アンケート用紙は集計後に溶解処分します。保存期間については現在検討しています。",
         "集計は委託先が行い、結果は12月に公表する予定です。",
+        "確認のうえ、契約書に反映します。",
         "",
     ],
 )
@@ -84,3 +90,18 @@ def test_an_answer_that_adds_says_so() -> None:
     assert not adds_to_earlier("保存期間は、先の回答を改め6か月とします。")
     parsed = parse_answers("[Q7-01]\n回答：補足です。溶解処分は業者が立ち会います。\n", (), THREE)
     assert parsed.answers[0].adds
+
+
+def test_numbered_ids_and_an_id_followed_by_wa() -> None:
+    body = (
+        "公園緑地課から回答します。\n"
+        "(1) Q7-01：回答票は集計後に溶解します。\n"
+        "2. Q7-02は、現在委託候補と調整しております。分かり次第ご連絡します。\n"
+        "③ Q7-03 自由記述は要約して公表します。\n"
+    )
+    parsed = parse_answers(body, (), THREE)
+    assert [(a.item, a.text) for a in parsed.answers] == [
+        ("Q7-01", "回答票は集計後に溶解します。"),
+        ("Q7-03", "自由記述は要約して公表します。"),
+    ]
+    assert parsed.deferred == ("Q7-02",)

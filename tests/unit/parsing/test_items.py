@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -233,10 +234,14 @@ def test_numbers_of_every_width_start_items() -> None:
 
 # --- the verbatim contract -------------------------------------------------------------
 
-# Items start with a letter and hold no brackets, so that no wrapped line of them can
-# itself look like a marker such as 「1.」 or 「(1)」.
+# Items start with a letter and hold no brackets and no 「1、」, so that no wrapped line of
+# them can itself look like a marker such as 「1.」, 「(1)」 or 「1、」.
 _WORD = st.text(alphabet=st.sampled_from(list("あいうえお漢字カナＡＢ１２３、「」")), max_size=12)
-_ITEM = st.lists(_WORD, min_size=1, max_size=4).map(lambda w: "あ" + "。".join(w) + "か。")
+_ITEM = (
+    st.lists(_WORD, min_size=1, max_size=4)
+    .map(lambda w: "あ" + "。".join(w) + "か。")
+    .filter(lambda item: re.search("[１２３]、", item) is None)
+)
 _BULLETS = st.sampled_from(["●", "・", "◆", "- ", "＊", "1. ", "１．", "問1 ", "Q2 ", "  ・ "])
 
 
@@ -328,3 +333,24 @@ def test_a_short_last_line_is_kept_unless_it_can_only_be_a_name(
     text: str, expected: list[str]
 ) -> None:
     assert [item.text for item in split_reply(text, BOTH).items] == expected
+
+
+def test_hand_typed_list_numbering_starts_items() -> None:
+    text = (
+        "一、最初の点か。\n二、次の点か。\n3、三つ目か。\nア．四つ目か。\n"
+        "(イ) 五つ目か。\n→ 六つ目か。\nb) 七つ目か。\n"
+    )
+    assert [s.text for s in split_items(text)] == [
+        "最初の点か。",
+        "次の点か。",
+        "三つ目か。",
+        "四つ目か。",
+        "五つ目か。",
+        "六つ目か。",
+        "七つ目か。",
+    ]
+
+
+def test_a_number_with_a_comma_inside_a_figure_is_no_marker() -> None:
+    spans = split_items("定員は\n1、200人を超えるのか。\n")
+    assert len(spans) == 1

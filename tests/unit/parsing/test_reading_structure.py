@@ -222,3 +222,28 @@ def test_the_form_filled_in_below_an_outlook_reply() -> None:
     assert [(i.consultation, i.text) for i in result.reply.items] == [
         ("7", "回答票の保管場所は施錠できるのか。")
     ]
+
+
+def test_a_consultation_called_by_a_word_from_inside_its_title() -> None:
+    text = (
+        "乗降データの件、3点お尋ねします。\n"
+        "一、停留所ごとの集計は公開されますか。\n"
+        "二、ICカードの番号は分析に使いますか。\n"
+        "三、委託先での保存期間は何年ですか。\n\n"
+        "利用券の電子化については、特に意見はございません。\n\n"
+        "アンケートの集計について\n"
+        "→ 自由記述欄の個人名は集計前に消してください。\n"
+    )
+    assert texts(text) == [
+        ("8", "停留所ごとの集計は公開されますか。"),
+        ("8", "ICカードの番号は分析に使いますか。"),
+        ("8", "委託先での保存期間は何年ですか。"),
+        ("7", "自由記述欄の個人名は集計前に消してください。"),
+    ]
+
+
+def test_a_topic_line_inside_a_consultation_is_kept_with_its_item() -> None:
+    text = "バス停の位置情報について\n乗降の記録と結び付けて分析するのですか。\n"
+    got = texts(text)
+    assert len(got) == 1
+    assert got[0][1].startswith("バス停の位置情報について")

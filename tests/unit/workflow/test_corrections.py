@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mailflow.domain import ItemState, Phase
+from mailflow.domain import Phase
+from mailflow.domain.states import ItemState
 from mailflow.workflow.corrections import (
     CorrectionRefused,
     Placement,

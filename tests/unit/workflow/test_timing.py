@@ -29,8 +29,30 @@ D1 = SEED_DEADLINES.questions
 
 
 def test_a_date_deadline_means_the_end_of_that_day_in_tokyo() -> None:
-    assert datetime(2021, 1, 13, 23, 59, 59, 999999, tzinfo=JST) == D1
-    assert D1.astimezone(UTC) == datetime(2021, 1, 13, 14, 59, 59, 999999, tzinfo=UTC)
+    assert datetime(2021, 1, 13, 23, 59, 59, tzinfo=JST) == D1
+    assert D1.astimezone(UTC) == datetime(2021, 1, 13, 14, 59, 59, tzinfo=UTC)
+
+
+def test_end_of_day_has_one_definition() -> None:
+    # The round file, the phase machine, the mails, the minutes and the CLI share it.
+    from mailflow.domain import roundspec
+    from mailflow.domain.endofday import end_of_day as defined
+    from mailflow.minutes import wording
+    from mailflow.outbound import render
+    from mailflow.workflow import end_of_day
+
+    assert end_of_day is defined and roundspec.end_of_day is defined
+    assert wording.is_end_of_day is render.is_end_of_day
+    spec = roundspec.parse_round_spec(
+        {
+            "id": "R2-5", "title": "t", "fiscal_year": 2020, "notice_date": "2021-01-05",
+            "deadlines": {"questions": date(2021, 1, 13), "answers": date(2021, 1, 15),
+                          "further": date(2021, 1, 20), "decision": date(2021, 1, 27)},
+            "consultations": [{"key": "13", "number": "n", "title": "t", "departments": ["d"]}],
+        },
+        "round.toml",
+    )  # fmt: skip
+    assert spec.resolved_deadlines(JST, "round.toml")[Phase.QUESTIONS] == D1
 
 
 def test_lateness_is_by_arrival_whatever_zone_the_time_is_written_in() -> None:

@@ -1,0 +1,498 @@
+"""Scale benchmark: the cost of one mail and of a tick against the history already stored.
+
+    python bench/scale_bench.py [--sizes 2000 10000 50000 200000] [--new 20]
+                                [--database-url postgresql+psycopg://…] [--deadline-ticks N]
+
+A synthetic committee (200 members, 10 departments, one round of 20 consultations, the
+round open in ① with the call sent to every member) is built in a fresh database per
+size. The history — `size` member replies with three items each, their audit events
+and their receipts in the outbox — is inserted through the store's tables in bulk (SQL
+executemany), not processed: building 200,000 mails takes seconds. Then, on that
+history, the benchmark measures what the service does with new mail:
+
+- per-mail CPU: `--new` real replies (Gmail, Outlook and Thunderbird shapes, each
+  answering its member's own call: token in To, In-Reply-To set) through the real path
+  of `mailflow ingest` (`services.intake_files.ingest_files`: store the bytes, commit,
+  classify, route, parse, file, receipt); CPU seconds of this process per mail, median of
+  per-mail times after one warm-up mail. Parsing runs in-process (`[parsing] isolate =
+  false`) so that its CPU is counted here.
+- ingest/decode: the end-to-end ingest rate over the rate of decode + extract + split
+  (`parsing.pipeline.parse_mail`) of the same mails in the same process.
+- first tick: `services.workflow.tick` right after intake (it reads the round's facts);
+  idle tick: the ticks after it, with nothing new and nothing due (median of 5, wall ms).
+- deadline ticks (sizes up to `--deadline-ticks`, default 10000): the ① bundle tick
+  (questions deadline passed) and the ② distribution tick (answers deadline passed).
+- peak RSS of the process that measured the size (each size runs in its own process).
+- CLI start: `mailflow round list` wall seconds (median of 5) and its own import time.
+
+The last line is the issue's summary:
+`ratio per-mail largest/smallest: X, ingest/decode: Y, idle tick ms: Z, cli start s: W`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SECRET = "c2NhbGUtYmVuY2gtb25seS0zMi1ieXRlcy1sb25nLXh4"
+MEMBERS, DEPARTMENTS, CONSULTATIONS = 200, 10, 20
+ITEMS_PER_MAIL = 3
+OPENED = datetime(2025, 6, 2, 0, 0, tzinfo=UTC)  # 09:00 JST, the call goes out
+QUESTIONS_DUE = "2025-06-20"
+ANSWERS_DUE = "2025-06-27"
+
+# Questions and opinions as members write them, in our own words.
+PHRASES = (
+    "委託先の再委託について、市の承認を得る手続はどのように定められているか。",
+    "個人情報を記録した媒体の運搬方法について、施錠できる容器を使うのか伺う。",
+    "作業場所への入退室の記録は、どの程度の期間保存されるのか。",
+    "アクセス権限の見直しを定期的に行い、その結果を報告させるべきである。",
+    "事故が起きた場合の市への連絡体制を仕様書に明記することを求める。",
+    "利用者への説明文書に、提供する項目を具体的に記載してほしい。",
+    "データの消去後、消去証明書の提出を求めることとしてはどうか。",
+    "従事者への研修内容と実施時期について確認したい。",
+    "外部の回線に接続する端末は、業務用に限定されるのか。",
+    "保存期間を過ぎた申込書の廃棄方法は、溶解処理とするのか伺う。",
+)
+
+
+def _cons_key(n: int) -> str:
+    return str(101 + n)
+
+
+def committee_toml(data_dir: Path, database_url: str | None) -> str:
+    lines = [
+        f'data_dir = "{data_dir}"',
+        "",
+        "[committee]",
+        'id = "scale-bench"',
+        'name = "情報公開・個人情報保護審査会"',
+        'address = "shinsakai@city.example.jp"',
+        'staff_alerts = ["jimukyoku@city.example.jp"]',
+        'secretariat = "総務部 総務課"',
+        'contact = "総務部 総務課 電話番号 042-000-0000"',
+        'language = "ja"',
+        'timezone = "Asia/Tokyo"',
+    ]
+    for m in range(MEMBERS):
+        role = "chair" if m == 0 else "deputy" if m == 1 else "member"
+        lines += [
+            "",
+            "[[members]]",
+            f'id = "m{m:03d}"',
+            f'name = "委員 {m:03d}"',
+            f'role = "{role}"',
+            f'addresses = ["iin{m:03d}@example.jp"]',
+        ]
+    for d in range(DEPARTMENTS):
+        lines += [
+            "",
+            "[[departments]]",
+            f'id = "ka{d:02d}"',
+            f'name = "第{d + 1}課"',
+            f'addresses = ["ka{d:02d}@city.example.jp"]',
+        ]
+    lines += ["", "[policy]", 'approval = "auto"', "", "[parsing]", "isolate = false", ""]
+    lines += ["[security]", 'token_secret = { env = "MAILFLOW_TOKEN_SECRET" }', ""]
+    if database_url:
+        lines += ["[database]", f'url = "{database_url}"', ""]
+    return "\n".join(lines)
+
+
+def round_toml() -> str:
+    lines = [
+        'id = "R7-2"',
+        'committee = "scale-bench"',
+        'title = "令和7年度第2回審査会"',
+        "fiscal_year = 2025",
+        "notice_date = 2025-06-01",
+        "absent = []",
+        "",
+        "[deadlines]",
+        f"questions = {QUESTIONS_DUE}",
+        f"answers = {ANSWERS_DUE}",
+        "further = 2025-07-04",
+        "decision = 2025-07-11",
+    ]
+    for c in range(CONSULTATIONS):
+        depts = sorted({f"ka{c % DEPARTMENTS:02d}", f"ka{(c * 3 + 1) % DEPARTMENTS:02d}"})
+        lines += [
+            "",
+            "[[consultations]]",
+            f'key = "{_cons_key(c)}"',
+            f'number = "令和7年度諮問第{_cons_key(c)}号"',
+            f'title = "業務委託 その{c + 1}"',
+            "departments = [" + ", ".join(f'"{d}"' for d in depts) + "]",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def reply_text(n: int) -> str:
+    """A member's reply: three items over two consultations, as members write them."""
+    c1, c2 = n % CONSULTATIONS, (n + 7) % CONSULTATIONS
+    p = [PHRASES[(n + k) % len(PHRASES)] for k in range(ITEMS_PER_MAIL)]
+    return (
+        "お世話になっております。\n以下のとおりお送りします。\n\n"
+        f"諮問第{_cons_key(c1)}号について\n● {p[0]}\n● {p[1]}\n\n"
+        f"諮問第{_cons_key(c2)}号について\n● {p[2]}\n\nよろしくお願いいたします。"
+    )
+
+
+# --- the child: one size in a fresh database ------------------------------------------------
+
+
+def _peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _setup(folder: Path, database_url: str | None) -> Any:
+    from mailflow.clock import FixedClock
+    from mailflow.config import load_config
+    from mailflow.domain.roundspec import load_round_spec
+    from mailflow.services.context import Services
+    from mailflow.services.rounds import import_round
+    from mailflow.services.workflow import open_round
+    from mailflow.store import db
+
+    (folder / "committee.toml").write_text(committee_toml(folder / "data", database_url), "utf-8")
+    (folder / "round.toml").write_text(round_toml(), "utf-8")
+    (folder / "data").mkdir(exist_ok=True)
+    services = Services(load_config(folder / "committee.toml"), FixedClock(OPENED), "staff:bench")
+    if database_url:
+        from sqlalchemy import text
+
+        with services.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    db.upgrade(services.engine)
+    import_round(services, load_round_spec(folder / "round.toml"), folder / "round.toml")
+    open_round(services, "R7-2")
+    return services
+
+
+def _calls(services: Any) -> dict[str, bytes]:
+    """Each member's call for questions (address → raw bytes), as the outbox holds it."""
+    from sqlalchemy import select
+
+    from mailflow.store.models import Outbox
+
+    with services.sessions() as s:
+        rows = s.execute(select(Outbox.recipients, Outbox.raw, Outbox.kind)).all()
+    out: dict[str, bytes] = {}
+    for recipients, raw, _kind in rows:
+        for r in recipients:
+            out.setdefault(r, raw)
+    return out
+
+
+def _history(services: Any, size: int) -> float:
+    """Insert `size` processed member replies with their items, events and receipts."""
+    from sqlalchemy import func, insert, select
+
+    from mailflow.store.models import Consultation, Event, Item, Member, Message, Outbox, Round
+
+    start = time.perf_counter()
+    with services.sessions() as s:
+        rnd = s.scalars(select(Round)).one()
+        cons = s.scalars(select(Consultation).order_by(Consultation.position)).all()
+        members = s.scalars(select(Member).order_by(Member.id)).all()
+        committee_id, round_id = rnd.committee_id, rnd.id
+        first_id = (s.scalar(select(func.max(Message.id))) or 0) + 1
+        seqs = {c.id: 0 for c in cons}
+        chunk = 5000
+        for lo in range(0, size, chunk):
+            msgs, items, evs, outs = [], [], [], []
+            for n in range(lo, min(size, lo + chunk)):
+                m = members[n % len(members)]
+                # Spread over the 70 hours before the new mail (now − 1 h at the latest),
+                # so the sender rate limit counts none of it.
+                at = OPENED + timedelta(hours=70) * (n / size)
+                mid = first_id + n
+                msgs.append(
+                    {
+                        "id": mid,
+                        "committee_id": committee_id,
+                        "dedupe_key": f"hist-{n}@example.jp",
+                        "message_id": f"hist-{n}@example.jp",
+                        "sha256": f"{n:064x}",
+                        "mailbox": "INBOX",
+                        "uidvalidity": 1,
+                        "uid": n + 1,
+                        "size": 400,
+                        "raw": b"From: x\r\nMessage-ID: <hist@example.jp>\r\n\r\n(history)\r\n",
+                        "truncated": False,
+                        "received_at": at,
+                        "state": "done",
+                        "classification": "normal",
+                        "round_id": round_id,
+                        "sender_kind": "chair" if m.role == "chair" else "member",
+                        "member_id": m.id,
+                        "phase": 1,
+                        "late": False,
+                    }
+                )
+                for k in range(ITEMS_PER_MAIL):
+                    c = cons[(n + (7 if k == 2 else 0)) % len(cons)]
+                    seqs[c.id] += 1
+                    items.append(
+                        {
+                            "round_id": round_id,
+                            "consultation_id": c.id,
+                            "member_id": m.id,
+                            "phase": 1,
+                            "seq": seqs[c.id],
+                            "public_id": f"Q{c.key}-{seqs[c.id]:02d}",
+                            "kind": "question",
+                            "text": PHRASES[(n + k) % len(PHRASES)],
+                            "confidence": 1.0,
+                            "late": False,
+                            "state": "active",
+                            "staff_edited": False,
+                            "source_message_id": mid,
+                            "position": k,
+                            "received_at": at,
+                        }
+                    )
+                evs.append(
+                    {
+                        "committee_id": committee_id,
+                        "round_id": round_id,
+                        "message_id": mid,
+                        "at": at,
+                        "actor": "system",
+                        "kind": "message_processed",
+                        "detail": {"role": "member", "proof": "proven", "items": 3},
+                    }
+                )
+                outs.append(
+                    {
+                        "committee_id": committee_id,
+                        "round_id": round_id,
+                        "kind": "receipt",
+                        "action_key": None,
+                        "message_id": f"<receipt-{n}@city.example.jp>",
+                        "recipients": [f"iin{n % MEMBERS:03d}@example.jp"],
+                        "subject": "[R7-2] 受け付けました",
+                        "raw": b"(receipt)",
+                        "state": "sent",
+                        "attempts": 1,
+                        "created_at": at,
+                        "sent_at": at,
+                    }
+                )
+            s.execute(insert(Message), msgs)
+            s.execute(insert(Item), items)
+            s.execute(insert(Event), evs)
+            s.execute(insert(Outbox), outs)
+        s.commit()
+    return time.perf_counter() - start
+
+
+def _new_mails(calls: dict[str, bytes], count: int, size: int) -> list[bytes]:
+    from mailflow.demo.clients import STYLES
+
+    styles = ("gmail", "outlook", "thunderbird")
+    out = []
+    for n in range(count):
+        m = (size + n * 37) % MEMBERS
+        addr = f"iin{m:03d}@example.jp"
+        when = OPENED + timedelta(days=3, minutes=n)
+        style = STYLES[styles[n % len(styles)]]
+        out.append(style(calls[addr], f"委員 {m:03d}", addr, reply_text(size + n), when))
+    return out
+
+
+def _median_ms(fn: Any, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def child(
+    size: int, new: int, database_url: str | None, deadline_ticks: int, idle_repeat: int
+) -> dict[str, Any]:
+    from mailflow.domain import ConsultationRef
+    from mailflow.parsing.pipeline import parse_mail
+    from mailflow.services.intake_files import ingest_files
+    from mailflow.services.workflow import tick
+    from mailflow.store import rounds as rounds_repo
+    from mailflow.store.directory import sync_committee
+
+    os.environ["MAILFLOW_TOKEN_SECRET"] = SECRET
+    with tempfile.TemporaryDirectory(prefix="scale-bench-") as tmp:
+        folder = Path(tmp)
+        services = _setup(folder, database_url)
+        calls = _calls(services)
+        build_s = _history(services, size)
+        mails = _new_mails(calls, new + 1, size)
+        services.clock.set(OPENED + timedelta(days=3))
+
+        # Warm-up: imports, caches and the first connection are not the history's cost.
+        paths = []
+        for n, raw in enumerate(mails):
+            p = folder / f"new-{n}.eml"
+            p.write_bytes(raw)
+            paths.append(p)
+        first = ingest_files(services, paths[:1])
+        assert first[0].outcome is not None and first[0].outcome.state == "done", first
+        cpu, wall0 = [], time.perf_counter()
+        for p in paths[1:]:
+            c0 = time.process_time()
+            (res,) = ingest_files(services, [p])
+            cpu.append(time.process_time() - c0)
+            assert res.outcome is not None and res.outcome.state == "done", res.outcome
+        ingest_rate = new / (time.perf_counter() - wall0)
+
+        with services.sessions() as s:
+            committee = sync_committee(s, services.config)
+            rnd = rounds_repo.get(s, committee.id, "R7-2")
+            assert rnd is not None
+            refs = [ConsultationRef(c.key, c.number, c.title) for c in rnd.consultations]
+        t0 = time.perf_counter()
+        for raw in mails[1:]:
+            parse_mail(raw, refs)
+        decode_rate = new / (time.perf_counter() - t0)
+
+        # The first tick after intake reads the round's facts; the ticks after it, with
+        # nothing new and nothing due, are the idle ones.
+        first_tick_ms = _median_ms(lambda: tick(services), 1)
+        idle_ms = _median_ms(lambda: tick(services), idle_repeat)
+        result: dict[str, Any] = {
+            "size": size,
+            "build_s": build_s,
+            "cpu_ms_per_mail": statistics.median(cpu) * 1000,
+            "cpu_ms_min": min(cpu) * 1000,
+            "ingest_rate": ingest_rate,
+            "ingest_cpu_rate": 1 / statistics.mean(cpu),
+            "first_tick_ms": first_tick_ms,
+            "decode_rate": decode_rate,
+            "idle_tick_ms": idle_ms,
+        }
+        if size <= deadline_ticks:
+            tz_end = datetime.fromisoformat(QUESTIONS_DUE).replace(tzinfo=UTC) + timedelta(days=1)
+            services.clock.set(tz_end + timedelta(days=1))
+            t0 = time.perf_counter()
+            tick(services)
+            result["bundle_tick_s"] = time.perf_counter() - t0
+            a_end = datetime.fromisoformat(ANSWERS_DUE).replace(tzinfo=UTC) + timedelta(days=1)
+            services.clock.set(a_end + timedelta(days=1))
+            t0 = time.perf_counter()
+            tick(services)
+            result["distribution_tick_s"] = time.perf_counter() - t0
+        result["peak_rss_mb"] = _peak_rss_mb()
+        services.engine.dispose()
+        return result
+
+
+# --- the parent -------------------------------------------------------------------------------
+
+
+def cli_start() -> tuple[float, float]:
+    """Wall seconds of `mailflow round list` on an empty database (median of 5), and the
+    cumulative import time (s) that `python -X importtime` reports for that command."""
+    exe = Path(sys.executable).parent / "mailflow"
+    with tempfile.TemporaryDirectory(prefix="scale-cli-") as tmp:
+        folder = Path(tmp)
+        (folder / "committee.toml").write_text(committee_toml(folder / "data", None), "utf-8")
+        (folder / "data").mkdir()
+        env = {**os.environ, "MAILFLOW_TOKEN_SECRET": SECRET}
+        cmd = [str(exe), "--config", str(folder / "committee.toml")]
+        subprocess.run([*cmd, "db", "upgrade"], env=env, check=True, capture_output=True)
+        walls = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            subprocess.run([*cmd, "round", "list"], env=env, check=True, capture_output=True)
+            walls.append(time.perf_counter() - t0)
+        probe = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "mailflow", *cmd[1:], "round", "list"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        imported_us = 0
+        for line in probe.stderr.splitlines():
+            parts = line.split("|")
+            top = len(parts) == 3 and not parts[2].startswith("  ")  # cumulative of a root
+            if top and parts[0].startswith("import time:") and "self" not in line:
+                imported_us += int(parts[1])
+    return statistics.median(walls), imported_us / 1e6
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000, 50000, 200000])
+    ap.add_argument("--new", type=int, default=20, help="new mails measured per size")
+    ap.add_argument("--database-url", default=None, help="PostgreSQL URL (default: SQLite)")
+    ap.add_argument("--deadline-ticks", type=int, default=10000,
+                    help="measure the bundle and distribution ticks up to this size")  # fmt: skip
+    ap.add_argument("--idle-repeat", type=int, default=5, help="idle ticks measured")
+    ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child is not None:
+        out = child(args.child, args.new, args.database_url, args.deadline_ticks, args.idle_repeat)
+        print(json.dumps(out))
+        return
+
+    results = []
+    for size in sorted(args.sizes):
+        cmd = [sys.executable, __file__, "--child", str(size), "--new", str(args.new)]
+        cmd += [
+            "--deadline-ticks",
+            str(args.deadline_ticks),
+            "--idle-repeat",
+            str(args.idle_repeat),
+        ]
+        if args.database_url:
+            cmd += ["--database-url", args.database_url]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.exit(f"size {size} failed:\n{proc.stderr[-4000:]}")
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        results.append(r)
+        ticks = ""
+        if "bundle_tick_s" in r:
+            ticks = (
+                f"  bundle tick {r['bundle_tick_s']:.2f} s"
+                f"  distribution tick {r['distribution_tick_s']:.2f} s"
+            )
+        print(
+            f"{size:>7} stored: {r['cpu_ms_per_mail']:8.1f} ms CPU/mail (min {r['cpu_ms_min']:.1f})"
+            f"  ingest {r['ingest_rate']:6.1f}/s ({r.get('ingest_cpu_rate', 0):.1f}/CPU-s)"
+            f"  decode+extract+split {r['decode_rate']:6.1f}/s"
+            f"  first tick {r.get('first_tick_ms', 0):8.1f} ms"
+            f"  idle tick {r['idle_tick_ms']:8.1f} ms"
+            f"{ticks}"
+            f"  peak RSS {r['peak_rss_mb']:.0f} MiB  (history built in {r['build_s']:.1f} s)",
+            flush=True,
+        )
+    wall, imports = cli_start()
+    print(f"cli: `mailflow round list` {wall:.2f} s wall, imports {imports:.2f} s (-X importtime)")
+    small, large = results[0], results[-1]
+    ratio = large["cpu_ms_per_mail"] / small["cpu_ms_per_mail"]
+    ingest_decode = large["ingest_rate"] / large["decode_rate"]
+    print(
+        f"ratio per-mail largest/smallest: {ratio:.2f}, ingest/decode: {ingest_decode:.2f}, "
+        f"idle tick ms: {large['idle_tick_ms']:.1f}, cli start s: {wall:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

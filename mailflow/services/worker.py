@@ -1,0 +1,238 @@
+"""`mailflow worker`: the daemon's tasks as procrastinate jobs, shared by many processes.
+
+On PostgreSQL any number of workers (any machine) share every committee's work through
+procrastinate's tables in the same database:
+
+* `mailflow.poll` (one periodic job per mailbox, every `poll_interval_seconds`): holds
+  the mailbox in IDLE for `hold_seconds`, then ends; the next one, queued meanwhile,
+  takes over at once, in whichever worker fetches it (a dead worker's hold is ended by
+  `mailflow.recover`, not waited out). Its lock (`poll:<committee>`) lets only
+  one run per mailbox, its queueing lock keeps at most one waiting.
+* `mailflow.tick` (one periodic job per committee, every `tick_every` seconds, and right
+  after intake processed mail): the deadline tick; it then queues a send job for each
+  mail due.
+* `mailflow.send` (one job per outbox mail, lock and queueing lock `send:<id>`): sends
+  it once. A worker killed mid-send leaves the row ``sending``; the job is queued again
+  and the mail goes again with the same bytes and Message-ID (services/outbox.py).
+* `mailflow.recover` (periodic, every few seconds): jobs of a worker whose heartbeat is
+  older than `stalled_after` are ended as failed, which frees their lock; the poll and
+  tick waiting behind them run at once, a send is queued again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import Status
+from procrastinate.schema import SchemaManager
+
+from mailflow.adapters.smtp import SmtpSender
+from mailflow.services.context import Services
+from mailflow.services.intake_loop import CycleCounts
+from mailflow.services.outbox import smtp_settings
+from mailflow.services.tasks import alert_staff, poll_mailbox, send_mail, tick_committee
+from mailflow.store import db
+
+log = logging.getLogger("mailflow.worker")
+POLL, TICK, SEND, RECOVER = "mailflow.poll", "mailflow.tick", "mailflow.send", "mailflow.recover"
+
+
+def apply_schema(services: Services) -> bool:
+    """procrastinate's tables in the committee database; False if they were there."""
+    return db.apply_queue_schema(services.engine, SchemaManager.get_schema())
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How a worker paces itself; the defaults suit production."""
+
+    concurrency: int | None = None  # None: two jobs per committee, and four more
+    tick_every: int = 60
+    # A worker silent this long is taken for dead and its jobs are taken over.
+    stalled_after: float = 10.0
+    recover_every: int = 2
+    # How long one poll job holds its mailbox (at least one poll interval). A takeover
+    # after a worker's death does not wait for it; a longer hold means fewer reconnects.
+    hold_seconds: int = 300
+    # How often a worker looks for new jobs when no notification wakes it.
+    fetch_every: float = 1.0
+
+
+def cron(seconds: int) -> str:
+    """A cron line firing every `seconds` (rounded down to what divides a minute or hour)."""
+    if seconds < 60:
+        step = max(d for d in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30) if d <= max(1, seconds))
+        return f"* * * * * */{step}"
+    minutes = max(d for d in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30) if d <= seconds // 60)
+    return f"*/{minutes} * * * *"
+
+
+class QueueWorker:
+    """The procrastinate back end: every committee's tasks, as jobs, in this process."""
+
+    def __init__(self, committees: Sequence[Services], settings: WorkerSettings) -> None:
+        if not committees:
+            raise ValueError("a worker needs at least one committee")
+        first = committees[0]
+        if not db.is_postgres(first.engine):
+            raise ValueError("mailflow worker needs PostgreSQL; use `mailflow run` on SQLite")
+        self.by_key = {s.config.committee.id: s for s in committees}
+        self.settings = settings
+        connector = procrastinate.PsycopgConnector(conninfo=db.libpq_url(first.engine))
+        self.app = procrastinate.App(connector=connector)
+        self._stops: set[asyncio.Event] = set()
+        self._follow_ups: set[asyncio.Future[None]] = set()
+        self._senders: dict[str, tuple[SmtpSender, asyncio.Lock]] = {}
+        self._stopping = False
+        # Ticks run one at a time per worker: a hundred committees' ticks due in the same
+        # second would otherwise fill the threads that intake needs for new mail.
+        self._ticking = asyncio.Semaphore(1)
+        self._register()
+
+    # The tasks ---------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+        poll = app.task(name=POLL)(self._poll)
+        tick = app.task(name=TICK)(self._tick)
+        self._tick_task = tick
+        self._send_task = app.task(name=SEND)(self._send)
+        recover = app.task(name=RECOVER, lock="mailflow:recover")(self._recover)
+        app.periodic(cron=cron(self.settings.recover_every), periodic_id="recover")(recover)
+        for key, services in self.by_key.items():
+            imap = services.config.imap
+            if imap is not None:
+                app.periodic(
+                    cron=cron(imap.poll_interval_seconds), periodic_id=f"poll:{key}",
+                    lock=f"poll:{key}", queueing_lock=f"poll:{key}",
+                    task_kwargs={"committee": key},
+                )(poll)  # fmt: skip
+            app.periodic(
+                cron=cron(self.settings.tick_every), periodic_id=f"tick:{key}",
+                lock=f"tick:{key}", queueing_lock=f"tick:{key}", task_kwargs={"committee": key},
+            )(tick)  # fmt: skip
+
+    async def _poll(self, timestamp: int, committee: str) -> None:
+        services = self.by_key[committee]
+        imap = services.config.imap
+        if self._stopping or imap is None:
+            return
+        stop = asyncio.Event()
+        self._stops.add(stop)
+        # Held for a while; the next poll, queued meanwhile, follows at once.
+        hold = max(imap.poll_interval_seconds, self.settings.hold_seconds)
+        timer = asyncio.get_running_loop().call_later(hold, stop.set)
+
+        def after(counts: CycleCounts) -> None:
+            if counts.done or counts.quarantined or counts.failed or counts.alerts:
+                follow = asyncio.ensure_future(self._after_intake(committee, counts))
+                self._follow_ups.add(follow)
+                follow.add_done_callback(self._follow_ups.discard)
+
+        try:
+            await poll_mailbox(services, stop, exclusive=True, on_cycle=after)
+        finally:
+            timer.cancel()
+            self._stops.discard(stop)
+            # Receipts and staff alerts of the last cycle leave before the mailbox does.
+            if self._follow_ups:
+                await asyncio.gather(*self._follow_ups, return_exceptions=True)
+
+    async def _after_intake(self, committee: str, counts: CycleCounts) -> None:
+        services = self.by_key[committee]
+        await asyncio.to_thread(alert_staff, services, counts.alerts)
+        await self._defer_tick(committee)
+
+    async def _tick(self, timestamp: int, committee: str) -> None:
+        services = self.by_key[committee]
+        async with self._ticking:
+            result = await asyncio.to_thread(tick_committee, services)
+        for outbox_id in result.due:
+            await self._defer_send(committee, outbox_id)
+
+    async def _send(self, committee: str, outbox_id: int) -> None:
+        services = self.by_key[committee]
+        sender, lock = self._sender(committee)
+        async with lock:  # one SMTP connection per committee, one mail at a time
+            report = await send_mail(services, outbox_id, sender)
+        if report.resumed:
+            log.warning("outbox %d sent again after its sender died (same Message-ID)", outbox_id)
+
+    async def _recover(self, timestamp: int | None = None) -> None:
+        """End the jobs of dead workers (their locks go with them) and requeue sends."""
+        manager = self.app.job_manager
+        stalled = await manager.get_stalled_jobs(
+            seconds_since_heartbeat=self.settings.stalled_after
+        )
+        for job in stalled:
+            assert job.id is not None
+            await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+            log.warning("job %d (%s) of a dead worker ended; taken over", job.id, job.task_name)
+            kwargs = job.task_kwargs
+            if job.task_name == SEND:
+                await self._defer_send(str(kwargs["committee"]), int(str(kwargs["outbox_id"])))
+
+    # Deferring -----------------------------------------------------------------------
+
+    async def _defer_tick(self, committee: str) -> None:
+        lock = f"tick:{committee}"
+        configured = self._tick_task.configure(
+            lock=lock, queueing_lock=lock, task_kwargs={"committee": committee, "timestamp": 0}
+        )
+        with contextlib.suppress(AlreadyEnqueued):  # one waiting is enough
+            await configured.defer_async()
+
+    async def _defer_send(self, committee: str, outbox_id: int) -> None:
+        lock = f"send:{outbox_id}"
+        configured = self._send_task.configure(
+            lock=lock, queueing_lock=lock,
+            task_kwargs={"committee": committee, "outbox_id": outbox_id},
+        )  # fmt: skip
+        with contextlib.suppress(AlreadyEnqueued):
+            await configured.defer_async()
+
+    def _sender(self, committee: str) -> tuple[SmtpSender, asyncio.Lock]:
+        if committee not in self._senders:
+            sender = SmtpSender(smtp_settings(self.by_key[committee]))
+            self._senders[committee] = (sender, asyncio.Lock())
+        return self._senders[committee]
+
+    # Running -------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop`; then end the mailbox holds and let running jobs finish."""
+        settings = self.settings
+        concurrency = settings.concurrency or 2 * len(self.by_key) + 4
+        async with self.app.open_async():
+            worker = asyncio.create_task(
+                self.app.run_worker_async(
+                    name=f"{socket.gethostname()}:{id(self):x}",
+                    concurrency=concurrency,
+                    install_signal_handlers=False,
+                    fetch_job_polling_interval=settings.fetch_every,
+                    update_heartbeat_interval=max(0.5, settings.stalled_after / 4),
+                    stalled_worker_timeout=settings.stalled_after,
+                    delete_jobs="successful",
+                )
+            )
+            log.info("worker running for %d committees, %d jobs at once",
+                     len(self.by_key), concurrency)  # fmt: skip
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait([stopper, worker], return_when=asyncio.FIRST_COMPLETED)
+            self._stopping = True
+            for hold in list(self._stops):
+                hold.set()
+            worker.cancel()  # procrastinate then waits for the running jobs
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            stopper.cancel()
+        for sender, _ in self._senders.values():
+            await sender.close()
+        log.info("worker stopped")

@@ -1,0 +1,75 @@
+"""Keyed store lookups give what the full reads gave, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import select
+
+from mailflow.services.mail_views import RoundItems
+from mailflow.store import db
+from mailflow.store import floods as floods_repo
+from mailflow.store import intake as intake_repo
+from mailflow.store import rounds as rounds_repo
+from mailflow.store.models import Item, Outbox
+from mailflow.store.workflow import items_and_answers
+from tests.harness.seed_round import build_seed_round, seed_services
+
+
+def _seeded(tmp_path: Path, url: str):  # type: ignore[no-untyped-def]
+    os.environ.setdefault("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef-0123456789")
+    services = seed_services(tmp_path / "data", url)
+    seed = build_seed_round(services)
+    return services, seed
+
+
+def test_a_receipts_items_read_by_id_are_those_of_the_whole_round(
+    tmp_path: Path, any_db_url: str
+) -> None:
+    services, seed = _seeded(tmp_path, any_db_url)
+    with db.transaction(services.sessions) as s:
+        rnd = rounds_repo.get(s, 1, seed.key)
+        assert rnd is not None
+        follow_ups = s.scalars(
+            select(Item.public_id).where(Item.parent_item_id.is_not(None)).order_by(Item.id)
+        ).all()
+        # Follow-ups (whose parent is not asked for), a plain item, and one ID unknown.
+        wanted = {*follow_ups[:3], seed.item_ids["13"][0], "Q99-01"}
+        names = {1: "委員"}
+        whole = RoundItems(s, rnd, names).selected(wanted, upto=None)
+        keyed = RoundItems(s, rnd, names, only=wanted).selected(wanted, upto=None)
+        assert keyed == whole
+        assert len(whole) == 4 and any(i.follows for i in whole) and any(i.answers for i in whole)
+
+        items, answers, depts = items_and_answers(s, rnd.id, wanted)
+        all_items, all_answers, all_depts = items_and_answers(s, rnd.id)
+        order = [i.id for i in all_items]
+        assert [i.id for i in items] == sorted((i.id for i in items), key=order.index)
+        assert answers == {pk: a for pk, a in all_answers.items() if pk in {i.id for i in items}}
+        assert depts == all_depts
+
+
+def test_the_next_item_number_and_the_newest_receipt_by_key(
+    tmp_path: Path, any_db_url: str
+) -> None:
+    services, seed = _seeded(tmp_path, any_db_url)
+    with db.transaction(services.sessions) as s:
+        rnd = rounds_repo.get(s, 1, seed.key)
+        assert rnd is not None
+        cons = {c.key: c.id for c in rnd.consultations}
+        assert intake_repo.next_seq(s, rnd.id, cons["13"]) == len(seed.item_ids["13"]) + 1
+        assert intake_repo.next_seq(s, rnd.id, cons["14"]) == len(seed.item_ids["14"]) + 1
+        for n, kind in enumerate(("receipt", "receipt", "reminder")):
+            s.add(
+                Outbox(
+                    committee_id=1, kind=kind, message_id=f"<r{n}@city.example.jp>",
+                    recipients=["a@example.jp"], subject="s", raw=f"raw {n}".encode(),
+                    created_at=services.clock.now(),
+                )
+            )  # fmt: skip
+        s.flush()
+        ids = ["r0@city.example.jp", "r1@city.example.jp", "r2@city.example.jp"]
+        assert floods_repo.receipt_replied_to(s, 1, ids) == b"raw 1"
+        assert floods_repo.receipt_replied_to(s, 1, ["r2@city.example.jp"]) is None
+        assert floods_repo.receipt_replied_to(s, 2, ids) is None
