@@ -257,6 +257,19 @@ def rounds_board(services: Services) -> list[RoundRow]:
     return rows
 
 
+@dataclass(frozen=True)
+class Sibling:
+    ident: str  # public ID
+    label: str  # public ID and how the item begins
+
+
+def siblings(services: Services, key: str, pk: int) -> tuple[Sibling, ...]:
+    """The items that may be merged into this one (same consultation, author and step)."""
+    with db.reading(services.sessions) as s:
+        rows = repo.consultation_items(s, services.committee(s).id, key, pk)
+    return tuple(Sibling(public_id, f"{public_id} {text[:40]}") for public_id, text in rows)
+
+
 def departments(services: Services) -> tuple[tuple[str, str], ...]:
     """(key, name) of the committee's departments, for recording an answer."""
     return tuple((d.id, d.name) for d in services.config.departments)

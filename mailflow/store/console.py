@@ -206,3 +206,24 @@ def round_counts(session: Session, committee_id: int) -> dict[int, RoundCounts]:
     for rid, n in decided.items():
         out.setdefault(rid, RoundCounts(decisions=int(n)))
     return out
+
+
+def consultation_items(
+    session: Session, committee_id: int, round_key: str, pk: int
+) -> Sequence[tuple[str, str]]:
+    """(public ID, text) of the other active items of the same author, step and
+    consultation as item ``pk``: those it may be merged with."""
+    item = session.get(Item, pk)
+    if item is None or item.consultation_id is None:
+        return []
+    rows = session.execute(
+        select(Item.public_id, Item.text)
+        .join(Round, Round.id == Item.round_id)
+        .where(Round.committee_id == committee_id, Round.key == round_key,
+               Item.consultation_id == item.consultation_id, Item.state == "active",
+               Item.public_id.is_not(None), Item.id != pk,
+               # one reply read as two: the same author and step (`item merge` refuses others)
+               Item.member_id == item.member_id, Item.phase == item.phase)
+        .order_by(Item.phase, Item.seq, Item.id)
+    ).all()  # fmt: skip
+    return [(str(p), t) for p, t in rows]

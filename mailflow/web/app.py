@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from mailflow.services.context import Services
 from mailflow.web import (
     pages_admin,
+    pages_corrections,
     pages_login,
     pages_mail,
     pages_minutes,
@@ -50,6 +51,7 @@ def create_app(services: Services, others: Sequence[Services] = ()) -> Starlette
     pages: list[BaseRoute] = [
         *pages_rounds.ROUTES,
         *pages_round.ROUTES,
+        *pages_corrections.ROUTES,
         *pages_mail.ROUTES,
         *pages_outbox.ROUTES,
         *pages_minutes.ROUTES,

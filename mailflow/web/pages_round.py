@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mailflow.services import items, overview
+from mailflow.services import items, overview, rounds
 from mailflow.web.auth import Ctx, action, page
 
 
@@ -14,15 +16,21 @@ def _round(ctx: Ctx) -> Response:
     return ctx.render("round.html", r=view)
 
 
+_IDENT = re.compile(r"[A-Za-z0-9-]{1,32}")
+
+
 def _item_id(ctx: Ctx) -> str:
-    pk = ctx.param("pk")
-    return pk if pk.isdigit() else "-"
+    """The item's number, or its public ID (Q14-05: where a correction sends staff)."""
+    ident = ctx.param("pk")
+    return ident if _IDENT.fullmatch(ident) else "-"
 
 
 def _item(ctx: Ctx) -> Response:
     key = ctx.param("key")
     view = items.show_item(ctx.services, _item_id(ctx), key)
     return ctx.render("item.html", item=view, departments=overview.departments(ctx.services),
+                      consultations=rounds.show_round(ctx.services, key).consultations,
+                      siblings=overview.siblings(ctx.services, key, view.pk),
                       diff=items.wording_diff(view.text, view.published_text))  # fmt: skip
 
 
