@@ -13,7 +13,7 @@ import pytest
 from mailflow.domain import Phase
 from mailflow.outbound.alerts import alert_text
 from mailflow.outbound.render import LANGUAGES, answer_sheet_for, environment, render_mail
-from mailflow.outbound.views import MailView
+from mailflow.outbound.views import AlertLine, MailView
 from mailflow.parsing.reply_form import FORM_END, FORM_START
 from mailflow.workflow.actions import Audience
 from tests.unit.outbound import seed_views as seed
@@ -309,3 +309,17 @@ def test_dates_in_a_mail_carry_the_year_when_it_is_not_the_mails() -> None:
     assert "令和3年1月13日（水）までに" in december
     january = render_mail(view, "ja", seed.JST, date(2021, 1, 5)).text
     assert "令和3年1月13日" not in january and "1月13日（水）までに" in january
+
+
+def test_an_unplaced_item_alert_names_its_author_and_number_and_quotes_nothing() -> None:
+    line = AlertLine(
+        "R2-5", "unplaced_item", "item-57", "① item 57 names no consultation",
+        ("石田 直樹",), ("57",),
+    )  # fmt: skip
+    digest = dataclasses.replace(seed.staff_alert(), alerts=(line,))
+    ja_text = render_mail(digest, "ja", seed.JST).text
+    en_text = render_mail(digest, "en", seed.JST).text
+    assert "案件未定" in ja_text
+    assert "石田 直樹の項目（番号 57）に諮問案件の指定がありません" in ja_text
+    assert "mailflow item place 57 --consultation K" in ja_text
+    assert "item 57 of 石田 直樹 names no consultation" in en_text
