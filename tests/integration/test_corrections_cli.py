@@ -187,3 +187,22 @@ def test_no_correction_once_the_minutes_are_published(services: Services, tmp_pa
     assert r.exit_code == 2
     assert r.stderr.strip() == "error: round R2-5 is minutes_published: its record is closed"
     assert item(services, "Q13-01").state == "active"
+
+
+def test_a_quiet_round_wakes_to_alert_an_item_read_with_no_consultation(
+    services: Services,
+) -> None:
+    from mailflow.services.workflow import tick
+
+    with db.transaction(services.sessions) as s:  # decided: nothing falls due any more
+        rnd = s.scalars(select(Round)).one()
+        rnd.state = "decided"
+    tick(services)
+    tick(services)  # nothing new: the round is quiet and not read again
+    assert rnd.id in services.quiet_rounds
+    pk = unplaced(services, "病児保育の予約取消しはいつまでできるのか。")
+    tick(services)  # the new row moved the round's marks: read again, alerted once
+    key = f"R2-5:alert:unplaced_item:item-{pk}"
+    with db.transaction(services.sessions) as s:
+        keys = list(s.scalars(select(WorkflowAction.key).where(WorkflowAction.key == key)))
+    assert keys == [key]
