@@ -4,7 +4,6 @@ through the same services as `mailflow item …` / `answer …`; an auditor gets
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,24 +13,13 @@ from sqlalchemy import select, update
 from mailflow.services.context import Services
 from mailflow.store import db
 from mailflow.store.models import Event, Item
-from tests.harness.console import (
-    AUDITOR,
-    chromium,
-    chromium_path,
-    console_services,
-    log_in,
-    serve_console,
-)
+from tests.harness.console import AUDITOR, chromium, log_in, seed_console
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, str]]:
-    chromium_path()
-    os.environ.setdefault("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef-0123456789")
-    services = console_services(tmp_path_factory.mktemp("console-fix"))
-    with serve_console(services) as base:
-        yield services, base
-    services.engine.dispose()
+    with seed_console(tmp_path_factory.mktemp("console-fix")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +15,7 @@ from mailflow.domain import Phase
 from mailflow.services.context import Services
 from mailflow.services.outbox import entries, show
 from mailflow.services.rounds import show_round
-from tests.harness.console import chromium, chromium_path, console_services, log_in, serve_console
+from tests.harness.console import chromium, log_in, seed_console
 
 BAD_ROUND = b"""id = "R2-9"
 title = ""
@@ -29,12 +28,8 @@ questions = 2021-01-13
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, str]]:
-    chromium_path()
-    os.environ.setdefault("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef-0123456789")
-    services = console_services(tmp_path_factory.mktemp("console-pages"))
-    with serve_console(services) as base:
-        yield services, base
-    services.engine.dispose()
+    with seed_console(tmp_path_factory.mktemp("console-pages")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -80,6 +80,18 @@ def serve_console(services: Services, others: tuple[Services, ...] = ()) -> Iter
 
 
 @contextmanager
+def seed_console(tmp: Any) -> Iterator[tuple[Services, str]]:
+    """The seed round's console (`console_services`) served on loopback, for a module's
+    browser tests: (services, base URL); skipped without Chromium."""
+    chromium_path()
+    os.environ.setdefault("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef-0123456789")
+    services = console_services(tmp)
+    with serve_console(services) as base:
+        yield services, base
+    services.engine.dispose()
+
+
+@contextmanager
 def chromium() -> Iterator[Any]:
     """A headless Chromium browser (Playwright's Browser)."""
     from playwright.sync_api import sync_playwright
