@@ -6,9 +6,9 @@
 Engines: ``atheris`` (coverage-guided libFuzzer, `pip install atheris`; the pure modules
 are instrumented) or ``random`` (mutations of the seed mails by a seeded RNG, no extra
 package). Seeds are the test fixtures' mails. Reports inputs per second, crashes (an
-exception escaping a stage) and hangs (an input whose common stages plus its slowest role
-take over ``--hang`` seconds, 1 s by default: a mail is parsed as one role only), and
-saves each offending input under ``--out`` to replay with ``--replay``.
+exception escaping a stage) and hangs (an input whose common stages plus its slowest
+role take over ``--hang`` seconds of CPU time, 1 s by default: a mail is parsed as one
+role only), and saves each offending input under ``--out`` to replay with ``--replay``.
 """
 
 from __future__ import annotations

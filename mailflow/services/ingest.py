@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mailflow.domain.states import MessageState
-from mailflow.errors import NotFoundError, StaffInputError
+from mailflow.errors import NotFoundError
 from mailflow.parsing.model import DecodedMessage
 from mailflow.routing import (
     AuthPolicy,
@@ -124,8 +124,6 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
             return outcome
     except UNAVAILABLE:
         raise  # the database, not the mail: it stays `stored` and is processed later
-    except StaffInputError:
-        raise  # staff's mistake, not the mail's: the mail stays as it was
     except Exception as exc:
         over = isinstance(exc, ParseOverBudget)
         # An exception's text may quote the mail: the log names the message and the kind

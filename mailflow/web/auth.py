@@ -108,12 +108,13 @@ def base_context(state: WebState, request: Request, user: staff.SignedIn | None)
     site = state.site(request) or state.sites()[0]
     conf = site.services.config.committee
     lang, tz = conf.language, conf.tz
+    today = site.services.clock.now().astimezone(tz).date()
     done = request.query_params.get("done", "")
     return {
         "lang": lang,
         "t": translator(lang),
         "labels": lambda prefix: group(lang, prefix),
-        "when": lambda v: when(v, tz, lang),
+        "when": lambda v: when(v, tz, lang, today),
         "day": lambda d: day(d, lang),
         "user": user,
         "csrf": user.csrf_token if user else "",

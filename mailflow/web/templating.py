@@ -26,13 +26,14 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def when(value: datetime | None, tz: tzinfo, lang: str) -> str:
-    """A time for people: 1月13日（水） 10:00 in Japanese, 2021-01-13 10:00 in English."""
+def when(value: datetime | None, tz: tzinfo, lang: str, today: date | None = None) -> str:
+    """A time for people: 1月13日（水） 10:00 in Japanese (with the era's year when it is not
+    the year of ``today``: 令和3年1月13日（水） 10:00), 2021-01-13 10:00 in English."""
     if value is None:
         return "—"
     local = value.astimezone(tz)
     if lang == "ja":
-        return f"{jadate.month_day(local)} {local:%H:%M}"
+        return f"{jadate.month_day(local, today)} {local:%H:%M}"
     return f"{local:%Y-%m-%d %H:%M}"
 
 

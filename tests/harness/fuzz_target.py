@@ -64,10 +64,12 @@ EXPECTED = ("Q13-01", "Q13-02", "Q14-01")
 def run_one(raw: bytes) -> float:
     """Every stage on ``raw``; raises only if a stage does (a bug).
 
-    Returns the seconds intake would spend on this mail: the common stages plus the
-    slowest role (a mail is parsed as one role only).
+    Returns the CPU seconds intake would spend on this mail: the common stages plus the
+    slowest role (a mail is parsed as one role only). CPU time, as the parse worker's
+    budget counts it: on a machine shared with other work the wall time says more
+    about the neighbours than about the input.
     """
-    start = time.perf_counter()
+    start = time.thread_time()
     decoded = decode(raw)
     classify(raw, decoded, (COMMITTEE,))
     auth = evaluate(decoded.headers, "mx.city.example.jp", AuthPolicy("quarantine"))
@@ -89,10 +91,10 @@ def run_one(raw: bytes) -> float:
             auth=auth,
         )
     )
-    common = time.perf_counter() - start
+    common = time.thread_time() - start
     slowest = 0.0
     for role in ROLES:
-        began = time.perf_counter()
+        began = time.thread_time()
         signers = SIGNERS[role]
         new_text = extract_new_text(decoded.body, signers)
         text = new_text
@@ -107,5 +109,5 @@ def run_one(raw: bytes) -> float:
             expected_ids=EXPECTED,
             signer_names=signers,
         )
-        slowest = max(slowest, time.perf_counter() - began)
+        slowest = max(slowest, time.thread_time() - began)
     return common + slowest

@@ -38,3 +38,16 @@ def test_fiscal_year() -> None:
 def test_local_time_decides_the_day() -> None:
     utc = datetime(2021, 1, 13, 15, 30, tzinfo=ZoneInfo("UTC"))  # 00:30 on the 14th in Tokyo
     assert jadate.month_day(utc.astimezone(ZoneInfo("Asia/Tokyo"))) == "1月14日（木）"
+
+
+def test_console_times_carry_the_year_only_when_it_is_another_year() -> None:
+    from datetime import UTC, date, datetime
+    from zoneinfo import ZoneInfo
+
+    from mailflow.web.templating import when
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    at = datetime(2021, 1, 13, 1, 0, tzinfo=UTC)  # 10:00 in Tokyo
+    assert when(at, tokyo, "ja", date(2021, 1, 5)) == "1月13日（水） 10:00"
+    assert when(at, tokyo, "ja", date(2020, 12, 20)) == "令和3年1月13日（水） 10:00"
+    assert when(at, tokyo, "en", date(2020, 12, 20)) == "2021-01-13 10:00"
