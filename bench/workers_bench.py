@@ -19,16 +19,16 @@ import platform
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from mailflow.store import db  # noqa: E402
 from mailflow.store.models import Message  # noqa: E402
+from tests.harness.database import POSTGRES_ENV, fresh_schema  # noqa: E402
 from tests.harness.dovecot import DovecotServer  # noqa: E402
 from tests.harness.fleet import Fleet  # noqa: E402
 from tests.harness.smtp_server import SmtpServer  # noqa: E402
@@ -53,25 +53,17 @@ def main() -> None:
     ap.add_argument("--mails", type=int, default=2000, help="per committee")
     ap.add_argument("--poll", type=int, default=10, help="poll_interval_seconds")
     args = ap.parse_args()
-    base = os.environ.get("MAILFLOW_TEST_POSTGRES_URL")
+    base = os.environ.get(POSTGRES_ENV)
     if not base:
-        sys.exit("set MAILFLOW_TEST_POSTGRES_URL (PostgreSQL, trust auth)")
-    schema = f"b_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base)
-    with admin.begin() as c:
-        c.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    dovecot = DovecotServer(extra=LIMITS).start()
-    smtp = SmtpServer().start()
-    try:
-        run(args, url, dovecot, smtp)
-    finally:
-        smtp.stop()
-        dovecot.stop()
-        with admin.begin() as c:
-            c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
+        sys.exit(f"set {POSTGRES_ENV} (PostgreSQL, trust auth)")
+    with fresh_schema(base, "b") as url:
+        dovecot = DovecotServer(extra=LIMITS).start()
+        smtp = SmtpServer().start()
+        try:
+            run(args, url, dovecot, smtp)
+        finally:
+            smtp.stop()
+            dovecot.stop()
 
 def run(args: argparse.Namespace, url: str, dovecot: DovecotServer, smtp: SmtpServer) -> None:
     n, per = args.committees, args.mails
