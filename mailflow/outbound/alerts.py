@@ -7,7 +7,9 @@ not in the table (intake's own lines) is shown as it was written.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
+from typing import Any
 
 from mailflow.outbound.views import AlertLine
 
@@ -94,3 +96,150 @@ def alert_text(line: AlertLine, language: str) -> str:
     """The line staff read: from the table when the kind has words, else as written."""
     formatter = _TABLES.get(language, _JA).get(line.what)
     return formatter(line) if formatter is not None else line.detail
+
+
+class Intake(enum.StrEnum):
+    """What intake tells staff of one stored mail (the digest's 「受信メール N」 lines)."""
+
+    UNPROVEN_HELD = "unproven_held"
+    UNPROVEN_NOTHING = "unproven_nothing"
+    ECHO_AGAIN = "echo_again"
+    DISOWNED = "disowned"
+    ECHO_STALE = "echo_stale"
+    DOCUMENT_UNREAD = "document_unread"
+    LATE_REPLY = "late_reply"
+    LOW_CONFIDENCE = "low_confidence"
+    UNKNOWN_ANSWER = "unknown_answer"
+    SHEET_REFUSED = "sheet_refused"
+    DECISION_UNNAMED = "decision_unnamed"
+    DECISION_UNCLEAR = "decision_unclear"
+    NO_RECEIPT = "no_receipt"
+    TRUNCATED = "truncated"
+    OVER_BUDGET = "over_budget"
+    CORRECTION_REFUSED = "correction_refused"
+    CORRECTION_HELD = "correction_held"
+
+
+_ROLE_JA = {"member": "委員", "chair": "会長", "delegate": "会長職務代理", "department": "所管課"}
+_CHANGE_JA = {
+    "items": "質疑・意見",
+    "corrections": "訂正・取消",
+    "answers": "回答",
+    "decisions": "答申",
+}
+_ACTION_JA = {"correct": "訂正", "withdraw": "取消"}
+
+
+def _ja_list(words: object, table: dict[str, str]) -> str:
+    return "・".join(table.get(w, w) for w in words)  # type: ignore[attr-defined]
+
+
+def _late_reply_ja(f: dict[str, Any]) -> str:
+    text = f"{f['mark']}の期限後に届いた返信です"
+    if f.get("followup"):
+        text += f"。受け付け、{'、'.join(f['followup'])}を所管課へ追加送付します"
+    return text
+
+
+def _late_reply_en(f: dict[str, Any]) -> str:
+    text = f"late reply for phase {f['mark']}"
+    if f.get("followup"):
+        text += "; accepted, its departments get it in a follow-up bundle: "
+        text += " ".join(f["followup"])
+    return text
+
+
+_INTAKE_JA: dict[Intake, Callable[[dict[str, Any]], str]] = {
+    Intake.UNPROVEN_HELD: lambda f: (
+        f"{_ROLE_JA.get(f['role'], f['role'])}の名義の{_ja_list(f['changes'], _CHANGE_JA)}は"
+        f"差出人を確認できない（From: のみ）ため保留し、返信での確定を依頼しました"
+        f"（依頼 {f['request']}）"
+    ),
+    Intake.UNPROVEN_NOTHING: lambda f: (
+        f"{_ROLE_JA.get(f['role'], f['role'])}の名義ですが差出人を確認できず、"
+        "反映する内容もありません"
+    ),
+    Intake.ECHO_AGAIN: lambda f: (
+        f"答申の確認依頼への返信が確定とも答申とも読めないため、{f['name']}さんに確認依頼を再送しました"
+    ),
+    Intake.DISOWNED: lambda f: (
+        f"{_ROLE_JA.get(f['role'], f['role'])}が「送っていない」と返信しました（返信 {f['reply']}、"
+        f"依頼 {f['request']}）。何も反映していません。なりすましの可能性があります"
+    ),
+    Intake.ECHO_STALE: lambda f: "その後に変わった答申への確認です。反映していません",
+    Intake.DOCUMENT_UNREAD: lambda f: (
+        f"{f['who'] or '委員'}さんの添付ファイル「{f['filename']}」を読めませんでした"
+        f"（{f['detail']}）。内容を確認し、手作業で登録してください（mailflow item add）"
+    ),
+    Intake.LATE_REPLY: _late_reply_ja,
+    Intake.LOW_CONFIDENCE: lambda f: (
+        f"{f['item']}の読み取りに自信がありません。内容を確認してください"
+    ),
+    Intake.UNKNOWN_ANSWER: lambda f: f"存在しない質疑番号 {f['item']} への回答です",
+    Intake.SHEET_REFUSED: lambda f: (
+        f"回答シート「{f['filename']}」を受け付けませんでした（{f['detail']}）"
+    ),
+    Intake.DECISION_UNNAMED: lambda f: "諮問案件を特定できない答申があります",
+    Intake.DECISION_UNCLEAR: lambda f: f"{f['consultation']}の答申が明確ではありません",
+    Intake.NO_RECEIPT: lambda f: (
+        f"登録しましたが受付の返信を送れませんでした（{f['error']}）。原因を直した後、"
+        f"mailflow reprocess --message {f['message']} を実行してください"
+    ),
+    Intake.TRUNCATED: lambda f: "サイズの上限を超えたため、切り詰めて保存しました",
+    Intake.OVER_BUDGET: lambda f: f"処理できませんでした（{f['detail']}）。保存のみで未処理です",
+    Intake.CORRECTION_REFUSED: lambda f: (
+        f"{f['item']}の{_ACTION_JA.get(f['action'], f['action'])}を受け付けませんでした"
+        f"（{f['why']}）"
+    ),
+    Intake.CORRECTION_HELD: lambda f: (
+        f"{f['item']}の{_ACTION_JA.get(f['action'], f['action'])}を保留しました（{f['why']}）"
+    ),
+}
+
+_INTAKE_EN: dict[Intake, Callable[[dict[str, Any]], str]] = {
+    Intake.UNPROVEN_HELD: lambda f: (
+        f"{', '.join(f['changes'])} from a sender not proven (From: alone) held until the "
+        f"{f['role']} confirms by reply (request {f['request']})"
+    ),
+    Intake.UNPROVEN_NOTHING: lambda f: (
+        f"in the {f['role']}'s name, sender not proven, nothing to apply"
+    ),
+    Intake.ECHO_AGAIN: lambda f: (
+        "the reply to the decision echo neither confirms nor decides; "
+        f"the echo went again to {f['name']}"
+    ),
+    Intake.DISOWNED: lambda f: (
+        f"its {f['role']} says they did not send it (reply {f['reply']} to request "
+        f"{f['request']}); nothing applied, possible forgery"
+    ),
+    Intake.ECHO_STALE: lambda f: "confirms an echo of a decision changed since; not applied",
+    Intake.DOCUMENT_UNREAD: lambda f: (
+        f"the attached {f['filename']!r} from {f['who'] or 'a member'} could not be read "
+        f"({f['detail']}); read it and file its items by hand (mailflow item add)"
+    ),
+    Intake.LATE_REPLY: _late_reply_en,
+    Intake.LOW_CONFIDENCE: lambda f: f"{f['item']} read with low confidence",
+    Intake.UNKNOWN_ANSWER: lambda f: f"answer to unknown item {f['item']}",
+    Intake.SHEET_REFUSED: lambda f: f"answer sheet {f['filename']!r} refused: {f['detail']}",
+    Intake.DECISION_UNNAMED: lambda f: "a decision names no consultation",
+    Intake.DECISION_UNCLEAR: lambda f: f"the decision on {f['consultation']} is unclear",
+    Intake.NO_RECEIPT: lambda f: (
+        f"filed, but no receipt could be queued ({f['error']}); "
+        f"`mailflow reprocess --message {f['message']}` once fixed"
+    ),
+    Intake.TRUNCATED: lambda f: "over the size cap and stored truncated",
+    Intake.OVER_BUDGET: lambda f: f"failed: {f['detail']}; stored, not processed",
+    Intake.CORRECTION_REFUSED: lambda f: f"{f['action']} of {f['item']} refused: {f['why']}",
+    Intake.CORRECTION_HELD: lambda f: f"{f['action']} of {f['item']} held: {f['why']}",
+}
+
+_MAIL_JA = "受信メール {}："
+_MAIL_EN = "message {}: "
+
+
+def intake_line(language: str, kind: Intake, message: int, **fields: Any) -> str:
+    """One line of intake about stored mail ``message``, in the committee's language;
+    never a message body (the fields are names, IDs, file names and reasons)."""
+    ja = language != "en"
+    head = (_MAIL_JA if ja else _MAIL_EN).format(message)
+    return head + (_INTAKE_JA if ja else _INTAKE_EN)[kind]({**fields, "message": message})

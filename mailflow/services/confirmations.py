@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING
 
 from mailflow.domain import Verdict
 from mailflow.outbound import views as v
+from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing.corrections import Correction, CorrectionKind
 from mailflow.parsing.pipeline import MailParse
 from mailflow.routing import PartyKind, PartyRef
 from mailflow.services.context import Services
 from mailflow.services.mailing import RoundMail
+from mailflow.store import directory as directory_repo
 from mailflow.store import events
 from mailflow.store import intake as repo
 from mailflow.store import pending as pending_repo
@@ -49,11 +51,10 @@ def hold(
     )
     if row.state != "pending":
         return []
-    what = ", ".join(c.value for c in changes)
-    alert = (
-        f"message {msg.id}: {what} from a sender not proven (From: alone) held until "
-        f"the {role} confirms by reply (request {row.id})"
-    )
+    alert = intake_line(
+        _language(session, rnd), Intake.UNPROVEN_HELD, msg.id,
+        changes=[c.value for c in changes], role=role, request=row.id,
+    )  # fmt: skip
     if not created:
         return [alert]
     r = RoundMail(services, session, rnd)
@@ -111,10 +112,11 @@ def ask_again(
         round_id=rnd.id, message_id=msg.id, reason="neither_confirms_nor_decides",
         request=row.id,
     )  # fmt: skip
-    return (
-        f"message {msg.id}: the reply to the decision echo neither confirms nor decides; "
-        f"the echo went again to {name}",
-    )
+    return (intake_line(_language(session, rnd), Intake.ECHO_AGAIN, msg.id, name=name),)
+
+
+def _language(session: Session, rnd: Round) -> str:
+    return directory_repo.committee_language(session, rnd.committee_id)
 
 
 def _registered(session: Session, role: str, pk: int) -> tuple[str, list[str]]:
@@ -204,10 +206,10 @@ def _apply(x: _Reply) -> Answered:
 def _refuse(x: _Reply) -> Answered:
     pending_repo.resolve(x.session, x.row, "refused", x.msg, x.now)
     _event(x, "change_refused", "disowned_by_party")
-    alert = (
-        f"message {x.row.message_id}: its {x.row.party_kind} says they did not send it "
-        f"(reply {x.msg.id} to request {x.row.id}); nothing applied, possible forgery"
-    )
+    alert = intake_line(
+        _language(x.session, x.rnd), Intake.DISOWNED, x.row.message_id or x.msg.id,
+        role=x.row.party_kind, reply=x.msg.id, request=x.row.id,
+    )  # fmt: skip
     return Answered(f"request {x.row.id} refused by its party", (alert,))
 
 
@@ -224,7 +226,7 @@ def _confirm_echo(x: _Reply) -> Answered:
     if decider is None or key != x.row.echo_key:
         pending_repo.resolve(x.session, x.row, "stale", x.msg, x.now)
         _event(x, "echo_stale", "decision_changed")
-        alert = f"message {x.msg.id}: confirms an echo of a decision changed since; not applied"
+        alert = intake_line(_language(x.session, x.rnd), Intake.ECHO_STALE, x.msg.id)
         return Answered(f"echo {x.row.id} is out of date", (alert,))
     keys = repo.confirm_pending_decisions(x.session, x.rnd.id, x.row.member_id)
     pending_repo.resolve(x.session, x.row, "applied", x.msg, x.now)

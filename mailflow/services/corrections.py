@@ -15,11 +15,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mailflow.domain import Phase
+from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing.corrections import Correction, CorrectionKind, find_corrections, remainder
 from mailflow.parsing.kinds import classify
 from mailflow.parsing.pipeline import MailParse
 from mailflow.parsing.references import find_reference
 from mailflow.services.records import RecordResult
+from mailflow.store import directory as directory_repo
 from mailflow.store import events
 from mailflow.store import intake as repo
 from mailflow.store.corrections import resolve
@@ -95,16 +97,20 @@ class _Apply:
             item_pk=item.id if item else None, **detail,
         )  # fmt: skip
 
+    def line(self, kind: Intake, c: Correction, why: str) -> str:
+        language = directory_repo.committee_language(self.session, self.rnd.committee_id)
+        return intake_line(language, kind, self.msg.id, action=c.kind.value, item=c.item, why=why)
+
     def refuse(self, c: Correction, item: Item | None, reason: str, why: str) -> None:
         self.event("correction_refused", item, reason, action=c.kind.value, item_id=c.item)
-        self.alerts.append(f"message {self.msg.id}: {c.kind.value} of {c.item} refused: {why}")
+        self.alerts.append(self.line(Intake.CORRECTION_REFUSED, c, why))
 
     def hold(self, c: Correction, item: Item, reason: str, why: str) -> None:
         self.phase = self.phase or item.phase
         self.held.append(c.item)
         kind = "correction_conflict" if reason == "staff_edited" else "correction_held"
         self.event(kind, item, reason, action=c.kind.value, new=c.text)
-        self.alerts.append(f"message {self.msg.id}: {c.kind.value} of {c.item} held: {why}")
+        self.alerts.append(self.line(Intake.CORRECTION_HELD, c, why))
 
     def one(self, c: Correction) -> None:
         item = repo.item_by_public_id(self.session, self.rnd.id, c.item)

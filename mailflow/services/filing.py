@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mailflow.domain import ConsultationRef, Role, Verdict
+from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing.corrections import Correction
 from mailflow.parsing.model import DecodedMessage
 from mailflow.parsing.pipeline import AuthorRole, MailParse
@@ -131,7 +132,9 @@ def file(
     elif held:
         # Nothing in it to confirm (a bare 「確認しました」 in the chair's name): a claimed
         # mail that changes nothing is only recorded, and staff see it.
-        why = f"message {msg.id}: in the {role}'s name, sender not proven, nothing to apply"
+        why = intake_line(
+            services.config.committee.language, Intake.UNPROVEN_NOTHING, msg.id, role=role
+        )
         result.alerts = (*result.alerts, why)
     if not nothing:
         _receipt(services, session, msg, rnd, result, role, confirmed, now)

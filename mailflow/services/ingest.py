@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from mailflow.domain.states import MessageState
 from mailflow.errors import NotFoundError
+from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing.model import DecodedMessage
 from mailflow.routing import (
     AuthPolicy,
@@ -119,7 +120,7 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
             outcome = _process(services, session, message_pk, assignment)
             msg = session.get(Message, message_pk)
             if msg is not None and msg.truncated:
-                cut = f"message {message_pk} was over the size cap and is stored truncated"
+                cut = intake_line(services.config.committee.language, Intake.TRUNCATED, message_pk)
                 outcome = replace(outcome, alerts=(*outcome.alerts, cut))
             return outcome
     except UNAVAILABLE:
@@ -147,7 +148,12 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
                 reason=error,
             )
         # Over budget is the mail's doing, not a bug: staff see it (it is not retried).
-        alerts = (f"message {message_pk} failed: {exc}; stored, not processed",) if over else ()
+        alerts = (
+            (intake_line(services.config.committee.language, Intake.OVER_BUDGET, message_pk,
+                         detail=str(exc)),)
+            if over
+            else ()
+        )  # fmt: skip
         return Outcome(message_pk, "failed", "normal", error, alerts=alerts)
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from mailflow.domain import Phase
 from mailflow.outbound import views as v
+from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingMail
 from mailflow.outbound.msgid import reply_target
@@ -145,9 +146,11 @@ def queue_receipt_or_alert(
             reason=f"{type(exc).__name__}: {exc}"[:500],
         )
         return (
-            f"message {msg.id}: filed, but no receipt could be queued "
-            f"({type(exc).__name__}); `mailflow reprocess --message {msg.id}` once fixed",
-        )
+            intake_line(
+                services.config.committee.language, Intake.NO_RECEIPT, msg.id,
+                error=type(exc).__name__,
+            ),
+        )  # fmt: skip
     return ()
 
 

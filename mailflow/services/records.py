@@ -16,10 +16,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from mailflow.domain import ItemId, Phase
+from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing import nesting
 from mailflow.parsing.model import ParsedItem
 from mailflow.parsing.pipeline import MailParse
 from mailflow.services.policy import policy_of
+from mailflow.store import directory as directory_repo
 from mailflow.store import events
 from mailflow.store import intake as repo
 from mailflow.store.corrections import hold_document, kept_by_staff, resolve
@@ -112,6 +114,10 @@ class RecordResult:
         return "; ".join(parts) or "nothing recognised"
 
 
+def _language(session: Session, rnd: Round) -> str:
+    return directory_repo.committee_language(session, rnd.committee_id)
+
+
 def write_records(
     session: Session,
     services: Services,
@@ -158,10 +164,12 @@ def _items(
                           document.refusal, msg.received_at)  # fmt: skip
             who = repo.member_name(session, msg.member_id) if msg.member_id else None
             alerts.append(
-                f"message {msg.id}: the attached {document.filename!r} from "
-                f"{who or 'a member'} could not be read "
-                f"({document.detail or document.refusal}); read it and file its items by hand"
-            )
+                intake_line(
+                    _language(session, rnd), Intake.DOCUMENT_UNREAD, msg.id,
+                    filename=document.filename, who=who,
+                    detail=document.detail or document.refusal,
+                )
+            )  # fmt: skip
     for pos, pi in enumerate(found):
         with session.no_autoflush:  # a half-filled new row must not be flushed by a query
             rows.append(
@@ -181,11 +189,12 @@ def _items(
         else:
             surplus.state = "withdrawn"
     if late:
-        alert = f"message {msg.id}: late reply for phase {Phase(phase).mark}"
-        if filing.followup:
-            alert += "; accepted, its departments get it in a follow-up bundle: "
-            alert += " ".join(filing.followup)
-        alerts.append(alert)
+        alerts.append(
+            intake_line(
+                _language(session, rnd), Intake.LATE_REPLY, msg.id,
+                mark=Phase(phase).mark, followup=list(filing.followup),
+            )
+        )  # fmt: skip
     res.alerts = tuple(alerts)
     return res
 
@@ -260,7 +269,12 @@ def _fill_item(
         # (`staff_corrections.unplaced_alerts`), and place it with `mailflow item place`.
         res.unplaced_items += 1
     if pi.confidence < LOW_CONFIDENCE:
-        alerts.append(f"message {msg.id}: {row.public_id or 'item'} read with low confidence")
+        alerts.append(
+            intake_line(
+                _language(session, rnd), Intake.LOW_CONFIDENCE, msg.id,
+                item=row.public_id or "—",
+            )
+        )  # fmt: skip
     return row
 
 
@@ -280,7 +294,9 @@ def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> R
         item = repo.item_by_public_id(session, rnd.id, pa.item)
         item = resolve(session, item) if item is not None else None  # moved or merged
         if item is None:
-            alerts.append(f"message {msg.id}: answer to unknown item {pa.item}")
+            alerts.append(
+                intake_line(_language(session, rnd), Intake.UNKNOWN_ANSWER, msg.id, item=pa.item)
+            )
             res.unknown_answers.append(pa.item)
             continue
         if not pa.adds:
@@ -321,8 +337,11 @@ def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> R
         name = " ".join(refused.filename.split())[:120] or "(no name)"
         res.refused_sheets.append((name, refused.reason.value))
         alerts.append(
-            f"message {msg.id}: answer sheet {refused.filename!r} refused: {refused.detail}"
-        )
+            intake_line(
+                _language(session, rnd), Intake.SHEET_REFUSED, msg.id,
+                filename=refused.filename, detail=refused.detail,
+            )
+        )  # fmt: skip
     msg.phase = 2
     res.alerts = tuple(alerts)
     return res
@@ -347,7 +366,7 @@ def _decisions(
     for d in parsed.decisions:
         cons = by_key.get(d.consultation) if d.consultation else None
         if cons is None:
-            alerts.append(f"message {msg.id}: a decision names no consultation")
+            alerts.append(intake_line(_language(session, rnd), Intake.DECISION_UNNAMED, msg.id))
             continue
         if d.verdict.value == "unclear" and not d.text.strip() and cons.id in decided_before:
             continue
@@ -366,7 +385,12 @@ def _decisions(
         )
         res.decisions.append(f"{cons.key}:{d.verdict.value}")
         if d.verdict.value == "unclear":
-            alerts.append(f"message {msg.id}: the decision on {cons.number} is unclear")
+            alerts.append(
+                intake_line(
+                    _language(session, rnd), Intake.DECISION_UNCLEAR, msg.id,
+                    consultation=cons.number,
+                )
+            )  # fmt: skip
     msg.phase = 4
     res.alerts = tuple(alerts)
     return res

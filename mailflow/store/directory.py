@@ -137,3 +137,9 @@ def _set(row: object, **values: object) -> None:
     for name, value in values.items():
         if getattr(row, name) != value:
             setattr(row, name, value)
+
+
+def committee_language(session: Session, committee_id: int) -> str:
+    """The language the committee's staff read ("ja" or "en")."""
+    row = session.get(Committee, committee_id)
+    return row.language if row is not None else "ja"

@@ -34,7 +34,7 @@ def test_a_reply_that_neither_confirms_nor_decides_is_asked_again(world: World) 
     w = world
     echo = _decide(w, "両件とも可とします。")
     out = w.reply("aoki", "拝見しました。少し考えさせてください。", at(1, 22, 2), echo, "gmail")
-    assert "neither confirms nor decides" in out  # the staff alert of this intake
+    assert "確定とも答申とも読めない" in out  # the staff alert of this intake
     [again] = w.mails("aoki", "再度のお願い")
     assert "諮問第13号：可" in decode(again).body
     w.tick(at(1, 22, 3))

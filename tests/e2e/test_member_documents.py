@@ -54,7 +54,7 @@ def test_an_unreadable_attachment_goes_to_staff_and_the_member_is_told(world: Wo
     w = world
     w.opened()
     out = w.deliver(_mail(w, "ueno", b"PK\x03\x04 damaged", "意見.docx"), at(1, 8))
-    assert "could not be read" in out  # the staff alert of this intake
+    assert "を読めませんでした" in out  # the staff alert of this intake
     assert w.items() == {}
     receipt = decode(w.mails("ueno", "受け付けました")[-1]).body
     assert "読み取ることが" in receipt and "意見.docx" in receipt

@@ -49,7 +49,7 @@ def test_a_planted_pass_below_the_received_line_proves_nothing(guarded: World) -
         ("Received", RECEIVED),
         ("Authentication-Results", PASS),
     ])  # fmt: skip
-    assert "held until the chair confirms" in out, out
+    assert "返信での確定を依頼しました" in out, out
     assert guarded.decisions() == [] and guarded.pending() == [("change", "pending")]
 
 

@@ -27,7 +27,7 @@ def test_a_forged_decision_and_confirmation_decide_nothing(world: World) -> None
     w = world
     w.to_decision()
     out = w.deliver(forged(CHAIR, "Re: [R2-5] 答申", REJECT_BOTH, at(1, 22)), at(1, 22))
-    assert "decisions from a sender not proven" in out, out
+    assert "会長の名義の答申は差出人を確認できない" in out, out  # the staff alert, in Japanese
     assert w.decisions() == [] and w.pending() == [("change", "pending")]
     # the chair is asked at the registered address, and shown what would be decided
     request = _request(w, "aoki")
@@ -39,7 +39,7 @@ def test_a_forged_decision_and_confirmation_decide_nothing(world: World) -> None
     assert not w.mails("kato", "答申")  # no result went to anyone
     # the chair, seeing the request, says it was not them
     out = w.reply("aoki", "このようなメールは送っていません。", at(1, 23, 10), request)
-    assert "possible forgery" in out, out  # an alert for staff
+    assert "なりすましの可能性" in out, out  # an alert for staff
     assert w.pending() == [("change", "refused")] and w.events("change_refused")
     w.tick(at(1, 23, 11))
     assert w.decisions() == [] and w.state() == "awaiting_decision"
@@ -82,7 +82,7 @@ def test_forged_corrections_wait_for_the_author(world: World) -> None:
     before = w.items()
     attack = "訂正 [Q13-01]\n配布は不要と考える。\n\n取消 [Q14-01]"
     out = w.deliver(forged(ISHIDA, "Re: [R2-5] 訂正", attack, at(1, 7)), at(1, 7))
-    assert "corrections from a sender not proven" in out, out
+    assert "委員の名義の訂正・取消は差出人を確認できない" in out, out
     assert w.items() == before and not w.events("item_corrected")
     request = _request(w, "ishida")
     body = decode(request).body

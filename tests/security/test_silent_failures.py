@@ -228,4 +228,4 @@ async def test_a_mail_whose_receipt_cannot_be_queued_is_still_filed(
     assert "receipt_failed" in kinds
     assert committee.sent_to(ISHIDA) == []
     [digest] = committee.digests()
-    assert "message 1: filed, but no receipt could be queued (IntegrityError)" in digest
+    assert "受信メール 1：登録しましたが受付の返信を送れませんでした（IntegrityError）" in digest

@@ -323,3 +323,27 @@ def test_an_unplaced_item_alert_names_its_author_and_number_and_quotes_nothing()
     assert "石田 直樹の項目（番号 57）に諮問案件の指定がありません" in ja_text
     assert "mailflow item place 57 --consultation K" in ja_text
     assert "item 57 of 石田 直樹 names no consultation" in en_text
+
+
+def test_intake_lines_in_the_committees_language_without_mail_text() -> None:
+    from mailflow.outbound.alerts import Intake, intake_line
+
+    ja = intake_line("ja", Intake.LATE_REPLY, 12, mark="①", followup=["Q13-04"])
+    assert (
+        ja == "受信メール 12：①の期限後に届いた返信です。受け付け、Q13-04を所管課へ追加送付します"
+    )
+    en = intake_line("en", Intake.DECISION_UNCLEAR, 7, consultation="第13号")
+    assert en == "message 7: the decision on 第13号 is unclear"
+    held = intake_line(
+        "ja", Intake.UNPROVEN_HELD, 3, changes=["decisions"], role="chair", request=9
+    )
+    assert held.startswith("受信メール 3：会長の名義の答申は差出人を確認できない")
+    assert "message" not in held and "chair" not in held
+    for kind in Intake:  # every kind has words in both languages
+        fields = dict.fromkeys(
+            ("changes", "role", "request", "name", "reply", "who", "filename", "detail",
+             "mark", "item", "consultation", "error", "action", "why"), "x",
+        )  # fmt: skip
+        fields["changes"] = ["items"]
+        assert intake_line("ja", kind, 1, **fields).startswith("受信メール 1：")
+        assert intake_line("en", kind, 1, **fields).startswith("message 1: ")
