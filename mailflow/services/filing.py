@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from mailflow.domain import ConsultationRef, Role, Verdict
+from mailflow.domain import ConsultationRef, Verdict
 from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing.corrections import Correction
 from mailflow.parsing.model import DecodedMessage
@@ -164,11 +164,7 @@ def _author_role(
     if party.kind is PartyKind.CHAIR:
         return "chair"
     # A registered chair (or the delegated deputy) writing after ③ is deciding (④).
-    deciders = {
-        m.id
-        for m in round_repo.members_by_id(session, rnd.committee_id).values()
-        if m.role == Role.CHAIR.value
-    }
+    deciders = round_repo.chair_ids(session, rnd.committee_id)
     if rnd.decider_member_id is not None:
         deciders = {rnd.decider_member_id}
     if int(party.id) in deciders and received_at > rnd.further_due:

@@ -26,10 +26,11 @@ from mailflow.services.mail_views import (
     consultations,
     round_info,
 )
+from mailflow.store import directory as parties
 from mailflow.store import outbox as outbox_repo
 from mailflow.store import pending as pending_repo
 from mailflow.store import workflow as repo
-from mailflow.store.models import Department, Member, Round
+from mailflow.store.models import Department, Round
 from mailflow.workflow import actions as act
 from mailflow.workflow.facts import DecisionFact
 
@@ -63,7 +64,7 @@ class RoundMail:
 
     def __init__(self, services: Services, session: Session, rnd: Round) -> None:
         self.services, self.session, self.rnd = services, session, rnd
-        self.members = {m.key: m for m in repo.members_of(session, rnd.committee_id)}
+        self.members = {m.key: m for m in parties.members(session, rnd.committee_id)}
         self.names = {m.id: m.name for m in self.members.values()}
         self.committee = committee_info(services.config)
         self.info = round_info(rnd)
@@ -171,8 +172,8 @@ class RoundMail:
         approved: bool, party_kind: PartyKind = PartyKind.MEMBER,
         attachments: tuple[OutgoingAttachment, ...] = (), ask: int | None = None,
     ) -> int:  # fmt: skip
-        m: Member = self.members[key]
-        addresses = [a.address for a in m.addresses]
+        m = self.members[key]
+        addresses = list(m.addresses)
         party = PartyRef(party_kind, str(m.id))
         return self.queue(
             kind=kind, key=act.recipient_key(action_key, key), party=party,
@@ -332,7 +333,7 @@ def _decision_echo(
     c, info, decisions = r.committee, r.info, _decisions(r, action.decisions)
     # Only a reply to this very echo confirms it: its token names the request.
     decider = r.members[action.recipient]
-    ask = pending_repo.echo_request(r.session, r.rnd, decider, action.key, now).id
+    ask = pending_repo.echo_request(r.session, r.rnd, decider.id, action.key, now).id
     return r.to_member(action.recipient, action.key, kind,
                        lambda to: v.DecisionEcho(to, c, info, decisions),
                        now, ok, PartyKind.CHAIR, ask=ask)  # fmt: skip

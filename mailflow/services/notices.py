@@ -68,7 +68,7 @@ def queue_receipt(
     return r.queue(
         kind="receipt", key=f"receipt:{msg.id}{suffix}",
         party=_party(member.id), name=member.name,
-        addresses=[a.address for a in member.addresses], view=view, now=now,
+        addresses=list(member.addresses), view=view, now=now,
         approved=True, in_reply_to=in_reply_to,
     )  # fmt: skip
 

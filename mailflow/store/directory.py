@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -143,3 +144,64 @@ def committee_language(session: Session, committee_id: int) -> str:
     """The language the committee's staff read ("ja" or "en")."""
     row = session.get(Committee, committee_id)
     return row.language if row is not None else "ja"
+
+
+@dataclass(frozen=True)
+class Party:
+    """A member or department as plain data: what routing and mailing read per mail."""
+
+    id: int
+    key: str
+    name: str
+    role: str  # a member's role; "department" for a department
+    active: bool
+    addresses: tuple[str, ...]
+
+
+def members(session: Session, committee_id: int, *, active_only: bool = False) -> list[Party]:
+    """The committee's members with their addresses, in id order: two plain reads, no ORM
+    objects (this runs for every mail and every action; 200 members as ORM objects with
+    their address collections cost more than the rest of a mail's routing)."""
+    where = [Member.committee_id == committee_id]
+    if active_only:
+        where.append(Member.active.is_(True))
+    rows = session.execute(
+        select(Member.id, Member.key, Member.name, Member.role, Member.active)
+        .where(*where)
+        .order_by(Member.id)
+    ).all()
+    addresses = _addresses(
+        session,
+        select(MemberAddress.member_id, MemberAddress.address)
+        .where(MemberAddress.committee_id == committee_id)
+        .order_by(MemberAddress.id),
+    )
+    return [
+        Party(pk, key, name, role, bool(active), addresses.get(pk, ()))
+        for pk, key, name, role, active in rows
+    ]
+
+
+def departments(session: Session, committee_id: int) -> list[Party]:
+    """The committee's departments with their addresses, in id order, as plain data."""
+    rows = session.execute(
+        select(Department.id, Department.key, Department.name)
+        .where(Department.committee_id == committee_id)
+        .order_by(Department.id)
+    ).all()
+    addresses = _addresses(
+        session,
+        select(DepartmentAddress.department_id, DepartmentAddress.address)
+        .where(DepartmentAddress.committee_id == committee_id)
+        .order_by(DepartmentAddress.id),
+    )
+    return [
+        Party(pk, key, name, "department", True, addresses.get(pk, ())) for pk, key, name in rows
+    ]
+
+
+def _addresses(session: Session, query: Any) -> dict[int, tuple[str, ...]]:
+    out: dict[int, list[str]] = {}
+    for owner, address in session.execute(query):
+        out.setdefault(owner, []).append(address)
+    return {k: tuple(v) for k, v in out.items()}

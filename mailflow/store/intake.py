@@ -19,6 +19,7 @@ from mailflow.routing import (
     MemberEntry,
     OpenRound,
 )
+from mailflow.store import directory as parties
 from mailflow.store.models import (
     Answer,
     Committee,
@@ -42,26 +43,15 @@ def directory(session: Session, committee_id: int) -> Directory:
 
     Tokens pack those integer ids, so a reply address stays short whatever the slugs.
     """
-    members = session.scalars(
-        select(Member)
-        .where(Member.committee_id == committee_id, Member.active.is_(True))
-        .options(selectinload(Member.addresses))
+    members = parties.members(session, committee_id, active_only=True)
+    depts = parties.departments(session, committee_id)
+    rounds = session.execute(
+        select(Round.id, Round.key, Round.state).where(Round.committee_id == committee_id)
     ).all()
-    depts = session.scalars(
-        select(Department)
-        .where(Department.committee_id == committee_id)
-        .options(selectinload(Department.addresses))
-    ).all()
-    rounds = session.scalars(select(Round).where(Round.committee_id == committee_id)).all()
     entry = CommitteeEntry(
         id=str(committee_id),
-        members=tuple(
-            MemberEntry(str(m.id), Role(m.role), tuple(a.address for a in m.addresses))
-            for m in members
-        ),
-        departments=tuple(
-            DepartmentEntry(str(d.id), tuple(a.address for a in d.addresses)) for d in depts
-        ),
+        members=tuple(MemberEntry(str(m.id), Role(m.role), m.addresses) for m in members),
+        departments=tuple(DepartmentEntry(str(d.id), d.addresses) for d in depts),
         open_rounds=tuple(
             OpenRound(str(r.id), r.key) for r in rounds if r.state not in CLOSED_STATES
         ),

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailflow.store.models import Member, Message, PendingChange, Round
+from mailflow.store.models import Message, PendingChange, Round
 
 
 def for_message(session: Session, message_pk: int) -> PendingChange | None:
@@ -47,7 +47,7 @@ def hold_message(
 
 
 def echo_request(
-    session: Session, rnd: Round, decider: Member, echo_key: str, now: datetime
+    session: Session, rnd: Round, decider_pk: int, echo_key: str, now: datetime
 ) -> PendingChange:
     """The request behind one decision echo (one per echo key), made when it is queued."""
     row = session.scalar(
@@ -71,7 +71,7 @@ def echo_request(
         round_id=rnd.id,
         kind="decision_echo",
         party_kind="chair",
-        member_id=decider.id,
+        member_id=decider_pk,
         echo_key=echo_key,
         changes=["decisions"],
         state="pending",

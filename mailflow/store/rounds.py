@@ -63,6 +63,15 @@ def members_by_key(session: Session, committee: Committee) -> dict[str, Member]:
     return {m.key: m for m in rows}
 
 
+def chair_ids(session: Session, committee_id: int) -> set[int]:
+    """The committee's chairs (one, or none while the config names none)."""
+    return set(
+        session.scalars(
+            select(Member.id).where(Member.committee_id == committee_id, Member.role == "chair")
+        )
+    )
+
+
 def members_by_id(session: Session, committee_id: int) -> dict[int, Member]:
     rows = session.scalars(select(Member).where(Member.committee_id == committee_id))
     return {m.id: m for m in rows}

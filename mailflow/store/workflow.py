@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailflow.domain import ItemId, Phase, Role, Verdict
+from mailflow.store import directory as parties
+from mailflow.store.directory import Party
 from mailflow.store.models import (
     Answer,
     Consultation,
@@ -17,7 +19,6 @@ from mailflow.store.models import (
     Department,
     Event,
     Item,
-    Member,
     Message,
     Round,
     RoundDocument,
@@ -159,10 +160,8 @@ def deadlines_of(rnd: Round, grace: timedelta) -> Deadlines:
     )
 
 
-def members_of(session: Session, committee_id: int) -> Sequence[Member]:
-    return session.scalars(
-        select(Member).where(Member.committee_id == committee_id).order_by(Member.id)
-    ).all()
+def members_of(session: Session, committee_id: int) -> list[Party]:
+    return parties.members(session, committee_id)
 
 
 def round_facts(session: Session, rnd: Round) -> RoundFacts:
