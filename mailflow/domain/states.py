@@ -28,6 +28,13 @@ class ItemState(enum.StrEnum):
     MERGED = "merged"  # staff joined it into another item (`moved_to`)
 
 
+class CorrectionAction(enum.StrEnum):
+    """What a member's own correction by reply (訂正 / 取消) did to their item."""
+
+    CORRECTED = "corrected"  # 訂正: the item's text replaced
+    WITHDRAWN = "withdrawn"  # 取消: the item taken back
+
+
 class AnswerState(enum.StrEnum):
     """A department's (or the secretariat's) answer to an item."""
 

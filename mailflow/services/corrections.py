@@ -4,8 +4,9 @@ Only the item's author may correct or withdraw it, and only until the bundle of 
 phase has gone to the departments (after that the departments already hold the old
 text): anything else changes nothing and alerts staff. An item staff have edited is
 never overwritten (a conflict for staff). The old text stays in the audit log
-(`item_corrected` with old and new), and a reprocessed original mail gets the
-correction back (:func:`reapply`), so IDs and texts members were told stay true.
+(`item_corrected` with old and new); each applied correction is kept as a row
+(`item_correction`), and a reprocessed original mail gets the correction back
+(:func:`reapply`), so IDs and texts members were told stay true.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mailflow.domain import Phase
+from mailflow.domain.states import CorrectionAction
 from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing.corrections import Correction, CorrectionKind, find_corrections, remainder
 from mailflow.parsing.kinds import classify
@@ -24,7 +26,7 @@ from mailflow.services.records import RecordResult
 from mailflow.store import directory as directory_repo
 from mailflow.store import events
 from mailflow.store import intake as repo
-from mailflow.store.corrections import resolve
+from mailflow.store.corrections import member_corrections, record_member_correction, resolve
 from mailflow.store.models import Item, Member, Message, Round
 from mailflow.store.workflow import round_facts
 from mailflow.workflow.facts import RoundFacts
@@ -32,8 +34,6 @@ from mailflow.workflow.filing import correctable
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
-
-_APPLIED = ("item_corrected", "item_withdrawn")
 
 
 @dataclass(frozen=True)
@@ -139,13 +139,18 @@ class _Apply:
             item.state = "withdrawn"
             self.withdrawn.append(item.public_id or c.item)  # where it lives now, if moved
             self.event("item_withdrawn", item, None)
+            self.keep(item, CorrectionAction.WITHDRAWN, None)
             return None
         old = item.text
         item.text, item.kind = c.text, classify(c.text).value
         item.reference = find_reference(c.text)
         self.corrected.append(item.public_id or c.item)
         self.event("item_corrected", item, None, old=old, new=c.text)
+        self.keep(item, CorrectionAction.CORRECTED, c.text)
         return None
+
+    def keep(self, item: Item, action: CorrectionAction, new_text: str | None) -> None:
+        record_member_correction(self.session, item, self.msg.id, action, new_text, self.now)
 
 
 def take(
@@ -176,14 +181,12 @@ def take(
 def reapply(session: Session, msg: Message) -> None:
     """After a reprocessed mail rewrote its items, put the authors' corrections back."""
     items = {i.id: i for i in repo.items_from_message(session, msg.id)}
-    if not items or msg.round_id is None:
+    if not items:
         return
-    for ev in events.of_kinds(session, msg.round_id, _APPLIED):
-        item = items.get(int(ev.detail.get("item_pk") or -1))
-        if item is None:
-            continue
-        if ev.kind == "item_withdrawn":
+    for done in member_corrections(session, items):
+        item = items[done.item_id]
+        if done.action == CorrectionAction.WITHDRAWN:
             item.state = "withdrawn"
-        elif not item.staff_edited:
-            new = str(ev.detail["new"])
+        elif not item.staff_edited and done.new_text is not None:
+            new = done.new_text
             item.text, item.kind, item.reference = new, classify(new).value, find_reference(new)

@@ -164,6 +164,7 @@ def _process(
     if msg is None:
         raise LookupError(f"no message {message_pk}")
     now = services.clock.now()
+    placed_in = msg.round_id  # before this reading: a mail moved to another round is new there
     committee = repo.committee(session, msg.committee_id)
     decoded, cls = services.parser.read(msg.raw, (committee.address,))
     msg.classification = cls.kind.value
@@ -205,7 +206,9 @@ def _process(
             services, session, msg, rnd, outcome.ask, outcome.party, reading.reply(), now
         )
         if answered is not None:
-            return _answered(services, session, msg, rnd, reading, outcome, answered, now)
+            return _answered(
+                services, session, msg, rnd, reading, outcome, answered, now, placed_in
+            )
     # A held mail its party has since confirmed by reply is filed as proven.
     held = pending_repo.for_message(session, msg.id)
     confirmed = held is not None and held.state == "applied"
@@ -221,6 +224,7 @@ def _process(
         again = confirmations.ask_again(services, session, msg, rnd, outcome.ask, now)
         result.alerts = (*result.alerts, *again)
     msg.state, msg.error = "done", None
+    _first_reading(msg, rnd, placed_in, now)
     events.record(
         session,
         at=now,
@@ -238,6 +242,13 @@ def _process(
     return Outcome(
         msg.id, "done", "normal", result.describe(), records=result, alerts=result.alerts
     )
+
+
+def _first_reading(msg: Message, rnd: Round, placed_in: int | None, now: datetime) -> None:
+    """Remember when the mail was first read into its round; a reprocess keeps that, so
+    its items do not become new (workflow.facts.ItemFact.recorded_at)."""
+    if msg.first_processed_at is None or placed_in != rnd.id:
+        msg.first_processed_at = now
 
 
 def _quarantine(session: Session, msg: Message, outcome: Quarantine, now: datetime) -> Outcome:
@@ -263,7 +274,7 @@ def _quarantine(session: Session, msg: Message, outcome: Quarantine, now: dateti
 
 def _answered(
     services: Services, session: Session, msg: Message, rnd: Round, reading: filing.Reading,
-    outcome: Routed, answered: confirmations.Answered, now: datetime,
+    outcome: Routed, answered: confirmations.Answered, now: datetime, placed_in: int | None,
 ) -> Outcome:  # fmt: skip
     """A reply to one of our requests: record it, and file the held mail it confirmed."""
     msg.round_id, msg.sender_kind, msg.phase = rnd.id, reading.role, None
@@ -276,6 +287,7 @@ def _answered(
         source = _process(services, session, answered.apply, None)
         alerts += source.alerts
         detail += f" ({source.detail})"
+    _first_reading(msg, rnd, placed_in, now)
     events.record(
         session, at=now, actor="system", kind="message_processed",
         committee_id=rnd.committee_id, round_id=rnd.id, message_id=msg.id,

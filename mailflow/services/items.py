@@ -175,10 +175,13 @@ def _decide_held(
             raise InputError(
                 [f"{name} is {item.state}, not held: only held items are accepted or rejected"]
             )
+        now = services.clock.now()
         item.state = to
+        if to == "active":
+            item.accepted_at = now  # it joins the round from now (store.workflow.round_facts)
         events.record(
             s,
-            at=services.clock.now(),
+            at=now,
             actor=services.actor,
             kind="item_accepted" if to == "active" else "item_rejected",
             committee_id=committee.id,
