@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mailflow.domain import Phase
-from mailflow.domain.states import CorrectionAction
+from mailflow.domain.states import CorrectionAction, EventKind
 from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing.corrections import Correction, CorrectionKind, find_corrections, remainder
 from mailflow.parsing.kinds import classify
@@ -89,7 +89,9 @@ class _Apply:
     def _consultation_key(self, item: Item) -> str | None:
         return next((c.key for c in self.rnd.consultations if c.id == item.consultation_id), None)
 
-    def event(self, kind: str, item: Item | None, reason: str | None, **detail: object) -> None:
+    def event(
+        self, kind: EventKind, item: Item | None, reason: str | None, **detail: object
+    ) -> None:
         events.record(
             self.session, at=self.now, actor=f"member:{self.author.key}", kind=kind,
             committee_id=self.rnd.committee_id, round_id=self.rnd.id, message_id=self.msg.id,
@@ -102,13 +104,15 @@ class _Apply:
         return intake_line(language, kind, self.msg.id, action=c.kind.value, item=c.item, why=why)
 
     def refuse(self, c: Correction, item: Item | None, reason: str, why: str) -> None:
-        self.event("correction_refused", item, reason, action=c.kind.value, item_id=c.item)
+        self.event(EventKind.CORRECTION_REFUSED, item, reason, action=c.kind.value, item_id=c.item)
         self.alerts.append(self.line(Intake.CORRECTION_REFUSED, c, why))
 
     def hold(self, c: Correction, item: Item, reason: str, why: str) -> None:
         self.phase = self.phase or item.phase
         self.held.append(c.item)
-        kind = "correction_conflict" if reason == "staff_edited" else "correction_held"
+        kind = (
+            EventKind.CORRECTION_CONFLICT if reason == "staff_edited" else EventKind.CORRECTION_HELD
+        )
         self.event(kind, item, reason, action=c.kind.value, new=c.text)
         self.alerts.append(self.line(Intake.CORRECTION_HELD, c, why))
 
@@ -138,14 +142,14 @@ class _Apply:
         if c.kind is CorrectionKind.WITHDRAW:
             item.state = "withdrawn"
             self.withdrawn.append(item.public_id or c.item)  # where it lives now, if moved
-            self.event("item_withdrawn", item, None)
+            self.event(EventKind.ITEM_WITHDRAWN, item, None)
             self.keep(item, CorrectionAction.WITHDRAWN, None)
             return None
         old = item.text
         item.text, item.kind = c.text, classify(c.text).value
         item.reference = find_reference(c.text)
         self.corrected.append(item.public_id or c.item)
-        self.event("item_corrected", item, None, old=old, new=c.text)
+        self.event(EventKind.ITEM_CORRECTED, item, None, old=old, new=c.text)
         self.keep(item, CorrectionAction.CORRECTED, c.text)
         return None
 

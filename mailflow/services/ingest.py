@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from mailflow.domain.states import MessageState
+from mailflow.domain.states import EventKind, MessageState
 from mailflow.errors import NotFoundError
 from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing.model import DecodedMessage
@@ -142,7 +142,7 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
                 session,
                 at=services.clock.now(),
                 actor="system",
-                kind="message_failed",
+                kind=EventKind.MESSAGE_FAILED,
                 committee_id=msg.committee_id,
                 message_id=msg.id,
                 reason=error,
@@ -229,7 +229,7 @@ def _process(
         session,
         at=now,
         actor="system",
-        kind="message_processed",
+        kind=EventKind.MESSAGE_PROCESSED,
         committee_id=committee.id,
         round_id=rnd.id,
         message_id=msg.id,
@@ -257,7 +257,7 @@ def _quarantine(session: Session, msg: Message, outcome: Quarantine, now: dateti
         session,
         at=now,
         actor="system",
-        kind="message_quarantined",
+        kind=EventKind.MESSAGE_QUARANTINED,
         committee_id=msg.committee_id,
         message_id=msg.id,
         reason=outcome.reason.value,
@@ -289,12 +289,20 @@ def _answered(
         detail += f" ({source.detail})"
     _first_reading(msg, rnd, placed_in, now)
     events.record(
-        session, at=now, actor="system", kind="message_processed",
+        session, at=now, actor="system", kind=EventKind.MESSAGE_PROCESSED,
         committee_id=rnd.committee_id, round_id=rnd.id, message_id=msg.id,
         role=reading.role, evidence=[e.kind.value for e in outcome.evidence],
         proof=outcome.proof.value, request=outcome.ask, answered=detail,
     )  # fmt: skip
     return Outcome(msg.id, "done", "normal", detail, alerts=tuple(alerts))
+
+
+# A mail written by no person, by what it is (routing.MailKind, NORMAL aside).
+_MACHINE_MAIL = {
+    MailKind.AUTO_REPLY: EventKind.MESSAGE_AUTO_REPLY,
+    MailKind.BOUNCE: EventKind.MESSAGE_BOUNCE,
+    MailKind.LOOP: EventKind.MESSAGE_LOOP,
+}
 
 
 def _machine_mail(
@@ -321,7 +329,7 @@ def _machine_mail(
         session,
         at=now,
         actor="system",
-        kind=f"message_{kind.value}",
+        kind=_MACHINE_MAIL[kind],
         committee_id=msg.committee_id,
         message_id=msg.id,
         reason=reason,

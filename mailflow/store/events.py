@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from mailflow.domain.states import EventKind
 from mailflow.store.models import Event
 
 
@@ -15,7 +16,7 @@ def record(
     *,
     at: datetime,
     actor: str,
-    kind: str,
+    kind: EventKind,
     committee_id: int | None = None,
     round_id: int | None = None,
     message_id: int | None = None,
@@ -28,7 +29,7 @@ def record(
         message_id=message_id,
         at=at,
         actor=actor,
-        kind=kind,
+        kind=kind.value,
         reason=reason,
         detail=detail,
     )

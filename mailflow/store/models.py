@@ -27,6 +27,7 @@ from mailflow.domain.states import (
     AnswerState,
     CorrectionAction,
     DecisionState,
+    EventKind,
     HeldDocumentState,
     ItemState,
     MessageState,
@@ -450,8 +451,11 @@ class Event(Base):
     """The audit log: every outcome, transition and staff action, with who and why."""
 
     __tablename__ = "event"
-    # A round's events of one kind: the audit page filters by both.
-    __table_args__ = (Index("ix_event_round_kind", "round_id", "kind"),)
+    __table_args__ = (
+        # A round's events of one kind: the audit page filters by both.
+        Index("ix_event_round_kind", "round_id", "kind"),
+        CheckConstraint(check_in("kind", EventKind), name="kind"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     committee_id: Mapped[int | None] = mapped_column(ForeignKey("committee.id"), index=True)
     round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"), index=True)

@@ -332,26 +332,27 @@ def test_0009_keeps_moved_and_merged_items_sound_and_downgrades(engine: Engine) 
     assert sorted(answers) == [1, 2, 9]  # and replaced answers
 
 
-def test_0008_checks_every_state_against_its_enum(engine: Engine) -> None:
+def _migration(name: str) -> Any:
     import importlib.util
     from pathlib import Path
 
+    path = Path(__file__).resolve().parents[2] / f"migrations/versions/{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    return migration
+
+
+def test_0008_checks_every_state_against_its_enum(engine: Engine) -> None:
     from alembic import command
     from sqlalchemy import text
 
     from mailflow.domain.states import AnswerState, DecisionState, ItemState, MessageState, check_in
     from mailflow.workflow.state import RoundState
 
-    def load(name: str) -> Any:
-        path = Path(__file__).resolve().parents[2] / f"migrations/versions/{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
-        return migration
-
     # The migrations' frozen SQL is what the enums say today (0009 added `merged`).
-    checks = {**load("0008_rules").CHECKS, "item": load("0009_corrections").ITEM_STATES}
+    checks = {**_migration("0008_rules").CHECKS, "item": _migration("0009_corrections").ITEM_STATES}
     enums = {"round": RoundState, "message": MessageState, "item": ItemState,
              "answer": AnswerState, "decision": DecisionState}  # fmt: skip
     assert {t: check_in("state", e) for t, e in enums.items()} == checks
@@ -391,6 +392,9 @@ def test_0011_fills_the_facts_from_the_audit_log_and_downgrades(engine: Engine) 
     import sqlalchemy as sa
     from alembic import command
 
+    from mailflow.domain.states import CorrectionAction, check_in
+
+    assert check_in("action", CorrectionAction) == _migration("0011_facts").ACTIONS
     db.upgrade(engine, "0010")
     t = [datetime(2021, 1, 14, h, tzinfo=UTC) for h in range(8)]
     _round_with_a_mail(engine, t[0])
@@ -495,3 +499,44 @@ def test_0011_fills_the_facts_from_the_audit_log_and_downgrades(engine: Engine) 
     db.upgrade(engine)  # and up again, from the same events
     with Session(engine) as s:
         assert s.scalar(sa.select(sa.func.count(ItemCorrection.id))) == 3
+
+
+def test_0012_checks_every_event_kind_against_its_enum(engine: Engine) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from mailflow.domain.states import EventKind, check_in
+    from mailflow.store import events
+
+    # The migration's frozen list is what the enum says today.
+    assert check_in("kind", EventKind) == _migration("0012_event_kinds").CHECK
+    assert len(EventKind.__members__) == len(EventKind)  # no two names for one kind
+
+    db.upgrade(engine, "0011")
+    at = datetime(2021, 1, 13, tzinfo=UTC)
+    insert = text("INSERT INTO event (at, actor, kind, detail) VALUES (:at, 'system', :k, '{}')")
+    with engine.begin() as conn:  # rows of an older database, written before the check
+        conn.execute(insert, {"at": at, "k": "message_processed"})
+    db.upgrade(engine)
+    with db.session_factory(engine).begin() as s:  # every kind goes in, through the writer
+        for kind in EventKind:
+            events.record(s, at=at, actor="system", kind=kind, why=kind.value)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT kind FROM event ORDER BY id")).scalars().all()
+    assert stored == ["message_processed", *EventKind]
+    for bad in ("message_procesed", "", "MESSAGE_PROCESSED"):
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(insert, {"at": at, "k": bad})
+
+    cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
+    with db.migration_connection(engine) as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0011")
+    with engine.begin() as conn:  # without the check, any text went in
+        conn.execute(insert, {"at": at, "k": "retired_kind"})
+    with pytest.raises(RuntimeError, match="retired_kind"):  # and upgrading says which
+        db.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM event WHERE kind = 'retired_kind'"))
+    db.upgrade(engine)
+    assert db.current_revision(engine) == db.head_revision()
