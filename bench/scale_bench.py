@@ -243,6 +243,7 @@ def _history(services: Any, size: int) -> float:
                         "member_id": m.id,
                         "phase": 1,
                         "late": False,
+                        "first_processed_at": at,
                     }
                 )
                 for k in range(ITEMS_PER_MAIL):

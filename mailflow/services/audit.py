@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from mailflow.domain.states import EventKind
 from mailflow.errors import InputError
 from mailflow.services.context import Services
 from mailflow.store import console as repo
@@ -19,7 +20,7 @@ LIMIT = 500
 class AuditLine:
     at: datetime
     actor: str
-    kind: str
+    kind: EventKind
     round_key: str | None
     reason: str | None
     detail: str  # the event's details as JSON text, to be shown escaped
@@ -29,7 +30,7 @@ class AuditLine:
 class AuditPage:
     lines: tuple[AuditLine, ...]
     actors: tuple[str, ...]
-    kinds: tuple[str, ...]
+    kinds: tuple[EventKind, ...]
     rounds: tuple[str, ...]
     truncated: bool  # more lines matched than LIMIT
 
@@ -41,6 +42,15 @@ def _day(text: str | None, name: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise InputError([f"{name}: not a date such as 2021-01-13: {text!r}"]) from None
+
+
+def _kind(text: str | None) -> EventKind | None:
+    if not text:
+        return None
+    try:
+        return EventKind(text)
+    except ValueError:
+        raise InputError([f"kind: no such kind of event: {text!r}"]) from None
 
 
 def audit_log(
@@ -56,6 +66,7 @@ def audit_log(
     ``until`` included."""
     tz = services.config.committee.tz
     start, end = _day(since, "since"), _day(until, "until")
+    wanted = _kind(kind)
     services.require_schema()
     with db.reading(services.sessions) as s:
         committee = services.committee(s)
@@ -64,7 +75,7 @@ def audit_log(
         if round_key and round_id is None:
             raise InputError([f"round: no round {round_key!r}"])
         f = repo.EventFilter(
-            round_id=round_id, actor=actor or None, kind=kind or None,
+            round_id=round_id, actor=actor or None, kind=wanted,
             since=datetime.combine(start, time(), tz) if start else None,
             until=datetime.combine(end + timedelta(days=1), time(), tz) if end else None,
             limit=LIMIT + 1,
@@ -72,7 +83,7 @@ def audit_log(
         rows = repo.events(s, committee.id, f)
         actors, kinds = repo.event_choices(s, committee.id)
         lines = tuple(
-            AuditLine(e.at, e.actor, e.kind, rounds.get(e.round_id or 0), e.reason,
+            AuditLine(e.at, e.actor, EventKind(e.kind), rounds.get(e.round_id or 0), e.reason,
                       json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else "")
             for e in rows[:LIMIT]
         )  # fmt: skip

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mailflow.domain import Verdict
+from mailflow.domain.states import EventKind
 from mailflow.outbound import views as v
 from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing.corrections import Correction, CorrectionKind
@@ -69,7 +70,7 @@ def hold(
         addresses=addresses, view=view, now=now, approved=True, ask=row.id,
     )  # fmt: skip
     events.record(
-        session, at=now, actor="system", kind="change_held", committee_id=rnd.committee_id,
+        session, at=now, actor="system", kind=EventKind.CHANGE_HELD, committee_id=rnd.committee_id,
         round_id=rnd.id, message_id=msg.id, reason="sender_not_proven", request=row.id,
         changes=[c.value for c in changes],
     )  # fmt: skip
@@ -108,7 +109,7 @@ def ask_again(
         view=view, now=now, approved=True, ask=row.id,
     )  # fmt: skip
     events.record(
-        session, at=now, actor="system", kind="echo_unread", committee_id=rnd.committee_id,
+        session, at=now, actor="system", kind=EventKind.ECHO_UNREAD, committee_id=rnd.committee_id,
         round_id=rnd.id, message_id=msg.id, reason="neither_confirms_nor_decides",
         request=row.id,
     )  # fmt: skip
@@ -198,14 +199,14 @@ def _same_party(row: PendingChange, party: PartyRef) -> bool:
 
 def _apply(x: _Reply) -> Answered:
     pending_repo.resolve(x.session, x.row, "applied", x.msg, x.now)
-    _event(x, "change_confirmed", None)
+    _event(x, EventKind.CHANGE_CONFIRMED, None)
     return Answered(f"confirmed request {x.row.id}: message {x.row.message_id} applied",
                     apply=x.row.message_id)  # fmt: skip
 
 
 def _refuse(x: _Reply) -> Answered:
     pending_repo.resolve(x.session, x.row, "refused", x.msg, x.now)
-    _event(x, "change_refused", "disowned_by_party")
+    _event(x, EventKind.CHANGE_REFUSED, "disowned_by_party")
     alert = intake_line(
         _language(x.session, x.rnd), Intake.DISOWNED, x.row.message_id or x.msg.id,
         role=x.row.party_kind, reply=x.msg.id, request=x.row.id,
@@ -225,12 +226,12 @@ def _confirm_echo(x: _Reply) -> Answered:
     key = act.SendDecisionEcho(facts.round_tag, decider or "", clear).key
     if decider is None or key != x.row.echo_key:
         pending_repo.resolve(x.session, x.row, "stale", x.msg, x.now)
-        _event(x, "echo_stale", "decision_changed")
+        _event(x, EventKind.ECHO_STALE, "decision_changed")
         alert = intake_line(_language(x.session, x.rnd), Intake.ECHO_STALE, x.msg.id)
         return Answered(f"echo {x.row.id} is out of date", (alert,))
     keys = repo.confirm_pending_decisions(x.session, x.rnd.id, x.row.member_id)
     pending_repo.resolve(x.session, x.row, "applied", x.msg, x.now)
-    _event(x, "decision_confirmed", None)
+    _event(x, EventKind.DECISION_CONFIRMED, None)
     return Answered("decisions " + " ".join(f"{k}:confirmed" for k in keys))
 
 
@@ -238,7 +239,7 @@ def _read(x: _Reply) -> None:
     return None
 
 
-def _event(x: _Reply, kind: str, reason: str | None) -> None:
+def _event(x: _Reply, kind: EventKind, reason: str | None) -> None:
     events.record(
         x.session, at=x.now, actor="system", kind=kind, committee_id=x.rnd.committee_id,
         round_id=x.rnd.id, message_id=x.msg.id, reason=reason, request=x.row.id,

@@ -4,8 +4,9 @@ Only the item's author may correct or withdraw it, and only until the bundle of 
 phase has gone to the departments (after that the departments already hold the old
 text): anything else changes nothing and alerts staff. An item staff have edited is
 never overwritten (a conflict for staff). The old text stays in the audit log
-(`item_corrected` with old and new), and a reprocessed original mail gets the
-correction back (:func:`reapply`), so IDs and texts members were told stay true.
+(`item_corrected` with old and new); each applied correction is kept as a row
+(`item_correction`), and a reprocessed original mail gets the correction back
+(:func:`reapply`), so IDs and texts members were told stay true.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mailflow.domain import Phase
+from mailflow.domain.states import CorrectionAction, EventKind
 from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing.corrections import Correction, CorrectionKind, find_corrections, remainder
 from mailflow.parsing.kinds import classify
@@ -24,7 +26,7 @@ from mailflow.services.records import RecordResult
 from mailflow.store import directory as directory_repo
 from mailflow.store import events
 from mailflow.store import intake as repo
-from mailflow.store.corrections import resolve
+from mailflow.store.corrections import member_corrections, record_member_correction, resolve
 from mailflow.store.models import Item, Member, Message, Round
 from mailflow.store.workflow import round_facts
 from mailflow.workflow.facts import RoundFacts
@@ -32,8 +34,6 @@ from mailflow.workflow.filing import correctable
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
-
-_APPLIED = ("item_corrected", "item_withdrawn")
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,9 @@ class _Apply:
     def _consultation_key(self, item: Item) -> str | None:
         return next((c.key for c in self.rnd.consultations if c.id == item.consultation_id), None)
 
-    def event(self, kind: str, item: Item | None, reason: str | None, **detail: object) -> None:
+    def event(
+        self, kind: EventKind, item: Item | None, reason: str | None, **detail: object
+    ) -> None:
         events.record(
             self.session, at=self.now, actor=f"member:{self.author.key}", kind=kind,
             committee_id=self.rnd.committee_id, round_id=self.rnd.id, message_id=self.msg.id,
@@ -102,13 +104,15 @@ class _Apply:
         return intake_line(language, kind, self.msg.id, action=c.kind.value, item=c.item, why=why)
 
     def refuse(self, c: Correction, item: Item | None, reason: str, why: str) -> None:
-        self.event("correction_refused", item, reason, action=c.kind.value, item_id=c.item)
+        self.event(EventKind.CORRECTION_REFUSED, item, reason, action=c.kind.value, item_id=c.item)
         self.alerts.append(self.line(Intake.CORRECTION_REFUSED, c, why))
 
     def hold(self, c: Correction, item: Item, reason: str, why: str) -> None:
         self.phase = self.phase or item.phase
         self.held.append(c.item)
-        kind = "correction_conflict" if reason == "staff_edited" else "correction_held"
+        kind = (
+            EventKind.CORRECTION_CONFLICT if reason == "staff_edited" else EventKind.CORRECTION_HELD
+        )
         self.event(kind, item, reason, action=c.kind.value, new=c.text)
         self.alerts.append(self.line(Intake.CORRECTION_HELD, c, why))
 
@@ -138,14 +142,19 @@ class _Apply:
         if c.kind is CorrectionKind.WITHDRAW:
             item.state = "withdrawn"
             self.withdrawn.append(item.public_id or c.item)  # where it lives now, if moved
-            self.event("item_withdrawn", item, None)
+            self.event(EventKind.ITEM_WITHDRAWN, item, None)
+            self.keep(item, CorrectionAction.WITHDRAWN, None)
             return None
         old = item.text
         item.text, item.kind = c.text, classify(c.text).value
         item.reference = find_reference(c.text)
         self.corrected.append(item.public_id or c.item)
-        self.event("item_corrected", item, None, old=old, new=c.text)
+        self.event(EventKind.ITEM_CORRECTED, item, None, old=old, new=c.text)
+        self.keep(item, CorrectionAction.CORRECTED, c.text)
         return None
+
+    def keep(self, item: Item, action: CorrectionAction, new_text: str | None) -> None:
+        record_member_correction(self.session, item, self.msg.id, action, new_text, self.now)
 
 
 def take(
@@ -176,14 +185,12 @@ def take(
 def reapply(session: Session, msg: Message) -> None:
     """After a reprocessed mail rewrote its items, put the authors' corrections back."""
     items = {i.id: i for i in repo.items_from_message(session, msg.id)}
-    if not items or msg.round_id is None:
+    if not items:
         return
-    for ev in events.of_kinds(session, msg.round_id, _APPLIED):
-        item = items.get(int(ev.detail.get("item_pk") or -1))
-        if item is None:
-            continue
-        if ev.kind == "item_withdrawn":
+    for done in member_corrections(session, items):
+        item = items[done.item_id]
+        if done.action == CorrectionAction.WITHDRAWN:
             item.state = "withdrawn"
-        elif not item.staff_edited:
-            new = str(ev.detail["new"])
+        elif not item.staff_edited and done.new_text is not None:
+            new = done.new_text
             item.text, item.kind, item.reference = new, classify(new).value, find_reference(new)

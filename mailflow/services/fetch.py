@@ -24,6 +24,7 @@ from mailflow.adapters.imap import (
 )
 from mailflow.clock import Clock
 from mailflow.config import Imap
+from mailflow.domain.states import EventKind
 from mailflow.store import events
 from mailflow.store.db import DatabaseError, transaction
 from mailflow.store.leases import (
@@ -441,7 +442,7 @@ class MailFetcher:
             session,
             at=self._clock.now(),
             actor="mailflow-fetch",
-            kind="mailbox.unreadable_mail",
+            kind=EventKind.MAILBOX_UNREADABLE_MAIL,
             committee_id=self._committee_id,
             reason=(
                 f"the server failed {UNREADABLE_AFTER} times to send this mail: it stays in "
@@ -582,7 +583,7 @@ class MailFetcher:
             session,
             at=self._clock.now(),
             actor="mailflow-fetch",
-            kind="mailbox.uidvalidity_changed",
+            kind=EventKind.MAILBOX_UIDVALIDITY_CHANGED,
             committee_id=self._committee_id,
             reason="the server renumbered the mailbox: every mail is re-read and deduplicated",
             mailbox=self._settings.mailbox,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from mailflow.domain.states import EventKind
 from mailflow.parsing.mime import decode
 from mailflow.parsing.model import DecodedMessage
 from mailflow.parsing.quote import extract_new_text
@@ -110,7 +111,7 @@ def file_echo(
         session,
         at=now,
         actor="system",
-        kind="message_receipt_echo",
+        kind=EventKind.MESSAGE_RECEIPT_ECHO,
         committee_id=msg.committee_id,
         round_id=rnd.id,
         message_id=msg.id,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from mailflow.domain.states import MessageState
+from mailflow.domain.states import EventKind, MessageState
 from mailflow.errors import NotFoundError
 from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing.model import DecodedMessage
@@ -142,7 +142,7 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
                 session,
                 at=services.clock.now(),
                 actor="system",
-                kind="message_failed",
+                kind=EventKind.MESSAGE_FAILED,
                 committee_id=msg.committee_id,
                 message_id=msg.id,
                 reason=error,
@@ -164,6 +164,7 @@ def _process(
     if msg is None:
         raise LookupError(f"no message {message_pk}")
     now = services.clock.now()
+    placed_in = msg.round_id  # before this reading: a mail moved to another round is new there
     committee = repo.committee(session, msg.committee_id)
     decoded, cls = services.parser.read(msg.raw, (committee.address,))
     msg.classification = cls.kind.value
@@ -205,7 +206,9 @@ def _process(
             services, session, msg, rnd, outcome.ask, outcome.party, reading.reply(), now
         )
         if answered is not None:
-            return _answered(services, session, msg, rnd, reading, outcome, answered, now)
+            return _answered(
+                services, session, msg, rnd, reading, outcome, answered, now, placed_in
+            )
     # A held mail its party has since confirmed by reply is filed as proven.
     held = pending_repo.for_message(session, msg.id)
     confirmed = held is not None and held.state == "applied"
@@ -221,11 +224,12 @@ def _process(
         again = confirmations.ask_again(services, session, msg, rnd, outcome.ask, now)
         result.alerts = (*result.alerts, *again)
     msg.state, msg.error = "done", None
+    _first_reading(msg, rnd, placed_in, now)
     events.record(
         session,
         at=now,
         actor="system",
-        kind="message_processed",
+        kind=EventKind.MESSAGE_PROCESSED,
         committee_id=committee.id,
         round_id=rnd.id,
         message_id=msg.id,
@@ -240,13 +244,20 @@ def _process(
     )
 
 
+def _first_reading(msg: Message, rnd: Round, placed_in: int | None, now: datetime) -> None:
+    """Remember when the mail was first read into its round; a reprocess keeps that, so
+    its items do not become new (workflow.facts.ItemFact.recorded_at)."""
+    if msg.first_processed_at is None or placed_in != rnd.id:
+        msg.first_processed_at = now
+
+
 def _quarantine(session: Session, msg: Message, outcome: Quarantine, now: datetime) -> Outcome:
     msg.state, msg.quarantine_reason, msg.error = "quarantined", outcome.reason.value, None
     events.record(
         session,
         at=now,
         actor="system",
-        kind="message_quarantined",
+        kind=EventKind.MESSAGE_QUARANTINED,
         committee_id=msg.committee_id,
         message_id=msg.id,
         reason=outcome.reason.value,
@@ -263,7 +274,7 @@ def _quarantine(session: Session, msg: Message, outcome: Quarantine, now: dateti
 
 def _answered(
     services: Services, session: Session, msg: Message, rnd: Round, reading: filing.Reading,
-    outcome: Routed, answered: confirmations.Answered, now: datetime,
+    outcome: Routed, answered: confirmations.Answered, now: datetime, placed_in: int | None,
 ) -> Outcome:  # fmt: skip
     """A reply to one of our requests: record it, and file the held mail it confirmed."""
     msg.round_id, msg.sender_kind, msg.phase = rnd.id, reading.role, None
@@ -276,13 +287,22 @@ def _answered(
         source = _process(services, session, answered.apply, None)
         alerts += source.alerts
         detail += f" ({source.detail})"
+    _first_reading(msg, rnd, placed_in, now)
     events.record(
-        session, at=now, actor="system", kind="message_processed",
+        session, at=now, actor="system", kind=EventKind.MESSAGE_PROCESSED,
         committee_id=rnd.committee_id, round_id=rnd.id, message_id=msg.id,
         role=reading.role, evidence=[e.kind.value for e in outcome.evidence],
         proof=outcome.proof.value, request=outcome.ask, answered=detail,
     )  # fmt: skip
     return Outcome(msg.id, "done", "normal", detail, alerts=tuple(alerts))
+
+
+# A mail written by no person, by what it is (routing.MailKind, NORMAL aside).
+_MACHINE_MAIL = {
+    MailKind.AUTO_REPLY: EventKind.MESSAGE_AUTO_REPLY,
+    MailKind.BOUNCE: EventKind.MESSAGE_BOUNCE,
+    MailKind.LOOP: EventKind.MESSAGE_LOOP,
+}
 
 
 def _machine_mail(
@@ -309,7 +329,7 @@ def _machine_mail(
         session,
         at=now,
         actor="system",
-        kind=f"message_{kind.value}",
+        kind=_MACHINE_MAIL[kind],
         committee_id=msg.committee_id,
         message_id=msg.id,
         reason=reason,

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mailflow.domain.states import MessageState
+from mailflow.domain.states import EventKind, MessageState
 from mailflow.errors import InputError, NotFoundError, Refused
 from mailflow.services.context import Services
 from mailflow.services.ingest import Assignment, Outcome, process
@@ -93,7 +93,7 @@ def assign(services: Services, message_pk: int, assignment: Assignment, why: str
             s,
             at=services.clock.now(),
             actor=services.actor,
-            kind="quarantine_assigned",
+            kind=EventKind.QUARANTINE_ASSIGNED,
             committee_id=msg.committee_id,
             message_id=msg.id,
             reason=why,
@@ -114,7 +114,7 @@ def discard(services: Services, message_pk: int, why: str) -> None:
             s,
             at=services.clock.now(),
             actor=services.actor,
-            kind="quarantine_discarded",
+            kind=EventKind.QUARANTINE_DISCARDED,
             committee_id=msg.committee_id,
             message_id=msg.id,
             reason=why,

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mailflow.domain import ItemId
+from mailflow.domain.states import EventKind
 from mailflow.errors import InputError, NotFoundError
 from mailflow.services.context import Services
 from mailflow.store import db, events
@@ -150,7 +151,7 @@ def edit_item(
             s,
             at=services.clock.now(),
             actor=services.actor,
-            kind="item_edited",
+            kind=EventKind.ITEM_EDITED,
             committee_id=committee.id,
             round_id=item.round_id,
             reason=why,
@@ -175,12 +176,15 @@ def _decide_held(
             raise InputError(
                 [f"{name} is {item.state}, not held: only held items are accepted or rejected"]
             )
+        now = services.clock.now()
         item.state = to
+        if to == "active":
+            item.accepted_at = now  # it joins the round from now (store.workflow.round_facts)
         events.record(
             s,
-            at=services.clock.now(),
+            at=now,
             actor=services.actor,
-            kind="item_accepted" if to == "active" else "item_rejected",
+            kind=EventKind.ITEM_ACCEPTED if to == "active" else EventKind.ITEM_REJECTED,
             committee_id=committee.id,
             round_id=item.round_id,
             reason=why,
@@ -250,7 +254,7 @@ def add_answer(
             )
         )
         events.record(
-            s, at=now, actor=services.actor, kind="answer_added", committee_id=committee.id,
+            s, at=now, actor=services.actor, kind=EventKind.ANSWER_ADDED, committee_id=committee.id,
             round_id=item.round_id, reason=why, item=item.public_id or item.id, by=by,
             label=label,
         )  # fmt: skip

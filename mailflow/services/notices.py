@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from mailflow.domain import Phase
+from mailflow.domain.states import EventKind
 from mailflow.outbound import views as v
 from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.outbound.compose import compose
@@ -139,7 +140,7 @@ def queue_receipt_or_alert(
             session,
             at=now,
             actor="system",
-            kind="receipt_failed",
+            kind=EventKind.RECEIPT_FAILED,
             committee_id=msg.committee_id,
             round_id=rnd.id,
             message_id=msg.id,
@@ -206,7 +207,7 @@ def send_staff_digest(
                 s,
                 at=now,
                 actor="system",
-                kind="quarantine_reported",
+                kind=EventKind.QUARANTINE_REPORTED,
                 committee_id=committee.id,
                 message_id=m.id,
             )

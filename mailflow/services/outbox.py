@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from mailflow.adapters.smtp import SmtpFailure, SmtpSender, SmtpSettings
 from mailflow.config import Approval
+from mailflow.domain.states import EventKind
 from mailflow.errors import InputError, NotFoundError
 from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingMail
@@ -138,7 +139,7 @@ def enqueue(
         entry, created = repo.enqueue(s, new, now=now, approved=not approval_needed(services))
         if created:
             events.record(
-                s, at=now, actor=services.actor, kind="outbound_queued", committee_id=cid,
+                s, at=now, actor=services.actor, kind=EventKind.OUTBOUND_QUEUED, committee_id=cid,
                 round_id=round_id, outbox_id=entry.id, outbox_kind=kind, state=entry.state,
             )  # fmt: skip
     return entry, created
@@ -173,7 +174,7 @@ def approve(services: Services, outbox_id: int | None) -> list[int]:
             ids = [repo.approve(s, outbox_id, by=services.actor, now=now).id]
         for i in ids:
             events.record(
-                s, at=now, actor=services.actor, kind="outbound_approved", committee_id=cid,
+                s, at=now, actor=services.actor, kind=EventKind.OUTBOUND_APPROVED, committee_id=cid,
                 outbox_id=i,
             )  # fmt: skip
     return ids
@@ -196,7 +197,7 @@ def retry(services: Services, outbox_id: int | None) -> list[int]:
             retried = [repo.retry(s, outbox_id, now=now)]
         for e in retried:
             events.record(
-                s, at=now, actor=services.actor, kind="outbound_retried", committee_id=cid,
+                s, at=now, actor=services.actor, kind=EventKind.OUTBOUND_RETRIED, committee_id=cid,
                 round_id=e.round_id, outbox_id=e.id, outbox_kind=e.kind,
                 recipients=list(e.recipients), last_error=e.last_error,
             )  # fmt: skip
@@ -336,7 +337,7 @@ class _Gate:
         e, cid, now, cap = c.entry, self.cid, self.now, self.cap
         if c.resumed:
             events.record(
-                s, at=now, actor=ACTOR, kind="outbound_resumed", committee_id=cid,
+                s, at=now, actor=ACTOR, kind=EventKind.OUTBOUND_RESUMED, committee_id=cid,
                 round_id=e.round_id, reason="found sending after a crash; sent again",
                 outbox_id=e.id, msgid=e.message_id, attempts=e.attempts,
             )  # fmt: skip
@@ -345,7 +346,7 @@ class _Gate:
             reason = f"daily cap of {cap} automatic replies reached for {', '.join(over)}"
             repo.hold(s, e.id, reason=reason)
             events.record(
-                s, at=now, actor=ACTOR, kind="outbound_held", committee_id=cid,
+                s, at=now, actor=ACTOR, kind=EventKind.OUTBOUND_HELD, committee_id=cid,
                 round_id=e.round_id, reason=reason, outbox_id=e.id, outbox_kind=e.kind,
                 recipients=list(over),
             )  # fmt: skip
@@ -395,13 +396,13 @@ async def _send_one(
         if not repo.mark_sent(s, e.id, now=now):
             return SendReport()
         events.record(
-            s, at=now, actor=ACTOR, kind="outbound_sent", committee_id=e.committee_id,
+            s, at=now, actor=ACTOR, kind=EventKind.OUTBOUND_SENT, committee_id=e.committee_id,
             round_id=e.round_id, outbox_id=e.id, msgid=e.message_id,
             reply=accepted.reply, attempts=e.attempts,
         )  # fmt: skip
         if accepted.refused:
             events.record(
-                s, at=now, actor=ACTOR, kind="outbound_failed", committee_id=e.committee_id,
+                s, at=now, actor=ACTOR, kind=EventKind.OUTBOUND_FAILED, committee_id=e.committee_id,
                 round_id=e.round_id, reason="some recipients refused", outbox_id=e.id,
                 outbox_kind=e.kind, refused=[list(r) for r in accepted.refused],
             )  # fmt: skip
@@ -426,7 +427,7 @@ def _settle_failure(
         reason = failure.text if not failure.temporary else f"gave up: {failure.text}"
         repo.mark_failed(s, e.id, error=reason)
         events.record(
-            s, at=now, actor=ACTOR, kind="outbound_failed", committee_id=e.committee_id,
+            s, at=now, actor=ACTOR, kind=EventKind.OUTBOUND_FAILED, committee_id=e.committee_id,
             round_id=e.round_id, reason=reason, outbox_id=e.id, outbox_kind=e.kind,
             recipients=list(e.recipients), code=failure.code, attempts=e.attempts,
         )  # fmt: skip

@@ -16,6 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from mailflow.domain import ItemId, Phase
+from mailflow.domain.states import EventKind
 from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing import nesting
 from mailflow.parsing.model import ParsedItem
@@ -310,7 +311,7 @@ def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> R
                     session,
                     at=msg.received_at,
                     actor="system",
-                    kind="answer_replaced",
+                    kind=EventKind.ANSWER_REPLACED,
                     committee_id=rnd.committee_id,
                     round_id=rnd.id,
                     message_id=msg.id,

@@ -9,6 +9,7 @@ from pathlib import Path
 from mailflow.domain import ConsultationRef, Phase, Role
 from mailflow.domain.endofday import end_of_day
 from mailflow.domain.roundspec import RoundSpec
+from mailflow.domain.states import EventKind
 from mailflow.errors import InputError, NotFoundError
 from mailflow.services.context import Services
 from mailflow.services.round_documents import read_documents
@@ -120,7 +121,7 @@ def import_round(
             s,
             at=now,
             actor=services.actor,
-            kind="round_imported",
+            kind=EventKind.ROUND_IMPORTED,
             committee_id=committee.id,
             round_id=rnd.id,
             source=shown_as or str(source),

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from mailflow.domain.states import EventKind
 from mailflow.errors import InputError, NotFoundError
 from mailflow.services.context import Services
 from mailflow.store import db, events
@@ -97,7 +98,9 @@ def _view(a: StaffAccount) -> StaffView:
     return StaffView(a.login, StaffRole(a.role), a.active, a.created_at, a.password_changed_at)
 
 
-def _audit(services: Services, s: Session, kind: str, reason: str | None = None, **kw: Any) -> None:
+def _audit(
+    services: Services, s: Session, kind: EventKind, reason: str | None = None, **kw: Any
+) -> None:
     cid = repo.committee_id(s, services.config.committee.id)
     events.record(s, at=services.clock.now(), actor=services.actor, kind=kind,
                   committee_id=cid, reason=reason, **kw)  # fmt: skip
@@ -118,7 +121,7 @@ def add_account(services: Services, login: str, role: str, password: str) -> Sta
         row = StaffAccount(login=login, role=staff_role.value, password_hash=hashed,
                            active=True, created_at=now, password_changed_at=now)  # fmt: skip
         s.add(row)
-        _audit(services, s, "staff_added", login=login, role=staff_role.value)
+        _audit(services, s, EventKind.STAFF_ADDED, login=login, role=staff_role.value)
         s.flush()
         return _view(row)
 
@@ -145,7 +148,7 @@ def disable(services: Services, login: str, why: str) -> StaffView:
         row = _existing(s, login)
         row.active = False
         repo.end_sessions_of(s, row.id, services.clock.now())
-        _audit(services, s, "staff_disabled", why, login=login)
+        _audit(services, s, EventKind.STAFF_DISABLED, why, login=login)
         return _view(row)
 
 
@@ -158,7 +161,7 @@ def set_password(services: Services, login: str, password: str) -> StaffView:
         row = _existing(s, login)
         row.password_hash, row.password_changed_at, row.active = hashed, now, True
         repo.end_sessions_of(s, row.id, now)
-        _audit(services, s, "staff_password_set", login=login)
+        _audit(services, s, EventKind.STAFF_PASSWORD_SET, login=login)
         return _view(row)
 
 
@@ -173,7 +176,7 @@ def log_in(services: Services, login: str, password: str, address: str) -> Login
         failures = repo.failures_since(s, since=since, login=login, address=address)
         if failures >= web.lockout_failures:
             repo.record_attempt(s, login, address, now, False)
-            _audit(services.as_actor(f"staff:{login}"), s, "login_locked",
+            _audit(services.as_actor(f"staff:{login}"), s, EventKind.LOGIN_LOCKED,
                    f"{failures} failed logins within {web.lockout_minutes} minutes",
                    login=login, address=address)  # fmt: skip
             return LoginOutcome(LoginResult.LOCKED)
@@ -183,7 +186,7 @@ def log_in(services: Services, login: str, password: str, address: str) -> Login
         repo.record_attempt(s, login, address, now, ok)
         who = services.as_actor(f"staff:{login}")
         if not ok or row is None:
-            _audit(who, s, "login_failed", login=login, address=address)
+            _audit(who, s, EventKind.LOGIN_FAILED, login=login, address=address)
             return LoginOutcome(LoginResult.FAILED)
         if _HASHER.check_needs_rehash(row.password_hash):
             row.password_hash = _HASHER.hash(password)
@@ -191,7 +194,7 @@ def log_in(services: Services, login: str, password: str, address: str) -> Login
         s.add(StaffSession(token_hash=_digest(token), staff_id=row.id,
                            csrf_token=secrets.token_urlsafe(32), address=address,
                            created_at=now, last_seen_at=now))  # fmt: skip
-        _audit(who, s, "login", login=login, address=address)
+        _audit(who, s, EventKind.LOGIN, login=login, address=address)
         return LoginOutcome(LoginResult.OK, token)
 
 
@@ -229,4 +232,6 @@ def log_out(services: Services, token: str) -> None:
         if found is None or found[0].ended_at is not None:
             return
         found[0].ended_at = now
-        _audit(services.as_actor(f"staff:{found[1].login}"), s, "logout", login=found[1].login)
+        _audit(
+            services.as_actor(f"staff:{found[1].login}"), s, EventKind.LOGOUT, login=found[1].login
+        )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mailflow.domain import Phase
-from mailflow.domain.states import ItemState
+from mailflow.domain.states import EventKind, ItemState
 from mailflow.errors import InputError, NotFoundError
 from mailflow.outbound import views as v
 from mailflow.parsing.kinds import classify
@@ -106,10 +106,10 @@ class _Work:
             author=member.key if member else None,
         )
 
-    def audit(self, kind: str, item: Item, why: str, **detail: Any) -> None:
+    def audit(self, kind: EventKind, item: Item, why: str, **detail: Any) -> None:
         self.audit_round(kind, why, item=item.public_id or item.id, item_pk=item.id, **detail)
 
-    def audit_round(self, kind: str, why: str, **detail: Any) -> None:
+    def audit_round(self, kind: EventKind, why: str, **detail: Any) -> None:
         events.record(
             self.s, at=self.now, actor=self.services.actor, kind=kind,
             committee_id=self.committee.id, round_id=self.rnd.id, reason=why, **detail,
@@ -183,7 +183,7 @@ def place_item(
         target = w.cons[plan.consultation]
         repo.file_under(w.s, item, target)
         item.placed_at = w.now
-        w.audit("item_placed", item, why, consultation=target.key, new=item.public_id)
+        w.audit(EventKind.ITEM_PLACED, item, why, consultation=target.key, new=item.public_id)
         n = w.tell_placed(item, target, "placed")
         return CorrectionDone(
             w.rnd.key, f"item {item.id} placed in {target.key} as {item.public_id}",
@@ -209,7 +209,7 @@ def move_item(
         repo.adopt_children(w.s, old, new)
         old.state, old.moved_to_id = ItemState.MOVED.value, new.id
         assert old.public_id is not None and new.public_id is not None
-        w.audit("item_moved", old, why, consultation=target.key, new=new.public_id,
+        w.audit(EventKind.ITEM_MOVED, old, why, consultation=target.key, new=new.public_id,
                 new_pk=new.id)  # fmt: skip
         change = v.ItemChange(
             ChangeKind.MOVED.value, old.public_id, (new.public_id,), decide.excerpt(old.text),
@@ -239,7 +239,7 @@ def split_item(
         # Both halves are the member's words; a staff wording of the whole no longer fits.
         item.text, item.published_text, item.staff_edited = plan.first, None, True
         assert item.public_id is not None and second.public_id is not None
-        w.audit("item_split", item, why, old=old_text, old_published=old_published,
+        w.audit(EventKind.ITEM_SPLIT, item, why, old=old_text, old_published=old_published,
                 first=plan.first, second=plan.second, new=second.public_id,
                 new_pk=second.id)  # fmt: skip
         change = v.ItemChange(
@@ -269,7 +269,7 @@ def merge_items(
         repo.adopt_children(w.s, gone, keep)
         repo.adopt_answers(w.s, gone, keep)
         gone.state, gone.moved_to_id = ItemState.MERGED.value, keep.id
-        w.audit("item_merged", gone, why, into=name_of(keep), into_pk=keep.id, old=old_text,
+        w.audit(EventKind.ITEM_MERGED, gone, why, into=name_of(keep), into_pk=keep.id, old=old_text,
                 old_published=old_published, new=plan.text)  # fmt: skip
         change = v.ItemChange(
             ChangeKind.MERGED.value, name_of(gone), (name_of(keep),), decide.excerpt(gone.text)
@@ -297,7 +297,7 @@ def withdraw_item(
         decide.decide_withdraw(w.snapshot(item))
         before = item.state
         item.state, item.staff_edited = ItemState.WITHDRAWN.value, True
-        w.audit("item_withdrawn", item, why, old=before, by_staff=True)
+        w.audit(EventKind.ITEM_WITHDRAWN, item, why, old=before, by_staff=True)
         change = v.ItemChange(
             ChangeKind.WITHDRAWN.value, item.public_id, (), decide.excerpt(item.text)
         )
@@ -337,12 +337,12 @@ def _change_answer(
         author = _author(w, old)
         if plan.new_text is not None:
             new = repo.replace_answer(w.s, old, plan.new_text, w.now)
-            w.audit("answer_replaced", item, why, answer_pk=old.id, new_answer_pk=new.id,
+            w.audit(EventKind.ANSWER_REPLACED, item, why, answer_pk=old.id, new_answer_pk=new.id,
                     old_text=old_text, new_text=plan.new_text)  # fmt: skip
             what = "replaced"
         else:
             repo.remove_answer(old, w.now)
-            w.audit("answer_removed", item, why, answer_pk=old.id, old_text=old_text)
+            w.audit(EventKind.ANSWER_REMOVED, item, why, answer_pk=old.id, old_text=old_text)
             what = "removed"
         n = 0
         if plan.notify_members:
@@ -443,7 +443,7 @@ def add_item(
         w = _Work(services, s, committee, msg.round_id)
         filed = repo.file_documents(s, msg.id, w.now)
         if consultation is None or text is None:
-            w.audit_round("documents_filed", why, message=msg.id, documents=filed)
+            w.audit_round(EventKind.DOCUMENTS_FILED, why, message=msg.id, documents=filed)
             return CorrectionDone(w.rnd.key, f"mail {msg.id}: nothing to file", (), 0)
         try:
             key = decide.decide_add(consultation, list(w.cons), msg.phase)
@@ -451,7 +451,7 @@ def add_item(
             raise InputError([str(exc)]) from None
         target = w.cons[key]
         item = repo.add_item(s, msg, target, text.strip(), classify(text.strip()).value, w.now)
-        w.audit("item_added", item, why, message=msg.id, consultation=target.key)
+        w.audit(EventKind.ITEM_ADDED, item, why, message=msg.id, consultation=target.key)
         n = w.tell_placed(item, target, "added")
         return CorrectionDone(
             w.rnd.key, f"mail {msg.id}: {item.public_id} filed", (name_of(item),), n

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailflow.domain import Phase
 from mailflow.domain.roundspec import deadline_order_problems
+from mailflow.domain.states import EventKind
 from mailflow.errors import InputError, NotFoundError, Refused
 from mailflow.services.context import Quiet, Services
 from mailflow.services.mail_views import party_names
@@ -73,7 +74,7 @@ class _Applying:
     policy: Policy
 
     def record(
-        self, kind: str, *, actor: str | None = None, reason: str | None = None, **data: Any
+        self, kind: EventKind, *, actor: str | None = None, reason: str | None = None, **data: Any
     ) -> None:
         events.record(
             self.session, at=self.now, actor=actor or self.services.actor, kind=kind,
@@ -83,29 +84,29 @@ class _Applying:
 
 def _transition(x: _Applying, a: act.Transition) -> None:
     x.rnd.state = a.dst.value
-    x.record("round_transition", reason=a.reason, src=a.src.value, dst=a.dst.value)
+    x.record(EventKind.ROUND_TRANSITION, reason=a.reason, src=a.src.value, dst=a.dst.value)
 
 
 def _deadline_changed(x: _Applying, a: act.DeadlineChanged) -> None:
     round_repo.set_deadline(x.rnd, a.phase, a.new)
-    x.record("deadline_changed", reason=x.why, phase=a.phase.value, old=a.old.isoformat(),
+    x.record(EventKind.DEADLINE_CHANGED, reason=x.why, phase=a.phase.value, old=a.old.isoformat(),
              new=a.new.isoformat())  # fmt: skip
 
 
 def _phase_closed_early(x: _Applying, a: act.PhaseClosedEarly) -> None:
     x.rnd.closed_early = {**(x.rnd.closed_early or {}), str(a.phase.value): a.at.isoformat()}
-    x.record("phase_closed_early", phase=a.phase.value)
+    x.record(EventKind.PHASE_CLOSED_EARLY, phase=a.phase.value)
 
 
 def _decision_delegated(x: _Applying, a: act.DecisionDelegated) -> None:
     members = round_repo.members_by_id(x.session, x.rnd.committee_id).values()
     x.rnd.decider_member_id = next(m.id for m in members if m.key == a.member)
-    x.record("decision_delegated", member=a.member)
+    x.record(EventKind.DECISION_DELEGATED, member=a.member)
 
 
 def _staff_alert(x: _Applying, a: act.StaffAlert) -> None:
     x.report.alerts.append(a)
-    x.record("staff_alert", actor="system", reason=a.detail, alert=a.kind.value,
+    x.record(EventKind.STAFF_ALERT, actor="system", reason=a.detail, alert=a.kind.value,
              subject=a.subject)  # fmt: skip
 
 
@@ -244,7 +245,7 @@ def _staff_command(
                 s,
                 at=now,
                 actor=services.actor,
-                kind="staff_command",
+                kind=EventKind.STAFF_COMMAND,
                 committee_id=committee.id,
                 round_id=rnd.id,
                 reason=why,

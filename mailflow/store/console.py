@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import case, distinct, exists, func, select
 from sqlalchemy.orm import Session
 
+from mailflow.domain.states import EventKind
 from mailflow.store.models import Answer, Decision, Event, Item, Member, Message, Outbox, Round
 
 
@@ -75,7 +76,7 @@ class EventFilter:
 
     round_id: int | None = None
     actor: str | None = None
-    kind: str | None = None
+    kind: EventKind | None = None
     since: datetime | None = None
     until: datetime | None = None
     limit: int = 500
@@ -88,7 +89,7 @@ def events(session: Session, committee_id: int, f: EventFilter) -> Sequence[Even
         q = q.where(Event.round_id == f.round_id)
     if f.actor:
         q = q.where(Event.actor == f.actor)
-    if f.kind:
+    if f.kind is not None:
         q = q.where(Event.kind == f.kind)
     if f.since is not None:
         q = q.where(Event.at >= f.since)
@@ -97,12 +98,12 @@ def events(session: Session, committee_id: int, f: EventFilter) -> Sequence[Even
     return session.scalars(q.order_by(Event.at.desc(), Event.id.desc()).limit(f.limit)).all()
 
 
-def event_choices(session: Session, committee_id: int) -> tuple[list[str], list[str]]:
+def event_choices(session: Session, committee_id: int) -> tuple[list[str], list[EventKind]]:
     """The actors and kinds that occur in the committee's log, for the filter lists."""
     mine = (Event.committee_id == committee_id) | Event.committee_id.is_(None)
     actors = session.scalars(select(Event.actor).where(mine).distinct().order_by(Event.actor))
     kinds = session.scalars(select(Event.kind).where(mine).distinct().order_by(Event.kind))
-    return list(actors), list(kinds)
+    return list(actors), [EventKind(k) for k in kinds]
 
 
 def item_rows(session: Session, round_id: int) -> Sequence[Any]:

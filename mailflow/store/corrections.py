@@ -1,21 +1,23 @@
-"""The store's side of staff corrections: items made anew, lineage, answers kept as history."""
+"""The store's side of corrections: staff's (items made anew, lineage, answers kept as
+history) and the members' own 訂正 / 取消, kept so that a reprocess puts them back."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from mailflow.domain import ItemId
-from mailflow.domain.states import AnswerState, HeldDocumentState, ItemState
+from mailflow.domain.states import AnswerState, CorrectionAction, HeldDocumentState, ItemState
 from mailflow.store.intake import next_seq
 from mailflow.store.models import (
     Answer,
     Consultation,
     HeldDocument,
     Item,
+    ItemCorrection,
     Member,
     Message,
 )
@@ -225,3 +227,24 @@ def add_item(
     file_under(session, item, consultation)
     session.flush()
     return item
+
+
+def record_member_correction(
+    session: Session, item: Item, message_pk: int, action: CorrectionAction, new_text: str | None,
+    at: datetime,
+) -> None:  # fmt: skip
+    """A member's own correction of ``item``, as applied from mail ``message_pk``."""
+    session.add(
+        ItemCorrection(
+            item_id=item.id, message_id=message_pk, action=action.value, new_text=new_text, at=at
+        )
+    )
+
+
+def member_corrections(session: Session, item_pks: Collection[int]) -> Sequence[ItemCorrection]:
+    """The members' own corrections of these items, in the order they were applied."""
+    return session.scalars(
+        select(ItemCorrection)
+        .where(ItemCorrection.item_id.in_(sorted(item_pks)))
+        .order_by(ItemCorrection.id)
+    ).all()

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailflow.domain.states import EventKind
 from mailflow.store.models import Event
-
-
-def of_kinds(session: Session, round_id: int, kinds: Collection[str]) -> Sequence[Event]:
-    """The round's events of these kinds, oldest first."""
-    return session.scalars(
-        select(Event).where(Event.round_id == round_id, Event.kind.in_(kinds)).order_by(Event.id)
-    ).all()
 
 
 def record(
@@ -24,7 +16,7 @@ def record(
     *,
     at: datetime,
     actor: str,
-    kind: str,
+    kind: EventKind,
     committee_id: int | None = None,
     round_id: int | None = None,
     message_id: int | None = None,
@@ -37,7 +29,7 @@ def record(
         message_id=message_id,
         at=at,
         actor=actor,
-        kind=kind,
+        kind=kind.value,
         reason=reason,
         detail=detail,
     )

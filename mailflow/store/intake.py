@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from mailflow.domain import Role
-from mailflow.domain.states import MessageState
+from mailflow.domain.states import EventKind, MessageState
 from mailflow.routing import (
     ClosedRound,
     CommitteeEntry,
@@ -276,7 +276,7 @@ def unreported_quarantine(session: Session, committee_id: int) -> Sequence[Messa
     waiting = awaiting_staff(session, committee_id)
     if not waiting:
         return []
-    last: dict[tuple[int, str], int] = {}
+    last: dict[tuple[int, EventKind], int] = {}
     for start in range(0, len(waiting), 500):
         ids = [m.id for m in waiting[start : start + 500]]
         for message_id, kind, event_id in session.execute(
@@ -284,17 +284,18 @@ def unreported_quarantine(session: Session, committee_id: int) -> Sequence[Messa
             .where(
                 Event.committee_id == committee_id,
                 Event.message_id.in_(ids),
-                Event.kind.in_(("quarantine_reported", "message_failed")),
+                Event.kind.in_((EventKind.QUARANTINE_REPORTED, EventKind.MESSAGE_FAILED)),
             )
             .group_by(Event.message_id, Event.kind)
         ):
             if message_id is not None:
-                last[(message_id, kind)] = int(event_id)
+                last[(message_id, EventKind(kind))] = int(event_id)
     return sorted(
         (
             m
             for m in waiting
-            if last.get((m.id, "quarantine_reported"), 0) <= last.get((m.id, "message_failed"), 0)
+            if last.get((m.id, EventKind.QUARANTINE_REPORTED), 0)
+            <= last.get((m.id, EventKind.MESSAGE_FAILED), 0)
         ),
         key=lambda m: m.id,
     )

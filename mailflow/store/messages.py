@@ -16,6 +16,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mailflow.domain.states import EventKind
 from mailflow.store import events
 from mailflow.store.models import Message
 
@@ -460,7 +461,7 @@ def _record_events(
             session,
             at=at,
             actor=ACTOR,
-            kind="message.truncated",
+            kind=EventKind.MESSAGE_TRUNCATED,
             committee_id=committee_id,
             message_id=row.row_id,
             reason="larger than max_message_bytes: stored truncated, staff must look",
@@ -472,7 +473,7 @@ def _record_events(
             session,
             at=at,
             actor=ACTOR,
-            kind="message.message_id_reused",
+            kind=EventKind.MESSAGE_ID_REUSED,
             committee_id=committee_id,
             message_id=row.row_id,
             reason="a different mail carries a Message-ID already stored: kept both",

@@ -25,7 +25,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from mailflow.domain.states import (
     AnswerState,
+    CorrectionAction,
     DecisionState,
+    EventKind,
     HeldDocumentState,
     ItemState,
     MessageState,
@@ -234,6 +236,9 @@ class Message(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     quarantine_reason: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+    # When mailflow first read it into its round (a reprocess keeps it, a new round
+    # resets it): an item read after its bundle left joins the round then.
+    first_processed_at: Mapped[datetime | None]
 
 
 class Item(Base):
@@ -276,6 +281,22 @@ class Item(Base):
     moved_to_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
     origin_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
     placed_at: Mapped[datetime | None]
+    # When staff last released it from held (`mailflow item accept`): it joins then.
+    accepted_at: Mapped[datetime | None]
+
+
+class ItemCorrection(Base):
+    """A member's own 訂正 or 取消 of their item by reply, as applied: a reprocessed
+    original mail gets it back (`services.corrections.reapply`)."""
+
+    __tablename__ = "item_correction"
+    __table_args__ = (CheckConstraint(check_in("action", CorrectionAction), name="action"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"))  # the mail saying so
+    action: Mapped[str] = mapped_column(String(16))
+    new_text: Mapped[str | None] = mapped_column(Text)  # a correction's text
+    at: Mapped[datetime]
 
 
 class Answer(Base):
@@ -430,8 +451,11 @@ class Event(Base):
     """The audit log: every outcome, transition and staff action, with who and why."""
 
     __tablename__ = "event"
-    # Facts read back by kind (acceptances, corrections, first processing) of one round.
-    __table_args__ = (Index("ix_event_round_kind", "round_id", "kind"),)
+    __table_args__ = (
+        # A round's events of one kind: the audit page filters by both.
+        Index("ix_event_round_kind", "round_id", "kind"),
+        CheckConstraint(check_in("kind", EventKind), name="kind"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     committee_id: Mapped[int | None] = mapped_column(ForeignKey("committee.id"), index=True)
     round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"), index=True)

@@ -61,39 +61,6 @@ def bundles_sent_to(session: Session, rnd: Round, department_key: str) -> list[i
     return [p.value for p in phases if department_key in bundles_sent(keys, rnd.key, p)]
 
 
-def accepted_times(
-    session: Session, round_id: int, items: Sequence[tuple[int, str | None]]
-) -> dict[int, datetime]:
-    """When staff last released each of these items (row id, public ID) from held: the
-    `item_accepted` events.
-
-    The event names the item by its row (`item_pk`) and, as older events only do, by its
-    public ID or row number (`item`); no column is needed for it.
-    """
-    by_ref: dict[object, int] = {}
-    for pk, public_id in items:
-        by_ref[("pk", pk)] = pk
-        by_ref[("ref", pk)] = pk
-        if public_id is not None:
-            by_ref[("ref", public_id)] = pk
-    out: dict[int, datetime] = {}
-    accepted = session.execute(
-        select(Event.at, Event.id, Event.detail).where(
-            Event.round_id == round_id, Event.kind == "item_accepted"
-        )
-    ).all()
-    for at, _id, detail in sorted(accepted, key=lambda row: (row[0], row[1])):
-        d = detail or {}
-        found = (
-            by_ref.get(("pk", d["item_pk"]))
-            if "item_pk" in d
-            else by_ref.get(("ref", d.get("item")))
-        )
-        if found is not None:
-            out[found] = at
-    return out
-
-
 def _joined_by_staff(accepted: datetime | None, placed_at: datetime | None) -> datetime | None:
     """When staff last let the item into the round: accepted it, or placed it in its
     consultation (`item place`, `item move`, the second half of `item split`)."""
@@ -101,29 +68,10 @@ def _joined_by_staff(accepted: datetime | None, placed_at: datetime | None) -> d
     return max(times) if times else None
 
 
-def first_processed(session: Session, round_id: int) -> dict[int, datetime]:
-    """When each message of the round was first processed (its items first known).
-
-    The first time, not the last: a reprocess does not make old items new.
-    """
-    return {
-        message_id: at
-        for message_id, at in session.execute(
-            select(Event.message_id, func.min(Event.at))
-            .where(
-                Event.round_id == round_id,
-                Event.kind == "message_processed",
-                Event.message_id.is_not(None),
-            )
-            .group_by(Event.message_id)
-        )
-        if message_id is not None
-    }
-
-
 def log_marks(session: Session, round_id: int) -> tuple[int | None, ...]:
     """The newest row id of each record a round's facts come from (one index seek each):
-    if none moved, the facts did not change."""
+    if none moved, the facts did not change. A fact changed in place (an acceptance, a
+    correction, a first reading) is logged in the same transaction: the event's id moves."""
     tables = (Event, WorkflowAction, Message, Item, Decision)
     return tuple(
         session.scalar(select(func.max(t.id)).where(t.round_id == round_id)) for t in tables
@@ -203,17 +151,17 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
     # that follows new mail.
     rows = session.execute(
         select(
-            Item.id, Item.public_id, Item.consultation_id, Item.seq, Item.phase,
-            Item.received_at, Item.late, Item.state, Item.source_message_id, Item.placed_at,
-        ).where(
+            Item.id, Item.consultation_id, Item.seq, Item.phase, Item.received_at, Item.late,
+            Item.state, Item.placed_at, Item.accepted_at, Message.first_processed_at,
+        )
+        .outerjoin(Message, Message.id == Item.source_message_id)
+        .where(
             Item.round_id == rnd.id,
             Item.state.in_(("active", "held")),
             Item.consultation_id.is_not(None),
             Item.seq.is_not(None),
         )
     ).all()  # fmt: skip
-    accepted = accepted_times(session, rnd.id, [(row.id, row.public_id) for row in rows])
-    recorded = first_processed(session, rnd.id)
     for row in rows:
         held = row.state == "held"
         items.append(
@@ -224,8 +172,8 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
                 answered_at=answered.get(row.id),
                 late=row.late,
                 held=held,
-                accepted_at=None if held else _joined_by_staff(accepted.get(row.id), row.placed_at),
-                recorded_at=recorded.get(row.source_message_id or 0),
+                accepted_at=None if held else _joined_by_staff(row.accepted_at, row.placed_at),
+                recorded_at=row.first_processed_at,
             )
         )
 

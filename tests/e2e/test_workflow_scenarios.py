@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from mailflow.cli import _register
 from mailflow.cli.app import cli
 from mailflow.parsing.mime import decode
 from mailflow.store.db import make_engine
-from mailflow.store.models import Answer, Event, Item, Round
+from mailflow.store.models import Answer, Event, Item, ItemCorrection, Message, Round
 from tests.harness.clients import STYLES, gmail
 from tests.harness.smtp_server import SmtpServer
 
@@ -356,6 +356,16 @@ def test_corrections_by_reply_to_the_receipt(make_world) -> None:  # type: ignor
     [ev] = w.events("item_corrected")
     assert ev.detail["old"] == old_q13_01 and ev.detail["new"] == NEW_Q13_01
     assert ev.actor == "member:ishida" and w.events("item_withdrawn")[0].detail["item"] == "Q14-01"
+    # each is kept as a row of its own, with the mail that said so
+    pks = {r.public_id: r.id for r in w.rows(select(Item.public_id, Item.id))}
+    kept = w.rows(
+        select(ItemCorrection.item_id, ItemCorrection.action, ItemCorrection.new_text,
+               ItemCorrection.message_id, ItemCorrection.at).order_by(ItemCorrection.id)
+    )  # fmt: skip
+    assert [tuple(r[:3]) for r in kept] == [
+        (pks["Q13-01"], "corrected", NEW_Q13_01), (pks["Q14-01"], "withdrawn", None),
+    ]  # fmt: skip
+    assert {r.message_id for r in kept} == {ev.message_id} and kept[0].at == at(1, 8)
     w.send(at(1, 8, 1))
     [confirm] = w.mails("ishida", "訂正・取消")
     body = w.text(confirm)
@@ -365,11 +375,15 @@ def test_corrections_by_reply_to_the_receipt(make_world) -> None:  # type: ignor
     w.reply("ishida", "訂正 [Q13-02]\n有効期限は何か月か。", at(1, 9, 1), confirm)
     assert w.events("correction_conflict")[0].detail["item"] == "Q13-02"
     assert w.items()["Q13-02"][0] != "有効期限は何か月か。"
-    # a reprocessed original keeps the correction and the withdrawal
+    # a reprocessed original keeps the correction and the withdrawal: they are read from
+    # their rows, not from the audit log (whose copies are taken away here to show it)
+    engine = make_engine(f"sqlite:///{w.tmp / 'data' / 'mailflow.db'}")
+    with engine.begin() as c:
+        c.execute(delete(Event).where(Event.kind.in_(("item_corrected", "item_withdrawn"))))
     w.run(at(1, 10), "reprocess", "--round", "R2-5")
     items = w.items()
     assert items["Q13-01"][0] == NEW_Q13_01 and items["Q14-01"][1] == "withdrawn"
-    assert len(w.events("item_corrected")) == 1
+    assert w.events("item_corrected") == [] and len(w.rows(select(ItemCorrection.id))) == 2
     # the bundles carry the corrected text and not the withdrawn item
     w.tick(at(1, 14, 9))
     kodomo = w.text(w.mails("kodomo-hoken-kyufu")[0])
@@ -505,6 +519,9 @@ def test_a_late_question_after_the_bundle_reaches_its_department_once(  # type: 
     else:
         assert w.items()["Q13-02"][1:] == ("held", True)
         w.run(at(1, 14, 12, 30), "item", "accept", "Q13-02", "--why", "事務局判断")
+    accepted_at = select(Item.accepted_at).where(Item.public_id == "Q13-02")
+    accepted_then = None if late_mail == "accept" else at(1, 14, 12, 30)
+    assert w.rows(accepted_at)[0].accepted_at == accepted_then
     w.tick(at(1, 14, 13))
     first, followup = w.mails("kodomo-hoken-kyufu", BUNDLE)
     assert first == bundle
@@ -520,6 +537,7 @@ def test_a_late_question_after_the_bundle_reaches_its_department_once(  # type: 
     # Re-running every stored mail keeps the item where it is and sends nothing again.
     w.run(at(1, 14, 14), "reprocess", "--round", "R2-5")
     assert w.items()["Q13-02"][1:] == ("active", True)
+    assert w.rows(accepted_at)[0].accepted_at == accepted_then
     w.tick(at(1, 14, 15))
     assert w.mails("kodomo-hoken-kyufu", BUNDLE) == [first, followup]
     accepted = w.rows(select(Event.id).where(Event.kind.in_(("item_accepted", "item_rejected"))))
@@ -598,3 +616,11 @@ def test_a_question_mailed_at_the_deadline_but_read_after_the_bundle_follows_it(
     assert "\n[Q13-02]\n" in w.text(followup) and "\n[Q13-01]\n" not in w.text(followup)
     w.tick(at(1, 14, 11))
     assert len(w.mails("kodomo-hoken-kyufu", BUNDLE)) == 2  # once
+    # When it was first read is the mail's own column; reading it again keeps it, and
+    # the follow-up stays the only one.
+    read = select(Message.first_processed_at).join(Item, Item.source_message_id == Message.id)
+    assert w.rows(read.where(Item.public_id == "Q13-02"))[0].first_processed_at == at(1, 14, 9, 30)
+    w.run(at(1, 14, 12), "reprocess", "--round", "R2-5")
+    assert w.rows(read.where(Item.public_id == "Q13-02"))[0].first_processed_at == at(1, 14, 9, 30)
+    w.tick(at(1, 14, 13))
+    assert len(w.mails("kodomo-hoken-kyufu", BUNDLE)) == 2

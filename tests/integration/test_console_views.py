@@ -145,3 +145,20 @@ def test_pages_read_while_the_daemon_holds_the_write_lock(tmp_path: Path) -> Non
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_the_audit_log_filters_by_a_kind_it_knows(tmp_path: Path) -> None:
+    from mailflow.domain.states import EventKind
+    from mailflow.errors import InputError
+    from mailflow.services import audit, staff
+
+    os.environ.setdefault("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef-0123456789")
+    services = seed_services(tmp_path / "data")
+    build_seed_round(services)
+    staff.add_account(services, "sato", "auditor", "correct horse battery staple")
+    log = audit.audit_log(services, kind="round_imported")
+    assert log.lines and {line.kind for line in log.lines} == {EventKind.ROUND_IMPORTED}
+    assert EventKind.ROUND_IMPORTED in log.kinds and len(log.kinds) < len(EventKind)
+    assert len(audit.audit_log(services).lines) > len(log.lines)
+    with pytest.raises(InputError, match="no such kind"):  # a typo is said, not an empty page
+        audit.audit_log(services, kind="round_imported ")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from mailflow.cli import _register
 from mailflow.cli.app import cli
+from mailflow.domain.states import EventKind
 from mailflow.services.context import Services
 from mailflow.services.export import export_round
 from mailflow.store import db, events
@@ -75,7 +76,7 @@ def services(tmp_path: Path) -> Iterator[Services]:
             s,
             at=at,
             actor="mailflow",
-            kind="message_processed",
+            kind=EventKind.MESSAGE_PROCESSED,
             committee_id=committee.id,
             round_id=rnd.id,
             reason="from kato.katsumi@example.com",

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailflow.store import db
-from mailflow.store.models import Answer, Base, Committee, Item, Round
+from mailflow.store.models import Answer, Base, Committee, Item, ItemCorrection, Message, Round
 
 
 def test_upgrade_from_empty_matches_the_models(engine: Engine) -> None:
@@ -332,26 +332,27 @@ def test_0009_keeps_moved_and_merged_items_sound_and_downgrades(engine: Engine) 
     assert sorted(answers) == [1, 2, 9]  # and replaced answers
 
 
-def test_0008_checks_every_state_against_its_enum(engine: Engine) -> None:
+def _migration(name: str) -> Any:
     import importlib.util
     from pathlib import Path
 
+    path = Path(__file__).resolve().parents[2] / f"migrations/versions/{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    return migration
+
+
+def test_0008_checks_every_state_against_its_enum(engine: Engine) -> None:
     from alembic import command
     from sqlalchemy import text
 
     from mailflow.domain.states import AnswerState, DecisionState, ItemState, MessageState, check_in
     from mailflow.workflow.state import RoundState
 
-    def load(name: str) -> Any:
-        path = Path(__file__).resolve().parents[2] / f"migrations/versions/{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
-        return migration
-
     # The migrations' frozen SQL is what the enums say today (0009 added `merged`).
-    checks = {**load("0008_rules").CHECKS, "item": load("0009_corrections").ITEM_STATES}
+    checks = {**_migration("0008_rules").CHECKS, "item": _migration("0009_corrections").ITEM_STATES}
     enums = {"round": RoundState, "message": MessageState, "item": ItemState,
              "answer": AnswerState, "decision": DecisionState}  # fmt: skip
     assert {t: check_in("state", e) for t, e in enums.items()} == checks
@@ -385,3 +386,157 @@ def test_the_head_read_from_the_scripts_is_alembics_head() -> None:
 
     scripts = ScriptDirectory.from_config(db.alembic_config("sqlite://"))
     assert db.head_revision() == scripts.get_current_head()
+
+
+def test_0011_fills_the_facts_from_the_audit_log_and_downgrades(engine: Engine) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+
+    from mailflow.domain.states import CorrectionAction, check_in
+
+    assert check_in("action", CorrectionAction) == _migration("0011_facts").ACTIONS
+    db.upgrade(engine, "0010")
+    t = [datetime(2021, 1, 14, h, tzinfo=UTC) for h in range(8)]
+    _round_with_a_mail(engine, t[0])
+    event = sa.table(
+        "event", *(sa.column(n) for n in ("round_id", "message_id", "at", "actor", "kind")),
+        sa.column("detail", sa.JSON),
+    )  # fmt: skip
+    rows = [
+        # item 1 accepted twice: the later acceptance counts, whatever the row order
+        (1, None, t[5], "suzuki", "item_accepted", {"item_pk": 1, "item": "Q13-01"}),
+        (1, None, t[3], "suzuki", "item_accepted", {"item_pk": 1, "item": "Q13-01"}),
+        # older events: by public ID, by row number; and Q13-01 of round 2 is not round 1's
+        (1, None, t[4], "suzuki", "item_accepted", {"item": "Q13-02"}),
+        (1, None, t[4], "suzuki", "item_accepted", {"item": 4}),
+        (2, None, t[6], "suzuki", "item_accepted", {"item": "Q13-01"}),
+        # mail 1 read twice in round 1 (the first counts), and once before in round 2
+        (1, 1, t[2], "system", "message_processed", {"role": "member"}),
+        (1, 1, t[1], "system", "message_processed", {"role": "member"}),
+        (2, 1, t[0], "system", "message_processed", {"role": "member"}),
+        (1, 2, t[3], "system", "message_failed", {}),
+        # the member's own corrections, in order; staff's withdrawal and a held one are not
+        (1, 2, t[2], "member:ishida", "item_corrected",
+         {"item_pk": 1, "item": "Q13-01", "old": "駐輪場は", "new": "駐輪場の台数は"}),
+        (1, 2, t[2], "member:ishida", "item_withdrawn", {"item_pk": 3, "item": "Q14-01"}),
+        (1, 2, t[3], "member:ishida", "item_corrected",
+         {"item_pk": 1, "item": "Q13-01", "old": "駐輪場の台数は", "new": "台数は"}),
+        (1, None, t[3], "suzuki", "item_withdrawn", {"item_pk": 2, "by_staff": True}),
+        (1, 2, t[3], "member:ishida", "correction_held", {"item_pk": 2, "new": "x"}),
+    ]  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO round (id, committee_id, key, title, fiscal_year, notice_date, "
+                "state, questions_due, answers_due, further_due, decision_due, created_at) "
+                "VALUES (2, 1, 'R2-6', 't', 2020, '2021-01-05', 'draft', :d, :d, :d, :d, :d)"
+            ),
+            {"d": t[0]},
+        )
+        conn.execute(sa.text("UPDATE message SET round_id = 1"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO message (id, committee_id, dedupe_key, sha256, size, raw, "
+                "truncated, received_at, state, late, round_id) VALUES (:id, 1, :key, 'x', 1, "
+                ":raw, false, :at, 'done', false, :round)"
+            ),
+            [{"id": 2, "key": "k2", "raw": b"x", "at": t[0], "round": 1},
+             {"id": 3, "key": "k3", "raw": b"x", "at": t[0], "round": None}],
+        )  # fmt: skip
+        conn.execute(
+            sa.text(
+                "INSERT INTO item (id, round_id, public_id, phase, kind, text, confidence, "
+                "late, state, staff_edited, position, received_at, source_message_id) VALUES "
+                "(:id, :round, :pid, 1, 'question', '駐輪場は', 1.0, true, 'active', false, 0, "
+                ":at, 1)"
+            ),
+            [{"id": 1, "round": 1, "pid": "Q13-01", "at": t[0]},
+             {"id": 2, "round": 1, "pid": "Q13-02", "at": t[0]},
+             {"id": 3, "round": 1, "pid": "Q14-01", "at": t[0]},
+             {"id": 4, "round": 1, "pid": None, "at": t[0]},
+             {"id": 5, "round": 2, "pid": "Q13-01", "at": t[0]},
+             {"id": 6, "round": 1, "pid": "Q13-03", "at": t[0]}],
+        )  # fmt: skip
+        conn.execute(
+            event.insert(),
+            [dict(zip(("round_id", "message_id", "at", "actor", "kind", "detail"), r, strict=True))
+             for r in rows],
+        )  # fmt: skip
+    db.upgrade(engine)
+
+    with Session(engine) as s:
+        accepted = {r[0]: r[1] for r in s.execute(sa.select(Item.id, Item.accepted_at))}
+        assert accepted == {1: t[5], 2: t[4], 3: None, 4: t[4], 5: t[6], 6: None}
+        read = {r[0]: r[1] for r in s.execute(sa.select(Message.id, Message.first_processed_at))}
+        assert read == {1: t[1], 2: None, 3: None}
+        done = [tuple(r) for r in s.execute(
+            sa.select(
+                ItemCorrection.item_id, ItemCorrection.message_id, ItemCorrection.action,
+                ItemCorrection.new_text, ItemCorrection.at,
+            ).order_by(ItemCorrection.id)
+        )]  # fmt: skip
+    assert done == [
+        (1, 2, "corrected", "駐輪場の台数は", t[2]),
+        (3, 2, "withdrawn", None, t[2]),
+        (1, 2, "corrected", "台数は", t[3]),
+    ]
+    bad = sa.text(
+        "INSERT INTO item_correction (item_id, message_id, action, at) VALUES (1, 2, :a, :at)"
+    )
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(bad, {"a": "edited", "at": t[0]})
+
+    cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
+    with db.migration_connection(engine) as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0010")
+    with engine.connect() as conn:
+        inspector = inspect(conn)
+        assert "item_correction" not in inspector.get_table_names()
+        assert "accepted_at" not in {c["name"] for c in inspector.get_columns("item")}
+        assert "first_processed_at" not in {c["name"] for c in inspector.get_columns("message")}
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM event")).scalar() == len(rows)
+    db.upgrade(engine)  # and up again, from the same events
+    with Session(engine) as s:
+        assert s.scalar(sa.select(sa.func.count(ItemCorrection.id))) == 3
+
+
+def test_0012_checks_every_event_kind_against_its_enum(engine: Engine) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from mailflow.domain.states import EventKind, check_in
+    from mailflow.store import events
+
+    # The migration's frozen list is what the enum says today.
+    assert check_in("kind", EventKind) == _migration("0012_event_kinds").CHECK
+    assert len(EventKind.__members__) == len(EventKind)  # no two names for one kind
+
+    db.upgrade(engine, "0011")
+    at = datetime(2021, 1, 13, tzinfo=UTC)
+    insert = text("INSERT INTO event (at, actor, kind, detail) VALUES (:at, 'system', :k, '{}')")
+    with engine.begin() as conn:  # rows of an older database, written before the check
+        conn.execute(insert, {"at": at, "k": "message_processed"})
+    db.upgrade(engine)
+    with db.session_factory(engine).begin() as s:  # every kind goes in, through the writer
+        for kind in EventKind:
+            events.record(s, at=at, actor="system", kind=kind, why=kind.value)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT kind FROM event ORDER BY id")).scalars().all()
+    assert stored == ["message_processed", *EventKind]
+    for bad in ("message_procesed", "", "MESSAGE_PROCESSED"):
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(insert, {"at": at, "k": bad})
+
+    cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
+    with db.migration_connection(engine) as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0011")
+    with engine.begin() as conn:  # without the check, any text went in
+        conn.execute(insert, {"at": at, "k": "retired_kind"})
+    with pytest.raises(RuntimeError, match="retired_kind"):  # and upgrading says which
+        db.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM event WHERE kind = 'retired_kind'"))
+    db.upgrade(engine)
+    assert db.current_revision(engine) == db.head_revision()
