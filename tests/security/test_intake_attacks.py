@@ -29,6 +29,7 @@ from mailflow.services.intake_loop import CycleCounts, IntakeLoop
 from mailflow.services.rounds import import_round
 from mailflow.store import db
 from mailflow.store.models import Department, Message, Outbox, Round
+from mailflow.wiring import PORTS
 from tests.harness.imap_extra import MailServer, append_all, crlf, mail_server
 from tests.harness.xlsx_bombs import huge_cell
 
@@ -62,7 +63,7 @@ quarantine_folder = "quarantine"
     path.write_text(text, encoding="utf-8")
     shutil.copy(ROOT / "examples/round-r2-5.toml", tmp_path / "round.toml")
     shutil.copytree(ROOT / "examples/documents", tmp_path / "documents", dirs_exist_ok=True)
-    found = Services(load_config(path), FixedClock(NOW))
+    found = Services(load_config(path), FixedClock(NOW), ports=PORTS)
     db.upgrade(found.engine)
     import_round(found, load_round_spec(tmp_path / "round.toml"), tmp_path / "round.toml")
     return found
