@@ -166,8 +166,7 @@ def _items(
             alerts.append(
                 intake_line(
                     _language(session, rnd), Intake.DOCUMENT_UNREAD, msg.id,
-                    filename=document.filename, who=who,
-                    detail=document.detail or document.refusal,
+                    filename=document.filename, who=who, reason=document.refusal,
                 )
             )  # fmt: skip
     for pos, pi in enumerate(found):
@@ -339,7 +338,7 @@ def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> R
         alerts.append(
             intake_line(
                 _language(session, rnd), Intake.SHEET_REFUSED, msg.id,
-                filename=refused.filename, detail=refused.detail,
+                filename=refused.filename, reason=refused.reason,
             )
         )  # fmt: skip
     msg.phase = 2
