@@ -16,6 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from mailflow.domain import ItemId, Phase
+from mailflow.domain.states import AnswerState
 from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing import nesting
 from mailflow.parsing.model import ParsedItem
@@ -283,7 +284,9 @@ def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> R
         unanswered=list(parsed.answers.unanswered), deferred=list(parsed.answers.deferred)
     )
     for old in repo.answers_from_message(session, msg.id):
-        if old.staff_edited:
+        # One staff edited, replaced or removed stays: a reprocess must not undo them,
+        # and the round's timing reads when a removed answer was in force.
+        if old.staff_edited or old.state != AnswerState.ACTIVE.value:
             res.conflicts.append(f"answer {old.id}")
         else:
             session.delete(old)
