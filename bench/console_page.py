@@ -37,6 +37,7 @@ from mailflow.store.directory import sync_committee  # noqa: E402
 from mailflow.store.models import Answer, Consultation, Item, Message, Round  # noqa: E402
 from mailflow.web.app import create_app  # noqa: E402
 from mailflow.web.serve import settle  # noqa: E402
+from mailflow.wiring import PORTS  # noqa: E402
 
 MEMBERS, ITEMS = 200, 2000
 T0 = datetime(2021, 1, 8, 1, 0, tzinfo=UTC)
@@ -157,7 +158,9 @@ def main() -> None:
     os.environ.setdefault("MAILFLOW_TOKEN_SECRET", "bench-secret-0123456789abcdef-012345678")
     with tempfile.TemporaryDirectory() as tmp:
         conf = parse_config(config(Path(tmp)), "bench")
-        services = Services(config=conf, clock=FixedClock(T0 + timedelta(days=1)), actor="bench")
+        services = Services(
+            config=conf, clock=FixedClock(T0 + timedelta(days=1)), actor="bench", ports=PORTS
+        )
         db.upgrade(services.engine)
         build(services)
         add_account(services, "bench", "staff", "bench-password-1")

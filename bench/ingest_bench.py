@@ -127,9 +127,10 @@ def child_reader(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def child_ingest(args: argparse.Namespace) -> dict[str, Any]:
+    from mailflow.adapters.imap import connector
     from mailflow.clock import SystemClock
     from mailflow.config import Imap, Secret, TlsMode
-    from mailflow.services.fetch import FetchOptions, MailFetcher, connector
+    from mailflow.services.fetch import FetchOptions, MailFetcher
     from tests.harness.imap_extra import prepare_store
 
     store = prepare_store(f"sqlite:///{args.db}")

@@ -168,11 +168,14 @@ def _setup(folder: Path, database_url: str | None) -> Any:
     from mailflow.services.rounds import import_round
     from mailflow.services.workflow import open_round
     from mailflow.store import db
+    from mailflow.wiring import PORTS
 
     (folder / "committee.toml").write_text(committee_toml(folder / "data", database_url), "utf-8")
     (folder / "round.toml").write_text(round_toml(), "utf-8")
     (folder / "data").mkdir(exist_ok=True)
-    services = Services(load_config(folder / "committee.toml"), FixedClock(OPENED), "staff:bench")
+    services = Services(
+        load_config(folder / "committee.toml"), FixedClock(OPENED), "staff:bench", ports=PORTS
+    )
     if database_url:
         from sqlalchemy import text
 

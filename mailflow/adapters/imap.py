@@ -8,7 +8,6 @@ import logging
 import re
 import ssl
 from collections.abc import Awaitable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,11 +16,17 @@ import aioimaplib
 
 from mailflow.adapters.imap_protocol import FETCH_START, LinearFetch, LinearImap4
 from mailflow.config import Imap, TlsMode
+from mailflow.services.ports import (
+    MAX_IDLE_SECONDS,
+    Connector,
+    FetchedMessage,
+    MailboxError,
+    MailboxRefused,
+    Selected,
+)
 
 log = logging.getLogger("mailflow.imap")
 
-# RFC 2177: a client should re-issue IDLE at least every 29 minutes.
-MAX_IDLE_SECONDS = 29 * 60
 PROCESSED_KEYWORD = "$MailflowStored"
 # `(\Noselect) "." ""`: the flags, then the separator quoted (or NIL), then the name.
 _LIST_SEPARATOR = re.compile(r'\([^)]*\)\s+("(?:\\.|[^"])"|NIL)', re.IGNORECASE)
@@ -41,7 +46,7 @@ _MONTHS = {
 _DATE = re.compile(r"^\s*(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$")
 
 
-class ImapError(Exception):
+class ImapError(MailboxError):
     """The server or the network failed us: the caller reconnects after a pause."""
 
 
@@ -49,27 +54,8 @@ class ImapConnectionLost(ImapError):
     """The connection closed (server BYE, reset, proxy cut) while we waited for it."""
 
 
-class ImapRefused(ImapError):
+class ImapRefused(ImapError, MailboxRefused):
     """The server answered NO or BAD to a command: retrying the same will not help."""
-
-
-@dataclass(frozen=True)
-class Selected:
-    """What SELECT told us about the mailbox."""
-
-    mailbox: str
-    uidvalidity: int
-    exists: int
-
-
-@dataclass(frozen=True)
-class FetchedMessage:
-    """One mail's bytes as the server holds them (at most the requested prefix)."""
-
-    uid: int
-    raw: bytes
-    size: int  # RFC822.SIZE: the full size even when only a prefix was fetched
-    internal_date: datetime | None  # when the server received it (到達: the arrival time)
 
 
 def default_ssl_context(ca_file: Path | None = None) -> ssl.SSLContext:
@@ -456,3 +442,14 @@ class ImapClient:
 
 def _text(lines: Iterable[Any]) -> str:
     return " ".join(line.decode("utf-8", "replace") for line in lines if isinstance(line, bytes))
+
+
+def connector(
+    settings: Imap, password: str, ssl_context: ssl.SSLContext | None = None
+) -> Connector:
+    """Connections to the configured server (certificates verified unless told otherwise)."""
+
+    async def connect() -> ImapClient:
+        return await ImapClient.connect(settings, password, ssl_context=ssl_context)
+
+    return connect

@@ -17,22 +17,7 @@ from types import TracebackType
 import aiosmtplib
 
 from mailflow.config import Smtp, TlsMode
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """The server took the mail: its reply to DATA, and any recipients it refused."""
-
-    reply: str
-    refused: tuple[tuple[str, int, str], ...] = ()  # (address, code, text)
-
-
-class SmtpFailure(Exception):
-    """The server did not take the mail; ``temporary`` says whether to try again."""
-
-    def __init__(self, text: str, *, temporary: bool, code: int | None = None) -> None:
-        super().__init__(text)
-        self.text, self.temporary, self.code = text, temporary, code
+from mailflow.services.ports import Accepted, SendFailure
 
 
 @dataclass(frozen=True)
@@ -63,6 +48,11 @@ class SmtpSettings:
             password=smtp.password.reveal() if smtp.password is not None else None,
             ca_file=smtp.ca_file,
         )
+
+
+def sender(smtp: Smtp, committee_address: str) -> SmtpSender:
+    """The configured server's sender (the port `services.ports.SenderFactory`)."""
+    return SmtpSender(SmtpSettings.from_config(smtp, committee_address))
 
 
 class SmtpSender:
@@ -97,7 +87,7 @@ class SmtpSender:
             client.close()
 
     async def send(self, recipients: Sequence[str], raw: bytes) -> Accepted:
-        """Send one message; raises SmtpFailure (the connection is dropped then)."""
+        """Send one message; raises SendFailure (the connection is dropped then)."""
         try:
             client = await self._connected()
             errors, reply = await client.sendmail(
@@ -107,7 +97,7 @@ class SmtpSender:
             await self._drop()
             codes = [r.code for r in exc.recipients]
             text = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
-            raise SmtpFailure(
+            raise SendFailure(
                 f"every recipient refused: {text}",
                 temporary=any(400 <= c < 500 for c in codes),
                 code=max(codes) if codes else None,
@@ -115,7 +105,7 @@ class SmtpSender:
         except aiosmtplib.SMTPAuthenticationError as exc:
             await self._drop()
             # A wrong password is the operator's to fix; the mail itself is fine.
-            raise SmtpFailure(
+            raise SendFailure(
                 f"authentication failed: {exc.code} {exc.message}", temporary=True, code=exc.code
             ) from None
         except aiosmtplib.SMTPResponseException as exc:
@@ -125,7 +115,7 @@ class SmtpSender:
             # wrong password it is the operator's to fix, and every queued mail would
             # get it: failing each for good would throw the whole queue away.
             temporary = exc.code == 530 or not 500 <= exc.code < 600
-            raise SmtpFailure(
+            raise SendFailure(
                 f"{exc.code} {exc.message}", temporary=temporary, code=exc.code
             ) from None
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
@@ -139,7 +129,7 @@ class SmtpSender:
             # outbox gives up after max_attempts, with an event); permanent would fail
             # the whole queue at once, for good.
             await self._drop()
-            raise SmtpFailure(f"connection: {type(exc).__name__}: {exc}", temporary=True) from None
+            raise SendFailure(f"connection: {type(exc).__name__}: {exc}", temporary=True) from None
         refused = tuple((addr, resp.code, resp.message) for addr, resp in sorted(errors.items()))
         return Accepted(reply=reply, refused=refused)
 

@@ -63,9 +63,9 @@ class AppContext:
         return self._config
 
     def services(self) -> Any:
-        from mailflow.services.context import Services
+        from mailflow import wiring
 
-        return Services(config=self.config(), clock=self.clock, actor=staff_actor())
+        return wiring.services(self.config(), self.clock, staff_actor())
 
 
 def staff_actor() -> str:

@@ -80,7 +80,8 @@ def _console_keeper(con: Console, port: int) -> Callable[[Services], Awaitable[N
         # The demo's clock races on (a day in seconds): the console stands at its end,
         # or every session would be idle for hours a moment after logging in.
         services = Services(config=services.config, clock=FixedClock(services.clock.now()),
-                            actor=services.actor, _engine=services.engine)  # fmt: skip
+                            actor=services.actor, ports=services.ports,
+                            _engine=services.engine)  # fmt: skip
 
         # A login made for this run only: its database is gone when the demo stops.
         login, password = "demo", secrets.token_urlsafe(12)

@@ -50,15 +50,15 @@ def run(
     Several committees (each its own config, mailbox and rounds) can share one process
     and one database: name the others with --also.
     """
+    from mailflow import wiring
     from mailflow.config import load_config
     from mailflow.logsetup import configure
-    from mailflow.services.context import Services
     from mailflow.services.daemon import Daemon, DaemonFailed
 
     configure(json_lines=log_json, level=log_level)
     first = app(ctx).services()
     everyone = [first] + [
-        Services(config=load_config(path), clock=first.clock, actor=first.actor) for path in also
+        wiring.services(load_config(path), first.clock, first.actor) for path in also
     ]
     ids = [s.config.committee.id for s in everyone]
     if len(set(ids)) != len(ids):

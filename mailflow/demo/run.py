@@ -28,6 +28,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from mailflow import wiring
 from mailflow.adapters.pymap_embed import start_pymap
 from mailflow.config import Config, parse_config
 from mailflow.demo.clock import JST, DemoClock
@@ -160,7 +161,7 @@ async def run_demo(
             smtp_port = await start_hub(stack, hub)
             config = demo_config(Path(tmp), imap.port, smtp_port)
             people = People(config, clock, smtp_port, board.note)
-            services = Services(config=config, clock=clock, actor="staff:demo")
+            services = wiring.services(config, clock, "staff:demo")
             await asyncio.to_thread(_prepare, services)
             board.note("事務局: R2-5 を取り込み、開始しました")
             with Live(board, console=console, refresh_per_second=8, transient=False):

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from mailflow.outbound.views import AlertLine
+from mailflow.parsing.attachment_bounds import Refusal
+from mailflow.workflow.actions import AlertKind
 
 _MARKS = {"1": "①", "2": "②", "3": "③", "4": "④"}
 
@@ -44,6 +46,8 @@ def _place(a: AlertLine) -> str:
     return f"mailflow item place {'/'.join(a.items)} --consultation K --why …"
 
 
+# Keyed by the kind's value (an AlertLine carries it as text); a test checks that every
+# AlertKind has words in both tables.
 _JA: dict[str, Callable[[AlertLine], str]] = {
     "missing_replies": lambda a: (
         f"{_mark(a)}の期限までに返信のなかった委員：{'、'.join(a.parties)}"
@@ -93,9 +97,15 @@ _TABLES = {"ja": _JA, "en": _EN}
 
 
 def alert_text(line: AlertLine, language: str) -> str:
-    """The line staff read: from the table when the kind has words, else as written."""
+    """The line staff read: from the table when the kind has words, else as written
+    (intake's lines, already worded by `intake_line`)."""
     formatter = _TABLES.get(language, _JA).get(line.what)
     return formatter(line) if formatter is not None else line.detail
+
+
+def worded_kinds(language: str) -> frozenset[AlertKind]:
+    """The engine's alert kinds the table of ``language`` words."""
+    return frozenset(k for k in AlertKind if k.value in _TABLES.get(language, {}))
 
 
 class Intake(enum.StrEnum):
@@ -120,6 +130,33 @@ class Intake(enum.StrEnum):
     CORRECTION_HELD = "correction_held"
 
 
+class ParseOverrun(enum.StrEnum):
+    """Which limit a mail's parsing went over (OVER_BUDGET; `limit` says how much)."""
+
+    WALL_TIME = "wall_time"  # seconds: the parsing process stopped answering
+    CPU_TIME = "cpu_time"  # seconds of CPU
+    MEMORY = "memory"  # megabytes
+    ENDED = "ended"  # the parsing process died (`status`: its exit status)
+
+
+class CorrectionReason(enum.StrEnum):
+    """Why a member's 訂正/取消 was refused or held (CORRECTION_REFUSED / _HELD)."""
+
+    UNKNOWN_ITEM = "unknown_item"  # no such item in the round
+    NOT_AUTHOR = "not_author"  # the sender (`author`) did not write it
+    NO_TEXT = "no_text"  # 訂正 with no new text
+    STAFF_EDITED = "staff_edited"  # staff changed the item since: a conflict for staff
+    BUNDLE_SENT = "bundle_sent"  # the departments already have the item
+
+
+class ReceiptFailure(enum.StrEnum):
+    """Why the receipt of a filed mail could not be queued (NO_RECEIPT; `error` is the
+    error's type, a program's word, shown labelled as such)."""
+
+    DATABASE = "database"  # the database refused to store it
+    OTHER = "other"  # rendering or composing it failed
+
+
 _ROLE_JA = {"member": "委員", "chair": "会長", "delegate": "会長職務代理", "department": "所管課"}
 _CHANGE_JA = {
     "items": "質疑・意見",
@@ -130,8 +167,74 @@ _CHANGE_JA = {
 _ACTION_JA = {"correct": "訂正", "withdraw": "取消"}
 
 
+_REFUSAL_JA = {
+    Refusal.TOO_LARGE: "ファイルが大きすぎます",
+    Refusal.UNPACKS_TOO_LARGE: "展開後の大きさが上限を超えています",
+    Refusal.COMPRESSED_TOO_FAR: "圧縮率が異常に高く、安全に開けません",
+    Refusal.TOO_MANY_PARTS: "ファイルの構成要素が多すぎます",
+    Refusal.NOT_READABLE: "この種類のファイルとして開けません",
+    Refusal.NO_TEXT: "文字が含まれていません（画像だけのPDFなど）",
+    Refusal.TOO_MANY_ROWS: "行またはセルが多すぎます",
+    Refusal.CELL_TOO_LONG: "1つのセルの文字数が上限を超えています",
+}
+_REFUSAL_EN = {
+    Refusal.TOO_LARGE: "the file is too large",
+    Refusal.UNPACKS_TOO_LARGE: "it unpacks to more than allowed",
+    Refusal.COMPRESSED_TOO_FAR: "it is compressed too far to open safely",
+    Refusal.TOO_MANY_PARTS: "it has too many parts",
+    Refusal.NOT_READABLE: "it cannot be opened as a file of its type",
+    Refusal.NO_TEXT: "it holds no text (a scanned image?)",
+    Refusal.TOO_MANY_ROWS: "it has too many rows or cells",
+    Refusal.CELL_TOO_LONG: "a cell holds more characters than allowed",
+}
+_OVERRUN_JA = {
+    ParseOverrun.WALL_TIME: "読み取りが {limit:g} 秒を過ぎても終わらず、停止しました",
+    ParseOverrun.CPU_TIME: "読み取りが CPU 時間の上限 {limit:g} 秒を超えました",
+    ParseOverrun.MEMORY: "読み取りがメモリの上限 {limit:g} MB を超えました",
+    ParseOverrun.ENDED: "読み取りの処理が異常終了しました（終了コード {status}）",
+}
+_OVERRUN_EN = {
+    ParseOverrun.WALL_TIME: "parsing ran past {limit:g} s and was stopped",
+    ParseOverrun.CPU_TIME: "parsing went over its {limit:g} s of CPU time",
+    ParseOverrun.MEMORY: "parsing went over its {limit:g} MB of memory",
+    ParseOverrun.ENDED: "the parsing process ended unexpectedly (exit status {status})",
+}
+_CORRECTION_JA = {
+    CorrectionReason.UNKNOWN_ITEM: "この回にその番号の質疑・意見はありません",
+    CorrectionReason.NOT_AUTHOR: "{author}さんの質疑・意見ではありません",
+    CorrectionReason.NO_TEXT: "訂正後の文がありません",
+    CorrectionReason.STAFF_EDITED: "事務局が修正した項目のため、食い違いを確認してください",
+    CorrectionReason.BUNDLE_SENT: "所管課へ送付済みです",
+}
+_CORRECTION_EN = {
+    CorrectionReason.UNKNOWN_ITEM: "no such item in the round",
+    CorrectionReason.NOT_AUTHOR: "{author} is not its author",
+    CorrectionReason.NO_TEXT: "訂正 without the new text",
+    CorrectionReason.STAFF_EDITED: "staff edited the item (conflict)",
+    CorrectionReason.BUNDLE_SENT: "the departments already have the item",
+}
+_RECEIPT_JA = {
+    ReceiptFailure.DATABASE: "データベースが保存を拒みました",
+    ReceiptFailure.OTHER: "返信を作成できませんでした",
+}
+_RECEIPT_EN = {
+    ReceiptFailure.DATABASE: "the database refused it",
+    ReceiptFailure.OTHER: "it could not be made",
+}
+
+
 def _ja_list(words: object, table: dict[str, str]) -> str:
     return "・".join(table.get(w, w) for w in words)  # type: ignore[attr-defined]
+
+
+def _overrun(table: dict[ParseOverrun, str], f: dict[str, Any]) -> str:
+    return table[ParseOverrun(f["overrun"])].format(
+        limit=f.get("limit") or 0, status=f.get("status")
+    )
+
+
+def _correction(table: dict[CorrectionReason, str], f: dict[str, Any]) -> str:
+    return table[CorrectionReason(f["why"])].format(author=f.get("author") or "")
 
 
 def _late_reply_ja(f: dict[str, Any]) -> str:
@@ -169,7 +272,8 @@ _INTAKE_JA: dict[Intake, Callable[[dict[str, Any]], str]] = {
     Intake.ECHO_STALE: lambda f: "その後に変わった答申への確認です。反映していません",
     Intake.DOCUMENT_UNREAD: lambda f: (
         f"{f['who'] or '委員'}さんの添付ファイル「{f['filename']}」を読めませんでした"
-        f"（{f['detail']}）。内容を確認し、手作業で登録してください（mailflow item add）"
+        f"（{_REFUSAL_JA[Refusal(f['reason'])]}）。内容を確認し、手作業で登録してください"
+        "（mailflow item add）"
     ),
     Intake.LATE_REPLY: _late_reply_ja,
     Intake.LOW_CONFIDENCE: lambda f: (
@@ -177,22 +281,27 @@ _INTAKE_JA: dict[Intake, Callable[[dict[str, Any]], str]] = {
     ),
     Intake.UNKNOWN_ANSWER: lambda f: f"存在しない質疑番号 {f['item']} への回答です",
     Intake.SHEET_REFUSED: lambda f: (
-        f"回答シート「{f['filename']}」を受け付けませんでした（{f['detail']}）"
+        f"回答シート「{f['filename']}」を受け付けませんでした"
+        f"（{_REFUSAL_JA[Refusal(f['reason'])]}）"
     ),
     Intake.DECISION_UNNAMED: lambda f: "諮問案件を特定できない答申があります",
     Intake.DECISION_UNCLEAR: lambda f: f"{f['consultation']}の答申が明確ではありません",
     Intake.NO_RECEIPT: lambda f: (
-        f"登録しましたが受付の返信を送れませんでした（{f['error']}）。原因を直した後、"
+        f"登録しましたが受付の返信を送れませんでした（{_RECEIPT_JA[ReceiptFailure(f['why'])]}。"
+        f"エラーの種類：{f['error']}）。原因を直した後、"
         f"mailflow reprocess --message {f['message']} を実行してください"
     ),
     Intake.TRUNCATED: lambda f: "サイズの上限を超えたため、切り詰めて保存しました",
-    Intake.OVER_BUDGET: lambda f: f"処理できませんでした（{f['detail']}）。保存のみで未処理です",
+    Intake.OVER_BUDGET: lambda f: (
+        f"処理できませんでした（{_overrun(_OVERRUN_JA, f)}）。保存のみで未処理です"
+    ),
     Intake.CORRECTION_REFUSED: lambda f: (
         f"{f['item']}の{_ACTION_JA.get(f['action'], f['action'])}を受け付けませんでした"
-        f"（{f['why']}）"
+        f"（{_correction(_CORRECTION_JA, f)}）"
     ),
     Intake.CORRECTION_HELD: lambda f: (
-        f"{f['item']}の{_ACTION_JA.get(f['action'], f['action'])}を保留しました（{f['why']}）"
+        f"{f['item']}の{_ACTION_JA.get(f['action'], f['action'])}を保留しました"
+        f"（{_correction(_CORRECTION_JA, f)}）"
     ),
 }
 
@@ -215,22 +324,30 @@ _INTAKE_EN: dict[Intake, Callable[[dict[str, Any]], str]] = {
     Intake.ECHO_STALE: lambda f: "confirms an echo of a decision changed since; not applied",
     Intake.DOCUMENT_UNREAD: lambda f: (
         f"the attached {f['filename']!r} from {f['who'] or 'a member'} could not be read "
-        f"({f['detail']}); read it and file its items by hand (mailflow item add)"
+        f"({_REFUSAL_EN[Refusal(f['reason'])]}); read it and file its items by hand "
+        "(mailflow item add)"
     ),
     Intake.LATE_REPLY: _late_reply_en,
     Intake.LOW_CONFIDENCE: lambda f: f"{f['item']} read with low confidence",
     Intake.UNKNOWN_ANSWER: lambda f: f"answer to unknown item {f['item']}",
-    Intake.SHEET_REFUSED: lambda f: f"answer sheet {f['filename']!r} refused: {f['detail']}",
+    Intake.SHEET_REFUSED: lambda f: (
+        f"answer sheet {f['filename']!r} refused: {_REFUSAL_EN[Refusal(f['reason'])]}"
+    ),
     Intake.DECISION_UNNAMED: lambda f: "a decision names no consultation",
     Intake.DECISION_UNCLEAR: lambda f: f"the decision on {f['consultation']} is unclear",
     Intake.NO_RECEIPT: lambda f: (
-        f"filed, but no receipt could be queued ({f['error']}); "
+        f"filed, but no receipt could be queued ({_RECEIPT_EN[ReceiptFailure(f['why'])]}; "
+        f"error type: {f['error']}); "
         f"`mailflow reprocess --message {f['message']}` once fixed"
     ),
     Intake.TRUNCATED: lambda f: "over the size cap and stored truncated",
-    Intake.OVER_BUDGET: lambda f: f"failed: {f['detail']}; stored, not processed",
-    Intake.CORRECTION_REFUSED: lambda f: f"{f['action']} of {f['item']} refused: {f['why']}",
-    Intake.CORRECTION_HELD: lambda f: f"{f['action']} of {f['item']} held: {f['why']}",
+    Intake.OVER_BUDGET: lambda f: f"failed: {_overrun(_OVERRUN_EN, f)}; stored, not processed",
+    Intake.CORRECTION_REFUSED: lambda f: (
+        f"{f['action']} of {f['item']} refused: {_correction(_CORRECTION_EN, f)}"
+    ),
+    Intake.CORRECTION_HELD: lambda f: (
+        f"{f['action']} of {f['item']} held: {_correction(_CORRECTION_EN, f)}"
+    ),
 }
 
 _MAIL_JA = "受信メール {}："
@@ -239,7 +356,8 @@ _MAIL_EN = "message {}: "
 
 def intake_line(language: str, kind: Intake, message: int, **fields: Any) -> str:
     """One line of intake about stored mail ``message``, in the committee's language;
-    never a message body (the fields are names, IDs, file names and reasons)."""
+    never a message body (the fields are names, IDs, file names and reason codes, each
+    code worded by the tables above)."""
     ja = language != "en"
     head = (_MAIL_JA if ja else _MAIL_EN).format(message)
     return head + (_INTAKE_JA if ja else _INTAKE_EN)[kind]({**fields, "message": message})

@@ -22,6 +22,7 @@ class Refusal(enum.StrEnum):
     COMPRESSED_TOO_FAR = "compressed_too_far"  # a zip bomb's compression ratio
     TOO_MANY_PARTS = "too_many_parts"
     NOT_READABLE = "not_readable"
+    NO_TEXT = "no_text"  # a document with no text in it: a scanned image
     TOO_MANY_ROWS = "too_many_rows"
     CELL_TOO_LONG = "cell_too_long"
 

@@ -106,5 +106,5 @@ def read_document(attachment: Attachment) -> DocumentText:
     if len(text) > _MAX_CHARS:
         return DocumentText(name, None, Refusal.UNPACKS_TOO_LARGE, f"over {_MAX_CHARS} chars")
     if not text.strip():
-        return DocumentText(name, None, Refusal.NOT_READABLE, "no text in it (a scan?)")
+        return DocumentText(name, None, Refusal.NO_TEXT, "no text in it (a scan?)")
     return DocumentText(name, text.replace("\r\n", "\n").replace("\r", "\n"))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from mailflow.clock import Clock
 from mailflow.config import Config
 from mailflow.errors import MailflowError
+from mailflow.services.ports import Ports
 from mailflow.store import db
 from mailflow.store.directory import SyncMemo, committee_of
 from mailflow.store.models import Committee
@@ -49,9 +50,14 @@ class Quiet:
 
 @dataclass
 class Services:
+    """A committee's config, the clock, the database and the adapters (``ports``), for the
+    use cases. Built by the composition root (`mailflow.wiring`), which alone knows the
+    adapters."""
+
     config: Config
     clock: Clock
     actor: str = "staff"
+    ports: Ports = field(kw_only=True, repr=False)
     _engine: Engine | None = field(default=None, repr=False)
     # Shared with the copies made by ``as_actor``: the config is synced once per process,
     # and the rounds a tick found quiet are remembered.
@@ -78,7 +84,9 @@ class Services:
 
     def as_actor(self, actor: str) -> Services:
         """The same config, clock, engine and parser, acting in the name of ``actor``."""
-        other = Services(config=self.config, clock=self.clock, actor=actor, _engine=self.engine)
+        other = Services(
+            config=self.config, clock=self.clock, actor=actor, ports=self.ports, _engine=self.engine
+        )
         for shared in ("sessions", "parser"):
             other.__dict__[shared] = getattr(self, shared)
         other._synced, other.quiet_rounds = self._synced, self.quiet_rounds
@@ -104,8 +112,10 @@ class Services:
             self.config.database_password,
         )
         if not same:
-            return Services(config=config, clock=self.clock, actor=self.actor)
-        other = Services(config=config, clock=self.clock, actor=self.actor, _engine=self.engine)
+            return Services(config=config, clock=self.clock, actor=self.actor, ports=self.ports)
+        other = Services(
+            config=config, clock=self.clock, actor=self.actor, ports=self.ports, _engine=self.engine
+        )
         for shared in ("sessions", "parser"):
             other.__dict__[shared] = getattr(self, shared)
         return other

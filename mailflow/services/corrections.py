@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from mailflow.domain import Phase
 from mailflow.domain.states import CorrectionAction, EventKind
-from mailflow.outbound.alerts import Intake, intake_line
+from mailflow.outbound.alerts import CorrectionReason, Intake, intake_line
 from mailflow.parsing.corrections import Correction, CorrectionKind, find_corrections, remainder
 from mailflow.parsing.kinds import classify
 from mailflow.parsing.pipeline import MailParse
@@ -99,21 +99,25 @@ class _Apply:
             item_pk=item.id if item else None, **detail,
         )  # fmt: skip
 
-    def line(self, kind: Intake, c: Correction, why: str) -> str:
+    def line(self, kind: Intake, c: Correction, why: CorrectionReason) -> str:
         language = directory_repo.committee_language(self.session, self.rnd.committee_id)
-        return intake_line(language, kind, self.msg.id, action=c.kind.value, item=c.item, why=why)
+        return intake_line(
+            language, kind, self.msg.id, action=c.kind.value, item=c.item, why=why,
+            author=self.author.name,
+        )  # fmt: skip
 
-    def refuse(self, c: Correction, item: Item | None, reason: str, why: str) -> None:
-        self.event(EventKind.CORRECTION_REFUSED, item, reason, action=c.kind.value, item_id=c.item)
+    def refuse(self, c: Correction, item: Item | None, why: CorrectionReason) -> None:
+        self.event(
+            EventKind.CORRECTION_REFUSED, item, why.value, action=c.kind.value, item_id=c.item
+        )
         self.alerts.append(self.line(Intake.CORRECTION_REFUSED, c, why))
 
-    def hold(self, c: Correction, item: Item, reason: str, why: str) -> None:
+    def hold(self, c: Correction, item: Item, why: CorrectionReason) -> None:
         self.phase = self.phase or item.phase
         self.held.append(c.item)
-        kind = (
-            EventKind.CORRECTION_CONFLICT if reason == "staff_edited" else EventKind.CORRECTION_HELD
-        )
-        self.event(kind, item, reason, action=c.kind.value, new=c.text)
+        conflict = why is CorrectionReason.STAFF_EDITED
+        kind = EventKind.CORRECTION_CONFLICT if conflict else EventKind.CORRECTION_HELD
+        self.event(kind, item, why.value, action=c.kind.value, new=c.text)
         self.alerts.append(self.line(Intake.CORRECTION_HELD, c, why))
 
     def one(self, c: Correction) -> None:
@@ -121,9 +125,9 @@ class _Apply:
         if item is not None:  # an item staff moved or merged is corrected where it is now
             item = resolve(self.session, item)
         if item is None or item.state not in ("active", "held", "withdrawn"):
-            return self.refuse(c, item, "unknown_item", "no such item in the round")
+            return self.refuse(c, item, CorrectionReason.UNKNOWN_ITEM)
         if item.member_id != self.author.id:
-            return self.refuse(c, item, "not_author", f"{self.author.key} is not its author")
+            return self.refuse(c, item, CorrectionReason.NOT_AUTHOR)
         done = (
             item.state == "withdrawn" if c.kind is CorrectionKind.WITHDRAW else item.text == c.text
         )
@@ -133,11 +137,11 @@ class _Apply:
             done_list.append(item.public_id or c.item)
             return None
         if c.kind is CorrectionKind.CORRECT and not c.text:
-            return self.refuse(c, item, "no_text", "訂正 without the new text")
+            return self.refuse(c, item, CorrectionReason.NO_TEXT)
         if item.staff_edited:
-            return self.hold(c, item, "staff_edited", "staff edited the item (conflict)")
+            return self.hold(c, item, CorrectionReason.STAFF_EDITED)
         if not correctable(self.facts, Phase(item.phase), self._consultation_key(item)):
-            return self.hold(c, item, "bundle_sent", "the departments already have the item")
+            return self.hold(c, item, CorrectionReason.BUNDLE_SENT)
         self.phase = self.phase or item.phase
         if c.kind is CorrectionKind.WITHDRAW:
             item.state = "withdrawn"

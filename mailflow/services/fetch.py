@@ -9,22 +9,22 @@ import logging
 import os
 import random
 import socket
-import ssl
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal, TypeVar
 
-from mailflow.adapters.imap import (
-    MAX_IDLE_SECONDS,
-    FetchedMessage,
-    ImapClient,
-    ImapError,
-    ImapRefused,
-)
 from mailflow.clock import Clock
 from mailflow.config import Imap
 from mailflow.domain.states import EventKind
+from mailflow.services.ports import (
+    MAX_IDLE_SECONDS,
+    Connector,
+    FetchedMessage,
+    MailboxError,
+    MailboxRefused,
+    MailboxSession,
+)
 from mailflow.store import events
 from mailflow.store.db import DatabaseError, transaction
 from mailflow.store.leases import (
@@ -55,7 +55,6 @@ log = logging.getLogger("mailflow.fetch")
 # return the ids among them that belong in the quarantine folder (see MailFetcher).
 OnStored = Callable[[tuple[int, ...]], Awaitable[Collection[int] | None] | Collection[int] | None]
 OnCycle = Callable[["FetchCounts"], None]
-Connector = Callable[[], Awaitable[ImapClient]]
 _T = TypeVar("_T")
 QUARANTINED = "quarantined"
 # States whose mail goes to the quarantine folder: staff must look at it either way.
@@ -134,17 +133,6 @@ class _FetchFailure:
     first_uid: int
     size: int
     count: int = 1
-
-
-def connector(
-    settings: Imap, password: str, ssl_context: ssl.SSLContext | None = None
-) -> Connector:
-    """Connections to the configured server (certificates verified unless told otherwise)."""
-
-    async def connect() -> ImapClient:
-        return await ImapClient.connect(settings, password, ssl_context=ssl_context)
-
-    return connect
 
 
 @dataclass(frozen=True)
@@ -288,7 +276,7 @@ class MailFetcher:
                         await self._serve(client, stop)
                     finally:
                         await client.logout()
-                except (ImapError, OSError, DatabaseError) as exc:
+                except (MailboxError, OSError, DatabaseError) as exc:
                     failures += 1
                     self.reconnects += 1
                     delay = min(
@@ -308,13 +296,13 @@ class MailFetcher:
             except DatabaseError as exc:
                 log.warning("lease %s not released: %s", self._lease_name, _describe(exc))
 
-    async def _prepare(self, client: ImapClient) -> None:
+    async def _prepare(self, client: MailboxSession) -> None:
         self._folders, self._refused = set(), set()
         if self._settings.after_processing == "move":
             self._separator = await client.separator()
             await self._ensure(client, self._settings.processed_folder)
 
-    async def _ensure(self, client: ImapClient, folder: str) -> bool:
+    async def _ensure(self, client: MailboxSession, folder: str) -> bool:
         """Whether ``folder`` (as configured) exists on the server now, created if need be.
 
         A folder the server refuses is alerted to staff once, and its mail is flagged in
@@ -327,7 +315,7 @@ class MailFetcher:
             return False
         try:
             await client.ensure_folder(name)
-        except ImapRefused as exc:
+        except MailboxRefused as exc:
             self._refused.add(name)
             log.error("mailbox folder %r cannot be created: %s", name, _describe(exc))
             if name not in self._alerted:
@@ -342,7 +330,7 @@ class MailFetcher:
         self._folders.add(name)
         return True
 
-    async def _serve(self, client: ImapClient, stop: asyncio.Event) -> None:
+    async def _serve(self, client: MailboxSession, stop: asyncio.Event) -> None:
         settings, opts = self._settings, self._options
         # With a lease, IDLE is cut short to renew it in time; without one (the task
         # queue's lock makes this the only poller) only RFC 2177's limit applies, and an
@@ -370,7 +358,7 @@ class MailFetcher:
                 await _sleep(stop, min(wait, settings.poll_interval_seconds))
                 await client.noop()
 
-    async def _sync(self, client: ImapClient, stop: asyncio.Event) -> FetchCounts:
+    async def _sync(self, client: MailboxSession, stop: asyncio.Event) -> FetchCounts:
         settings = self._settings
         selected = await client.select(settings.mailbox)
         uidvalidity = selected.uidvalidity
@@ -398,7 +386,7 @@ class MailFetcher:
         return counts + FetchCounts(alerts=alerts)
 
     async def _isolate(
-        self, client: ImapClient, uidvalidity: int, chunks: list[list[int]]
+        self, client: MailboxSession, uidvalidity: int, chunks: list[list[int]]
     ) -> tuple[list[list[int]], int | None]:
         """Corner a mail the server cannot send: (the batches to fetch, a UID to pass over).
 
@@ -454,7 +442,11 @@ class MailFetcher:
         )
 
     async def _pipeline(
-        self, client: ImapClient, uidvalidity: int, chunks: Sequence[list[int]], stop: asyncio.Event
+        self,
+        client: MailboxSession,
+        uidvalidity: int,
+        chunks: Sequence[list[int]],
+        stop: asyncio.Event,
     ) -> FetchCounts:
         """Fetch, commit and move the chunks in order, overlapping IMAP and database work.
 
@@ -509,11 +501,13 @@ class MailFetcher:
                     log.warning("batch commit failed too: %s", _describe(failure))
         return counts
 
-    async def _read(self, client: ImapClient, uidvalidity: int, uids: Sequence[int]) -> _Fetched:
+    async def _read(
+        self, client: MailboxSession, uidvalidity: int, uids: Sequence[int]
+    ) -> _Fetched:
         limit = self._settings.max_message_bytes
         try:
             fetched = sorted(await client.fetch(uids, limit), key=lambda m: m.uid)
-        except ImapError:
+        except MailboxError:
             self._note_failure(uidvalidity, uids)
             raise
         if self._failure is not None and self._failure.first_uid == uids[0]:
@@ -634,7 +628,7 @@ class MailFetcher:
 
     async def _complete(
         self,
-        client: ImapClient,
+        client: MailboxSession,
         uidvalidity: int,
         uids: Sequence[int],
         quarantine: Collection[int] = (),

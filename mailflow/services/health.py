@@ -46,12 +46,10 @@ def record_cycle(services: Services, at: datetime, detail: dict[str, Any]) -> No
         repo.beat(s, _beat_name(services), at, detail)
 
 
-def _reach(name: str, host: str | None, port: int | None) -> Reach:
-    from mailflow.adapters.probe import reachable
-
+def _reach(services: Services, name: str, host: str | None, port: int | None) -> Reach:
     if host is None or port is None:
         return Reach(name, "", "not configured")
-    return Reach(name, f"{host}:{port}", reachable(host, port))
+    return Reach(name, f"{host}:{port}", services.ports.probe(host, port))
 
 
 def health(services: Services) -> Health:
@@ -65,10 +63,16 @@ def health(services: Services) -> Health:
         box = outbox_repo.states(s, committee.id)
     servers = (
         _reach(
-            "IMAP", conf.imap.host if conf.imap else None, conf.imap.port if conf.imap else None
+            services,
+            "IMAP",
+            conf.imap.host if conf.imap else None,
+            conf.imap.port if conf.imap else None,
         ),
         _reach(
-            "SMTP", conf.smtp.host if conf.smtp else None, conf.smtp.port if conf.smtp else None
+            services,
+            "SMTP",
+            conf.smtp.host if conf.smtp else None,
+            conf.smtp.port if conf.smtp else None,
         ),
     )
     return Health(beat[0] if beat else None, beat[1] if beat else {}, servers, leases, box)

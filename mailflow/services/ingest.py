@@ -126,7 +126,6 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
     except UNAVAILABLE:
         raise  # the database, not the mail: it stays `stored` and is processed later
     except Exception as exc:
-        over = isinstance(exc, ParseOverBudget)
         # An exception's text may quote the mail: the log names the message and the kind
         # of error; the whole text is kept in the record, the traceback at debug level.
         log.error("message %s failed: %s (see `mailflow quarantine list`)", message_pk,
@@ -150,8 +149,8 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
         # Over budget is the mail's doing, not a bug: staff see it (it is not retried).
         alerts = (
             (intake_line(services.config.committee.language, Intake.OVER_BUDGET, message_pk,
-                         detail=str(exc)),)
-            if over
+                         overrun=exc.overrun, limit=exc.limit, status=exc.status),)
+            if isinstance(exc, ParseOverBudget)
             else ()
         )  # fmt: skip
         return Outcome(message_pk, "failed", "normal", error, alerts=alerts)

@@ -22,14 +22,13 @@ from mailflow.services.context import Services
 from mailflow.services.db_wait import UNAVAILABLE, DatabaseWait
 from mailflow.services.fetch import (
     FOR_STAFF,
-    Connector,
     FetchCounts,
     FetchOptions,
     LeaseHeld,
     MailFetcher,
-    connector,
 )
 from mailflow.services.ingest import Outcome, process
+from mailflow.services.ports import Connector
 from mailflow.store import db
 from mailflow.store.leases import acquire_lease
 from mailflow.store.messages import pending_messages
@@ -148,7 +147,7 @@ class IntakeLoop:
         return cls(
             services,
             committee_id=committee_id,
-            connect=connector(settings, settings.password.reveal()),
+            connect=services.ports.mailbox(settings, settings.password.reveal()),
             options=options,
             waits=waits,
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
@@ -223,19 +222,17 @@ def render_minutes(services: Services, key: str, fmt: str, *, anonymous: bool | 
     return render_view(minutes_view(services, key, anonymous=anonymous), fmt)
 
 
-def pdf_available() -> bool:
-    from mailflow.adapters.chromium import binary
-
-    return binary() is not None
+def pdf_available(services: Services) -> bool:
+    return services.ports.printer.available()
 
 
 def render_minutes_pdf(services: Services, key: str) -> bytes:
     """The HTML minutes printed by headless Chromium (A4, as the HTML's print style says)."""
-    from mailflow.adapters.chromium import print_pdf
     from mailflow.errors import MailflowError
+    from mailflow.services.ports import PrintFailure
 
     html = render_minutes(services, key, "html")
     try:
-        return print_pdf(html)
-    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        return services.ports.printer.print_pdf(html)
+    except PrintFailure as exc:
         raise MailflowError(f"the PDF could not be made: {exc}") from None

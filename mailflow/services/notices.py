@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from mailflow.domain import Phase
 from mailflow.domain.states import EventKind
 from mailflow.outbound import views as v
-from mailflow.outbound.alerts import Intake, intake_line
+from mailflow.outbound.alerts import Intake, ReceiptFailure, intake_line
 from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingMail
 from mailflow.outbound.msgid import reply_target
@@ -149,6 +149,8 @@ def queue_receipt_or_alert(
         return (
             intake_line(
                 services.config.committee.language, Intake.NO_RECEIPT, msg.id,
+                why=ReceiptFailure.DATABASE if isinstance(exc, db.DatabaseError)
+                else ReceiptFailure.OTHER,
                 error=type(exc).__name__,
             ),
         )  # fmt: skip

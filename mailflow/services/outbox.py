@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from mailflow.adapters.smtp import SmtpFailure, SmtpSender, SmtpSettings
 from mailflow.config import Approval
 from mailflow.domain.states import EventKind
 from mailflow.errors import InputError, NotFoundError
@@ -41,6 +40,7 @@ from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingMail
 from mailflow.services.context import Services
 from mailflow.services.db_wait import UNAVAILABLE, DatabaseWait
+from mailflow.services.ports import MailSender, SendFailure
 from mailflow.store import directory as directory_repo
 from mailflow.store import events
 from mailflow.store import outbox as repo
@@ -204,11 +204,12 @@ def retry(services: Services, outbox_id: int | None) -> list[int]:
     return [e.id for e in retried]
 
 
-def smtp_settings(services: Services) -> SmtpSettings:
+def mail_sender(services: Services) -> MailSender:
+    """A sender to the configured SMTP server (connecting on first use)."""
     smtp = services.config.smtp
     if smtp is None:
         raise InputError(["smtp: no [smtp] section in the configuration; nothing can be sent"])
-    return SmtpSettings.from_config(smtp, services.config.committee.address)
+    return services.ports.sender(smtp, services.config.committee.address)
 
 
 async def send_due(
@@ -216,14 +217,14 @@ async def send_due(
     now: datetime,
     limit: int = 100,
     *,
-    sender: SmtpSender | None = None,
+    sender: MailSender | None = None,
     policy: SendPolicy | None = None,
 ) -> SendReport:
     """Send what is due at ``now``, at most ``limit`` mails; the report counts outcomes."""
     policy = policy or SendPolicy()
     cid = committee_id(services)
     own = sender is None
-    smtp = sender or SmtpSender(smtp_settings(services))
+    smtp = sender or mail_sender(services)
     report = SendReport()
     try:
         while report.handled < limit:
@@ -245,7 +246,7 @@ async def run_sender(
     services: Services,
     stop: asyncio.Event,
     *,
-    sender: SmtpSender | None = None,
+    sender: MailSender | None = None,
     policy: SendPolicy | None = None,
     wake: asyncio.Event | None = None,
     waits: DatabaseWait | None = None,
@@ -257,7 +258,7 @@ async def run_sender(
     """
     policy = policy or SendPolicy()
     waits = waits or DatabaseWait(services.clock)
-    smtp = sender or SmtpSender(smtp_settings(services))
+    smtp = sender or mail_sender(services)
     try:
         while not stop.is_set():
             try:
@@ -364,7 +365,7 @@ def due_mail(services: Services) -> list[int]:
 
 
 async def send_one(
-    services: Services, outbox_id: int, *, sender: SmtpSender, policy: SendPolicy | None = None
+    services: Services, outbox_id: int, *, sender: MailSender, policy: SendPolicy | None = None
 ) -> SendReport:
     """Send one mail by id if it is due, under the same rules as `send_due`.
 
@@ -385,12 +386,12 @@ async def send_one(
 
 
 async def _send_one(
-    services: Services, smtp: SmtpSender, mail: repo.ClaimedMail, now: datetime, policy: SendPolicy
+    services: Services, smtp: MailSender, mail: repo.ClaimedMail, now: datetime, policy: SendPolicy
 ) -> SendReport:
     e = mail.entry
     try:
         accepted = await smtp.send(e.recipients, mail.raw)
-    except SmtpFailure as failure:
+    except SendFailure as failure:
         return _settle_failure(services, e, failure, now, policy)
     with transaction(services.sessions) as s:
         if not repo.mark_sent(s, e.id, now=now):
@@ -413,7 +414,7 @@ async def _send_one(
 def _settle_failure(
     services: Services,
     e: repo.OutboxEntry,
-    failure: SmtpFailure,
+    failure: SendFailure,
     now: datetime,
     policy: SendPolicy,
 ) -> SendReport:

@@ -23,6 +23,7 @@ from multiprocessing.connection import Connection
 from typing import Any, TypeVar, cast
 
 from mailflow.domain import ConsultationRef
+from mailflow.outbound.alerts import ParseOverrun
 from mailflow.parsing.corrections import Correction, find_corrections, remainder
 from mailflow.parsing.documents import document_kind
 from mailflow.parsing.mime import decode
@@ -34,7 +35,24 @@ T = TypeVar("T")
 
 
 class ParseOverBudget(Exception):
-    """One mail's parsing went over its CPU time or memory: the mail is failed, not retried."""
+    """One mail's parsing went over its CPU time or memory: the mail is failed, not retried.
+
+    ``overrun`` and ``limit`` (seconds or MB; ``status``: a dead child's exit status) are
+    what the staff alert words; the text is the record's."""
+
+    def __init__(
+        self, overrun: ParseOverrun, limit: float | None = None, status: int | None = None
+    ) -> None:
+        self.overrun, self.limit, self.status = overrun, limit, status
+        super().__init__(_TEXT[overrun].format(limit=limit or 0, status=status))
+
+
+_TEXT = {
+    ParseOverrun.WALL_TIME: "parsing took over {limit:g} s and was stopped",
+    ParseOverrun.CPU_TIME: "parsing went over its {limit:g} s of CPU time",
+    ParseOverrun.MEMORY: "parsing went over its {limit:g} MB of memory",
+    ParseOverrun.ENDED: "the parsing process ended unexpectedly (exit status {status})",
+}
 
 
 @dataclass(frozen=True)
@@ -166,26 +184,24 @@ class ParseWorker:
                 conn.send((fn, args))
                 if not conn.poll(self.budget.wall_seconds):
                     self._stop()
-                    raise ParseOverBudget(
-                        f"parsing took over {self.budget.wall_seconds:g} s and was stopped"
-                    )
+                    raise ParseOverBudget(ParseOverrun.WALL_TIME, self.budget.wall_seconds)
                 status, value = conn.recv()
             except (EOFError, OSError, BrokenPipeError):
                 code = self._stop()
-                raise ParseOverBudget(self._why(code)) from None
+                raise self._over(code) from None
             if status == "ok":
                 return cast(T, value)
             if status == "memory":
                 self._stop()
-                raise ParseOverBudget(self._why(None))
+                raise self._over(None)
             raise value
 
-    def _why(self, code: int | None) -> str:
+    def _over(self, code: int | None) -> ParseOverBudget:
         if code == -signal.SIGXCPU:
-            return f"parsing went over its {self.budget.cpu_seconds:g} s of CPU time"
+            return ParseOverBudget(ParseOverrun.CPU_TIME, self.budget.cpu_seconds)
         if code is None or code == -signal.SIGKILL:  # MemoryError, or the kernel's OOM killer
-            return f"parsing went over its {self.budget.memory_mb} MB of memory"
-        return f"the parsing process ended unexpectedly (exit status {code})"
+            return ParseOverBudget(ParseOverrun.MEMORY, self.budget.memory_mb)
+        return ParseOverBudget(ParseOverrun.ENDED, status=code)
 
     def _start(self) -> Connection:
         if self._conn is not None and self._proc is not None and self._proc.is_alive():

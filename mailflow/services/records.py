@@ -16,7 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from mailflow.domain import ItemId, Phase
-from mailflow.domain.states import EventKind
+from mailflow.domain.states import AnswerState, EventKind
 from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing import nesting
 from mailflow.parsing.model import ParsedItem
@@ -167,8 +167,7 @@ def _items(
             alerts.append(
                 intake_line(
                     _language(session, rnd), Intake.DOCUMENT_UNREAD, msg.id,
-                    filename=document.filename, who=who,
-                    detail=document.detail or document.refusal,
+                    filename=document.filename, who=who, reason=document.refusal,
                 )
             )  # fmt: skip
     for pos, pi in enumerate(found):
@@ -285,7 +284,9 @@ def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> R
         unanswered=list(parsed.answers.unanswered), deferred=list(parsed.answers.deferred)
     )
     for old in repo.answers_from_message(session, msg.id):
-        if old.staff_edited:
+        # One staff edited, replaced or removed stays: a reprocess must not undo them,
+        # and the round's timing reads when a removed answer was in force.
+        if old.staff_edited or old.state != AnswerState.ACTIVE.value:
             res.conflicts.append(f"answer {old.id}")
         else:
             session.delete(old)
@@ -340,7 +341,7 @@ def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> R
         alerts.append(
             intake_line(
                 _language(session, rnd), Intake.SHEET_REFUSED, msg.id,
-                filename=refused.filename, detail=refused.detail,
+                filename=refused.filename, reason=refused.reason,
             )
         )  # fmt: skip
     msg.phase = 2

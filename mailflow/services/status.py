@@ -90,7 +90,7 @@ def round_status(services: Services, key: str) -> RoundStatus:
         parties.append(PartyStatus(m.name if m else p.member_id, p.role.title_ja, q, f, owed))
     for d in facts.departments:
         owed = sum(
-            1 for i in facts.items if i.consultation in d.consultations and i.answered_at is None
+            1 for i in facts.items if i.consultation in d.consultations and not i.answered(now)
         )
         parties.append(
             PartyStatus(dnames.get(d.department_id, d.department_id), "所管課", "", "", owed)
@@ -102,7 +102,7 @@ def round_status(services: Services, key: str) -> RoundStatus:
         next_deadline=next_deadline(facts.state, deadlines, now),
         parties=tuple(parties),
         items=len(facts.items),
-        answered=sum(1 for i in facts.items if i.answered_at is not None),
+        answered=sum(1 for i in facts.items if i.answered(now)),
         late=sum(1 for i in facts.items if i.late),
         held=sum(1 for i in facts.items if i.held),
         decisions=tuple(

@@ -19,12 +19,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from mailflow.adapters.smtp import SmtpSender
 from mailflow.services.context import Services
 from mailflow.services.fetch import FetchOptions
 from mailflow.services.intake_loop import CycleCounts, IntakeLoop
 from mailflow.services.notices import send_staff_digest
 from mailflow.services.outbox import SendPolicy, SendReport, due_mail, send_one
+from mailflow.services.ports import MailSender
 from mailflow.services.workflow import TickReport, tick
 
 
@@ -63,7 +63,7 @@ def alert_staff(services: Services, alerts: Sequence[str]) -> None:
 
 
 async def send_mail(
-    services: Services, outbox_id: int, sender: SmtpSender, policy: SendPolicy | None = None
+    services: Services, outbox_id: int, sender: MailSender, policy: SendPolicy | None = None
 ) -> SendReport:
     """Send one outbox mail if it is (still) due; a mail left mid-send goes again as is."""
     return await send_one(services, outbox_id, sender=sender, policy=policy)

@@ -33,10 +33,10 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Status
 from procrastinate.schema import SchemaManager
 
-from mailflow.adapters.smtp import SmtpSender
 from mailflow.services.context import Services
 from mailflow.services.intake_loop import CycleCounts
-from mailflow.services.outbox import smtp_settings
+from mailflow.services.outbox import mail_sender
+from mailflow.services.ports import MailSender
 from mailflow.services.tasks import alert_staff, poll_mailbox, send_mail, tick_committee
 from mailflow.store import db
 
@@ -89,7 +89,7 @@ class QueueWorker:
         self.app = procrastinate.App(connector=connector)
         self._stops: set[asyncio.Event] = set()
         self._follow_ups: set[asyncio.Future[None]] = set()
-        self._senders: dict[str, tuple[SmtpSender, asyncio.Lock]] = {}
+        self._senders: dict[str, tuple[MailSender, asyncio.Lock]] = {}
         self._stopping = False
         # Ticks run one at a time per worker: a hundred committees' ticks due in the same
         # second would otherwise fill the threads that intake needs for new mail.
@@ -198,9 +198,9 @@ class QueueWorker:
         with contextlib.suppress(AlreadyEnqueued):
             await configured.defer_async()
 
-    def _sender(self, committee: str) -> tuple[SmtpSender, asyncio.Lock]:
+    def _sender(self, committee: str) -> tuple[MailSender, asyncio.Lock]:
         if committee not in self._senders:
-            sender = SmtpSender(smtp_settings(self.by_key[committee]))
+            sender = mail_sender(self.by_key[committee])
             self._senders[committee] = (sender, asyncio.Lock())
         return self._senders[committee]
 

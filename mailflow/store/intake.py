@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from mailflow.domain import Role
-from mailflow.domain.states import EventKind, MessageState
+from mailflow.domain.states import AnswerState, EventKind, MessageState
 from mailflow.routing import (
     ClosedRound,
     CommitteeEntry,
@@ -104,13 +104,16 @@ def answers_from_message(session: Session, message_pk: int) -> Sequence[Answer]:
 def earlier_answers(
     session: Session, item_pk: int, department_pk: int | None, message_pk: int
 ) -> Sequence[Answer]:
-    """The answers the same department gave the item in other mails, oldest first."""
+    """The answers the same department gave the item in other mails and that stand,
+    oldest first. One staff replaced or removed is history (the round's timing reads
+    when it was in force) and is not among them."""
     return session.scalars(
         select(Answer)
         .where(
             Answer.item_id == item_pk,
             Answer.department_id == department_pk,
             Answer.source_message_id != message_pk,
+            Answer.state == AnswerState.ACTIVE.value,
         )
         .order_by(Answer.received_at, Answer.id)
     ).all()

@@ -26,6 +26,7 @@ from mailflow.store.models import (
 )
 from mailflow.store.rounds import deadlines as round_deadlines
 from mailflow.workflow import (
+    AnswerSpan,
     Deadlines,
     DecisionFact,
     DepartmentFact,
@@ -137,15 +138,13 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
         if phase in replied and member_id in members:
             replied[phase].add(members[member_id].key)
 
-    answered: dict[int, datetime] = {}
-    for item_id, at in session.execute(
-        select(Answer.item_id, Answer.received_at)
+    answered: dict[int, list[AnswerSpan]] = {}
+    for item_id, at, state, corrected_at in session.execute(
+        select(Answer.item_id, Answer.received_at, Answer.state, Answer.corrected_at)
         .join(Item, Item.id == Answer.item_id)
         .where(Item.round_id == rnd.id)
     ):
-        # Answers staff later replaced or removed count too: the department did answer
-        # then, and a window that closed on it must not reopen.
-        answered[item_id] = min(at, answered.get(item_id, at))
+        answered.setdefault(item_id, []).append(AnswerSpan.of(at, state, corrected_at))
     items = []
     # Plain rows, not ORM objects: a round of many thousand items is read on every tick
     # that follows new mail.
@@ -169,7 +168,7 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
                 item_id=ItemId(cons_key[row.consultation_id], row.seq),
                 phase=Phase(row.phase),
                 received_at=row.received_at,
-                answered_at=answered.get(row.id),
+                answers=tuple(answered.get(row.id, ())),
                 late=row.late,
                 held=held,
                 accepted_at=None if held else _joined_by_staff(row.accepted_at, row.placed_at),

@@ -21,7 +21,7 @@ _KINDS = {
 def _preview(ctx: Ctx) -> Response:
     key = ctx.param("key")
     text = minutes.render_minutes(ctx.services, key, "txt")
-    return ctx.render("minutes.html", key=key, text=text, pdf=minutes.pdf_available())
+    return ctx.render("minutes.html", key=key, text=text, pdf=minutes.pdf_available(ctx.services))
 
 
 def _attachment(body: bytes | str, media: str, name: str) -> Response:

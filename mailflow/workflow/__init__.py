@@ -4,6 +4,7 @@ from mailflow.domain.endofday import end_of_day
 from mailflow.workflow.actions import Action, AlertKind, Audience, needs_approval
 from mailflow.workflow.engine import STEPS, advance, assume
 from mailflow.workflow.facts import (
+    AnswerSpan,
     Deadlines,
     DecisionFact,
     DepartmentFact,
@@ -22,6 +23,7 @@ __all__ = [
     "TRANSITIONS",
     "Action",
     "AlertKind",
+    "AnswerSpan",
     "Arrival",
     "Audience",
     "Deadlines",

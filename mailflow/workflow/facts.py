@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from mailflow.domain import ItemId, Phase, Role, Verdict
+from mailflow.domain.states import AnswerState
 from mailflow.workflow.errors import DeadlineOrderError, NaiveDatetime
 from mailflow.workflow.state import RoundState
 
@@ -154,8 +155,36 @@ class DepartmentFact:
 
 
 @dataclass(frozen=True)
+class AnswerSpan:
+    """While one answer to an item was in force: from its arrival until staff removed it
+    (`until`; None while it stands).
+
+    A replaced answer ends when staff replaced it, and its replacement keeps its arrival,
+    so a replace leaves no gap. Spans are history: a removal ends one, it never erases
+    it, so what was true at an instant stays true whenever the facts are read.
+    """
+
+    since: datetime
+    until: datetime | None = None
+
+    def covers(self, at: datetime) -> bool:
+        return self.since <= at and (self.until is None or at < self.until)
+
+    @classmethod
+    def of(cls, received_at: datetime, state: str, corrected_at: datetime | None) -> AnswerSpan:
+        """A stored answer's span: an active one stands; one staff replaced or removed
+        ended when they did (`corrected_at`)."""
+        ended = AnswerState(state) is not AnswerState.ACTIVE
+        return cls(received_at, corrected_at if ended else None)
+
+
+@dataclass(frozen=True)
 class ItemFact:
-    """A member's item of phase ① or ③ as stored, with whether and when it was answered.
+    """A member's item of phase ① or ③ as stored, with when it had an answer in force.
+
+    It is answered at an instant when one of its `answers` covers it: from an answer's
+    arrival until staff removed it. An item whose only answer was removed is owed again
+    from the removal on; a window that closed while it was answered stays closed.
 
     `late` is set at arrival (see `timing.judge_arrival`); `held` means it waits for
     staff and goes into no bundle until staff release it. `accepted_at` is when staff
@@ -171,7 +200,7 @@ class ItemFact:
     phase: Phase
     received_at: datetime
     needs_answer: bool = True
-    answered_at: datetime | None = None
+    answers: tuple[AnswerSpan, ...] = ()
     late: bool = False
     held: bool = False
     accepted_at: datetime | None = None
@@ -199,9 +228,18 @@ class ItemFact:
         """Part of the round at `at`: from its arrival, a held item from its acceptance."""
         return not self.held and self.joined_at <= at
 
+    def answered(self, at: datetime) -> bool:
+        """An answer was in force at `at`."""
+        return any(s.covers(at) for s in self.answers)
+
     def open_at(self, at: datetime) -> bool:
         """Still owed an answer at `at`."""
-        return self.needs_answer and (self.answered_at is None or self.answered_at > at)
+        return self.needs_answer and not self.answered(at)
+
+    @property
+    def answer_instants(self) -> tuple[datetime, ...]:
+        """Every instant at which whether it is answered changes (or may)."""
+        return tuple(t for s in self.answers for t in (s.since, s.until) if t is not None)
 
 
 @dataclass(frozen=True)
@@ -257,10 +295,6 @@ class RoundFacts:
     def decider(self) -> str | None:
         """Who is asked for the decision: the delegate when staff delegated, else the chair."""
         return self.delegate if self.delegate is not None else self.chair
-
-    @property
-    def answered_ids(self) -> frozenset[ItemId]:
-        return frozenset(i.item_id for i in self.items if i.answered_at is not None)
 
     def replied(self, phase: Phase) -> frozenset[str]:
         return self.replied_further if phase is Phase.FURTHER else self.replied_questions

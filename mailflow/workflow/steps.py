@@ -207,7 +207,7 @@ def supplements(t: Tick) -> list[Action]:
     late = tuple(
         i.item_id
         for i in pending_at(bundled(t.facts, Phase.QUESTIONS), closed)
-        if i.answered_at is not None and i.answered_at <= t.now and str(i.item_id) not in sent
+        if i.answered(t.now) and str(i.item_id) not in sent
     )
     if not late:
         return []

@@ -31,7 +31,8 @@ def _deadline_instants(deadlines: Deadlines, policy: Policy) -> Iterator[datetim
 def _fact_instants(facts: RoundFacts) -> Iterator[datetime]:
     for item in facts.items:
         yield item.received_at
-        for at in (item.answered_at, item.accepted_at, item.recorded_at):
+        yield from item.answer_instants
+        for at in (item.accepted_at, item.recorded_at):
             if at is not None:
                 yield at
     for _key, at in facts.issued_at:

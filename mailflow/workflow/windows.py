@@ -42,17 +42,14 @@ def _answer_window(
     # An item staff accepted late counts only from its acceptance: accepting one after
     # the window closed must not reopen it (the distribution has gone; its answer
     # follows as a supplement), so the close is the first instant at which every item
-    # present then was answered.
+    # present then had an answer in force. Answers are spans (`AnswerSpan`): one staff
+    # removed after that instant leaves the close where it was; one removed before it
+    # is owed again, and the close waits for its new answer. Whether all are answered
+    # only turns true at an answer's arrival, so those (and `start`) are the candidates.
     owed = [i for i in items if i.needs_answer]
-    answers = sorted({t for i in owed if (t := i.answered_at) is not None and t > start})
+    arrivals = sorted({s.since for i in owed for s in i.answers if s.since > start})
     done = next(
-        (
-            at
-            for at in (start, *answers)
-            if all(
-                i.answered_at is not None and i.answered_at <= at for i in owed if i.present_at(at)
-            )
-        ),
+        (at for at in (start, *arrivals) if all(i.answered(at) for i in owed if i.present_at(at))),
         None,
     )
     if done is not None and done <= hard and done <= now:

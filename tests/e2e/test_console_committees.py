@@ -20,6 +20,7 @@ from mailflow.services.context import Services
 from mailflow.services.rounds import import_round, show_round
 from mailflow.store import db
 from mailflow.store.models import Committee, Event
+from mailflow.wiring import PORTS
 from tests.harness.console import chromium, chromium_path, console_services, log_in, serve_console
 from tests.harness.seed_round import ROUND_FILE
 
@@ -36,7 +37,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, 
         update={"id": SECOND[0], "name": SECOND[1], "address": "shingikai2@city.example.jp"}
     )
     second = Services(config=conf.model_copy(update={"committee": committee}),
-                      clock=first.clock, actor="staff:setup", _engine=first.engine)  # fmt: skip
+                      clock=first.clock, actor="staff:setup", _engine=first.engine,
+                      ports=PORTS)  # fmt: skip
     spec = load_round_spec(ROUND_FILE).model_copy(update={"committee": None})
     import_round(second, spec, ROUND_FILE)  # the same round id, in draft
     with serve_console(first, (second,)) as base:

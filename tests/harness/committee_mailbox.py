@@ -31,6 +31,7 @@ from mailflow.services.rounds import import_round
 from mailflow.services.workflow import open_round, tick
 from mailflow.store import db
 from mailflow.store.models import Member, Message, Round
+from mailflow.wiring import PORTS
 from tests.harness.imap_extra import MailServer, folder_digests
 from tests.harness.smtp_server import ReceivedMail, SmtpServer
 
@@ -147,7 +148,7 @@ tls = "none"
     path.write_text(text, encoding="utf-8")
     shutil.copy(ROOT / "examples/round-r2-5.toml", folder / "round.toml")
     shutil.copytree(ROOT / "examples/documents", folder / "documents", dirs_exist_ok=True)
-    services = Services(load_config(path), FixedClock(OPENED), actor="staff:test")
+    services = Services(load_config(path), FixedClock(OPENED), actor="staff:test", ports=PORTS)
     db.upgrade(services.engine)
     import_round(services, load_round_spec(folder / "round.toml"), folder / "round.toml")
     open_round(services, "R2-5")

@@ -21,6 +21,7 @@ import pytest
 from mailflow.clock import FixedClock
 from mailflow.services import staff
 from mailflow.services.context import Services
+from mailflow.wiring import PORTS
 
 LAUNCH_ARGS = [
     "--no-sandbox",
@@ -147,7 +148,7 @@ def console_services(tmp: Any, smtp_port: int | None = None) -> Services:
     # During ①: the round can be opened, and mail arriving now counts for ①.
     during = FixedClock(datetime(2021, 1, 8, 10, 0, tzinfo=timezone(timedelta(hours=9))))
     services = Services(config=conf.model_copy(update=update), clock=during,
-                        actor="staff:setup", _engine=base.engine)  # fmt: skip
+                        actor="staff:setup", _engine=base.engine, ports=PORTS)  # fmt: skip
     from mailflow.domain.roundspec import load_round_spec
     from mailflow.services.rounds import import_round
     from tests.harness.seed_round import ROUND_FILE

@@ -18,9 +18,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from mailflow.adapters.imap import connector
 from mailflow.clock import SystemClock
 from mailflow.config import Imap, Secret, TlsMode
-from mailflow.services.fetch import FetchOptions, MailFetcher, connector
+from mailflow.services.fetch import FetchOptions, MailFetcher
 from mailflow.store import db
 
 _IMAP_KEYS = (

@@ -28,6 +28,7 @@ from mailflow.services.workflow import open_round
 from mailflow.store import db
 from mailflow.store.messages import message_id_of
 from mailflow.store.models import Committee, Event, Message, Outbox
+from mailflow.wiring import PORTS
 from tests.harness.clients import gmail
 from tests.harness.dovecot import DovecotServer
 from tests.harness.smtp_server import SmtpServer
@@ -121,7 +122,7 @@ tls = "none"
 
     def open_rounds(self) -> None:
         """Schema, queue tables, and round R2-5 open (calls queued) in every committee."""
-        first = Services(config=load_config(self.configs[0]), clock=SystemClock())
+        first = Services(config=load_config(self.configs[0]), clock=SystemClock(), ports=PORTS)
         db.upgrade(first.engine)
         apply_schema(first)
         round_file = self._round_file()

@@ -24,6 +24,7 @@ from mailflow.store import db
 from mailflow.store import rounds as rounds_repo
 from mailflow.store.directory import sync_committee
 from mailflow.store.models import Answer, Decision, Item
+from mailflow.wiring import PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTEE_FILE = ROOT / "examples" / "committee-r2-5.toml"
@@ -66,6 +67,7 @@ def seed_services(data_dir: Path, database_url: str | None = None, **minutes: ob
         config=conf.model_copy(update=update),
         clock=FixedClock(datetime(2021, 2, 1, 10, 0, tzinfo=UTC)),
         actor="staff:test",
+        ports=PORTS,
     )
     db.upgrade(services.engine)
     return services

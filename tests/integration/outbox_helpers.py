@@ -13,6 +13,7 @@ from mailflow.routing import PartyKind, PartyRef
 from mailflow.routing.token import make_message_id, make_token, plus_address
 from mailflow.services.context import Services
 from mailflow.store import db
+from mailflow.wiring import PORTS
 
 JST = timezone(timedelta(hours=9))
 SECRET_ENV = "MAILFLOW_TEST_OUTBOX_SECRET"
@@ -71,7 +72,7 @@ def make_config(db_url: str, smtp_port: int, **options: Any) -> Config:
 
 
 def make_services(config: Config, at: datetime = START) -> Services:
-    services = Services(config=config, clock=FixedClock(at), actor="staff:test")
+    services = Services(config=config, clock=FixedClock(at), actor="staff:test", ports=PORTS)
     db.upgrade(services.engine)
     return services
 

@@ -12,6 +12,7 @@ from mailflow.services import overview
 from mailflow.services.context import Services
 from mailflow.services.status import round_status
 from mailflow.store import db
+from mailflow.wiring import PORTS
 from tests.harness.seed_round import build_seed_round, seed_services
 
 
@@ -54,7 +55,7 @@ def test_round_page_holds_every_item_once(seeded: Services) -> None:
 
 
 def test_the_config_is_synced_once_then_only_looked_up(seeded: Services) -> None:
-    fresh = Services(config=seeded.config, clock=seeded.clock, _engine=seeded.engine)
+    fresh = Services(config=seeded.config, clock=seeded.clock, _engine=seeded.engine, ports=PORTS)
     seen = _statements(seeded.engine)
     with db.transaction(fresh.sessions) as s:
         fresh.committee(s)
@@ -67,7 +68,7 @@ def test_the_config_is_synced_once_then_only_looked_up(seeded: Services) -> None
 
 
 def test_a_sync_rolled_back_is_done_again(seeded: Services) -> None:
-    fresh = Services(config=seeded.config, clock=seeded.clock, _engine=seeded.engine)
+    fresh = Services(config=seeded.config, clock=seeded.clock, _engine=seeded.engine, ports=PORTS)
     with pytest.raises(RuntimeError), db.transaction(fresh.sessions) as s:
         fresh.committee(s)
         raise RuntimeError("the unit of work fails after the sync")
@@ -91,6 +92,7 @@ def test_an_english_committee_gets_english_pages(seeded: Services) -> None:
         ),
         clock=seeded.clock,
         _engine=seeded.engine,
+        ports=PORTS,
     )
     add_account(english, "clerk", "staff", "clerk-password-1")
     client = TestClient(create_app(english), base_url="http://127.0.0.1")

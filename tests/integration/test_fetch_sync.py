@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from mailflow.adapters.imap import PROCESSED_KEYWORD, ImapClient, ImapError
+from mailflow.adapters.imap import PROCESSED_KEYWORD, ImapClient, ImapError, connector
 from mailflow.clock import FixedClock
 from mailflow.config import Imap
-from mailflow.services.fetch import FetchCounts, FetchOptions, LeaseHeld, MailFetcher, connector
+from mailflow.services.fetch import FetchCounts, FetchOptions, LeaseHeld, MailFetcher
 from mailflow.store.leases import get_mailbox_state
 from mailflow.store.models import Event, Message
 from tests.harness.dovecot import DovecotServer

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from mailflow.adapters.imap import ImapClient, ImapError
+from mailflow.adapters.imap import ImapClient, ImapError, connector
 from mailflow.clock import FixedClock
 from mailflow.config import Imap, Secret, TlsMode
-from mailflow.services.fetch import FetchOptions, MailFetcher, connector
+from mailflow.services.fetch import FetchOptions, MailFetcher
 from tests.harness.certs import LoopbackCa
 from tests.harness.dovecot import DovecotServer, ServerTls
 from tests.harness.imap_extra import prepare_store, sha256

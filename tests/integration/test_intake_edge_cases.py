@@ -17,6 +17,7 @@ from mailflow.services.intake_files import ingest_files
 from mailflow.services.rounds import import_round
 from mailflow.store import db
 from mailflow.store.models import DeliveryFailure, Member, Message, Outbox, Round
+from mailflow.wiring import PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIL = ROOT / "tests/fixtures/mail"
@@ -35,7 +36,7 @@ def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Services:
     shutil.copy(ROOT / "examples/round-r2-5.toml", tmp_path / "round.toml")
     shutil.copytree(ROOT / "examples/documents", tmp_path / "documents", dirs_exist_ok=True)
     clock = FixedClock(datetime(2021, 1, 7, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")))
-    svc = Services(config=load_config(conf_path), clock=clock)
+    svc = Services(config=load_config(conf_path), clock=clock, ports=PORTS)
     db.upgrade(svc.engine)
     import_round(svc, load_round_spec(tmp_path / "round.toml"), tmp_path / "round.toml")
     return svc

@@ -12,17 +12,19 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from mailflow.adapters.imap import connector
 from mailflow.clock import FixedClock
 from mailflow.config import load_config
 from mailflow.domain.roundspec import load_round_spec
 from mailflow.routing import PartyKind, PartyRef
 from mailflow.routing.token import make_token, plus_address
 from mailflow.services.context import Services
-from mailflow.services.fetch import FetchOptions, MailFetcher, connector
+from mailflow.services.fetch import FetchOptions, MailFetcher
 from mailflow.services.intake_loop import CycleCounts, IntakeLoop
 from mailflow.services.rounds import import_round
 from mailflow.store import db
 from mailflow.store.models import Item, Member, Message
+from mailflow.wiring import PORTS
 from tests.harness.imap_extra import (
     MailServer,
     append_all,
@@ -67,7 +69,7 @@ fetch_batch = 1
     path.write_text(text, encoding="utf-8")
     shutil.copy(ROOT / "examples/round-r2-5.toml", tmp_path / "round.toml")
     shutil.copytree(ROOT / "examples/documents", tmp_path / "documents", dirs_exist_ok=True)
-    found = Services(load_config(path), FixedClock(NOW))
+    found = Services(load_config(path), FixedClock(NOW), ports=PORTS)
     db.upgrade(found.engine)
     import_round(found, load_round_spec(tmp_path / "round.toml"), tmp_path / "round.toml")
     return found

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from mailflow.adapters.smtp import SmtpFailure, SmtpSender, SmtpSettings
+from mailflow.adapters.smtp import SmtpSender, SmtpSettings
 from mailflow.config import TlsMode
 from mailflow.services import outbox as svc
 from mailflow.services.context import Services
+from mailflow.services.ports import SendFailure
 from mailflow.store.models import Outbox
 from tests.harness.certs import LoopbackCa
 from tests.harness.smtp_server import SmtpServer
@@ -32,9 +33,15 @@ def services_for(tmp_path: Path, port: int, tls: TlsMode) -> Services:
     return make_services(make_config(url, port, tls=tls.value))
 
 
+def configured(services: Services) -> SmtpSettings:
+    conf = services.config
+    assert conf.smtp is not None
+    return SmtpSettings.from_config(conf.smtp, conf.committee.address)
+
+
 def trusting(services: Services, ca: LoopbackCa) -> SmtpSender:
     """The configured sender, its context trusting `ca` (what a site CA bundle would do)."""
-    settings = dataclasses.replace(svc.smtp_settings(services), tls_context=ca.client_context())
+    settings = dataclasses.replace(configured(services), tls_context=ca.client_context())
     return SmtpSender(settings)
 
 
@@ -155,7 +162,7 @@ async def test_untrusted_certificate_is_a_temporary_smtp_failure(
         timeout=10,
     )
     async with SmtpSender(settings) as sender:
-        with pytest.raises(SmtpFailure) as failure:
+        with pytest.raises(SendFailure) as failure:
             await sender.send(["yamada.taro@example.jp"], becky_question_eml)
 
     assert "certificate verify failed" in failure.value.text
@@ -178,7 +185,7 @@ async def test_certificate_for_another_name_is_refused(
             tls_context=loopback_ca.client_context(),
         )
         async with SmtpSender(settings) as sender:
-            with pytest.raises(SmtpFailure) as failure:
+            with pytest.raises(SendFailure) as failure:
                 await sender.send(["yamada.taro@example.jp"], becky_question_eml)
         received = server.received
 
@@ -214,7 +221,7 @@ async def test_plain_client_refused_by_required_starttls_keeps_the_mail(
     with SmtpServer(TlsMode.STARTTLS, loopback_ca.server_context()) as server:
         # tls = "none" passes the config because the host is loopback...
         services = services_for(tmp_path, server.port, TlsMode.NONE)
-        assert svc.smtp_settings(services).tls is TlsMode.NONE
+        assert configured(services).tls is TlsMode.NONE
         svc.enqueue(services, mail(1), kind="reminder")
 
         report = await svc.send_due(services, START, 10)
@@ -248,7 +255,7 @@ async def test_a_ca_file_in_the_config_is_trusted_instead_of_the_system(
     config = make_config(url, smtp_tls_server.port, tls=smtp_tls_server.tls.value, ca_file=ca_file)
     services = make_services(config)
     svc.enqueue(services, mail(1), kind="receipt", action_key="k1")
-    sender = SmtpSender(svc.smtp_settings(services))  # no context given: the config's CA
+    sender = SmtpSender(configured(services))  # no context given: the config's CA
 
     report = await svc.send_due(services, START, 10, sender=sender)
     await sender.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from mailflow.adapters.smtp import SmtpSender
 from mailflow.services import outbox as svc
 from mailflow.services.context import Services
 from mailflow.services.tasks import send_mail
@@ -29,7 +28,7 @@ async def test_a_send_job_sends_its_mail_once(any_db_url: str, smtp_server: Smtp
     first = svc.enqueue(services, mail(1), kind="receipt", action_key="k1")[0]
     svc.enqueue(services, mail(2), kind="receipt", action_key="k2")
     assert svc.due_mail(services) == [first.id, first.id + 1]
-    sender = SmtpSender(svc.smtp_settings(services))
+    sender = svc.mail_sender(services)
     try:
         report = await send_mail(services, first.id, sender)
         again = await send_mail(services, first.id, sender)  # a second job for the same mail
@@ -51,7 +50,7 @@ async def test_a_mail_left_sending_by_a_dead_sender_goes_again_with_its_message_
                                  lease=svc.SendPolicy().lease)  # fmt: skip
     assert [c.entry.id for c in claimed] == [entry.id]
     assert svc.due_mail(services) == []  # the batch sender would wait for the lease
-    sender = SmtpSender(svc.smtp_settings(services))
+    sender = svc.mail_sender(services)
     try:
         report = await send_mail(services, entry.id, sender)
     finally:
@@ -69,7 +68,7 @@ async def test_a_mail_left_sending_by_a_dead_sender_goes_again_with_its_message_
 async def test_a_send_job_leaves_a_draft_alone(any_db_url: str, smtp_server: SmtpServer) -> None:
     services = _services(any_db_url, smtp_server.port, approval="staff")
     entry = svc.enqueue(services, mail(4), kind="receipt", action_key="k4")[0]
-    sender = SmtpSender(svc.smtp_settings(services))
+    sender = svc.mail_sender(services)
     try:
         report = await send_mail(services, entry.id, sender)
     finally:

@@ -29,6 +29,7 @@ from mailflow.config import load_config
 from mailflow.services.context import Services
 from mailflow.store.db import make_engine
 from mailflow.store.models import Message
+from mailflow.wiring import PORTS
 from tests.harness.committee_mailbox import SECRET, member_mail, open_committee
 from tests.harness.imap_extra import on_pymap
 from tests.harness.pymap_server import PymapServer
@@ -184,7 +185,7 @@ def test_the_database_password_comes_from_a_secret_source(
             'password = { env = "MAILFLOW_DB_PASSWORD" }\n'
         ),
     )
-    services = Services(load_config(conf), clock=SystemClock())
+    services = Services(load_config(conf), clock=SystemClock(), ports=PORTS)
 
     assert services.engine.url.password == "from-the-environment"
     code, out = _run("--config", str(conf), "check-config")

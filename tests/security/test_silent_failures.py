@@ -228,4 +228,7 @@ async def test_a_mail_whose_receipt_cannot_be_queued_is_still_filed(
     assert "receipt_failed" in kinds
     assert committee.sent_to(ISHIDA) == []
     [digest] = committee.digests()
-    assert "受信メール 1：登録しましたが受付の返信を送れませんでした（IntegrityError）" in digest
+    assert (
+        "受信メール 1：登録しましたが受付の返信を送れませんでした"
+        "（データベースが保存を拒みました。エラーの種類：IntegrityError）" in digest
+    )

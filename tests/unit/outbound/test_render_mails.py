@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import io
+import re
 import unicodedata
 
 import jinja2
@@ -11,9 +13,10 @@ import openpyxl
 import pytest
 
 from mailflow.domain import Phase
-from mailflow.outbound.alerts import alert_text
+from mailflow.outbound.alerts import CorrectionReason, ParseOverrun, ReceiptFailure, alert_text
 from mailflow.outbound.render import LANGUAGES, answer_sheet_for, environment, render_mail
 from mailflow.outbound.views import AlertLine, MailView
+from mailflow.parsing.attachment_bounds import Refusal
 from mailflow.parsing.reply_form import FORM_END, FORM_START
 from mailflow.workflow.actions import Audience
 from tests.unit.outbound import seed_views as seed
@@ -340,10 +343,54 @@ def test_intake_lines_in_the_committees_language_without_mail_text() -> None:
     assert held.startswith("受信メール 3：会長の名義の答申は差出人を確認できない")
     assert "message" not in held and "chair" not in held
     for kind in Intake:  # every kind has words in both languages
-        fields = dict.fromkeys(
-            ("changes", "role", "request", "name", "reply", "who", "filename", "detail",
-             "mark", "item", "consultation", "error", "action", "why"), "x",
+        fields: dict[str, object] = dict.fromkeys(
+            ("changes", "role", "request", "name", "reply", "who", "filename", "mark", "item",
+             "consultation", "error", "action", "author"), "x",
         )  # fmt: skip
-        fields["changes"] = ["items"]
+        fields |= {"changes": ["items"], "reason": Refusal.TOO_LARGE, "limit": 2.0}
+        fields |= {"overrun": ParseOverrun.MEMORY, "why": ReceiptFailure.OTHER}
+        if kind in (Intake.CORRECTION_REFUSED, Intake.CORRECTION_HELD):
+            fields["why"] = CorrectionReason.NO_TEXT
         assert intake_line("ja", kind, 1, **fields).startswith("受信メール 1：")
         assert intake_line("en", kind, 1, **fields).startswith("message 1: ")
+
+
+def test_every_reason_code_has_its_own_words_in_both_languages() -> None:
+    from mailflow.outbound.alerts import Intake, intake_line
+
+    base = {"filename": "f", "who": "w", "item": "Q13-01", "action": "correct",
+            "author": "上野", "limit": 3, "status": -9, "error": "E"}  # fmt: skip
+
+    def said(language: str, kind: Intake, key: str, codes: type[enum.Enum]) -> set[str]:
+        lines = {intake_line(language, kind, 1, **{**base, key: code}) for code in codes}
+        assert len(lines) == len(codes), lines  # no two codes read alike
+        return lines
+
+    japanese: set[str] = set()
+    for lang in ("ja", "en"):
+        for kind, key, codes in (
+            (Intake.DOCUMENT_UNREAD, "reason", Refusal),
+            (Intake.SHEET_REFUSED, "reason", Refusal),
+            (Intake.OVER_BUDGET, "overrun", ParseOverrun),
+            (Intake.CORRECTION_REFUSED, "why", CorrectionReason),
+            (Intake.CORRECTION_HELD, "why", CorrectionReason),
+            (Intake.NO_RECEIPT, "why", ReceiptFailure),
+        ):
+            lines = said(lang, kind, key, codes)
+            japanese |= lines if lang == "ja" else set()
+    # No English phrase in the Japanese lines, commands aside.
+    for line in japanese:
+        assert not re.search(r"[a-z]{3,} [a-z]{2,}", re.sub(r"mailflow [^）]*", "", line)), line
+
+
+def test_every_engine_alert_kind_is_worded_from_its_fields_in_both_languages() -> None:
+    from mailflow.outbound.alerts import worded_kinds
+    from mailflow.workflow.actions import AlertKind
+
+    assert worded_kinds("ja") == worded_kinds("en") == frozenset(AlertKind)
+    for kind in AlertKind:
+        line = AlertLine("R2-5", kind.value, "1", "English detail for the log", ("上野 真理",),
+                         ("Q13-01",), True, True)  # fmt: skip
+        ja = alert_text(line, "ja")
+        assert "English" not in ja, ja
+        assert not re.search(r"[a-z]{3,} [a-z]{2,}", re.sub(r"mailflow [^）]*", "", ja)), ja

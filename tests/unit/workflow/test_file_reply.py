@@ -5,7 +5,7 @@ from __future__ import annotations
 from mailflow.domain import ItemId, Phase
 from mailflow.workflow import Arrival, LatePolicy, Policy, RoundState
 from mailflow.workflow.actions import bundle_key
-from mailflow.workflow.facts import ItemFact
+from mailflow.workflow.facts import AnswerSpan, ItemFact
 from mailflow.workflow.filing import correctable, file_reply
 from tests.unit.workflow.world import SEED_DEADLINES, jst, seed_facts
 
@@ -36,7 +36,7 @@ def test_on_time_in_one_then_late_and_sent_in_a_follow_up() -> None:
 
 def test_after_an_early_distribution_a_reply_is_a_further_opinion() -> None:
     answered = ItemFact(
-        ItemId.parse("Q13-01"), Phase.QUESTIONS, jst(1, 6), answered_at=jst(1, 14, 10)
+        ItemId.parse("Q13-01"), Phase.QUESTIONS, jst(1, 6), answers=(AnswerSpan(jst(1, 14, 10)),)
     )
     facts = seed_facts(state=RoundState.COLLECTING_FURTHER, items=(answered,))
     before = file_reply(lambda: facts, D, Policy(), ("13",), jst(1, 14, 9))

@@ -54,13 +54,24 @@ def worlds(draw: st.DrawFn) -> World:
         for consultation in draw(st.lists(st.sampled_from(["13", "14"]), max_size=3)):
             seq[consultation] += 1
             answer = draw(st.none() | st.integers(min_value=1, max_value=20 * 24 * 60))
+            answered = None if answer is None else sent + timedelta(minutes=answer)
+            # Staff may remove the answer, and the department may answer again after that.
+            later = st.none() | st.integers(min_value=1, max_value=5 * 24 * 60)
+            gap = draw(later) if answered is not None else None
+            removed = None if answered is None or gap is None else answered + timedelta(minutes=gap)
+            again = draw(later) if removed is not None else None
+            again_at = (
+                None if removed is None or again is None else removed + timedelta(minutes=again)
+            )
             items.append(
                 Item(
                     ItemId(consultation, seq[consultation]),
                     phase,
                     sent,
-                    None if answer is None else sent + timedelta(minutes=answer),
+                    answered,
                     needs_answer=draw(st.booleans()),
+                    removed_at=removed,
+                    answered_again_at=again_at,
                 )
             )
         w.reply(sent, phase, member, *items)

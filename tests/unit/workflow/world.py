@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from mailflow.domain import ItemId, Phase, Role, Verdict
 from mailflow.workflow import (
     Action,
+    AnswerSpan,
     Arrival,
     Deadlines,
     DecisionFact,
@@ -87,6 +88,18 @@ class Item:
     needs_answer: bool = True
     accepted_at: datetime | None = None  # staff released it from held (item accept)
     recorded_at: datetime | None = None  # when mailflow read it, if later than its arrival
+    removed_at: datetime | None = None  # staff removed its answer (`answer remove`)
+    answered_again_at: datetime | None = None  # the department's answer after the removal
+
+    def spans(self, now: datetime) -> tuple[AnswerSpan, ...]:
+        """Its answers as the store knows them at ``now``."""
+        out = []
+        if self.answered_at is not None and self.answered_at <= now:
+            removed = self.removed_at if self.removed_at and self.removed_at <= now else None
+            out.append(AnswerSpan(self.answered_at, removed))
+        if self.answered_again_at is not None and self.answered_again_at <= now:
+            out.append(AnswerSpan(self.answered_again_at))
+        return tuple(out)
 
     @property
     def known_at(self) -> datetime:
@@ -142,7 +155,7 @@ class World:
                 i.phase,
                 i.received_at,
                 needs_answer=i.needs_answer,
-                answered_at=i.answered_at if i.answered_at and i.answered_at <= now else None,
+                answers=i.spans(now),
                 late=self.filed[i.item_id] is not Arrival.ON_TIME,
                 held=self.filed[i.item_id] is Arrival.LATE_HELD and not self._accepted(i, now),
                 accepted_at=i.accepted_at if self._accepted(i, now) else None,
