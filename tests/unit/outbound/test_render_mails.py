@@ -207,6 +207,23 @@ def test_distribution_groups_answers_per_consultation_as_the_minutes_do() -> Non
     assert "[Q13-01]\n（石田委員）\n● " in named
 
 
+def test_a_supplement_names_the_items_whose_withdrawn_answer_it_renews() -> None:
+    plain = ja(seed.supplement())
+    assert "「回答準備中」としていた項目について、\n" in plain and "取り消した" not in plain
+    mixed = ja(seed.supplement(("Q13-02",)))
+    assert "「回答準備中」としていた項目と、\n回答を取り消した次の項目について" in mixed
+    assert "所管課の回答をお送りします。\n[Q13-02]\n\n■" in mixed
+    every = tuple(i.id for s in seed.sections() for i in s.items if i.id)
+    renewed = ja(seed.supplement(every))
+    intro = renewed.split("■", 1)[0]
+    assert "「回答準備中」" not in intro and "回答を取り消した次の項目について" in intro
+    assert [w for line in intro.splitlines() for w in line.split() if w.startswith("[")] == [
+        f"[{i}]" for i in every
+    ]
+    en = render_mail(seed.supplement(("Q13-02",)), "en", seed.JST).text
+    assert '"in preparation"' in en and "earlier answer we\nwithdrew:\n[Q13-02]\n" in en
+
+
 def test_chair_digest_nests_follow_ups_and_ends_with_the_decision_form() -> None:
     text = ja(seed.chair_digest())
     lines = seed.Q13_30.splitlines()
