@@ -411,3 +411,24 @@ def test_every_engine_alert_kind_is_worded_from_its_fields_in_both_languages() -
         ja = alert_text(line, "ja")
         assert "English" not in ja, ja
         assert not re.search(r"[a-z]{3,} [a-z]{2,}", re.sub(r"mailflow [^）]*", "", ja)), ja
+
+
+def test_staff_notices_are_worded_in_both_languages_the_servers_reply_labelled() -> None:
+    from mailflow.outbound.alerts import StaffNotice, notice_line
+
+    fields = {"folder": "処理済み", "setting": "imap.processed_folder", "count": 7,
+              "error": "KeyError", "reply": "NO [CANNOT] Mailbox name too long"}  # fmt: skip
+    for kind in StaffNotice:
+        ja, en = notice_line("ja", kind, **fields), notice_line("en", kind, **fields)
+        assert ja != en
+        ours = ja.split("メールサーバーの応答：", 1)[0]
+        assert not re.search(r"[a-z]{3,} [a-z]{2,}", re.sub(r"mailflow [^）]*", "", ours)), ja
+    refused = notice_line("ja", StaffNotice.FOLDER_REFUSED, **fields)
+    assert refused.endswith("。メールサーバーの応答：NO [CANNOT] Mailbox name too long")
+    assert "「処理済み」" in refused and "（設定 imap.processed_folder）" in refused
+    en = notice_line("en", StaffNotice.FOLDER_REFUSED, **fields)
+    assert en.endswith("The server's reply: NO [CANNOT] Mailbox name too long")
+    failed = notice_line("ja", StaffNotice.FAILED, error="KeyError")
+    assert "（エラーの種類：KeyError）" in failed
+    more = notice_line("ja", StaffNotice.MORE_INTAKE, count=3)
+    assert more == "ほか 3 件の受信時の通知があります"
