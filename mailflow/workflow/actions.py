@@ -116,12 +116,25 @@ def supplemented(issued: Iterable[str], round_tag: str) -> set[str]:
     return _items_after(issued, _supplement_prefix(round_tag))
 
 
+def supplement_times(
+    issued_at: Iterable[tuple[str, datetime]], round_tag: str
+) -> dict[str, list[datetime]]:
+    """When supplements went to members, by the item IDs whose answers each carried
+    (one pass over the keys, however many items a supplement names)."""
+    prefix = _supplement_prefix(round_tag)
+    out: dict[str, list[datetime]] = {}
+    for k, at in issued_at:
+        if k.startswith(prefix):
+            for item in _tokens(k, prefix):
+                out.setdefault(item, []).append(at)
+    return out
+
+
 def supplemented_at(
     issued_at: Iterable[tuple[str, datetime]], round_tag: str, item_id: str
 ) -> list[datetime]:
     """When supplements carrying the answers of ``item_id`` went to members."""
-    prefix = _supplement_prefix(round_tag)
-    return [at for k, at in issued_at if k.startswith(prefix) and item_id in _tokens(k, prefix)]
+    return supplement_times(issued_at, round_tag).get(item_id, [])
 
 
 def bundles_sent(issued: Iterable[str], round_tag: str, phase: Phase) -> set[str]:

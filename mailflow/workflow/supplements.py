@@ -19,8 +19,8 @@ from mailflow.workflow.actions import (
     Action,
     SendDistribution,
     distribution_key,
+    supplement_times,
     supplemented,
-    supplemented_at,
 )
 from mailflow.workflow.facts import ItemFact
 from mailflow.workflow.windows import Tick, answers_closed_at, bundled
@@ -65,6 +65,7 @@ def supplements(t: Tick) -> list[Action]:
     items = bundled(f, Phase.QUESTIONS)
     pending = {i.item_id for i in shown_pending(items, closed, written)}
     sent = supplemented(f.issued, t.tag)
+    times = supplement_times(f.issued_at, t.tag)
     due: list[ItemId] = []
     renewed: list[tuple[ItemId, datetime]] = []
     for i in items:
@@ -77,7 +78,7 @@ def supplements(t: Tick) -> list[Action]:
                 continue
             told = [written]
         else:
-            told = supplemented_at(f.issued_at, t.tag, ident)
+            told = times.get(ident, [])
             if not told:
                 continue  # when it went is unknown: never twice
         withdrawn = _withdrawn_since(i, max(told))
