@@ -245,7 +245,8 @@ class ImapClient:
     async def _ok(self, step: Awaitable[Any], what: str) -> Any:
         response = await self._guard(step)
         if response.result != "OK":
-            raise ImapRefused(f"{what}: {response.result} {_text(response.lines)[:200]}")
+            reply = f"{response.result} {_text(response.lines)[:200]}"
+            raise ImapRefused(f"{what}: {reply}", reply=reply)
         return response
 
     @property

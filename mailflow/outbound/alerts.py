@@ -361,3 +361,53 @@ def intake_line(language: str, kind: Intake, message: int, **fields: Any) -> str
     ja = language != "en"
     head = (_MAIL_JA if ja else _MAIL_EN).format(message)
     return head + (_INTAKE_JA if ja else _INTAKE_EN)[kind]({**fields, "message": message})
+
+
+class StaffNotice(enum.StrEnum):
+    """What staff are told of no single stored mail's reading: the mailbox, the digest's
+    own counts, and why a mail waits for them."""
+
+    FOLDER_REFUSED = "folder_refused"  # `folder`, `setting`, the server's `reply`
+    MORE_INTAKE = "more_intake"  # `count` intake lines past the digest's limit
+    MORE_WAITING = "more_waiting"  # `count` waiting mails past the digest's limit
+    FAILED = "failed"  # processing failed on the mail: `error`, the exception's type
+
+
+_NOTICE_JA: dict[StaffNotice, Callable[[dict[str, Any]], str]] = {
+    StaffNotice.FOLDER_REFUSED: lambda f: (
+        f"メールサーバーがフォルダ「{f['folder']}」を作成できませんでした（設定 {f['setting']}）。"
+        "フォルダができるか、設定を既にあるフォルダに改めるまで、メールは受信箱に残し、"
+        "読み込み済みの印を付けます。"
+        f"メールサーバーの応答：{f['reply'] or '（なし）'}"
+    ),
+    StaffNotice.MORE_INTAKE: lambda f: f"ほか {f['count']} 件の受信時の通知があります",
+    StaffNotice.MORE_WAITING: lambda f: (
+        f"ほか {f['count']} 通のメールが確認を待っています（mailflow quarantine list）"
+    ),
+    StaffNotice.FAILED: lambda f: (
+        f"処理中にエラーが発生しました（エラーの種類：{f['error']}）。原因を直した後、"
+        "mailflow reprocess --failed を実行してください"
+    ),
+}
+
+_NOTICE_EN: dict[StaffNotice, Callable[[dict[str, Any]], str]] = {
+    StaffNotice.FOLDER_REFUSED: lambda f: (
+        f"the mail server could not create the folder {f['folder']!r} ({f['setting']}); "
+        "mail stays in the mailbox, marked as read by mailflow, until the folder exists "
+        f"or the setting names one that does. The server's reply: {f['reply'] or '(none)'}"
+    ),
+    StaffNotice.MORE_INTAKE: lambda f: f"… and {f['count']} more intake alerts",
+    StaffNotice.MORE_WAITING: lambda f: (
+        f"… and {f['count']} more mails wait for staff: mailflow quarantine list"
+    ),
+    StaffNotice.FAILED: lambda f: (
+        f"processing failed (error type: {f['error']}); "
+        "`mailflow reprocess --failed` once the cause is fixed"
+    ),
+}
+
+
+def notice_line(language: str, kind: StaffNotice, **fields: Any) -> str:
+    """One such line in the committee's language; the fields are names, counts, a setting,
+    an error's type and a server's reply (labelled as such), never a message's text."""
+    return (_NOTICE_EN if language == "en" else _NOTICE_JA)[kind](fields)

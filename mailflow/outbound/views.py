@@ -233,7 +233,9 @@ class Distribution:
     """② every question with its answers, to all members at once (一括して全員に送る).
 
     ``pending_note`` adds the line that 「回答準備中」 answers follow later;
-    ``supplement`` marks the later mail that carries those answers (追加送付).
+    ``supplement`` marks the later mail that carries those answers (追加送付), and
+    ``renewed`` the IDs in it whose earlier answer members had was withdrawn by staff
+    (回答の訂正のお知らせ told them): the mail brings the department's new answer.
     """
 
     kind: ClassVar[str] = "distribution"
@@ -244,6 +246,12 @@ class Distribution:
     pending_note: bool = False
     supplement: bool = False
     name_askers: bool = False
+    renewed: tuple[str, ...] = ()
+
+    @property
+    def awaited(self) -> bool:
+        """Whether it carries answers to items members were shown as 「回答準備中」."""
+        return any(i.id not in self.renewed for s in self.items_by_consultation for i in s.items)
 
 
 @dataclass(frozen=True)

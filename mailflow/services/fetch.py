@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from mailflow.clock import Clock
 from mailflow.config import Imap
 from mailflow.domain.states import EventKind
+from mailflow.outbound.alerts import StaffNotice, notice_line
 from mailflow.services.ports import (
     MAX_IDLE_SECONDS,
     Connector,
@@ -179,8 +180,11 @@ class MailFetcher:
         on_stored: OnStored = _nothing,
         on_cycle: OnCycle | None = None,
         options: FetchOptions | None = None,
+        language: str = "ja",
     ) -> None:
+        """``language``: the committee's (`committee.language`), for the alerts staff read."""
         self._settings = settings
+        self._language = language
         self._committee_id = committee_id
         self._sessions = sessions
         self._clock = clock
@@ -320,15 +324,20 @@ class MailFetcher:
             log.error("mailbox folder %r cannot be created: %s", name, _describe(exc))
             if name not in self._alerted:
                 self._alerted.add(name)
-                self._alerts.append(
-                    f"the mail server refused to create the folder {name!r} "
-                    f"(imap.processed_folder / imap.quarantine_folder): {_describe(exc)}; "
-                    "mail stays in the mailbox, marked as read by mailflow, until the folder "
-                    "exists or the setting names one that does"
-                )
+                self._alerts.append(self._folder_refused(folder, name, exc))
             return False
         self._folders.add(name)
         return True
+
+    def _folder_refused(self, folder: str, name: str, exc: MailboxRefused) -> str:
+        """The staff alert: which setting names the folder, and the server's own words."""
+        quarantine = folder == self._settings.quarantine_folder
+        setting = "imap.quarantine_folder" if quarantine else "imap.processed_folder"
+        said = exc.reply or (str(exc).splitlines()[0] if str(exc) else "")
+        reply = "".join(c if c.isprintable() else " " for c in said)[:200].strip()
+        return notice_line(
+            self._language, StaffNotice.FOLDER_REFUSED, folder=name, setting=setting, reply=reply
+        )
 
     async def _serve(self, client: MailboxSession, stop: asyncio.Event) -> None:
         settings, opts = self._settings, self._options

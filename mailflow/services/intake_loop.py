@@ -128,6 +128,7 @@ class IntakeLoop:
             on_stored=self._process,
             on_cycle=self._cycle,
             options=self._options,
+            language=services.config.committee.language,
         )
 
     @classmethod

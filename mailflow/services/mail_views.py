@@ -68,11 +68,12 @@ class RoundItems:
         return tuple(out)
 
     def info(
-        self, item: Item, *, upto: datetime | None, pending: Collection[str] = frozenset(),
+        self, item: Item, *, upto: datetime | None, owed_pending: bool = False,
         children: tuple[ItemInfo, ...] = (),
     ) -> ItemInfo:  # fmt: skip
+        """``owed_pending``: an item with no answer to show is shown 「回答準備中」."""
         answers = self._answers(item, upto)
-        if not answers and item.public_id in pending:
+        if not answers and owed_pending:
             answers = (AnswerInfo(author="", text="", pending=True),)
         parent = self.by_pk.get(item.parent_item_id or -1)
         return ItemInfo(
@@ -103,21 +104,22 @@ class RoundItems:
             and self.cons_key.get(i.consultation_id or -1) in mine and not self.answers.get(i.id)
         )  # fmt: skip
 
-    def selected(
-        self, ids: Iterable[str], *, upto: datetime | None, pending: Iterable[str] = ()
-    ) -> tuple[ItemInfo, ...]:
+    def selected(self, ids: Iterable[str], *, upto: datetime | None) -> tuple[ItemInfo, ...]:
         """The items with these IDs in round order, each with its answers up to `upto`."""
         want = set(ids)
-        pend = set(pending)
-        return tuple(
-            self.info(i, upto=upto, pending=pend) for i in self.items if i.public_id in want
-        )
+        return tuple(self.info(i, upto=upto) for i in self.items if i.public_id in want)
 
     def by_consultation(
-        self, ids: Iterable[str], *, upto: datetime | None, pending: Iterable[str] = ()
+        self, ids: Iterable[str], *, upto: datetime | None
     ) -> tuple[ConsultationItems, ...]:
-        """Grouped per consultation in order; follow-ups nested under what they follow."""
-        want, pend = set(ids), set(pending)
+        """Grouped per consultation in order; follow-ups nested under what they follow.
+
+        For the members' distribution and the chair's digest, where every item shows its
+        answer or 「回答準備中」: an item with no answer in force that arrived by `upto`
+        (none yet, or staff removed the one there was) is shown pending, whatever the
+        engine foresaw when the mail was cut.
+        """
+        want = set(ids)
         chosen = [i for i in self.items if i.public_id in want]
         chosen_pks = {i.id for i in chosen}
         kids: dict[int, list[Item]] = {}
@@ -127,7 +129,7 @@ class RoundItems:
 
         def build(i: Item) -> ItemInfo:
             return self.info(
-                i, upto=upto, pending=pend,
+                i, upto=upto, owed_pending=True,
                 children=tuple(build(k) for k in kids.get(i.id, [])),
             )  # fmt: skip
 

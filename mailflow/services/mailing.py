@@ -266,12 +266,13 @@ def _distribution(
 ) -> int:
     c, info = r.committee, r.info
     dist_ids = [str(i) for i in action.item_ids]
-    pending = [str(i) for i in action.pending_ids]
-    grouped = r.items.by_consultation(dist_ids, upto=action.window_end, pending=pending)
+    grouped = r.items.by_consultation(dist_ids, upto=action.window_end)
+    pending = any(a.pending for s in grouped for i in s.items for a in i.answers)
+    renewed = tuple(str(i) for i, _ in action.renewed)
     return sum(
         r.to_member(key, action.key, kind, lambda to: v.Distribution(
-            to, c, info, grouped, bool(pending), action.supplement,
-            not action.anonymous), now, ok)
+            to, c, info, grouped, pending, action.supplement,
+            not action.anonymous, renewed), now, ok)
         for key in action.recipients
     )  # fmt: skip
 
@@ -294,9 +295,7 @@ def _chair_digest(
 ) -> int:
     c, info = r.committee, r.info
     ids = [str(i) for i in action.item_ids]
-    grouped = r.items.by_consultation(
-        ids, upto=action.window_end, pending=[str(i) for i in action.pending_ids]
-    )
+    grouped = r.items.by_consultation(ids, upto=action.window_end)
     return r.to_member(action.recipient, action.key, kind, lambda to: v.ChairDigest(
         to, c, info, grouped, action.deadline, not action.anonymous), now, ok,
         PartyKind.CHAIR)  # fmt: skip

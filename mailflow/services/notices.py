@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from mailflow.domain import Phase
 from mailflow.domain.states import EventKind
 from mailflow.outbound import views as v
-from mailflow.outbound.alerts import Intake, ReceiptFailure, intake_line
+from mailflow.outbound.alerts import Intake, ReceiptFailure, StaffNotice, intake_line, notice_line
 from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingMail
 from mailflow.outbound.msgid import reply_target
@@ -195,15 +195,16 @@ def send_staff_digest(
         intake = [t for t in dict.fromkeys(intake_alerts) if not t.startswith(tuple(listed))]
         # A flood must not make the digest a flood too: so many lines, then a count.
         lines += [v.AlertLine(None, "intake", "", t) for t in intake[:DIGEST_LINES]]
+        language = conf.committee.language
         if len(intake) > DIGEST_LINES:
-            more = len(intake) - DIGEST_LINES
-            lines.append(v.AlertLine(None, "intake", "", f"… and {more} more intake alerts"))
+            more = notice_line(language, StaffNotice.MORE_INTAKE, count=len(intake) - DIGEST_LINES)
+            lines.append(v.AlertLine(None, "intake", "", more))
         lines = list(dict.fromkeys(lines))
-        q_lines = [waiting_line(m) for m in quarantined[:DIGEST_LINES]]
+        q_lines = [waiting_line(m, language) for m in quarantined[:DIGEST_LINES]]
         if len(quarantined) > DIGEST_LINES:
-            more = len(quarantined) - DIGEST_LINES
-            text = f"… and {more} more mails wait for staff: mailflow quarantine list"
-            lines.append(v.AlertLine(None, "intake", "", text))
+            count = len(quarantined) - DIGEST_LINES
+            more = notice_line(language, StaffNotice.MORE_WAITING, count=count)
+            lines.append(v.AlertLine(None, "intake", "", more))
         for m in quarantined:
             events.record(
                 s,
@@ -250,17 +251,31 @@ def send_staff_digest(
     return True
 
 
-def waiting_line(msg: Message) -> v.QuarantineLine:
-    """A mail that waits for staff, as the digest lists it: never its text."""
+def waiting_line(msg: Message, language: str) -> v.QuarantineLine:
+    """A mail that waits for staff, as the digest lists it: never its text.
+
+    A mail processing failed on is said so in the committee's language with the error's
+    type alone: the error's text may quote the mail (`mailflow quarantine show` has it).
+    """
     try:
         sender = decode(msg.raw).from_name or "unknown"
     except Exception:  # a mail that failed may fail to decode here too
         sender = "unknown"
-    return v.QuarantineLine(str(msg.id), display_id(msg.message_id), waiting_reason(msg), sender)
+    reason = waiting_reason(msg)
+    if msg.state == "failed":
+        reason = notice_line(language, StaffNotice.FAILED, error=error_type(msg.error))
+    return v.QuarantineLine(str(msg.id), display_id(msg.message_id), reason, sender)
+
+
+def error_type(error: str | None) -> str:
+    """The exception's type a failed mail's stored error begins with ("KeyError: …")."""
+    head = (error or "").split(":", 1)[0].strip()
+    return head if head and all(p.isidentifier() for p in head.split(".")) else "unknown"
 
 
 def waiting_reason(msg: Message) -> str:
-    """ "failed: <error>" for a mail processing failed on, else the quarantine reason."""
+    """ "failed: <error>" for a mail processing failed on, else the quarantine reason
+    (for staff's own tools, `quarantine list` and the console; the digest words it)."""
     if msg.state == "failed":
         first = (msg.error or "unknown error").splitlines()[0] if msg.error else "unknown error"
         return f"failed: {first[:200]}"

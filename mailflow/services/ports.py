@@ -68,7 +68,15 @@ class MailboxError(Exception):
 
 
 class MailboxRefused(MailboxError):
-    """The server answered NO or BAD to a command: retrying the same will not help."""
+    """The server answered NO or BAD to a command: retrying the same will not help.
+
+    ``reply`` is the server's own answer (its status and text), shown to staff labelled
+    as the server's words, never as ours.
+    """
+
+    def __init__(self, message: str, reply: str = "") -> None:
+        super().__init__(message)
+        self.reply = reply
 
 
 @dataclass(frozen=True)

@@ -97,8 +97,13 @@ def _supplement_prefix(round_tag: str) -> str:
 # Keys are read back only here, by the functions below: nowhere else splits a key.
 
 
+def _tokens(key: str, prefix: str) -> list[str]:
+    # A token is an item ID, in a supplement optionally with "@<stamp>" (`SendDistribution`).
+    return [part.split("@", 1)[0] for part in key[len(prefix) :].split("+")]
+
+
 def _items_after(issued: Iterable[str], prefix: str) -> set[str]:
-    return {part for k in issued if k.startswith(prefix) for part in k[len(prefix) :].split("+")}
+    return {part for k in issued if k.startswith(prefix) for part in _tokens(k, prefix)}
 
 
 def followed_up(issued: Iterable[str], bundle: str) -> set[str]:
@@ -111,14 +116,25 @@ def supplemented(issued: Iterable[str], round_tag: str) -> set[str]:
     return _items_after(issued, _supplement_prefix(round_tag))
 
 
+def supplement_times(
+    issued_at: Iterable[tuple[str, datetime]], round_tag: str
+) -> dict[str, list[datetime]]:
+    """When supplements went to members, by the item IDs whose answers each carried
+    (one pass over the keys, however many items a supplement names)."""
+    prefix = _supplement_prefix(round_tag)
+    out: dict[str, list[datetime]] = {}
+    for k, at in issued_at:
+        if k.startswith(prefix):
+            for item in _tokens(k, prefix):
+                out.setdefault(item, []).append(at)
+    return out
+
+
 def supplemented_at(
     issued_at: Iterable[tuple[str, datetime]], round_tag: str, item_id: str
 ) -> list[datetime]:
     """When supplements carrying the answers of ``item_id`` went to members."""
-    prefix = _supplement_prefix(round_tag)
-    return [
-        at for k, at in issued_at if k.startswith(prefix) and item_id in k[len(prefix) :].split("+")
-    ]
+    return supplement_times(issued_at, round_tag).get(item_id, [])
 
 
 def bundles_sent(issued: Iterable[str], round_tag: str, phase: Phase) -> set[str]:
@@ -169,8 +185,11 @@ class SendDepartmentBundle:
 class SendDistribution:
     """② every ① item with its answers up to `window_end`, together to every present member.
 
-    `pending_ids` are shown as 「回答準備中」. A supplement carries answers that came
-    after the distribution, for the items that were pending in it.
+    `pending_ids` are shown as 「回答準備中」. A supplement (回答の追加送付) carries the
+    answers members have not had: of the items shown pending, and of those in `renewed`,
+    whose answer members had until staff withdrew it (at the instant given) and which
+    the department has answered anew. A renewed item's key token carries that instant,
+    so each withdrawal is followed by one supplement, however often it happens.
     """
 
     round_tag: str
@@ -180,11 +199,16 @@ class SendDistribution:
     pending_ids: tuple[ItemId, ...]
     anonymous: bool
     supplement: bool = False
+    renewed: tuple[tuple[ItemId, datetime], ...] = ()
 
     @property
     def key(self) -> str:
         if self.supplement:
-            return f"{_supplement_prefix(self.round_tag)}{_ids(self.item_ids)}"
+            withdrawn = dict(self.renewed)
+            tokens = (
+                f"{i}@{stamp(withdrawn[i])}" if i in withdrawn else str(i) for i in self.item_ids
+            )
+            return f"{_supplement_prefix(self.round_tag)}{'+'.join(tokens)}"
         return distribution_key(self.round_tag)
 
 

@@ -28,11 +28,11 @@ from mailflow.workflow.actions import (
     Transition,
     bundle_key,
     followed_up,
-    supplemented,
 )
 from mailflow.workflow.decisions import decision_in_force
 from mailflow.workflow.facts import DecisionFact, ItemFact, RoundFacts
 from mailflow.workflow.state import RoundState
+from mailflow.workflow.supplements import shown_pending, supplements
 from mailflow.workflow.timing import reminder_offset_due
 from mailflow.workflow.windows import (
     Tick,
@@ -198,23 +198,6 @@ def _followup_due(t: Tick, phase: Phase, accepted: datetime) -> datetime:
     return d.decision
 
 
-def supplements(t: Tick) -> list[Action]:
-    """Answers that came after the distribution, for the items it showed as pending."""
-    closed = answers_closed_at(t)
-    if closed is None:
-        return []
-    sent = supplemented(t.facts.issued, t.tag)
-    late = tuple(
-        i.item_id
-        for i in pending_at(bundled(t.facts, Phase.QUESTIONS), closed)
-        if i.answered(t.now) and str(i.item_id) not in sent
-    )
-    if not late:
-        return []
-    f = t.facts
-    return [SendDistribution(t.tag, f.present_members, t.now, late, (), t.policy.anonymous, True)]
-
-
 def step_draft(t: Tick) -> list[Action]:
     return []  # staff open the round (staff.open_round); nothing is due before that
 
@@ -254,7 +237,7 @@ def step_distributed(t: Tick) -> list[Action]:
     closed = answers_closed_at(t) or t.deadlines.cutoff(Phase.ANSWERS)
     items = bundled(f, Phase.QUESTIONS)
     ids = tuple(i.item_id for i in items)
-    pending = tuple(i.item_id for i in pending_at(items, closed))
+    pending = tuple(i.item_id for i in shown_pending(items, closed, t.now))
     return [
         SendDistribution(t.tag, f.present_members, closed, ids, pending, t.policy.anonymous),
         SendCallForFurther(t.tag, f.present_members, t.deadlines.further),
@@ -316,7 +299,7 @@ def step_awaiting_decision(t: Tick) -> list[Action]:
             decider,
             start,
             tuple(i.item_id for i in items),
-            tuple(i.item_id for i in pending_at(items, start)),
+            tuple(i.item_id for i in shown_pending(items, start, t.now)),
             f.consultations,
             d.decision,
             t.policy.anonymous,

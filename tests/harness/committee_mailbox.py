@@ -114,12 +114,13 @@ _SECURITY = '[security]\ntoken_secret = { env = "MAILFLOW_TOKEN_SECRET" }\n'
 
 async def open_committee(
     server: MailServer, smtp: SmtpServer, folder: Path, *, policy: str = "",
-    security: str = _SECURITY, database_url: str | None = None,
+    security: str = _SECURITY, database_url: str | None = None, processed: str = PROCESSED,
 ) -> CommitteeMailbox:  # fmt: skip
     """Write the config into `folder`, import R2-5 and open it (the call goes out).
 
     `policy` lines are added to the example's [policy] table; `security` replaces its
-    [security] table; `database_url` replaces the SQLite file in `folder`.
+    [security] table; `database_url` replaces the SQLite file in `folder`; `processed`
+    names the folder read mail is moved to.
     MAILFLOW_IMAP_PASSWORD (and the token secret's source) must be set.
     """
     endpoint = server.endpoint
@@ -134,7 +135,7 @@ port = {endpoint.port}
 tls = "none"
 user = "{endpoint.user}"
 password = {{ env = "MAILFLOW_IMAP_PASSWORD" }}
-processed_folder = "{PROCESSED}"
+processed_folder = "{processed}"
 quarantine_folder = "{QUARANTINE}"
 
 [smtp]

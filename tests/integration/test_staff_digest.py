@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing.mime import decode
 from mailflow.services.context import Services
 from mailflow.services.intake_files import ingest_files
-from mailflow.services.notices import send_staff_digest
+from mailflow.services.notices import DIGEST_LINES, send_staff_digest
 from mailflow.store import db
 from mailflow.store.models import Outbox
 from mailflow.workflow.actions import AlertKind, StaffAlert
@@ -48,3 +49,20 @@ def test_the_digest_names_people_and_says_each_thing_once(services: Services) ->
     assert len(lines) == len(set(lines)) == 3  # the alert, the bounce, the waiting mail
     assert "quarantine: message" not in text  # listed once, under 保留メール
     assert sum("#1 " in line for line in lines) == 1
+
+
+def test_intake_lines_past_the_digests_limit_are_counted_in_japanese(
+    services: Services,
+) -> None:
+    late = [
+        intake_line("ja", Intake.UNKNOWN_ANSWER, n, item=f"Q13-{n:02d}")
+        for n in range(1, DIGEST_LINES + 5)
+    ]
+    now = datetime(2021, 1, 15, 1, 0, tzinfo=UTC)
+    assert send_staff_digest(services, [], now, late)
+    with db.transaction(services.sessions) as s:
+        [raw] = s.scalars(select(Outbox.raw).where(Outbox.kind == "staff_alert")).all()
+    lines = [line for line in decode(raw).body.splitlines() if line.startswith("・")]
+    assert len(lines) == DIGEST_LINES + 1
+    assert lines[-1].endswith("：ほか 4 件の受信時の通知があります")
+    assert "more" not in decode(raw).body

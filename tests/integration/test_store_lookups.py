@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from mailflow.services.mail_views import RoundItems
+from mailflow.store import corrections as corrections_repo
 from mailflow.store import db
 from mailflow.store import floods as floods_repo
 from mailflow.store import intake as intake_repo
@@ -73,3 +74,26 @@ def test_the_next_item_number_and_the_newest_receipt_by_key(
         assert floods_repo.receipt_replied_to(s, 1, ids) == b"raw 1"
         assert floods_repo.receipt_replied_to(s, 1, ["r2@city.example.jp"]) is None
         assert floods_repo.receipt_replied_to(s, 2, ids) is None
+
+
+def test_an_item_whose_answer_was_removed_shows_pending_in_what_members_read(
+    tmp_path: Path, any_db_url: str
+) -> None:
+    # A distribution written after staff removed an answer (its window had closed
+    # before): the answer is not shown, and the item must not stand bare.
+    services, seed = _seeded(tmp_path, any_db_url)
+    with db.transaction(services.sessions) as s:
+        rnd = rounds_repo.get(s, 1, seed.key)
+        assert rnd is not None
+        first = seed.item_ids["13"][0]
+        item = s.scalars(select(Item).where(Item.public_id == first)).one()
+        answer, count = corrections_repo.latest_active_answer(s, item.id)
+        assert answer is not None and count == 1
+        corrections_repo.remove_answer(answer, services.clock.now())
+        s.flush()
+        view = RoundItems(s, rnd, {})
+        [shown] = [i for sec in view.by_consultation([first], upto=None) for i in sec.items]
+        assert [(a.pending, a.text) for a in shown.answers] == [(True, "")]
+        # A department's bundle asks for the answer: there the item has none, not pending.
+        [asked] = view.selected([first], upto=None)
+        assert asked.answers == ()

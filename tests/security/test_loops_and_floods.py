@@ -129,7 +129,7 @@ async def test_a_burst_of_500_mails_from_one_member_makes_20_items_and_holds_the
     assert len(box.sent_to(ISHIDA)) == 20  # a receipt for each mail read, none for the held
     [digest] = box.digests()
     assert digest.count("flood: 石田 直樹 sent more than 20 mails within an hour") == 1
-    assert "… and 450 more mails wait for staff" in digest
+    assert "ほか 450 通のメールが確認を待っています（mailflow quarantine list）" in digest
     assert digest.count("sender_over_rate") == 30
 
     # Staff release one by hand; the rate does not apply to what staff place.

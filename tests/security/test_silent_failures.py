@@ -9,6 +9,7 @@ the server's quarantine folder until staff act; what can be filed is filed.
 from __future__ import annotations
 
 import asyncio
+import re
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
@@ -143,7 +144,15 @@ async def test_a_mail_failed_for_a_lost_secret_stays_visible_until_reprocessed(
     )
     assert "処理失敗 1 通" in _cli(box, "status")
     [digest] = box.digests()
-    assert f"#{msg.id} <while-lost@example.com>" in digest and "failed: InputError" in digest
+    # The digest says so in Japanese, with the error's type as a labelled code and not
+    # the error's text (which may quote the mail; `quarantine show` has it).
+    [line] = [line for line in digest.splitlines() if f"#{msg.id} <while-lost@example.com>" in line]
+    assert line.endswith(
+        "：処理中にエラーが発生しました（エラーの種類：InputError）。原因を直した後、"
+        "mailflow reprocess --failed を実行してください"
+    )
+    assert "failed" not in digest.replace("reprocess --failed", "")
+    assert "token-secret" not in digest
     assert await asyncio.to_thread(box.folder_count, QUARANTINE) == 1
 
     # Still there, and not reported twice, after another cycle.
@@ -181,6 +190,36 @@ async def test_failed_mail_goes_to_the_quarantine_folder_on_dovecot_too(
     monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", SECRET)
     [outcome] = reprocess(box.services, [box.messages()[0].id])
     assert outcome.state == "done"
+
+
+async def test_a_folder_the_server_refuses_is_told_to_staff_in_japanese(
+    dovecot_server: object, smtp_server: SmtpServer, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from tests.harness.dovecot import DovecotServer
+    from tests.harness.imap_extra import on_dovecot
+
+    assert isinstance(dovecot_server, DovecotServer)
+    server: MailServer = on_dovecot(dovecot_server)
+    monkeypatch.setenv("MAILFLOW_TOKEN_SECRET", SECRET)
+    monkeypatch.setenv("MAILFLOW_IMAP_PASSWORD", server.endpoint.password)
+    folder = "x" * 300  # longer than a file name may be: Dovecot cannot create it
+    box = await open_committee(server, smtp_server, tmp_path, processed=folder)
+    box.deliver(member_mail(ISHIDA, QUESTION, message_id="<kept-in-inbox@example.com>"))
+
+    counts = await box.cycle()
+
+    assert counts.done == 1
+    [digest] = box.digests()
+    [line] = [line for line in digest.splitlines() if "フォルダ" in line]
+    ours, reply = line.split("。メールサーバーの応答：")
+    assert f"メールサーバーがフォルダ「{folder}」を作成できませんでした" in ours
+    assert "（設定 imap.processed_folder）" in ours
+    assert "メールは受信箱に残し、読み込み済みの印を付けます" in ours
+    # Our words are Japanese; the server's own, labelled as its reply, are left as it said them.
+    assert not re.search(r"[A-Za-z]{2,} [A-Za-z]{2,}", ours), ours
+    assert reply.startswith("NO ")
+    assert await asyncio.to_thread(box.folder_count, "INBOX") == 1  # left where it was
 
 
 async def test_a_failure_after_staff_reprocessed_is_reported_again(

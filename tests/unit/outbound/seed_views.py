@@ -333,6 +333,11 @@ def distribution(*, name_askers: bool = False) -> Distribution:
     )
 
 
+def supplement(renewed: tuple[str, ...] = ()) -> Distribution:
+    """回答の追加送付; ``renewed``: items whose earlier answer staff withdrew."""
+    return Distribution(MEMBER, COMMITTEE, ROUND, sections(), supplement=True, renewed=renewed)
+
+
 def call_for_further() -> CallForFurther:
     ids = tuple(i.id for s in sections() for i in s.items if i.id)
     return CallForFurther(MEMBER, COMMITTEE, ROUND, CONSULTATIONS, end_of(1, 20), ids)
@@ -417,7 +422,9 @@ def all_views() -> tuple[MailView, ...]:
         bundle(phase=Phase.FURTHER),
         bundle(followup=True),
         distribution(),
-        Distribution(MEMBER, COMMITTEE, ROUND, sections(), supplement=True),
+        supplement(),
+        supplement(("Q13-02",)),
+        supplement(tuple(i.id for s in sections() for i in s.items if i.id)),
         call_for_further(),
         chair_digest(),
         decision_echo(),

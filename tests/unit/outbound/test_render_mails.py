@@ -207,6 +207,23 @@ def test_distribution_groups_answers_per_consultation_as_the_minutes_do() -> Non
     assert "[Q13-01]\n（石田委員）\n● " in named
 
 
+def test_a_supplement_names_the_items_whose_withdrawn_answer_it_renews() -> None:
+    plain = ja(seed.supplement())
+    assert "「回答準備中」としていた項目について、\n" in plain and "取り消した" not in plain
+    mixed = ja(seed.supplement(("Q13-02",)))
+    assert "「回答準備中」としていた項目と、\n回答を取り消した次の項目について" in mixed
+    assert "所管課の回答をお送りします。\n[Q13-02]\n\n■" in mixed
+    every = tuple(i.id for s in seed.sections() for i in s.items if i.id)
+    renewed = ja(seed.supplement(every))
+    intro = renewed.split("■", 1)[0]
+    assert "「回答準備中」" not in intro and "回答を取り消した次の項目について" in intro
+    assert [w for line in intro.splitlines() for w in line.split() if w.startswith("[")] == [
+        f"[{i}]" for i in every
+    ]
+    en = render_mail(seed.supplement(("Q13-02",)), "en", seed.JST).text
+    assert '"in preparation"' in en and "earlier answer we\nwithdrew:\n[Q13-02]\n" in en
+
+
 def test_chair_digest_nests_follow_ups_and_ends_with_the_decision_form() -> None:
     text = ja(seed.chair_digest())
     lines = seed.Q13_30.splitlines()
@@ -394,3 +411,24 @@ def test_every_engine_alert_kind_is_worded_from_its_fields_in_both_languages() -
         ja = alert_text(line, "ja")
         assert "English" not in ja, ja
         assert not re.search(r"[a-z]{3,} [a-z]{2,}", re.sub(r"mailflow [^）]*", "", ja)), ja
+
+
+def test_staff_notices_are_worded_in_both_languages_the_servers_reply_labelled() -> None:
+    from mailflow.outbound.alerts import StaffNotice, notice_line
+
+    fields = {"folder": "処理済み", "setting": "imap.processed_folder", "count": 7,
+              "error": "KeyError", "reply": "NO [CANNOT] Mailbox name too long"}  # fmt: skip
+    for kind in StaffNotice:
+        ja, en = notice_line("ja", kind, **fields), notice_line("en", kind, **fields)
+        assert ja != en
+        ours = ja.split("メールサーバーの応答：", 1)[0]
+        assert not re.search(r"[a-z]{3,} [a-z]{2,}", re.sub(r"mailflow [^）]*", "", ours)), ja
+    refused = notice_line("ja", StaffNotice.FOLDER_REFUSED, **fields)
+    assert refused.endswith("。メールサーバーの応答：NO [CANNOT] Mailbox name too long")
+    assert "「処理済み」" in refused and "（設定 imap.processed_folder）" in refused
+    en = notice_line("en", StaffNotice.FOLDER_REFUSED, **fields)
+    assert en.endswith("The server's reply: NO [CANNOT] Mailbox name too long")
+    failed = notice_line("ja", StaffNotice.FAILED, error="KeyError")
+    assert "（エラーの種類：KeyError）" in failed
+    more = notice_line("ja", StaffNotice.MORE_INTAKE, count=3)
+    assert more == "ほか 3 件の受信時の通知があります"

@@ -76,3 +76,60 @@ def test_the_departments_answer_after_a_removal_counts() -> None:
     assert RoundState.DISTRIBUTED in w.states()
     [(_, dist)] = w.of(SendDistribution)
     assert dist.pending_ids == () and dist.window_end == jst(1, 15, 9)
+
+
+def _supplements(w: World) -> list[tuple[datetime, SendDistribution]]:
+    return [(t, d) for t, d in w.of(SendDistribution) if d.supplement]
+
+
+def test_a_new_answer_after_members_lost_the_old_one_follows_as_a_supplement_once() -> None:
+    # Members had Q13-01's answer in the distribution of 1/14 15:00; staff withdrew it.
+    w = _round(removed_at=jst(1, 16, 12), answered_again_at=jst(1, 17, 9, 30))
+    w.run(jst(1, 5, 11), jst(1, 19, 0))
+    [(_, dist)] = [(t, d) for t, d in w.of(SendDistribution) if not d.supplement]
+    assert dist.pending_ids == ()
+    [(t, supplement)] = _supplements(w)
+    assert t == jst(1, 17, 10) and supplement.item_ids == (q("Q13-01"),)
+    assert supplement.renewed == ((q("Q13-01"), jst(1, 16, 12)),)
+    assert supplement.window_end == t  # the new answer, not the withdrawn one, is read
+    assert supplement.key == "R2-5:distribution:2:supplement:Q13-01@20210116T030000Z"
+
+
+def test_every_withdrawal_of_an_answer_members_had_is_followed_by_its_own_supplement() -> None:
+    w = _round()
+    q14 = w.items[1]
+    q14.answered_at = jst(1, 18, 10)  # after ②'s date: the distribution marks it pending
+    q14.removed_at = jst(1, 18, 12)
+    q14.later = ((jst(1, 19, 9, 30), jst(1, 19, 11)), (jst(1, 19, 15, 30), None))
+    w.run(jst(1, 5, 11), jst(1, 20, 0))
+    [(_, dist)] = [(t, d) for t, d in w.of(SendDistribution) if not d.supplement]
+    assert dist.pending_ids == (q("Q14-01"),)
+    sent = [(t, d.item_ids, d.renewed) for t, d in _supplements(w)]
+    assert sent == [
+        (jst(1, 18, 10), (q("Q14-01"),), ()),
+        (jst(1, 19, 10), (q("Q14-01"),), ((q("Q14-01"), jst(1, 18, 12)),)),
+        (jst(1, 19, 16), (q("Q14-01"),), ((q("Q14-01"), jst(1, 19, 11)),)),
+    ]
+    assert len({d.key for _, d in _supplements(w)}) == 3
+
+
+def test_a_distribution_written_after_a_removal_marks_the_item_pending() -> None:
+    # Every answer was in at 1/14 12:30, but no tick ran until 14:00; staff removed
+    # Q13-01's answer at 13:00 in between.
+    w = _round(removed_at=jst(1, 14, 13), answered_again_at=jst(1, 15, 9))
+    w.items[1].answered_at = jst(1, 14, 12, 30)
+    w.run(jst(1, 5, 11), jst(1, 14, 12))
+    w.tick(jst(1, 14, 14))
+    [(_, dist)] = w.of(SendDistribution)
+    assert dist.window_end == jst(1, 14, 12, 30)
+    assert dist.pending_ids == (q("Q13-01"),)  # the mail shows no answer for it: 「回答準備中」
+    w.tick(jst(1, 15, 10))
+    [(_, supplement)] = _supplements(w)
+    # Members were shown it pending, never the withdrawn answer: a plain supplement.
+    assert supplement.item_ids == (q("Q13-01"),) and supplement.renewed == ()
+
+
+def test_a_replaced_answer_leaves_no_gap_and_sends_no_supplement() -> None:
+    w = _round(removed_at=jst(1, 16, 12), later=((jst(1, 14, 10), None),))
+    w.run(jst(1, 5, 11), jst(1, 19, 0))
+    assert _supplements(w) == []

@@ -90,16 +90,17 @@ class Item:
     recorded_at: datetime | None = None  # when mailflow read it, if later than its arrival
     removed_at: datetime | None = None  # staff removed its answer (`answer remove`)
     answered_again_at: datetime | None = None  # the department's answer after the removal
+    # Answers after those, each (arrival, when staff removed it or None), in order.
+    later: tuple[tuple[datetime, datetime | None], ...] = ()
 
     def spans(self, now: datetime) -> tuple[AnswerSpan, ...]:
         """Its answers as the store knows them at ``now``."""
-        out = []
-        if self.answered_at is not None and self.answered_at <= now:
-            removed = self.removed_at if self.removed_at and self.removed_at <= now else None
-            out.append(AnswerSpan(self.answered_at, removed))
-        if self.answered_again_at is not None and self.answered_again_at <= now:
-            out.append(AnswerSpan(self.answered_again_at))
-        return tuple(out)
+        given = [(self.answered_at, self.removed_at), (self.answered_again_at, None), *self.later]
+        return tuple(
+            AnswerSpan(since, until if until is not None and until <= now else None)
+            for since, until in given
+            if since is not None and since <= now
+        )
 
     @property
     def known_at(self) -> datetime:
