@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -288,9 +288,44 @@ def open_rounds(session: Session, committee_id: int) -> Sequence[Round]:
     ).all()
 
 
+class ItemRow(NamedTuple):
+    """An item as the mails show it: the columns they read, as a plain row."""
+
+    id: int
+    public_id: str | None
+    consultation_id: int | None
+    member_id: int | None
+    phase: int
+    seq: int | None
+    kind: str
+    text: str
+    reference: str | None
+    parent_item_id: int | None
+    late: bool
+    state: str
+
+
+class AnswerRow(NamedTuple):
+    """An active answer as the mails show it, as a plain row."""
+
+    id: int
+    item_id: int
+    department_id: int | None
+    author_label: str | None
+    text: str
+    published_text: str | None
+    received_at: datetime
+
+
+# Plain rows, not ORM objects: a bundle or a distribution reads every item of a round
+# of many thousand, and the ORM's per-object bookkeeping was most of that read.
+_ITEM_COLUMNS = tuple(getattr(Item, name) for name in ItemRow._fields)
+_ANSWER_COLUMNS = tuple(getattr(Answer, name) for name in AnswerRow._fields)
+
+
 def items_and_answers(
     session: Session, round_id: int, public_ids: Collection[str] | None = None
-) -> tuple[Sequence[Item], dict[int, list[Answer]], dict[int, str]]:
+) -> tuple[list[ItemRow], dict[int, list[AnswerRow]], dict[int, str]]:
     """Active and held items of a round in order, their active answers, and department names.
 
     With ``public_ids``, only those items (one keyed read, whatever the round holds) and
@@ -299,16 +334,20 @@ def items_and_answers(
     live = (Item.round_id == round_id, Item.state.in_(("active", "held")))
     order = (Item.phase, Item.consultation_id, Item.seq, Item.id)
     if public_ids is None:
-        items = session.scalars(select(Item).where(*live).order_by(*order)).all()
+        items = [
+            ItemRow._make(r)
+            for r in session.execute(select(*_ITEM_COLUMNS).where(*live).order_by(*order))
+        ]
     else:
         items = _keyed_items(session, live, sorted(public_ids))
-    answers: dict[int, list[Answer]] = {}
-    query = select(Answer).where(Answer.state == "active")
+    answers: dict[int, list[AnswerRow]] = {}
+    query = select(*_ANSWER_COLUMNS).where(Answer.state == "active")
     if public_ids is None:
         query = query.join(Item, Item.id == Answer.item_id).where(Item.round_id == round_id)
     else:
         query = query.where(Answer.item_id.in_([i.id for i in items]))
-    for a in session.scalars(query.order_by(Answer.received_at, Answer.id)):
+    for row in session.execute(query.order_by(Answer.received_at, Answer.id)):
+        a = AnswerRow._make(row)
         answers.setdefault(a.item_id, []).append(a)
     names = {
         d.id: d.name
@@ -321,12 +360,15 @@ def items_and_answers(
     return items, answers, names
 
 
-def _keyed_items(session: Session, live: tuple[Any, ...], public_ids: list[str]) -> list[Item]:
-    found = list(session.scalars(select(Item).where(*live, Item.public_id.in_(public_ids))))
+def _keyed_items(session: Session, live: tuple[Any, ...], public_ids: list[str]) -> list[ItemRow]:
+    def read(*where: Any) -> list[ItemRow]:
+        return [ItemRow._make(r) for r in session.execute(select(*_ITEM_COLUMNS).where(*where))]
+
+    found = read(*live, Item.public_id.in_(public_ids))
     have = {i.id for i in found}
     parents = {i.parent_item_id for i in found if i.parent_item_id is not None} - have
     if parents:
-        found += session.scalars(select(Item).where(*live, Item.id.in_(sorted(parents))))
+        found += read(*live, Item.id.in_(sorted(parents)))
     return sorted(found, key=lambda i: (i.phase, i.consultation_id or 0, i.seq or 0, i.id))
 
 
