@@ -66,7 +66,9 @@ class RoundMail:
 
     def __init__(self, services: Services, session: Session, rnd: Round) -> None:
         self.services, self.session, self.rnd = services, session, rnd
-        self.members = {m.key: m for m in repo.members_of(session, rnd.committee_id)}
+        self.members = {
+            m.key: m for m in repo.members_of(session, rnd.committee_id, addresses=True)
+        }
         self.names = {m.id: m.name for m in self.members.values()}
         self.committee = committee_info(services.config)
         self.info = round_info(rnd)

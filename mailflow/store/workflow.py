@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from mailflow.domain import ItemId, Phase, Role, Verdict
 from mailflow.store.models import (
@@ -159,10 +159,17 @@ def deadlines_of(rnd: Round, grace: timedelta) -> Deadlines:
     )
 
 
-def members_of(session: Session, committee_id: int) -> Sequence[Member]:
-    return session.scalars(
-        select(Member).where(Member.committee_id == committee_id).order_by(Member.id)
-    ).all()
+def members_of(session: Session, committee_id: int, addresses: bool = False) -> Sequence[Member]:
+    """The committee's members; with ``addresses``, their addresses read in the same go
+    (a mail to every member would otherwise read them one member at a time)."""
+    query = select(Member).where(Member.committee_id == committee_id).order_by(Member.id)
+    if addresses:
+        query = query.options(selectinload(Member.addresses))
+    return session.scalars(query).all()
+
+
+# The phase of each of a round's many thousand items: a lookup, not an Enum() call.
+_PHASES = {p.value: p for p in Phase}
 
 
 def round_facts(session: Session, rnd: Round) -> RoundFacts:
@@ -220,7 +227,7 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
         items.append(
             ItemFact(
                 item_id=ItemId(cons_key[row.consultation_id], row.seq),
-                phase=Phase(row.phase),
+                phase=_PHASES[row.phase],
                 received_at=row.received_at,
                 answered_at=answered.get(row.id),
                 late=row.late,
