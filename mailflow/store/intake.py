@@ -52,7 +52,10 @@ def directory(session: Session, committee_id: int) -> Directory:
         .where(Department.committee_id == committee_id)
         .options(selectinload(Department.addresses))
     ).all()
-    rounds = session.scalars(select(Round).where(Round.committee_id == committee_id)).all()
+    # Every round a mail may name, as plain rows: years of rounds, read for each mail.
+    rounds = session.execute(
+        select(Round.id, Round.key, Round.state).where(Round.committee_id == committee_id)
+    ).all()
     entry = CommitteeEntry(
         id=str(committee_id),
         members=tuple(
