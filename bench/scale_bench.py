@@ -341,6 +341,7 @@ def _history(services: Any, size: int, past_rounds: int, open_mails: int) -> flo
 
 PAST_CONSULTATIONS = 4
 PAST_SPACING = timedelta(days=14)
+EARLIEST = datetime(1990, 4, 1, tzinfo=UTC)  # dates are written in eras from 平成 on
 
 
 def _past_round_spec(r: int, opened: datetime) -> Any:
@@ -394,8 +395,10 @@ def _past_rounds(services: Any, mails: int, rounds: int, first_id: int) -> None:
 
     mid = first_id
     per = [mails // rounds + (1 if r < mails % rounds else 0) for r in range(rounds)]
+    # A fortnight apart, closer when there are so many that they would reach before 平成.
+    spacing = min(PAST_SPACING, (OPENED - EARLIEST) / (rounds + 1))
     for r in range(rounds):
-        opened = OPENED - PAST_SPACING * (rounds - r)
+        opened = OPENED - spacing * (rounds - r)
         spec = _past_round_spec(r, opened)
         import_round(services, spec, f"past-{r + 1}.toml")
         with services.sessions() as s:
