@@ -64,10 +64,14 @@ KIND_OF = {
 class RoundMail:
     """What every mail of one round needs, read once per action."""
 
-    def __init__(self, services: Services, session: Session, rnd: Round) -> None:
+    def __init__(
+        self, services: Services, session: Session, rnd: Round, for_many: bool = False
+    ) -> None:
+        """``for_many``: the actions of a tick, which may mail every member (their
+        addresses are read with them); a receipt reads only its recipient's."""
         self.services, self.session, self.rnd = services, session, rnd
         self.members = {
-            m.key: m for m in repo.members_of(session, rnd.committee_id, addresses=True)
+            m.key: m for m in repo.members_of(session, rnd.committee_id, addresses=for_many)
         }
         self.names = {m.id: m.name for m in self.members.values()}
         self.committee = committee_info(services.config)
@@ -223,7 +227,7 @@ def _round_of(services: Services, session: Session, rnd: Round) -> RoundMail:
     shared: dict[int, RoundMail] = session.info.setdefault("mailing_rounds", {})
     r = shared.get(rnd.id)
     if r is None or r.rnd is not rnd or r.services is not services:
-        r = shared[rnd.id] = RoundMail(services, session, rnd)
+        r = shared[rnd.id] = RoundMail(services, session, rnd, for_many=True)
     return r
 
 
