@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import gc
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -172,6 +174,25 @@ def members_of(session: Session, committee_id: int, addresses: bool = False) -> 
 _PHASES = {p.value: p for p in Phase}
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector held off while a round's facts are built.
+
+    Tens of thousands of small objects (rows, items, times) set off several full
+    collections, each walking every object the process holds: a fifth of the read of a
+    round of 30,000 items. Nothing built here is left in a cycle; the collector runs as
+    usual afterwards (and stays off if the caller had turned it off).
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+@_collector_paused()
 def round_facts(session: Session, rnd: Round) -> RoundFacts:
     """Everything the phase machine needs, read in a handful of queries."""
     members = {m.id: m for m in members_of(session, rnd.committee_id)}

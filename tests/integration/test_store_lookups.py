@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from mailflow.services.mail_views import RoundItems
@@ -13,7 +15,7 @@ from mailflow.store import floods as floods_repo
 from mailflow.store import intake as intake_repo
 from mailflow.store import rounds as rounds_repo
 from mailflow.store.models import Item, Outbox
-from mailflow.store.workflow import items_and_answers
+from mailflow.store.workflow import _collector_paused, items_and_answers, round_facts
 from tests.harness.seed_round import build_seed_round, seed_services
 
 
@@ -73,3 +75,25 @@ def test_the_next_item_number_and_the_newest_receipt_by_key(
         assert floods_repo.receipt_replied_to(s, 1, ids) == b"raw 1"
         assert floods_repo.receipt_replied_to(s, 1, ["r2@city.example.jp"]) is None
         assert floods_repo.receipt_replied_to(s, 2, ids) is None
+
+
+def test_reading_a_rounds_facts_leaves_the_garbage_collector_as_it_was(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    services, seed = _seeded(tmp_path, sqlite_url)
+    with db.transaction(services.sessions) as s:
+        rnd = rounds_repo.get(s, 1, seed.key)
+        assert rnd is not None
+        assert gc.isenabled()
+        assert round_facts(s, rnd).items
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            round_facts(s, rnd)
+            assert not gc.isenabled()  # the caller's choice is kept
+        finally:
+            gc.enable()
+    with pytest.raises(RuntimeError), _collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a read that fails")
+    assert gc.isenabled()
