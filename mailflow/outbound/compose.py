@@ -35,15 +35,19 @@ CRLF = "\r\n"
 WORD_OCTETS = 36  # 48 base64 characters: "=?UTF-8?B?" + 48 + "?=" is 60 columns
 MAX_LINE = 998  # RFC 5322 §2.1.1, without the CRLF
 _SOFT_LINE = 78
-_B64_LINE = 76  # RFC 2045 §6.8
+_B64_OCTETS = 57  # the octets of one base64 line of 76 characters (RFC 2045 §6.8)
 _ATOM_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
 _ADDR = re.compile(r"^[\x21-\x7e]+@[\x21-\x7e]+$")
 _CTYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def compose(mail: OutgoingMail) -> bytes:
-    """The mail's bytes, CRLF line ends, 7-bit clean; ValueError on an unusable field."""
+def compose(mail: OutgoingMail, shared: SharedBody | None = None) -> bytes:
+    """The mail's bytes, CRLF line ends, 7-bit clean; ValueError on an unusable field.
+
+    ``shared`` holds the encoding of a text's common part when one text, a name aside,
+    goes to many (`SharedBody`); the bytes are the same with it or without it.
+    """
     headers = [
         ("Date", format_datetime(mail.date)),
         ("From", format_address((mail.from_name, mail.from_address), len("From: "))),
@@ -68,24 +72,77 @@ def compose(mail: OutgoingMail) -> bytes:
         ("Content-Type", "text/plain; charset=UTF-8"),
         ("Content-Transfer-Encoding", "base64"),
     ]
-    body = _base64_lines(_canonical_text(mail.text).encode("utf-8"))
+    # Base64 lines are 76 octets by construction: only the lines around them are checked
+    # against the limit, not every line of a body of many megabytes.
+    body = shared.encode(mail.text) if shared is not None else encode_body(mail.text)
     if not mail.attachments:
-        lines = [*_header_lines(headers + text_part), "", *body]
+        lines = [*_header_lines(headers + text_part), ""]
+        parts = [_checked(lines), body]
     else:
         boundary = _boundary(mail)
         lines = _header_lines(
             [*headers, ("Content-Type", f'multipart/mixed;{CRLF} boundary="{boundary}"')]
         )
         lines += ["", "This is a multi-part message in MIME format."]
-        lines += [f"--{boundary}", *_header_lines(text_part), "", *body]
+        lines += [f"--{boundary}", *_header_lines(text_part), ""]
+        parts = [_checked(lines), body]
         for att in mail.attachments:
-            lines += [f"--{boundary}", *_attachment_lines(att)]
-        lines.append(f"--{boundary}--")
-    out = CRLF.join(lines) + CRLF
+            parts += [_checked([f"--{boundary}", *_attachment_head(att)]), _base64_text(att.data)]
+        parts.append(_checked([f"--{boundary}--"]))
+    return (CRLF.join(parts) + CRLF).encode("ascii")
+
+
+def _checked(lines: list[str]) -> str:
+    out = CRLF.join(lines)
     for line in out.split(CRLF):
         if len(line) > MAX_LINE:
             raise ValueError(f"a line of {len(line)} octets would exceed RFC 5322's {MAX_LINE}")
-    return out.encode("ascii")
+    return out
+
+
+def encode_body(text: str) -> str:
+    """A text body as composed: canonical CRLF line breaks, UTF-8, base64 lines of 76."""
+    return _base64_text(_canonical_text(text).encode("utf-8"))
+
+
+class SharedBody:
+    """The base64 body of texts that end alike: one text sent to many, each greeted by name.
+
+    Everything after the last name (``tail``) is the same for every recipient. Base64
+    encodes groups of 3 octets and breaks lines every 57, so the encoding of the tail
+    depends only on where it starts in that grid: it is kept per starting offset (one
+    per length of the part before it, in practice one per length of name), and each
+    recipient's body costs the encoding of the few lines before the tail. A text that
+    does not end with ``tail`` is encoded whole; either way the lines are `encode_body`'s.
+    """
+
+    _KEEP = 8  # offsets kept: a committee's names come in a few lengths
+
+    def __init__(self, tail: str) -> None:
+        self._tail = tail
+        self._octets = _canonical_text(tail).encode("utf-8")
+        self._encoded: dict[int, str] = {}
+
+    def encode(self, text: str) -> str:
+        head = text[: len(text) - len(self._tail)]
+        # The tail's canonical form is its own, unless a CR ending the head and a LF
+        # starting the tail make one line break between them; an empty tail has no grid.
+        if (
+            not self._tail
+            or not text.endswith(self._tail)
+            or (head.endswith("\r") and self._tail.startswith("\n"))
+        ):
+            return encode_body(text)
+        lead = _line_breaks(head).encode("utf-8")
+        fill = -len(lead) % _B64_OCTETS  # tail octets that complete the head's last line
+        first = _base64_text(lead + self._octets[:fill])
+        rest = self._encoded.get(fill)
+        if rest is None:
+            rest = _base64_text(self._octets[fill:]) if len(self._octets) > fill else ""
+            if len(self._encoded) >= self._KEEP:
+                self._encoded.pop(next(iter(self._encoded)))
+            self._encoded[fill] = rest
+        return CRLF.join(part for part in (first, rest) if part)
 
 
 def encode_text(text: str, used: int = 0) -> str:
@@ -166,6 +223,10 @@ def _header_lines(headers: list[tuple[str, str]]) -> list[str]:
     return [f"{name}: {value}" for name, value in headers]
 
 
+def _line_breaks(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", CRLF)
+
+
 def _canonical_text(text: str) -> str:
     # RFC 2046 §4.1.1: a text body's canonical form has CRLF line breaks, also when
     # base64 hides them, so that every client shows the same lines.
@@ -175,9 +236,13 @@ def _canonical_text(text: str) -> str:
     return text.replace("\n", CRLF)
 
 
-def _base64_lines(data: bytes) -> list[str]:
-    encoded = base64.b64encode(data).decode("ascii")
-    return [encoded[i : i + _B64_LINE] for i in range(0, len(encoded), _B64_LINE)] or [""]
+def _base64_text(data: bytes) -> str:
+    """Base64 lines of 76 characters (RFC 2045 §6.8) joined by CRLF, in C: encodebytes
+    breaks every 57 octets with LF; a body of megabytes to each of many members made a
+    loop over its lines in Python the cost of composing."""
+    if not data:
+        return ""
+    return base64.encodebytes(data).decode("ascii")[:-1].replace("\n", CRLF)
 
 
 def _boundary(mail: OutgoingMail) -> str:
@@ -187,7 +252,7 @@ def _boundary(mail: OutgoingMail) -> str:
     return f"=_mf_{digest}"
 
 
-def _attachment_lines(att: OutgoingAttachment) -> list[str]:
+def _attachment_head(att: OutgoingAttachment) -> list[str]:
     ctype = att.content_type.strip().lower()
     if not _CTYPE.match(ctype):
         raise ValueError(f"not a MIME type: {att.content_type!r}")
@@ -205,7 +270,6 @@ def _attachment_lines(att: OutgoingAttachment) -> list[str]:
         "Content-Transfer-Encoding: base64",
         f"Content-Disposition: attachment;{CRLF} {disp_param}",
         "",
-        *_base64_lines(att.data),
     ]
 
 

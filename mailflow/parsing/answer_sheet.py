@@ -12,11 +12,12 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import openpyxl
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 
@@ -56,28 +57,41 @@ class AnswerSheet:
     problems: tuple[str, ...]
 
 
-def write_answer_sheet(rows: Sequence[tuple[str, str, str]]) -> bytes:
-    """An .xlsx with the header ID / 質問・意見 / 回答 and the rows (id, question, answer)."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = SHEET_TITLE
-    sheet.append(list(HEADER))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for r, values in enumerate(rows, start=2):
-        for c, value in enumerate(values, start=1):
-            cell = sheet.cell(row=r, column=c, value=_ILLEGAL.sub("", value))
-            # Members' text is data: 「=HYPERLINK(…)」 must not become a live formula.
-            cell.data_type = "s"
+def write_answer_sheet(rows: Iterable[tuple[str, str, str]]) -> bytes:
+    """An .xlsx with the header ID / 質問・意見 / 回答 and the rows (id, question, answer).
+
+    Written in openpyxl's write-only mode: each row goes out as it is appended, so a
+    sheet of thousands of items is not held as cell objects first, and the cells of a
+    column share one style instead of each building its own.
+    """
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(SHEET_TITLE)
     for column, width in _WIDTHS.items():
         sheet.column_dimensions[column].width = width
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([_cell(sheet, name, font=bold) for name in HEADER])
+    wrapped = Alignment(wrap_text=True, vertical="top")
+    # One cell per column, refilled for each row: write-only mode writes a row's cells
+    # as it is appended, before the next row changes them.
+    cells = [_cell(sheet, "", alignment=wrapped) for _ in HEADER]
+    for values in rows:
+        for cell, value in zip(cells, values, strict=True):
+            cell.value = _ILLEGAL.sub("", value)
+            # Members' text is data: 「=HYPERLINK(…)」 must not become a live formula.
+            cell.data_type = "s"
+        sheet.append(cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _cell(sheet: Any, value: str, **style: Any) -> Any:
+    cell = WriteOnlyCell(sheet, value=value)
+    for name, setting in style.items():
+        setattr(cell, name, setting)
+    cell.data_type = "s"
+    return cell
 
 
 def _cell_text(value: object) -> str:

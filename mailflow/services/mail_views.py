@@ -18,7 +18,8 @@ from mailflow.outbound.views import (
 )
 from mailflow.store import rounds as round_repo
 from mailflow.store import workflow as repo
-from mailflow.store.models import Item, Round
+from mailflow.store.models import Round
+from mailflow.store.workflow import ItemRow
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -58,7 +59,7 @@ class RoundItems:
         self.by_pk = {i.id: i for i in self.items}
         self.cons_key = {c.id: c.key for c in rnd.consultations}
 
-    def _answers(self, item: Item, upto: datetime | None) -> tuple[AnswerInfo, ...]:
+    def _answers(self, item: ItemRow, upto: datetime | None) -> tuple[AnswerInfo, ...]:
         out = []
         for a in self.answers.get(item.id, []):
             if upto is not None and a.received_at > upto:
@@ -68,7 +69,7 @@ class RoundItems:
         return tuple(out)
 
     def info(
-        self, item: Item, *, upto: datetime | None, owed_pending: bool = False,
+        self, item: ItemRow, *, upto: datetime | None, owed_pending: bool = False,
         children: tuple[ItemInfo, ...] = (),
     ) -> ItemInfo:  # fmt: skip
         """``owed_pending``: an item with no answer to show is shown 「回答準備中」."""
@@ -122,12 +123,12 @@ class RoundItems:
         want = set(ids)
         chosen = [i for i in self.items if i.public_id in want]
         chosen_pks = {i.id for i in chosen}
-        kids: dict[int, list[Item]] = {}
+        kids: dict[int, list[ItemRow]] = {}
         for i in chosen:
             if i.parent_item_id in chosen_pks:
                 kids.setdefault(i.parent_item_id or -1, []).append(i)
 
-        def build(i: Item) -> ItemInfo:
+        def build(i: ItemRow) -> ItemInfo:
             return self.info(
                 i, upto=upto, owed_pending=True,
                 children=tuple(build(k) for k in kids.get(i.id, [])),

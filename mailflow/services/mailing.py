@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailflow.domain import Phase, Verdict
 from mailflow.outbound import views as v
-from mailflow.outbound.compose import compose
+from mailflow.outbound.compose import SharedBody, compose
 from mailflow.outbound.model import OutgoingAttachment, OutgoingMail
 from mailflow.outbound.render import RenderedMail, answer_sheet_for, render_mail
 from mailflow.routing import PartyKind, PartyRef, make_message_id, make_token, plus_address
@@ -44,6 +44,9 @@ AttachmentsFor = Callable[[v.MailView], tuple[OutgoingAttachment, ...]]
 # character: no name or template contains it).
 _NAME_MARK = "\ue000"
 
+# The last group's view (named by the mark), its text, and its body's shared encoding.
+_Rendered = tuple[tuple[v.MailView, date | None], RenderedMail, SharedBody]
+
 KIND_OF = {
     act.SendCallForQuestions: "call_for_questions",
     act.SendReminder: "reminder",
@@ -71,7 +74,7 @@ class RoundMail:
         self.consultations = consultations(rnd)
         self.secret = services.config.security.token_secret.reveal().encode()
         self._items: RoundItems | None = None
-        self._rendered: tuple[tuple[v.MailView, date | None], RenderedMail] | None = None
+        self._rendered: _Rendered | None = None
 
     @property
     def items(self) -> RoundItems:
@@ -86,20 +89,30 @@ class RoundMail:
         thousands of items to every member): the text is rendered once with a mark in
         place of the name, and each recipient's name put in.
         """
+        return self._render(view, today)[0]
+
+    def _render(
+        self, view: v.MailView, today: date | None
+    ) -> tuple[RenderedMail, SharedBody | None]:
+        """`render`, and for a text rendered once for the group, the encoding of what
+        follows the name, which every recipient's body shares."""
         conf = self.services.config
         to = getattr(view, "recipient", None)
         if not isinstance(to, v.Recipient) or _NAME_MARK in to.name:
-            return render_mail(view, conf.committee.language, conf.committee.tz, today)
+            return render_mail(view, conf.committee.language, conf.committee.tz, today), None
         generic = dataclasses.replace(view, recipient=v.Recipient(_NAME_MARK, to.department))  # type: ignore[arg-type]
         last = self._rendered
         if last is not None and last[0] == (generic, today):
-            done = last[1]
+            done, shared = last[1], last[2]
         else:  # one group at a time: memory stays flat
+            self._rendered = None
             done = render_mail(generic, conf.committee.language, conf.committee.tz, today)
-            self._rendered = ((generic, today), done)
-        return RenderedMail(
+            shared = SharedBody(done.text.rsplit(_NAME_MARK, 1)[-1])
+            self._rendered = ((generic, today), done, shared)
+        rendered = RenderedMail(
             done.subject.replace(_NAME_MARK, to.name), done.text.replace(_NAME_MARK, to.name)
         )
+        return rendered, shared
 
     def department(self, key: str) -> Department:
         d = repo.department_by_key(self.session, self.rnd.committee_id, key)
@@ -132,7 +145,7 @@ class RoundMail:
         """Queue one mail; ``ask`` is the request (pending change, echo) a reply answers,
         carried in its reply token and Message-ID."""
         conf = self.services.config
-        rendered = self.render(view, now.astimezone(conf.committee.tz).date())
+        rendered, shared = self._render(view, now.astimezone(conf.committee.tz).date())
         token = make_token(self.secret, str(self.rnd.id), party, ask)
         message_id = self.message_id(key, party, ask)
         # Round keys such as R2-5 repeat across committees sharing one database.
@@ -158,7 +171,7 @@ class RoundMail:
                 message_id=mail.message_id,
                 recipients=mail.envelope_recipients,
                 subject=mail.subject,
-                raw=compose(mail),
+                raw=compose(mail, shared),
                 action_key=key,
                 round_id=self.rnd.id,
             ),

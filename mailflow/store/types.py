@@ -31,4 +31,28 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         assert isinstance(value, datetime)
+        if value.tzinfo is UTC:  # PostgreSQL in a UTC session: already what we want
+            return value
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """On SQLite, the stored text (ISO 8601 in UTC, without an offset) is read aware in
+        one C call; anything else goes the usual way (the dialect's parse, then
+        `process_result_value`). A round's facts read tens of thousands of these."""
+        usual = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or usual is None:
+            return usual
+
+        def process(value: Any) -> datetime | None:
+            if isinstance(value, str):
+                try:
+                    parsed = datetime.fromisoformat(value + "+00:00")
+                except ValueError:  # not the form SQLAlchemy writes: it has an offset
+                    parsed = None
+                # A bare date parses too, with the offset dropped: that goes the usual way.
+                if parsed is not None and parsed.tzinfo is UTC:
+                    return parsed
+            found: datetime | None = usual(value)
+            return found
+
+        return process

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import gc
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -113,6 +115,29 @@ def members_of(session: Session, committee_id: int) -> list[Party]:
     return parties.members(session, committee_id)
 
 
+# The phase of each of a round's many thousand items: a lookup, not an Enum() call.
+_PHASES = {p.value: p for p in Phase}
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector held off while a round's facts are built.
+
+    Tens of thousands of small objects (rows, items, times) set off several full
+    collections, each walking every object the process holds: a fifth of the read of a
+    round of 30,000 items. Nothing built here is left in a cycle; the collector runs as
+    usual afterwards (and stays off if the caller had turned it off).
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+@_collector_paused()
 def round_facts(session: Session, rnd: Round) -> RoundFacts:
     """Everything the phase machine needs, read in a handful of queries."""
     members = {m.id: m for m in members_of(session, rnd.committee_id)}
@@ -166,7 +191,7 @@ def round_facts(session: Session, rnd: Round) -> RoundFacts:
         items.append(
             ItemFact(
                 item_id=ItemId(cons_key[row.consultation_id], row.seq),
-                phase=Phase(row.phase),
+                phase=_PHASES[row.phase],
                 received_at=row.received_at,
                 answers=tuple(answered.get(row.id, ())),
                 late=row.late,
@@ -234,9 +259,44 @@ def open_rounds(session: Session, committee_id: int) -> Sequence[Round]:
     ).all()
 
 
+class ItemRow(NamedTuple):
+    """An item as the mails show it: the columns they read, as a plain row."""
+
+    id: int
+    public_id: str | None
+    consultation_id: int | None
+    member_id: int | None
+    phase: int
+    seq: int | None
+    kind: str
+    text: str
+    reference: str | None
+    parent_item_id: int | None
+    late: bool
+    state: str
+
+
+class AnswerRow(NamedTuple):
+    """An active answer as the mails show it, as a plain row."""
+
+    id: int
+    item_id: int
+    department_id: int | None
+    author_label: str | None
+    text: str
+    published_text: str | None
+    received_at: datetime
+
+
+# Plain rows, not ORM objects: a bundle or a distribution reads every item of a round
+# of many thousand, and the ORM's per-object bookkeeping was most of that read.
+_ITEM_COLUMNS = tuple(getattr(Item, name) for name in ItemRow._fields)
+_ANSWER_COLUMNS = tuple(getattr(Answer, name) for name in AnswerRow._fields)
+
+
 def items_and_answers(
     session: Session, round_id: int, public_ids: Collection[str] | None = None
-) -> tuple[Sequence[Item], dict[int, list[Answer]], dict[int, str]]:
+) -> tuple[list[ItemRow], dict[int, list[AnswerRow]], dict[int, str]]:
     """Active and held items of a round in order, their active answers, and department names.
 
     With ``public_ids``, only those items (one keyed read, whatever the round holds) and
@@ -245,16 +305,20 @@ def items_and_answers(
     live = (Item.round_id == round_id, Item.state.in_(("active", "held")))
     order = (Item.phase, Item.consultation_id, Item.seq, Item.id)
     if public_ids is None:
-        items = session.scalars(select(Item).where(*live).order_by(*order)).all()
+        items = [
+            ItemRow._make(r)
+            for r in session.execute(select(*_ITEM_COLUMNS).where(*live).order_by(*order))
+        ]
     else:
         items = _keyed_items(session, live, sorted(public_ids))
-    answers: dict[int, list[Answer]] = {}
-    query = select(Answer).where(Answer.state == "active")
+    answers: dict[int, list[AnswerRow]] = {}
+    query = select(*_ANSWER_COLUMNS).where(Answer.state == "active")
     if public_ids is None:
         query = query.join(Item, Item.id == Answer.item_id).where(Item.round_id == round_id)
     else:
         query = query.where(Answer.item_id.in_([i.id for i in items]))
-    for a in session.scalars(query.order_by(Answer.received_at, Answer.id)):
+    for row in session.execute(query.order_by(Answer.received_at, Answer.id)):
+        a = AnswerRow._make(row)
         answers.setdefault(a.item_id, []).append(a)
     names = {
         d.id: d.name
@@ -267,12 +331,15 @@ def items_and_answers(
     return items, answers, names
 
 
-def _keyed_items(session: Session, live: tuple[Any, ...], public_ids: list[str]) -> list[Item]:
-    found = list(session.scalars(select(Item).where(*live, Item.public_id.in_(public_ids))))
+def _keyed_items(session: Session, live: tuple[Any, ...], public_ids: list[str]) -> list[ItemRow]:
+    def read(*where: Any) -> list[ItemRow]:
+        return [ItemRow._make(r) for r in session.execute(select(*_ITEM_COLUMNS).where(*where))]
+
+    found = read(*live, Item.public_id.in_(public_ids))
     have = {i.id for i in found}
     parents = {i.parent_item_id for i in found if i.parent_item_id is not None} - have
     if parents:
-        found += session.scalars(select(Item).where(*live, Item.id.in_(sorted(parents))))
+        found += read(*live, Item.id.in_(sorted(parents)))
     return sorted(found, key=lambda i: (i.phase, i.consultation_id or 0, i.seq or 0, i.id))
 
 

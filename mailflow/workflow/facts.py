@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from mailflow.domain import ItemId, Phase, Role, Verdict
 from mailflow.domain.states import AnswerState
@@ -236,6 +237,26 @@ class ItemFact:
         """Still owed an answer at `at`."""
         return self.needs_answer and not self.answered(at)
 
+    def open_periods(self) -> tuple[tuple[datetime, datetime | None], ...]:
+        """From when it joined, the spans with no answer in force: [start, end), the last
+        one without an end while no answer stands. A held item keeps nothing open."""
+        if self.held or not self.needs_answer:
+            return ()
+        out: list[tuple[datetime, datetime | None]] = []
+        cursor: datetime | None = self.joined_at
+        for span in sorted(self.answers, key=lambda s: s.since):
+            if cursor is None:  # an answer stands for good from here on
+                break
+            if span.since > cursor:
+                out.append((cursor, span.since))
+            if span.until is None:
+                cursor = None
+            elif span.until > cursor:
+                cursor = span.until
+        if cursor is not None:
+            out.append((cursor, None))
+        return tuple(out)
+
     @property
     def answer_instants(self) -> tuple[datetime, ...]:
         """Every instant at which whether it is answered changes (or may)."""
@@ -305,25 +326,85 @@ class RoundFacts:
         return tuple(m for m in self.present_members if m not in done)
 
     def departments_for(self, consultation: str) -> tuple[str, ...]:
-        return tuple(
-            sorted(d.department_id for d in self.departments if consultation in d.consultations)
-        )
+        return self._index.departments_of.get(consultation, ())
 
     def items_of(self, phase: Phase) -> tuple[ItemFact, ...]:
-        return tuple(sorted((i for i in self.items if i.phase is phase), key=lambda i: i.item_id))
+        """The phase's items in item ID order."""
+        return self._index.of_phase(phase)
 
     def items_for(self, department: str, phase: Phase) -> tuple[ItemFact, ...]:
-        return tuple(
-            i for i in self.items_of(phase) if department in self.departments_for(i.consultation)
-        )
+        """The phase's items of the consultations the department answers, in item ID order."""
+        return self._index.of_department(department, phase)
 
     def with_state(self, state: RoundState) -> RoundFacts:
-        return replace(self, state=state)
+        return self._same_items(replace(self, state=state))
 
     def issued_when(self, key: str) -> datetime | None:
         """When the action with this key was applied, if issued and known."""
-        return next((at for k, at in self.issued_at if k == key), None)
+        return self._issued_times.get(key)
 
     def with_issued(self, keys: frozenset[str], at: datetime | None = None) -> RoundFacts:
         fresh = () if at is None else tuple((k, at) for k in sorted(keys - self.issued))
-        return replace(self, issued=self.issued | keys, issued_at=self.issued_at + fresh)
+        return self._same_items(
+            replace(self, issued=self.issued | keys, issued_at=self.issued_at + fresh)
+        )
+
+    # A round of many thousand items is looked at several times per tick (each window,
+    # each department, each state the tick walks through): its items are sorted and
+    # grouped once per facts, not once per question asked. `cached_property` keeps the
+    # result in the instance's __dict__, which a frozen dataclass (without slots) has;
+    # it is derived from fields that never change, so it cannot go stale.
+
+    @cached_property
+    def _index(self) -> _ItemIndex:
+        return _ItemIndex(self.items, self.departments)
+
+    @cached_property
+    def _issued_times(self) -> dict[str, datetime]:
+        first: dict[str, datetime] = {}
+        for key, at in self.issued_at:
+            first.setdefault(key, at)
+        return first
+
+    def _same_items(self, other: RoundFacts) -> RoundFacts:
+        # A copy with the same items and departments shares their index.
+        if "_index" in self.__dict__:
+            other.__dict__["_index"] = self.__dict__["_index"]
+        return other
+
+
+class _ItemIndex:
+    """A round's items by phase (in item ID order) and by department, built once."""
+
+    def __init__(self, items: tuple[ItemFact, ...], departments: tuple[DepartmentFact, ...]):
+        by_consultation: dict[str, list[str]] = {}
+        self._consultations_of: dict[str, set[str]] = {}
+        for d in departments:
+            for c in d.consultations:
+                by_consultation.setdefault(c, []).append(d.department_id)
+            self._consultations_of.setdefault(d.department_id, set()).update(d.consultations)
+        self.departments_of = {c: tuple(sorted(ds)) for c, ds in by_consultation.items()}
+        self._items = items
+        self._phases: dict[Phase, tuple[ItemFact, ...]] = {}
+        self._departments: dict[tuple[str, Phase], tuple[ItemFact, ...]] = {}
+
+    def of_phase(self, phase: Phase) -> tuple[ItemFact, ...]:
+        found = self._phases.get(phase)
+        if found is None:
+            # The key sorts as ItemId's own order does, without a comparison call per pair.
+            found = tuple(
+                sorted(
+                    (i for i in self._items if i.phase is phase),
+                    key=lambda i: (i.item_id.consultation, i.item_id.seq),
+                )
+            )
+            self._phases[phase] = found
+        return found
+
+    def of_department(self, department: str, phase: Phase) -> tuple[ItemFact, ...]:
+        found = self._departments.get((department, phase))
+        if found is None:
+            mine = self._consultations_of.get(department, set())
+            found = tuple(i for i in self.of_phase(phase) if i.item_id.consultation in mine)
+            self._departments[(department, phase)] = found
+        return found

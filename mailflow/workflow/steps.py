@@ -70,11 +70,8 @@ def _reminder(
 
 def _owing(t: Tick, items: tuple[ItemFact, ...]) -> tuple[str, ...]:
     """Departments with an item still owed an answer at `now`."""
-    return tuple(
-        sorted(
-            {d for i in items if i.open_at(t.now) for d in t.facts.departments_for(i.consultation)}
-        )
-    )
+    owed = {i.consultation for i in items if i.open_at(t.now)}
+    return tuple(sorted({d for c in owed for d in t.facts.departments_for(c)}))
 
 
 def _bundles(t: Tick, phase: Phase, window_end: datetime, due: datetime) -> list[Action]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from mailflow.services.mail_views import RoundItems
@@ -14,7 +16,7 @@ from mailflow.store import floods as floods_repo
 from mailflow.store import intake as intake_repo
 from mailflow.store import rounds as rounds_repo
 from mailflow.store.models import Item, Outbox
-from mailflow.store.workflow import items_and_answers
+from mailflow.store.workflow import _collector_paused, items_and_answers, round_facts
 from tests.harness.seed_round import build_seed_round, seed_services
 
 
@@ -97,3 +99,25 @@ def test_an_item_whose_answer_was_removed_shows_pending_in_what_members_read(
         # A department's bundle asks for the answer: there the item has none, not pending.
         [asked] = view.selected([first], upto=None)
         assert asked.answers == ()
+
+
+def test_reading_a_rounds_facts_leaves_the_garbage_collector_as_it_was(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    services, seed = _seeded(tmp_path, sqlite_url)
+    with db.transaction(services.sessions) as s:
+        rnd = rounds_repo.get(s, 1, seed.key)
+        assert rnd is not None
+        assert gc.isenabled()
+        assert round_facts(s, rnd).items
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            round_facts(s, rnd)
+            assert not gc.isenabled()  # the caller's choice is kept
+        finally:
+            gc.enable()
+    with pytest.raises(RuntimeError), _collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a read that fails")
+    assert gc.isenabled()

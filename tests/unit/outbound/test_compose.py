@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailflow.outbound.compose import compose, encoded_words
+from mailflow.outbound.compose import SharedBody, compose, encode_body, encoded_words
 from mailflow.outbound.model import OutgoingAttachment, OutgoingMail
 from mailflow.parsing.mime import decode
 
@@ -201,3 +201,39 @@ def test_any_text_round_trips(subject: str, name: str, body: str) -> None:
     assert got.get_content() == expected.replace("\n", "\r\n")
     assert decode(raw).subject == subject.replace("\n", " ").strip() or not subject.strip()
     assert max(len(line) for line in raw.split(b"\r\n")) <= 78
+
+
+# Line breaks of every kind next to the name, multi-octet characters across the 3- and
+# 57-octet grid of base64, and names of several lengths.
+_PIECES = st.text(st.sampled_from([*"ab \r\n様①", "\U0001f600"]), max_size=300)
+_NAMES = st.text(st.sampled_from([*"青木ab"]), min_size=1, max_size=9)
+
+
+def plain_body(text: str) -> str:
+    """The body as RFC 2045 defines it: CRLF text, UTF-8, base64 cut into 76 columns."""
+    canonical = text.replace("\r\n", "\n").replace("\r", "\n")
+    if canonical and not canonical.endswith("\n"):
+        canonical += "\n"
+    encoded = base64.b64encode(canonical.replace("\n", "\r\n").encode()).decode()
+    return "\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+
+
+@settings(max_examples=300, deadline=None)
+@given(head=_PIECES, tail=_PIECES, names=st.lists(_NAMES, min_size=1, max_size=6))
+def test_a_body_shared_by_many_encodes_as_each_alone(
+    head: str, tail: str, names: list[str]
+) -> None:
+    shared = SharedBody(tail)
+    for name in names:
+        text = head + name + tail
+        assert encode_body(text) == plain_body(text)
+        assert shared.encode(text) == plain_body(text)
+        assert compose(mail(text=text), shared) == compose(mail(text=text))
+    assert shared.encode(head + "別の結び") == plain_body(head + "別の結び")  # not its tail
+
+
+def test_a_shared_body_keeps_a_few_offsets_only() -> None:
+    shared = SharedBody("本文" * 100)
+    for n in range(1, 40):
+        assert shared.encode("様" * n + "本文" * 100) == plain_body("様" * n + "本文" * 100)
+    assert len(shared._encoded) <= SharedBody._KEEP

@@ -70,3 +70,18 @@ def test_what_we_write_we_read(rows: list[tuple[int, str, str]]) -> None:
     written = [(f"Q13-{n:02d}", question, answer) for n, question, answer in rows]
     sheet = read_answer_sheet(write_answer_sheet(written))
     assert [(r.item, r.answer) for r in sheet.rows] == [(i, a) for i, _, a in written]
+
+
+def test_the_sheet_keeps_its_layout_for_the_departments() -> None:
+    # Bold header, wrapped text at the top of each row, wide text columns, the header
+    # frozen: what a department sees when it opens the sheet to answer.
+    rows = [(f"Q13-{n:02d}", "長い質問文" * 20, "") for n in range(1, 4)]
+    sheet = openpyxl.load_workbook(io.BytesIO(write_answer_sheet(rows))).active
+    assert sheet.title == "回答票"
+    assert [c.font.b for c in sheet[1]] == [True, True, True]
+    assert sheet.freeze_panes == "A2"
+    assert [sheet.column_dimensions[c].width for c in "ABC"] == [10, 70, 70]
+    for row in sheet.iter_rows(min_row=2):
+        assert [(c.alignment.wrap_text, c.alignment.vertical) for c in row] == [(True, "top")] * 3
+        assert [c.data_type for c in row[:2]] == ["s", "s"]  # the blank answer has no type
+    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == [r[0] for r in rows]
