@@ -40,7 +40,8 @@ SECRET = "security-secret-0123456789abcdef"
 NOW = datetime(2021, 1, 7, 10, 15, tzinfo=ZoneInfo("Asia/Tokyo"))
 FAST = FetchOptions(holder="security-test", backoff_initial=0.05, backoff_max=0.5)
 DEPT = "kodomo-kyufu@city.example.jp"
-MEMBER = "aoki.kazuko@example.jp"
+MEMBER = "aoki.kazuko@example.jp"  # the chair: her mail is read as a decision
+COMMITTEE_MEMBER = "ishida@example.com"  # a member: her mail is read item by item
 
 
 def make_services(server: MailServer, tmp_path: Path, extra: str = "") -> Services:
@@ -155,10 +156,14 @@ async def test_backtracking_lines_from_a_department_do_not_stall_intake(
 async def test_a_mail_over_its_parse_budget_is_failed_alerted_and_passed_over(
     env: MailServer, tmp_path: Path
 ) -> None:
+    # A member's reply of 60,000 numbered questions: the item reader needs several
+    # seconds of CPU for it on any machine (the chair's reader, which skims for verdicts,
+    # may finish inside the budget, so the mail must be a member's).
     services = make_services(env, tmp_path, "\n[parsing]\ncpu_seconds = 1\n")
     heavy = "".join(f"●質問{n}について、伺います。\n" for n in range(60_000))
+    mails = [text_mail(COMMITTEE_MEMBER, heavy, "heavy"), text_mail(MEMBER, "特になし", "ok")]
     cycles = await run_forever_until(
-        services, env, [text_mail(MEMBER, heavy, "heavy"), text_mail(MEMBER, "特になし", "ok")],
+        services, env, mails,
         settled=2, within=240,
     )  # fmt: skip
     [(state, error, _), (after, _, _)] = rows(services)
