@@ -427,7 +427,7 @@ async def test_a_folder_the_server_refuses_is_alerted_once_and_mail_stays_flagge
     fetcher = _fetcher(server, store, settings)
     counts = await fetcher.run_once()
     assert counts.inserted == 2
-    [alert] = counts.alerts
+    [alert] = [a.text for a in counts.alerts]
     assert "を作成できませんでした（設定 imap.processed_folder）" in alert
     assert "。メールサーバーの応答：NO " in alert  # the server's own words, labelled
     probe = server.probe()

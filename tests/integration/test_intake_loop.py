@@ -16,6 +16,7 @@ from mailflow.adapters.imap import connector
 from mailflow.clock import FixedClock
 from mailflow.config import load_config
 from mailflow.domain.roundspec import load_round_spec
+from mailflow.outbound.alerts import Intake
 from mailflow.routing import PartyKind, PartyRef
 from mailflow.routing.token import make_token, plus_address
 from mailflow.services.context import Services
@@ -113,7 +114,11 @@ async def test_replies_become_items_what_cannot_be_placed_goes_to_quarantine(
     assert counts.describe() == (
         "fetched 3, stored 3, duplicates 0, done 1, quarantined 2, failed 0"
     )
-    assert any("quarantine" in a for a in counts.alerts)
+    held = [a for a in counts.alerts if a.kind is Intake.HELD]
+    assert len(held) == 2
+    assert all(
+        a.text.startswith(f"受信メール {a.message}：確認待ちとして保留しました：") for a in held
+    )
     assert _states(services) == ["quarantined", "done", "quarantined"]
     with services.sessions() as s:
         items = s.scalars(select(Item.public_id).order_by(Item.id)).all()
