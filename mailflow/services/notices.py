@@ -205,9 +205,12 @@ def send_staff_digest(
             if not (a.kind in _SAID_BY_WAITING and a.message in waiting)
         ]  # fmt: skip
         bounces = [a.text for a in fresh if a.kind is Intake.BOUNCE]
-        intake = [a.text for a in fresh if a.kind is not Intake.BOUNCE]
+        intake = [a for a in fresh if a.kind is not Intake.BOUNCE]
         # A flood must not make the digest a flood too: so many lines, then a count.
-        lines += [v.AlertLine(None, "intake", "", t) for t in intake[:DIGEST_LINES]]
+        lines += [
+            v.AlertLine(None, _HEADING.get(a.kind, "intake"), "", a.text)
+            for a in intake[:DIGEST_LINES]
+        ]
         language = conf.committee.language
         over = max(0, len(intake) - DIGEST_LINES) + max(0, len(bounces) - DIGEST_LINES)
         if over:
@@ -268,6 +271,8 @@ def send_staff_digest(
 # What the digest's list of waiting mail says itself, so no intake line repeats it.
 _SAID_BY_WAITING = frozenset({Intake.HELD})
 _NO_SENDER_NAME = {"ja": "（差出人名なし）", "en": "(no sender name)"}
+# The digest labels intake's lines "intake" (受信), the rest by what they are about.
+_HEADING: dict[Intake | StaffNotice, str] = {StaffNotice.DATABASE_WAITED: "system"}
 
 
 def waiting_line(msg: Message, language: str) -> v.QuarantineLine:

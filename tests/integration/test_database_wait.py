@@ -42,7 +42,7 @@ async def test_staff_are_told_in_japanese_how_long_the_database_was_locked(
 
     [digest] = [m for m in smtp_server.received if STAFF in m.rcpt_tos]
     text = decode(digest.raw).body
-    said = re.findall(r"^・受信：(.*)$", text, re.MULTILINE)
+    said = re.findall(r"^・システム：(.*)$", text, re.MULTILINE)
     assert len(said) == 1, text
     assert re.fullmatch(
         r"2021-01-13 10:00:00 から約 \d+ 秒間、データベースを使えませんでした（他のプログラムに"
