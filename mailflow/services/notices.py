@@ -197,8 +197,8 @@ def send_staff_digest(
             )
             for a in alerts
         ]  # fmt: skip
-        # A mail listed below as waiting for staff is not also said to be held; a line
-        # said twice in one cycle (two readings of one mail) is said once.
+        # A mail the digest lists (or counts) below as waiting for staff is not also said
+        # to be held; a line said twice in one cycle (two readings of one mail) is said once.
         waiting = {m.id for m in quarantined}
         fresh = [
             a for a in dict.fromkeys(intake_alerts)
