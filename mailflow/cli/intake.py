@@ -178,4 +178,4 @@ def fetch(ctx: click.Context) -> None:
         raise InputError(["another mailflow is reading this mailbox (its lease is held)"]) from None
     click.echo(counts.describe())
     for alert in counts.alerts:
-        click.echo(f"  alert: {alert}")
+        click.echo(f"  alert: {alert.text}")
