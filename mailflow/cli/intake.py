@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -10,6 +11,9 @@ from rich.text import Text
 
 from mailflow.cli.app import app, cli, console
 from mailflow.errors import InputError, NotFoundError
+
+if TYPE_CHECKING:
+    from mailflow.store.models import Message
 
 
 @cli.command("ingest")
@@ -69,18 +73,26 @@ def quarantine() -> None:
 def q_list(ctx: click.Context) -> None:
     """Quarantined mail with its reason, and mail processing failed on ("failed: …")."""
     from mailflow.services.intake_files import quarantined
-    from mailflow.services.notices import display_id, waiting_reason
+    from mailflow.services.notices import display_id
 
     table = Table("ID", "received", "reason", "Message-ID")
-    tz = app(ctx).config().committee.tz
+    committee = app(ctx).config().committee
     for m in quarantined(app(ctx).services()):
         table.add_row(
             str(m.id),
-            m.received_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            Text(waiting_reason(m)),
+            m.received_at.astimezone(committee.tz).strftime("%Y-%m-%d %H:%M"),
+            Text(_reason(m, committee.language)),
             Text(display_id(m.message_id) or "(none)"),
         )
     console().print(table)
+
+
+def _reason(msg: Message, language: str) -> str:
+    """A quarantine reason in the committee's words beside its code; a failed mail's error."""
+    from mailflow.services.notices import waiting_reason, waiting_words
+
+    code = waiting_reason(msg)
+    return code if msg.state == "failed" else f"{waiting_words(msg, language)} ({code})"
 
 
 @quarantine.command("show")
@@ -90,7 +102,7 @@ def q_show(ctx: click.Context, message_pk: int) -> None:
     """Headers, the reason, and the decoded text of one quarantined mail."""
     from mailflow.parsing.mime import decode
     from mailflow.services.intake_files import quarantined
-    from mailflow.services.notices import waiting_reason
+    from mailflow.services.notices import waiting_reason, waiting_words
 
     found = [m for m in quarantined(app(ctx).services()) if m.id == message_pk]
     if not found:
@@ -98,6 +110,7 @@ def q_show(ctx: click.Context, message_pk: int) -> None:
     msg = found[0]
     out = console()
     out.print(f"message {msg.id}  reason: {waiting_reason(msg)}", markup=False)
+    out.print(waiting_words(msg, app(ctx).config().committee.language), markup=False)
     try:
         d = decode(msg.raw)
     except Exception as exc:  # the mail processing failed on may not decode either
@@ -165,4 +178,4 @@ def fetch(ctx: click.Context) -> None:
         raise InputError(["another mailflow is reading this mailbox (its lease is held)"]) from None
     click.echo(counts.describe())
     for alert in counts.alerts:
-        click.echo(f"  alert: {alert}")
+        click.echo(f"  alert: {alert.text}")

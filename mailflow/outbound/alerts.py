@@ -1,18 +1,23 @@
 """A staff alert as one line in the committee's language, people named by name (pure).
 
 The engine's alerts carry ids and flags (`workflow.actions.StaffAlert`); the digest
-shows them through this table, one formatter per kind and language. An alert of a kind
-not in the table (intake's own lines) is shown as it was written.
+shows them through this table, one formatter per kind and language. Intake's lines
+(`intake_line`, about one stored mail) and the other notices (`notice_line`) are worded
+when they are raised, from codes and fields, and travel as a `StaffLine` that says what
+it is about: the digest sorts and drops lines by those fields, never by their words.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from mailflow.outbound.views import AlertLine
 from mailflow.parsing.attachment_bounds import Refusal
+from mailflow.routing.echo import EchoReason
+from mailflow.routing.outcome import reason_words
 from mailflow.workflow.actions import AlertKind
 
 _MARKS = {"1": "①", "2": "②", "3": "③", "4": "④"}
@@ -128,6 +133,10 @@ class Intake(enum.StrEnum):
     OVER_BUDGET = "over_budget"
     CORRECTION_REFUSED = "correction_refused"
     CORRECTION_HELD = "correction_held"
+    HELD = "held"  # quarantined: `reason`, a routing.QuarantineReason
+    FLOOD = "flood"  # the first mail over its sender's hourly rate: `name`, `role`, `limit`
+    RECEIPT_ECHO = "receipt_echo"  # a reply to a receipt with nothing new: `why`, an EchoReason
+    BOUNCE = "bounce"  # a delivery failed: `address`, `name` (None off the roster), `permanent`
 
 
 class ParseOverrun(enum.StrEnum):
@@ -252,6 +261,62 @@ def _late_reply_en(f: dict[str, Any]) -> str:
     return text
 
 
+_ECHO_JA = {
+    EchoReason.NO_TEXT: "本文がありません",
+    EchoReason.RECEIPT_LINES: "受付確認の文面だけです",
+    EchoReason.SAME_AS_EARLIER: "直前のメールと同じ文面です",
+}
+_ECHO_EN = {
+    EchoReason.NO_TEXT: "no text of its own",
+    EchoReason.RECEIPT_LINES: "only the receipt's own lines",
+    EchoReason.SAME_AS_EARLIER: "the same text as an earlier mail of the sender",
+}
+
+
+def _who_ja(f: dict[str, Any]) -> str:
+    """A person by name with さん, a department by its name, the role where none is known."""
+    name, role = f.get("name"), f.get("role") or "member"
+    if not name:
+        return _ROLE_JA.get(role, "委員")
+    return name if role == "department" else f"{name}さん"
+
+
+def _who_en(f: dict[str, Any]) -> str:
+    return str(f.get("name") or f"a {f.get('role') or 'member'}")
+
+
+def _shown(text: str) -> str:
+    """Words of another server's, fit for one line: control characters shown, 120 at most."""
+    flat = "".join(c if c.isprintable() else "?" for c in text)
+    return flat if len(flat) <= 120 else flat[:117] + "..."
+
+
+def _bounce_ja(f: dict[str, Any]) -> str:
+    if f.get("name"):
+        text = f"{_who_ja(f)}宛て（{f['address']}）のメールが届かなかったとの通知です"
+    else:
+        text = (
+            "名簿にないアドレス宛てのメールが届かなかったとの通知です"
+            f"（通知にあるアドレス：{_shown(f['address'])}）"
+        )
+    if f.get("permanent"):
+        return text + "。アドレスが正しいか確認してください"
+    return text + "。一時的な失敗で、相手先のサーバーが送り直すことがあります"
+
+
+def _bounce_en(f: dict[str, Any]) -> str:
+    if f.get("name"):
+        text = f"mail to {_who_en(f)} ({f['address']}) was not delivered"
+    else:
+        text = (
+            "mail to an address not on the roster was not delivered "
+            f"(the address in the report: {_shown(f['address'])})"
+        )
+    if f.get("permanent"):
+        return text + "; check the address"
+    return text + " for now (a temporary failure; the remote server may try again)"
+
+
 _INTAKE_JA: dict[Intake, Callable[[dict[str, Any]], str]] = {
     Intake.UNPROVEN_HELD: lambda f: (
         f"{_ROLE_JA.get(f['role'], f['role'])}の名義の{_ja_list(f['changes'], _CHANGE_JA)}は"
@@ -303,6 +368,21 @@ _INTAKE_JA: dict[Intake, Callable[[dict[str, Any]], str]] = {
         f"{f['item']}の{_ACTION_JA.get(f['action'], f['action'])}を保留しました"
         f"（{_correction(_CORRECTION_JA, f)}）"
     ),
+    Intake.HELD: lambda f: (
+        f"確認待ちとして保留しました：{reason_words(f['reason'], 'ja')}"
+        f"（mailflow quarantine show {f['message']}）"
+    ),
+    Intake.FLOOD: lambda f: (
+        f"{_who_ja(f)}から1時間に {f['limit']} 通を超えるメールが届きました。このメールから後は"
+        "読み込まずに保留します（mailflow quarantine list で一覧、quarantine assign で振り分け、"
+        "discard で除外）"
+    ),
+    Intake.RECEIPT_ECHO: lambda f: (
+        f"{_who_ja(f)}からの受付確認への返信に新しい内容がありません"
+        f"（{_ECHO_JA[EchoReason(f['why'])]}）。自動応答とみて保存のみとし、"
+        "読み込みも返信もしていません"
+    ),
+    Intake.BOUNCE: _bounce_ja,
 }
 
 _INTAKE_EN: dict[Intake, Callable[[dict[str, Any]], str]] = {
@@ -348,19 +428,35 @@ _INTAKE_EN: dict[Intake, Callable[[dict[str, Any]], str]] = {
     Intake.CORRECTION_HELD: lambda f: (
         f"{f['action']} of {f['item']} held: {_correction(_CORRECTION_EN, f)}"
     ),
+    Intake.HELD: lambda f: (
+        f"held for staff: {reason_words(f['reason'], 'en')} "
+        f"(mailflow quarantine show {f['message']})"
+    ),
+    Intake.FLOOD: lambda f: (
+        f"{_who_en(f)} sent more than {f['limit']} mails within an hour; from this mail on, "
+        "their mail is held, not read into items (mailflow quarantine list; "
+        "`quarantine assign` releases one, `discard` sets it aside)"
+    ),
+    Intake.RECEIPT_ECHO: lambda f: (
+        f"{_who_en(f)}'s reply to our receipt has nothing new "
+        f"({_ECHO_EN[EchoReason(f['why'])]}; an auto-responder?): filed, "
+        "not read into items, not answered"
+    ),
+    Intake.BOUNCE: _bounce_en,
 }
 
 _MAIL_JA = "受信メール {}："
 _MAIL_EN = "message {}: "
 
 
-def intake_line(language: str, kind: Intake, message: int, **fields: Any) -> str:
+def intake_line(language: str, kind: Intake, message: int, **fields: Any) -> StaffLine:
     """One line of intake about stored mail ``message``, in the committee's language;
     never a message body (the fields are names, IDs, file names and reason codes, each
     code worded by the tables above)."""
     ja = language != "en"
     head = (_MAIL_JA if ja else _MAIL_EN).format(message)
-    return head + (_INTAKE_JA if ja else _INTAKE_EN)[kind]({**fields, "message": message})
+    words = (_INTAKE_JA if ja else _INTAKE_EN)[kind]({**fields, "message": message})
+    return StaffLine(kind, head + words, message)
 
 
 class StaffNotice(enum.StrEnum):
@@ -370,7 +466,9 @@ class StaffNotice(enum.StrEnum):
     FOLDER_REFUSED = "folder_refused"  # `folder`, `setting`, the server's `reply`
     MORE_INTAKE = "more_intake"  # `count` intake lines past the digest's limit
     MORE_WAITING = "more_waiting"  # `count` waiting mails past the digest's limit
-    FAILED = "failed"  # processing failed on the mail: `error`, the exception's type
+    FAILED = "failed"  # processing failed on the mail: `error`, the exception's type or None
+    UNREADABLE = "unreadable"  # the server would not send mail `uid` of folder `mailbox`
+    DATABASE_WAITED = "database_waited"  # unusable from `since` (local time) for `seconds`
 
 
 _NOTICE_JA: dict[StaffNotice, Callable[[dict[str, Any]], str]] = {
@@ -385,8 +483,18 @@ _NOTICE_JA: dict[StaffNotice, Callable[[dict[str, Any]], str]] = {
         f"ほか {f['count']} 通のメールが確認を待っています（mailflow quarantine list）"
     ),
     StaffNotice.FAILED: lambda f: (
-        f"処理中にエラーが発生しました（エラーの種類：{f['error']}）。原因を直した後、"
+        f"処理中にエラーが発生しました（エラーの種類：{f['error'] or '不明'}）。原因を直した後、"
         "mailflow reprocess --failed を実行してください"
+    ),
+    StaffNotice.UNREADABLE: lambda f: (
+        f"メールサーバーがフォルダ「{f['mailbox']}」の UID {f['uid']} のメールを渡しませんでした。"
+        "メールはサーバーに残り、mailflow は読んでいません。メールソフトで開いて .eml ファイルに"
+        "保存し、mailflow ingest FILE.eml を実行してください"
+    ),
+    StaffNotice.DATABASE_WAITED: lambda f: (
+        f"{f['since']} から約 {f['seconds']} 秒間、データベースを使えませんでした（他のプログラムに"
+        "よるロック、またはデータベースサーバーの停止）。mailflow は待ってから処理を続けました。"
+        "失われたものはありません"
     ),
 }
 
@@ -401,13 +509,33 @@ _NOTICE_EN: dict[StaffNotice, Callable[[dict[str, Any]], str]] = {
         f"… and {f['count']} more mails wait for staff: mailflow quarantine list"
     ),
     StaffNotice.FAILED: lambda f: (
-        f"processing failed (error type: {f['error']}); "
+        f"processing failed (error type: {f['error'] or 'unknown'}); "
         "`mailflow reprocess --failed` once the cause is fixed"
+    ),
+    StaffNotice.UNREADABLE: lambda f: (
+        f"the mail server failed to send the mail with UID {f['uid']} in {f['mailbox']}: it "
+        "is still there, unread by mailflow; open it in a mail client, save it as .eml and "
+        "run `mailflow ingest FILE.eml`"
+    ),
+    StaffNotice.DATABASE_WAITED: lambda f: (
+        f"the database could not be used from {f['since']} for about {f['seconds']} s "
+        "(locked by another program, or the server down); mailflow waited and went on, "
+        "nothing was lost"
     ),
 }
 
 
-def notice_line(language: str, kind: StaffNotice, **fields: Any) -> str:
+def notice_line(language: str, kind: StaffNotice, **fields: Any) -> StaffLine:
     """One such line in the committee's language; the fields are names, counts, a setting,
     an error's type and a server's reply (labelled as such), never a message's text."""
-    return (_NOTICE_EN if language == "en" else _NOTICE_JA)[kind](fields)
+    return StaffLine(kind, (_NOTICE_EN if language == "en" else _NOTICE_JA)[kind](fields))
+
+
+@dataclass(frozen=True)
+class StaffLine:
+    """One line for the staff digest, worded, with what it is about: its kind and the
+    stored mail it names (「受信メール N」), if any. Equal lines are one line."""
+
+    kind: Intake | StaffNotice
+    text: str
+    message: int | None = None

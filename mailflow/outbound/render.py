@@ -43,6 +43,7 @@ _ALERT_JA = {
     "parse_uncertain": "読取要確認",
     "unplaced_item": "案件未定",
     "intake": "受信",
+    "system": "システム",
 }
 _VERDICT_EN = {
     Verdict.APPROVE: "approved",

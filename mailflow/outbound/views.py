@@ -462,7 +462,7 @@ class StaffAlertDigest:
     committee: CommitteeInfo
     alerts: tuple[AlertLine, ...] = ()
     quarantined: tuple[QuarantineLine, ...] = ()
-    bounces: tuple[str, ...] = ()  # "<Message-ID>: reason", one per failed delivery
+    bounces: tuple[str, ...] = ()  # one line per failed delivery, in staff's words
     rounds: tuple[str, ...] = ()  # the round tags concerned, for the subject
 
     @property

@@ -10,6 +10,7 @@ canned answer. Echoes are filed and reported, never answered.
 from __future__ import annotations
 
 import difflib
+import enum
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -20,6 +21,15 @@ _COMPARED = 300
 _SAME = 0.9
 _QUOTE_MARK = re.compile(r"^[\s>|＞]*")
 _SPACE = re.compile(r"\s+")
+
+
+class EchoReason(enum.StrEnum):
+    """Why a reply to our receipt carries nothing new (worded for staff in
+    `outbound.alerts`)."""
+
+    NO_TEXT = "no_text"  # no text of its own
+    RECEIPT_LINES = "receipt_lines"  # only lines of the receipt, pasted back unquoted
+    SAME_AS_EARLIER = "same_as_earlier"  # (nearly) the text of a recent mail of the sender
 
 
 def _lines(text: str) -> Iterator[str]:
@@ -34,7 +44,7 @@ def _flat(text: str) -> str:
     return " ".join(_lines(text[: _COMPARED * 4]))[:_COMPARED]
 
 
-def echo_reason(new_text: str, receipt_text: str, earlier: Sequence[str]) -> str | None:
+def echo_reason(new_text: str, receipt_text: str, earlier: Sequence[str]) -> EchoReason | None:
     """Why a reply to our receipt carries nothing new, or None when it does.
 
     `receipt_text` is the text of the receipt it answers; `earlier` the new texts of the
@@ -43,11 +53,11 @@ def echo_reason(new_text: str, receipt_text: str, earlier: Sequence[str]) -> str
     lines = _lines(new_text)
     first = next(lines, None)
     if first is None:
-        return "no text of its own"
+        return EchoReason.NO_TEXT
     ours = set(_lines(receipt_text))
     # Lazily: the first line of its own ends the look at a long text.
     if first in ours and all(line in ours for line in lines):
-        return "only the receipt's own lines"
+        return EchoReason.RECEIPT_LINES
     flat = _flat(new_text)
     for before in earlier:
         other = _flat(before)
@@ -55,5 +65,5 @@ def echo_reason(new_text: str, receipt_text: str, earlier: Sequence[str]) -> str
             continue
         matcher = difflib.SequenceMatcher(None, flat, other, autojunk=False)
         if matcher.quick_ratio() >= _SAME and matcher.ratio() >= _SAME:
-            return "the same text as an earlier mail of the sender"
+            return EchoReason.SAME_AS_EARLIER
     return None

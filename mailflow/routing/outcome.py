@@ -1,7 +1,8 @@
 """What routing decides: a round and party with the evidence, or quarantine with a reason.
 
-Every quarantine reason is one member of one enum with a line for staff in Japanese
-and English (Discourse's outcome table), so the CLI and the web page never invent text.
+Every quarantine reason is one member of one enum with its words for staff in Japanese
+and English in one table (Discourse's outcome table), so the staff digest, the CLI and
+the console never invent text.
 """
 
 from __future__ import annotations
@@ -27,54 +28,65 @@ class QuarantineReason(enum.StrEnum):
     ROUND_CLOSED = "round_closed"
     SENDER_OVER_RATE = "sender_over_rate"
 
-    @property
-    def description(self) -> str:
-        """One line for staff: Japanese, then English."""
-        return _DESCRIPTIONS[self]
+    def words(self, language: str) -> str:
+        """The reason as staff read it, in ``language`` ("ja" unless "en"): the digest,
+        `mailflow quarantine list/show` and the console all take it from here."""
+        return _WORDS[self][1 if language == "en" else 0]
 
 
-_DESCRIPTIONS: dict[QuarantineReason, str] = {
+def reason_words(code: str, language: str) -> str:
+    """A stored reason code in words; a code this version does not know, as stored."""
+    try:
+        return QuarantineReason(code).words(language)
+    except ValueError:
+        return code
+
+
+# (Japanese, English) per reason; a test checks that every reason has both.
+_WORDS: dict[QuarantineReason, tuple[str, str]] = {
     QuarantineReason.FROM_NOT_SINGLE: (
-        "差出人(From)が一つではありません(複数のアドレスまたは複数のFrom欄)。"
-        " The mail has more than one From address or From header, or none readable."
+        "差出人（From）が一つではありません（複数のアドレスまたは複数のFrom欄）。",
+        "The mail has more than one From address or From header, or none readable.",
     ),
     QuarantineReason.AUTH_FAILED: (
-        "送信元認証(DMARC/DKIM/SPF)に失敗しました。 Sender authentication (DMARC/DKIM/SPF) failed."
+        "送信元認証（DMARC/DKIM/SPF）に失敗しました。",
+        "Sender authentication (DMARC/DKIM/SPF) failed.",
     ),
     QuarantineReason.TOKEN_SENDER_MISMATCH: (
-        "返信用アドレスの宛先と差出人が一致しません(転送・なりすましの可能性)。"
-        " The reply token belongs to someone other than the sender (forwarded or spoofed)."
+        "返信用アドレスの宛先と差出人が一致しません（転送・なりすましの可能性）。",
+        "The reply token belongs to someone other than the sender (forwarded or spoofed).",
     ),
     QuarantineReason.TOKEN_PARTY_UNKNOWN: (
-        "返信用アドレスの宛先が名簿にありません。"
-        " The reply token names a member or department no longer registered."
+        "返信用アドレスの宛先が名簿にありません。",
+        "The reply token names a member or department no longer registered.",
     ),
     QuarantineReason.TOKEN_ROUND_UNKNOWN: (
-        "返信用アドレスの開催回がこの審議会にありません(削除された回など)。"
-        " The reply token names a round this committee does not have (deleted since?)."
+        "返信用アドレスの開催回がこの審議会にありません（削除された回など）。",
+        "The reply token names a round this committee does not have (deleted since?).",
     ),
     QuarantineReason.UNKNOWN_SENDER: (
-        "差出人が委員・所管課として登録されていません。"
-        " The sender is not a registered member or department."
+        "差出人が委員・所管課として登録されていません。",
+        "The sender is not a registered member or department.",
     ),
     QuarantineReason.TAG_ROUND_NOT_OPEN: (
-        "件名の開催回タグが受付中の回と一致しません。"
-        " The subject's round tag names no round that is open for this sender."
+        "件名の開催回タグが受付中の回と一致しません。",
+        "The subject's round tag names no round that is open for this sender.",
     ),
     QuarantineReason.AMBIGUOUS_ROUND: (
-        "受付中の回が複数あり、どの回への返信か判断できません。"
-        " Several rounds are open for this sender; which one is meant is unclear."
+        "受付中の回が複数あり、どの回への返信か判断できません。",
+        "Several rounds are open for this sender; which one is meant is unclear.",
     ),
     QuarantineReason.NO_OPEN_ROUND: (
-        "差出人に受付中の回がありません。 No round is open for this sender."
+        "差出人に受付中の回がありません。",
+        "No round is open for this sender.",
     ),
     QuarantineReason.ROUND_CLOSED: (
-        "返信先の開催回は中止または終了しています。"
-        " The mail answers a round that is cancelled, closed or unknown."
+        "返信先の開催回は中止・終了したか、見つかりません。",
+        "The mail answers a round that is cancelled, closed or unknown.",
     ),
     QuarantineReason.SENDER_OVER_RATE: (
-        "同じ差出人から1時間の上限を超えるメールが届きました(自動応答の連鎖など)。"
-        " The sender is over its hourly limit of mails (an auto-responder loop, a flood)."
+        "同じ差出人から1時間の上限を超えるメールが届きました（自動応答の連鎖など）。",
+        "The sender is over its hourly limit of mails (an auto-responder loop, a flood).",
     ),
 }
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from mailflow.domain import Verdict
 from mailflow.domain.states import EventKind
 from mailflow.outbound import views as v
-from mailflow.outbound.alerts import Intake, intake_line
+from mailflow.outbound.alerts import Intake, StaffLine, intake_line
 from mailflow.parsing.corrections import Correction, CorrectionKind
 from mailflow.parsing.pipeline import MailParse
 from mailflow.routing import PartyKind, PartyRef
@@ -45,7 +45,7 @@ def hold(
     services: Services, session: Session, msg: Message, rnd: Round, role: str,
     party_pk: int, changes: list[Change], commands: tuple[Correction, ...],
     parsed: MailParse, now: datetime,
-) -> list[str]:  # fmt: skip
+) -> list[StaffLine]:  # fmt: skip
     """Keep a claimed mail's changes pending and ask its party; the alerts for staff."""
     row, created = pending_repo.hold_message(
         session, msg, rnd, role, party_pk, [c.value for c in changes], now
@@ -79,7 +79,7 @@ def hold(
 
 def ask_again(
     services: Services, session: Session, msg: Message, rnd: Round, ask: int, now: datetime
-) -> tuple[str, ...]:
+) -> tuple[StaffLine, ...]:
     """The decider answered the echo with neither assent nor a decision: never silence.
 
     The echo goes again (its reply token still names the request) and staff are told.
@@ -157,7 +157,7 @@ class Answered:
     """What a reply to a request did: ``apply`` names the held mail to file now."""
 
     detail: str
-    alerts: tuple[str, ...] = ()
+    alerts: tuple[StaffLine, ...] = ()
     apply: int | None = None
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from mailflow.domain import Phase
 from mailflow.domain.states import CorrectionAction, EventKind
-from mailflow.outbound.alerts import CorrectionReason, Intake, intake_line
+from mailflow.outbound.alerts import CorrectionReason, Intake, StaffLine, intake_line
 from mailflow.parsing.corrections import Correction, CorrectionKind, find_corrections, remainder
 from mailflow.parsing.kinds import classify
 from mailflow.parsing.pipeline import MailParse
@@ -45,7 +45,7 @@ class Taken:
     withdrawn: tuple[str, ...]
     held: tuple[str, ...]  # kept for staff: the bundle went out, or staff edited the item
     phase: int | None  # the phase of the items the reply changed or asked to change
-    alerts: tuple[str, ...]
+    alerts: tuple[StaffLine, ...]
 
     def alone(self, parsed: MailParse) -> bool:
         """True when the reply holds nothing but commands: then it makes no new items."""
@@ -76,7 +76,7 @@ class _Apply:
         self.corrected: list[str] = []
         self.withdrawn: list[str] = []
         self.held: list[str] = []
-        self.alerts: list[str] = []
+        self.alerts: list[StaffLine] = []
         self.phase: int | None = None
         self._facts: RoundFacts | None = None
 
@@ -99,7 +99,7 @@ class _Apply:
             item_pk=item.id if item else None, **detail,
         )  # fmt: skip
 
-    def line(self, kind: Intake, c: Correction, why: CorrectionReason) -> str:
+    def line(self, kind: Intake, c: Correction, why: CorrectionReason) -> StaffLine:
         language = directory_repo.committee_language(self.session, self.rnd.committee_id)
         return intake_line(
             language, kind, self.msg.id, action=c.kind.value, item=c.item, why=why,

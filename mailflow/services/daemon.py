@@ -54,7 +54,7 @@ class Scheduler:
                  on_cycle: Callable[[CycleReport], None] | None,
                  waits: DatabaseWait | None = None) -> None:  # fmt: skip
         self.services, self.every, self.on_cycle = services, every, on_cycle
-        self.waits = waits or DatabaseWait(services.clock)
+        self.waits = waits or DatabaseWait.of(services)
         self.wake = asyncio.Event()
         self.queued = asyncio.Event()  # set when a cycle queued mail: wakes the sender
         self._intake = CycleCounts()
@@ -140,7 +140,7 @@ async def run_daemon(
     if found.problems:
         # Better not to start than to take mail it cannot route or answer.
         raise InputError(found.problems)
-    waits = DatabaseWait(services.clock)
+    waits = DatabaseWait.of(services)
     scheduler = Scheduler(services, tick_every, on_cycle, waits)
     tasks = [asyncio.create_task(scheduler.run(stop), name="scheduler")]
     if services.config.smtp is not None:

@@ -15,10 +15,15 @@ import logging
 import random
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 
 from mailflow.clock import Clock
+from mailflow.outbound.alerts import StaffLine, StaffNotice, notice_line
 from mailflow.store import db
+
+if TYPE_CHECKING:
+    from mailflow.services.context import Services
 
 log = logging.getLogger("mailflow.database")
 
@@ -29,12 +34,22 @@ UNAVAILABLE = db.UNAVAILABLE
 class DatabaseWait:
     """Shared by the daemon's tasks: when the database became unusable, and the alert after."""
 
-    def __init__(self, clock: Clock, *, first: float = 1.0, most: float = 60.0) -> None:
+    def __init__(
+        self, clock: Clock, *, language: str, tz: tzinfo, first: float = 1.0, most: float = 60.0
+    ) -> None:
+        """``language`` and ``tz``: the committee's, for the alert staff read."""
         self._clock, self._first, self._most = clock, first, most
+        self._language, self._tz = language, tz
         self._lock = threading.Lock()
         self._since: tuple[datetime, float] | None = None
         self._failures = 0
-        self._alerts: list[str] = []
+        self._alerts: list[StaffLine] = []
+
+    @classmethod
+    def of(cls, services: Services) -> DatabaseWait:
+        """The committee's: its clock, and its language and time zone for the alert."""
+        committee = services.config.committee
+        return cls(services.clock, language=committee.language, tz=committee.tz)
 
     def failed(self, task: str, exc: BaseException) -> float:
         """Note one failure of `task`; the seconds it should wait before trying again."""
@@ -60,20 +75,22 @@ class DatabaseWait:
             since, started = self._since
             self._since, self._failures = None, 0
             waited = time.monotonic() - started
-            text = (
-                f"database: could not be used from {since.isoformat(timespec='seconds')} "
-                f"for about {waited:.0f} s (locked by another program, or the server "
-                "down); mailflow waited and went on, nothing was lost"
-            )
-            self._alerts.append(text)
-        log.warning("%s", text)
+            alert = notice_line(
+                self._language, StaffNotice.DATABASE_WAITED,
+                since=f"{since.astimezone(self._tz):%Y-%m-%d %H:%M:%S}", seconds=f"{waited:.0f}",
+            )  # fmt: skip
+            self._alerts.append(alert)
+        log.warning(
+            "database: could not be used from %s for about %.0f s; waited, nothing was lost",
+            since.isoformat(timespec="seconds"), waited,
+        )  # fmt: skip
 
-    def requeue(self, alerts: tuple[str, ...]) -> None:
+    def requeue(self, alerts: tuple[StaffLine, ...]) -> None:
         """Alerts taken for a digest the database then refused: they go in the next one."""
         with self._lock:
             self._alerts[:0] = alerts
 
-    def take_alerts(self) -> tuple[str, ...]:
+    def take_alerts(self) -> tuple[StaffLine, ...]:
         with self._lock:
             taken, self._alerts = tuple(self._alerts), []
         return taken

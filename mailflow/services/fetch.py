@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from mailflow.clock import Clock
 from mailflow.config import Imap
 from mailflow.domain.states import EventKind
-from mailflow.outbound.alerts import StaffNotice, notice_line
+from mailflow.outbound.alerts import StaffLine, StaffNotice, notice_line
 from mailflow.services.ports import (
     MAX_IDLE_SECONDS,
     Connector,
@@ -107,7 +107,7 @@ class FetchCounts:
     # UIDs the server listed but failed to send, again and again: left in the mailbox.
     unreadable: tuple[int, ...] = ()
     # Staff alerts of this sync (a folder the server will not create), each said once.
-    alerts: tuple[str, ...] = ()
+    alerts: tuple[StaffLine, ...] = ()
 
     def __add__(self, other: FetchCounts) -> FetchCounts:
         return FetchCounts(
@@ -198,7 +198,7 @@ class MailFetcher:
         self._folders: set[str] = set()
         self._refused: set[str] = set()  # folders the server refused on this connection
         self._alerted: set[str] = set()  # ... of which staff have been told, once
-        self._alerts: list[str] = []
+        self._alerts: list[StaffLine] = []
         self._separator: str | None = "/"
         self._failure: _FetchFailure | None = None
         self.reconnects = 0
@@ -329,7 +329,7 @@ class MailFetcher:
         self._folders.add(name)
         return True
 
-    def _folder_refused(self, folder: str, name: str, exc: MailboxRefused) -> str:
+    def _folder_refused(self, folder: str, name: str, exc: MailboxRefused) -> StaffLine:
         """The staff alert: which setting names the folder, and the server's own words."""
         quarantine = folder == self._settings.quarantine_folder
         setting = "imap.quarantine_folder" if quarantine else "imap.processed_folder"

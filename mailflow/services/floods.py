@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from mailflow.domain.states import EventKind
+from mailflow.outbound.alerts import Intake, StaffLine, intake_line
 from mailflow.parsing.mime import decode
 from mailflow.parsing.model import DecodedMessage
 from mailflow.parsing.quote import extract_new_text
 from mailflow.routing import MailKind, PartyKind, PartyRef, Quarantine, QuarantineReason
-from mailflow.routing.echo import echo_reason
+from mailflow.routing.echo import EchoReason, echo_reason
 from mailflow.services.context import Services
 from mailflow.store import events
 from mailflow.store import floods as repo
@@ -36,15 +37,16 @@ class Held:
     """A mail over its sender's rate: quarantined, with one alert when the rate is crossed."""
 
     quarantine: Quarantine
-    alert: str | None
+    alert: StaffLine | None
 
 
-def party_name(session: Session, party: PartyRef) -> str:
-    """The registered name, for staff alerts: never an address."""
+def party_name(session: Session, party: PartyRef) -> str | None:
+    """The registered name, for staff alerts: never an address, nor an id (None when the
+    party is gone; the alert then says its role)."""
     if party.kind is PartyKind.DEPARTMENT:
         dept = session.get(Department, int(party.id))
-        return dept.name if dept else f"department {party.id}"
-    return intake_repo.member_name(session, int(party.id)) or f"member {party.id}"
+        return dept.name if dept else None
+    return intake_repo.member_name(session, int(party.id))
 
 
 def over_rate(services: Services, session: Session, msg: Message, party: PartyRef) -> Held | None:
@@ -64,20 +66,20 @@ def over_rate(services: Services, session: Session, msg: Message, party: PartyRe
     msg.member_id = None if department else int(party.id)
     msg.department_id = int(party.id) if department else None
     name = party_name(session, party)
-    detail = f"{name}: {sent} mails in the hour before this one (limit {limit})"
+    # For the audit log (English, like every event's detail): staff read the alert.
+    detail = f"{name or party}: {sent} mails in the hour before this one (limit {limit})"
     alert = None
     if sent == limit:  # the first mail over the rate; the rest are in the quarantine list
-        alert = (
-            f"flood: {name} sent more than {limit} mails within an hour; from message "
-            f"{msg.id} on, their mail is held, not read into items (mailflow quarantine list; "
-            "`quarantine assign` releases one, `discard` sets it aside)"
-        )
+        alert = intake_line(
+            services.config.committee.language, Intake.FLOOD, msg.id,
+            name=name, role=party.kind.value, limit=limit,
+        )  # fmt: skip
     return Held(Quarantine(QuarantineReason.SENDER_OVER_RATE, detail), alert)
 
 
 def receipt_echo(
     session: Session, msg: Message, decoded: DecodedMessage, new_text: str, party: PartyRef
-) -> str | None:
+) -> EchoReason | None:
     """Why this mail is an echo of one of our receipts (nothing new in it), or None."""
     receipt = repo.receipt_replied_to(
         session,
@@ -99,8 +101,9 @@ def receipt_echo(
 
 
 def file_echo(
-    session: Session, msg: Message, rnd: Round, reason: str, party: PartyRef, now: datetime
-) -> str:
+    services: Services, session: Session, msg: Message, rnd: Round, reason: EchoReason,
+    party: PartyRef, now: datetime,
+) -> StaffLine:  # fmt: skip
     """File an echo like an auto-reply (no items, no receipt); the staff alert about it.
 
     It is not marked as the party's mail: an echo is no reply of theirs in any phase.
@@ -117,7 +120,7 @@ def file_echo(
         message_id=msg.id,
         reason=reason,
     )
-    return (
-        f"loop: message {msg.id} from {party_name(session, party)} answers our receipt with "
-        f"{reason} (an auto-responder?): filed, not read into items, not answered"
-    )
+    return intake_line(
+        services.config.committee.language, Intake.RECEIPT_ECHO, msg.id,
+        name=party_name(session, party), role=party.kind.value, why=reason,
+    )  # fmt: skip

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 
 from mailflow.domain.states import EventKind, MessageState
 from mailflow.errors import NotFoundError
-from mailflow.outbound.alerts import Intake, intake_line
+from mailflow.outbound.alerts import Intake, StaffLine, intake_line
 from mailflow.parsing.model import DecodedMessage
 from mailflow.routing import (
     AuthPolicy,
     MailKind,
     OutboundRef,
+    PartyKind,
     PartyRef,
     Proof,
     Quarantine,
@@ -72,7 +73,7 @@ class Outcome:
     kind: str  # normal | auto_reply | bounce | loop
     detail: str
     records: RecordResult | None = None
-    alerts: tuple[str, ...] = field(default=())
+    alerts: tuple[StaffLine, ...] = field(default=())
 
 
 def _header_values(decoded: DecodedMessage, names: tuple[str, ...]) -> list[str]:
@@ -168,7 +169,7 @@ def _process(
     decoded, cls = services.parser.read(msg.raw, (committee.address,))
     msg.classification = cls.kind.value
     if cls.kind is not MailKind.NORMAL:
-        return _machine_mail(session, msg, cls.kind, cls.reason, cls, now)
+        return _machine_mail(services, session, msg, cls.kind, cls.reason, cls, now)
 
     data = _routing_input(services, decoded, session, committee.id)
     if assignment is not None:
@@ -182,23 +183,23 @@ def _process(
     else:
         outcome = route(data)
     if isinstance(outcome, Quarantine):
-        return _quarantine(session, msg, outcome, now)
+        return _quarantine(services, session, msg, outcome, now)
 
     rnd = repo.round_with_consultations(session, int(outcome.round_id))
     if rnd is None or rnd.committee_id != committee.id:
         # A genuine token of a round deleted since, or of another committee's round.
         unknown = Quarantine(QuarantineReason.TOKEN_ROUND_UNKNOWN, f"round {outcome.round_id}")
-        return _quarantine(session, msg, unknown, now)
+        return _quarantine(services, session, msg, unknown, now)
     over_rate = floods.over_rate(services, session, msg, outcome.party) if not assignment else None
     if over_rate is not None:
         msg.round_id = rnd.id
-        outcome_held = _quarantine(session, msg, over_rate.quarantine, now)
+        outcome_held = _quarantine(services, session, msg, over_rate.quarantine, now)
         return replace(outcome_held, alerts=(over_rate.alert,) if over_rate.alert else ())
     reading = filing.read(services, session, msg, decoded, rnd, outcome.party)
     if assignment is None:
         echo = floods.receipt_echo(session, msg, decoded, reading.new_text, outcome.party)
         if echo is not None:
-            alert = floods.file_echo(session, msg, rnd, echo, outcome.party, now)
+            alert = floods.file_echo(services, session, msg, rnd, echo, outcome.party, now)
             return Outcome(msg.id, "done", MailKind.AUTO_REPLY.value, echo, alerts=(alert,))
     if outcome.ask is not None and outcome.proof is Proof.PROVEN:
         answered = confirmations.answer(
@@ -250,7 +251,9 @@ def _first_reading(msg: Message, rnd: Round, placed_in: int | None, now: datetim
         msg.first_processed_at = now
 
 
-def _quarantine(session: Session, msg: Message, outcome: Quarantine, now: datetime) -> Outcome:
+def _quarantine(
+    services: Services, session: Session, msg: Message, outcome: Quarantine, now: datetime
+) -> Outcome:
     msg.state, msg.quarantine_reason, msg.error = "quarantined", outcome.reason.value, None
     events.record(
         session,
@@ -267,7 +270,11 @@ def _quarantine(session: Session, msg: Message, outcome: Quarantine, now: dateti
         "quarantined",
         "normal",
         outcome.detail,
-        alerts=(f"quarantine: message {msg.id}: {outcome.reason.description}",),
+        alerts=(
+            intake_line(
+                services.config.committee.language, Intake.HELD, msg.id, reason=outcome.reason
+            ),
+        ),
     )
 
 
@@ -305,24 +312,29 @@ _MACHINE_MAIL = {
 
 
 def _machine_mail(
-    session: Session, msg: Message, kind: MailKind, reason: str, cls: object, now: datetime
-) -> Outcome:
+    services: Services, session: Session, msg: Message, kind: MailKind, reason: str,
+    cls: object, now: datetime,
+) -> Outcome:  # fmt: skip
     """Auto-replies, bounces and loops: recorded, never answered (no backscatter)."""
-    alerts: tuple[str, ...] = ()
+    alerts: list[StaffLine] = []
     failed: list[str] = []
     report = getattr(cls, "bounce", None)
     if kind is MailKind.BOUNCE and report is not None:
         for address in report.failed:
-            repo.add_delivery_failure(
-                session,
-                msg.committee_id,
-                msg.id,
-                address,
-                address in report.permanent or report.is_permanent,
-                now,
+            permanent = address in report.permanent or report.is_permanent
+            row = repo.add_delivery_failure(
+                session, msg.committee_id, msg.id, address, permanent, now
             )
             failed.append(address)
-        alerts = tuple(f"bounce: delivery to {a} failed (message {msg.id})" for a in failed)
+            party = _registered(row.member_id, row.department_id)
+            alerts.append(
+                intake_line(
+                    services.config.committee.language, Intake.BOUNCE, msg.id,
+                    address=address, permanent=permanent,
+                    name=floods.party_name(session, party) if party else None,
+                    role=party.kind.value if party else None,
+                )
+            )  # fmt: skip
     msg.state, msg.error = "done", None
     events.record(
         session,
@@ -334,4 +346,13 @@ def _machine_mail(
         reason=reason,
         failed=failed,
     )
-    return Outcome(msg.id, "done", kind.value, reason, alerts=alerts)
+    return Outcome(msg.id, "done", kind.value, reason, alerts=tuple(alerts))
+
+
+def _registered(member_id: int | None, department_id: int | None) -> PartyRef | None:
+    """The member or department a failed address is registered to, if any."""
+    if member_id is not None:
+        return PartyRef(PartyKind.MEMBER, str(member_id))
+    if department_id is not None:
+        return PartyRef(PartyKind.DEPARTMENT, str(department_id))
+    return None

@@ -141,7 +141,8 @@ class WaitingMail:
     pk: int
     received_at: datetime
     state: str  # quarantined | failed
-    reason: str
+    reason: str  # the quarantine reason's code, or "failed: <error>"
+    words: str  # the reason in the committee's words (`notices.waiting_words`)
     preview: MailPreview
 
 
@@ -153,9 +154,11 @@ class Choice:
 
 def waiting_mail(services: Services) -> list[WaitingMail]:
     """Quarantined and failed mail, oldest first, with its reason and decoded text."""
-    from mailflow.services.notices import waiting_reason
+    from mailflow.services.notices import waiting_reason, waiting_words
 
-    return [WaitingMail(m.id, m.received_at, m.state, waiting_reason(m), preview(m.raw))
+    language = services.config.committee.language
+    return [WaitingMail(m.id, m.received_at, m.state, waiting_reason(m),
+                        waiting_words(m, language), preview(m.raw))
             for m in quarantined(services)]  # fmt: skip
 
 

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
+from mailflow.outbound.alerts import StaffLine, StaffNotice, notice_line
 from mailflow.services.context import Services
 from mailflow.services.db_wait import UNAVAILABLE, DatabaseWait
 from mailflow.services.fetch import (
@@ -47,7 +48,7 @@ class CycleCounts:
     quarantined: int = 0
     failed: int = 0
     # Staff alerts raised by processing (quarantine, bounces, …), for one digest per cycle.
-    alerts: tuple[str, ...] = field(default=())
+    alerts: tuple[StaffLine, ...] = field(default=())
 
     def __add__(self, other: CycleCounts) -> CycleCounts:
         return CycleCounts(
@@ -67,12 +68,10 @@ class CycleCounts:
         )
 
 
-def _from_fetch(counts: FetchCounts, mailbox: str = "INBOX") -> CycleCounts:
+def _from_fetch(counts: FetchCounts, mailbox: str, language: str) -> CycleCounts:
     alerts = (
         tuple(
-            f"the mail server failed to send the mail with UID {uid} in {mailbox}: it is still "
-            "there, unread by mailflow; open it in a mail client, save it as .eml and run "
-            "`mailflow ingest FILE.eml`"
+            notice_line(language, StaffNotice.UNREADABLE, uid=uid, mailbox=mailbox)
             for uid in counts.unreadable
         )
         + counts.alerts
@@ -111,10 +110,11 @@ class IntakeLoop:
         if settings is None:
             raise ValueError("the configuration has no [imap] section")
         self._services = services
-        self._waits = waits or DatabaseWait(services.clock)
+        self._waits = waits or DatabaseWait.of(services)
         # Mail left `stored` because the database refused its processing: retried soon.
         self._stalled = False
         self._mailbox = settings.mailbox
+        self._language = services.config.committee.language
         self._committee_id = committee_id
         self._options = options or FetchOptions()
         self._processed = CycleCounts()
@@ -171,7 +171,9 @@ class IntakeLoop:
         """Recover, fetch and process everything new once; LeaseHeld if another poller runs."""
         recovered = await self.recover()
         fetched = await self._fetcher.run_once()
-        return recovered + _from_fetch(fetched, self._mailbox) + self._take_processed()
+        return (
+            recovered + _from_fetch(fetched, self._mailbox, self._language) + self._take_processed()
+        )
 
     async def run_forever(
         self, stop: asyncio.Event, on_cycle: Callable[[CycleCounts], None] | None = None
@@ -207,7 +209,7 @@ class IntakeLoop:
                 await self._recover_or_wait(stop)
 
     def _cycle(self, counts: FetchCounts) -> None:
-        total = _from_fetch(counts, self._mailbox) + self._take_processed()
+        total = _from_fetch(counts, self._mailbox, self._language) + self._take_processed()
         log.info("intake cycle: %s", total.describe())
         if self._on_cycle is not None:
             self._on_cycle(total)

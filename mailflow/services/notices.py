@@ -11,13 +11,21 @@ from typing import TYPE_CHECKING
 from mailflow.domain import Phase
 from mailflow.domain.states import EventKind
 from mailflow.outbound import views as v
-from mailflow.outbound.alerts import Intake, ReceiptFailure, StaffNotice, intake_line, notice_line
+from mailflow.outbound.alerts import (
+    Intake,
+    ReceiptFailure,
+    StaffLine,
+    StaffNotice,
+    intake_line,
+    notice_line,
+)
 from mailflow.outbound.compose import compose
 from mailflow.outbound.model import OutgoingMail
 from mailflow.outbound.msgid import reply_target
 from mailflow.outbound.render import render_mail
 from mailflow.parsing.mime import decode
 from mailflow.routing import PartyKind, PartyRef
+from mailflow.routing.outcome import reason_words
 from mailflow.services.context import Services
 from mailflow.services.db_wait import UNAVAILABLE
 from mailflow.services.mail_views import RoundItems, committee_info, party_names
@@ -116,7 +124,7 @@ RECEIPTS = {"member": queue_receipt, "department": queue_answer_receipt}
 def queue_receipt_or_alert(
     services: Services, session: Session, msg: Message, rnd: Round, role: str,
     result: RecordResult, now: datetime, suffix: str = "",
-) -> tuple[str, ...]:  # fmt: skip
+) -> tuple[StaffLine, ...]:  # fmt: skip
     """The author's receipt, in a savepoint of its own: a mail we cannot answer is still filed.
 
     A failure is an event and a staff alert (returned); the receipt's key lets `mailflow
@@ -171,7 +179,7 @@ def _party(member_pk: int):  # type: ignore[no-untyped-def]
 
 def send_staff_digest(
     services: Services, alerts: Sequence[act.StaffAlert], now: datetime,
-    intake_alerts: Sequence[str] = (),
+    intake_alerts: Sequence[StaffLine] = (),
 ) -> bool:  # fmt: skip
     """One mail per cycle to staff: workflow alerts, intake alerts, new quarantine."""
     conf = services.config
@@ -189,22 +197,31 @@ def send_staff_digest(
             )
             for a in alerts
         ]  # fmt: skip
-        # A mail listed below as waiting for staff is not also an intake line; a line said
-        # twice in one cycle (two readings of one mail) is said once.
-        listed = {f"quarantine: message {m.id}:" for m in quarantined}
-        intake = [t for t in dict.fromkeys(intake_alerts) if not t.startswith(tuple(listed))]
+        # A mail the digest lists (or counts) below as waiting for staff is not also said
+        # to be held; a line said twice in one cycle (two readings of one mail) is said once.
+        waiting = {m.id for m in quarantined}
+        fresh = [
+            a for a in dict.fromkeys(intake_alerts)
+            if not (a.kind in _SAID_BY_WAITING and a.message in waiting)
+        ]  # fmt: skip
+        bounces = [a.text for a in fresh if a.kind is Intake.BOUNCE]
+        intake = [a for a in fresh if a.kind is not Intake.BOUNCE]
         # A flood must not make the digest a flood too: so many lines, then a count.
-        lines += [v.AlertLine(None, "intake", "", t) for t in intake[:DIGEST_LINES]]
+        lines += [
+            v.AlertLine(None, _HEADING.get(a.kind, "intake"), "", a.text)
+            for a in intake[:DIGEST_LINES]
+        ]
         language = conf.committee.language
-        if len(intake) > DIGEST_LINES:
-            more = notice_line(language, StaffNotice.MORE_INTAKE, count=len(intake) - DIGEST_LINES)
-            lines.append(v.AlertLine(None, "intake", "", more))
+        over = max(0, len(intake) - DIGEST_LINES) + max(0, len(bounces) - DIGEST_LINES)
+        if over:
+            more = notice_line(language, StaffNotice.MORE_INTAKE, count=over)
+            lines.append(v.AlertLine(None, "intake", "", more.text))
         lines = list(dict.fromkeys(lines))
         q_lines = [waiting_line(m, language) for m in quarantined[:DIGEST_LINES]]
         if len(quarantined) > DIGEST_LINES:
             count = len(quarantined) - DIGEST_LINES
             more = notice_line(language, StaffNotice.MORE_WAITING, count=count)
-            lines.append(v.AlertLine(None, "intake", "", more))
+            lines.append(v.AlertLine(None, "intake", "", more.text))
         for m in quarantined:
             events.record(
                 s,
@@ -215,7 +232,7 @@ def send_staff_digest(
                 message_id=m.id,
             )
         view = v.StaffAlertDigest(
-            committee_info(conf), tuple(lines), tuple(q_lines),
+            committee_info(conf), tuple(lines), tuple(q_lines), tuple(bounces[:DIGEST_LINES]),
             rounds=tuple(sorted({a.round_tag for a in alerts})),
         )  # fmt: skip
         rendered = render_mail(
@@ -251,31 +268,42 @@ def send_staff_digest(
     return True
 
 
+# What the digest's list of waiting mail says itself, so no intake line repeats it.
+_SAID_BY_WAITING = frozenset({Intake.HELD})
+_NO_SENDER_NAME = {"ja": "（差出人名なし）", "en": "(no sender name)"}
+# The digest labels intake's lines "intake" (受信), the rest by what they are about.
+_HEADING: dict[Intake | StaffNotice, str] = {StaffNotice.DATABASE_WAITED: "system"}
+
+
 def waiting_line(msg: Message, language: str) -> v.QuarantineLine:
-    """A mail that waits for staff, as the digest lists it: never its text.
-
-    A mail processing failed on is said so in the committee's language with the error's
-    type alone: the error's text may quote the mail (`mailflow quarantine show` has it).
-    """
+    """A mail that waits for staff, as the digest lists it: never its text."""
     try:
-        sender = decode(msg.raw).from_name or "unknown"
+        sender = decode(msg.raw).from_name
     except Exception:  # a mail that failed may fail to decode here too
-        sender = "unknown"
-    reason = waiting_reason(msg)
+        sender = None
+    shown = sender or _NO_SENDER_NAME.get(language, _NO_SENDER_NAME["ja"])
+    reason = waiting_words(msg, language)
+    return v.QuarantineLine(str(msg.id), display_id(msg.message_id), reason, shown)
+
+
+def waiting_words(msg: Message, language: str) -> str:
+    """Why a mail waits for staff, in ``language``: its quarantine reason in words, or that
+    processing failed on it with the error's type alone (the error's text may quote the
+    mail: `mailflow quarantine show` has it)."""
     if msg.state == "failed":
-        reason = notice_line(language, StaffNotice.FAILED, error=error_type(msg.error))
-    return v.QuarantineLine(str(msg.id), display_id(msg.message_id), reason, sender)
+        return notice_line(language, StaffNotice.FAILED, error=error_type(msg.error)).text
+    return reason_words(msg.quarantine_reason or "", language)
 
 
-def error_type(error: str | None) -> str:
+def error_type(error: str | None) -> str | None:
     """The exception's type a failed mail's stored error begins with ("KeyError: …")."""
     head = (error or "").split(":", 1)[0].strip()
-    return head if head and all(p.isidentifier() for p in head.split(".")) else "unknown"
+    return head if head and all(p.isidentifier() for p in head.split(".")) else None
 
 
 def waiting_reason(msg: Message) -> str:
-    """ "failed: <error>" for a mail processing failed on, else the quarantine reason
-    (for staff's own tools, `quarantine list` and the console; the digest words it)."""
+    """ "failed: <error>" for a mail processing failed on, else the quarantine reason's
+    code: what staff's own tools (`quarantine list`, the console) show beside the words."""
     if msg.state == "failed":
         first = (msg.error or "unknown error").splitlines()[0] if msg.error else "unknown error"
         return f"failed: {first[:200]}"

@@ -257,7 +257,7 @@ async def run_sender(
     database that cannot be used (locked, down) is waited out with ``waits``' backoff.
     """
     policy = policy or SendPolicy()
-    waits = waits or DatabaseWait(services.clock)
+    waits = waits or DatabaseWait.of(services)
     smtp = sender or mail_sender(services)
     try:
         while not stop.is_set():

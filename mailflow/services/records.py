@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailflow.domain import ItemId, Phase
 from mailflow.domain.states import AnswerState, EventKind
-from mailflow.outbound.alerts import Intake, intake_line
+from mailflow.outbound.alerts import Intake, StaffLine, intake_line
 from mailflow.parsing import nesting
 from mailflow.parsing.model import ParsedItem
 from mailflow.parsing.pipeline import MailParse
@@ -67,7 +67,7 @@ class RecordResult:
     documents_unread: list[tuple[str, str]] = field(default_factory=list)
     # Answer sheets not read (over a cap, or not an .xlsx): (file name, Refusal value)
     refused_sheets: list[tuple[str, str]] = field(default_factory=list)
-    alerts: tuple[str, ...] = ()
+    alerts: tuple[StaffLine, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -154,7 +154,7 @@ def _items(
     res = RecordResult(empty_reply=reply.responded_nothing, late=late)
     filing = _Filing(filed)
     existing = list(repo.items_from_message(session, msg.id))
-    alerts: list[str] = []
+    alerts: list[StaffLine] = []
     rows: list[Item | None] = []
     for document in reply.documents:
         if document.refusal is None:
@@ -217,7 +217,7 @@ class _Filing:
 def _fill_item(
     session: Session,
     res: RecordResult,
-    alerts: list[str],
+    alerts: list[StaffLine],
     msg: Message,
     rnd: Round,
     pos: int,

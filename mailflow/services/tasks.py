@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from mailflow.outbound.alerts import StaffLine
 from mailflow.services.context import Services
 from mailflow.services.fetch import FetchOptions
 from mailflow.services.intake_loop import CycleCounts, IntakeLoop
@@ -50,13 +51,13 @@ async def poll_mailbox(
     await intake.run_forever(stop, on_cycle)
 
 
-def tick_committee(services: Services, intake_alerts: Sequence[str] = ()) -> TickResult:
+def tick_committee(services: Services, intake_alerts: Sequence[StaffLine] = ()) -> TickResult:
     """One deadline tick of the committee, and the ids of the mail then due to go."""
     reports = tick(services, intake_alerts)
     return TickResult(reports, due_mail(services))
 
 
-def alert_staff(services: Services, alerts: Sequence[str]) -> None:
+def alert_staff(services: Services, alerts: Sequence[StaffLine]) -> None:
     """Intake's alerts in a digest of their own (the queue's ticks run elsewhere)."""
     if alerts:
         send_staff_digest(services, [], services.clock.now(), alerts)

@@ -44,6 +44,8 @@ from mailflow.workflow.wakeup import next_wakeup
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from mailflow.outbound.alerts import StaffLine
+
 
 class WorkflowRefused(Refused):
     """A staff command the round's state does not allow; the message says why."""
@@ -156,7 +158,7 @@ def _facts(session: Session, rnd: Round, services: Services) -> tuple[RoundFacts
     return repo.round_facts(session, rnd), repo.deadlines_of(rnd, grace)
 
 
-def tick(services: Services, intake_alerts: Sequence[str] = ()) -> list[TickReport]:
+def tick(services: Services, intake_alerts: Sequence[StaffLine] = ()) -> list[TickReport]:
     """Apply everything due now, round by round; then one staff digest for the cycle.
 
     ``intake_alerts`` are what intake raised since the last tick (bounces, unplaced

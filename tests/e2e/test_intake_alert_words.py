@@ -12,13 +12,16 @@ import re
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
 
 import pypdf
 
+from mailflow.parsing.mime import decode
 from tests.security.conftest import make_world, world  # noqa: F401  (fixtures)
-from tests.security.world import COMMITTEE, World, at
+from tests.security.world import COMMITTEE, STAFF, World, at
 
 WORD = "vnd.openxmlformats-officedocument.wordprocessingml.document"
+MAIL = Path(__file__).resolve().parents[1] / "fixtures/mail"
 
 
 def _alerts(out: str) -> list[str]:
@@ -99,3 +102,34 @@ def test_refused_and_held_corrections_say_why_in_japanese(world: World) -> None:
     )
     assert line == "受信メール 5：Q13-01の訂正を保留しました（所管課へ送付済みです）"
     _no_english_inside(line)
+
+
+def test_a_stranger_and_a_bounce_are_told_in_japanese_by_name(world: World) -> None:  # noqa: F811
+    w = world
+    w.opened()
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = "Someone <someone@elsewhere.example>"
+    msg["To"] = COMMITTEE
+    msg["Subject"] = "[R2-5] 質問"
+    msg["Date"] = format_datetime(at(1, 8))
+    msg["Message-ID"] = make_msgid(domain="elsewhere.example")
+    msg.set_content("諮問第13号について\n● 保管場所はどこか。\n")
+    [held] = _alerts(w.deliver(bytes(msg), at(1, 8)))
+    number = held.split("：", 1)[0].removeprefix("受信メール ")
+    assert held == (
+        f"受信メール {number}：確認待ちとして保留しました：差出人が委員・所管課として"
+        f"登録されていません。（mailflow quarantine show {number}）"
+    )
+    dsn = (MAIL / "classify/postfix-ascii-dsn.eml").read_bytes()
+    dsn = dsn.replace(b"kimura@old.example.jp", w.addr["ueno"].encode())
+    [bounce] = _alerts(w.deliver(dsn, at(1, 8, 11)))
+    assert bounce.endswith(
+        f"：{w.names['ueno']}さん宛て（{w.addr['ueno']}）のメールが届かなかったとの通知です。"
+        "アドレスが正しいか確認してください"
+    )
+    # The next digest lists the waiting mail by its reason in words, never its code.
+    w.tick(at(1, 8, 12))
+    digest = decode(w.mails(STAFF)[-1]).body
+    [line] = [line for line in digest.splitlines() if line.startswith(f"・#{number} ")]
+    assert line.endswith(" Someone：差出人が委員・所管課として登録されていません。")
+    assert "unknown_sender" not in digest

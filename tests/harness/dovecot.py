@@ -308,6 +308,20 @@ class DovecotServer:
         """Create mailboxes such as processed and quarantine."""
         self.doveadm("mailbox", "create", "-u", user or self.user, *names)
 
+    def make_unreadable(self, raws: list[bytes]) -> None:
+        """Make Dovecot unable to open these mails' files, as a damaged disk or a wrong
+        permission would: a FETCH that includes one of them drops the connection."""
+        ids = {raw.split(b"Message-ID:", 1)[1].split(b"\n", 1)[0].strip() for raw in raws}
+        maildir = self.root / "mail" / self.user / "Maildir"
+        hits = [
+            path
+            for path in [*maildir.joinpath("new").iterdir(), *maildir.joinpath("cur").iterdir()]
+            if any(i in path.read_bytes() for i in ids)
+        ]
+        assert len(hits) == len(raws)
+        for path in hits:
+            path.chmod(0)
+
     def set_uidvalidity(self, value: int, mailbox: str = "INBOX", user: str | None = None) -> None:
         """Give `mailbox` a new UIDVALIDITY, as a restored or migrated server would.
 

@@ -164,3 +164,41 @@ def test_the_audit_log_filters_by_a_kind_it_knows(tmp_path: Path) -> None:
     assert len(audit.audit_log(services).lines) > len(log.lines)
     with pytest.raises(InputError, match="no such kind"):  # a typo is said, not an empty page
         audit.audit_log(services, kind="round_imported ")
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("ja", "差出人が委員・所管課として登録されていません。"),
+        ("en", "The sender is not a registered member or department."),
+    ],
+)
+def test_the_quarantine_page_gives_the_reason_in_words_beside_its_code(
+    seeded: Services, language: str, words: str
+) -> None:
+    from starlette.testclient import TestClient
+
+    from mailflow.services.intake_files import ingest_files
+    from mailflow.services.staff import add_account
+    from mailflow.web.app import create_app
+
+    conf = seeded.config
+    services = Services(
+        config=conf.model_copy(
+            update={"committee": conf.committee.model_copy(update={"language": language})}
+        ),
+        clock=seeded.clock,
+        _engine=seeded.engine,
+        ports=PORTS,
+    )
+    mail = Path(__file__).resolve().parents[1] / "fixtures/mail/intake"
+    [stored] = ingest_files(services, [mail / "becky-iso2022jp-unknown-sender.eml"])
+    assert stored.outcome is not None and stored.outcome.state == "quarantined"
+    add_account(services, "clerk", "staff", "clerk-password-1")
+    client = TestClient(create_app(services), base_url="http://127.0.0.1")
+    token = client.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/login", data={"login": "clerk", "password": "clerk-password-1",
+                                "csrf_token": token})  # fmt: skip
+    page = client.get("/quarantine")
+    assert page.status_code == 200
+    assert f": {words} <code>unknown_sender</code></p>" in page.text

@@ -321,28 +321,13 @@ async def test_a_second_poller_is_kept_out_by_the_lease(
     assert (await other.run_once()).fetched == 0  # released on stop
 
 
-def _unreadable(dovecot: DovecotServer, raws: list[bytes]) -> None:
-    """Make Dovecot unable to open these mails' files, as a damaged disk or a wrong
-    permission would: a FETCH that includes one of them drops the connection."""
-    ids = {raw.split(b"Message-ID:", 1)[1].split(b"\n", 1)[0].strip() for raw in raws}
-    maildir = dovecot.root / "mail" / dovecot.user / "Maildir"
-    hits = [
-        path
-        for path in [*maildir.joinpath("new").iterdir(), *maildir.joinpath("cur").iterdir()]
-        if any(i in path.read_bytes() for i in ids)
-    ]
-    assert len(hits) == len(raws)
-    for path in hits:
-        path.chmod(0)
-
-
 async def test_a_mail_the_server_cannot_send_is_passed_over_and_reported(
     dovecot_server: DovecotServer, store: Store
 ) -> None:
     server = on_dovecot(dovecot_server)
     mails = mixed_mails(6, seed=11)
     await asyncio.to_thread(append_all, server, mails)
-    _unreadable(dovecot_server, [mails[2]])
+    dovecot_server.make_unreadable([mails[2]])
     seen: list[FetchCounts] = []
     fetcher = _fetcher(server, store, on_cycle=seen.append)
     stop = asyncio.Event()
@@ -378,7 +363,7 @@ async def test_a_server_that_can_send_nothing_stalls_intake_instead_of_skipping(
     server = on_dovecot(dovecot_server)
     mails = mixed_mails(3, seed=12)
     await asyncio.to_thread(append_all, server, mails)
-    _unreadable(dovecot_server, mails)
+    dovecot_server.make_unreadable(mails)
     fetcher = _fetcher(server, store)
     stop = asyncio.Event()
     running = asyncio.create_task(fetcher.run_forever(stop))
@@ -427,7 +412,7 @@ async def test_a_folder_the_server_refuses_is_alerted_once_and_mail_stays_flagge
     fetcher = _fetcher(server, store, settings)
     counts = await fetcher.run_once()
     assert counts.inserted == 2
-    [alert] = counts.alerts
+    [alert] = [a.text for a in counts.alerts]
     assert "を作成できませんでした（設定 imap.processed_folder）" in alert
     assert "。メールサーバーの応答：NO " in alert  # the server's own words, labelled
     probe = server.probe()

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from mailflow.clock import FixedClock
 from mailflow.config import load_config
 from mailflow.domain.roundspec import load_round_spec
+from mailflow.outbound.alerts import Intake
 from mailflow.routing import PartyKind, PartyRef, make_token, plus_address
 from mailflow.services.context import Services
 from mailflow.services.intake_files import ingest_files
@@ -76,7 +77,12 @@ def test_a_dsn_marks_the_member_whose_address_failed(services: Services, tmp_pat
         ).one()
         assert s.scalars(select(Outbox.id)).all() == []  # no backscatter
     assert failure.key == "kimura" and failure.permanent
-    assert any("kimura@ezweb.example.ne.jp" in a for a in result.outcome.alerts)
+    [alert] = result.outcome.alerts
+    assert (alert.kind, alert.message) == (Intake.BOUNCE, result.outcome.message_pk)
+    assert alert.text == (
+        f"受信メール {alert.message}：木村 久雄さん宛て（kimura@ezweb.example.ne.jp）のメールが"
+        "届かなかったとの通知です。アドレスが正しいか確認してください"
+    )
 
 
 def test_a_token_used_from_another_address_is_quarantined(

@@ -16,15 +16,19 @@ from mailflow.adapters.imap import connector
 from mailflow.clock import FixedClock
 from mailflow.config import load_config
 from mailflow.domain.roundspec import load_round_spec
+from mailflow.outbound.alerts import Intake, StaffNotice
+from mailflow.parsing.mime import decode
 from mailflow.routing import PartyKind, PartyRef
 from mailflow.routing.token import make_token, plus_address
 from mailflow.services.context import Services
 from mailflow.services.fetch import FetchOptions, MailFetcher
 from mailflow.services.intake_loop import CycleCounts, IntakeLoop
 from mailflow.services.rounds import import_round
+from mailflow.services.workflow import tick
 from mailflow.store import db
-from mailflow.store.models import Item, Member, Message
+from mailflow.store.models import Item, Member, Message, Outbox
 from mailflow.wiring import PORTS
+from tests.harness.dovecot import DovecotServer
 from tests.harness.imap_extra import (
     MailServer,
     append_all,
@@ -113,7 +117,11 @@ async def test_replies_become_items_what_cannot_be_placed_goes_to_quarantine(
     assert counts.describe() == (
         "fetched 3, stored 3, duplicates 0, done 1, quarantined 2, failed 0"
     )
-    assert any("quarantine" in a for a in counts.alerts)
+    held = [a for a in counts.alerts if a.kind is Intake.HELD]
+    assert len(held) == 2
+    assert all(
+        a.text.startswith(f"受信メール {a.message}：確認待ちとして保留しました：") for a in held
+    )
     assert _states(services) == ["quarantined", "done", "quarantined"]
     with services.sessions() as s:
         items = s.scalars(select(Item.public_id).order_by(Item.id)).all()
@@ -207,3 +215,37 @@ async def test_run_forever_reports_each_cycle_and_keeps_serving(
     assert cycles[0].fetched == 0  # a cycle is reported even when nothing came
     assert loop.reconnects == 0
     assert await asyncio.to_thread(folder_digests, mail_server, "INBOX") == []
+
+
+async def test_a_mail_the_server_cannot_send_is_told_to_staff_in_their_language(
+    mail_server: MailServer, services: Services, request: pytest.FixtureRequest
+) -> None:
+    if mail_server.kind != "dovecot":
+        pytest.skip("only a real Dovecot is made to fail one mail's FETCH here")
+    dovecot: DovecotServer = request.getfixturevalue("dovecot_server")
+    reply, stranger = MEMBER_REPLY.read_bytes(), crlf(UNKNOWN_SENDER.read_bytes())
+    # A mail after the unreadable one: the server is shown to work, so UID 2 is passed over.
+    after = _reply_for_a_deleted_round(services)
+    await asyncio.to_thread(append_all, mail_server, [reply, stranger, after])
+    dovecot.make_unreadable([stranger])
+    cycles: list[CycleCounts] = []
+    stop = asyncio.Event()
+    running = asyncio.create_task(IntakeLoop.build(services, FAST).run_forever(stop, cycles.append))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(
+        a.kind is StaffNotice.UNREADABLE for c in cycles for a in c.alerts
+    ):
+        await asyncio.sleep(0.1)
+    stop.set()
+    await asyncio.wait_for(running, 20)
+
+    tick(services, [a for c in cycles for a in c.alerts])
+    with services.sessions() as s:
+        [raw] = s.scalars(select(Outbox.raw).where(Outbox.kind == "staff_alert")).all()
+    text = decode(raw).body
+    assert (
+        "・受信：メールサーバーがフォルダ「INBOX」の UID 2 のメールを渡しませんでした。"
+        "メールはサーバーに残り、mailflow は読んでいません。メールソフトで開いて .eml ファイルに"
+        "保存し、mailflow ingest FILE.eml を実行してください\n"
+    ) in text
+    assert "still there" not in text and "UID 2 in" not in text

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,14 +13,32 @@ from sqlalchemy import select
 from mailflow.outbound.alerts import Intake, intake_line
 from mailflow.parsing.mime import decode
 from mailflow.services.context import Services
-from mailflow.services.intake_files import ingest_files
+from mailflow.services.intake_files import ingest_files, reprocess
 from mailflow.services.notices import DIGEST_LINES, send_staff_digest
 from mailflow.store import db
 from mailflow.store.models import Outbox
 from mailflow.workflow.actions import AlertKind, StaffAlert
 from tests.harness.seed_round import seed_services
 
-MAIL = Path(__file__).resolve().parents[1] / "fixtures/mail/intake"
+MAIL = Path(__file__).resolve().parents[1] / "fixtures/mail"
+# An English phrase, once commands and Message-IDs are taken out.
+ENGLISH = re.compile(r"[a-z]{3,} [a-z]{2,}")
+
+
+def _bounce(tmp_path: Path, address: str) -> Path:
+    """Postfix's DSN, reporting ``address`` as the failed recipient."""
+    raw = (MAIL / "classify/postfix-ascii-dsn.eml").read_bytes()
+    path = tmp_path / f"dsn-{address}.eml"
+    path.write_bytes(raw.replace(b"kimura@old.example.jp", address.encode()))
+    return path
+
+
+def _digests(services: Services) -> list[str]:
+    with db.transaction(services.sessions) as s:
+        raws = s.scalars(
+            select(Outbox.raw).where(Outbox.kind == "staff_alert").order_by(Outbox.id)
+        ).all()
+    return [decode(raw).body for raw in raws]
 
 
 @pytest.fixture
@@ -30,25 +49,63 @@ def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Servic
     svc.engine.dispose()
 
 
-def test_the_digest_names_people_and_says_each_thing_once(services: Services) -> None:
-    [stored] = ingest_files(services, [MAIL / "becky-iso2022jp-unknown-sender.eml"])
+def test_the_digest_names_people_and_says_each_thing_once(
+    services: Services, tmp_path: Path
+) -> None:
+    [stored] = ingest_files(services, [MAIL / "intake/becky-iso2022jp-unknown-sender.eml"])
     assert stored.outcome is not None and stored.outcome.state == "quarantined"
-    intake = [*stored.outcome.alerts, "bounce: delivery to x@example.jp failed (message 9)"]
+    bounces = ingest_files(
+        services,
+        [_bounce(tmp_path, "kimura@ezweb.example.ne.jp"), MAIL / "classify/postfix-ascii-dsn.eml"],
+    )
+    assert [b.outcome.kind for b in bounces if b.outcome] == ["bounce", "bounce"]
+    intake = [a for r in (stored, *bounces) if r.outcome for a in r.outcome.alerts]
     silent = StaffAlert(
         "R2-5", AlertKind.MISSING_REPLIES, "1", "① closed without a reply from ishida, ueno",
         ("ishida", "ueno"),
     )  # fmt: skip
     now = datetime(2021, 1, 14, 0, 5, tzinfo=UTC)
     assert send_staff_digest(services, [silent, silent], now, [*intake, *intake])
-    with db.transaction(services.sessions) as s:
-        [raw] = s.scalars(select(Outbox.raw).where(Outbox.kind == "staff_alert")).all()
-    text = decode(raw).body
+    [text] = _digests(services)
     assert "・[R2-5] 未返信：①の期限までに返信のなかった委員：石田 直樹、上野 節夫\n" in text
     assert "ishida" not in text and "closed without" not in text
     lines = [line for line in text.splitlines() if line.startswith("・")]
-    assert len(lines) == len(set(lines)) == 3  # the alert, the bounce, the waiting mail
-    assert "quarantine: message" not in text  # listed once, under 保留メール
-    assert sum("#1 " in line for line in lines) == 1
+    # The alert, the two bounces, the waiting mail.
+    assert len(lines) == len(set(lines)) == 4
+    # Listed once, under 保留メール, by its reason in words: no line says it is held.
+    [waiting] = [line for line in lines if line.startswith("・#1 ")]
+    assert waiting.endswith("：差出人が委員・所管課として登録されていません。")
+    assert "確認待ちとして保留" not in text and "unknown_sender" not in text
+    # Bounces under their own heading: a member by name, an address off the roster labelled.
+    assert (
+        "【配信エラー】\n"
+        "・受信メール 2：木村 久雄さん宛て（kimura@ezweb.example.ne.jp）のメールが"
+        "届かなかったとの通知です。アドレスが正しいか確認してください\n"
+        "・受信メール 3：名簿にないアドレス宛てのメールが届かなかったとの通知です"
+        "（通知にあるアドレス：kimura@old.example.jp）。アドレスが正しいか確認してください\n"
+    ) in text
+    prose = re.sub(r"<[^>]*>|mailflow [a-z /-]+", "", text)
+    assert not ENGLISH.search(prose), ENGLISH.findall(prose)
+
+
+def test_a_held_mail_staff_were_told_of_is_said_held_again_in_words(
+    services: Services,
+) -> None:
+    [stored] = ingest_files(services, [MAIL / "intake/becky-iso2022jp-unknown-sender.eml"])
+    assert stored.outcome is not None
+    now = datetime(2021, 1, 14, 0, 5, tzinfo=UTC)
+    assert send_staff_digest(services, [], now, stored.outcome.alerts)
+    # Staff reprocess it; it is held again, and no longer in the list of new waiting mail.
+    [again] = reprocess(services, [stored.outcome.message_pk])
+    assert again.state == "quarantined"
+    assert send_staff_digest(services, [], now + timedelta(minutes=5), again.alerts)
+    first, second = _digests(services)
+    assert "確認待ちとして保留" not in first
+    assert "【保留メール（quarantine）】" not in second
+    assert (
+        "・受信：受信メール 1：確認待ちとして保留しました：差出人が委員・所管課として"
+        "登録されていません。（mailflow quarantine show 1）\n"
+    ) in second
 
 
 def test_intake_lines_past_the_digests_limit_are_counted_in_japanese(
@@ -60,9 +117,8 @@ def test_intake_lines_past_the_digests_limit_are_counted_in_japanese(
     ]
     now = datetime(2021, 1, 15, 1, 0, tzinfo=UTC)
     assert send_staff_digest(services, [], now, late)
-    with db.transaction(services.sessions) as s:
-        [raw] = s.scalars(select(Outbox.raw).where(Outbox.kind == "staff_alert")).all()
-    lines = [line for line in decode(raw).body.splitlines() if line.startswith("・")]
+    [text] = _digests(services)
+    lines = [line for line in text.splitlines() if line.startswith("・")]
     assert len(lines) == DIGEST_LINES + 1
     assert lines[-1].endswith("：ほか 4 件の受信時の通知があります")
-    assert "more" not in decode(raw).body
+    assert "more" not in text

@@ -98,7 +98,12 @@ async def test_an_auto_responder_without_rfc3834_headers_does_not_loop(
     echoes = [m for m in box.messages() if m.classification == "auto_reply"]
     assert len(echoes) == 1 and echoes[0].state == "done"
     digests = "\n".join(box.digests())
-    assert f"loop: message {echoes[0].id} from 石田 直樹 answers our receipt" in digests
+    why = "受付確認の文面だけです" if pasted else "直前のメールと同じ文面です"
+    assert (
+        f"・受信：受信メール {echoes[0].id}：石田 直樹さんからの受付確認への返信に新しい内容が"
+        f"ありません（{why}）。自動応答とみて保存のみとし、読み込みも返信もしていません\n"
+    ) in digests
+    assert "loop" not in digests and "receipt" not in digests
     # Replaying the stored mail decides the same way.
     [again] = reprocess(box.services, [echoes[0].id])
     assert (again.state, again.kind) == ("done", "auto_reply")
@@ -128,9 +133,19 @@ async def test_a_burst_of_500_mails_from_one_member_makes_20_items_and_holds_the
     assert await asyncio.to_thread(box.folder_count, QUARANTINE) == 480
     assert len(box.sent_to(ISHIDA)) == 20  # a receipt for each mail read, none for the held
     [digest] = box.digests()
-    assert digest.count("flood: 石田 直樹 sent more than 20 mails within an hour") == 1
+    first_held = min(m.id for m in held)
+    assert digest.count("1時間に 20 通を超えるメールが届きました") == 1
+    assert (
+        f"・受信：受信メール {first_held}：石田 直樹さんから1時間に 20 通を超えるメールが"
+        "届きました。このメールから後は読み込まずに保留します（mailflow quarantine list で一覧、"
+        "quarantine assign で振り分け、discard で除外）\n"
+    ) in digest
     assert "ほか 450 通のメールが確認を待っています（mailflow quarantine list）" in digest
-    assert digest.count("sender_over_rate") == 30
+    # Each waiting mail by its reason in words, never the code; no line says it again.
+    over = "：同じ差出人から1時間の上限を超えるメールが届きました（自動応答の連鎖など）。\n"
+    assert digest.count(over) == 30
+    assert "sender_over_rate" not in digest and "確認待ちとして保留" not in digest
+    assert "flood" not in digest and "member" not in digest
 
     # Staff release one by hand; the rate does not apply to what staff place.
     with box.services.sessions() as s:

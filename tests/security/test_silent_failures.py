@@ -110,8 +110,16 @@ async def test_a_token_for_an_unknown_round_is_quarantined_and_reported(
     [msg] = committee.messages()
     assert (msg.state, msg.quarantine_reason) == ("quarantined", "round_closed")
     [digest] = committee.digests()
-    assert f"#{msg.id} <stale@example.com>" in digest and "round_closed" in digest
-    assert "round_closed" in _cli(committee, "quarantine", "list")
+    [line] = [line for line in digest.splitlines() if f"#{msg.id} <stale@example.com>" in line]
+    # The reason in the committee's words, not its code; and said once.
+    assert line.endswith("：返信先の開催回は中止・終了したか、見つかりません。")
+    assert "round_closed" not in digest and "確認待ちとして保留" not in digest
+    # Staff's own tools show the words beside the code.
+    listed = _cli(committee, "quarantine", "list").replace("\n", "").replace(" │ ", "")
+    assert "round_closed" in listed and "返信先の開催回は" in listed
+    shown = _cli(committee, "quarantine", "show", str(msg.id))
+    assert f"message {msg.id}  reason: round_closed\n" in shown
+    assert "返信先の開催回は中止・終了したか、見つかりません。\n" in shown
     assert await asyncio.to_thread(committee.folder_count, QUARANTINE) == 1
 
 

@@ -401,8 +401,16 @@ def staff_alert() -> StaffAlertDigest:
             ),
             AlertLine(None, "intake", "", "保育幼稚園課への配信が2月15日時点で不達"),
         ),
-        quarantined=(QuarantineLine("41", "<CAF=x1@mail.example.com>", "unknown sender", "不明"),),
-        bounces=("<R2-5.call.1@city.example.jp>: 550 5.1.1 user unknown (上野委員)",),
+        quarantined=(
+            QuarantineLine(
+                "41", "<CAF=x1@mail.example.com>", "差出人が委員・所管課として登録されていません。",
+                "不明",
+            ),
+        ),
+        bounces=(
+            "受信メール 52：上野 節夫さん宛て（ueno@example.jp）のメールが届かなかったとの"
+            "通知です。アドレスが正しいか確認してください",
+        ),
     )
 
 

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 import io
 import re
 import unicodedata
+from collections.abc import Iterable
 
 import jinja2
 import openpyxl
 import pytest
 
 from mailflow.domain import Phase
-from mailflow.outbound.alerts import CorrectionReason, ParseOverrun, ReceiptFailure, alert_text
+from mailflow.outbound.alerts import (
+    CorrectionReason,
+    Intake,
+    ParseOverrun,
+    ReceiptFailure,
+    alert_text,
+)
 from mailflow.outbound.render import LANGUAGES, answer_sheet_for, environment, render_mail
 from mailflow.outbound.views import AlertLine, MailView
 from mailflow.parsing.attachment_bounds import Refusal
 from mailflow.parsing.reply_form import FORM_END, FORM_START
+from mailflow.routing.echo import EchoReason
+from mailflow.routing.outcome import QuarantineReason
 from mailflow.workflow.actions import Audience
 from tests.unit.outbound import seed_views as seed
 
@@ -50,6 +58,7 @@ def _data_strings() -> set[str]:
                 out |= {line for a in i.answers for line in a.text.splitlines()}
     out |= {"全体として丁寧な諮問書だと思う。"}
     out |= {a.detail for a in seed.staff_alert().alerts} | set(seed.staff_alert().bounces)
+    out |= {q.reason for q in seed.staff_alert().quarantined}  # worded where it was made
     # An alert line names its people and items: data, however long.
     out |= {alert_text(a, lang) for a in seed.staff_alert().alerts for lang in ("ja", "en")}
     return {s for s in out if len(s) >= 6}
@@ -274,8 +283,9 @@ def test_staff_digest_has_ids_and_reasons_but_no_bodies() -> None:
     assert "・受信：保育幼稚園課への配信が2月15日時点で不達\n" in mail.text
     english = render_mail(seed.staff_alert(), "en", seed.JST).text
     assert "- [R2-5] unanswered: no answer yet in ② to Q14-03\n" in english
-    assert "・#41 <CAF=x1@mail.example.com> 不明：unknown sender" in mail.text
-    assert "550 5.1.1 user unknown" in mail.text
+    held = "・#41 <CAF=x1@mail.example.com> 不明：差出人が委員・所管課として登録されていません。"
+    assert held in mail.text
+    assert "【配信エラー】\n・受信メール 52：上野 節夫さん宛て（ueno@example.jp）の" in mail.text
     for body in (seed.Q13_01, seed.Q14_01, seed.A13_01):
         assert body not in mail.text
     two_rounds = dataclasses.replace(
@@ -349,38 +359,49 @@ def test_intake_lines_in_the_committees_language_without_mail_text() -> None:
     from mailflow.outbound.alerts import Intake, intake_line
 
     ja = intake_line("ja", Intake.LATE_REPLY, 12, mark="①", followup=["Q13-04"])
-    assert (
-        ja == "受信メール 12：①の期限後に届いた返信です。受け付け、Q13-04を所管課へ追加送付します"
+    assert ja.text == (
+        "受信メール 12：①の期限後に届いた返信です。受け付け、Q13-04を所管課へ追加送付します"
     )
+    assert (ja.kind, ja.message) == (Intake.LATE_REPLY, 12)
     en = intake_line("en", Intake.DECISION_UNCLEAR, 7, consultation="第13号")
-    assert en == "message 7: the decision on 第13号 is unclear"
+    assert en.text == "message 7: the decision on 第13号 is unclear"
     held = intake_line(
         "ja", Intake.UNPROVEN_HELD, 3, changes=["decisions"], role="chair", request=9
-    )
+    ).text
     assert held.startswith("受信メール 3：会長の名義の答申は差出人を確認できない")
     assert "message" not in held and "chair" not in held
     for kind in Intake:  # every kind has words in both languages
         fields: dict[str, object] = dict.fromkeys(
             ("changes", "role", "request", "name", "reply", "who", "filename", "mark", "item",
-             "consultation", "error", "action", "author"), "x",
+             "consultation", "error", "action", "author", "address"), "x",
         )  # fmt: skip
         fields |= {"changes": ["items"], "reason": Refusal.TOO_LARGE, "limit": 2.0}
         fields |= {"overrun": ParseOverrun.MEMORY, "why": ReceiptFailure.OTHER}
-        if kind in (Intake.CORRECTION_REFUSED, Intake.CORRECTION_HELD):
-            fields["why"] = CorrectionReason.NO_TEXT
-        assert intake_line("ja", kind, 1, **fields).startswith("受信メール 1：")
-        assert intake_line("en", kind, 1, **fields).startswith("message 1: ")
+        fields |= _CODES.get(kind, {})
+        assert intake_line("ja", kind, 1, **fields).text.startswith("受信メール 1：")
+        assert intake_line("en", kind, 1, **fields).text.startswith("message 1: ")
+
+
+# The kinds whose code field is of another enum than the loop above fills in.
+_CODES: dict[object, dict[str, object]] = {
+    Intake.CORRECTION_REFUSED: {"why": CorrectionReason.NO_TEXT},
+    Intake.CORRECTION_HELD: {"why": CorrectionReason.NO_TEXT},
+    Intake.RECEIPT_ECHO: {"why": EchoReason.NO_TEXT},
+    Intake.HELD: {"reason": QuarantineReason.ROUND_CLOSED},
+}
 
 
 def test_every_reason_code_has_its_own_words_in_both_languages() -> None:
-    from mailflow.outbound.alerts import Intake, intake_line
+    from mailflow.outbound.alerts import intake_line
 
     base = {"filename": "f", "who": "w", "item": "Q13-01", "action": "correct",
-            "author": "上野", "limit": 3, "status": -9, "error": "E"}  # fmt: skip
+            "author": "上野", "limit": 3, "status": -9, "error": "E", "name": "上野 節夫",
+            "role": "member", "address": "ueno@example.jp"}  # fmt: skip
 
-    def said(language: str, kind: Intake, key: str, codes: type[enum.Enum]) -> set[str]:
-        lines = {intake_line(language, kind, 1, **{**base, key: code}) for code in codes}
-        assert len(lines) == len(codes), lines  # no two codes read alike
+    def said(language: str, kind: Intake, key: str, codes: Iterable[object]) -> set[str]:
+        every = list(codes)
+        lines = {intake_line(language, kind, 1, **{**base, key: code}).text for code in every}
+        assert len(lines) == len(every), lines  # no two codes read alike
         return lines
 
     japanese: set[str] = set()
@@ -392,6 +413,10 @@ def test_every_reason_code_has_its_own_words_in_both_languages() -> None:
             (Intake.CORRECTION_REFUSED, "why", CorrectionReason),
             (Intake.CORRECTION_HELD, "why", CorrectionReason),
             (Intake.NO_RECEIPT, "why", ReceiptFailure),
+            (Intake.RECEIPT_ECHO, "why", EchoReason),
+            (Intake.HELD, "reason", QuarantineReason),
+            (Intake.BOUNCE, "permanent", (True, False)),
+            (Intake.BOUNCE, "name", ("上野 節夫", None)),
         ):
             lines = said(lang, kind, key, codes)
             japanese |= lines if lang == "ja" else set()
@@ -417,18 +442,21 @@ def test_staff_notices_are_worded_in_both_languages_the_servers_reply_labelled()
     from mailflow.outbound.alerts import StaffNotice, notice_line
 
     fields = {"folder": "処理済み", "setting": "imap.processed_folder", "count": 7,
-              "error": "KeyError", "reply": "NO [CANNOT] Mailbox name too long"}  # fmt: skip
+              "error": "KeyError", "reply": "NO [CANNOT] Mailbox name too long", "uid": 9,
+              "mailbox": "INBOX", "since": "2021-01-07 10:30:00", "seconds": "42"}  # fmt: skip
     for kind in StaffNotice:
-        ja, en = notice_line("ja", kind, **fields), notice_line("en", kind, **fields)
-        assert ja != en
+        ja, en = notice_line("ja", kind, **fields).text, notice_line("en", kind, **fields).text
+        assert ja != en and notice_line("ja", kind, **fields).kind is kind
         ours = ja.split("メールサーバーの応答：", 1)[0]
         assert not re.search(r"[a-z]{3,} [a-z]{2,}", re.sub(r"mailflow [^）]*", "", ours)), ja
-    refused = notice_line("ja", StaffNotice.FOLDER_REFUSED, **fields)
+    refused = notice_line("ja", StaffNotice.FOLDER_REFUSED, **fields).text
     assert refused.endswith("。メールサーバーの応答：NO [CANNOT] Mailbox name too long")
     assert "「処理済み」" in refused and "（設定 imap.processed_folder）" in refused
-    en = notice_line("en", StaffNotice.FOLDER_REFUSED, **fields)
+    en = notice_line("en", StaffNotice.FOLDER_REFUSED, **fields).text
     assert en.endswith("The server's reply: NO [CANNOT] Mailbox name too long")
-    failed = notice_line("ja", StaffNotice.FAILED, error="KeyError")
+    failed = notice_line("ja", StaffNotice.FAILED, error="KeyError").text
     assert "（エラーの種類：KeyError）" in failed
-    more = notice_line("ja", StaffNotice.MORE_INTAKE, count=3)
+    more = notice_line("ja", StaffNotice.MORE_INTAKE, count=3).text
     assert more == "ほか 3 件の受信時の通知があります"
+    unknown = notice_line("ja", StaffNotice.FAILED, error=None).text
+    assert "（エラーの種類：不明）" in unknown

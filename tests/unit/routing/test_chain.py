@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -22,7 +23,13 @@ from mailflow.routing.model import (
     RoutingInput,
     TokenClaim,
 )
-from mailflow.routing.outcome import EvidenceKind, Quarantine, QuarantineReason, Routed
+from mailflow.routing.outcome import (
+    EvidenceKind,
+    Quarantine,
+    QuarantineReason,
+    Routed,
+    reason_words,
+)
 from mailflow.routing.subject import find_round_tag
 from mailflow.routing.token import extract_tokens, read_token
 from tests.unit.routing.mail import COMMITTEE, FIXTURE_SECRET, load
@@ -200,12 +207,18 @@ def test_auth_failure_with_flag_policy_routes_with_a_flag() -> None:
     assert isinstance(outcome, Routed) and outcome.flags == (AUTH_FLAG,)
 
 
-def test_every_reason_has_a_bilingual_description() -> None:
+def test_every_reason_has_words_in_both_languages() -> None:
+    """One table words them for the digest, `quarantine list/show` and the console."""
     for reason in QuarantineReason:
-        ja, _, en = reason.description.partition("。")
-        assert ja and en.strip(), reason
+        ja, en = reason.words("ja"), reason.words("en")
         assert any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in ja)
-        assert en.strip()[0].isascii()
+        assert not re.search(r"[a-z]{3,} [a-z]{2,}", ja), ja  # no English phrase in it
+        assert en.isascii() and en[0].isupper() and reason.value not in (ja, en)
+        assert reason_words(reason.value, "ja") == ja and reason_words(reason, "en") == en
+    assert len({r.words("ja") for r in QuarantineReason}) == len(QuarantineReason)
+    assert len({r.words("en") for r in QuarantineReason}) == len(QuarantineReason)
+    # A code only a later version writes is shown as stored rather than failing the digest.
+    assert reason_words("from_a_later_version", "ja") == "from_a_later_version"
 
 
 def test_token_in_delivered_to_when_the_client_wrote_the_plain_address() -> None:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from mailflow.routing.echo import echo_reason
+from mailflow.routing.echo import EchoReason, echo_reason
 
 RECEIPT = (
     "石田 直樹 様\n\n次のとおり受け付けました。\n\n[Q13-01] 配布の時期はいつごろになるのか。\n"
@@ -19,15 +19,17 @@ AWAY = "ただいま出張中のため、メールの確認が遅れます。\n1
 @pytest.mark.parametrize(
     ("new_text", "earlier", "reason"),
     [
-        ("", [], "no text of its own"),
-        ("  \n\n", [], "no text of its own"),
-        (RECEIPT, [], "only the receipt's own lines"),
+        ("", [], EchoReason.NO_TEXT),
+        ("  \n\n", [], EchoReason.NO_TEXT),
+        (RECEIPT, [], EchoReason.RECEIPT_LINES),
         ("> 次のとおり受け付けました。\n＞ [Q13-01] 配布の時期はいつごろになるのか。", [],
-         "only the receipt's own lines"),
-        (AWAY, [AWAY.replace("8日", "9日")], "the same text as an earlier mail of the sender"),
+         EchoReason.RECEIPT_LINES),
+        (AWAY, [AWAY.replace("8日", "9日")], EchoReason.SAME_AS_EARLIER),
     ],
 )  # fmt: skip
-def test_nothing_new_is_an_echo(new_text: str, earlier: list[str], reason: str) -> None:
+def test_nothing_new_is_an_echo(
+    new_text: str, earlier: list[str], reason: EchoReason
+) -> None:
     assert echo_reason(new_text, RECEIPT, earlier) == reason
 
 
