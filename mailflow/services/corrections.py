@@ -26,7 +26,12 @@ from mailflow.services.records import RecordResult
 from mailflow.store import directory as directory_repo
 from mailflow.store import events
 from mailflow.store import intake as repo
-from mailflow.store.corrections import member_corrections, record_member_correction, resolve
+from mailflow.store.corrections import (
+    member_corrections,
+    message_items_corrected,
+    record_member_correction,
+    resolve,
+)
 from mailflow.store.models import Item, Member, Message, Round
 from mailflow.store.workflow import round_facts
 from mailflow.workflow.facts import RoundFacts
@@ -188,6 +193,8 @@ def take(
 
 def reapply(session: Session, msg: Message) -> None:
     """After a reprocessed mail rewrote its items, put the authors' corrections back."""
+    if not message_items_corrected(session, msg.id):
+        return
     items = {i.id: i for i in repo.items_from_message(session, msg.id)}
     if not items:
         return

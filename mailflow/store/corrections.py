@@ -241,6 +241,18 @@ def record_member_correction(
     )
 
 
+def message_items_corrected(session: Session, message_pk: int) -> bool:
+    """Whether any item of mail ``message_pk`` has a member's correction: one keyed
+    look-up, so that filing a mail nobody corrected reads nothing more."""
+    found = session.scalar(
+        select(ItemCorrection.id)
+        .join(Item, Item.id == ItemCorrection.item_id)
+        .where(Item.source_message_id == message_pk)
+        .limit(1)
+    )
+    return found is not None
+
+
 def member_corrections(session: Session, item_pks: Collection[int]) -> Sequence[ItemCorrection]:
     """The members' own corrections of these items, in the order they were applied."""
     return session.scalars(
