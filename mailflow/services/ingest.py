@@ -42,6 +42,7 @@ from mailflow.services.db_wait import UNAVAILABLE
 from mailflow.services.parse_worker import ParseOverBudget
 from mailflow.services.records import RecordResult
 from mailflow.store import db, events
+from mailflow.store import directory as parties
 from mailflow.store import intake as repo
 from mailflow.store import pending as pending_repo
 from mailflow.store import rounds as round_repo
@@ -118,6 +119,7 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
     """Classify, route and parse one stored message; never raises for a bad mail."""
     try:
         with db.transaction(services.sessions) as session:
+            parties.remember_members(session)
             outcome = _process(services, session, message_pk, assignment)
             msg = session.get(Message, message_pk)
             if msg is not None and msg.truncated:

@@ -30,6 +30,7 @@ def sync_committee(session: Session, conf: cfg.Config) -> Committee:
     a few reads and takes no write lock. Members and departments that left the config
     stay in the database (their items and answers refer to them), marked inactive.
     """
+    session.info.get(_MEMBERS_MEMO, {}).clear()  # what follows may change them
     c = conf.committee
     committee = session.scalar(select(Committee).where(Committee.key == c.id))
     if committee is None:
@@ -158,10 +159,30 @@ class Party:
     addresses: tuple[str, ...]
 
 
+# session.info key of the members read once per unit of work (`remember_members`).
+_MEMBERS_MEMO = "mailflow.members"
+
+
+def remember_members(session: Session) -> None:
+    """Read the members once in this unit of work: processing a mail reads them for
+    routing and again for its receipt, and writes none (`sync_committee` forgets them)."""
+    session.info.setdefault(_MEMBERS_MEMO, {})
+
+
 def members(session: Session, committee_id: int, *, active_only: bool = False) -> list[Party]:
     """The committee's members with their addresses, in id order: two plain reads, no ORM
     objects (this runs for every mail and every action; 200 members as ORM objects with
     their address collections cost more than the rest of a mail's routing)."""
+    memo: dict[int, list[Party]] | None = session.info.get(_MEMBERS_MEMO)
+    if memo is None:
+        return _members(session, committee_id, active_only)
+    every = memo.get(committee_id)
+    if every is None:
+        every = memo[committee_id] = _members(session, committee_id, False)
+    return [m for m in every if m.active] if active_only else list(every)
+
+
+def _members(session: Session, committee_id: int, active_only: bool) -> list[Party]:
     where = [Member.committee_id == committee_id]
     if active_only:
         where.append(Member.active.is_(True))

@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from mailflow.domain.states import CorrectionAction
 from mailflow.services.mail_views import RoundItems
 from mailflow.store import corrections as corrections_repo
 from mailflow.store import db
+from mailflow.store import directory as directory_repo
 from mailflow.store import floods as floods_repo
 from mailflow.store import intake as intake_repo
+from mailflow.store import messages as messages_repo
 from mailflow.store import rounds as rounds_repo
 from mailflow.store.models import Item, Outbox
 from mailflow.store.workflow import _collector_paused, items_and_answers, round_facts
@@ -76,6 +79,54 @@ def test_the_next_item_number_and_the_newest_receipt_by_key(
         assert floods_repo.receipt_replied_to(s, 1, ids) == b"raw 1"
         assert floods_repo.receipt_replied_to(s, 1, ["r2@city.example.jp"]) is None
         assert floods_repo.receipt_replied_to(s, 2, ids) is None
+
+
+def test_members_read_once_in_a_unit_of_work_are_those_read_each_time(
+    tmp_path: Path, any_db_url: str
+) -> None:
+    services, _seed = _seeded(tmp_path, any_db_url)
+    with db.transaction(services.sessions) as s:
+        every, active = directory_repo.members(s, 1), directory_repo.members(s, 1, active_only=True)
+        directory_repo.remember_members(s)
+        assert directory_repo.members(s, 1) == every
+        assert directory_repo.members(s, 1, active_only=True) == active
+        # The sync is the one writer of members: what it changes is read again.
+        leaving = every[-1]
+        remaining = [m for m in services.config.members if m.id != leaving.key]
+        directory_repo.sync_committee(s, services.config.model_copy(update={"members": remaining}))
+        s.flush()
+        assert [m.key for m in directory_repo.members(s, 1, active_only=True)] == [
+            m.key for m in active if m.key != leaving.key
+        ]
+        assert [m.active for m in directory_repo.members(s, 1) if m.key == leaving.key] == [False]
+
+
+def test_whether_a_mails_items_were_corrected_is_one_keyed_look_up(
+    tmp_path: Path, any_db_url: str
+) -> None:
+    services, seed = _seeded(tmp_path, any_db_url)
+    with db.transaction(services.sessions) as s:
+        now = services.clock.now()
+        mails = [
+            messages_repo.store_raw(
+                s, 1, "(file)", None, None, f"Message-ID: <m{n}@example.jp>\r\n\r\nx".encode(),
+                now, 1 << 20,
+            ).row_id
+            for n in range(2)
+        ]  # fmt: skip
+        first, second = (
+            s.scalars(select(Item).where(Item.public_id == seed.item_ids[key][0])).one()
+            for key in ("13", "14")
+        )
+        first.source_message_id, second.source_message_id = mails
+        s.flush()
+        assert not any(corrections_repo.message_items_corrected(s, pk) for pk in mails)
+        corrections_repo.record_member_correction(
+            s, first, mails[1], CorrectionAction.WITHDRAWN, None, now
+        )
+        # The mail whose item was corrected, not the mail that corrected it.
+        assert corrections_repo.message_items_corrected(s, mails[0])
+        assert not corrections_repo.message_items_corrected(s, mails[1])
 
 
 def test_an_item_whose_answer_was_removed_shows_pending_in_what_members_read(
