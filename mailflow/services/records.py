@@ -170,13 +170,15 @@ def _items(
                     filename=document.filename, who=who, reason=document.refusal,
                 )
             )  # fmt: skip
+    seqs: dict[int, int] = {}
     for pos, pi in enumerate(found):
         with session.no_autoflush:  # a half-filled new row must not be flushed by a query
             rows.append(
                 _fill_item(
-                    session, res, alerts, msg, rnd, pos, pi, existing, by_key, phase, late, filing
+                    session, res, alerts, msg, rnd, pos, pi, existing, by_key, phase, late,
+                    filing, seqs,
                 )
-            )
+            )  # fmt: skip
     # 「次の(1)から(3)まで…」 then (1), (2), (3): the numbered points sit under their item.
     for pos, parent in enumerate(nesting.parents(found)):
         row = rows[pos]
@@ -227,6 +229,7 @@ def _fill_item(
     phase: int,
     late: bool,
     filing: _Filing,
+    seqs: dict[int, int],
 ) -> Item | None:
     cons = by_key.get(pi.consultation) if pi.consultation else None
     row = existing[pos] if pos < len(existing) else None
@@ -242,10 +245,12 @@ def _fill_item(
         )
         session.add(row)
     if cons is not None and (row.consultation_id != cons.id or row.public_id is None):
+        _renumbered(seqs, row)
         row.consultation_id = cons.id
-        row.seq = repo.next_seq(session, rnd.id, cons.id)
+        row.seq = _next_seq(session, seqs, rnd.id, cons.id)
         row.public_id = str(ItemId(cons.key, row.seq))
     elif cons is None:
+        _renumbered(seqs, row)
         row.consultation_id, row.seq, row.public_id = None, None, None
     row.member_id = msg.member_id
     row.phase = phase
@@ -276,6 +281,21 @@ def _fill_item(
             )
         )  # fmt: skip
     return row
+
+
+def _next_seq(session: Session, seqs: dict[int, int], round_id: int, consultation_id: int) -> int:
+    """The consultation's next item number: read once per mail, then counted on, as each
+    new row is flushed before the next is numbered (`seqs`: the last number given)."""
+    last = seqs.get(consultation_id)
+    seq = repo.next_seq(session, round_id, consultation_id) if last is None else last + 1
+    seqs[consultation_id] = seq
+    return seq
+
+
+def _renumbered(seqs: dict[int, int], row: Item) -> None:
+    """An earlier reading's row leaves its number: its consultation is read again."""
+    if row.consultation_id is not None:
+        seqs.pop(row.consultation_id, None)
 
 
 def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> RecordResult:
