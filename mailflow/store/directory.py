@@ -182,6 +182,19 @@ def members(session: Session, committee_id: int, *, active_only: bool = False) -
     return [m for m in every if m.active] if active_only else list(every)
 
 
+def remembered_member(session: Session, member_id: int) -> Party | None:
+    """Member ``member_id`` among those this unit of work remembers, if it read them."""
+    for every in session.info.get(_MEMBERS_MEMO, {}).values():
+        for m in every:
+            if m.id == member_id:
+                return m
+    return None
+
+
+def remembers_members(session: Session) -> bool:
+    return _MEMBERS_MEMO in session.info
+
+
 def _members(session: Session, committee_id: int, active_only: bool) -> list[Party]:
     where = [Member.committee_id == committee_id]
     if active_only:

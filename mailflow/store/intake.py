@@ -193,6 +193,9 @@ def active_item_by_text(session: Session, text: str) -> ItemByText | None:
 
 def member_name(session: Session, member_id: int) -> str | None:
     """A member's registered name (the chair is a member)."""
+    known = parties.remembered_member(session, member_id)
+    if known is not None:
+        return known.name
     return session.scalar(select(Member.name).where(Member.id == member_id))
 
 

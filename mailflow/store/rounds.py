@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from mailflow.domain import Phase
+from mailflow.store import directory as parties
 from mailflow.store.models import (
     Committee,
     Consultation,
@@ -65,6 +66,8 @@ def members_by_key(session: Session, committee: Committee) -> dict[str, Member]:
 
 def chair_ids(session: Session, committee_id: int) -> set[int]:
     """The committee's chairs (one, or none while the config names none)."""
+    if parties.remembers_members(session):
+        return {m.id for m in parties.members(session, committee_id) if m.role == "chair"}
     return set(
         session.scalars(
             select(Member.id).where(Member.committee_id == committee_id, Member.role == "chair")

@@ -87,9 +87,14 @@ def test_members_read_once_in_a_unit_of_work_are_those_read_each_time(
     services, _seed = _seeded(tmp_path, any_db_url)
     with db.transaction(services.sessions) as s:
         every, active = directory_repo.members(s, 1), directory_repo.members(s, 1, active_only=True)
+        chairs = rounds_repo.chair_ids(s, 1)
+        names = {m.id: intake_repo.member_name(s, m.id) for m in every}
         directory_repo.remember_members(s)
         assert directory_repo.members(s, 1) == every
         assert directory_repo.members(s, 1, active_only=True) == active
+        assert rounds_repo.chair_ids(s, 1) == chairs and len(chairs) == 1
+        assert {m.id: intake_repo.member_name(s, m.id) for m in every} == names
+        assert intake_repo.member_name(s, max(names) + 1) is None
         # The sync is the one writer of members: what it changes is read again.
         leaving = every[-1]
         remaining = [m for m in services.config.members if m.id != leaving.key]
