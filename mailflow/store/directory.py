@@ -184,7 +184,8 @@ def members(session: Session, committee_id: int, *, active_only: bool = False) -
 
 def remembered_member(session: Session, member_id: int) -> Party | None:
     """Member ``member_id`` among those this unit of work remembers, if it read them."""
-    for every in session.info.get(_MEMBERS_MEMO, {}).values():
+    memo: dict[int, list[Party]] = session.info.get(_MEMBERS_MEMO, {})
+    for every in memo.values():
         for m in every:
             if m.id == member_id:
                 return m
