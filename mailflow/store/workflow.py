@@ -297,7 +297,8 @@ _ANSWER_COLUMNS = tuple(getattr(Answer, name) for name in AnswerRow._fields)
 def items_and_answers(
     session: Session, round_id: int, public_ids: Collection[str] | None = None
 ) -> tuple[list[ItemRow], dict[int, list[AnswerRow]], dict[int, str]]:
-    """Active and held items of a round in order, their active answers, and department names.
+    """Active and held items of a round in order, their active answers, and the names of
+    the committee's departments (when there are answers: the names sign them).
 
     With ``public_ids``, only those items (one keyed read, whatever the round holds) and
     the active or held items they follow, so that a receipt can name them.
@@ -320,14 +321,17 @@ def items_and_answers(
     for row in session.execute(query.order_by(Answer.received_at, Answer.id)):
         a = AnswerRow._make(row)
         answers.setdefault(a.item_id, []).append(a)
-    names = {
-        d.id: d.name
-        for d in session.scalars(
-            select(Department)
-            .join(Round, Round.committee_id == Department.committee_id)
-            .where(Round.id == round_id)
-        )
-    }
+    # The names sign the answers: none read (a member's receipt, mostly), none needed.
+    names: dict[int, str] = {}
+    if answers:
+        names = {
+            pk: name
+            for pk, name in session.execute(
+                select(Department.id, Department.name)
+                .join(Round, Round.committee_id == Department.committee_id)
+                .where(Round.id == round_id)
+            )
+        }
     return items, answers, names
 
 
