@@ -7,6 +7,7 @@ reads a database, a clock or the network.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 
 from mailflow.domain import Role
@@ -134,6 +135,9 @@ class Directory:
         return None
 
 
+# Every mail looks its sender up among every registered address: the same few hundred
+# tuples each time, so each is normalised once per process.
+@functools.lru_cache(maxsize=4096)
 def _normalized(addresses: tuple[str, ...]) -> frozenset[str]:
     return frozenset(a for a in (normalize_address(x) for x in addresses) if a)
 
