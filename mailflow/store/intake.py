@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from mailflow.domain import Role
 from mailflow.domain.states import AnswerState, EventKind, MessageState
@@ -69,10 +69,16 @@ def committee(session: Session, committee_id: int) -> Committee:
 
 
 def round_with_consultations(session: Session, round_id: int) -> Round | None:
-    return session.scalar(
-        select(Round)
-        .where(Round.id == round_id)
-        .options(selectinload(Round.consultations).selectinload(Consultation.departments))
+    """The round with its consultations and their departments, in one query (every mail
+    reads it; both collections keep their relationship's order)."""
+    return (
+        session.execute(
+            select(Round)
+            .where(Round.id == round_id)
+            .options(joinedload(Round.consultations).joinedload(Consultation.departments))
+        )
+        .unique()
+        .scalar_one_or_none()
     )
 
 

@@ -18,7 +18,7 @@ from mailflow.store import floods as floods_repo
 from mailflow.store import intake as intake_repo
 from mailflow.store import messages as messages_repo
 from mailflow.store import rounds as rounds_repo
-from mailflow.store.models import Item, Outbox
+from mailflow.store.models import Item, Outbox, Round
 from mailflow.store.workflow import _collector_paused, items_and_answers, round_facts
 from tests.harness.seed_round import build_seed_round, seed_services
 
@@ -132,6 +132,26 @@ def test_whether_a_mails_items_were_corrected_is_one_keyed_look_up(
         # The mail whose item was corrected, not the mail that corrected it.
         assert corrections_repo.message_items_corrected(s, mails[0])
         assert not corrections_repo.message_items_corrected(s, mails[1])
+
+
+def test_the_round_read_in_one_query_is_the_round_read_lazily(
+    tmp_path: Path, any_db_url: str
+) -> None:
+    services, seed = _seeded(tmp_path, any_db_url)
+
+    def shape(rnd: Round | None) -> list[tuple[str, int, list[int]]]:
+        assert rnd is not None
+        return [(c.key, c.position, [d.id for d in c.departments]) for c in rnd.consultations]
+
+    with db.reading(services.sessions) as s:
+        lazily = shape(s.get(Round, rounds_repo.get(s, 1, seed.key).id))  # type: ignore[union-attr]
+    with db.reading(services.sessions) as s:
+        pk = rounds_repo.get(s, 1, seed.key).id  # type: ignore[union-attr]
+    with db.reading(services.sessions) as s:
+        joined = shape(intake_repo.round_with_consultations(s, pk))
+        assert intake_repo.round_with_consultations(s, pk + 1000) is None
+    assert joined == lazily
+    assert any(len(depts) > 1 for _, _, depts in joined) and len(joined) > 1
 
 
 def test_an_item_whose_answer_was_removed_shows_pending_in_what_members_read(
