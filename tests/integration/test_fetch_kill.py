@@ -9,6 +9,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -83,12 +84,17 @@ def test_sigkill_at_random_points_loses_nothing_and_duplicates_nothing(
         batch = mails[trial * PER_TRIAL : (trial + 1) * PER_TRIAL]
         append_all(mail_server, batch[:10])
         process = _start(config, log)
-        # The rest arrives while it runs; the kill lands anywhere from the first SELECT
-        # to the middle of a batch, a commit or a MOVE.
-        append_all(mail_server, batch[10:])
+        # The rest arrives while it runs, and the kill lands anywhere from the first
+        # SELECT to the middle of a batch, a commit or a MOVE: timed from the start, not
+        # from the end of the late APPENDs (on a quiet machine the fetcher had often
+        # stored everything by then, and no kill landed mid-work).
+        late = threading.Thread(target=append_all, args=(mail_server, batch[10:]))
+        late.start()
         time.sleep(rng.uniform(0.0, 0.3))
         process.send_signal(signal.SIGKILL)
         process.wait(10)
+        late.join(60)
+        assert not late.is_alive()
         if len(store.digests()) < (trial + 1) * PER_TRIAL:
             interrupted += 1
 
