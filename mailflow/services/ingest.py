@@ -139,7 +139,8 @@ def process(services: Services, message_pk: int, assignment: Assignment | None =
             msg = session.get(Message, message_pk)
             if msg is None:
                 raise
-            msg.state, msg.error = MessageState.FAILED, error
+            # News for staff again, even if the digest listed it before.
+            msg.state, msg.error, msg.reported_at = MessageState.FAILED, error, None
             events.record(
                 session,
                 at=services.clock.now(),

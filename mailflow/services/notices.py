@@ -223,6 +223,7 @@ def send_staff_digest(
             more = notice_line(language, StaffNotice.MORE_WAITING, count=count)
             lines.append(v.AlertLine(None, "intake", "", more.text))
         for m in quarantined:
+            m.reported_at = now
             events.record(
                 s,
                 at=now,

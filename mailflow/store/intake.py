@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from mailflow.domain import Role
-from mailflow.domain.states import AnswerState, EventKind, MessageState
+from mailflow.domain.states import AnswerState, MessageState
 from mailflow.routing import (
     ClosedRound,
     CommitteeEntry,
@@ -278,39 +278,17 @@ def count_awaiting_staff(session: Session, committee_id: int) -> dict[str, int]:
 
 
 def unreported_quarantine(session: Session, committee_id: int) -> Sequence[Message]:
-    """Quarantined or failed mail staff have not yet been told of.
-
-    Told: a `quarantine_reported` event for the message later than its last failure (a
-    mail that fails again after staff reprocessed it is news again).
-    """
-    from mailflow.store.models import Event
-
-    waiting = awaiting_staff(session, committee_id)
-    if not waiting:
-        return []
-    last: dict[tuple[int, EventKind], int] = {}
-    for start in range(0, len(waiting), 500):
-        ids = [m.id for m in waiting[start : start + 500]]
-        for message_id, kind, event_id in session.execute(
-            select(Event.message_id, Event.kind, func.max(Event.id))
-            .where(
-                Event.committee_id == committee_id,
-                Event.message_id.in_(ids),
-                Event.kind.in_((EventKind.QUARANTINE_REPORTED, EventKind.MESSAGE_FAILED)),
-            )
-            .group_by(Event.message_id, Event.kind)
-        ):
-            if message_id is not None:
-                last[(message_id, EventKind(kind))] = int(event_id)
-    return sorted(
-        (
-            m
-            for m in waiting
-            if last.get((m.id, EventKind.QUARANTINE_REPORTED), 0)
-            <= last.get((m.id, EventKind.MESSAGE_FAILED), 0)
-        ),
-        key=lambda m: m.id,
-    )
+    """Quarantined or failed mail staff have not yet been told of (`reported_at` unset:
+    never listed, or failed again since), by id."""
+    return session.scalars(
+        select(Message)
+        .where(
+            Message.committee_id == committee_id,
+            Message.state.in_(AWAITING_STAFF),
+            Message.reported_at.is_(None),
+        )
+        .order_by(Message.id)
+    ).all()
 
 
 def confirm_pending_decisions(session: Session, round_id: int, member_id: int | None) -> list[str]:

@@ -239,6 +239,10 @@ class Message(Base):
     # When mailflow first read it into its round (a reprocess keeps it, a new round
     # resets it): an item read after its bundle left joins the round then.
     first_processed_at: Mapped[datetime | None]
+    # When the staff digest last listed it as waiting; a new failure clears it, so the
+    # next digest tells staff again. A mail held again after being told is not listed
+    # again (the intake line says it was held).
+    reported_at: Mapped[datetime | None]
 
 
 class Item(Base):

@@ -540,3 +540,59 @@ def test_0012_checks_every_event_kind_against_its_enum(engine: Engine) -> None:
         conn.execute(text("DELETE FROM event WHERE kind = 'retired_kind'"))
     db.upgrade(engine)
     assert db.current_revision(engine) == db.head_revision()
+
+
+def test_0013_fills_reported_at_from_the_digests_events_and_downgrades(engine: Engine) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+
+    db.upgrade(engine, "0012")
+    t = [datetime(2021, 1, 14, h, tzinfo=UTC) for h in range(8)]
+    _round_with_a_mail(engine, t[0])
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO message (id, committee_id, dedupe_key, sha256, size, raw, "
+                "truncated, received_at, state, late) VALUES (:id, 1, :key, 'x', 1, :raw, "
+                "false, :at, :state, false)"
+            ),
+            [{"id": n, "key": f"k{n}", "raw": b"x", "at": t[0], "state": state}
+             for n, state in ((2, "failed"), (3, "quarantined"), (4, "quarantined"),
+                              (5, "failed"))],
+        )  # fmt: skip
+        # In id order, as they were written.
+        rows = [
+            (1, t[1], "message_failed"),
+            (1, t[2], "quarantine_reported"),  # told after it failed
+            (1, t[4], "quarantine_reported"),  # and again: the last report counts
+            (2, t[1], "message_failed"),
+            (2, t[2], "quarantine_reported"),
+            (2, t[3], "message_failed"),  # failed again since: not told
+            (3, t[2], "quarantine_reported"),  # held and told; never failed
+            (3, t[3], "message_quarantined"),  # held again: still told, as before
+            (5, t[3], "message_failed"),  # failed and not yet told
+            (None, t[5], "quarantine_reported"),  # no mail named
+        ]
+        conn.execute(
+            sa.text(
+                "INSERT INTO event (message_id, at, actor, kind, detail) "
+                "VALUES (:m, :at, 'system', :k, '{}')"
+            ),
+            [{"m": m, "at": at, "k": kind} for m, at, kind in rows],
+        )
+    db.upgrade(engine)
+
+    with Session(engine) as s:
+        told = {r[0]: r[1] for r in s.execute(sa.select(Message.id, Message.reported_at))}
+    assert told == {1: t[4], 2: None, 3: t[2], 4: None, 5: None}
+
+    cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
+    with db.migration_connection(engine) as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0012")
+    with engine.connect() as conn:
+        assert "reported_at" not in {c["name"] for c in inspect(conn).get_columns("message")}
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM event")).scalar() == len(rows)
+    db.upgrade(engine)  # and up again, from the same events
+    with Session(engine) as s:
+        assert s.scalar(sa.select(Message.reported_at).where(Message.id == 1)) == t[4]

@@ -108,6 +108,26 @@ def test_a_held_mail_staff_were_told_of_is_said_held_again_in_words(
     ) in second
 
 
+def test_a_mail_failing_again_after_staff_were_told_is_told_again(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MAILFLOW_TOKEN_SECRET")  # no secret: reading the mail fails, each time
+    [stored] = ingest_files(services, [MAIL / "intake/gmail-utf8-subject-tag-two-questions.eml"])
+    assert stored.outcome is not None and stored.outcome.state == "failed"
+    pk = stored.outcome.message_pk
+    now = datetime(2021, 1, 14, 0, 5, tzinfo=UTC)
+    assert send_staff_digest(services, [], now)
+    assert not send_staff_digest(services, [], now + timedelta(minutes=1))  # told once
+    [again] = reprocess(services, [pk])  # staff retry before the cause is fixed
+    assert again.state == "failed"
+    assert send_staff_digest(services, [], now + timedelta(minutes=2))
+    assert not send_staff_digest(services, [], now + timedelta(minutes=3))
+    first, second = _digests(services)
+    said = f"#{pk} "
+    assert said in first and said in second
+    assert "エラーの種類：InputError" in second
+
+
 def test_intake_lines_past_the_digests_limit_are_counted_in_japanese(
     services: Services,
 ) -> None:
