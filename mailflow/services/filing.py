@@ -164,12 +164,13 @@ def _author_role(
     if party.kind is PartyKind.CHAIR:
         return "chair"
     # A registered chair (or the delegated deputy) writing after ③ is deciding (④).
-    deciders = round_repo.chair_ids(session, rnd.committee_id)
+    if received_at <= rnd.further_due:
+        return "member"
     if rnd.decider_member_id is not None:
         deciders = {rnd.decider_member_id}
-    if int(party.id) in deciders and received_at > rnd.further_due:
-        return "chair"
-    return "member"
+    else:
+        deciders = round_repo.chair_ids(session, rnd.committee_id)
+    return "chair" if int(party.id) in deciders else "member"
 
 
 def _signer_names(

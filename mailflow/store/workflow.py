@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from mailflow.domain import ItemId, Phase, Role, Verdict
 from mailflow.store import directory as parties
-from mailflow.store.directory import Party
 from mailflow.store.models import (
     Answer,
     Consultation,
@@ -111,10 +110,6 @@ def deadlines_of(rnd: Round, grace: timedelta) -> Deadlines:
     )
 
 
-def members_of(session: Session, committee_id: int) -> list[Party]:
-    return parties.members(session, committee_id)
-
-
 # The phase of each of a round's many thousand items: a lookup, not an Enum() call.
 _PHASES = {p.value: p for p in Phase}
 
@@ -140,7 +135,7 @@ def _collector_paused() -> Iterator[None]:
 @_collector_paused()
 def round_facts(session: Session, rnd: Round) -> RoundFacts:
     """Everything the phase machine needs, read in a handful of queries."""
-    members = {m.id: m for m in members_of(session, rnd.committee_id)}
+    members = {m.id: m for m in parties.members(session, rnd.committee_id)}
     absent = {a.member_id for a in rnd.absences}
     cons = session.scalars(
         select(Consultation).where(Consultation.round_id == rnd.id).order_by(Consultation.position)
