@@ -63,6 +63,9 @@ class Services:
     # and the rounds a tick found quiet are remembered.
     _synced: SyncMemo = field(default_factory=SyncMemo, repr=False)
     quiet_rounds: dict[int, Quiet] = field(default_factory=dict, repr=False)
+    # Once found at the newest schema, the database stays there for this process's life:
+    # `mailflow ingest` checks it per call, the daemon per poll.
+    _schema_at_head: bool = field(default=False, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -122,9 +125,12 @@ class Services:
 
     def require_schema(self) -> None:
         """Fail with a clear instruction unless the database is at the newest schema."""
+        if self._schema_at_head:
+            return
         current, head = db.current_revision(self.engine), _head()
         if current != head:
             state = "empty" if current is None else f"at revision {current}"
             raise SchemaOutOfDate(
                 f"the database is {state}, mailflow needs {head}: run `mailflow db upgrade`"
             )
+        self._schema_at_head = True

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar, cast
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import event, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from mailflow import config as cfg
@@ -30,7 +33,7 @@ def sync_committee(session: Session, conf: cfg.Config) -> Committee:
     a few reads and takes no write lock. Members and departments that left the config
     stay in the database (their items and answers refer to them), marked inactive.
     """
-    session.info.get(_MEMBERS_MEMO, {}).clear()  # what follows may change them
+    session.info.get(_MARKS_MEMO, {}).clear()  # what follows may move the marks
     c = conf.committee
     committee = session.scalar(select(Committee).where(Committee.key == c.id))
     if committee is None:
@@ -159,41 +162,87 @@ class Party:
     addresses: tuple[str, ...]
 
 
-# session.info key of the members read once per unit of work (`remember_members`).
-_MEMBERS_MEMO = "mailflow.members"
+# What a process has read of each committee's directory, per engine (a test process
+# holds many databases), keyed on the committee's `directory_mark`: the database moves
+# the mark whenever a row these reads come from changes (migration 0014), so a stale
+# entry is never served, whichever process or tool made the change.
+_KEPT: WeakKeyDictionary[Engine, dict[tuple[int, str], tuple[int, Any]]] = WeakKeyDictionary()
+_KEPT_LIMIT = 512  # entries per engine: a few per committee, and a worker holds ~1,000
+# session.info key: the marks read in a unit of work that writes none of these rows.
+_MARKS_MEMO = "mailflow.directory_marks"
+
+T = TypeVar("T")
 
 
 def remember_members(session: Session) -> None:
-    """Read the members once in this unit of work: processing a mail reads them for
-    routing and again for its receipt, and writes none (`sync_committee` forgets them)."""
-    session.info.setdefault(_MEMBERS_MEMO, {})
+    """Read each committee's directory mark once in this unit of work: processing a mail
+    reads the members for routing, its receipt, the chairs and the signer's name, and
+    writes none of them (`sync_committee`, the one writer of members, forgets the marks)."""
+    session.info.setdefault(_MARKS_MEMO, {})
+
+
+def directory_mark(session: Session, committee_id: int) -> int | None:
+    """The committee's mark as this unit of work sees it (None: no such committee)."""
+    memo: dict[int, int | None] | None = session.info.get(_MARKS_MEMO)
+    if memo is not None and committee_id in memo:
+        return memo[committee_id]
+    mark = session.scalar(select(Committee.directory_mark).where(Committee.id == committee_id))
+    if memo is not None:
+        memo[committee_id] = mark
+    return mark
+
+
+def kept(session: Session, committee_id: int, what: str, read: Callable[[], T]) -> T:
+    """``read()``, or what it gave last time in this process if the committee's mark has
+    not moved since. ``read`` must return data that nothing changes (tuples, frozen
+    dataclasses): one value is shared by every unit of work that asks."""
+    mark = directory_mark(session, committee_id)
+    if mark is None:
+        return read()
+    engine = session.get_bind().engine
+    cache = _KEPT.get(engine)
+    if cache is None:
+        cache = _KEPT[engine] = {}
+    held = cache.get((committee_id, what))
+    if held is not None and held[0] == mark:
+        return cast(T, held[1])
+    value = read()
+    if len(cache) >= _KEPT_LIMIT:
+        cache.pop(next(iter(cache)))
+    cache[(committee_id, what)] = (mark, value)
+    return value
 
 
 def members(session: Session, committee_id: int, *, active_only: bool = False) -> list[Party]:
-    """The committee's members with their addresses, in id order: two plain reads, no ORM
-    objects (this runs for every mail and every action; 200 members as ORM objects with
-    their address collections cost more than the rest of a mail's routing)."""
-    memo: dict[int, list[Party]] | None = session.info.get(_MEMBERS_MEMO)
-    if memo is None:
-        return _members(session, committee_id, active_only)
-    every = memo.get(committee_id)
-    if every is None:
-        every = memo[committee_id] = _members(session, committee_id, False)
+    """The committee's members with their addresses, in id order, as plain data: read
+    when the committee's directory mark has moved, else what this process read before
+    (this runs for every mail and every action)."""
+    every = _roster(session, committee_id).members
     return [m for m in every if m.active] if active_only else list(every)
 
 
 def remembered_member(session: Session, member_id: int) -> Party | None:
-    """Member ``member_id`` among those this unit of work remembers, if it read them."""
-    memo: dict[int, list[Party]] = session.info.get(_MEMBERS_MEMO, {})
-    for every in memo.values():
-        for m in every:
-            if m.id == member_id:
-                return m
+    """Member ``member_id`` among the committees this unit of work read the mark of."""
+    memo: dict[int, int | None] = session.info.get(_MARKS_MEMO, {})
+    for committee_id in memo:
+        found = _roster(session, committee_id).by_id.get(member_id)
+        if found is not None:
+            return found
     return None
 
 
-def remembers_members(session: Session) -> bool:
-    return _MEMBERS_MEMO in session.info
+@dataclass(frozen=True)
+class _Roster:
+    members: tuple[Party, ...]
+    by_id: dict[int, Party]
+
+
+def _roster(session: Session, committee_id: int) -> _Roster:
+    def read() -> _Roster:
+        every = tuple(_members(session, committee_id, False))
+        return _Roster(every, {m.id: m for m in every})
+
+    return kept(session, committee_id, "members", read)
 
 
 def _members(session: Session, committee_id: int, active_only: bool) -> list[Party]:
@@ -218,7 +267,14 @@ def _members(session: Session, committee_id: int, active_only: bool) -> list[Par
 
 
 def departments(session: Session, committee_id: int) -> list[Party]:
-    """The committee's departments with their addresses, in id order, as plain data."""
+    """The committee's departments with their addresses, in id order, as plain data (kept
+    like the members)."""
+    return list(
+        kept(session, committee_id, "departments", partial(_departments, session, committee_id))
+    )
+
+
+def _departments(session: Session, committee_id: int) -> tuple[Party, ...]:
     rows = session.execute(
         select(Department.id, Department.key, Department.name)
         .where(Department.committee_id == committee_id)
@@ -230,9 +286,9 @@ def departments(session: Session, committee_id: int) -> list[Party]:
         .where(DepartmentAddress.committee_id == committee_id)
         .order_by(DepartmentAddress.id),
     )
-    return [
+    return tuple(
         Party(pk, key, name, "department", True, addresses.get(pk, ())) for pk, key, name in rows
-    ]
+    )
 
 
 def _addresses(session: Session, query: Any) -> dict[int, tuple[str, ...]]:

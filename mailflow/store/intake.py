@@ -42,7 +42,12 @@ def directory(session: Session, committee_id: int) -> Directory:
     """Routing's snapshot; party and round ids are the store's primary keys as strings.
 
     Tokens pack those integer ids, so a reply address stays short whatever the slugs.
+    Read again only when the committee's directory mark has moved (`parties.kept`).
     """
+    return parties.kept(session, committee_id, "routing", lambda: _directory(session, committee_id))
+
+
+def _directory(session: Session, committee_id: int) -> Directory:
     members = parties.members(session, committee_id, active_only=True)
     depts = parties.departments(session, committee_id)
     rounds = session.execute(

@@ -105,25 +105,39 @@ def _dedupe_keys(message_id: str | None, digest: str) -> tuple[str, str]:
     return short, f"{short}#sha256:{digest}"
 
 
-def _find(session: Session, committee_id: int, key: str) -> Message | None:
-    return session.scalars(
-        select(Message).where(Message.committee_id == committee_id, Message.dedupe_key == key)
+@dataclass(frozen=True)
+class _Stored:
+    """What the dedupe needs of a stored mail (not its bytes, which may be megabytes)."""
+
+    id: int
+    dedupe_key: str
+    sha256: str
+
+
+_STORED = (Message.id, Message.dedupe_key, Message.sha256)
+
+
+def _find(session: Session, committee_id: int, key: str) -> _Stored | None:
+    row = session.execute(
+        select(*_STORED).where(Message.committee_id == committee_id, Message.dedupe_key == key)
     ).first()
+    return _Stored(*row) if row is not None else None
 
 
 def _find_uid(
     session: Session, committee_id: int, mailbox: str, uidvalidity: int | None, uid: int | None
-) -> Message | None:
+) -> _Stored | None:
     if uidvalidity is None or uid is None:  # a mail fed from a file has no IMAP identity
         return None
-    return session.scalars(
-        select(Message).where(
+    row = session.execute(
+        select(*_STORED).where(
             Message.committee_id == committee_id,
             Message.mailbox == mailbox,
             Message.uidvalidity == uidvalidity,
             Message.uid == uid,
         )
     ).first()
+    return _Stored(*row) if row is not None else None
 
 
 def store_raw(
@@ -153,13 +167,15 @@ def store_raw(
     primary, reused = _dedupe_keys(message_id, digest)
 
     for attempt in range(2):
-        existing = _duplicate_of(session, committee_id, mailbox, uidvalidity, uid, primary, digest)
+        existing, taken = _duplicate_of(
+            session, committee_id, mailbox, uidvalidity, uid, primary, digest
+        )
         if existing is not None:
             found, matched = existing
             return StoredOutcome(
                 Outcome.DUPLICATE, found.id, found.dedupe_key, digest, truncated, matched
             )
-        key = primary if _find(session, committee_id, primary) is None else reused
+        key = reused if taken else primary
         row = Message(
             committee_id=committee_id,
             dedupe_key=key,
@@ -433,19 +449,21 @@ def _duplicate_of(
     uid: int | None,
     primary: str,
     digest: str,
-) -> tuple[Message, str] | None:
+) -> tuple[tuple[_Stored, str] | None, bool]:
+    """The stored copy of this mail and how it matched, if any; else whether its primary
+    key is taken (by different bytes under the same Message-ID)."""
     by_uid = _find_uid(session, committee_id, mailbox, uidvalidity, uid)
     if by_uid is not None:
-        return by_uid, "uid"
+        return (by_uid, "uid"), False  # a duplicate: whether its key is taken is moot
     same_key = _find(session, committee_id, primary)
     if same_key is not None and same_key.sha256 == digest:
-        return same_key, "sha256" if primary.startswith("sha256:") else "message_id"
+        return (same_key, "sha256" if primary.startswith("sha256:") else "message_id"), True
     if same_key is not None:
         # The Message-ID is taken by different bytes: this exact mail may be stored already.
         again = _find(session, committee_id, f"{primary}#sha256:{digest}")
         if again is not None:
-            return again, "sha256"
-    return None
+            return (again, "sha256"), True
+    return None, same_key is not None
 
 
 def _record_events(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -67,6 +68,12 @@ class Committee(Base):
     address: Mapped[str] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(8), default="ja")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Tokyo")
+    # Moved by the database (triggers, migration 0014) whenever a row routing and filing
+    # read about the committee changes: its people, addresses, rounds and consultations.
+    # Random, not counted, so a cache keyed on it cannot confuse two states.
+    directory_mark: Mapped[int] = mapped_column(
+        BigInteger, default=lambda: secrets.randbits(52), server_default="0"
+    )
 
 
 class Member(Base):

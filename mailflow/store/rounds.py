@@ -66,13 +66,7 @@ def members_by_key(session: Session, committee: Committee) -> dict[str, Member]:
 
 def chair_ids(session: Session, committee_id: int) -> set[int]:
     """The committee's chairs (one, or none while the config names none)."""
-    if parties.remembers_members(session):
-        return {m.id for m in parties.members(session, committee_id) if m.role == "chair"}
-    return set(
-        session.scalars(
-            select(Member.id).where(Member.committee_id == committee_id, Member.role == "chair")
-        )
-    )
+    return {m.id for m in parties.members(session, committee_id) if m.role == "chair"}
 
 
 def members_by_id(session: Session, committee_id: int) -> dict[int, Member]:
