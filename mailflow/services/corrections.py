@@ -92,7 +92,8 @@ class _Apply:
         return self._facts
 
     def _consultation_key(self, item: Item) -> str | None:
-        return next((c.key for c in self.rnd.consultations if c.id == item.consultation_id), None)
+        rows = repo.consultation_rows(self.session, self.rnd)
+        return next((c.key for c in rows if c.id == item.consultation_id), None)
 
     def event(
         self, kind: EventKind, item: Item | None, reason: str | None, **detail: object

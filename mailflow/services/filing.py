@@ -74,7 +74,7 @@ def read(
 ) -> Reading:  # fmt: skip
     """Parse the mail as the routed party writes it (member, department or decider)."""
     role = _author_role(rnd, party, msg.received_at, session)
-    refs = [ConsultationRef(c.key, c.number, c.title) for c in rnd.consultations]
+    refs = [ConsultationRef(c.key, c.number, c.title) for c in repo.consultation_rows(session, rnd)]
     expected: list[str] = []
     if role == "department":
         expected = repo.department_item_ids(session, rnd.id, int(party.id))

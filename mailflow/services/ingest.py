@@ -115,10 +115,19 @@ def _routing_input(
     )
 
 
-def process(services: Services, message_pk: int, assignment: Assignment | None = None) -> Outcome:
-    """Classify, route and parse one stored message; never raises for a bad mail."""
+def process(
+    services: Services, message_pk: int, assignment: Assignment | None = None,
+    *, durable: bool = True,
+) -> Outcome:  # fmt: skip
+    """Classify, route and parse one stored message; never raises for a bad mail.
+
+    ``durable=False`` for new mail processed as it arrives: its stored bytes are already
+    on disk, and a mail whose processing a power cut undid is still `stored`, so it is
+    processed again at the next start (`db.transaction`). Staff's placing or reprocessing
+    of a mail is durable: nothing would redo it.
+    """
     try:
-        with db.transaction(services.sessions) as session:
+        with db.transaction(services.sessions, durable=durable) as session:
             parties.remember_members(session)
             outcome = _process(services, session, message_pk, assignment)
             msg = session.get(Message, message_pk)
@@ -174,36 +183,13 @@ def _process(
     if cls.kind is not MailKind.NORMAL:
         return _machine_mail(services, session, msg, cls.kind, cls.reason, cls, now)
 
-    data = _routing_input(services, decoded, session, committee.id)
-    if assignment is not None:
-        rnd = round_repo.get(session, committee.id, assignment.round_key)
-        if rnd is None:
-            raise NotFoundError(f"--round: no round {assignment.round_key!r}")
-        # Staff place the mail; whether it proves its sender is still the mail's to show.
-        outcome: Routed | Quarantine = Routed(
-            str(rnd.id), assignment.party, (), proof=proof_of(data, assignment.party)
-        )
-    else:
-        outcome = route(data)
-    if isinstance(outcome, Quarantine):
-        return _quarantine(services, session, msg, outcome, now)
-
-    rnd = repo.round_with_consultations(session, int(outcome.round_id))
-    if rnd is None or rnd.committee_id != committee.id:
-        # A genuine token of a round deleted since, or of another committee's round.
-        unknown = Quarantine(QuarantineReason.TOKEN_ROUND_UNKNOWN, f"round {outcome.round_id}")
-        return _quarantine(services, session, msg, unknown, now)
-    over_rate = floods.over_rate(services, session, msg, outcome.party) if not assignment else None
-    if over_rate is not None:
-        msg.round_id = rnd.id
-        outcome_held = _quarantine(services, session, msg, over_rate.quarantine, now)
-        return replace(outcome_held, alerts=(over_rate.alert,) if over_rate.alert else ())
-    reading = filing.read(services, session, msg, decoded, rnd, outcome.party)
-    if assignment is None:
-        echo = floods.receipt_echo(session, msg, decoded, reading.new_text, outcome.party)
-        if echo is not None:
-            alert = floods.file_echo(services, session, msg, rnd, echo, outcome.party, now)
-            return Outcome(msg.id, "done", MailKind.AUTO_REPLY.value, echo, alerts=(alert,))
+    # Reads only until the filing: the classification is written with the filing's own
+    # changes to the message, in one UPDATE, not flushed by the first look-up.
+    with session.no_autoflush:
+        early = _route_and_read(services, session, msg, decoded, committee.id, assignment, now)
+    if isinstance(early, Outcome):
+        return early
+    rnd, outcome, reading = early
     if outcome.ask is not None and outcome.proof is Proof.PROVEN:
         answered = confirmations.answer(
             services, session, msg, rnd, outcome.ask, outcome.party, reading.reply(), now
@@ -213,7 +199,8 @@ def _process(
                 services, session, msg, rnd, reading, outcome, answered, now, placed_in
             )
     # A held mail its party has since confirmed by reply is filed as proven.
-    held = pending_repo.for_message(session, msg.id)
+    with session.no_autoflush:
+        held = pending_repo.for_message(session, msg.id)
     confirmed = held is not None and held.state == "applied"
     proof = Proof.PROVEN if confirmed else outcome.proof
     result = filing.file(services, session, msg, rnd, reading, proof, confirmed, now)
@@ -245,6 +232,45 @@ def _process(
     return Outcome(
         msg.id, "done", "normal", result.describe(), records=result, alerts=result.alerts
     )
+
+
+def _route_and_read(
+    services: Services, session: Session, msg: Message, decoded: DecodedMessage,
+    committee_id: int, assignment: Assignment | None, now: datetime,
+) -> Outcome | tuple[Round, Routed, filing.Reading]:  # fmt: skip
+    """Route the mail and read it as its party writes; an Outcome when that ends it here
+    (held, or an echo of our own receipt)."""
+    data = _routing_input(services, decoded, session, committee_id)
+    if assignment is not None:
+        rnd = round_repo.get(session, committee_id, assignment.round_key)
+        if rnd is None:
+            raise NotFoundError(f"--round: no round {assignment.round_key!r}")
+        # Staff place the mail; whether it proves its sender is still the mail's to show.
+        outcome: Routed | Quarantine = Routed(
+            str(rnd.id), assignment.party, (), proof=proof_of(data, assignment.party)
+        )
+    else:
+        outcome = route(data)
+    if isinstance(outcome, Quarantine):
+        return _quarantine(services, session, msg, outcome, now)
+
+    rnd = repo.round_row(session, int(outcome.round_id))
+    if rnd is None or rnd.committee_id != committee_id:
+        # A genuine token of a round deleted since, or of another committee's round.
+        unknown = Quarantine(QuarantineReason.TOKEN_ROUND_UNKNOWN, f"round {outcome.round_id}")
+        return _quarantine(services, session, msg, unknown, now)
+    over_rate = floods.over_rate(services, session, msg, outcome.party) if not assignment else None
+    if over_rate is not None:
+        msg.round_id = rnd.id
+        outcome_held = _quarantine(services, session, msg, over_rate.quarantine, now)
+        return replace(outcome_held, alerts=(over_rate.alert,) if over_rate.alert else ())
+    reading = filing.read(services, session, msg, decoded, rnd, outcome.party)
+    if assignment is None:
+        echo = floods.receipt_echo(session, msg, decoded, reading.new_text, outcome.party)
+        if echo is not None:
+            alert = floods.file_echo(services, session, msg, rnd, echo, outcome.party, now)
+            return Outcome(msg.id, "done", MailKind.AUTO_REPLY.value, echo, alerts=(alert,))
+    return rnd, outcome, reading
 
 
 def _first_reading(msg: Message, rnd: Round, placed_in: int | None, now: datetime) -> None:

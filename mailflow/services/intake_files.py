@@ -46,7 +46,7 @@ def ingest_files(services: Services, paths: Iterable[Path]) -> list[FileOutcome]
         if not stored.inserted:
             results.append(FileOutcome(path, False, None))
             continue
-        results.append(FileOutcome(path, True, process(services, stored.row_id)))
+        results.append(FileOutcome(path, True, process(services, stored.row_id, durable=False)))
     return results
 
 

@@ -244,7 +244,7 @@ class IntakeLoop:
         outcomes: list[Outcome] = []
         for pk in ids:
             try:
-                outcomes.append(process(self._services, pk))
+                outcomes.append(process(self._services, pk, durable=False))
             except UNAVAILABLE as exc:
                 # The database refused (locked, down): this mail and the rest stay
                 # `stored`, and are processed once it answers again.

@@ -16,6 +16,7 @@ from mailflow.outbound.views import (
     ItemInfo,
     RoundInfo,
 )
+from mailflow.store import intake as intake_repo
 from mailflow.store import rounds as round_repo
 from mailflow.store import workflow as repo
 from mailflow.store.models import Round
@@ -37,10 +38,10 @@ def round_info(rnd: Round) -> RoundInfo:
     )  # fmt: skip
 
 
-def consultations(rnd: Round) -> tuple[ConsultationInfo, ...]:
+def consultations(session: Session, rnd: Round) -> tuple[ConsultationInfo, ...]:
     return tuple(
-        ConsultationInfo(c.key, c.number, c.title, tuple(d.name for d in c.departments))
-        for c in rnd.consultations
+        ConsultationInfo(c.key, c.number, c.title, tuple(name for _, _, name in c.departments))
+        for c in intake_repo.consultation_rows(session, rnd)
     )
 
 
@@ -57,7 +58,9 @@ class RoundItems:
         self.items, self.answers, self.dept_names = repo.items_and_answers(session, rnd.id, only)
         self.members = members
         self.by_pk = {i.id: i for i in self.items}
-        self.cons_key = {c.id: c.key for c in rnd.consultations}
+        self.rows = intake_repo.consultation_rows(session, rnd)
+        self.infos = consultations(session, rnd)
+        self.cons_key = {c.id: c.key for c in self.rows}
 
     def _answers(self, item: ItemRow, upto: datetime | None) -> tuple[AnswerInfo, ...]:
         out = []
@@ -135,7 +138,7 @@ class RoundItems:
             )  # fmt: skip
 
         out = []
-        for cinfo, c in zip(consultations(self.rnd), self.rnd.consultations, strict=True):
+        for cinfo, c in zip(self.infos, self.rows, strict=True):
             roots = [
                 i for i in chosen
                 if i.consultation_id == c.id and i.parent_item_id not in chosen_pks

@@ -71,7 +71,7 @@ class RoundMail:
         self.names = {m.id: m.name for m in self.members.values()}
         self.committee = committee_info(services.config)
         self.info = round_info(rnd)
-        self.consultations = consultations(rnd)
+        self.consultations = consultations(session, rnd)
         self.secret = services.config.security.token_secret.reveal().encode()
         self._items: RoundItems | None = None
         self._rendered: _Rendered | None = None

@@ -26,7 +26,7 @@ from mailflow.store import directory as directory_repo
 from mailflow.store import events
 from mailflow.store import intake as repo
 from mailflow.store.corrections import hold_document, kept_by_staff, resolve
-from mailflow.store.models import Answer, Consultation, Decision, Item, Message, Round
+from mailflow.store.models import Answer, Decision, Item, Message, Round
 from mailflow.store.workflow import deadlines_of, round_facts
 from mailflow.workflow import Arrival
 from mailflow.workflow.filing import ReplyFiling, file_reply
@@ -142,7 +142,7 @@ def _items(
     assert parsed.reply is not None
     reply = parsed.reply
     found = reply.all_items  # the mail's, then those of documents read as the reply
-    by_key = {c.key: c for c in rnd.consultations}
+    by_key = {c.key: c for c in repo.consultation_rows(session, rnd)}
     deadlines = deadlines_of(rnd, services.config.policy.grace_period)
     placed = tuple(pi.consultation if pi.consultation in by_key else None for pi in found)
     filed = file_reply(
@@ -179,6 +179,8 @@ def _items(
                     filing, seqs,
                 )
             )  # fmt: skip
+    # The new rows in one INSERT: each was numbered from `seqs`, not from the table.
+    session.flush()
     # 「次の(1)から(3)まで…」 then (1), (2), (3): the numbered points sit under their item.
     for pos, parent in enumerate(nesting.parents(found)):
         row = rows[pos]
@@ -225,7 +227,7 @@ def _fill_item(
     pos: int,
     pi: ParsedItem,
     existing: list[Item],
-    by_key: dict[str, Consultation],
+    by_key: dict[str, repo.ConsultationRow],
     phase: int,
     late: bool,
     filing: _Filing,
@@ -261,10 +263,12 @@ def _fill_item(
     row.late = late
     row.parent_item_id = None
     if pi.follows and pi.follows != "previous":
+        session.flush()  # the item it follows may be an earlier one of this very mail
         parent = repo.item_by_public_id(session, rnd.id, pi.follows)
         # A follow-up of an item staff moved or merged follows where it lives now.
         row.parent_item_id = resolve(session, parent).id if parent is not None else None
-    session.flush()
+    if row.public_id is None:
+        session.flush()  # an unplaced item is named by its row id
     if refile:
         row.state = filing.state(pos, row)
     if row.public_id:
@@ -380,7 +384,7 @@ def _decisions(
     for old in repo.decisions_from_message(session, msg.id):
         session.delete(old)
     session.flush()
-    by_key = {c.key: c for c in rnd.consultations}
+    by_key = {c.key: c for c in repo.consultation_rows(session, rnd)}
     # A reply that answers only what was asked again names one consultation; the others,
     # not mentioned at all, keep the decision an earlier mail gave them.
     decided_before = repo.consultations_decided_elsewhere(session, rnd.id, msg.id)

@@ -36,6 +36,7 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     # commit, so a lost commit would be a lost mail. Committing per batch keeps the cost
     # at one fsync per batch (docs/benchmarks.md, "Ingestion").
     cur.execute("PRAGMA synchronous=FULL")
+    _record.info[_SYNCHRONOUS] = "FULL"
     # The write-ahead log is copied into the database by the daemon's scheduler between
     # cycles (`checkpoint`), not by whichever commit crosses SQLite's default 4 MB mark —
     # which was an ingestion commit taking 50–90 ms. 80 MB bounds the log meanwhile.
@@ -45,6 +46,10 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 
 # The SQLite BEGIN mode a connection asks for through its execution options.
 BEGIN_MODE = "mailflow_sqlite_begin"
+# Execution option of a unit of work whose commit need not reach the disk before the
+# call returns (`transaction(durable=False)`); every other one waits for it.
+RELAXED = "mailflow_relaxed_commit"
+_SYNCHRONOUS = "mailflow_synchronous"  # the level a pooled SQLite connection is at
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -53,7 +58,15 @@ def _sqlite_begin(conn: Connection) -> None:
     # fails at once with "database is locked" when another connection wrote in between
     # (its snapshot is stale) — common with the daemon's three tasks and a staff command
     # beside them. Plain sessions stay DEFERRED, so a reader never blocks a writer.
-    mode = conn.get_execution_options().get(BEGIN_MODE, "DEFERRED")
+    options = conn.get_execution_options()
+    # Set before BEGIN, on every transaction that needs another level than the pooled
+    # connection's last one: a relaxed commit never leaks into the next unit of work.
+    level = "NORMAL" if options.get(RELAXED) else "FULL"
+    info = conn.connection.info
+    if info.get(_SYNCHRONOUS) != level:
+        conn.exec_driver_sql(f"PRAGMA synchronous={level}")
+        info[_SYNCHRONOUS] = level
+    mode = options.get(BEGIN_MODE, "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
@@ -110,14 +123,26 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+def transaction(factory: sessionmaker[Session], *, durable: bool = True) -> Iterator[Session]:
     """One unit of work: committed when the block ends, rolled back on any error.
 
     On SQLite it holds the write lock from its start (BEGIN IMMEDIATE), so concurrent
     units of work queue up instead of failing half-way.
+
+    ``durable=False`` is for work that can be done again from what a durable commit
+    already holds (processing a stored mail: `mailflow reprocess` does the same): its
+    commit returns before the disk has it (SQLite `synchronous=NORMAL` in WAL mode,
+    PostgreSQL `synchronous_commit=off`). A power cut may undo it, never corrupt the
+    database, and the next durable commit — before any mail is sent, any mail moved on
+    the server — writes it to the disk with its own, the log being one sequence.
     """
+    options: dict[str, Any] = {BEGIN_MODE: "IMMEDIATE"}
+    if not durable:
+        options[RELAXED] = True
     with factory() as session, session.begin():
-        session.connection(execution_options={BEGIN_MODE: "IMMEDIATE"})
+        conn = session.connection(execution_options=options)
+        if not durable and conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         yield session
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from mailflow.domain import Role
 from mailflow.domain.states import AnswerState, MessageState
@@ -24,6 +24,7 @@ from mailflow.store.models import (
     Answer,
     Committee,
     Consultation,
+    ConsultationDepartment,
     Decision,
     DeliveryFailure,
     Department,
@@ -73,18 +74,56 @@ def committee(session: Session, committee_id: int) -> Committee:
     return row
 
 
-def round_with_consultations(session: Session, round_id: int) -> Round | None:
-    """The round with its consultations and their departments, in one query (every mail
-    reads it; both collections keep their relationship's order)."""
-    return (
-        session.execute(
-            select(Round)
-            .where(Round.id == round_id)
-            .options(joinedload(Round.consultations).joinedload(Consultation.departments))
+def round_row(session: Session, round_id: int) -> Round | None:
+    """The round by id; its consultations come from `consultation_rows`, which a process
+    keeps (the relationship is loaded only by code that still asks it)."""
+    return session.get(Round, round_id)
+
+
+@dataclass(frozen=True)
+class ConsultationRow:
+    """A round's consultation as plain data, with its departments' (id, key, name)."""
+
+    id: int
+    key: str
+    number: str
+    title: str
+    departments: tuple[tuple[int, str, str], ...]
+
+
+def consultation_rows(session: Session, rnd: Round) -> tuple[ConsultationRow, ...]:
+    """The round's consultations in their order, read again only when the committee's
+    directory mark has moved (every mail of the round reads them)."""
+
+    def read() -> tuple[ConsultationRow, ...]:
+        rows = session.execute(
+            select(
+                Consultation.id,
+                Consultation.key,
+                Consultation.number,
+                Consultation.title,
+                Department.id,
+                Department.key,
+                Department.name,
+            )
+            .outerjoin(
+                ConsultationDepartment, ConsultationDepartment.consultation_id == Consultation.id
+            )
+            .outerjoin(Department, Department.id == ConsultationDepartment.department_id)
+            .where(Consultation.round_id == rnd.id)
+            .order_by(Consultation.position, Consultation.id, Department.id)
+        ).all()
+        out: dict[int, tuple[tuple[str, str, str], list[tuple[int, str, str]]]] = {}
+        for cid, key, number, title, did, dkey, dname in rows:
+            _, depts = out.setdefault(cid, ((key, number, title), []))
+            if did is not None:
+                depts.append((did, dkey, dname))
+        return tuple(
+            ConsultationRow(cid, key, number, title, tuple(depts))
+            for cid, ((key, number, title), depts) in out.items()
         )
-        .unique()
-        .scalar_one_or_none()
-    )
+
+    return parties.kept(session, rnd.committee_id, f"consultations:{rnd.id}", read)
 
 
 def next_seq(session: Session, round_id: int, consultation_id: int) -> int:

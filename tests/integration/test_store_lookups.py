@@ -134,24 +134,28 @@ def test_whether_a_mails_items_were_corrected_is_one_keyed_look_up(
         assert not corrections_repo.message_items_corrected(s, mails[1])
 
 
-def test_the_round_read_in_one_query_is_the_round_read_lazily(
+def test_the_consultation_rows_a_process_keeps_are_the_rounds_relationship(
     tmp_path: Path, any_db_url: str
 ) -> None:
     services, seed = _seeded(tmp_path, any_db_url)
 
-    def shape(rnd: Round | None) -> list[tuple[str, int, list[int]]]:
+    def shape(rnd: Round | None) -> list[tuple[str, str, str, list[tuple[int, str, str]]]]:
         assert rnd is not None
-        return [(c.key, c.position, [d.id for d in c.departments]) for c in rnd.consultations]
+        return [
+            (c.key, c.number, c.title, [(d.id, d.key, d.name) for d in c.departments])
+            for c in rnd.consultations
+        ]
 
     with db.reading(services.sessions) as s:
         lazily = shape(s.get(Round, rounds_repo.get(s, 1, seed.key).id))  # type: ignore[union-attr]
     with db.reading(services.sessions) as s:
-        pk = rounds_repo.get(s, 1, seed.key).id  # type: ignore[union-attr]
-    with db.reading(services.sessions) as s:
-        joined = shape(intake_repo.round_with_consultations(s, pk))
-        assert intake_repo.round_with_consultations(s, pk + 1000) is None
-    assert joined == lazily
-    assert any(len(depts) > 1 for _, _, depts in joined) and len(joined) > 1
+        rnd = intake_repo.round_row(s, rounds_repo.get(s, 1, seed.key).id)  # type: ignore[union-attr]
+        assert rnd is not None
+        rows = intake_repo.consultation_rows(s, rnd)
+        assert intake_repo.round_row(s, rnd.id + 1000) is None
+    kept = [(c.key, c.number, c.title, list(c.departments)) for c in rows]
+    assert kept == lazily
+    assert any(len(depts) > 1 for *_, depts in kept) and len(kept) > 1
 
 
 def test_an_item_whose_answer_was_removed_shows_pending_in_what_members_read(
