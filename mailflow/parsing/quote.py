@@ -198,7 +198,8 @@ def _classify(lines: Sequence[str]) -> tuple[tuple[_Kind, ...], tuple[HeaderMatc
 
 # One mail's lines are classified by several readers in turn (its segments, the thread
 # below the first header for the reply form, a forward's text); the result is shared.
-@functools.lru_cache(maxsize=8)
+# Only within a mail: a few are kept, as each holds a copy of a body's lines.
+@functools.lru_cache(maxsize=4)
 def _classified(lines: tuple[str, ...]) -> tuple[tuple[_Kind, ...], tuple[HeaderMatch, ...]]:
     n = len(lines)
     kinds = [_Kind.TEXT] * n
