@@ -40,7 +40,7 @@ from mailflow.parsing.kinds import (
 )
 from mailflow.parsing.model import ParsedDecision
 from mailflow.parsing.normalize import Folded, fold, to_int
-from mailflow.parsing.sections import title_prefixes
+from mailflow.parsing.sections import round_title_prefixes
 from mailflow.parsing.verdicts import Hit, Polarity, find_hits
 
 # Numbers are entered at their first digit only and taken whole (possessive), so that
@@ -169,8 +169,8 @@ def _mentions(text: str, consultations: Sequence[ConsultationRef]) -> list[_Ment
         key = _key_for(number, consultations)
         found.append(_Mention(m.start(), m.end(), _Scope.NAMED, (key,) if key else ()))
         taken.append((m.start(), m.end()))
-    for ref in consultations:
-        for prefix in title_prefixes(ref, consultations):
+    for ref, prefixes in zip(consultations, round_title_prefixes(consultations), strict=True):
+        for prefix in prefixes:
             at = text.find(prefix)
             if at >= 0 and free(at, at + len(prefix)):
                 found.append(_Mention(at, at + len(prefix), _Scope.NAMED, (ref.key,)))

@@ -191,8 +191,16 @@ def _next_nonblank(lines: Sequence[str], i: int) -> int:
 _OUR_MAIL = re.compile(r"回答欄|答申欄|自動送信|^\s*\[Q\d+-\d+\]")
 
 
-def _classify(lines: Sequence[str]) -> tuple[list[_Kind], list[HeaderMatch]]:
+def _classify(lines: Sequence[str]) -> tuple[tuple[_Kind, ...], tuple[HeaderMatch, ...]]:
     """Each line's kind, and the headers found (in order)."""
+    return _classified(tuple(lines))
+
+
+# One mail's lines are classified by several readers in turn (its segments, the thread
+# below the first header for the reply form, a forward's text); the result is shared.
+# Only within a mail: a few are kept, as each holds a copy of a body's lines.
+@functools.lru_cache(maxsize=4)
+def _classified(lines: tuple[str, ...]) -> tuple[tuple[_Kind, ...], tuple[HeaderMatch, ...]]:
     n = len(lines)
     kinds = [_Kind.TEXT] * n
     headers: list[HeaderMatch] = []
@@ -227,7 +235,7 @@ def _classify(lines: Sequence[str]) -> tuple[list[_Kind], list[HeaderMatch]]:
         kinds[found.end :] = [_Kind.THREAD] * (n - found.end)
         break
     _attach_blank_lines(lines, kinds)
-    return kinds, headers
+    return tuple(kinds), tuple(headers)
 
 
 def _attach_blank_lines(lines: Sequence[str], kinds: list[_Kind]) -> None:

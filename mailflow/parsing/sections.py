@@ -78,10 +78,27 @@ def title_prefixes(ref: ConsultationRef, others: Sequence[ConsultationRef]) -> t
     return _title_prefixes(ref, tuple(others))
 
 
+def round_title_prefixes(
+    consultations: Sequence[ConsultationRef],
+) -> tuple[tuple[str, ...], ...]:
+    """:func:`title_prefixes` of each of the round's consultations, in their order."""
+    return _round_title_prefixes(tuple(consultations))
+
+
 # A round has a handful of consultations and every line of every reply asks about them:
-# what depends only on the round is computed once, not per line.
+# what depends only on the round is computed once, not per line, nor per mail (a mail's
+# look-up of a consultation's prefixes compares the whole round, so a mail asks once).
+@functools.lru_cache(maxsize=64)
+def _round_title_prefixes(refs: tuple[ConsultationRef, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(_prefixes_of(ref, refs) for ref in refs)
+
+
 @functools.lru_cache(maxsize=256)
 def _title_prefixes(ref: ConsultationRef, others: tuple[ConsultationRef, ...]) -> tuple[str, ...]:
+    return _prefixes_of(ref, others)
+
+
+def _prefixes_of(ref: ConsultationRef, others: Sequence[ConsultationRef]) -> tuple[str, ...]:
     title = nfkc(ref.title).strip()
     other_titles = [nfkc(o.title) for o in others if o.key != ref.key]
     low = min(4, len(title))
@@ -97,30 +114,58 @@ def _key_for(number: str, consultations: Sequence[ConsultationRef]) -> str | Non
     return None
 
 
+# The titles are literals: a heading's title is found by the first of its prefixes (in
+# their order) that the line has there, as an alternation of them would find it, without
+# compiling a pattern per round. Indexed by first character, so most lines cost one look-up.
 @functools.lru_cache(maxsize=256)
-def _title_re(prefixes: tuple[str, ...]) -> str:
-    return "|".join(re.escape(p) for p in prefixes) or "(?!)"
+def _by_first_char(prefixes: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    index: dict[str, list[str]] = {}
+    for p in prefixes:
+        index.setdefault(p[0], []).append(p)
+    return {c: tuple(ps) for c, ps in index.items()}
 
 
-@functools.lru_cache(maxsize=256)
-def _title_start(title_alt: str) -> re.Pattern[str]:
-    return re.compile(title_alt)
+def _title_end(text: str, pos: int, prefixes: tuple[str, ...]) -> int | None:
+    """Where the first of ``prefixes`` that ``text`` has at ``pos`` ends, if one does."""
+    for p in _by_first_char(prefixes).get(text[pos : pos + 1], ()):
+        if text.startswith(p, pos):
+            return pos + len(p)
+    return None
 
 
-@functools.lru_cache(maxsize=256)
-def _tail_re(title_alt: str) -> re.Pattern[str]:
-    return re.compile(
-        rf"\s*(?P<c1>{_CLOSE})?\s*(?:[(「『]?\s*(?P<title>{title_alt})\s*[)」』]?)?\s*"
-        rf"(?P<suffix>{_SUFFIX})?\s*(?P<c2>{_CLOSE})?\s*(?P<colon>[:：])?(?:は(?!\w*[号条]))?[、,。]?\s*"
+# What closes a heading, in three parts around the title: every part is optional, so the
+# first way through each is the whole match's (nothing after one can fail and send the
+# search back into it).
+_TAIL_HEAD = re.compile(rf"\s*(?P<c1>{_CLOSE})?\s*")
+_TITLE_OPEN = re.compile(r"[(「『]\s*")
+_TITLE_CLOSE = re.compile(r"\s*[)」』]?")
+_TAIL_REST = re.compile(
+    rf"\s*(?P<suffix>{_SUFFIX})?\s*(?P<c2>{_CLOSE})?\s*(?P<colon>[:：])?(?:は(?!\w*[号条]))?[、,。]?\s*"
+)
+
+
+def _tail(line: str, pos: int, titles: tuple[str, ...]) -> tuple[int, bool]:
+    """Consume what closes a heading from ``pos`` (a 」, one of ``titles``, について, ：);
+    return the end and whether it was decisive."""
+    head = _TAIL_HEAD.match(line, pos)
+    assert head is not None  # every part is optional
+    end = head.end()
+    opened = _TITLE_OPEN.match(line, end)  # 「（病児保育）」: the title in brackets, or bare
+    title = _title_end(line, opened.end(), titles) if opened else None
+    if title is None:
+        title = _title_end(line, end, titles)
+    if title is not None:
+        closed = _TITLE_CLOSE.match(line, title)
+        assert closed is not None
+        end = closed.end()
+    rest = _TAIL_REST.match(line, end)
+    assert rest is not None
+    decisive = (
+        title is not None
+        or bool(head.group("c1"))
+        or any(rest.group(g) for g in ("suffix", "c2", "colon"))
     )
-
-
-def _tail(line: str, pos: int, title_alt: str) -> tuple[int, bool]:
-    """Consume what closes a heading from ``pos``; return the end and whether it was decisive."""
-    m = _tail_re(title_alt).match(line, pos)
-    assert m is not None  # every part is optional
-    decisive = any(m.group(g) for g in ("c1", "title", "suffix", "c2", "colon"))
-    return m.end(), decisive or m.end() == len(line.rstrip())
+    return rest.end(), decisive or rest.end() == len(line.rstrip())
 
 
 # 「質問1（諮問第31号）」「1. 諮問第32号について」: a point's label before the heading.
@@ -174,10 +219,10 @@ def _match_plain_heading(
             continue
         key = _key_for(m.group(2), consultations)
         if key is not None:
-            alt = _title_re(prefixes[key])
+            titles = prefixes[key]
         else:
-            alt = _title_re(tuple(p for ps in prefixes.values() for p in ps))
-        end, decisive = _tail(text, m.end(), alt)
+            titles = tuple(p for ps in prefixes.values() for p in ps)
+        end, decisive = _tail(text, m.end(), titles)
         strong = pattern is _BRACKET or bool(set(m.group("lead")) & _STRONG_LEAD)
         if not decisive and end == m.end() and not strong:
             return None  # 「諮問第14号と統一…」: a mention, not a heading
@@ -192,10 +237,10 @@ def _match_plain_heading(
     lead = _TITLE_LEAD.match(text)
     assert lead is not None
     for ref in consultations:
-        tm = _title_start(_title_re(prefixes[ref.key])).match(text, lead.end())
-        if not tm:
+        title = _title_end(text, lead.end(), prefixes[ref.key])
+        if title is None:
             continue
-        end, decisive = _tail(text, tm.end(), "(?!)")
+        end, decisive = _tail(text, title, ())
         if not decisive:
             # 「病児保育の受け入れ枠…」 starts an item, not a section
             return _short_name_heading(line, text, consultations)
@@ -244,7 +289,10 @@ def _short_name_heading(
 
 def split_sections(text: str, consultations: Sequence[ConsultationRef]) -> tuple[Section, ...]:
     """Sections of ``text`` in order; the first (how="none") holds what precedes any heading."""
-    prefixes = {ref.key: title_prefixes(ref, consultations) for ref in consultations}
+    prefixes = {
+        ref.key: ps
+        for ref, ps in zip(consultations, round_title_prefixes(consultations), strict=True)
+    }
     sections: list[Section] = []
     current = Section(None, 0, 0, "none")
     pos = 0
@@ -341,8 +389,7 @@ def mentioned(text: str, consultations: Sequence[ConsultationRef]) -> tuple[str,
         key = _key_for(number, consultations)
         if key is not None:
             found.append((m.start(), key))
-    for ref in consultations:
-        prefixes = title_prefixes(ref, consultations)
+    for ref, prefixes in zip(consultations, round_title_prefixes(consultations), strict=True):
         # Each longer prefix starts with the shortest: without it, none can be there.
         if not prefixes or prefixes[-1] not in folded:
             continue
@@ -369,7 +416,7 @@ def leading_mention(text: str, consultations: Sequence[ConsultationRef]) -> str 
     m = _MENTION.match(folded, at)
     if m:
         return _key_for(next(g for g in m.groups() if g), consultations)
-    for ref in consultations:
-        if any(folded.startswith(p, at) for p in title_prefixes(ref, consultations)):
+    for ref, prefixes in zip(consultations, round_title_prefixes(consultations), strict=True):
+        if any(folded.startswith(p, at) for p in prefixes):
             return ref.key
     return None

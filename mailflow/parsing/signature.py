@@ -239,29 +239,58 @@ _UNIT_LINE = re.compile(
 _PERSON_LINE = re.compile(rf"[{_KANJI}]{{1,4}}(?:\s+[{_KANJI}ぁ-ゖァ-ヶー]{{1,5}})?")
 
 
-@functools.lru_cache(maxsize=32)
-def _name_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    out: list[re.Pattern[str]] = []
+# Every sender signs with names of their own, and a committee has hundreds of them: a
+# pattern compiled per name would be compiled again and again, for any cache smaller than
+# the committee. So the name is not written into the pattern but read from the subject:
+# the pattern for names of n characters is matched against the name's characters, a
+# separator and the line, and refers back to each character in turn (``\1`` matches
+# exactly the character its group took, as the literal would), with the same prefix,
+# gaps and backtracking. One pattern per length, whatever the names.
+_NAME_SEPARATOR = "\x00"
+
+
+@functools.lru_cache(maxsize=64)
+def _name_pattern(length: int) -> re.Pattern[str]:
+    chars = "(.)" * length
+    body = _NAME_GAP.join(f"\\{k}" for k in range(1, length + 1))
+    return re.compile(f"{chars}{_NAME_SEPARATOR}{_NAME_PREFIX}{body}", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class _Name:
+    """A signer's name as the matcher reads it: its characters without spaces and ・."""
+
+    key: str
+
+    def match(self, flat: str) -> int | None:
+        """Where the name (after a prefix such as 委員 or 【) ends in ``flat``, if it opens it."""
+        m = _name_pattern(len(self.key)).match(self.key + _NAME_SEPARATOR + flat)
+        return None if m is None else m.end() - len(self.key) - len(_NAME_SEPARATOR)
+
+
+def _names(names: Sequence[str]) -> tuple[_Name, ...]:
+    out: list[_Name] = []
     for name in names:
-        chars = [c for c in nfkc(name) if not c.isspace() and c != "・"]
+        chars = "".join(c for c in nfkc(name) if not c.isspace() and c != "・")
         if len(chars) < 2:
             continue  # one character matches too much to be anyone's name
-        body = _NAME_GAP.join(re.escape(c) for c in chars)
-        out.append(re.compile(_NAME_PREFIX + body))
+        if len(chars) > _MAX_NAMED_WIDTH:
+            continue  # longer than any line it could open
+        out.append(_Name(chars))
     return tuple(out)
 
 
-def _name_tail(line: str, patterns: Sequence[re.Pattern[str]]) -> str | None:
+def _name_tail(line: str, names: Sequence[_Name]) -> str | None:
     """What follows the sender's name on a line that opens with it and reads as a
     signature (「」 for the name alone), or None for any other line."""
     flat = nfkc(line).strip()
     if len(flat) > _MAX_NAMED_WIDTH:
         return None
-    for pattern in patterns:
-        m = pattern.match(flat)
-        if m is None:
+    for name in names:
+        end = name.match(flat)
+        if end is None:
             continue
-        tail = flat[m.end() :]
+        tail = flat[end:]
         joined = _JOINED_TAIL.match(tail)
         rest = tail[joined.end() :] if joined else tail
         if rest and not _TAIL_SEPARATOR.match(rest):
@@ -319,13 +348,13 @@ def signer_signature_start(lines: Sequence[str], signer_names: Sequence[str]) ->
     signs the text. A sentence that mentions the name (「子ども保健・給付課で対応します。」)
     does not, nor does a line that goes on with anything but a name or contact details.
     """
-    patterns = _name_patterns(tuple(signer_names))
-    if not patterns:
+    names = _names(signer_names)
+    if not names:
         return None
     body = [i for i, line in enumerate(lines) if line.strip()]
     last = body[-(_MAX_NAMED_BLOCK + 2) :]
     for n, i in enumerate(last):
-        tail = _name_tail(lines[i], patterns)
+        tail = _name_tail(lines[i], names)
         if tail is None:
             continue
         # A person's name on a line of its own only right below the bare name (課名 / 氏名),

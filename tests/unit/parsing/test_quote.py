@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailflow.parsing.quote import extract_new_text, is_quoted_line, match_header, segments
+from mailflow.parsing.pipeline import parse_mail
+from mailflow.parsing.quote import (
+    _classified,
+    extract_new_text,
+    first_thread_message,
+    is_quoted_line,
+    match_header,
+    segments,
+)
 from mailflow.parsing.quote_patterns import HEADER_PATTERNS, HeaderKind
 
 INLINE_ANSWERS = """子ども保健・給付課です。
@@ -217,3 +225,19 @@ def test_an_empty_reply_over_our_unquoted_call_stays_empty() -> None:
         "■諮問第13号 子育て応援ギフトセット配布業務委託\n"
     )
     assert extract_new_text(body) == ""
+
+
+def test_a_mails_lines_are_classified_once_for_all_its_readers() -> None:
+    # The new text, the thread below the first header (where a reply form may be typed)
+    # and the inline contexts all read the same classification of the body's lines.
+    body = "了解しました。\n\n-----Original Message-----\nFrom: 総務課 <a@city.example.jp>\n"
+    body += "Subject: 質問\n\n[Q13-01] 専用ソフトは市が指定するのか。\n"
+    raw = (
+        f"From: a@example.jp\nSubject: Re: 質問\nContent-Type: text/plain; charset=utf-8\n\n{body}"
+    )
+    _classified.cache_clear()
+    parsed = parse_mail(raw.encode(), [], signer_names=("石田 直樹",))
+    assert parsed.new_text == "了解しました。"
+    assert _classified.cache_info().misses == 1
+    assert first_thread_message(parsed.decoded.body).strip().startswith("[Q13-01]")
+    assert _classified.cache_info().misses == 1

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailflow.domain import ConsultationRef
 from mailflow.parsing.reply_form import (
@@ -12,6 +16,9 @@ from mailflow.parsing.reply_form import (
     render_reply_form,
 )
 from mailflow.parsing.sections import (
+    _CLOSE,
+    _SUFFIX,
+    _tail,
     guess_consultation,
     mentioned,
     split_sections,
@@ -129,3 +136,35 @@ def test_mentions_anywhere_in_a_line() -> None:
     assert mentioned("「病児保育予約システム使用委託」について、可とする。", BOTH) == ("14",)
     assert mentioned("【１３】可", BOTH) == ("13",)
     assert mentioned("第6条第2項により", BOTH) == ()
+
+
+# What closes a heading is read around the round's titles without compiling a pattern
+# per round: it must end where the one pattern with the titles written in (as before) does.
+def _old_tail(line: str, pos: int, titles: tuple[str, ...]) -> tuple[int, bool]:
+    alt = "|".join(re.escape(t) for t in titles) or "(?!)"
+    m = re.compile(
+        rf"\s*(?P<c1>{_CLOSE})?\s*(?:[(「『]?\s*(?P<title>{alt})\s*[)」』]?)?\s*"
+        rf"(?P<suffix>{_SUFFIX})?\s*(?P<c2>{_CLOSE})?\s*(?P<colon>[:：])?(?:は(?!\w*[号条]))?[、,。]?\s*"
+    ).match(line, pos)
+    assert m is not None
+    decisive = any(m.group(g) for g in ("c1", "title", "suffix", "c2", "colon"))
+    return m.end(), decisive or m.end() == len(line.rstrip())
+
+
+_TAIL_PIECES = ["」", "』", ")", "(", "「", "『", "】", " ", "　", "病児", "保育",
+                "予約", "について", "の件", "質問", "は", "号", "：", ":", "、", "。",
+                "x", "*", "\\"]  # fmt: skip
+
+
+@given(
+    line=st.lists(st.sampled_from(_TAIL_PIECES), max_size=10).map("".join),
+    titles=st.lists(
+        st.lists(st.sampled_from(_TAIL_PIECES[4:]), min_size=1, max_size=3).map("".join),
+        max_size=4,
+    ).map(lambda ts: tuple(t for t in ts if t.strip() == t)),
+)
+@settings(max_examples=1000, deadline=None)
+def test_a_headings_tail_ends_where_the_pattern_with_the_titles_ends(
+    line: str, titles: tuple[str, ...]
+) -> None:
+    assert _tail(line, 0, titles) == _old_tail(line, 0, titles)

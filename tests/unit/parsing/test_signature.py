@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mailflow.parsing.normalize import nfkc
 from mailflow.parsing.signature import (
+    _NAME_GAP,
+    _NAME_PREFIX,
     SIGNATURE_RULES,
+    _name_pattern,
+    _names,
     department_name_forms,
     signature_start,
     strip_signature,
@@ -209,3 +218,53 @@ def test_the_section_alone_is_recognised_under_the_last_answer() -> None:
     names = department_name_forms("健康福祉部子ども保健・給付課")
     assert signature_start(lines, signer_names=names) == 3
     assert signature_start(lines) is None
+
+
+# The sender's name is matched by one pattern per name length, the name read from the
+# subject by back-references: it must find exactly what a pattern compiled for the name
+# itself (as the names were matched before) finds.
+def _compiled_for(name: str) -> re.Pattern[str]:
+    chars = [c for c in nfkc(name) if not c.isspace() and c != "・"]
+    return re.compile(_NAME_PREFIX + _NAME_GAP.join(re.escape(c) for c in chars))
+
+
+_PIECES = ["委員", "担当者", "担当", ":", "：", "【", "(", " ", "　", "・", "石", "田", "直樹",
+           "者", "課", "長", "です", ".", "\\1", "*", "(?", "」", "a", "1"]  # fmt: skip
+
+
+@given(
+    name=st.lists(st.sampled_from(_PIECES), min_size=1, max_size=4).map("".join),
+    line=st.lists(st.sampled_from(_PIECES), max_size=10).map("".join),
+)
+@settings(max_examples=1000, deadline=None)
+def test_the_name_matcher_finds_what_a_pattern_of_the_name_finds(name: str, line: str) -> None:
+    (key,) = _names([name]) or (None,)
+    flat = nfkc(line).strip()
+    if key is None:
+        assert len([c for c in nfkc(name) if not c.isspace() and c != "・"]) < 2
+        return
+    expected = _compiled_for(name).match(flat)
+    assert key.match(flat) == (expected.end() if expected else None)
+
+
+def test_a_committee_of_any_size_compiles_its_names_once_per_length() -> None:
+    # More signers than any cache of per-name patterns would hold: each mail's names are
+    # matched without compiling anything new once each length has been seen.
+    surnames = ["石田", "青木", "山本", "佐々木", "長谷川", "小野寺"]
+    members = [
+        f"{s} {g}{n:03d}" for n in range(50) for s, g in zip(surnames, "一二三四五六", strict=True)
+    ]
+    assert len(members) == 300
+    lines = [*ANSWER, "", "委員：{}"]
+    _name_pattern.cache_clear()
+    for member in members:
+        names = (member, member.split()[0])
+        text = [*lines[:-1], lines[-1].format(member)]
+        assert signature_start(text, names) == len(ANSWER) + 1
+    lengths = {len(k.key) for m in members for k in _names((m, m.split()[0]))}
+    first = _name_pattern.cache_info()
+    assert first.misses == len(lengths) < 10  # one compile per length, not per name
+    for member in reversed(members):
+        text = [*lines[:-1], lines[-1].format(member.split()[0])]
+        assert signature_start(text, (member, member.split()[0])) == len(ANSWER) + 1
+    assert _name_pattern.cache_info().misses == first.misses
