@@ -44,6 +44,7 @@ from mailflow.services.records import RecordResult
 from mailflow.store import db, events
 from mailflow.store import directory as parties
 from mailflow.store import intake as repo
+from mailflow.store import messages as raw_store
 from mailflow.store import pending as pending_repo
 from mailflow.store import rounds as round_repo
 from mailflow.store.models import Message, Round
@@ -172,7 +173,7 @@ def process(
 def _process(
     services: Services, session: Session, message_pk: int, assignment: Assignment | None
 ) -> Outcome:
-    msg = session.get(Message, message_pk)
+    msg = raw_store.get(session, message_pk)
     if msg is None:
         raise LookupError(f"no message {message_pk}")
     now = services.clock.now()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from mailflow.domain import ItemId
@@ -244,13 +244,15 @@ def record_member_correction(
 def message_items_corrected(session: Session, message_pk: int) -> bool:
     """Whether any item of mail ``message_pk`` has a member's correction: one keyed
     look-up, so that filing a mail nobody corrected reads nothing more."""
-    found = session.scalar(
-        select(ItemCorrection.id)
-        .join(Item, Item.id == ItemCorrection.item_id)
-        .where(Item.source_message_id == message_pk)
-        .limit(1)
-    )
-    return found is not None
+    return session.scalar(_CORRECTED, {"id": message_pk}) is not None
+
+
+_CORRECTED = (
+    select(ItemCorrection.id)
+    .join(Item, Item.id == ItemCorrection.item_id)
+    .where(Item.source_message_id == bindparam("id"))
+    .limit(1)
+)
 
 
 def member_corrections(session: Session, item_pks: Collection[int]) -> Sequence[ItemCorrection]:

@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, bindparam, event, select
 from sqlalchemy.orm import Session
 
 from mailflow import config as cfg
@@ -124,7 +124,7 @@ def committee_of(session: Session, conf: cfg.Config, memo: SyncMemo) -> Committe
     sync's transaction has committed, so a rolled-back sync is done again.
     """
     if memo.config is conf and memo.committee_id is not None:
-        row = session.get(Committee, memo.committee_id)
+        row = session.scalar(_COMMITTEE, {"id": memo.committee_id})
         if row is not None and row.key == conf.committee.id:
             return row
     row = sync_committee(session, conf)
@@ -181,12 +181,16 @@ def remember_members(session: Session) -> None:
     session.info.setdefault(_MARKS_MEMO, {})
 
 
+_MARK = select(Committee.directory_mark).where(Committee.id == bindparam("id"))
+_COMMITTEE = select(Committee).where(Committee.id == bindparam("id"))
+
+
 def directory_mark(session: Session, committee_id: int) -> int | None:
     """The committee's mark as this unit of work sees it (None: no such committee)."""
     memo: dict[int, int | None] | None = session.info.get(_MARKS_MEMO)
     if memo is not None and committee_id in memo:
         return memo[committee_id]
-    mark = session.scalar(select(Committee.directory_mark).where(Committee.id == committee_id))
+    mark = session.scalar(_MARK, {"id": committee_id})
     if memo is not None:
         memo[committee_id] = mark
     return mark

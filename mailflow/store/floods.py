@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mailflow.store.models import Message, Outbox
@@ -19,6 +19,24 @@ def _party_column(department: bool) -> InstrumentedAttribute[int | None]:
     return Message.department_id if department else Message.member_id
 
 
+# Every mail runs one of these: built once, not per call.
+_RECENT = {
+    department: select(func.count()).where(
+        Message.committee_id == bindparam("committee_id"),
+        _party_column(department) == bindparam("party_id"),
+        Message.state.in_(_COUNTED),
+        Message.received_at > bindparam("since"),
+        Message.id < bindparam("before"),
+    )
+    for department in (False, True)
+}
+_RECEIPTS_AMONG = select(Outbox.id, Outbox.raw).where(
+    Outbox.message_id.in_(bindparam("ids", expanding=True)),
+    Outbox.committee_id == bindparam("committee_id"),
+    Outbox.kind.in_(RECEIPT_KINDS),
+)
+
+
 def recent_from_party(
     session: Session, committee_id: int, party_id: int, *, department: bool,
     since: datetime, before_message: int,
@@ -27,19 +45,11 @@ def recent_from_party(
 
     Counted by store order (the message id), so replaying a mail gives the same count.
     """
-    column = _party_column(department)
-    return int(
-        session.scalar(
-            select(func.count()).where(
-                Message.committee_id == committee_id,
-                column == party_id,
-                Message.state.in_(_COUNTED),
-                Message.received_at > since,
-                Message.id < before_message,
-            )
-        )
-        or 0
-    )
+    params = {
+        "committee_id": committee_id, "party_id": party_id, "since": since,
+        "before": before_message,
+    }  # fmt: skip
+    return int(session.scalar(_RECENT[department], params) or 0)
 
 
 def recent_raw_from_party(
@@ -71,11 +81,5 @@ def receipt_replied_to(
     bracketed = [f"<{m}>" for m in message_ids[:50]]
     # By the unique Message-ID index, the newest picked here: an ORDER BY id … LIMIT in SQL
     # lets SQLite walk the whole outbox backwards instead.
-    rows = session.execute(
-        select(Outbox.id, Outbox.raw).where(
-            Outbox.message_id.in_(bracketed),
-            Outbox.committee_id == committee_id,
-            Outbox.kind.in_(RECEIPT_KINDS),
-        )
-    ).all()
+    rows = session.execute(_RECEIPTS_AMONG, {"ids": bracketed, "committee_id": committee_id}).all()
     return max(rows)[1] if rows else None

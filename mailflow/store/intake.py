@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from mailflow.domain import Role
@@ -68,8 +68,24 @@ def _directory(session: Session, committee_id: int) -> Directory:
     return Directory((entry,))
 
 
+# Statements every mail runs, built once (building one per call cost more than SQLite
+# takes to answer it).
+_COMMITTEE = select(Committee).where(Committee.id == bindparam("id"))
+_ROUND = select(Round).where(Round.id == bindparam("id"))
+_MAX_SEQ = select(func.max(Item.seq)).where(
+    Item.round_id == bindparam("round_id"), Item.consultation_id == bindparam("consultation_id")
+)
+_ITEM_BY_PUBLIC_ID = select(Item).where(
+    Item.round_id == bindparam("round_id"), Item.public_id == bindparam("public_id")
+)
+_ITEMS_OF_MESSAGE = (
+    select(Item).where(Item.source_message_id == bindparam("message_id")).order_by(Item.position)
+)
+_MEMBER_NAME = select(Member.name).where(Member.id == bindparam("id"))
+
+
 def committee(session: Session, committee_id: int) -> Committee:
-    row = session.get(Committee, committee_id)
+    row = session.scalar(_COMMITTEE, {"id": committee_id})
     assert row is not None
     return row
 
@@ -77,7 +93,7 @@ def committee(session: Session, committee_id: int) -> Committee:
 def round_row(session: Session, round_id: int) -> Round | None:
     """The round by id; its consultations come from `consultation_rows`, which a process
     keeps (the relationship is loaded only by code that still asks it)."""
-    return session.get(Round, round_id)
+    return session.scalar(_ROUND, {"id": round_id})
 
 
 @dataclass(frozen=True)
@@ -127,24 +143,16 @@ def consultation_rows(session: Session, rnd: Round) -> tuple[ConsultationRow, ..
 
 
 def next_seq(session: Session, round_id: int, consultation_id: int) -> int:
-    current = session.scalar(
-        select(func.max(Item.seq)).where(
-            Item.round_id == round_id, Item.consultation_id == consultation_id
-        )
-    )
+    current = session.scalar(_MAX_SEQ, {"round_id": round_id, "consultation_id": consultation_id})
     return (current or 0) + 1
 
 
 def item_by_public_id(session: Session, round_id: int, public_id: str) -> Item | None:
-    return session.scalar(
-        select(Item).where(Item.round_id == round_id, Item.public_id == public_id)
-    )
+    return session.scalar(_ITEM_BY_PUBLIC_ID, {"round_id": round_id, "public_id": public_id})
 
 
 def items_from_message(session: Session, message_pk: int) -> Sequence[Item]:
-    return session.scalars(
-        select(Item).where(Item.source_message_id == message_pk).order_by(Item.position)
-    ).all()
+    return session.scalars(_ITEMS_OF_MESSAGE, {"message_id": message_pk}).all()
 
 
 def answers_from_message(session: Session, message_pk: int) -> Sequence[Answer]:
@@ -246,7 +254,7 @@ def member_name(session: Session, member_id: int) -> str | None:
     known = parties.remembered_member(session, member_id)
     if known is not None:
         return known.name
-    return session.scalar(select(Member.name).where(Member.id == member_id))
+    return session.scalar(_MEMBER_NAME, {"id": member_id})
 
 
 def party_by_address(

@@ -12,7 +12,7 @@ from email.policy import compat32
 from enum import StrEnum
 from typing import Literal, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -115,12 +115,25 @@ class _Stored:
 
 
 _STORED = (Message.id, Message.dedupe_key, Message.sha256)
+_BY_KEY = select(*_STORED).where(
+    Message.committee_id == bindparam("committee_id"), Message.dedupe_key == bindparam("key")
+)
+_BY_UID = select(*_STORED).where(
+    Message.committee_id == bindparam("committee_id"),
+    Message.mailbox == bindparam("mailbox"),
+    Message.uidvalidity == bindparam("uidvalidity"),
+    Message.uid == bindparam("uid"),
+)
+_MESSAGE_BY_ID = select(Message).where(Message.id == bindparam("id"))
+
+
+def get(session: Session, message_pk: int) -> Message | None:
+    """The stored message by id (every mail's processing starts here: built once)."""
+    return session.scalar(_MESSAGE_BY_ID, {"id": message_pk})
 
 
 def _find(session: Session, committee_id: int, key: str) -> _Stored | None:
-    row = session.execute(
-        select(*_STORED).where(Message.committee_id == committee_id, Message.dedupe_key == key)
-    ).first()
+    row = session.execute(_BY_KEY, {"committee_id": committee_id, "key": key}).first()
     return _Stored(*row) if row is not None else None
 
 
@@ -129,14 +142,8 @@ def _find_uid(
 ) -> _Stored | None:
     if uidvalidity is None or uid is None:  # a mail fed from a file has no IMAP identity
         return None
-    row = session.execute(
-        select(*_STORED).where(
-            Message.committee_id == committee_id,
-            Message.mailbox == mailbox,
-            Message.uidvalidity == uidvalidity,
-            Message.uid == uid,
-        )
-    ).first()
+    params = {"committee_id": committee_id, "mailbox": mailbox, "uidvalidity": uidvalidity}
+    row = session.execute(_BY_UID, {**params, "uid": uid}).first()
     return _Stored(*row) if row is not None else None
 
 

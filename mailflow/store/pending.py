@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from mailflow.store.models import Message, PendingChange, Round
 
+_FOR_MESSAGE = select(PendingChange).where(PendingChange.message_id == bindparam("id"))
+
 
 def for_message(session: Session, message_pk: int) -> PendingChange | None:
-    """The request made for this stored mail's changes, if one was made."""
-    return session.scalar(select(PendingChange).where(PendingChange.message_id == message_pk))
+    """The request made for this stored mail's changes, if one was made (every mail asks:
+    the statement is built once)."""
+    return session.scalar(_FOR_MESSAGE, {"id": message_pk})
 
 
 def hold_message(

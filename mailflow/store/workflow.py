@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from mailflow.domain import ItemId, Phase, Role, Verdict
@@ -306,14 +306,20 @@ def items_and_answers(
             for r in session.execute(select(*_ITEM_COLUMNS).where(*live).order_by(*order))
         ]
     else:
-        items = _keyed_items(session, live, sorted(public_ids))
+        items = _keyed_items(session, round_id, sorted(public_ids))
     answers: dict[int, list[AnswerRow]] = {}
-    query = select(*_ANSWER_COLUMNS).where(Answer.state == "active")
     if public_ids is None:
-        query = query.join(Item, Item.id == Answer.item_id).where(Item.round_id == round_id)
+        query = (
+            select(*_ANSWER_COLUMNS)
+            .where(Answer.state == "active")
+            .join(Item, Item.id == Answer.item_id)
+            .where(Item.round_id == round_id)
+            .order_by(Answer.received_at, Answer.id)
+        )
+        rows = session.execute(query)
     else:
-        query = query.where(Answer.item_id.in_([i.id for i in items]))
-    for row in session.execute(query.order_by(Answer.received_at, Answer.id)):
+        rows = session.execute(_ANSWERS_OF_ITEMS, {"keys": [i.id for i in items]})
+    for row in rows:
         a = AnswerRow._make(row)
         answers.setdefault(a.item_id, []).append(a)
     # The names sign the answers: none read (a member's receipt, mostly), none needed.
@@ -330,15 +336,30 @@ def items_and_answers(
     return items, answers, names
 
 
-def _keyed_items(session: Session, live: tuple[Any, ...], public_ids: list[str]) -> list[ItemRow]:
-    def read(*where: Any) -> list[ItemRow]:
-        return [ItemRow._make(r) for r in session.execute(select(*_ITEM_COLUMNS).where(*where))]
+# A receipt's reads, built once: each mail runs them (a statement built per call costs
+# more than SQLite takes to answer it).
+_LIVE = (Item.round_id == bindparam("round_id"), Item.state.in_(("active", "held")))
+_ITEMS_BY_PUBLIC_ID = select(*_ITEM_COLUMNS).where(
+    *_LIVE, Item.public_id.in_(bindparam("keys", expanding=True))
+)
+_ITEMS_BY_ID = select(*_ITEM_COLUMNS).where(*_LIVE, Item.id.in_(bindparam("keys", expanding=True)))
+_ANSWERS_OF_ITEMS = (
+    select(*_ANSWER_COLUMNS)
+    .where(Answer.state == "active", Answer.item_id.in_(bindparam("keys", expanding=True)))
+    .order_by(Answer.received_at, Answer.id)
+)
 
-    found = read(*live, Item.public_id.in_(public_ids))
+
+def _keyed_items(session: Session, round_id: int, public_ids: list[str]) -> list[ItemRow]:
+    def read(query: Any, keys: list[Any]) -> list[ItemRow]:
+        params = {"round_id": round_id, "keys": keys}
+        return [ItemRow._make(r) for r in session.execute(query, params)]
+
+    found = read(_ITEMS_BY_PUBLIC_ID, public_ids)
     have = {i.id for i in found}
     parents = {i.parent_item_id for i in found if i.parent_item_id is not None} - have
     if parents:
-        found += read(*live, Item.id.in_(sorted(parents)))
+        found += read(_ITEMS_BY_ID, sorted(parents))
     return sorted(found, key=lambda i: (i.phase, i.consultation_id or 0, i.seq or 0, i.id))
 
 
