@@ -194,7 +194,7 @@ def take(
 
 def reapply(session: Session, msg: Message) -> None:
     """After a reprocessed mail rewrote its items, put the authors' corrections back."""
-    if not message_items_corrected(session, msg.id):
+    if repo.never_read(msg) or not message_items_corrected(session, msg.id):
         return
     items = {i.id: i for i in repo.items_from_message(session, msg.id)}
     if not items:

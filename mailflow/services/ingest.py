@@ -201,7 +201,7 @@ def _process(
             )
     # A held mail its party has since confirmed by reply is filed as proven.
     with session.no_autoflush:
-        held = pending_repo.for_message(session, msg.id)
+        held = None if repo.never_read(msg) else pending_repo.for_message(session, msg.id)
     confirmed = held is not None and held.state == "applied"
     proof = Proof.PROVEN if confirmed else outcome.proof
     result = filing.file(services, session, msg, rnd, reading, proof, confirmed, now)

@@ -50,12 +50,15 @@ class RoundItems:
 
     def __init__(
         self, session: Session, rnd: Round, members: dict[int, str],
-        only: Collection[str] | None = None,
+        only: Collection[str] | None = None, *, with_answers: bool = True,
     ) -> None:  # fmt: skip
         """``only``: read just these items (and what they follow), for `selected` alone;
-        a receipt costs the same whatever the round already holds."""
+        a receipt costs the same whatever the round already holds. ``with_answers=False``
+        for a mail that shows no answers (a receipt): the items read with none."""
         self.rnd = rnd
-        self.items, self.answers, self.dept_names = repo.items_and_answers(session, rnd.id, only)
+        self.items, self.answers, self.dept_names = repo.items_and_answers(
+            session, rnd.id, only, with_answers=with_answers
+        )
         self.members = members
         self.by_pk = {i.id: i for i in self.items}
         self.rows = intake_repo.consultation_rows(session, rnd)

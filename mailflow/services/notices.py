@@ -62,7 +62,10 @@ def queue_receipt(
     member = next((m for m in r.members.values() if m.id == msg.member_id), None)
     if member is None:
         return 0
-    mine = RoundItems(session, rnd, r.names, only={*result.items, *result.corrected})
+    # A receipt names the items as understood; it shows no answers (receipt.txt).
+    mine = RoundItems(
+        session, rnd, r.names, only={*result.items, *result.corrected}, with_answers=False
+    )
     items = mine.selected(result.items, upto=None)
     phase = _CUTOFF[msg.phase]
     view = v.Receipt(

@@ -153,7 +153,7 @@ def _items(
     msg.phase, msg.late = phase, late
     res = RecordResult(empty_reply=reply.responded_nothing, late=late)
     filing = _Filing(filed)
-    existing = list(repo.items_from_message(session, msg.id))
+    existing = [] if repo.never_read(msg) else list(repo.items_from_message(session, msg.id))
     alerts: list[StaffLine] = []
     rows: list[Item | None] = []
     for document in reply.documents:
@@ -307,7 +307,7 @@ def _answers(session: Session, msg: Message, rnd: Round, parsed: MailParse) -> R
     res = RecordResult(
         unanswered=list(parsed.answers.unanswered), deferred=list(parsed.answers.deferred)
     )
-    for old in repo.answers_from_message(session, msg.id):
+    for old in () if repo.never_read(msg) else repo.answers_from_message(session, msg.id):
         # One staff edited, replaced or removed stays: a reprocess must not undo them,
         # and the round's timing reads when a removed answer was in force.
         if old.staff_edited or old.state != AnswerState.ACTIVE.value:
@@ -381,7 +381,7 @@ def _decisions(
     assert parsed.decisions is not None
     res = RecordResult()
     msg.phase = 4
-    for old in repo.decisions_from_message(session, msg.id):
+    for old in () if repo.never_read(msg) else repo.decisions_from_message(session, msg.id):
         session.delete(old)
     session.flush()
     by_key = {c.key: c for c in repo.consultation_rows(session, rnd)}

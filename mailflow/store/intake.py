@@ -151,6 +151,14 @@ def item_by_public_id(session: Session, round_id: int, public_id: str) -> Item |
     return session.scalar(_ITEM_BY_PUBLIC_ID, {"round_id": round_id, "public_id": public_id})
 
 
+def never_read(msg: Message) -> bool:
+    """Whether no processing of this mail ever completed: then nothing in the store came
+    from it yet (items, answers, decisions, held changes, corrections), and its first
+    reading need not look for them. A mail leaves `stored` only when a processing of it
+    commits, and nothing puts it back."""
+    return msg.state == MessageState.STORED
+
+
 def items_from_message(session: Session, message_pk: int) -> Sequence[Item]:
     return session.scalars(_ITEMS_OF_MESSAGE, {"message_id": message_pk}).all()
 

@@ -290,13 +290,15 @@ _ANSWER_COLUMNS = tuple(getattr(Answer, name) for name in AnswerRow._fields)
 
 
 def items_and_answers(
-    session: Session, round_id: int, public_ids: Collection[str] | None = None
-) -> tuple[list[ItemRow], dict[int, list[AnswerRow]], dict[int, str]]:
+    session: Session, round_id: int, public_ids: Collection[str] | None = None,
+    *, with_answers: bool = True,
+) -> tuple[list[ItemRow], dict[int, list[AnswerRow]], dict[int, str]]:  # fmt: skip
     """Active and held items of a round in order, their active answers, and the names of
     the committee's departments (when there are answers: the names sign them).
 
     With ``public_ids``, only those items (one keyed read, whatever the round holds) and
     the active or held items they follow, so that a receipt can name them.
+    ``with_answers=False`` reads no answers, for a mail that shows none (a receipt).
     """
     live = (Item.round_id == round_id, Item.state.in_(("active", "held")))
     order = (Item.phase, Item.consultation_id, Item.seq, Item.id)
@@ -308,6 +310,8 @@ def items_and_answers(
     else:
         items = _keyed_items(session, round_id, sorted(public_ids))
     answers: dict[int, list[AnswerRow]] = {}
+    if not with_answers:
+        return items, answers, {}
     if public_ids is None:
         query = (
             select(*_ANSWER_COLUMNS)

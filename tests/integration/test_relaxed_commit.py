@@ -5,15 +5,21 @@ leaves its level to the next one on the same pooled connection."""
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, event, text
 
+from mailflow.clock import FixedClock
+from mailflow.domain.roundspec import load_round_spec
 from mailflow.services.intake_files import ingest_files, reprocess
+from mailflow.services.rounds import import_round
 from mailflow.store import db
 from mailflow.store import directory as parties
-from tests.harness.seed_round import build_seed_round, seed_services
+from tests.harness.seed_round import ROUND_FILE, build_seed_round, seed_services
+
+INTAKE = Path(__file__).resolve().parents[1] / "fixtures/mail/intake"
 
 
 def _level(session_or_conn) -> str:  # type: ignore[no-untyped-def]
@@ -96,6 +102,38 @@ def test_new_mail_is_stored_durably_and_processed_relaxed_staff_reprocess_durabl
     seen.clear()
     reprocess(services, [result.outcome.message_pk])
     assert seen and {lvl for _, lvl in seen} == {"durable"}
+
+
+def test_a_first_reading_looks_for_no_rows_of_its_mail_and_a_second_one_does(
+    tmp_path: Path, any_db_url: str
+) -> None:
+    """Nothing in the store comes from a mail no processing completed (`never_read`):
+    its first reading skips the look-ups a reprocess needs, and gives the same rows."""
+    os.environ.setdefault("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef-0123456789")
+    services = seed_services(tmp_path / "data", any_db_url)
+    import_round(services, load_round_spec(ROUND_FILE), ROUND_FILE)
+    services.clock = FixedClock(datetime(2021, 1, 7, 10, 15, tzinfo=services.config.committee.tz))
+    reads: list[str] = []
+
+    @event.listens_for(services.engine, "before_cursor_execute")
+    def _watch(conn, cursor, statement, params, context, many):  # type: ignore[no-untyped-def]
+        for table in ("pending_change", "item_correction"):
+            if statement.startswith("SELECT") and f"FROM {table}" in statement:
+                reads.append(table)
+        if statement.startswith("SELECT") and "item.source_message_id =" in statement:
+            reads.append("items of the mail")
+
+    (result,) = ingest_files(services, [INTAKE / "gmail-utf8-subject-tag-two-questions.eml"])
+    assert result.outcome is not None and result.outcome.records is not None
+    assert result.outcome.records.items == ["Q13-01", "Q13-02"]
+    assert reads == []
+
+    (again,) = reprocess(services, [result.outcome.message_pk])
+    assert {"pending_change", "items of the mail", "item_correction"} <= set(reads)
+    assert again.records is not None and again.records.items == ["Q13-01", "Q13-02"]
+    with db.reading(services.sessions) as s:
+        stored = s.execute(text("SELECT count(*) FROM item")).scalar_one()
+    assert stored == 2  # re-read in place, not filed twice
 
 
 @pytest.mark.parametrize("durable", [True, False])

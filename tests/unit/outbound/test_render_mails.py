@@ -21,7 +21,7 @@ from mailflow.outbound.alerts import (
     alert_text,
 )
 from mailflow.outbound.render import LANGUAGES, answer_sheet_for, environment, render_mail
-from mailflow.outbound.views import AlertLine, MailView
+from mailflow.outbound.views import AlertLine, AnswerInfo, MailView
 from mailflow.parsing.attachment_bounds import Refusal
 from mailflow.parsing.reply_form import FORM_END, FORM_START
 from mailflow.routing.echo import EchoReason
@@ -140,6 +140,21 @@ def test_receipt_marks_late_replies_and_empty_ones() -> None:
     assert "「特になし」として受け付けました。" in empty.text
     assert "訂正" not in empty.text and "[Q" not in empty.text
     assert empty.subject == "[R2-5] ご返信（特になし）を受け付けました"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_receipt_shows_no_answers_so_its_items_are_read_without_them(language: str) -> None:
+    # notices.queue_receipt reads the items with_answers=False: were a receipt ever to
+    # show an item's answers, they would be missing, and this says so first.
+    plain = seed.receipt()
+    answered = dataclasses.replace(
+        plain,
+        items=tuple(
+            dataclasses.replace(i, answers=(AnswerInfo("情報政策課", "回答の本文です。"),))
+            for i in plain.items
+        ),
+    )
+    assert render_mail(answered, language, seed.JST) == render_mail(plain, language, seed.JST)
 
 
 def test_reminders_say_what_is_due_for_whom() -> None:
