@@ -18,9 +18,11 @@ from mailflow.domain.roundspec import load_round_spec
 from mailflow.outbound.compose import encode_body
 from mailflow.parsing.mime import decode
 from mailflow.services import outbox as sender
+from mailflow.services import previews
 from mailflow.services.context import Services
 from mailflow.services.rounds import import_round
 from mailflow.services.workflow import open_round, tick
+from mailflow.store import console as console_repo
 from mailflow.store import db
 from mailflow.store import outbox as repo
 from mailflow.store.models import Consultation, Item, Member, Message, Outbox, OutboxPart, Round
@@ -144,6 +146,12 @@ async def test_a_distribution_stores_its_body_once_and_sends_every_mail_whole(
         assert body_as_composed(raw)
         body = decode(raw).body
         assert body.startswith(NAMES[n]) and f"{TEXT}（{ITEMS - 1}）" in body
+    # Staff's preview (`outbox show`, the console) and a dry run's list read the same bytes.
+    entry, shown = previews.outbox_mail(services, rows[-1].id)
+    assert shown.text == decode(stored[-1]).body and entry.id == rows[-1].id
+    with services.sessions() as s:
+        after = console_repo.outbox_after(s, rows[0].round_id or 0, rows[0].id - 1)
+    assert [raw for _, raw in after][: len(stored)] == stored  # queued one after another
     whole = sum(len(b) for b in stored)
     assert sum(len(r.raw) for r in rows) + sum(p.size for p in parts) < whole / 5
 
