@@ -207,11 +207,13 @@ def _calls(services: Any) -> dict[str, bytes]:
     from sqlalchemy import select
 
     from mailflow.store.models import Outbox
+    from mailflow.store.outbox_parts import mail_bytes
 
     with services.sessions() as s:
-        rows = s.execute(select(Outbox.recipients, Outbox.raw, Outbox.kind)).all()
+        rows = s.execute(select(Outbox.recipients, Outbox.raw, Outbox.part_id)).all()
+        raws = mail_bytes(s, [(raw, part_id) for _, raw, part_id in rows])
     out: dict[str, bytes] = {}
-    for recipients, raw, _kind in rows:
+    for (recipients, _, _), raw in zip(rows, raws, strict=True):
         for r in recipients:
             out.setdefault(r, raw)
     return out
