@@ -219,18 +219,20 @@ def _calls(services: Any) -> dict[str, bytes]:
     return out
 
 
-def _outbox_bytes(services: Any) -> int:
-    """The bytes the outbox holds: its rows' own bytes and, where the schema has them,
-    the shared parts' chunks (each stored once)."""
+def _outbox_bytes(services: Any) -> tuple[int, int]:
+    """The bytes the outbox holds (its rows' own bytes and, where the schema has them,
+    the shared parts' chunks, each stored once), and how many shared parts."""
     from sqlalchemy import column, func, inspect, select, table
 
     with services.sessions() as s:
         total = int(s.scalar(select(func.coalesce(func.sum(func.length(column("raw"))), 0))
                              .select_from(table("outbox"))) or 0)  # fmt: skip
+        parts = 0
         if inspect(s.get_bind()).has_table("outbox_part_chunk"):
             total += int(s.scalar(select(func.coalesce(func.sum(func.length(column("data"))), 0))
                                   .select_from(table("outbox_part_chunk"))) or 0)  # fmt: skip
-    return total
+            parts = int(s.scalar(select(func.count()).select_from(table("outbox_part"))) or 0)
+    return total, parts
 
 
 def _mail_rows(
@@ -641,7 +643,8 @@ def child(
             a_end = datetime.fromisoformat(ANSWERS_DUE).replace(tzinfo=UTC) + timedelta(days=1)
             services.clock.set(a_end + timedelta(days=1))
             result |= _measured(lambda: tick(services), profile, "distribution_tick")
-        result["outbox_mb"] = _outbox_bytes(services) / 2**20
+        stored, parts = _outbox_bytes(services)
+        result["outbox_mb"], result["outbox_parts"] = stored / 2**20, parts
         result["peak_rss_mb"] = _peak_rss_mb()
         services.engine.dispose()
         return result
@@ -749,6 +752,7 @@ def main() -> None:
             f"  idle tick {r['idle_tick_ms']:8.1f} ms ({r.get('idle_tick_cpu_ms', 0):.1f} CPU)"
             f"{ticks}"
             f"  peak RSS {r['peak_rss_mb']:.0f} MiB  outbox {r.get('outbox_mb', 0):.0f} MiB"
+            f" ({r.get('outbox_parts', 0)} shared parts)"
             f"  (history built in {r['build_s']:.1f} s"
             f", {r.get('past_rounds', 0)} past rounds)",
             flush=True,
