@@ -147,7 +147,6 @@ def enqueue(
         recipients=list(mail.recipients),
         subject=mail.subject,
         raw=mail.raw,
-        part_id=put(session, mail.shared) if mail.shared is not None else None,
         state="approved" if approved else "draft",
         attempts=0,
         created_at=now,
@@ -158,6 +157,9 @@ def enqueue(
         # A savepoint: a concurrent enqueue of the same key loses the race cleanly and
         # the caller's transaction goes on with the winner's row.
         with session.begin_nested():
+            # Inside the savepoint: a row that loses leaves no part of its own behind.
+            if mail.shared is not None:
+                row.part_id = put(session, mail.shared)
             session.add(row)
     except IntegrityError:
         if mail.action_key is None:

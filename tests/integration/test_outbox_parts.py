@@ -139,3 +139,45 @@ def test_the_writer_that_loses_the_digest_race_takes_the_winners_part(
         b.close()
     finally:
         engine.dispose()
+
+
+def test_a_mail_that_loses_its_action_key_race_leaves_no_part_behind(
+    postgres_schema_url: str,
+) -> None:
+    """PostgreSQL: A and B queue the same action key, each with a tail of its own; B's
+    row waits on A's key and loses, and B's part goes with B's savepoint."""
+    engine = db.make_engine(postgres_schema_url)
+    mine = SharedTail.of(b"B's own tail\r\n")
+
+    def same_key(s: Session, tail: SharedTail, n: int) -> tuple[int, bool]:
+        entry, created = repo.enqueue(
+            s,
+            repo.NewMail(
+                committee_id=cid, kind="distribution", message_id=f"<race{n}@x>",
+                recipients=("m@example.jp",), subject="s", raw=b"head\r\n",
+                action_key="one-key", shared=tail,
+            ),
+            now=NOW, approved=True,
+        )  # fmt: skip
+        return entry.id, created
+
+    try:
+        cid = committee(engine)
+        a, b = Session(engine), Session(engine)
+        a.begin()
+        first = same_key(a, BIG, 1)
+        got: list[tuple[int, bool]] = []
+        later = threading.Thread(target=lambda: got.append(same_key(b, mine, 2)))
+        later.start()
+        time.sleep(0.5)
+        assert later.is_alive()  # B's row waits on the key A holds
+        a.commit()
+        later.join(10)
+        b.commit()
+        assert first[1] and got == [(first[0], False)]
+        with Session(engine) as s:
+            assert s.scalars(select(OutboxPart.sha256)).all() == [BIG.sha256]
+        a.close()
+        b.close()
+    finally:
+        engine.dispose()
