@@ -4,6 +4,7 @@ read back and sent over aiosmtpd exactly as composed, on SQLite and PostgreSQL."
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import re
 import tomllib
@@ -15,11 +16,14 @@ from sqlalchemy import insert, select
 from mailflow.clock import FixedClock
 from mailflow.config import parse_config
 from mailflow.domain.roundspec import load_round_spec
+from mailflow.outbound import views as v
 from mailflow.outbound.compose import encode_body
+from mailflow.outbound.render import render_mail
 from mailflow.parsing.mime import decode
 from mailflow.services import outbox as sender
 from mailflow.services import previews
 from mailflow.services.context import Services
+from mailflow.services.mailing import RoundMail
 from mailflow.services.rounds import import_round
 from mailflow.services.workflow import open_round, tick
 from mailflow.store import console as console_repo
@@ -28,6 +32,7 @@ from mailflow.store import outbox as repo
 from mailflow.store.models import Consultation, Item, Member, Message, Outbox, OutboxPart, Round
 from mailflow.wiring import PORTS
 from tests.harness.smtp_server import SmtpServer
+from tests.unit.outbound import seed_views
 
 SECRET_ENV = "MAILFLOW_TEST_DISTRIBUTION_SECRET"
 OPENED = datetime(2025, 6, 2, 0, 0, tzinfo=UTC)
@@ -161,3 +166,20 @@ async def test_a_distribution_stores_its_body_once_and_sends_every_mail_whole(
     got = {m.message_id: m.raw for m in smtp_server.received[before:]}
     assert [got[r.message_id] for r in rows] == stored  # byte for byte what was composed
     services.engine.dispose()
+
+
+def test_a_text_rendered_once_for_many_is_each_ones_text(tmp_path: Path) -> None:
+    """`RoundMail.render` (once per group, each name put in) against `render_mail` of
+    each recipient's own view, for every kind of mail, names of several lengths, the
+    groups taken in turn."""
+    services = round_in_answering(tmp_path, f"sqlite:///{tmp_path / 'm.db'}", 25)
+    conf = services.config.committee
+    with services.sessions() as s:
+        r = RoundMail(services, s, s.scalars(select(Round)).one())
+        for view in seed_views.all_views():
+            to = getattr(view, "recipient", None)
+            if not isinstance(to, v.Recipient):
+                continue
+            for name in ("林優", "青木 和子", "Ishida Naoki 石田直樹"):
+                own = dataclasses.replace(view, recipient=v.Recipient(name, to.department))
+                assert r.render(own) == render_mail(own, conf.language, conf.tz), view.kind
