@@ -207,14 +207,32 @@ def _calls(services: Any) -> dict[str, bytes]:
     from sqlalchemy import select
 
     from mailflow.store.models import Outbox
+    from mailflow.store.outbox_parts import mail_bytes
 
     with services.sessions() as s:
-        rows = s.execute(select(Outbox.recipients, Outbox.raw, Outbox.kind)).all()
+        rows = s.execute(select(Outbox.recipients, Outbox.raw, Outbox.part_id)).all()
+        raws = mail_bytes(s, [(raw, part_id) for _, raw, part_id in rows])
     out: dict[str, bytes] = {}
-    for recipients, raw, _kind in rows:
+    for (recipients, _, _), raw in zip(rows, raws, strict=True):
         for r in recipients:
             out.setdefault(r, raw)
     return out
+
+
+def _outbox_bytes(services: Any) -> tuple[int, int]:
+    """The bytes the outbox holds (its rows' own bytes and, where the schema has them,
+    the shared parts' chunks, each stored once), and how many shared parts."""
+    from sqlalchemy import column, func, inspect, select, table
+
+    with services.sessions() as s:
+        total = int(s.scalar(select(func.coalesce(func.sum(func.length(column("raw"))), 0))
+                             .select_from(table("outbox"))) or 0)  # fmt: skip
+        parts = 0
+        if inspect(s.get_bind()).has_table("outbox_part_chunk"):
+            total += int(s.scalar(select(func.coalesce(func.sum(func.length(column("data"))), 0))
+                                  .select_from(table("outbox_part_chunk"))) or 0)  # fmt: skip
+            parts = int(s.scalar(select(func.count()).select_from(table("outbox_part"))) or 0)
+    return total, parts
 
 
 def _mail_rows(
@@ -625,6 +643,8 @@ def child(
             a_end = datetime.fromisoformat(ANSWERS_DUE).replace(tzinfo=UTC) + timedelta(days=1)
             services.clock.set(a_end + timedelta(days=1))
             result |= _measured(lambda: tick(services), profile, "distribution_tick")
+        stored, parts = _outbox_bytes(services)
+        result["outbox_mb"], result["outbox_parts"] = stored / 2**20, parts
         result["peak_rss_mb"] = _peak_rss_mb()
         services.engine.dispose()
         return result
@@ -731,7 +751,9 @@ def main() -> None:
             f" {r.get('first_tick_median_cpu_ms', 0):.1f} CPU)"
             f"  idle tick {r['idle_tick_ms']:8.1f} ms ({r.get('idle_tick_cpu_ms', 0):.1f} CPU)"
             f"{ticks}"
-            f"  peak RSS {r['peak_rss_mb']:.0f} MiB  (history built in {r['build_s']:.1f} s"
+            f"  peak RSS {r['peak_rss_mb']:.0f} MiB  outbox {r.get('outbox_mb', 0):.0f} MiB"
+            f" ({r.get('outbox_parts', 0)} shared parts)"
+            f"  (history built in {r['build_s']:.1f} s"
             f", {r.get('past_rounds', 0)} past rounds)",
             flush=True,
         )

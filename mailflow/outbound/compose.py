@@ -29,7 +29,13 @@ import re
 import urllib.parse
 from email.utils import format_datetime
 
-from mailflow.outbound.model import NamedAddress, OutgoingAttachment, OutgoingMail
+from mailflow.outbound.model import (
+    ComposedMail,
+    NamedAddress,
+    OutgoingAttachment,
+    OutgoingMail,
+    SharedTail,
+)
 
 CRLF = "\r\n"
 WORD_OCTETS = 36  # 48 base64 characters: "=?UTF-8?B?" + 48 + "?=" is 60 columns
@@ -47,6 +53,18 @@ def compose(mail: OutgoingMail, shared: SharedBody | None = None) -> bytes:
 
     ``shared`` holds the encoding of a text's common part when one text, a name aside,
     goes to many (`SharedBody`); the bytes are the same with it or without it.
+    """
+    return compose_parts(mail, shared).raw
+
+
+def compose_parts(mail: OutgoingMail, shared: SharedBody | None = None) -> ComposedMail:
+    """`compose`'s bytes as this mail's own head and the tail it shares, if any.
+
+    The tail is the base64 lines of the body that ``shared`` encoded once for every
+    recipient at this mail's offset in base64's grid, each line with its CRLF: the bytes
+    from there to the end of the mail when nothing follows the body. A mail with
+    attachments has none: its MIME boundary, after the body, is its own (derived from
+    its Message-ID), so no tail of it is any other mail's.
     """
     headers = [
         ("Date", format_datetime(mail.date)),
@@ -74,11 +92,16 @@ def compose(mail: OutgoingMail, shared: SharedBody | None = None) -> bytes:
     ]
     # Base64 lines are 76 octets by construction: only the lines around them are checked
     # against the limit, not every line of a body of many megabytes.
-    body = shared.encode(mail.text) if shared is not None else encode_body(mail.text)
     if not mail.attachments:
         lines = [*_header_lines(headers + text_part), ""]
-        parts = [_checked(lines), body]
+        if shared is not None:
+            first, tail = shared.split(mail.text)
+            if tail is not None:
+                own = [_checked(lines), first] if first else [_checked(lines)]
+                return ComposedMail((CRLF.join(own) + CRLF).encode("ascii"), tail)
+        parts = [_checked(lines), encode_body(mail.text)]
     else:
+        body = shared.encode(mail.text) if shared is not None else encode_body(mail.text)
         boundary = _boundary(mail)
         lines = _header_lines(
             [*headers, ("Content-Type", f'multipart/mixed;{CRLF} boundary="{boundary}"')]
@@ -89,7 +112,7 @@ def compose(mail: OutgoingMail, shared: SharedBody | None = None) -> bytes:
         for att in mail.attachments:
             parts += [_checked([f"--{boundary}", *_attachment_head(att)]), _base64_text(att.data)]
         parts.append(_checked([f"--{boundary}--"]))
-    return (CRLF.join(parts) + CRLF).encode("ascii")
+    return ComposedMail((CRLF.join(parts) + CRLF).encode("ascii"))
 
 
 def _checked(lines: list[str]) -> str:
@@ -111,7 +134,8 @@ class SharedBody:
     Everything after the last name (``tail``) is the same for every recipient. Base64
     encodes groups of 3 octets and breaks lines every 57, so the encoding of the tail
     depends only on where it starts in that grid: it is kept per starting offset (one
-    per length of the part before it, in practice one per length of name), and each
+    per length of the part before it, in practice one per length of name) as a
+    `SharedTail` (the lines with their CRLFs, and their digest, computed once), and each
     recipient's body costs the encoding of the few lines before the tail. A text that
     does not end with ``tail`` is encoded whole; either way the lines are `encode_body`'s.
     """
@@ -121,9 +145,20 @@ class SharedBody:
     def __init__(self, tail: str) -> None:
         self._tail = tail
         self._octets = _canonical_text(tail).encode("utf-8")
-        self._encoded: dict[int, str] = {}
+        self._encoded: dict[int, SharedTail | None] = {}
 
     def encode(self, text: str) -> str:
+        first, tail = self.split(text)
+        if tail is None:
+            return first
+        rest = tail.data[: -len(CRLF)].decode("ascii")
+        return CRLF.join(part for part in (first, rest) if part)
+
+    def split(self, text: str) -> tuple[str, SharedTail | None]:
+        """The text's body as the lines its own (joined by CRLF, no CRLF after the last)
+        and the shared lines that follow them, each ended by CRLF; ``(body, None)`` when
+        it shares none: the text does not end with the tail, or the tail's octets all
+        fall in the lines its own."""
         head = text[: len(text) - len(self._tail)]
         # The tail's canonical form is its own, unless a CR ending the head and a LF
         # starting the tail make one line break between them; an empty tail has no grid.
@@ -132,17 +167,18 @@ class SharedBody:
             or not text.endswith(self._tail)
             or (head.endswith("\r") and self._tail.startswith("\n"))
         ):
-            return encode_body(text)
+            return encode_body(text), None
         lead = _line_breaks(head).encode("utf-8")
         fill = -len(lead) % _B64_OCTETS  # tail octets that complete the head's last line
         first = _base64_text(lead + self._octets[:fill])
-        rest = self._encoded.get(fill)
-        if rest is None:
-            rest = _base64_text(self._octets[fill:]) if len(self._octets) > fill else ""
-            if len(self._encoded) >= self._KEEP:
-                self._encoded.pop(next(iter(self._encoded)))
-            self._encoded[fill] = rest
-        return CRLF.join(part for part in (first, rest) if part)
+        if fill in self._encoded:
+            return first, self._encoded[fill]
+        rest = self._octets[fill:]
+        tail = SharedTail.of((_base64_text(rest) + CRLF).encode("ascii")) if rest else None
+        if len(self._encoded) >= self._KEEP:
+            self._encoded.pop(next(iter(self._encoded)))
+        self._encoded[fill] = tail
+        return first, tail
 
 
 def encode_text(text: str, used: int = 0) -> str:

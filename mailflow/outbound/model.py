@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -57,3 +58,31 @@ class OutgoingMail:
             if addr.lower() not in (s.lower() for s in seen):
                 seen.append(addr)
         return tuple(seen)
+
+
+@dataclass(frozen=True, eq=False)
+class SharedTail:
+    """Bytes that end many mails alike (a long body after each one's greeting), named by
+    their SHA-256 so that the outbox stores them once for all of those mails."""
+
+    data: bytes = field(repr=False)
+    sha256: str
+
+    @classmethod
+    def of(cls, data: bytes) -> SharedTail:
+        return cls(data, hashlib.sha256(data).hexdigest())
+
+
+@dataclass(frozen=True, eq=False)
+class ComposedMail:
+    """A mail's bytes in two parts: its own (``head``: the headers and whatever is
+    particular to it) and, when it has one, the tail it shares with other mails.
+
+    The mail is ``head`` followed by the tail's bytes, always."""
+
+    head: bytes = field(repr=False)
+    tail: SharedTail | None = None
+
+    @property
+    def raw(self) -> bytes:
+        return self.head + self.tail.data if self.tail is not None else self.head

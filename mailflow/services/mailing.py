@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailflow.domain import Phase, Verdict
 from mailflow.outbound import views as v
-from mailflow.outbound.compose import SharedBody, compose
+from mailflow.outbound.compose import SharedBody, compose_parts
 from mailflow.outbound.model import OutgoingAttachment, OutgoingMail
 from mailflow.outbound.render import RenderedMail, answer_sheet_for, render_mail
 from mailflow.routing import PartyKind, PartyRef, make_message_id, make_token, plus_address
@@ -43,6 +43,10 @@ AttachmentsFor = Callable[[v.MailView], tuple[OutgoingAttachment, ...]]
 # Stands for the recipient's name in a text rendered once for many (a private-use
 # character: no name or template contains it).
 _NAME_MARK = "\ue000"
+
+# A shared tail shorter than this stays in each mail's own row: a part of its own would
+# save less than the lookup and the row it costs.
+_SHARE_FROM = 16 * 1024
 
 # The last group's view (named by the mark), its text, and its body's shared encoding.
 _Rendered = tuple[tuple[v.MailView, date | None], RenderedMail, SharedBody]
@@ -163,6 +167,12 @@ class RoundMail:
             references=(in_reply_to,) if in_reply_to else (),
             attachments=attachments,
         )
+        # The body after the greeting, the same for every recipient at this offset, is
+        # stored once (outbox parts); the row keeps the headers and the greeting's lines.
+        composed = compose_parts(mail, shared)
+        head, tail = composed.head, composed.tail
+        if tail is not None and len(tail.data) < _SHARE_FROM:
+            head, tail = composed.raw, None
         _, created = outbox_repo.enqueue(
             self.session,
             outbox_repo.NewMail(
@@ -171,9 +181,10 @@ class RoundMail:
                 message_id=mail.message_id,
                 recipients=mail.envelope_recipients,
                 subject=mail.subject,
-                raw=compose(mail, shared),
+                raw=head,
                 action_key=key,
                 round_id=self.rnd.id,
+                shared=tail,
             ),
             now=now,
             approved=approved,

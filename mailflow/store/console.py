@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from mailflow.domain.states import EventKind
 from mailflow.store.models import Answer, Decision, Event, Item, Member, Message, Outbox, Round
+from mailflow.store.outbox_parts import mail_bytes
 
 
 def reply_marks(session: Session, round_id: int) -> Sequence[tuple[int, int, bool]]:
@@ -150,11 +151,12 @@ def last_outbox_id(session: Session) -> int:
 def outbox_after(session: Session, round_id: int, after_id: int) -> Sequence[tuple[Any, bytes]]:
     """(recipients, bytes) of the round's mail queued after ``after_id``, in order."""
     rows = session.execute(
-        select(Outbox.recipients, Outbox.raw)
+        select(Outbox.recipients, Outbox.raw, Outbox.part_id)
         .where(Outbox.round_id == round_id, Outbox.id > after_id)
         .order_by(Outbox.id)
     ).all()
-    return [(r, raw) for r, raw in rows]
+    raws = mail_bytes(session, [(raw, part_id) for _, raw, part_id in rows])
+    return [(r[0], raw) for r, raw in zip(rows, raws, strict=True)]
 
 
 def member_rows(session: Session, committee_id: int) -> Sequence[Any]:

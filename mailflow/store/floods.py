@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mailflow.store.models import Message, Outbox
+from mailflow.store.outbox_parts import mail_bytes
 
 # Mail a party sent that counts towards its rate: placed, or held for being over it.
 _COUNTED = ("done", "quarantined")
@@ -30,7 +31,7 @@ _RECENT = {
     )
     for department in (False, True)
 }
-_RECEIPTS_AMONG = select(Outbox.id, Outbox.raw).where(
+_RECEIPTS_AMONG = select(Outbox.id, Outbox.raw, Outbox.part_id).where(
     Outbox.message_id.in_(bindparam("ids", expanding=True)),
     Outbox.committee_id == bindparam("committee_id"),
     Outbox.kind.in_(RECEIPT_KINDS),
@@ -82,4 +83,7 @@ def receipt_replied_to(
     # By the unique Message-ID index, the newest picked here: an ORDER BY id … LIMIT in SQL
     # lets SQLite walk the whole outbox backwards instead.
     rows = session.execute(_RECEIPTS_AMONG, {"ids": bracketed, "committee_id": committee_id}).all()
-    return max(rows)[1] if rows else None
+    if not rows:
+        return None
+    _, raw, part_id = max(rows, key=lambda r: r[0])
+    return mail_bytes(session, [(raw, part_id)])[0]

@@ -397,7 +397,10 @@ class Outbox(Base):
     message_id: Mapped[str] = mapped_column(String(300), unique=True)
     recipients: Mapped[list[str]] = mapped_column(JSON)
     subject: Mapped[str] = mapped_column(String(998))
+    # The mail's own bytes; when ``part_id`` is set, the shared part's bytes follow them
+    # (`store.outbox_parts.mail_bytes` reads the two as one).
     raw: Mapped[bytes] = mapped_column(LargeBinary)
+    part_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_part.id"), index=True)
     state: Mapped[str] = mapped_column(String(16), default="draft")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -406,6 +409,29 @@ class Outbox(Base):
     approved_by: Mapped[str | None] = mapped_column(String(100))
     next_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+
+
+class OutboxPart(Base):
+    """Bytes that end many outbox mails alike (a distribution's body after each member's
+    greeting), stored once and named by their SHA-256; the bytes are in chunks."""
+
+    __tablename__ = "outbox_part"
+    __table_args__ = (CheckConstraint("size >= 0", name="size"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutboxPartChunk(Base):
+    """One piece of a part's bytes, in order of ``seq``: bounded, so that no one value
+    of the database is as large as the part (at most `outbox_parts.CHUNK` octets)."""
+
+    __tablename__ = "outbox_part_chunk"
+    part_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox_part.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class WorkflowAction(Base):

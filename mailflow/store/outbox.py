@@ -27,7 +27,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailflow.errors import InputError, NotFoundError
+from mailflow.outbound.model import SharedTail
 from mailflow.store.models import Outbox
+from mailflow.store.outbox_parts import mail_bytes, put
 
 # Mails written in answer to an inbound mail: a misbehaving client could make us write
 # any number of them, so these count towards the daily cap per address (docs/design.md,
@@ -57,9 +59,10 @@ class NewMail:
     message_id: str  # with angle brackets
     recipients: tuple[str, ...]  # envelope recipients
     subject: str  # decoded, for staff listings
-    raw: bytes
+    raw: bytes  # the mail's own bytes: the whole mail, unless `shared` follows them
     action_key: str | None = None
     round_id: int | None = None
+    shared: SharedTail | None = None  # the tail it shares with other mails, stored once
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,9 @@ def enqueue(
         # A savepoint: a concurrent enqueue of the same key loses the race cleanly and
         # the caller's transaction goes on with the winner's row.
         with session.begin_nested():
+            # Inside the savepoint: a row that loses leaves no part of its own behind.
+            if mail.shared is not None:
+                row.part_id = put(session, mail.shared)
             session.add(row)
     except IntegrityError:
         if mail.action_key is None:
@@ -173,10 +179,11 @@ def get(session: Session, outbox_id: int) -> OutboxEntry:
 
 
 def raw_bytes(session: Session, outbox_id: int) -> bytes:
+    """The mail's bytes as they are sent (its own and its shared part's)."""
     row = session.get(Outbox, outbox_id)
     if row is None:
         raise NotFoundError(f"outbox mail {outbox_id} does not exist")
-    return row.raw
+    return mail_bytes(session, [(row.raw, row.part_id)])[0]
 
 
 def entries(session: Session, committee_id: int, state: str | None = None) -> list[OutboxEntry]:
@@ -282,7 +289,7 @@ def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    claimed: list[ClaimedMail] = []
+    taken: list[tuple[Outbox, bool]] = []
     until = now + lease
     for row in session.scalars(q).all():
         before, attempts = row.state, row.attempts
@@ -295,8 +302,12 @@ def claim_due(
         if getattr(done, "rowcount", 0) != 1:
             continue  # another sender was quicker
         session.refresh(row)
-        claimed.append(ClaimedMail(_entry(row), row.raw, before == "sending", until))
-    return claimed
+        taken.append((row, before == "sending"))
+    raws = mail_bytes(session, [(row.raw, row.part_id) for row, _ in taken])
+    return [
+        ClaimedMail(_entry(row), raw, resumed, until)
+        for (row, resumed), raw in zip(taken, raws, strict=True)
+    ]
 
 
 def due_ids(session: Session, committee_id: int, *, now: datetime) -> list[int]:
@@ -331,7 +342,8 @@ def claim_one(
     if getattr(done, "rowcount", 0) != 1:
         return None
     session.refresh(row)
-    return ClaimedMail(_entry(row), row.raw, before == "sending", until)
+    (raw,) = mail_bytes(session, [(row.raw, row.part_id)])
+    return ClaimedMail(_entry(row), raw, before == "sending", until)
 
 
 def _settle(session: Session, outbox_id: int, **values: object) -> bool:

@@ -13,6 +13,8 @@ from mailflow.routing import PartyKind, PartyRef
 from mailflow.routing.token import make_message_id, make_token, plus_address
 from mailflow.services.context import Services
 from mailflow.store import db
+from mailflow.store.models import Outbox
+from mailflow.store.outbox_parts import mail_bytes
 from mailflow.wiring import PORTS
 
 JST = timezone(timedelta(hours=9))
@@ -93,3 +95,12 @@ def mail(
         date=START,
         reply_to=plus_address(COMMITTEE, token),
     )
+
+
+def queued_bytes(services: Services) -> list[bytes]:
+    """Every outbox mail's bytes in the order queued, read as the sender reads them."""
+    from sqlalchemy import select
+
+    with services.sessions() as s:
+        rows = s.execute(select(Outbox.raw, Outbox.part_id).order_by(Outbox.id)).all()
+        return mail_bytes(s, [(raw, part_id) for raw, part_id in rows])

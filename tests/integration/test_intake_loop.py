@@ -27,6 +27,7 @@ from mailflow.services.rounds import import_round
 from mailflow.services.workflow import tick
 from mailflow.store import db
 from mailflow.store.models import Item, Member, Message, Outbox
+from mailflow.store.outbox_parts import mail_bytes
 from mailflow.wiring import PORTS
 from tests.harness.dovecot import DovecotServer
 from tests.harness.imap_extra import (
@@ -241,7 +242,10 @@ async def test_a_mail_the_server_cannot_send_is_told_to_staff_in_their_language(
 
     tick(services, [a for c in cycles for a in c.alerts])
     with services.sessions() as s:
-        [raw] = s.scalars(select(Outbox.raw).where(Outbox.kind == "staff_alert")).all()
+        [row] = s.execute(
+            select(Outbox.raw, Outbox.part_id).where(Outbox.kind == "staff_alert")
+        ).all()
+        [raw] = mail_bytes(s, [(row.raw, row.part_id)])
     text = decode(raw).body
     assert (
         "・受信：メールサーバーがフォルダ「INBOX」の UID 2 のメールを渡しませんでした。"

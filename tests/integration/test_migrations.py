@@ -596,3 +596,46 @@ def test_0013_fills_reported_at_from_the_digests_events_and_downgrades(engine: E
     db.upgrade(engine)  # and up again, from the same events
     with Session(engine) as s:
         assert s.scalar(sa.select(Message.reported_at).where(Message.id == 1)) == t[4]
+
+
+def test_0015_keeps_older_outbox_rows_whole_and_downgrades_parts_into_them(
+    engine: Engine,
+) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+
+    from mailflow.outbound.model import SharedTail
+    from mailflow.store import outbox_parts
+    from mailflow.store.models import Outbox
+
+    db.upgrade(engine, "0014")
+    at = datetime(2021, 1, 14, 1, tzinfo=UTC)
+    _round_with_a_mail(engine, at)
+    insert = sa.text(
+        "INSERT INTO outbox (id, committee_id, round_id, kind, message_id, recipients, "
+        "subject, raw, state, attempts, created_at) VALUES (:id, 1, 1, 'distribution', "
+        ":mid, '[\"a@example.jp\"]', 's', :raw, 'sent', 1, :at)"
+    )
+    with engine.begin() as conn:
+        conn.execute(insert, {"id": 1, "mid": "<old@x>", "raw": b"old whole mail\r\n", "at": at})
+    db.upgrade(engine)
+
+    tail = SharedTail.of(b"T" * (outbox_parts.CHUNK + 10))
+    with Session(engine) as s, s.begin():
+        # An older row is read as it was: no part; a new one names its part.
+        assert s.scalar(sa.select(Outbox.part_id).where(Outbox.id == 1)) is None
+        assert outbox_parts.mail_bytes(s, [(b"old whole mail\r\n", None)])[0].startswith(b"old")
+        part_id = outbox_parts.put(s, tail)
+        s.execute(insert, {"id": 2, "mid": "<new@x>", "raw": b"head\r\n", "at": at})
+        s.execute(sa.update(Outbox).where(Outbox.id == 2).values(part_id=part_id))
+
+    cfg = db.alembic_config(engine.url.render_as_string(hide_password=False))
+    with db.migration_connection(engine) as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0014")
+    with engine.connect() as conn:
+        assert "part_id" not in {c["name"] for c in inspect(conn).get_columns("outbox")}
+        assert not inspect(conn).has_table("outbox_part")
+        raws = conn.execute(sa.text("SELECT raw FROM outbox ORDER BY id")).scalars().all()
+    assert raws == [b"old whole mail\r\n", b"head\r\n" + tail.data]  # every mail whole again
+    db.upgrade(engine)

@@ -23,6 +23,7 @@ from tests.integration.outbox_helpers import (
     mail,
     make_config,
     make_services,
+    queued_bytes,
 )
 
 
@@ -209,8 +210,8 @@ def test_outbox_retry_command(smtp_server: SmtpServer, tmp_path: Path) -> None:
     assert (code, out) == (0, "sent 3, retry later 0, failed 0, held 0, resumed after a crash 0\n")
     assert states(services) == ["sent", "sent", "sent", "sent", "draft"]
     with services.sessions() as s:
-        raws = [r.raw for r in s.scalars(select(Outbox).order_by(Outbox.id))]
         audit = s.scalars(select(Event).where(Event.kind == "outbound_retried")).all()
+    raws = queued_bytes(services)
     got = [m.raw for m in smtp_server.received]
     assert got == [raws[3], raws[0], raws[1], raws[2]]  # each exactly once, bytes unchanged
     assert [(e.actor, e.detail["outbox_id"]) for e in audit] == [

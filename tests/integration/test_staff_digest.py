@@ -17,6 +17,7 @@ from mailflow.services.intake_files import ingest_files, reprocess
 from mailflow.services.notices import DIGEST_LINES, send_staff_digest
 from mailflow.store import db
 from mailflow.store.models import Outbox
+from mailflow.store.outbox_parts import mail_bytes
 from mailflow.workflow.actions import AlertKind, StaffAlert
 from tests.harness.seed_round import seed_services
 
@@ -35,9 +36,12 @@ def _bounce(tmp_path: Path, address: str) -> Path:
 
 def _digests(services: Services) -> list[str]:
     with db.transaction(services.sessions) as s:
-        raws = s.scalars(
-            select(Outbox.raw).where(Outbox.kind == "staff_alert").order_by(Outbox.id)
+        rows = s.execute(
+            select(Outbox.raw, Outbox.part_id)
+            .where(Outbox.kind == "staff_alert")
+            .order_by(Outbox.id)
         ).all()
+        raws = mail_bytes(s, [(raw, part_id) for raw, part_id in rows])
     return [decode(raw).body for raw in raws]
 
 

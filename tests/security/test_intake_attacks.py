@@ -29,6 +29,7 @@ from mailflow.services.intake_loop import CycleCounts, IntakeLoop
 from mailflow.services.rounds import import_round
 from mailflow.store import db
 from mailflow.store.models import Department, Message, Outbox, Round
+from mailflow.store.outbox_parts import mail_bytes
 from mailflow.wiring import PORTS
 from tests.harness.imap_extra import MailServer, append_all, crlf, mail_server
 from tests.harness.xlsx_bombs import huge_cell
@@ -207,7 +208,10 @@ async def test_an_answer_sheet_bomb_is_refused_with_a_receipt_and_an_alert(
         "（展開後の大きさが上限を超えています）",
     ]
     with services.sessions() as s:
-        raw_receipt = s.scalars(select(Outbox.raw).where(Outbox.kind == "answer_receipt")).one()
+        row = s.execute(
+            select(Outbox.raw, Outbox.part_id).where(Outbox.kind == "answer_receipt")
+        ).one()
+        [raw_receipt] = mail_bytes(s, [(row.raw, row.part_id)])
     receipt = decode(raw_receipt)
     assert "kaitou.xlsx：展開後の大きさが上限を超えています" in receipt.body
 

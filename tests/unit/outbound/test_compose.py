@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import email
+import hashlib
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from email import policy
@@ -15,7 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailflow.outbound.compose import SharedBody, compose, encode_body, encoded_words
+from mailflow.outbound.compose import (
+    SharedBody,
+    compose,
+    compose_parts,
+    encode_body,
+    encoded_words,
+)
 from mailflow.outbound.model import OutgoingAttachment, OutgoingMail
 from mailflow.parsing.mime import decode
 
@@ -237,3 +244,43 @@ def test_a_shared_body_keeps_a_few_offsets_only() -> None:
     for n in range(1, 40):
         assert shared.encode("様" * n + "本文" * 100) == plain_body("様" * n + "本文" * 100)
     assert len(shared._encoded) <= SharedBody._KEEP
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    head=_PIECES,
+    tail=_PIECES,
+    names=st.lists(_NAMES, min_size=1, max_size=6),
+    attached=st.booleans(),
+)
+def test_a_mail_split_into_its_own_head_and_a_shared_tail_is_the_mail(
+    head: str, tail: str, names: list[str], attached: bool
+) -> None:
+    shared = SharedBody(tail)
+    atts = (OutgoingAttachment("a.pdf", "application/pdf", PDF),) if attached else ()
+    tails: dict[int, bytes] = {}
+    for n, name in enumerate(names):
+        m = mail(text=head + name + tail, message_id=f"<m{n}@x>", attachments=atts)
+        whole = compose(m)
+        parts = compose_parts(m, shared)
+        assert parts.head + (parts.tail.data if parts.tail else b"") == whole
+        assert compose_parts(m).raw == whole and compose_parts(m).tail is None
+        if parts.tail is not None:
+            assert not attached  # a boundary of its own follows the body
+            assert whole.endswith(parts.tail.data) and parts.tail.data.endswith(b"\r\n")
+            assert parts.tail.sha256 == hashlib.sha256(parts.tail.data).hexdigest()
+            offset = len(re.sub(r"\r\n|\r|\n", "\r\n", head + name).encode()) % 57
+            # Recipients at one offset share one tail: the same bytes, encoded once.
+            assert tails.setdefault(offset, parts.tail.data) == parts.tail.data
+
+
+def test_a_long_body_to_many_leaves_each_mail_a_few_lines_of_its_own() -> None:
+    body = "回答です。\n" * 20_000
+    shared = SharedBody("様\n\n" + body)
+    split = [
+        compose_parts(mail(text=f"{name}様\n\n{body}", message_id=f"<m{n}@x>"), shared)
+        for n, name in enumerate(["青木和子", "石田一郎", "林優", "青木和子"])
+    ]
+    assert all(p.tail is not None and len(p.head) < 2000 for p in split)
+    assert len({id(p.tail) for p in split}) <= 3  # one per length of name
+    assert split[0].tail is split[3].tail
