@@ -18,11 +18,14 @@ into a second claim.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -134,8 +137,10 @@ def enqueue(
     ``approved`` is the approval policy's answer: True queues it ``approved`` (sent at
     the next run), False leaves it ``draft`` until staff approve it.
     """
+    if mail.shared is None:
+        return _enqueue_whole(session, mail, now=now, approved=approved)
     if mail.action_key is not None:
-        existing = session.scalar(select(Outbox).where(Outbox.action_key == mail.action_key))
+        existing = session.scalar(_BY_ACTION_KEY, {"key": mail.action_key})
         if existing is not None:
             return _entry(existing), False
     row = Outbox(
@@ -164,11 +169,74 @@ def enqueue(
     except IntegrityError:
         if mail.action_key is None:
             raise
-        existing = session.scalar(select(Outbox).where(Outbox.action_key == mail.action_key))
+        existing = session.scalar(_BY_ACTION_KEY, {"key": mail.action_key})
         if existing is None:
             raise
         return _entry(existing), False
     return _entry(row), True
+
+
+_BY_ACTION_KEY = select(Outbox).where(Outbox.action_key == bindparam("key"))
+# INSERT … ON CONFLICT DO NOTHING RETURNING id, in each dialect's own words.
+_INSERT_UNLESS_QUEUED: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "sqlite": lambda v: (
+        sqlite_insert(Outbox).values(v).on_conflict_do_nothing().returning(Outbox.id)
+    ),
+    "postgresql": lambda v: (
+        postgresql_insert(Outbox).values(v).on_conflict_do_nothing().returning(Outbox.id)
+    ),
+}
+
+
+def _enqueue_whole(
+    session: Session, mail: NewMail, *, now: datetime, approved: bool
+) -> tuple[OutboxEntry, bool]:
+    """`enqueue` of a mail with no shared part (every receipt): one INSERT that does
+    nothing when the action key is queued already, then the queued row is read. No
+    look-up before it and no savepoint around it: a reply's receipt is the common case,
+    and a repeat (a reprocessed mail) or a lost race the rare one."""
+    values = {
+        "committee_id": mail.committee_id, "round_id": mail.round_id, "kind": mail.kind,
+        "action_key": mail.action_key, "message_id": mail.message_id,
+        "recipients": list(mail.recipients), "subject": mail.subject, "raw": mail.raw,
+        "state": "approved" if approved else "draft", "attempts": 0, "created_at": now,
+        "approved_at": now if approved else None,
+        "approved_by": POLICY_APPROVER if approved else None,
+    }  # fmt: skip
+    insert = _INSERT_UNLESS_QUEUED[session.get_bind().dialect.name](values)
+    new_id = session.scalar(insert)
+    if new_id is not None:
+        return _entry_of(new_id, values), True
+    existing = (
+        session.scalar(_BY_ACTION_KEY, {"key": mail.action_key})
+        if mail.action_key is not None
+        else None
+    )
+    if existing is None:
+        # Message-IDs follow from action keys, so only a bug makes one clash alone.
+        raise RuntimeError(f"outbox: {mail.message_id} is queued already under another key")
+    return _entry(existing), False
+
+
+def _entry_of(row_id: int, values: dict[str, Any]) -> OutboxEntry:
+    return OutboxEntry(
+        id=row_id,
+        committee_id=values["committee_id"],
+        round_id=values["round_id"],
+        kind=values["kind"],
+        action_key=values["action_key"],
+        message_id=values["message_id"],
+        recipients=tuple(values["recipients"]),
+        subject=values["subject"],
+        state=values["state"],
+        attempts=0,
+        last_error=None,
+        created_at=values["created_at"],
+        approved_at=values["approved_at"],
+        approved_by=values["approved_by"],
+        next_attempt_at=None,
+        sent_at=None,
+    )
 
 
 def get(session: Session, outbox_id: int) -> OutboxEntry:

@@ -181,3 +181,58 @@ def test_a_mail_that_loses_its_action_key_race_leaves_no_part_behind(
         b.close()
     finally:
         engine.dispose()
+
+
+def whole(s: Session, cid: int, n: int, key: str = "receipt:1") -> tuple[repo.OutboxEntry, bool]:
+    return repo.enqueue(
+        s,
+        repo.NewMail(
+            committee_id=cid, kind="receipt", message_id=f"<w{n}@x>",
+            recipients=("m@example.jp",), subject="受付", raw=f"whole {n}\r\n".encode(),
+            action_key=key,
+        ),
+        now=NOW, approved=True,
+    )  # fmt: skip
+
+
+def test_a_whole_mail_queued_twice_under_one_key_is_the_first_row(engine: Engine) -> None:
+    """One INSERT that does nothing on a queued key: the entry it returns is the row as
+    stored, and a repeat returns that row, not a second one."""
+    cid = committee(engine)
+    with Session(engine) as s, s.begin():
+        entry, created = whole(s, cid, 1)
+        assert created and entry == repo.get(s, entry.id)
+        again, created_again = whole(s, cid, 2)
+        assert (again, created_again) == (entry, False)
+        assert s.scalar(select(func.count()).select_from(Outbox)) == 1
+        assert repo.raw_bytes(s, entry.id) == b"whole 1\r\n"
+
+
+def test_a_whole_mail_that_loses_its_action_key_race_is_the_winners_row(
+    postgres_schema_url: str,
+) -> None:
+    """PostgreSQL: B's INSERT waits on the key A's open transaction holds, does nothing
+    once A commits, and B goes on with A's row."""
+    engine = db.make_engine(postgres_schema_url)
+    try:
+        cid = committee(engine)
+        a, b = Session(engine), Session(engine)
+        a.begin()
+        first, _ = whole(a, cid, 1)
+        got: list[tuple[int, bool]] = []
+        later = threading.Thread(
+            target=lambda: got.append((lambda e: (e[0].id, e[1]))(whole(b, cid, 2)))
+        )
+        later.start()
+        time.sleep(0.5)
+        assert later.is_alive()
+        a.commit()
+        later.join(10)
+        b.commit()
+        assert got == [(first.id, False)]
+        with Session(engine) as s:
+            assert s.scalars(select(Outbox.message_id)).all() == ["<w1@x>"]
+        a.close()
+        b.close()
+    finally:
+        engine.dispose()
