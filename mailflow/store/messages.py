@@ -16,8 +16,9 @@ from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mailflow.domain.states import EventKind
+from mailflow.domain.states import EventKind, MessageState
 from mailflow.store import events
+from mailflow.store.db import insert_or_nothing
 from mailflow.store.models import Message
 
 ACTOR = "mailflow-fetch"
@@ -183,31 +184,26 @@ def store_raw(
                 Outcome.DUPLICATE, found.id, found.dedupe_key, digest, truncated, matched
             )
         key = reused if taken else primary
-        row = Message(
-            committee_id=committee_id,
-            dedupe_key=key,
-            message_id=message_id[:998] if message_id else None,
-            sha256=digest,
-            mailbox=mailbox,
-            uidvalidity=uidvalidity,
-            uid=uid,
-            size=full_size,
-            raw=kept,
-            truncated=truncated,
-            received_at=received_at,
-            state="stored",
-        )
-        try:
-            with session.begin_nested():
-                session.add(row)
-        except IntegrityError:
+        row_id = insert_or_nothing(
+            session,
+            Message,
+            {
+                "committee_id": committee_id, "dedupe_key": key,
+                "message_id": message_id[:998] if message_id else None, "sha256": digest,
+                "mailbox": mailbox, "uidvalidity": uidvalidity, "uid": uid,
+                "size": full_size, "raw": kept, "truncated": truncated,
+                "received_at": received_at, "state": MessageState.STORED.value,
+                "late": False,
+            },
+        )  # fmt: skip
+        if row_id is None:
             # Another poller stored it between our look and our insert: look again.
             if attempt == 0:
                 continue
-            raise
-        facts = _Facts(row.id, full_size, len(kept), truncated)
+            raise RuntimeError(f"message {key!r}: a unique key clashed twice, and no copy found")
+        facts = _Facts(row_id, full_size, len(kept), truncated)
         _record_events(session, committee_id, facts, message_id, key != primary, received_at)
-        return StoredOutcome(Outcome.INSERTED, row.id, key, digest, truncated)
+        return StoredOutcome(Outcome.INSERTED, row_id, key, digest, truncated)
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -18,19 +18,18 @@ into a second claim.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailflow.errors import InputError, NotFoundError
 from mailflow.outbound.model import SharedTail
+from mailflow.store.db import insert_or_nothing
 from mailflow.store.models import Outbox
 from mailflow.store.outbox_parts import mail_bytes, put
 
@@ -177,15 +176,6 @@ def enqueue(
 
 
 _BY_ACTION_KEY = select(Outbox).where(Outbox.action_key == bindparam("key"))
-# INSERT … ON CONFLICT DO NOTHING RETURNING id, in each dialect's own words.
-_INSERT_UNLESS_QUEUED: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "sqlite": lambda v: (
-        sqlite_insert(Outbox).values(v).on_conflict_do_nothing().returning(Outbox.id)
-    ),
-    "postgresql": lambda v: (
-        postgresql_insert(Outbox).values(v).on_conflict_do_nothing().returning(Outbox.id)
-    ),
-}
 
 
 def _enqueue_whole(
@@ -203,8 +193,7 @@ def _enqueue_whole(
         "approved_at": now if approved else None,
         "approved_by": POLICY_APPROVER if approved else None,
     }  # fmt: skip
-    insert = _INSERT_UNLESS_QUEUED[session.get_bind().dialect.name](values)
-    new_id = session.scalar(insert)
+    new_id = insert_or_nothing(session, Outbox, values)
     if new_id is not None:
         return _entry_of(new_id, values), True
     existing = (

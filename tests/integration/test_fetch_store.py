@@ -288,7 +288,7 @@ def test_concurrent_store_of_one_mail_keeps_one_row(
     with db.transaction(sessions) as s:
         first = store_raw(s, committee_id, "INBOX", 7, 1, raw, NOW, MAX)
         # The contender's look finds nothing (ours is uncommitted); its insert then waits on
-        # our unique key and fails once we commit: the SAVEPOINT lets it look again.
+        # our unique key and does nothing once we commit, so it looks again.
         thread = threading.Thread(target=contender)
         thread.start()
         time.sleep(0.5)
