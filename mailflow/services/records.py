@@ -170,7 +170,10 @@ def _items(
                     filename=document.filename, who=who, reason=document.refusal,
                 )
             )  # fmt: skip
-    seqs: dict[int, int] = {}
+    # Each consultation's last number, for all the mail's items in one read; counted on
+    # from there (`_next_seq`).
+    named = {by_key[pi.consultation].id for pi in found if pi.consultation in by_key}
+    seqs = repo.last_seqs(session, rnd.id, named) if not existing else {}
     for pos, pi in enumerate(found):
         with session.no_autoflush:  # a half-filled new row must not be flushed by a query
             rows.append(

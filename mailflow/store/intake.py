@@ -147,6 +147,27 @@ def next_seq(session: Session, round_id: int, consultation_id: int) -> int:
     return (current or 0) + 1
 
 
+_MAX_SEQS = (
+    select(Item.consultation_id, func.max(Item.seq))
+    .where(
+        Item.round_id == bindparam("round_id"),
+        Item.consultation_id.in_(bindparam("ids", expanding=True)),
+    )
+    .group_by(Item.consultation_id)
+)
+
+
+def last_seqs(session: Session, round_id: int, consultation_ids: Collection[int]) -> dict[int, int]:
+    """The last item number of each of these consultations (0 for none yet), in one read."""
+    found = dict.fromkeys(consultation_ids, 0)
+    if found:
+        params = {"round_id": round_id, "ids": sorted(found)}
+        for cid, last in session.execute(_MAX_SEQS, params):
+            if cid is not None:
+                found[cid] = last or 0
+    return found
+
+
 def item_by_public_id(session: Session, round_id: int, public_id: str) -> Item | None:
     return session.scalar(_ITEM_BY_PUBLIC_ID, {"round_id": round_id, "public_id": public_id})
 
