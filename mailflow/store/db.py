@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -266,19 +265,21 @@ def apply_queue_schema(engine: Engine, schema_sql: str) -> bool:
     return True
 
 
-# INSERT … ON CONFLICT DO NOTHING, in each dialect's own words (both have had it, with
-# RETURNING, since SQLite 3.35 and PostgreSQL 9.5).
-_INSERT_OR_NOTHING: dict[str, Callable[[Any], Any]] = {
-    "sqlite": sqlite_insert,
-    "postgresql": postgresql_insert,
-}
+# Dialects whose INSERT has ON CONFLICT DO NOTHING with RETURNING (SQLite since 3.35,
+# PostgreSQL since 9.5), each in its own module of SQLAlchemy.
+_INSERT_OR_NOTHING = frozenset({"sqlite", "postgresql"})
 
 
 def insert_or_nothing(session: Session, model: Any, values: dict[str, Any]) -> int | None:
     """Insert one row and return its id, or None when a unique key of the table already
     holds it: one statement, with no look-up before it and no savepoint around it, for
     the hot paths whose clash is rare (a mail stored twice, a receipt queued again)."""
-    build = _INSERT_OR_NOTHING[session.get_bind().dialect.name]
-    statement = build(model).values(values).on_conflict_do_nothing().returning(model.id)
+    name = session.get_bind().dialect.name
+    if name not in _INSERT_OR_NOTHING:
+        raise RuntimeError(f"mailflow runs on SQLite or PostgreSQL, not {name}")
+    # The engine has loaded its dialect's module already; importing it at the top would
+    # add PostgreSQL's to every command's start.
+    dialect = importlib.import_module(f"sqlalchemy.dialects.{name}")
+    statement = dialect.insert(model).values(values).on_conflict_do_nothing().returning(model.id)
     found = session.scalar(statement)
     return int(found) if found is not None else None
