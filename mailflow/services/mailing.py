@@ -336,7 +336,7 @@ def _distribution(
     c, info = r.committee, r.info
     dist_ids = [str(i) for i in action.item_ids]
     grouped = r.items.by_consultation(dist_ids, upto=action.window_end)
-    pending = any(a.pending for s in grouped for i in s.items for a in i.answers)
+    pending = grouped.pending
     renewed = tuple(str(i) for i, _ in action.renewed)
     r.expect(r.members[key].name for key in action.recipients)
     return sum(
@@ -365,7 +365,7 @@ def _chair_digest(
 ) -> int:
     c, info = r.committee, r.info
     ids = [str(i) for i in action.item_ids]
-    grouped = r.items.by_consultation(ids, upto=action.window_end)
+    grouped = tuple(r.items.by_consultation(ids, upto=action.window_end))  # one mail, read twice
     return r.to_member(action.recipient, action.key, kind, lambda to: v.ChairDigest(
         to, c, info, grouped, action.deadline, not action.anonymous), now, ok,
         PartyKind.CHAIR)  # fmt: skip

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from mailflow.outbound import views as v
 from mailflow.outbound.compose import SharedBody
+from mailflow.outbound.render import render_mail
 from mailflow.services import mail_stream
 from mailflow.services.context import Services
 from mailflow.services.mailing import RoundMail
@@ -180,3 +181,24 @@ def test_two_writers_of_one_part_agree_on_the_first_to_commit(postgres_schema_ur
         b.close()
     finally:
         engine.dispose()
+
+
+def test_sections_built_as_read_render_as_the_whole_views(tmp_path: Path) -> None:
+    """The distribution's sections, built one at a time as the template reads them, give
+    the text of the same views built whole; its pending note as the views say."""
+    services = round_in_answering(tmp_path, f"sqlite:///{tmp_path / 'm.db'}", 25)
+    conf = services.config.committee
+    with services.sessions() as s:
+        r = RoundMail(services, s, s.scalars(select(Round)).one())
+        ids = [i.public_id for i in r.items.items if i.public_id]
+        lazy = r.items.by_consultation(ids[: len(ids) // 2], upto=NOW)
+        whole = tuple(lazy)
+        assert lazy[0] == whole[0] and lazy[0] is not lazy[0]  # built anew on each read
+        assert lazy.pending == any(a.pending for c in whole for i in c.items for a in i.answers)
+        to = v.Recipient("林優")
+        views = [
+            v.Distribution(to, r.committee, r.info, sections, lazy.pending, False, True, ())
+            for sections in (lazy, whole)
+        ]
+        assert len({render_mail(view, conf.language, conf.tz) for view in views}) == 1
+    services.engine.dispose()
