@@ -273,8 +273,9 @@ class RoundMail:
 
 def _round_of(services: Services, session: Session, rnd: Round) -> RoundMail:
     """The round's mail context, shared by the actions of one unit of work: a tick that
-    sends ten departments their bundles reads the round's items once, not ten times
-    (the actions queue mail; none of them changes items or answers)."""
+    sends every member a reminder or the distribution reads the round's members,
+    consultations and items once, not per action (the actions queue mail; none of them
+    changes items or answers). A department's bundle reads its own items alone."""
     shared: dict[int, RoundMail] = session.info.setdefault("mailing_rounds", {})
     r = shared.get(rnd.id)
     if r is None or r.rnd is not rnd or r.services is not services:
@@ -334,8 +335,9 @@ def _distribution(
     r: RoundMail, action: act.SendDistribution, kind: str, now: datetime, ok: bool
 ) -> int:
     c, info = r.committee, r.info
-    dist_ids = [str(i) for i in action.item_ids]
-    grouped = r.items.by_consultation(dist_ids, upto=action.window_end)
+    # The IDs as a generator: a list of them would be held, one string per item, while
+    # every member's mail is queued.
+    grouped = r.items.by_consultation((str(i) for i in action.item_ids), upto=action.window_end)
     pending = grouped.pending
     renewed = tuple(str(i) for i, _ in action.renewed)
     r.expect(r.members[key].name for key in action.recipients)
@@ -448,7 +450,10 @@ def _bundle(
     services = r.services
     d = r.department(action.department)
     mine = tuple(ci for ci in r.consultations if d.name in ci.departments)
-    items = r.items.selected([str(i) for i in action.item_ids], upto=action.window_end)
+    # The department's items alone (and what they follow), read for its mail: a tick of
+    # ten bundles holds one department's rows at a time, not the round's.
+    ids = [str(i) for i in action.item_ids]
+    items = RoundItems(r.session, r.rnd, r.names, ids).selected(ids, upto=action.window_end)
     if action.followup:  # only the consultations the added items belong to
         mine = tuple(ci for ci in mine if any(i.consultation == ci.key for i in items)) or mine
     mark = "①" if action.phase is Phase.QUESTIONS else "③"

@@ -191,6 +191,9 @@ def test_sections_built_as_read_render_as_the_whole_views(tmp_path: Path) -> Non
     with services.sessions() as s:
         r = RoundMail(services, s, s.scalars(select(Round)).one())
         ids = [i.public_id for i in r.items.items if i.public_id]
+        # Every item's kind and state are one string each, not one per item.
+        assert len({id(i.kind) for i in r.items.items}) == 1
+        assert len({id(i.state) for i in r.items.items}) == 1
         lazy = r.items.by_consultation(ids[: len(ids) // 2], upto=NOW)
         whole = tuple(lazy)
         assert lazy[0] == whole[0] and lazy[0] is not lazy[0]  # built anew on each read
