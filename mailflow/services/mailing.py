@@ -273,9 +273,10 @@ class RoundMail:
 
 def _round_of(services: Services, session: Session, rnd: Round) -> RoundMail:
     """The round's mail context, shared by the actions of one unit of work: a tick that
-    sends every member a reminder or the distribution reads the round's members,
-    consultations and items once, not per action (the actions queue mail; none of them
-    changes items or answers). A department's bundle reads its own items alone."""
+    sends ten departments their bundles reads the round's items once, not ten times
+    (the actions queue mail; none of them changes items or answers). Reading each
+    department's alone held less in the bundle tick (144 against 148 MiB at 30,000
+    items) but cost 0.6 s more of it and left the distribution's peak no lower."""
     shared: dict[int, RoundMail] = session.info.setdefault("mailing_rounds", {})
     r = shared.get(rnd.id)
     if r is None or r.rnd is not rnd or r.services is not services:
@@ -450,10 +451,7 @@ def _bundle(
     services = r.services
     d = r.department(action.department)
     mine = tuple(ci for ci in r.consultations if d.name in ci.departments)
-    # The department's items alone (and what they follow), read for its mail: a tick of
-    # ten bundles holds one department's rows at a time, not the round's.
-    ids = [str(i) for i in action.item_ids]
-    items = RoundItems(r.session, r.rnd, r.names, ids).selected(ids, upto=action.window_end)
+    items = r.items.selected([str(i) for i in action.item_ids], upto=action.window_end)
     if action.followup:  # only the consultations the added items belong to
         mine = tuple(ci for ci in mine if any(i.consultation == ci.key for i in items)) or mine
     mark = "①" if action.phase is Phase.QUESTIONS else "③"
