@@ -48,7 +48,7 @@ _CTYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def compose(mail: OutgoingMail, shared: SharedBody | None = None) -> bytes:
+def compose(mail: OutgoingMail, shared: SharedBody | StreamedBody | None = None) -> bytes:
     """The mail's bytes, CRLF line ends, 7-bit clean; ValueError on an unusable field.
 
     ``shared`` holds the encoding of a text's common part when one text, a name aside,
@@ -57,14 +57,18 @@ def compose(mail: OutgoingMail, shared: SharedBody | None = None) -> bytes:
     return compose_parts(mail, shared).raw
 
 
-def compose_parts(mail: OutgoingMail, shared: SharedBody | None = None) -> ComposedMail:
+def compose_parts(
+    mail: OutgoingMail, shared: SharedBody | StreamedBody | None = None
+) -> ComposedMail:
     """`compose`'s bytes as this mail's own head and the tail it shares, if any.
 
     The tail is the base64 lines of the body that ``shared`` encoded once for every
     recipient at this mail's offset in base64's grid, each line with its CRLF: the bytes
     from there to the end of the mail when nothing follows the body. A mail with
     attachments has none: its MIME boundary, after the body, is its own (derived from
-    its Message-ID), so no tail of it is any other mail's.
+    its Message-ID), so no tail of it is any other mail's. With a `StreamedBody`, the
+    mail's ``text`` is only its own part (up to the tail, which was stored as it was
+    encoded); the bytes are those of the whole text.
     """
     headers = [
         ("Date", format_datetime(mail.date)),
@@ -101,6 +105,8 @@ def compose_parts(mail: OutgoingMail, shared: SharedBody | None = None) -> Compo
                 return ComposedMail((CRLF.join(own) + CRLF).encode("ascii"), tail)
         parts = [_checked(lines), encode_body(mail.text)]
     else:
+        if isinstance(shared, StreamedBody):
+            raise ValueError("a streamed body is the whole body: a mail with attachments has none")
         body = shared.encode(mail.text) if shared is not None else encode_body(mail.text)
         boundary = _boundary(mail)
         lines = _header_lines(
@@ -151,6 +157,7 @@ class SharedBody:
         first, tail = self.split(text)
         if tail is None:
             return first
+        assert tail.data is not None  # a SharedBody's tails hold their bytes
         rest = tail.data[: -len(CRLF)].decode("ascii")
         return CRLF.join(part for part in (first, rest) if part)
 
@@ -179,6 +186,84 @@ class SharedBody:
             self._encoded.pop(next(iter(self._encoded)))
         self._encoded[fill] = tail
         return first, tail
+
+
+def tail_offset(head: str) -> int:
+    """Where a tail that follows ``head`` starts in base64's 57-octet grid: the number of
+    its octets that complete the head's last line (`SharedBody`)."""
+    return -len(_line_breaks(head).encode("utf-8")) % _B64_OCTETS
+
+
+class StreamedBody:
+    """`SharedBody` for a tail too long to hold: encoded as it was rendered, and stored.
+
+    ``start`` is the tail's first canonical octets (at least the 56 a head's last line
+    may take) and ``tails`` the stored encoding of the rest per offset (`tail_offset`),
+    without their bytes. `split` takes a mail's own text only, the head.
+    """
+
+    def __init__(self, start: bytes, tails: dict[int, SharedTail]) -> None:
+        self.start, self.tails = start, tails
+
+    def split(self, head: str) -> tuple[str, SharedTail]:
+        """As `SharedBody.split` of the head followed by the tail; KeyError for a head
+        whose offset was not encoded."""
+        lead = _line_breaks(head).encode("utf-8")
+        fill = -len(lead) % _B64_OCTETS
+        return _base64_text(lead + self.start[:fill]), self.tails[fill]
+
+
+class CanonicalOctets:
+    """The UTF-8 octets of a text's canonical form (`encode_body`), fed in pieces.
+
+    A CR that ends a piece waits for the next: a LF starting it makes one line break.
+    """
+
+    def __init__(self) -> None:
+        self._cr = False
+        self._empty = True
+        self._ends_lf = False
+
+    def feed(self, piece: str) -> bytes:
+        if self._cr:
+            piece, self._cr = "\r" + piece, False
+        if piece.endswith("\r"):
+            piece, self._cr = piece[:-1], True
+        text = piece.replace("\r\n", "\n").replace("\r", "\n")
+        if text:
+            self._empty, self._ends_lf = False, text.endswith("\n")
+        return text.replace("\n", CRLF).encode("utf-8")
+
+    def finish(self) -> bytes:
+        """The end: the held CR, or the line break a text not ending with one gets."""
+        if self._cr or (not self._empty and not self._ends_lf):
+            return CRLF.encode("ascii")
+        return b""
+
+
+class Base64Lines:
+    """``_base64_text(octets) + CRLF`` of octets fed in pieces, after skipping ``skip``
+    of them: whole lines as soon as their 57 octets are in, the last at `finish`."""
+
+    def __init__(self, skip: int = 0) -> None:
+        self._skip = skip
+        self._held = bytearray()
+
+    def feed(self, octets: bytes) -> bytes:
+        if self._skip:
+            cut = min(self._skip, len(octets))
+            octets, self._skip = octets[cut:], self._skip - cut
+        self._held += octets
+        whole = len(self._held) - len(self._held) % _B64_OCTETS
+        if not whole:
+            return b""
+        block = bytes(self._held[:whole])
+        del self._held[:whole]
+        return base64.encodebytes(block).replace(b"\n", b"\r\n")
+
+    def finish(self) -> bytes:
+        block, self._held = bytes(self._held), bytearray()
+        return base64.encodebytes(block).replace(b"\n", b"\r\n") if block else b""
 
 
 def encode_text(text: str, used: int = 0) -> str:

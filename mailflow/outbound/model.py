@@ -63,14 +63,18 @@ class OutgoingMail:
 @dataclass(frozen=True, eq=False)
 class SharedTail:
     """Bytes that end many mails alike (a long body after each one's greeting), named by
-    their SHA-256 so that the outbox stores them once for all of those mails."""
+    their SHA-256 so that the outbox stores them once for all of those mails.
 
-    data: bytes = field(repr=False)
+    ``data`` is None for a tail stored as it was encoded (never held whole): the outbox
+    finds it by its digest."""
+
+    data: bytes | None = field(repr=False)
     sha256: str
+    size: int
 
     @classmethod
     def of(cls, data: bytes) -> SharedTail:
-        return cls(data, hashlib.sha256(data).hexdigest())
+        return cls(data, hashlib.sha256(data).hexdigest(), len(data))
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,4 +89,8 @@ class ComposedMail:
 
     @property
     def raw(self) -> bytes:
-        return self.head + self.tail.data if self.tail is not None else self.head
+        if self.tail is None:
+            return self.head
+        if self.tail.data is None:
+            raise ValueError("the tail was stored as it was encoded: read it from the outbox")
+        return self.head + self.tail.data

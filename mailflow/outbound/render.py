@@ -8,6 +8,7 @@ in front here, so no template can forget it and routing can rely on it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -139,6 +140,41 @@ def render_mail(
     return RenderedMail(f"[{_tag(view)}] {subject}", text)
 
 
+class RenderStream:
+    """`render_mail`'s text in pieces as the template writes them (never joined), and its
+    subject once they are all read: a text of many megabytes is never held whole."""
+
+    def __init__(self, view: MailView, language: str, tz: tzinfo, today: date | None) -> None:
+        if language not in LANGUAGES:
+            raise ValueError(f"no mail templates for language {language!r}; have {LANGUAGES}")
+        self._name = f"mail/{language}/{view.kind}.txt"
+        self._template = environment(tz).get_template(self._name)
+        context = {f.name: getattr(view, f.name) for f in dataclasses.fields(view)}
+        self._context = self._template.new_context({**context, "view": view, "today": today})
+        self._tag = _tag(view)
+        self._done = False
+
+    def __iter__(self) -> Iterator[str]:
+        leading = True  # `render_mail` strips the text's leading line breaks
+        for piece in self._template.root_render_func(self._context):
+            if leading:
+                piece = piece.lstrip("\n")
+                leading = not piece
+            if piece:
+                yield piece
+        self._done = True
+
+    @property
+    def subject(self) -> str:
+        """As `render_mail`'s; the template sets it as it runs, so only once read through."""
+        if not self._done:
+            raise ValueError("the subject is known once the text is read through")
+        subject = " ".join(str(self._context.get_exported().get("subject", "")).split())
+        if not subject:
+            raise ValueError(f"template {self._name} sets no subject")
+        return f"[{self._tag}] {subject}"
+
+
 def _flatten(items: tuple[ItemInfo, ...]) -> list[ItemInfo]:
     out: list[ItemInfo] = []
     for item in items:
@@ -153,4 +189,11 @@ def answer_sheet_for(bundle: DepartmentBundle) -> bytes:
     return write_answer_sheet(rows)
 
 
-__all__ = ["LANGUAGES", "RenderedMail", "answer_sheet_for", "environment", "render_mail"]
+__all__ = [
+    "LANGUAGES",
+    "RenderStream",
+    "RenderedMail",
+    "answer_sheet_for",
+    "environment",
+    "render_mail",
+]

@@ -9,6 +9,7 @@ published. Every view has a ``kind`` naming its template (``templates/mail/<lang
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -242,7 +243,7 @@ class Distribution:
     recipient: Recipient
     committee: CommitteeInfo
     round: RoundInfo
-    items_by_consultation: tuple[ConsultationItems, ...]
+    items_by_consultation: Sequence[ConsultationItems]  # read once, in order
     pending_note: bool = False
     supplement: bool = False
     name_askers: bool = False

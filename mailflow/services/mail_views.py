@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from mailflow.config import Config
 from mailflow.domain import ItemKind
@@ -116,15 +116,14 @@ class RoundItems:
         want = set(ids)
         return tuple(self.info(i, upto=upto) for i in self.items if i.public_id in want)
 
-    def by_consultation(
-        self, ids: Iterable[str], *, upto: datetime | None
-    ) -> tuple[ConsultationItems, ...]:
+    def by_consultation(self, ids: Iterable[str], *, upto: datetime | None) -> Sections:
         """Grouped per consultation in order; follow-ups nested under what they follow.
 
         For the members' distribution and the chair's digest, where every item shows its
         answer or 「回答準備中」: an item with no answer in force that arrived by `upto`
         (none yet, or staff removed the one there was) is shown pending, whatever the
-        engine foresaw when the mail was cut.
+        engine foresaw when the mail was cut. Each section's views are built as it is
+        read (`Sections`).
         """
         want = set(ids)
         chosen = [i for i in self.items if i.public_id in want]
@@ -140,15 +139,46 @@ class RoundItems:
                 children=tuple(build(k) for k in kids.get(i.id, [])),
             )  # fmt: skip
 
-        out = []
-        for cinfo, c in zip(self.infos, self.rows, strict=True):
-            roots = [
-                i for i in chosen
-                if i.consultation_id == c.id and i.parent_item_id not in chosen_pks
-            ]  # fmt: skip
-            if roots:
-                out.append(ConsultationItems(cinfo, tuple(build(i) for i in roots)))
-        return tuple(out)
+        roots: dict[int, list[ItemRow]] = {}
+        for i in chosen:
+            if i.parent_item_id not in chosen_pks:
+                roots.setdefault(i.consultation_id or -1, []).append(i)
+        sections = [
+            (cinfo, roots[c.id]) for cinfo, c in zip(self.infos, self.rows, strict=True)
+            if c.id in roots
+        ]  # fmt: skip
+
+        def section(cinfo: ConsultationInfo, rows: list[ItemRow]) -> Section:
+            return lambda: ConsultationItems(cinfo, tuple(build(i) for i in rows))
+
+        # What the distribution's note says: a section's item (not a follow-up) pending.
+        pending = any(not self._answers(i, upto) for _, rows in sections for i in rows)
+        return Sections([section(cinfo, rows) for cinfo, rows in sections], pending)
+
+
+Section = Callable[[], ConsultationItems]
+
+
+class Sections(Sequence[ConsultationItems]):
+    """A mail's sections per consultation, each built when it is read and not kept: a
+    distribution of thousands of items holds one consultation's views at a time (the
+    template reads them in order, once), not the round's. ``pending``: an item of them
+    is shown 「回答準備中」."""
+
+    def __init__(self, builders: list[Section], pending: bool) -> None:
+        self._builders, self.pending = builders, pending
+
+    def __len__(self) -> int:
+        return len(self._builders)
+
+    @overload
+    def __getitem__(self, index: int) -> ConsultationItems: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[ConsultationItems, ...]: ...
+    def __getitem__(self, index: int | slice) -> ConsultationItems | tuple[ConsultationItems, ...]:
+        if isinstance(index, slice):
+            return tuple(build() for build in self._builders[index])
+        return self._builders[index]()
 
 
 def party_names(config: Config) -> dict[str, str]:

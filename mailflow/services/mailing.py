@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from mailflow.domain import Phase, Verdict
 from mailflow.outbound import views as v
-from mailflow.outbound.compose import SharedBody, compose_parts
+from mailflow.outbound.compose import SharedBody, StreamedBody, compose_parts, tail_offset
 from mailflow.outbound.model import OutgoingAttachment, OutgoingMail
-from mailflow.outbound.render import RenderedMail, answer_sheet_for, render_mail
+from mailflow.outbound.render import RenderedMail, RenderStream, answer_sheet_for, render_mail
 from mailflow.routing import PartyKind, PartyRef, make_message_id, make_token, plus_address
+from mailflow.services import mail_stream
 from mailflow.services.context import Services
+from mailflow.services.mail_stream import Streamed, Whole
 from mailflow.services.mail_views import (
     RoundItems,
     committee_info,
@@ -28,6 +30,7 @@ from mailflow.services.mail_views import (
 )
 from mailflow.store import directory as parties
 from mailflow.store import outbox as outbox_repo
+from mailflow.store import outbox_parts
 from mailflow.store import pending as pending_repo
 from mailflow.store import workflow as repo
 from mailflow.store.models import Department, Round
@@ -48,8 +51,9 @@ _NAME_MARK = "\ue000"
 # save less than the lookup and the row it costs.
 _SHARE_FROM = 16 * 1024
 
-# The last group's view (named by the mark), its text, and its body's shared encoding.
-_Rendered = tuple[tuple[v.MailView, date | None], RenderedMail, SharedBody]
+# The last group's view (named by the mark) and its text: held whole with the encoding
+# of its shared part, or its head alone with its stored tail.
+_Rendered = tuple[tuple[v.MailView, date | None], Whole | Streamed, SharedBody | None]
 
 KIND_OF = {
     act.SendCallForQuestions: "call_for_questions",
@@ -79,6 +83,14 @@ class RoundMail:
         self.secret = services.config.security.token_secret.reveal().encode()
         self._items: RoundItems | None = None
         self._rendered: _Rendered | None = None
+        self._expected: tuple[str, ...] = ()
+        self.part_chunk = outbox_parts.CHUNK  # octets per chunk row of a stored tail
+        self.stream_from = mail_stream.HOLD  # characters after the name: a tail stored
+
+    def expect(self, names: Iterable[str]) -> None:
+        """The names the next group's mails greet: a long text's tail is stored at their
+        offsets as it is rendered (another name costs the text rendered again)."""
+        self._expected = tuple(names)
 
     @property
     def items(self) -> RoundItems:
@@ -93,30 +105,62 @@ class RoundMail:
         thousands of items to every member): the text is rendered once with a mark in
         place of the name, and each recipient's name put in.
         """
-        return self._render(view, today)[0]
+        return self._render(view, today, stream=False)[0]
+
+    def _alone(self, view: v.MailView, today: date | None) -> RenderedMail:
+        conf = self.services.config
+        return render_mail(view, conf.committee.language, conf.committee.tz, today)
 
     def _render(
-        self, view: v.MailView, today: date | None
-    ) -> tuple[RenderedMail, SharedBody | None]:
-        """`render`, and for a text rendered once for the group, the encoding of what
-        follows the name, which every recipient's body shares."""
-        conf = self.services.config
+        self, view: v.MailView, today: date | None, *, stream: bool
+    ) -> tuple[RenderedMail, SharedBody | StreamedBody | None]:
+        """The view's subject and text, rendered once per group of recipients, and the
+        encoding of what follows the name, which every recipient's body shares. With
+        ``stream`` (a mail with nothing after its body), a long text's shared part is
+        stored as it is rendered (`mail_stream`): the text given is then the mail's own
+        part only, before the tail, as `compose_parts` takes it with a `StreamedBody`."""
         to = getattr(view, "recipient", None)
-        if not isinstance(to, v.Recipient) or _NAME_MARK in to.name:
-            return render_mail(view, conf.committee.language, conf.committee.tz, today), None
+        if not isinstance(to, v.Recipient) or _NAME_MARK in to.name or "\r" in to.name:
+            return self._alone(view, today), None
         generic = dataclasses.replace(view, recipient=v.Recipient(_NAME_MARK, to.department))  # type: ignore[arg-type]
         last = self._rendered
-        if last is not None and last[0] == (generic, today):
-            done, shared = last[1], last[2]
-        else:  # one group at a time: memory stays flat
+        if (
+            last is None
+            or last[0] != (generic, today)
+            or (isinstance(last[1], Streamed) and not stream)
+        ):  # one group at a time: memory stays flat
             self._rendered = None
-            done = render_mail(generic, conf.committee.language, conf.committee.tz, today)
-            shared = SharedBody(done.text.rsplit(_NAME_MARK, 1)[-1])
-            self._rendered = ((generic, today), done, shared)
-        rendered = RenderedMail(
-            done.subject.replace(_NAME_MARK, to.name), done.text.replace(_NAME_MARK, to.name)
+            done: Whole | Streamed | None = None
+            if stream:
+                names = self._expected if to.name in self._expected else (to.name,)
+                done = self._stream(generic, today, names)
+            if done is None:
+                whole = self._alone(generic, today)
+                done = Whole(whole.subject, whole.text)
+            shared = None if isinstance(done, Streamed) else SharedBody(
+                done.text.rsplit(_NAME_MARK, 1)[-1]
+            )  # fmt: skip
+            last = self._rendered = ((generic, today), done, shared)
+        done, shared = last[1], last[2]
+        subject = done.subject.replace(_NAME_MARK, to.name)
+        if isinstance(done, Whole):
+            return RenderedMail(subject, done.text.replace(_NAME_MARK, to.name)), shared
+        head = done.head.replace(_NAME_MARK, to.name)
+        if tail_offset(head) not in done.body.tails:  # a name of a length not expected
+            more = self._stream(generic, today, (to.name,))
+            if not isinstance(more, Streamed):
+                raise AssertionError("the same text rendered again came out otherwise")
+            done.body.tails.update(more.body.tails)
+        return RenderedMail(subject, head), done.body
+
+    def _stream(
+        self, view: v.MailView, today: date | None, names: Iterable[str]
+    ) -> Whole | Streamed | None:
+        conf = self.services.config
+        text = RenderStream(view, conf.committee.language, conf.committee.tz, today)
+        return mail_stream.render_group(
+            self.session, text, _NAME_MARK, names, self.part_chunk, self.stream_from
         )
-        return rendered, shared
 
     def department(self, key: str) -> Department:
         d = repo.department_by_key(self.session, self.rnd.committee_id, key)
@@ -149,7 +193,8 @@ class RoundMail:
         """Queue one mail; ``ask`` is the request (pending change, echo) a reply answers,
         carried in its reply token and Message-ID."""
         conf = self.services.config
-        rendered, shared = self._render(view, now.astimezone(conf.committee.tz).date())
+        today = now.astimezone(conf.committee.tz).date()
+        rendered, shared = self._render(view, today, stream=not attachments)
         token = make_token(self.secret, str(self.rnd.id), party, ask)
         message_id = self.message_id(key, party, ask)
         # Round keys such as R2-5 repeat across committees sharing one database.
@@ -171,7 +216,7 @@ class RoundMail:
         # stored once (outbox parts); the row keeps the headers and the greeting's lines.
         composed = compose_parts(mail, shared)
         head, tail = composed.head, composed.tail
-        if tail is not None and len(tail.data) < _SHARE_FROM:
+        if tail is not None and tail.size < _SHARE_FROM:
             head, tail = composed.raw, None
         _, created = outbox_repo.enqueue(
             self.session,
@@ -229,7 +274,9 @@ class RoundMail:
 def _round_of(services: Services, session: Session, rnd: Round) -> RoundMail:
     """The round's mail context, shared by the actions of one unit of work: a tick that
     sends ten departments their bundles reads the round's items once, not ten times
-    (the actions queue mail; none of them changes items or answers)."""
+    (the actions queue mail; none of them changes items or answers). Reading each
+    department's alone held less in the bundle tick (144 against 148 MiB at 30,000
+    items) but cost 0.6 s more of it and left the distribution's peak no lower."""
     shared: dict[int, RoundMail] = session.info.setdefault("mailing_rounds", {})
     r = shared.get(rnd.id)
     if r is None or r.rnd is not rnd or r.services is not services:
@@ -289,10 +336,12 @@ def _distribution(
     r: RoundMail, action: act.SendDistribution, kind: str, now: datetime, ok: bool
 ) -> int:
     c, info = r.committee, r.info
-    dist_ids = [str(i) for i in action.item_ids]
-    grouped = r.items.by_consultation(dist_ids, upto=action.window_end)
-    pending = any(a.pending for s in grouped for i in s.items for a in i.answers)
+    # The IDs as a generator: a list of them would be held, one string per item, while
+    # every member's mail is queued.
+    grouped = r.items.by_consultation((str(i) for i in action.item_ids), upto=action.window_end)
+    pending = grouped.pending
     renewed = tuple(str(i) for i, _ in action.renewed)
+    r.expect(r.members[key].name for key in action.recipients)
     return sum(
         r.to_member(key, action.key, kind, lambda to: v.Distribution(
             to, c, info, grouped, pending, action.supplement,
@@ -319,7 +368,7 @@ def _chair_digest(
 ) -> int:
     c, info = r.committee, r.info
     ids = [str(i) for i in action.item_ids]
-    grouped = r.items.by_consultation(ids, upto=action.window_end)
+    grouped = tuple(r.items.by_consultation(ids, upto=action.window_end))  # one mail, read twice
     return r.to_member(action.recipient, action.key, kind, lambda to: v.ChairDigest(
         to, c, info, grouped, action.deadline, not action.anonymous), now, ok,
         PartyKind.CHAIR)  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -283,6 +284,13 @@ class AnswerRow(NamedTuple):
     received_at: datetime
 
 
+def _item_row(row: Any) -> ItemRow:
+    """The row with its kind and state shared with every other item's: the driver makes
+    a string per value, two per item held while a distribution of thousands is queued."""
+    item = ItemRow._make(row)
+    return item._replace(kind=sys.intern(item.kind), state=sys.intern(item.state))
+
+
 # Plain rows, not ORM objects: a bundle or a distribution reads every item of a round
 # of many thousand, and the ORM's per-object bookkeeping was most of that read.
 _ITEM_COLUMNS = tuple(getattr(Item, name) for name in ItemRow._fields)
@@ -304,7 +312,7 @@ def items_and_answers(
     order = (Item.phase, Item.consultation_id, Item.seq, Item.id)
     if public_ids is None:
         items = [
-            ItemRow._make(r)
+            _item_row(r)
             for r in session.execute(select(*_ITEM_COLUMNS).where(*live).order_by(*order))
         ]
     else:
@@ -357,7 +365,7 @@ _ANSWERS_OF_ITEMS = (
 def _keyed_items(session: Session, round_id: int, public_ids: list[str]) -> list[ItemRow]:
     def read(query: Any, keys: list[Any]) -> list[ItemRow]:
         params = {"round_id": round_id, "keys": keys}
-        return [ItemRow._make(r) for r in session.execute(query, params)]
+        return [_item_row(r) for r in session.execute(query, params)]
 
     found = read(_ITEMS_BY_PUBLIC_ID, public_ids)
     have = {i.id for i in found}
