@@ -39,9 +39,13 @@ def round_info(rnd: Round) -> RoundInfo:
 
 
 def consultations(session: Session, rnd: Round) -> tuple[ConsultationInfo, ...]:
+    return _infos(intake_repo.consultation_rows(session, rnd))
+
+
+def _infos(rows: Iterable[intake_repo.ConsultationRow]) -> tuple[ConsultationInfo, ...]:
     return tuple(
         ConsultationInfo(c.key, c.number, c.title, tuple(name for _, _, name in c.departments))
-        for c in intake_repo.consultation_rows(session, rnd)
+        for c in rows
     )
 
 
@@ -62,7 +66,6 @@ class RoundItems:
         self.members = members
         self.by_pk = {i.id: i for i in self.items}
         self.rows = intake_repo.consultation_rows(session, rnd)
-        self.infos = consultations(session, rnd)
         self.cons_key = {c.id: c.key for c in self.rows}
 
     def _answers(self, item: ItemRow, upto: datetime | None) -> tuple[AnswerInfo, ...]:
@@ -144,7 +147,7 @@ class RoundItems:
             if i.parent_item_id not in chosen_pks:
                 roots.setdefault(i.consultation_id or -1, []).append(i)
         sections = [
-            (cinfo, roots[c.id]) for cinfo, c in zip(self.infos, self.rows, strict=True)
+            (cinfo, roots[c.id]) for cinfo, c in zip(_infos(self.rows), self.rows, strict=True)
             if c.id in roots
         ]  # fmt: skip
 

@@ -137,33 +137,18 @@ def enqueue(
     the next run), False leaves it ``draft`` until staff approve it.
     """
     if mail.shared is None:
-        return _enqueue_whole(session, mail, now=now, approved=approved)
+        return _enqueue_whole(session, mail, _values(mail, now, approved))
     if mail.action_key is not None:
         existing = session.scalar(_BY_ACTION_KEY, {"key": mail.action_key})
         if existing is not None:
             return _entry(existing), False
-    row = Outbox(
-        committee_id=mail.committee_id,
-        round_id=mail.round_id,
-        kind=mail.kind,
-        action_key=mail.action_key,
-        message_id=mail.message_id,
-        recipients=list(mail.recipients),
-        subject=mail.subject,
-        raw=mail.raw,
-        state="approved" if approved else "draft",
-        attempts=0,
-        created_at=now,
-        approved_at=now if approved else None,
-        approved_by=POLICY_APPROVER if approved else None,
-    )
+    row = Outbox(**_values(mail, now, approved))
     try:
         # A savepoint: a concurrent enqueue of the same key loses the race cleanly and
         # the caller's transaction goes on with the winner's row.
         with session.begin_nested():
             # Inside the savepoint: a row that loses leaves no part of its own behind.
-            if mail.shared is not None:
-                row.part_id = put(session, mail.shared)
+            row.part_id = put(session, mail.shared)
             session.add(row)
     except IntegrityError:
         if mail.action_key is None:
@@ -178,14 +163,9 @@ def enqueue(
 _BY_ACTION_KEY = select(Outbox).where(Outbox.action_key == bindparam("key"))
 
 
-def _enqueue_whole(
-    session: Session, mail: NewMail, *, now: datetime, approved: bool
-) -> tuple[OutboxEntry, bool]:
-    """`enqueue` of a mail with no shared part (every receipt): one INSERT that does
-    nothing when the action key is queued already, then the queued row is read. No
-    look-up before it and no savepoint around it: a reply's receipt is the common case,
-    and a repeat (a reprocessed mail) or a lost race the rare one."""
-    values = {
+def _values(mail: NewMail, now: datetime, approved: bool) -> dict[str, Any]:
+    """The new row's columns: ``approved`` is the approval policy's answer."""
+    return {
         "committee_id": mail.committee_id, "round_id": mail.round_id, "kind": mail.kind,
         "action_key": mail.action_key, "message_id": mail.message_id,
         "recipients": list(mail.recipients), "subject": mail.subject, "raw": mail.raw,
@@ -193,9 +173,19 @@ def _enqueue_whole(
         "approved_at": now if approved else None,
         "approved_by": POLICY_APPROVER if approved else None,
     }  # fmt: skip
+
+
+def _enqueue_whole(
+    session: Session, mail: NewMail, values: dict[str, Any]
+) -> tuple[OutboxEntry, bool]:
+    """`enqueue` of a mail with no shared part (every receipt): one INSERT that does
+    nothing when the action key is queued already, then the queued row is read. No
+    look-up before it and no savepoint around it: a reply's receipt is the common case,
+    and a repeat (a reprocessed mail) or a lost race the rare one."""
     new_id = insert_or_nothing(session, Outbox, values)
     if new_id is not None:
-        return _entry_of(new_id, values), True
+        # The row as inserted, not read back: a transient object only to describe it.
+        return _entry(Outbox(id=new_id, **values)), True
     existing = (
         session.scalar(_BY_ACTION_KEY, {"key": mail.action_key})
         if mail.action_key is not None
@@ -205,27 +195,6 @@ def _enqueue_whole(
         # Message-IDs follow from action keys, so only a bug makes one clash alone.
         raise RuntimeError(f"outbox: {mail.message_id} is queued already under another key")
     return _entry(existing), False
-
-
-def _entry_of(row_id: int, values: dict[str, Any]) -> OutboxEntry:
-    return OutboxEntry(
-        id=row_id,
-        committee_id=values["committee_id"],
-        round_id=values["round_id"],
-        kind=values["kind"],
-        action_key=values["action_key"],
-        message_id=values["message_id"],
-        recipients=tuple(values["recipients"]),
-        subject=values["subject"],
-        state=values["state"],
-        attempts=0,
-        last_error=None,
-        created_at=values["created_at"],
-        approved_at=values["approved_at"],
-        approved_by=values["approved_by"],
-        next_attempt_at=None,
-        sent_at=None,
-    )
 
 
 def get(session: Session, outbox_id: int) -> OutboxEntry:
