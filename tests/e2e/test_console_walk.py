@@ -62,7 +62,10 @@ def test_1_log_in_with_the_keyboard(world: tuple[Services, str, SmtpServer], pag
     _, base, _ = world
     page.goto(f"{base}/rounds")
     assert page.url.startswith(f"{base}/login")
-    page.keyboard.type(STAFF[0])  # the login field has the focus
+    # The login field has the focus (autofocus): Chromium gives it at its next rendering
+    # update, after the load event, so a busy machine could type into nothing before.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'login'")
+    page.keyboard.type(STAFF[0])
     page.keyboard.press("Tab")
     page.keyboard.type(STAFF[1])
     page.keyboard.press("Enter")
