@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from mailflow.domain import ConsultationRef, ItemKind, Phase, Verdict
 from mailflow.parsing.reply_form import short_number
@@ -256,6 +256,44 @@ class Distribution:
 
 
 @dataclass(frozen=True)
+class IdSpan:
+    """A consultation's item IDs in order, as the ③ call names them: the first, the last,
+    and how many."""
+
+    first: str
+    last: str
+    count: int
+
+
+class ItemIds(Protocol):
+    """Item IDs of a phase in round order, as the ③ call reads them."""
+
+    @property
+    def first(self) -> str | None:
+        """The round's first, if any."""
+        ...
+
+    def span(self, key: str) -> IdSpan | None:
+        """Those of one consultation (Q13-…); None when it has none."""
+        ...
+
+
+@dataclass(frozen=True)
+class ListedIds:
+    """`ItemIds` from the IDs in round order."""
+
+    ids: tuple[str, ...]
+
+    @property
+    def first(self) -> str | None:
+        return self.ids[0] if self.ids else None
+
+    def span(self, key: str) -> IdSpan | None:
+        mine = [i for i in self.ids if i.startswith(f"Q{key}-")]
+        return IdSpan(mine[0], mine[-1], len(mine)) if mine else None
+
+
+@dataclass(frozen=True)
 class CallForFurther:
     """③ the call for further opinions; the reply form names the items one may follow up."""
 
@@ -265,11 +303,11 @@ class CallForFurther:
     round: RoundInfo
     consultations: tuple[ConsultationInfo, ...]
     deadline: datetime
-    item_ids: tuple[str, ...]
+    item_ids: ItemIds
 
-    def ids_of(self, key: str) -> tuple[str, ...]:
+    def ids_of(self, key: str) -> IdSpan | None:
         """The item IDs of one consultation (Q13-…), in order."""
-        return tuple(i for i in self.item_ids if i.startswith(f"Q{key}-"))
+        return self.item_ids.span(key)
 
 
 @dataclass(frozen=True)

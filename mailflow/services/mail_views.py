@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, overload
 
 from mailflow.config import Config
-from mailflow.domain import ItemKind
+from mailflow.domain import ItemId, ItemKind
 from mailflow.outbound.views import (
     AnswerInfo,
     CommitteeInfo,
     ConsultationInfo,
     ConsultationItems,
+    IdSpan,
     ItemInfo,
     RoundInfo,
 )
@@ -20,7 +22,7 @@ from mailflow.store import intake as intake_repo
 from mailflow.store import rounds as round_repo
 from mailflow.store import workflow as repo
 from mailflow.store.models import Round
-from mailflow.store.workflow import ItemRow
+from mailflow.store.workflow import AnswerRow, Followed, ItemRow
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -50,7 +52,12 @@ def _infos(rows: Iterable[intake_repo.ConsultationRow]) -> tuple[ConsultationInf
 
 
 class RoundItems:
-    """A round's items and answers as views, cut at a moment (bundles are stored windows)."""
+    """A round's items and answers as views, cut at a moment (bundles are stored windows).
+
+    The mails that show many of a round's items (the distribution, the chair's digest, a
+    department's bundle) read them one consultation at a time (`by_consultation`,
+    `chosen`); the round's rows are read whole only for what asks them all (`items`).
+    """
 
     def __init__(
         self, session: Session, rnd: Round, members: dict[int, str],
@@ -59,33 +66,74 @@ class RoundItems:
         """``only``: read just these items (and what they follow), for `selected` alone;
         a receipt costs the same whatever the round already holds. ``with_answers=False``
         for a mail that shows no answers (a receipt): the items read with none."""
-        self.rnd = rnd
-        self.items, self.answers, self.dept_names = repo.items_and_answers(
-            session, rnd.id, only, with_answers=with_answers
-        )
+        self.session, self.rnd = session, rnd
+        self._only, self._with_answers = only, with_answers
+        self._whole: tuple[list[ItemRow], dict[int, list[AnswerRow]], dict[int, str]] | None
+        self._whole = None
+        self._by_pk: dict[int, ItemRow] | None = None
+        self._names: dict[int, str] | None = None
         self.members = members
-        self.by_pk = {i.id: i for i in self.items}
         self.rows = intake_repo.consultation_rows(session, rnd)
         self.cons_key = {c.id: c.key for c in self.rows}
 
-    def _answers(self, item: ItemRow, upto: datetime | None) -> tuple[AnswerInfo, ...]:
+    def _read(self) -> tuple[list[ItemRow], dict[int, list[AnswerRow]], dict[int, str]]:
+        if self._whole is None:
+            self._whole = repo.items_and_answers(
+                self.session, self.rnd.id, self._only, with_answers=self._with_answers
+            )
+        return self._whole
+
+    @property
+    def items(self) -> list[ItemRow]:
+        """The round's active and held items (or those of ``only``), read on first use."""
+        return self._read()[0]
+
+    @property
+    def answers(self) -> dict[int, list[AnswerRow]]:
+        return self._read()[1]
+
+    @property
+    def by_pk(self) -> dict[int, ItemRow]:
+        if self._by_pk is None:
+            self._by_pk = {i.id: i for i in self.items}
+        return self._by_pk
+
+    def _dept_names(self) -> dict[int, str]:
+        if self._whole is not None:
+            return self._whole[2]
+        if self._names is None:
+            self._names = repo.department_names(self.session, self.rnd.id)
+        return self._names
+
+    def _shown(self, answers: list[AnswerRow], upto: datetime | None) -> tuple[AnswerInfo, ...]:
         out = []
-        for a in self.answers.get(item.id, []):
+        for a in answers:
             if upto is not None and a.received_at > upto:
                 continue
-            author = a.author_label or (self.dept_names.get(a.department_id or -1, "事務局"))
+            author = a.author_label or self._dept_names().get(a.department_id or -1, "事務局")
             out.append(AnswerInfo(author=author, text=a.published_text or a.text))
         return tuple(out)
+
+    def _answers(self, item: ItemRow, upto: datetime | None) -> tuple[AnswerInfo, ...]:
+        return self._shown(self.answers.get(item.id, []), upto)
 
     def info(
         self, item: ItemRow, *, upto: datetime | None, owed_pending: bool = False,
         children: tuple[ItemInfo, ...] = (),
     ) -> ItemInfo:  # fmt: skip
         """``owed_pending``: an item with no answer to show is shown 「回答準備中」."""
-        answers = self._answers(item, upto)
+        parent = self.by_pk.get(item.parent_item_id or -1)
+        return self._info(
+            item, parent.public_id if parent else None, self._answers(item, upto),
+            owed_pending=owed_pending, children=children,
+        )  # fmt: skip
+
+    def _info(
+        self, item: ItemRow, follows: str | None, answers: tuple[AnswerInfo, ...], *,
+        owed_pending: bool = False, children: tuple[ItemInfo, ...] = (),
+    ) -> ItemInfo:  # fmt: skip
         if not answers and owed_pending:
             answers = (AnswerInfo(author="", text="", pending=True),)
-        parent = self.by_pk.get(item.parent_item_id or -1)
         return ItemInfo(
             id=item.public_id,
             consultation=self.cons_key.get(item.consultation_id or -1),
@@ -94,7 +142,7 @@ class RoundItems:
             reference=item.reference,
             asker=self.members.get(item.member_id or -1),
             late=item.late,
-            follows=parent.public_id if parent else None,
+            follows=follows,
             answers=answers,
             children=children,
         )
@@ -119,44 +167,144 @@ class RoundItems:
         want = set(ids)
         return tuple(self.info(i, upto=upto) for i in self.items if i.public_id in want)
 
-    def by_consultation(self, ids: Iterable[str], *, upto: datetime | None) -> Sections:
+    def chosen(self, ids: Collection[ItemId], *, upto: datetime | None) -> tuple[ItemInfo, ...]:
+        """`selected`, read only from the consultations the IDs name (a department's
+        bundle holds its own items' rows, not the round's)."""
+        keys = {i.consultation for i in ids}
+        found: list[tuple[ItemRow, str | None, tuple[AnswerInfo, ...]]] = []
+        for c in self.rows:
+            if c.key in keys:
+                want = _wanted(ids, c.key)
+                answers = repo.consultation_answers(self.session, self.rnd.id, c.id)
+                found += (
+                    (i, follows, self._shown(answers.get(i.id, []), upto))
+                    for i, follows in repo.consultation_items(self.session, self.rnd.id, c.id)
+                    if i.public_id in want
+                )  # fmt: skip
+        found.sort(key=lambda f: _round_order(f[0]))
+        return tuple(self._info(i, follows, answers) for i, follows, answers in found)
+
+    def by_consultation(self, ids: Collection[ItemId], *, upto: datetime | None) -> Sections:
         """Grouped per consultation in order; follow-ups nested under what they follow.
 
         For the members' distribution and the chair's digest, where every item shows its
         answer or 「回答準備中」: an item with no answer in force that arrived by `upto`
         (none yet, or staff removed the one there was) is shown pending, whatever the
-        engine foresaw when the mail was cut. Each section's views are built as it is
-        read (`Sections`).
+        engine foresaw when the mail was cut. Which consultations have a section, and
+        whether one shows an item (not a follow-up) pending, is read first from each
+        consultation's item IDs and answer times; each section's rows and views are read
+        and built as the template reaches it (`Sections`), so a mail of thousands of
+        items holds one consultation's rows, not the round's.
         """
-        want = set(ids)
-        chosen = [i for i in self.items if i.public_id in want]
-        chosen_pks = {i.id for i in chosen}
-        kids: dict[int, list[ItemRow]] = {}
-        for i in chosen:
-            if i.parent_item_id in chosen_pks:
-                kids.setdefault(i.parent_item_id or -1, []).append(i)
+        wanted = _Wanted(ids)
+        pending, shown = False, []
+        for c in self.rows:
+            has_root, some_pending = self._marks(c.id, wanted, upto, stop=pending)
+            pending = pending or some_pending
+            if has_root:
+                shown.append(c)
 
-        def build(i: ItemRow) -> ItemInfo:
-            return self.info(
-                i, upto=upto, owed_pending=True,
-                children=tuple(build(k) for k in kids.get(i.id, [])),
+        def section(cinfo: ConsultationInfo, cid: int) -> Section:
+            return lambda: ConsultationItems(cinfo, self._section(cid, wanted, upto))
+
+        infos = dict(zip((c.id for c in self.rows), _infos(self.rows), strict=True))
+        return Sections([section(infos[c.id], c.id) for c in shown], pending)
+
+    def _marks(
+        self, cid: int, wanted: _Wanted, upto: datetime | None, *, stop: bool
+    ) -> tuple[bool, bool]:
+        """Whether the consultation has a section (an item chosen that follows none
+        chosen) and whether such an item has no answer by `upto`; with ``stop``, the
+        second is known already and the read ends at the first section's item."""
+        has_root = pending = False
+        marks = repo.consultation_marks(self.session, self.rnd.id, cid)
+        for _, group in itertools.groupby(marks, key=lambda m: m[0]):
+            first = next(group)
+            _, public_id, follows, _ = first
+            if (
+                public_id is None
+                or public_id not in wanted
+                or (follows is not None and follows in wanted)
+            ):
+                continue
+            has_root = True
+            answered = any(
+                at is not None and (upto is None or at <= upto)
+                for *_, at in itertools.chain((first,), group)
+            )
+            pending = pending or not answered
+            if stop or pending:
+                break
+        return has_root, pending
+
+    def _section(self, cid: int, wanted: _Wanted, upto: datetime | None) -> tuple[ItemInfo, ...]:
+        """One consultation's items chosen that follow none chosen, each with what
+        follows it nested (follow-ups in other consultations too, as they are shown
+        under what they follow)."""
+        session, rid = self.session, self.rnd.id
+        rows = [f for f in repo.consultation_items(session, rid, cid) if f[0].public_id in wanted]
+        answers = repo.consultation_answers(session, rid, cid)
+        chosen = {i.id for i, _ in rows}
+        kids: dict[int, list[Followed]] = {}
+        for f in rows:
+            if f[0].parent_item_id in chosen:
+                kids.setdefault(f[0].parent_item_id or -1, []).append(f)
+        elsewhere = repo.followers_elsewhere(session, rid, cid)
+        elsewhere = [f for f in elsewhere if f[0].public_id in wanted]
+        for f in elsewhere:
+            kids.setdefault(f[0].parent_item_id or -1, []).append(f)
+        for parent in {f[0].parent_item_id for f in elsewhere}:
+            kids[parent or -1].sort(key=lambda f: _round_order(f[0]))
+
+        def build(f: Followed, native: bool) -> ItemInfo:
+            item, follows = f
+            if native:
+                below = [(k, k[0].consultation_id == cid) for k in kids.get(item.id, [])]
+                mine = answers.get(item.id, [])
+            else:  # an item of another consultation: what follows it, read by its id
+                below = [
+                    (k, False) for k in repo.followers_of(session, rid, [item.id])
+                    if k[0].public_id in wanted
+                ]  # fmt: skip
+                mine = repo.answers_of(session, [item.id]).get(item.id, [])
+            return self._info(
+                item, follows, self._shown(mine, upto), owed_pending=True,
+                children=tuple(build(k, n) for k, n in below),
             )  # fmt: skip
 
-        roots: dict[int, list[ItemRow]] = {}
-        for i in chosen:
-            if i.parent_item_id not in chosen_pks:
-                roots.setdefault(i.consultation_id or -1, []).append(i)
-        sections = [
-            (cinfo, roots[c.id]) for cinfo, c in zip(_infos(self.rows), self.rows, strict=True)
-            if c.id in roots
-        ]  # fmt: skip
+        return tuple(build(f, True) for f in rows if f[1] is None or f[1] not in wanted)
 
-        def section(cinfo: ConsultationInfo, rows: list[ItemRow]) -> Section:
-            return lambda: ConsultationItems(cinfo, tuple(build(i) for i in rows))
 
-        # What the distribution's note says: a section's item (not a follow-up) pending.
-        pending = any(not self._answers(i, upto) for _, rows in sections for i in rows)
-        return Sections([section(cinfo, rows) for cinfo, rows in sections], pending)
+def _round_order(i: ItemRow) -> tuple[int, int, int, int]:
+    """The order the round's items are read in (`items_and_answers`)."""
+    return (i.phase, i.consultation_id or 0, i.seq or 0, i.id)
+
+
+def _wanted(ids: Iterable[ItemId], key: str) -> set[str]:
+    return {str(i) for i in ids if i.consultation == key}
+
+
+class _Wanted:
+    """Whether a public ID is one of ``ids``, holding the IDs of a few consultations at a
+    time as strings (the IDs of a distribution as strings were one per item of the round)."""
+
+    _KEEP = 3  # a section's own consultation and those of the items its items follow
+
+    def __init__(self, ids: Collection[ItemId]) -> None:
+        self._ids = ids
+        self._sets: dict[str, set[str]] = {}
+
+    def __contains__(self, public_id: object) -> bool:
+        if not isinstance(public_id, str) or "-" not in public_id:
+            return False
+        key = public_id[1 : public_id.rindex("-")]
+        found = self._sets.pop(key, None)
+        if found is None:
+            found = _wanted(self._ids, key)
+            if len(self._sets) >= self._KEEP:
+                self._sets.pop(next(iter(self._sets)))
+        self._sets[key] = found  # the newest last
+        return public_id in found
 
 
 Section = Callable[[], ConsultationItems]
@@ -182,6 +330,24 @@ class Sections(Sequence[ConsultationItems]):
         if isinstance(index, slice):
             return tuple(build() for build in self._builders[index])
         return self._builders[index]()
+
+
+class PhaseIds:
+    """A phase's item IDs (`ItemIds`) read per consultation as the ③ call asks them: its
+    first and last and their count, never the round's IDs."""
+
+    def __init__(self, session: Session, rnd: Round, phase: int) -> None:
+        self.session, self.rnd, self.phase = session, rnd, phase
+        self._ids = {c.key: c.id for c in intake_repo.consultation_rows(session, rnd)}
+
+    @property
+    def first(self) -> str | None:
+        return repo.first_of_phase(self.session, self.rnd.id, self.phase)
+
+    def span(self, key: str) -> IdSpan | None:
+        cid = self._ids.get(key)
+        found = None if cid is None else repo.phase_span(self.session, self.rnd.id, cid, self.phase)
+        return IdSpan(*found) if found else None
 
 
 def party_names(config: Config) -> dict[str, str]:

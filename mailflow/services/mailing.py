@@ -23,6 +23,7 @@ from mailflow.services import mail_stream
 from mailflow.services.context import Services
 from mailflow.services.mail_stream import Streamed, Whole
 from mailflow.services.mail_views import (
+    PhaseIds,
     RoundItems,
     committee_info,
     consultations,
@@ -336,9 +337,9 @@ def _distribution(
     r: RoundMail, action: act.SendDistribution, kind: str, now: datetime, ok: bool
 ) -> int:
     c, info = r.committee, r.info
-    # The IDs as a generator: a list of them would be held, one string per item, while
-    # every member's mail is queued.
-    grouped = r.items.by_consultation((str(i) for i in action.item_ids), upto=action.window_end)
+    # The action's IDs as they are (the engine's): strings of them would be held, one per
+    # item, while every member's mail is queued.
+    grouped = r.items.by_consultation(action.item_ids, upto=action.window_end)
     pending = grouped.pending
     renewed = tuple(str(i) for i, _ in action.renewed)
     r.expect(r.members[key].name for key in action.recipients)
@@ -354,7 +355,7 @@ def _call_for_further(
     r: RoundMail, action: act.SendCallForFurther, kind: str, now: datetime, ok: bool
 ) -> int:
     c, info = r.committee, r.info
-    first = tuple(str(i.public_id) for i in r.items.items if i.public_id and i.phase == 1)
+    first = PhaseIds(r.session, r.rnd, 1)  # read per consultation as the text names them
     return sum(
         r.to_member(key, action.key, kind,
                     lambda to: v.CallForFurther(to, c, info, r.consultations, action.deadline,
@@ -367,8 +368,8 @@ def _chair_digest(
     r: RoundMail, action: act.SendChairDigest, kind: str, now: datetime, ok: bool
 ) -> int:
     c, info = r.committee, r.info
-    ids = [str(i) for i in action.item_ids]
-    grouped = tuple(r.items.by_consultation(ids, upto=action.window_end))  # one mail, read twice
+    # One mail, whose template reads the sections twice: built once.
+    grouped = tuple(r.items.by_consultation(action.item_ids, upto=action.window_end))
     return r.to_member(action.recipient, action.key, kind, lambda to: v.ChairDigest(
         to, c, info, grouped, action.deadline, not action.anonymous), now, ok,
         PartyKind.CHAIR)  # fmt: skip
@@ -451,7 +452,7 @@ def _bundle(
     services = r.services
     d = r.department(action.department)
     mine = tuple(ci for ci in r.consultations if d.name in ci.departments)
-    items = r.items.selected([str(i) for i in action.item_ids], upto=action.window_end)
+    items = r.items.chosen(action.item_ids, upto=action.window_end)
     if action.followup:  # only the consultations the added items belong to
         mine = tuple(ci for ci in mine if any(i.consultation == ci.key for i in items)) or mine
     mark = "①" if action.phase is Phase.QUESTIONS else "③"

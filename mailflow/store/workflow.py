@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from mailflow.domain import ItemId, Phase, Role, Verdict
 from mailflow.store import directory as parties
@@ -373,6 +373,161 @@ def _keyed_items(session: Session, round_id: int, public_ids: list[str]) -> list
     if parents:
         found += read(_ITEMS_BY_ID, sorted(parents))
     return sorted(found, key=lambda i: (i.phase, i.consultation_id or 0, i.seq or 0, i.id))
+
+
+# One consultation's items at a time, for the mails that show a whole round (the
+# distribution, the chair's digest, a department's bundle): each row with the public ID
+# of the live item it follows, so no mail needs the round's rows to name it.
+_FOLLOWED = aliased(Item)
+_FOLLOWED_LIVE = (_FOLLOWED.id == Item.parent_item_id) & _FOLLOWED.state.in_(("active", "held"))
+_ORDER = (Item.phase, Item.consultation_id, Item.seq, Item.id)
+_WITH_FOLLOWED = select(*_ITEM_COLUMNS, _FOLLOWED.public_id).outerjoin(_FOLLOWED, _FOLLOWED_LIVE)
+_ITEMS_OF_CONSULTATION = _WITH_FOLLOWED.where(
+    *_LIVE, Item.consultation_id == bindparam("consultation_id")
+).order_by(*_ORDER)
+# Items of other consultations (or of none) that follow one of this consultation's.
+_FOLLOWERS_ELSEWHERE = (
+    select(*_ITEM_COLUMNS, _FOLLOWED.public_id)
+    .join(_FOLLOWED, _FOLLOWED_LIVE)
+    .where(
+        *_LIVE,
+        _FOLLOWED.consultation_id == bindparam("consultation_id"),
+        Item.consultation_id.is_distinct_from(bindparam("consultation_id")),
+    )
+    .order_by(*_ORDER)
+)
+_FOLLOWERS_OF = _WITH_FOLLOWED.where(
+    *_LIVE, Item.parent_item_id.in_(bindparam("keys", expanding=True))
+).order_by(*_ORDER)
+_ANSWERS_OF_CONSULTATION = (
+    select(*_ANSWER_COLUMNS)
+    .join(Item, Item.id == Answer.item_id)
+    .where(
+        Answer.state == "active",
+        Item.round_id == bindparam("round_id"),
+        Item.consultation_id == bindparam("consultation_id"),
+    )
+    .order_by(Answer.received_at, Answer.id)
+)
+# What decides a consultation's section before its views are built: each live item, the
+# public ID of the live item it follows, and when each of its active answers came.
+_MARKS_OF_CONSULTATION = (
+    select(Item.id, Item.public_id, _FOLLOWED.public_id, Answer.received_at)
+    .outerjoin(_FOLLOWED, _FOLLOWED_LIVE)
+    .outerjoin(Answer, (Answer.item_id == Item.id) & (Answer.state == "active"))
+    .where(*_LIVE, Item.consultation_id == bindparam("consultation_id"))
+    .order_by(Item.id)
+)
+_DEPARTMENT_NAMES = (
+    select(Department.id, Department.name)
+    .join(Round, Round.committee_id == Department.committee_id)
+    .where(Round.id == bindparam("round_id"))
+)
+
+Followed = tuple[ItemRow, str | None]  # an item and the public ID of the live one it follows
+
+
+def _followed(rows: Any) -> list[Followed]:
+    return [(_item_row(r[:-1]), r[-1]) for r in rows]
+
+
+def consultation_items(session: Session, round_id: int, consultation_id: int) -> list[Followed]:
+    """A consultation's active and held items in round order, each with the public ID of
+    the live item it follows (one keyed read)."""
+    params = {"round_id": round_id, "consultation_id": consultation_id}
+    return _followed(session.execute(_ITEMS_OF_CONSULTATION, params))
+
+
+def followers_elsewhere(session: Session, round_id: int, consultation_id: int) -> list[Followed]:
+    """Live items outside the consultation that follow a live item of it, in round order."""
+    params = {"round_id": round_id, "consultation_id": consultation_id}
+    return _followed(session.execute(_FOLLOWERS_ELSEWHERE, params))
+
+
+def followers_of(session: Session, round_id: int, item_ids: list[int]) -> list[Followed]:
+    """Live items that follow these items, in round order."""
+    if not item_ids:
+        return []
+    return _followed(session.execute(_FOLLOWERS_OF, {"round_id": round_id, "keys": item_ids}))
+
+
+def consultation_answers(
+    session: Session, round_id: int, consultation_id: int
+) -> dict[int, list[AnswerRow]]:
+    """The active answers to a consultation's items, per item, oldest first."""
+    params = {"round_id": round_id, "consultation_id": consultation_id}
+    return _by_item(session.execute(_ANSWERS_OF_CONSULTATION, params))
+
+
+def answers_of(session: Session, item_ids: list[int]) -> dict[int, list[AnswerRow]]:
+    """The active answers to these items, per item, oldest first."""
+    if not item_ids:
+        return {}
+    return _by_item(session.execute(_ANSWERS_OF_ITEMS, {"keys": item_ids}))
+
+
+def _by_item(rows: Any) -> dict[int, list[AnswerRow]]:
+    answers: dict[int, list[AnswerRow]] = {}
+    for row in rows:
+        a = AnswerRow._make(row)
+        answers.setdefault(a.item_id, []).append(a)
+    return answers
+
+
+def consultation_marks(
+    session: Session, round_id: int, consultation_id: int
+) -> Iterator[tuple[int, str | None, str | None, datetime | None]]:
+    """Each live item of a consultation as (row id, public ID, public ID of the live item
+    it follows, when an active answer to it came), once per answer (or once with None),
+    grouped by item; read as it is iterated, so a caller may stop early."""
+    params = {"round_id": round_id, "consultation_id": consultation_id}
+    with session.execute(_MARKS_OF_CONSULTATION, params) as rows:
+        yield from rows
+
+
+# The ③ call names each consultation's first and last item of ① and how many there are.
+_PHASE_IDS = (*_LIVE, Item.phase == bindparam("phase"), Item.public_id.is_not(None))
+_FIRST_OF_PHASE = (
+    select(Item.public_id)
+    .where(*_PHASE_IDS)
+    .order_by(Item.consultation_id, Item.seq, Item.id)
+    .limit(1)
+)
+_OF_CONSULTATION = Item.consultation_id == bindparam("consultation_id")
+_PHASE_COUNT = select(func.count()).select_from(Item).where(*_PHASE_IDS, _OF_CONSULTATION)
+_PHASE_FIRST = (
+    select(Item.public_id).where(*_PHASE_IDS, _OF_CONSULTATION).order_by(Item.seq, Item.id).limit(1)
+)
+_PHASE_LAST = (
+    select(Item.public_id)
+    .where(*_PHASE_IDS, _OF_CONSULTATION)
+    .order_by(Item.seq.desc(), Item.id.desc())
+    .limit(1)
+)
+
+
+def first_of_phase(session: Session, round_id: int, phase: int) -> str | None:
+    """The public ID of the phase's first live item in round order."""
+    return session.scalar(_FIRST_OF_PHASE, {"round_id": round_id, "phase": phase})
+
+
+def phase_span(
+    session: Session, round_id: int, consultation_id: int, phase: int
+) -> tuple[str, str, int] | None:
+    """The public IDs of a consultation's first and last live items of a phase, in round
+    order, and how many it has; None when it has none."""
+    params = {"round_id": round_id, "consultation_id": consultation_id, "phase": phase}
+    count = session.scalar(_PHASE_COUNT, params) or 0
+    if not count:
+        return None
+    first, last = session.scalar(_PHASE_FIRST, params), session.scalar(_PHASE_LAST, params)
+    assert first is not None and last is not None
+    return first, last, count
+
+
+def department_names(session: Session, round_id: int) -> dict[int, str]:
+    """The names of the round's committee's departments by row id (they sign answers)."""
+    return {pk: name for pk, name in session.execute(_DEPARTMENT_NAMES, {"round_id": round_id})}
 
 
 def documents_of(session: Session, round_id: int) -> Sequence[RoundDocument]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from mailflow.domain import ItemId
 from mailflow.outbound import views as v
 from mailflow.outbound.compose import SharedBody
 from mailflow.outbound.render import render_mail
@@ -36,7 +37,7 @@ def queued(services: Services, *, stream_from: int, expected: int) -> tuple[list
     with services.sessions() as s:
         r = RoundMail(services, s, s.scalars(select(Round)).one())
         r.stream_from, r.part_chunk = stream_from, 4096
-        ids = [i.public_id for i in r.items.items if i.public_id]
+        ids = [ItemId.parse(i.public_id) for i in r.items.items if i.public_id]
         grouped = r.items.by_consultation(ids, upto=None)
         keys = sorted(r.members)
         # Only some names foretold: the others' offsets cost the text rendered again.
@@ -190,7 +191,7 @@ def test_sections_built_as_read_render_as_the_whole_views(tmp_path: Path) -> Non
     conf = services.config.committee
     with services.sessions() as s:
         r = RoundMail(services, s, s.scalars(select(Round)).one())
-        ids = [i.public_id for i in r.items.items if i.public_id]
+        ids = [ItemId.parse(i.public_id) for i in r.items.items if i.public_id]
         # Every item's kind and state are one string each, not one per item.
         assert len({id(i.kind) for i in r.items.items}) == 1
         assert len({id(i.state) for i in r.items.items}) == 1

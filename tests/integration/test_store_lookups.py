@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from mailflow.domain import ItemId
 from mailflow.domain.states import CorrectionAction
 from mailflow.services.mail_views import RoundItems
 from mailflow.store import corrections as corrections_repo
@@ -174,7 +175,8 @@ def test_an_item_whose_answer_was_removed_shows_pending_in_what_members_read(
         corrections_repo.remove_answer(answer, services.clock.now())
         s.flush()
         view = RoundItems(s, rnd, {})
-        [shown] = [i for sec in view.by_consultation([first], upto=None) for i in sec.items]
+        sections = view.by_consultation([ItemId.parse(first)], upto=None)
+        [shown] = [i for sec in sections for i in sec.items]
         assert [(a.pending, a.text) for a in shown.answers] == [(True, "")]
         # A department's bundle asks for the answer: there the item has none, not pending.
         [asked] = view.selected([first], upto=None)

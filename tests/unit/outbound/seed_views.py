@@ -34,6 +34,7 @@ from mailflow.outbound.views import (
     Distribution,
     ItemChange,
     ItemInfo,
+    ListedIds,
     MailView,
     QuarantineLine,
     Receipt,
@@ -340,7 +341,7 @@ def supplement(renewed: tuple[str, ...] = ()) -> Distribution:
 
 def call_for_further() -> CallForFurther:
     ids = tuple(i.id for s in sections() for i in s.items if i.id)
-    return CallForFurther(MEMBER, COMMITTEE, ROUND, CONSULTATIONS, end_of(1, 20), ids)
+    return CallForFurther(MEMBER, COMMITTEE, ROUND, CONSULTATIONS, end_of(1, 20), ListedIds(ids))
 
 
 def chair_digest() -> ChairDigest:
@@ -403,7 +404,9 @@ def staff_alert() -> StaffAlertDigest:
         ),
         quarantined=(
             QuarantineLine(
-                "41", "<CAF=x1@mail.example.com>", "差出人が委員・所管課として登録されていません。",
+                "41",
+                "<CAF=x1@mail.example.com>",
+                "差出人が委員・所管課として登録されていません。",
                 "不明",
             ),
         ),
