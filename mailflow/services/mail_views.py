@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, overload
@@ -199,76 +198,77 @@ class RoundItems:
         wanted = _Wanted(ids)
         pending, shown = False, []
         for c in self.rows:
-            has_root, some_pending = self._marks(c.id, wanted, upto, stop=pending)
+            has_root, some_pending = self._marks(c.id, c.key, wanted, upto, stop=pending)
             pending = pending or some_pending
             if has_root:
                 shown.append(c)
+        # Follow-ups across consultations, shown under what they follow: few, read once.
+        crossing: dict[int, list[Followed]] = {}
+        for f in repo.cross_followers(self.session, self.rnd.id):
+            if f[0].public_id in wanted:
+                crossing.setdefault(f[0].parent_item_id or -1, []).append(f)
 
-        def section(cinfo: ConsultationInfo, cid: int) -> Section:
-            return lambda: ConsultationItems(cinfo, self._section(cid, wanted, upto))
+        def section(cinfo: ConsultationInfo, c: intake_repo.ConsultationRow) -> Section:
+            return lambda: ConsultationItems(cinfo, self._section(c, wanted, crossing, upto))
 
         infos = dict(zip((c.id for c in self.rows), _infos(self.rows), strict=True))
-        return Sections([section(infos[c.id], c.id) for c in shown], pending)
+        return Sections([section(infos[c.id], c) for c in shown], pending)
 
     def _marks(
-        self, cid: int, wanted: _Wanted, upto: datetime | None, *, stop: bool
+        self, cid: int, key: str, wanted: _Wanted, upto: datetime | None, *, stop: bool
     ) -> tuple[bool, bool]:
         """Whether the consultation has a section (an item chosen that follows none
         chosen) and whether such an item has no answer by `upto`; with ``stop``, the
         second is known already and the read ends at the first section's item."""
         has_root = pending = False
-        marks = repo.consultation_marks(self.session, self.rnd.id, cid)
-        for _, group in itertools.groupby(marks, key=lambda m: m[0]):
-            first = next(group)
-            _, public_id, follows, _ = first
-            if (
-                public_id is None
-                or public_id not in wanted
-                or (follows is not None and follows in wanted)
-            ):
+        mine = wanted.of(key)
+        times: dict[int, list[datetime]] | None = None
+        for item_id, public_id, follows in repo.consultation_heads(self.session, self.rnd.id, cid):
+            if public_id not in mine or (follows is not None and follows in wanted):
                 continue
             has_root = True
-            answered = any(
-                at is not None and (upto is None or at <= upto)
-                for *_, at in itertools.chain((first,), group)
-            )
-            pending = pending or not answered
-            if stop or pending:
+            if stop:
+                break
+            if times is None:
+                times = repo.answer_times(self.session, self.rnd.id, cid)
+            if not any(upto is None or at <= upto for at in times.get(item_id, ())):
+                pending = True
                 break
         return has_root, pending
 
-    def _section(self, cid: int, wanted: _Wanted, upto: datetime | None) -> tuple[ItemInfo, ...]:
+    def _section(
+        self, c: intake_repo.ConsultationRow, wanted: _Wanted,
+        crossing: dict[int, list[Followed]], upto: datetime | None,
+    ) -> tuple[ItemInfo, ...]:  # fmt: skip
         """One consultation's items chosen that follow none chosen, each with what
         follows it nested (follow-ups in other consultations too, as they are shown
         under what they follow)."""
         session, rid = self.session, self.rnd.id
-        rows = [f for f in repo.consultation_items(session, rid, cid) if f[0].public_id in wanted]
-        answers = repo.consultation_answers(session, rid, cid)
+        mine = wanted.of(c.key)
+        rows = [f for f in repo.consultation_items(session, rid, c.id) if f[0].public_id in mine]
+        answers = repo.consultation_answers(session, rid, c.id)
         chosen = {i.id for i, _ in rows}
         kids: dict[int, list[Followed]] = {}
         for f in rows:
             if f[0].parent_item_id in chosen:
                 kids.setdefault(f[0].parent_item_id or -1, []).append(f)
-        elsewhere = repo.followers_elsewhere(session, rid, cid)
-        elsewhere = [f for f in elsewhere if f[0].public_id in wanted]
-        for f in elsewhere:
-            kids.setdefault(f[0].parent_item_id or -1, []).append(f)
-        for parent in {f[0].parent_item_id for f in elsewhere}:
-            kids[parent or -1].sort(key=lambda f: _round_order(f[0]))
+        for parent, more in crossing.items():
+            if parent in chosen:
+                kids[parent] = sorted(kids.get(parent, []) + more, key=lambda f: _round_order(f[0]))
 
         def build(f: Followed, native: bool) -> ItemInfo:
             item, follows = f
             if native:
-                below = [(k, k[0].consultation_id == cid) for k in kids.get(item.id, [])]
-                mine = answers.get(item.id, [])
+                below = [(k, k[0].consultation_id == c.id) for k in kids.get(item.id, [])]
+                own = answers.get(item.id, [])
             else:  # an item of another consultation: what follows it, read by its id
                 below = [
                     (k, False) for k in repo.followers_of(session, rid, [item.id])
                     if k[0].public_id in wanted
                 ]  # fmt: skip
-                mine = repo.answers_of(session, [item.id]).get(item.id, [])
+                own = repo.answers_of(session, [item.id]).get(item.id, [])
             return self._info(
-                item, follows, self._shown(mine, upto), owed_pending=True,
+                item, follows, self._shown(own, upto), owed_pending=True,
                 children=tuple(build(k, n) for k, n in below),
             )  # fmt: skip
 
@@ -297,14 +297,17 @@ class _Wanted:
     def __contains__(self, public_id: object) -> bool:
         if not isinstance(public_id, str) or "-" not in public_id:
             return False
-        key = public_id[1 : public_id.rindex("-")]
+        return public_id in self.of(public_id[1 : public_id.rindex("-")])
+
+    def of(self, key: str) -> set[str]:
+        """The IDs of one consultation."""
         found = self._sets.pop(key, None)
         if found is None:
             found = _wanted(self._ids, key)
             if len(self._sets) >= self._KEEP:
                 self._sets.pop(next(iter(self._sets)))
         self._sets[key] = found  # the newest last
-        return public_id in found
+        return found
 
 
 Section = Callable[[], ConsultationItems]

@@ -385,15 +385,11 @@ _WITH_FOLLOWED = select(*_ITEM_COLUMNS, _FOLLOWED.public_id).outerjoin(_FOLLOWED
 _ITEMS_OF_CONSULTATION = _WITH_FOLLOWED.where(
     *_LIVE, Item.consultation_id == bindparam("consultation_id")
 ).order_by(*_ORDER)
-# Items of other consultations (or of none) that follow one of this consultation's.
-_FOLLOWERS_ELSEWHERE = (
+# Items that follow a live item of another consultation (or of none, or are of none).
+_CROSS_FOLLOWERS = (
     select(*_ITEM_COLUMNS, _FOLLOWED.public_id)
     .join(_FOLLOWED, _FOLLOWED_LIVE)
-    .where(
-        *_LIVE,
-        _FOLLOWED.consultation_id == bindparam("consultation_id"),
-        Item.consultation_id.is_distinct_from(bindparam("consultation_id")),
-    )
+    .where(*_LIVE, Item.consultation_id.is_distinct_from(_FOLLOWED.consultation_id))
     .order_by(*_ORDER)
 )
 _FOLLOWERS_OF = _WITH_FOLLOWED.where(
@@ -409,14 +405,23 @@ _ANSWERS_OF_CONSULTATION = (
     )
     .order_by(Answer.received_at, Answer.id)
 )
-# What decides a consultation's section before its views are built: each live item, the
-# public ID of the live item it follows, and when each of its active answers came.
-_MARKS_OF_CONSULTATION = (
-    select(Item.id, Item.public_id, _FOLLOWED.public_id, Answer.received_at)
+# What decides a consultation's section before its views are built: each live item
+# with the public ID of the live item it follows (in the index's order), and when the
+# active answers to its items came.
+_HEADS_OF_CONSULTATION = (
+    select(Item.id, Item.public_id, _FOLLOWED.public_id)
     .outerjoin(_FOLLOWED, _FOLLOWED_LIVE)
-    .outerjoin(Answer, (Answer.item_id == Item.id) & (Answer.state == "active"))
     .where(*_LIVE, Item.consultation_id == bindparam("consultation_id"))
-    .order_by(Item.id)
+    .order_by(Item.seq, Item.id)
+)
+_ANSWER_TIMES_OF_CONSULTATION = (
+    select(Answer.item_id, Answer.received_at)
+    .join(Item, Item.id == Answer.item_id)
+    .where(
+        Answer.state == "active",
+        Item.round_id == bindparam("round_id"),
+        Item.consultation_id == bindparam("consultation_id"),
+    )
 )
 _DEPARTMENT_NAMES = (
     select(Department.id, Department.name)
@@ -428,7 +433,11 @@ Followed = tuple[ItemRow, str | None]  # an item and the public ID of the live o
 
 
 def _followed(rows: Any) -> list[Followed]:
-    return [(_item_row(r[:-1]), r[-1]) for r in rows]
+    intern = sys.intern  # the kind's and state's strings shared, as `_item_row` does
+    return [
+        (ItemRow(pk, pid, cid, mid, ph, seq, intern(kind), text, ref, parent, late, intern(st)), f)
+        for pk, pid, cid, mid, ph, seq, kind, text, ref, parent, late, st, f in rows
+    ]
 
 
 def consultation_items(session: Session, round_id: int, consultation_id: int) -> list[Followed]:
@@ -438,10 +447,11 @@ def consultation_items(session: Session, round_id: int, consultation_id: int) ->
     return _followed(session.execute(_ITEMS_OF_CONSULTATION, params))
 
 
-def followers_elsewhere(session: Session, round_id: int, consultation_id: int) -> list[Followed]:
-    """Live items outside the consultation that follow a live item of it, in round order."""
-    params = {"round_id": round_id, "consultation_id": consultation_id}
-    return _followed(session.execute(_FOLLOWERS_ELSEWHERE, params))
+def cross_followers(session: Session, round_id: int) -> list[Followed]:
+    """Live items that follow a live item of another consultation, in round order (few:
+    a follow-up is filed under the consultation of what it follows, unless staff moved
+    one of them)."""
+    return _followed(session.execute(_CROSS_FOLLOWERS, {"round_id": round_id}))
 
 
 def followers_of(session: Session, round_id: int, item_ids: list[int]) -> list[Followed]:
@@ -474,15 +484,25 @@ def _by_item(rows: Any) -> dict[int, list[AnswerRow]]:
     return answers
 
 
-def consultation_marks(
+def consultation_heads(
     session: Session, round_id: int, consultation_id: int
-) -> Iterator[tuple[int, str | None, str | None, datetime | None]]:
+) -> Iterator[tuple[int, str | None, str | None]]:
     """Each live item of a consultation as (row id, public ID, public ID of the live item
-    it follows, when an active answer to it came), once per answer (or once with None),
-    grouped by item; read as it is iterated, so a caller may stop early."""
+    it follows), read as it is iterated, so a caller may stop early."""
     params = {"round_id": round_id, "consultation_id": consultation_id}
-    with session.execute(_MARKS_OF_CONSULTATION, params) as rows:
+    with session.execute(_HEADS_OF_CONSULTATION, params) as rows:
         yield from rows
+
+
+def answer_times(
+    session: Session, round_id: int, consultation_id: int
+) -> dict[int, list[datetime]]:
+    """When each active answer to a consultation's items came, per item."""
+    params = {"round_id": round_id, "consultation_id": consultation_id}
+    times: dict[int, list[datetime]] = {}
+    for item_id, at in session.execute(_ANSWER_TIMES_OF_CONSULTATION, params):
+        times.setdefault(item_id, []).append(at)
+    return times
 
 
 # The ③ call names each consultation's first and last item of ① and how many there are.
