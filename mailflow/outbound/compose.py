@@ -70,6 +70,59 @@ def compose_parts(
     mail's ``text`` is only its own part (up to the tail, which was stored as it was
     encoded); the bytes are those of the whole text.
     """
+    headers = _headers(mail)
+    # Base64 lines are 76 octets by construction: only the lines around them are checked
+    # against the limit, not every line of a body of many megabytes.
+    if not mail.attachments:
+        lines = [*_header_lines(headers + _TEXT_PART), ""]
+        if shared is not None:
+            first, tail = shared.split(mail.text)
+            if tail is not None:
+                own = [_checked(lines), first] if first else [_checked(lines)]
+                return ComposedMail((CRLF.join(own) + CRLF).encode("ascii"), tail)
+        parts = [_checked(lines), encode_body(mail.text)]
+    else:
+        if isinstance(shared, StreamedBody):
+            raise ValueError("a streamed body is the whole body: a mail with attachments has none")
+        body = shared.encode(mail.text) if shared is not None else encode_body(mail.text)
+        parts = [multipart_head(mail), body]
+        for att in mail.attachments:
+            parts += [attachment_start(mail, att), _base64_text(att.data)]
+        parts.append(multipart_end(mail))
+    return ComposedMail((CRLF.join(parts) + CRLF).encode("ascii"))
+
+
+_TEXT_PART = [
+    ("Content-Type", "text/plain; charset=UTF-8"),
+    ("Content-Transfer-Encoding", "base64"),
+]
+
+
+def multipart_head(mail: OutgoingMail) -> str:
+    """A mail with attachments up to its text's base64 lines (`compose` writes a CRLF
+    after it, then the lines). Each part of such a mail as `compose` writes it, in
+    order: this, the text's lines, and for each attachment `attachment_start` and its
+    data's lines, then `multipart_end`; each followed by a CRLF (lines of no octets: the
+    CRLF alone). So a mail too long to hold can be written part by part."""
+    boundary = _boundary(mail)
+    lines = _header_lines(
+        [*_headers(mail), ("Content-Type", f'multipart/mixed;{CRLF} boundary="{boundary}"')]
+    )
+    lines += ["", "This is a multi-part message in MIME format."]
+    lines += [f"--{boundary}", *_header_lines(_TEXT_PART), ""]
+    return _checked(lines)
+
+
+def attachment_start(mail: OutgoingMail, att: OutgoingAttachment) -> str:
+    """An attachment's boundary line and headers (its name and type: not its data)."""
+    return _checked([f"--{_boundary(mail)}", *_attachment_head(att)])
+
+
+def multipart_end(mail: OutgoingMail) -> str:
+    return _checked([f"--{_boundary(mail)}--"])
+
+
+def _headers(mail: OutgoingMail) -> list[tuple[str, str]]:
     headers = [
         ("Date", format_datetime(mail.date)),
         ("From", format_address((mail.from_name, mail.from_address), len("From: "))),
@@ -89,36 +142,7 @@ def compose_parts(
     if mail.auto_submitted:
         headers.append(("Auto-Submitted", "auto-generated"))
         headers.append(("X-Auto-Response-Suppress", "All"))
-
-    text_part = [
-        ("Content-Type", "text/plain; charset=UTF-8"),
-        ("Content-Transfer-Encoding", "base64"),
-    ]
-    # Base64 lines are 76 octets by construction: only the lines around them are checked
-    # against the limit, not every line of a body of many megabytes.
-    if not mail.attachments:
-        lines = [*_header_lines(headers + text_part), ""]
-        if shared is not None:
-            first, tail = shared.split(mail.text)
-            if tail is not None:
-                own = [_checked(lines), first] if first else [_checked(lines)]
-                return ComposedMail((CRLF.join(own) + CRLF).encode("ascii"), tail)
-        parts = [_checked(lines), encode_body(mail.text)]
-    else:
-        if isinstance(shared, StreamedBody):
-            raise ValueError("a streamed body is the whole body: a mail with attachments has none")
-        body = shared.encode(mail.text) if shared is not None else encode_body(mail.text)
-        boundary = _boundary(mail)
-        lines = _header_lines(
-            [*headers, ("Content-Type", f'multipart/mixed;{CRLF} boundary="{boundary}"')]
-        )
-        lines += ["", "This is a multi-part message in MIME format."]
-        lines += [f"--{boundary}", *_header_lines(text_part), ""]
-        parts = [_checked(lines), body]
-        for att in mail.attachments:
-            parts += [_checked([f"--{boundary}", *_attachment_head(att)]), _base64_text(att.data)]
-        parts.append(_checked([f"--{boundary}--"]))
-    return ComposedMail((CRLF.join(parts) + CRLF).encode("ascii"))
+    return headers
 
 
 def _checked(lines: list[str]) -> str:

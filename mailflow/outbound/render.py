@@ -8,7 +8,7 @@ in front here, so no template can forget it and routing can rely on it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -175,18 +175,21 @@ class RenderStream:
         return f"[{self._tag}] {subject}"
 
 
-def _flatten(items: tuple[ItemInfo, ...]) -> list[ItemInfo]:
-    out: list[ItemInfo] = []
+def _flatten(items: Iterable[ItemInfo]) -> Iterator[ItemInfo]:
     for item in items:
-        out.append(item)
-        out += _flatten(item.children)
-    return out
+        yield item
+        yield from _flatten(item.children)
+
+
+def answer_sheet_rows(bundle: DepartmentBundle) -> Iterator[tuple[str, str, str]]:
+    """The answer sheet's rows of a bundle, one per item ID, answers blank: read as the
+    sheet is written."""
+    return ((item.id, item.text, "") for item in _flatten(bundle.items) if item.id)
 
 
 def answer_sheet_for(bundle: DepartmentBundle) -> bytes:
     """The .xlsx answer sheet (回答票) of a bundle: one row per item ID, answers blank."""
-    rows = [(item.id, item.text, "") for item in _flatten(bundle.items) if item.id]
-    return write_answer_sheet(rows)
+    return write_answer_sheet(answer_sheet_rows(bundle))
 
 
 __all__ = [
@@ -194,6 +197,7 @@ __all__ = [
     "RenderStream",
     "RenderedMail",
     "answer_sheet_for",
+    "answer_sheet_rows",
     "environment",
     "render_mail",
 ]

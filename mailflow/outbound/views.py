@@ -9,7 +9,7 @@ published. Every view has a ``kind`` naming its template (``templates/mail/<lang
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Protocol
@@ -220,13 +220,28 @@ class DepartmentBundle:
     round: RoundInfo
     phase: Phase
     consultations: tuple[ConsultationInfo, ...]
-    items: tuple[ItemInfo, ...]
+    items: Sequence[ItemInfo]  # in round order; a `ConsultationItemsRead` is read per consultation
     deadline: datetime
     name_askers: bool = False
     followup: bool = False
 
     def consultation(self, key: str | None) -> ConsultationInfo | None:
         return _find(self.consultations, key)
+
+    def items_of(self, key: str) -> Iterable[ItemInfo]:
+        """The items of one consultation, in order."""
+        if isinstance(self.items, ConsultationItemsRead):
+            return self.items.of(key)
+        return (i for i in self.items if i.consultation == key)
+
+
+class ConsultationItemsRead(Sequence[ItemInfo]):
+    """Items in round order that can also be read one consultation at a time (`of`),
+    without the others: a bundle of thousands of items is written one consultation's
+    items at a time."""
+
+    def of(self, key: str) -> Iterable[ItemInfo]:
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)

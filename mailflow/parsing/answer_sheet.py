@@ -14,7 +14,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import openpyxl
 from openpyxl.cell import WriteOnlyCell
@@ -58,7 +58,15 @@ class AnswerSheet:
 
 
 def write_answer_sheet(rows: Iterable[tuple[str, str, str]]) -> bytes:
-    """An .xlsx with the header ID / 質問・意見 / 回答 and the rows (id, question, answer).
+    """An .xlsx with the header ID / 質問・意見 / 回答 and the rows (id, question, answer)."""
+    out = io.BytesIO()
+    write_answer_sheet_to(rows, out)
+    return out.getvalue()
+
+
+def write_answer_sheet_to(rows: Iterable[tuple[str, str, str]], out: IO[bytes]) -> None:
+    """`write_answer_sheet` into ``out`` (a file: a sheet of thousands of rows is not
+    held as bytes).
 
     Written in openpyxl's write-only mode: each row goes out as it is appended, so a
     sheet of thousands of items is not held as cell objects first, and the cells of a
@@ -81,9 +89,7 @@ def write_answer_sheet(rows: Iterable[tuple[str, str, str]]) -> bytes:
             # Members' text is data: 「=HYPERLINK(…)」 must not become a live formula.
             cell.data_type = "s"
         sheet.append(cells)
-    out = io.BytesIO()
     book.save(out)
-    return out.getvalue()
 
 
 def _cell(sheet: Any, value: str, **style: Any) -> Any:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from mailflow.outbound.compose import Base64Lines, CanonicalOctets, StreamedBody, tail_offset
 from mailflow.store.outbox_parts import CHUNK, PartWriter
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 HOLD = 64 * 1024  # characters after a mark held before they are taken as the shared tail
 _BATCH = 16 * 1024  # characters of the template's many small pieces encoded at a time
 _START = 57  # the tail's first octets kept: a head's last base64 line takes up to 56
+_FILE_BLOCK = 57 * 1024  # octets of a file read at a time: whole base64 lines
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,31 @@ def _store_tail(
         writer.write(lines.finish())
         tails[offset] = writer.close()[1]
     return StreamedBody(bytes(start), tails)
+
+
+def store_body(writer: PartWriter, pieces: Iterable[str]) -> None:
+    """A whole text's body as `compose` writes it (its base64 lines, each with its CRLF;
+    the CRLF alone for no text), from its pieces into ``writer`` as they come."""
+    canonical, lines = CanonicalOctets(), Base64Lines()
+    wrote = False
+    for batch in _batches(pieces):
+        out = lines.feed(canonical.feed(batch))
+        wrote = wrote or bool(out)
+        writer.write(out)
+    out = lines.feed(canonical.finish()) + lines.finish()
+    writer.write(out if wrote or out else b"\r\n")
+
+
+def store_file(writer: PartWriter, data: IO[bytes]) -> None:
+    """A file's bytes as `compose` writes an attachment's data (`store_body`'s lines)."""
+    lines = Base64Lines()
+    wrote = False
+    while block := data.read(_FILE_BLOCK):
+        out = lines.feed(block)
+        wrote = wrote or bool(out)
+        writer.write(out)
+    out = lines.finish()
+    writer.write(out if wrote or out else b"\r\n")
 
 
 def _batches(pieces: Iterable[str]) -> Iterator[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, overload
 
@@ -13,6 +13,7 @@ from mailflow.outbound.views import (
     CommitteeInfo,
     ConsultationInfo,
     ConsultationItems,
+    ConsultationItemsRead,
     IdSpan,
     ItemInfo,
     RoundInfo,
@@ -223,7 +224,9 @@ class RoundItems:
         has_root = pending = False
         mine = wanted.of(key)
         times: dict[int, list[datetime]] | None = None
-        for item_id, public_id, follows in repo.consultation_heads(self.session, self.rnd.id, cid):
+        for item_id, public_id, follows, _ in repo.consultation_heads(
+            self.session, self.rnd.id, cid
+        ):
             if public_id not in mine or (follows is not None and follows in wanted):
                 continue
             has_root = True
@@ -273,6 +276,63 @@ class RoundItems:
             )  # fmt: skip
 
         return tuple(build(f, True) for f in rows if f[1] is None or f[1] not in wanted)
+
+
+class BundleItems(ConsultationItemsRead):
+    """A department's bundle's items (`RoundItems.chosen`), read one consultation at a
+    time as the text and the sheet reach them: a bundle of thousands of items holds one
+    consultation's. How many there are, in which consultations and phases, is read first
+    from their IDs; iterated, they come in round order (phase, then consultation)."""
+
+    def __init__(
+        self, items: RoundItems, ids: Collection[ItemId], *, upto: datetime | None
+    ) -> None:
+        self._items, self._upto = items, upto
+        self._wanted = _Wanted(ids)
+        keys = {i.consultation for i in ids}
+        self._counts: dict[str, int] = {}
+        self._phases: set[int] = set()
+        session, rid = items.session, items.rnd.id
+        for c in items.rows:
+            if c.key in keys:
+                mine = self._wanted.of(c.key)
+                for _, public_id, _, phase in repo.consultation_heads(session, rid, c.id):
+                    if public_id in mine:
+                        self._counts[c.key] = self._counts.get(c.key, 0) + 1
+                        self._phases.add(phase)
+
+    def has(self, key: str) -> bool:
+        """Whether an item of one consultation is among them."""
+        return key in self._counts
+
+    def __len__(self) -> int:
+        return sum(self._counts.values())
+
+    def of(self, key: str, phase: int | None = None) -> tuple[ItemInfo, ...]:
+        r = self._items
+        c = next((c for c in r.rows if c.key == key), None)
+        if c is None or key not in self._counts:
+            return ()
+        mine = self._wanted.of(key)
+        answers = repo.consultation_answers(r.session, r.rnd.id, c.id)
+        return tuple(
+            r._info(i, follows, r._shown(answers.get(i.id, []), self._upto))
+            for i, follows in repo.consultation_items(r.session, r.rnd.id, c.id)
+            if i.public_id in mine and (phase is None or i.phase == phase)
+        )
+
+    def __iter__(self) -> Iterator[ItemInfo]:
+        by_id = sorted(self._items.rows, key=lambda c: c.id)
+        for phase in sorted(self._phases):
+            for c in by_id:
+                yield from self.of(c.key, phase) if len(self._phases) > 1 else self.of(c.key)
+
+    @overload
+    def __getitem__(self, index: int) -> ItemInfo: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[ItemInfo, ...]: ...
+    def __getitem__(self, index: int | slice) -> ItemInfo | tuple[ItemInfo, ...]:
+        return tuple(self)[index]  # not asked by the bundle's text or sheet
 
 
 def _round_order(i: ItemRow) -> tuple[int, int, int, int]:

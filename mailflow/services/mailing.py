@@ -9,20 +9,32 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import tempfile
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from mailflow.domain import Phase, Verdict
 from mailflow.outbound import views as v
-from mailflow.outbound.compose import SharedBody, StreamedBody, compose_parts, tail_offset
-from mailflow.outbound.model import OutgoingAttachment, OutgoingMail
-from mailflow.outbound.render import RenderedMail, RenderStream, answer_sheet_for, render_mail
+from mailflow.outbound.compose import (
+    CRLF,
+    SharedBody,
+    StreamedBody,
+    attachment_start,
+    compose_parts,
+    multipart_end,
+    multipart_head,
+    tail_offset,
+)
+from mailflow.outbound.model import OutgoingAttachment, OutgoingMail, SharedTail
+from mailflow.outbound.render import RenderedMail, RenderStream, answer_sheet_rows, render_mail
+from mailflow.parsing.answer_sheet import write_answer_sheet_to
 from mailflow.routing import PartyKind, PartyRef, make_message_id, make_token, plus_address
 from mailflow.services import mail_stream
 from mailflow.services.context import Services
 from mailflow.services.mail_stream import Streamed, Whole
 from mailflow.services.mail_views import (
+    BundleItems,
     PhaseIds,
     RoundItems,
     committee_info,
@@ -43,6 +55,19 @@ if TYPE_CHECKING:
 
 ViewFor = Callable[[v.Recipient], v.MailView]
 AttachmentsFor = Callable[[v.MailView], tuple[OutgoingAttachment, ...]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Written:
+    """An attachment written into a file as its mail is stored (`RoundMail.queue`): a
+    department's answer sheet of thousands of rows is never held as bytes."""
+
+    filename: str
+    content_type: str
+    write: Callable[[IO[bytes]], None]
+
+
+WrittenFor = Callable[[v.MailView], Written]
 
 # Stands for the recipient's name in a text rendered once for many (a private-use
 # character: no name or template contains it).
@@ -190,12 +215,13 @@ class RoundMail:
         attachments: tuple[OutgoingAttachment, ...] = (),
         in_reply_to: str | None = None,
         ask: int | None = None,
+        written: Written | None = None,
     ) -> int:
         """Queue one mail; ``ask`` is the request (pending change, echo) a reply answers,
-        carried in its reply token and Message-ID."""
+        carried in its reply token and Message-ID; ``written``: the mail's one attachment,
+        written as the mail is stored (`_written`)."""
         conf = self.services.config
         today = now.astimezone(conf.committee.tz).date()
-        rendered, shared = self._render(view, today, stream=not attachments)
         token = make_token(self.secret, str(self.rnd.id), party, ask)
         message_id = self.message_id(key, party, ask)
         # Round keys such as R2-5 repeat across committees sharing one database.
@@ -204,8 +230,8 @@ class RoundMail:
             from_name=conf.committee.name,
             from_address=conf.committee.address,
             to=tuple((name, a) for a in addresses[:1]),
-            subject=rendered.subject,
-            text=rendered.text,
+            subject="",
+            text="",
             message_id=message_id,
             date=now,
             reply_to=plus_address(conf.committee.address, token),
@@ -213,12 +239,56 @@ class RoundMail:
             references=(in_reply_to,) if in_reply_to else (),
             attachments=attachments,
         )
+        if written is not None:
+            if attachments:
+                raise ValueError("a written attachment is its mail's only one")
+            head, subject, rest = self._written(mail, view, today, written)
+            mail = dataclasses.replace(mail, subject=subject)
+            return self._enqueue(mail, kind, key, head, rest, now, approved)
+        rendered, shared = self._render(view, today, stream=not attachments)
+        mail = dataclasses.replace(mail, subject=rendered.subject, text=rendered.text)
         # The body after the greeting, the same for every recipient at this offset, is
         # stored once (outbox parts); the row keeps the headers and the greeting's lines.
         composed = compose_parts(mail, shared)
-        head, tail = composed.head, composed.tail
-        if tail is not None and tail.size < _SHARE_FROM:
-            head, tail = composed.raw, None
+        head, shared_tail = composed.head, composed.tail
+        if shared_tail is not None and shared_tail.size < _SHARE_FROM:
+            head, shared_tail = composed.raw, None
+        return self._enqueue(mail, kind, key, head, shared_tail, now, approved)
+
+    def _written(
+        self, mail: OutgoingMail, view: v.MailView, today: date, written: Written
+    ) -> tuple[bytes, str, SharedTail | None]:
+        """A mail with one attachment, stored as it is made: its text's lines, the
+        attachment's head and its file's lines and the end go into a part of the mail's
+        own as they come (`mail_stream.store_body`, `store_file`); the row keeps the
+        headers, known once the text (which sets the subject) is read through (and the
+        rest too when it is short, as a short shared tail is). The bytes are `compose`'s
+        of the whole text and file."""
+        conf = self.services.config
+        text = RenderStream(view, conf.committee.language, conf.committee.tz, today)
+        att = OutgoingAttachment(written.filename, written.content_type, b"")
+        mail = dataclasses.replace(mail, attachments=(att,))
+        writer = outbox_parts.PartWriter(self.session, self.part_chunk)
+        mail_stream.store_body(writer, text)
+        writer.write((attachment_start(mail, att) + CRLF).encode("ascii"))
+        with tempfile.TemporaryFile() as data:
+            written.write(data)
+            data.seek(0)
+            mail_stream.store_file(writer, data)
+        writer.write((multipart_end(mail) + CRLF).encode("ascii"))
+        part_id, tail = writer.close()
+        mail = dataclasses.replace(mail, subject=text.subject)
+        head = (multipart_head(mail) + CRLF).encode("ascii")
+        if tail.size < _SHARE_FROM and part_id == writer.id:  # short: whole in its row
+            [rest] = outbox_parts.mail_bytes(self.session, [(b"", part_id)])
+            writer.discard()
+            return head + rest, text.subject, None
+        return head, text.subject, tail
+
+    def _enqueue(
+        self, mail: OutgoingMail, kind: str, key: str, head: bytes, tail: SharedTail | None,
+        now: datetime, approved: bool,
+    ) -> int:  # fmt: skip
         _, created = outbox_repo.enqueue(
             self.session,
             outbox_repo.NewMail(
@@ -254,7 +324,7 @@ class RoundMail:
     def to_department(
         self, key: str, action_key: str, kind: str, view_for: ViewFor, now: datetime,
         approved: bool, attachments_for: AttachmentsFor | None = None,
-        follows: str | None = None,
+        follows: str | None = None, written_for: WrittenFor | None = None,
     ) -> int:  # fmt: skip
         """Queue to a department; `follows` is the action key of the mail this one follows
         (In-Reply-To it, so the department's client threads them and a reply to either
@@ -264,11 +334,12 @@ class RoundMail:
         recipient = v.Recipient(d.name, department=True)
         view = view_for(recipient)
         atts = attachments_for(view) if attachments_for else ()
+        written = written_for(view) if written_for else None
         in_reply_to = self.message_id(act.recipient_key(follows, key), party) if follows else None
         return self.queue(
             kind=kind, key=act.recipient_key(action_key, key), party=party,
             name=d.name, addresses=[a.address for a in d.addresses], view=view, now=now,
-            approved=approved, attachments=atts, in_reply_to=in_reply_to,
+            approved=approved, attachments=atts, in_reply_to=in_reply_to, written=written,
         )  # fmt: skip
 
 
@@ -448,13 +519,15 @@ def _cancellation_notice(
 def _bundle(
     r: RoundMail, action: act.SendDepartmentBundle, kind: str, now: datetime, ok: bool
 ) -> int:
-    """One department's items of a phase, with the .xlsx answer sheet attached."""
+    """One department's items of a phase, with the .xlsx answer sheet attached; its
+    items read one consultation at a time as the text and the sheet reach them, the
+    mail stored as it is made (`RoundMail.queue` with a `Written` attachment)."""
     services = r.services
     d = r.department(action.department)
     mine = tuple(ci for ci in r.consultations if d.name in ci.departments)
-    items = r.items.chosen(action.item_ids, upto=action.window_end)
+    items = BundleItems(r.items, action.item_ids, upto=action.window_end)
     if action.followup:  # only the consultations the added items belong to
-        mine = tuple(ci for ci in mine if any(i.consultation == ci.key for i in items)) or mine
+        mine = tuple(ci for ci in mine if items.has(ci.key)) or mine
     mark = "①" if action.phase is Phase.QUESTIONS else "③"
     suffix = "_追加" if action.followup else ""
 
@@ -464,21 +537,19 @@ def _bundle(
             services.config.policy.name_askers_to_departments, action.followup,
         )  # fmt: skip
 
-    def sheet(bundle: v.MailView) -> tuple[OutgoingAttachment, ...]:
+    def sheet(bundle: v.MailView) -> Written:
         assert isinstance(bundle, v.DepartmentBundle)
-        return (
-            OutgoingAttachment(
-                f"回答票_{r.info.tag}_{mark}{suffix}.xlsx",
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                answer_sheet_for(bundle),
-            ),
+        return Written(
+            f"回答票_{r.info.tag}_{mark}{suffix}.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            lambda out: write_answer_sheet_to(answer_sheet_rows(bundle), out),
         )
 
     # A follow-up threads under the department's bundle it adds to.
     follows = act.bundle_key(r.rnd.key, action.phase, action.department)
     return r.to_department(
-        action.department, action.key, kind, view, now, ok, sheet,
-        follows=follows if action.followup else None,
+        action.department, action.key, kind, view, now, ok,
+        follows=follows if action.followup else None, written_for=sheet,
     )  # fmt: skip
 
 

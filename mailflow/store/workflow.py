@@ -409,7 +409,7 @@ _ANSWERS_OF_CONSULTATION = (
 # with the public ID of the live item it follows (in the index's order), and when the
 # active answers to its items came.
 _HEADS_OF_CONSULTATION = (
-    select(Item.id, Item.public_id, _FOLLOWED.public_id)
+    select(Item.id, Item.public_id, _FOLLOWED.public_id, Item.phase)
     .outerjoin(_FOLLOWED, _FOLLOWED_LIVE)
     .where(*_LIVE, Item.consultation_id == bindparam("consultation_id"))
     .order_by(Item.seq, Item.id)
@@ -486,9 +486,9 @@ def _by_item(rows: Any) -> dict[int, list[AnswerRow]]:
 
 def consultation_heads(
     session: Session, round_id: int, consultation_id: int
-) -> Iterator[tuple[int, str | None, str | None]]:
+) -> Iterator[tuple[int, str | None, str | None, int]]:
     """Each live item of a consultation as (row id, public ID, public ID of the live item
-    it follows), read as it is iterated, so a caller may stop early."""
+    it follows, phase), read as it is iterated, so a caller may stop early."""
     params = {"round_id": round_id, "consultation_id": consultation_id}
     with session.execute(_HEADS_OF_CONSULTATION, params) as rows:
         yield from rows
