@@ -334,6 +334,21 @@ class BundleItems(ConsultationItemsRead):
     def __getitem__(self, index: int | slice) -> ItemInfo | tuple[ItemInfo, ...]:
         return tuple(self)[index]  # not asked by the bundle's text or sheet
 
+    def sheet_rows(self) -> Iterator[tuple[str, str, str]]:
+        """`render.answer_sheet_rows` of a bundle of these items (in round order, each
+        with its ID and text, none with items nested), read as only the sheet needs."""
+        r = self._items
+        by_id = sorted(r.rows, key=lambda c: c.id)
+        for phase in sorted(self._phases):
+            for c in by_id:
+                if c.key in self._counts:
+                    mine = self._wanted.of(c.key)
+                    for public_id, text, item_phase in repo.consultation_texts(
+                        r.session, r.rnd.id, c.id
+                    ):
+                        if public_id is not None and public_id in mine and item_phase == phase:
+                            yield public_id, text, ""
+
 
 def _round_order(i: ItemRow) -> tuple[int, int, int, int]:
     """The order the round's items are read in (`items_and_answers`)."""

@@ -27,7 +27,7 @@ from mailflow.outbound.compose import (
     tail_offset,
 )
 from mailflow.outbound.model import OutgoingAttachment, OutgoingMail, SharedTail
-from mailflow.outbound.render import RenderedMail, RenderStream, answer_sheet_rows, render_mail
+from mailflow.outbound.render import RenderedMail, RenderStream, render_mail
 from mailflow.parsing.answer_sheet import write_answer_sheet_to
 from mailflow.routing import PartyKind, PartyRef, make_message_id, make_token, plus_address
 from mailflow.services import mail_stream
@@ -537,12 +537,12 @@ def _bundle(
             services.config.policy.name_askers_to_departments, action.followup,
         )  # fmt: skip
 
-    def sheet(bundle: v.MailView) -> Written:
-        assert isinstance(bundle, v.DepartmentBundle)
+    def sheet(_: v.MailView) -> Written:
         return Written(
             f"回答票_{r.info.tag}_{mark}{suffix}.xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            lambda out: write_answer_sheet_to(answer_sheet_rows(bundle), out),
+            # `answer_sheet_rows(bundle)`'s rows, read without the views' other columns.
+            lambda out: write_answer_sheet_to(items.sheet_rows(), out),
         )
 
     # A follow-up threads under the department's bundle it adds to.

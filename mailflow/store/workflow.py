@@ -395,6 +395,11 @@ _CROSS_FOLLOWERS = (
 _FOLLOWERS_OF = _WITH_FOLLOWED.where(
     *_LIVE, Item.parent_item_id.in_(bindparam("keys", expanding=True))
 ).order_by(*_ORDER)
+_TEXTS_OF_CONSULTATION = (
+    select(Item.public_id, Item.text, Item.phase)
+    .where(*_LIVE, Item.consultation_id == bindparam("consultation_id"))
+    .order_by(*_ORDER)
+)
 _ANSWERS_OF_CONSULTATION = (
     select(*_ANSWER_COLUMNS)
     .join(Item, Item.id == Answer.item_id)
@@ -459,6 +464,16 @@ def followers_of(session: Session, round_id: int, item_ids: list[int]) -> list[F
     if not item_ids:
         return []
     return _followed(session.execute(_FOLLOWERS_OF, {"round_id": round_id, "keys": item_ids}))
+
+
+def consultation_texts(
+    session: Session, round_id: int, consultation_id: int
+) -> Iterator[tuple[str | None, str, int]]:
+    """A consultation's live items as (public ID, text, phase) in round order, read as
+    they are iterated (an answer sheet's rows)."""
+    params = {"round_id": round_id, "consultation_id": consultation_id}
+    with session.execute(_TEXTS_OF_CONSULTATION, params) as rows:
+        yield from rows
 
 
 def consultation_answers(

@@ -99,8 +99,11 @@ def test_a_bundles_items_read_per_consultation_give_its_text_and_sheet(
         assert list(lazy.items) == list(whole.items)  # round order
         for language in ("ja", "en"):
             assert render_mail(lazy, language, conf.tz) == render_mail(whole, language, conf.tz)
+        assert isinstance(lazy.items, BundleItems)
+        assert list(lazy.items.sheet_rows()) == list(answer_sheet_rows(whole))
+        assert list(answer_sheet_rows(lazy)) == list(answer_sheet_rows(whole))
         out = io.BytesIO()
-        write_answer_sheet_to(answer_sheet_rows(lazy), out)
+        write_answer_sheet_to(lazy.items.sheet_rows(), out)
         sheets = [out.getvalue(), answer_sheet_for(whole)]
         books = [openpyxl.load_workbook(io.BytesIO(b)).active for b in sheets]
         cells = [[tuple(c) for c in book.iter_rows(values_only=True)] for book in books]
