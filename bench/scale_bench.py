@@ -27,7 +27,8 @@ history, the benchmark measures what the service does with new mail:
   records had moved) and its median CPU printed beside the single first tick.
 - deadline ticks (sizes up to `--deadline-ticks`, default 10000): the ① bundle tick
   (questions deadline passed) and the ② distribution tick (answers deadline passed),
-  wall and CPU seconds and the peak RSS during each (VmHWM reset before it).
+  wall and CPU seconds and the peak RSS during each (VmHWM reset before it), with the
+  RSS at its start (``peak X MiB from Y``: what the process kept of what it did before).
 - peak RSS of the process that measured the size (each size runs in its own process).
 - `--profile DIR`: cProfile stats of the first, bundle and distribution ticks,
   ``DIR/<size>/<tick>.prof``.
@@ -171,6 +172,15 @@ def reply_text(n: int) -> str:
 def _peak_rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _rss_mb() -> float:
+    """The process's resident memory now (what a tick's peak starts from: the memory the
+    process kept of what it did before, the history's build among it)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -539,6 +549,7 @@ def _measured(fn: Any, profile: Path | None, name: str) -> dict[str, float]:
     import cProfile
 
     reset = _reset_peak_rss()
+    start = _rss_mb()
     prof = cProfile.Profile() if profile else None
     t0, c0 = time.perf_counter(), time.process_time()
     if prof is not None:
@@ -548,6 +559,7 @@ def _measured(fn: Any, profile: Path | None, name: str) -> dict[str, float]:
     out = {f"{name}_s": time.perf_counter() - t0, f"{name}_cpu_s": time.process_time() - c0}
     if reset:
         out[f"{name}_peak_rss_mb"] = _peak_rss_mb()
+        out[f"{name}_start_rss_mb"] = start
     if prof is not None and profile is not None:
         prof.dump_stats(str(profile / f"{name}.prof"))
     return out
@@ -737,10 +749,12 @@ def main() -> None:
         if "bundle_tick_s" in r:
             ticks = (
                 f"  bundle tick {r['bundle_tick_s']:.2f} s ({r['bundle_tick_cpu_s']:.2f} CPU,"
-                f" peak {r.get('bundle_tick_peak_rss_mb', 0):.0f} MiB)"
+                f" peak {r.get('bundle_tick_peak_rss_mb', 0):.0f} MiB"
+                f" from {r.get('bundle_tick_start_rss_mb', 0):.0f})"
                 f"  distribution tick {r['distribution_tick_s']:.2f} s"
                 f" ({r['distribution_tick_cpu_s']:.2f} CPU,"
-                f" peak {r.get('distribution_tick_peak_rss_mb', 0):.0f} MiB)"
+                f" peak {r.get('distribution_tick_peak_rss_mb', 0):.0f} MiB"
+                f" from {r.get('distribution_tick_start_rss_mb', 0):.0f})"
             )
         print(
             f"{size:>7} stored: {r['cpu_ms_per_mail']:8.1f} ms CPU/mail (min {r['cpu_ms_min']:.1f})"
