@@ -224,9 +224,7 @@ class RoundItems:
         has_root = pending = False
         mine = wanted.of(key)
         times: dict[int, list[datetime]] | None = None
-        for item_id, public_id, follows, _ in repo.consultation_heads(
-            self.session, self.rnd.id, cid
-        ):
+        for item_id, public_id, follows in repo.consultation_heads(self.session, self.rnd.id, cid):
             if public_id not in mine or (follows is not None and follows in wanted):
                 continue
             has_root = True
@@ -296,7 +294,7 @@ class BundleItems(ConsultationItemsRead):
         for c in items.rows:
             if c.key in keys:
                 mine = self._wanted.of(c.key)
-                for _, public_id, _, phase in repo.consultation_heads(session, rid, c.id):
+                for public_id, phase in repo.consultation_ids(session, rid, c.id):
                     if public_id in mine:
                         self._counts[c.key] = self._counts.get(c.key, 0) + 1
                         self._phases.add(phase)

@@ -400,6 +400,9 @@ _TEXTS_OF_CONSULTATION = (
     .where(*_LIVE, Item.consultation_id == bindparam("consultation_id"))
     .order_by(*_ORDER)
 )
+_IDS_OF_CONSULTATION = select(Item.public_id, Item.phase).where(
+    *_LIVE, Item.consultation_id == bindparam("consultation_id")
+)
 _ANSWERS_OF_CONSULTATION = (
     select(*_ANSWER_COLUMNS)
     .join(Item, Item.id == Answer.item_id)
@@ -414,7 +417,7 @@ _ANSWERS_OF_CONSULTATION = (
 # with the public ID of the live item it follows (in the index's order), and when the
 # active answers to its items came.
 _HEADS_OF_CONSULTATION = (
-    select(Item.id, Item.public_id, _FOLLOWED.public_id, Item.phase)
+    select(Item.id, Item.public_id, _FOLLOWED.public_id)
     .outerjoin(_FOLLOWED, _FOLLOWED_LIVE)
     .where(*_LIVE, Item.consultation_id == bindparam("consultation_id"))
     .order_by(Item.seq, Item.id)
@@ -476,6 +479,15 @@ def consultation_texts(
         yield from rows
 
 
+def consultation_ids(
+    session: Session, round_id: int, consultation_id: int
+) -> Iterator[tuple[str | None, int]]:
+    """A consultation's live items as (public ID, phase), in no order."""
+    params = {"round_id": round_id, "consultation_id": consultation_id}
+    with session.execute(_IDS_OF_CONSULTATION, params) as rows:
+        yield from rows
+
+
 def consultation_answers(
     session: Session, round_id: int, consultation_id: int
 ) -> dict[int, list[AnswerRow]]:
@@ -501,9 +513,9 @@ def _by_item(rows: Any) -> dict[int, list[AnswerRow]]:
 
 def consultation_heads(
     session: Session, round_id: int, consultation_id: int
-) -> Iterator[tuple[int, str | None, str | None, int]]:
+) -> Iterator[tuple[int, str | None, str | None]]:
     """Each live item of a consultation as (row id, public ID, public ID of the live item
-    it follows, phase), read as it is iterated, so a caller may stop early."""
+    it follows), read as it is iterated, so a caller may stop early."""
     params = {"round_id": round_id, "consultation_id": consultation_id}
     with session.execute(_HEADS_OF_CONSULTATION, params) as rows:
         yield from rows
