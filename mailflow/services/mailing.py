@@ -170,7 +170,9 @@ class RoundMail:
 
     def message_id(self, key: str, party: PartyRef, ask: int | None = None) -> str:
         """The Message-ID of the mail queued under `key` to `party`: the same every time."""
-        token = make_token(self.secret, str(self.rnd.id), party, ask)
+        return self._message_id(key, make_token(self.secret, str(self.rnd.id), party, ask))
+
+    def _message_id(self, key: str, token: str) -> str:
         unique = hashlib.sha256(f"c{self.rnd.committee_id}:{key}".encode()).hexdigest()[:20]
         domain = self.services.config.committee.address.rsplit("@", 1)[1]
         return make_message_id(self.secret, token, unique, domain)
@@ -189,14 +191,20 @@ class RoundMail:
         attachments: tuple[OutgoingAttachment, ...] = (),
         in_reply_to: str | None = None,
         ask: int | None = None,
+        alone: bool = False,
     ) -> int:
         """Queue one mail; ``ask`` is the request (pending change, echo) a reply answers,
-        carried in its reply token and Message-ID."""
+        carried in its reply token and Message-ID. ``alone``: a mail of its own (a
+        receipt), not one of a group sharing its text: rendered and composed whole."""
         conf = self.services.config
         today = now.astimezone(conf.committee.tz).date()
-        rendered, shared = self._render(view, today, stream=not attachments)
+        rendered, shared = (
+            (self._alone(view, today), None)
+            if alone
+            else self._render(view, today, stream=not attachments)
+        )
         token = make_token(self.secret, str(self.rnd.id), party, ask)
-        message_id = self.message_id(key, party, ask)
+        message_id = self._message_id(key, token)
         # Round keys such as R2-5 repeat across committees sharing one database.
         key = f"c{self.rnd.committee_id}:{key}"
         mail = OutgoingMail(
