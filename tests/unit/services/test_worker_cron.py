@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailflow.services.worker import cron
+from mailflow.services.worker import cron, latest_time, period
 
 
 @pytest.mark.parametrize(
@@ -21,3 +21,21 @@ from mailflow.services.worker import cron
 )
 def test_cron_fires_at_least_as_often_as_asked(seconds: int, line: str) -> None:
     assert cron(seconds) == line
+
+
+@pytest.mark.parametrize(
+    ("seconds", "every"), [(1, 1), (7, 6), (59, 30), (60, 60), (90, 60), (300, 300), (7200, 1800)]
+)
+def test_a_period_is_what_its_cron_line_fires_at(seconds: int, every: int) -> None:
+    assert period(seconds) == every
+    line = cron(seconds)
+    fired = int(line.split("/")[1].split()[0])
+    assert fired * (1 if line.startswith("* * * * * ") else 60) == every
+
+
+def test_the_latest_time_is_a_multiple_of_the_period_at_or_before_now() -> None:
+    assert latest_time(60, 1_800_000_000.0) == 1_800_000_000
+    assert latest_time(60, 1_800_000_059.9) == 1_800_000_000
+    assert latest_time(60, 1_800_000_060.0) == 1_800_000_060
+    assert latest_time(300, 1_800_000_299.0) == 1_800_000_000  # the same on any worker
+    assert latest_time(300, 1_799_999_999.0) == 1_799_999_700
