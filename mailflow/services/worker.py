@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import heapq
 import logging
 import socket
 import time
@@ -45,7 +47,6 @@ from mailflow.store import db
 
 log = logging.getLogger("mailflow.worker")
 POLL, TICK, SEND, RECOVER = "mailflow.poll", "mailflow.tick", "mailflow.send", "mailflow.recover"
-_MARGIN = 0.5  # seconds slept past a time, so that the clock has passed it on waking
 
 
 def apply_schema(services: Services) -> bool:
@@ -86,10 +87,10 @@ def cron(seconds: int) -> str:
     return f"* * * * * */{every}" if every < 60 else f"*/{every // 60} * * * *"
 
 
-def latest_time(every: int, now: float) -> int:
-    """The latest of the times every `every` seconds (multiples of it since the epoch, as
-    a cron line of `cron` fires) at or before `now`."""
-    return int(now // every) * every
+def latest_time(every: int, offset: int, now: float) -> int:
+    """The latest of the times `offset + k·every` (k whole, seconds since the epoch) at
+    or before `now`: the same on every worker's clock."""
+    return int((now - offset) // every) * every + offset
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,14 @@ class Repeat:
     @property
     def periodic_id(self) -> str:
         return f"{'poll' if self.task == POLL else 'tick'}:{self.committee}"
+
+    @property
+    def offset(self) -> int:
+        """Where in its period the committee's times fall, from its id: the committees'
+        ticks are spread over the minute instead of all due in its first second, when
+        they held up the mail arriving then (a tick's reads, a job each)."""
+        digest = hashlib.sha256(self.periodic_id.encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.every
 
 
 class QueueWorker:
@@ -142,7 +151,7 @@ class QueueWorker:
         # line each time it wakes (every `recover_every` seconds), 2 per committee, which
         # was most of an idle worker's CPU at 300 committees.
         self.repeats = [
-            Repeat(task, key, period(every))
+            Repeat(task, key, every)
             for key, services in self.by_key.items()
             for task, every in (
                 (POLL, services.config.imap.poll_interval_seconds if services.config.imap else 0),
@@ -214,28 +223,25 @@ class QueueWorker:
     # Deferring -----------------------------------------------------------------------
 
     async def _schedule(self) -> None:
-        """Defer each committee's poll and tick at their times, from the first at start:
-        one pass over the committees when a time comes, then asleep until the next."""
-        by_every: dict[int, list[Repeat]] = {}
-        for repeat in self.repeats:
-            by_every.setdefault(repeat.every, []).append(repeat)
-        done: dict[str, int] = {}
-        while True:
-            now = time.time()
-            for every, repeats in by_every.items():
-                due = latest_time(every, now)
-                for repeat in repeats:
-                    if done.get(repeat.periodic_id) == due:
-                        continue
-                    try:
-                        await self._defer_repeat(repeat, due)
-                    except Exception as exc:  # the database away: tried at the next time
-                        log.error("%s not deferred: %s", repeat.periodic_id, type(exc).__name__)
-                        continue
-                    done[repeat.periodic_id] = due
-            now = time.time()
-            wake = min(latest_time(every, now) + every for every in by_every)
-            await asyncio.sleep(wake - now + _MARGIN)
+        """Defer each committee's poll and tick at their times, each at once at start:
+        the soonest time first, asleep until it comes."""
+        now = time.time()
+        soonest = [(latest_time(r.every, r.offset, now), n, r) for n, r in enumerate(self.repeats)]
+        heapq.heapify(soonest)
+        while soonest:
+            due, n, repeat = soonest[0]
+            wait = due - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            try:
+                await self._defer_repeat(repeat, due)
+            except Exception as exc:  # the database away: its next time is tried
+                log.error("%s not deferred: %s", repeat.periodic_id, type(exc).__name__)
+            # Fallen behind by more than a period (a long wait for the database): the
+            # latest time is deferred next, the ones missed are not.
+            after = max(due + repeat.every, latest_time(repeat.every, repeat.offset, time.time()))
+            heapq.heapreplace(soonest, (after, n, repeat))
 
     async def _defer_repeat(self, repeat: Repeat, due: int) -> None:
         lock = repeat.periodic_id

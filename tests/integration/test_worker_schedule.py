@@ -2,8 +2,8 @@
 
 procrastinate's periodic deferrer works out the cron line of every periodic task each
 time it wakes; with two per committee that grew with the committees a worker holds.
-The worker now defers them itself under the same periodic ids, so a time deferred by
-any number of workers is still one job.
+The worker now defers them itself under the same periodic ids, at times spread over
+each period by committee, so a time deferred by any number of workers is still one job.
 """
 
 from __future__ import annotations
@@ -71,19 +71,20 @@ async def test_two_workers_defer_each_time_of_a_committee_once(
     assert [t.periodic_id for t in first.app.periodic_registry.periodic_tasks.values()] == [
         "recover"
     ]
-    assert first.repeats == [Repeat(POLL, "r2", 30), Repeat(TICK, "r2", 60)]
+    poll, tick = first.repeats
+    assert (poll, tick) == (Repeat(POLL, "r2", 45), Repeat(TICK, "r2", 90))
     now = time.time()
     async with first.app.open_async(), second.app.open_async():
         for worker in (first, second):
             for repeat in worker.repeats:
-                await worker._defer_repeat(repeat, latest_time(repeat.every, now))
+                await worker._defer_repeat(repeat, latest_time(repeat.every, repeat.offset, now))
         assert _jobs(services) == [
-            (POLL, "poll:r2", "todo", latest_time(30, now)),
-            (TICK, "tick:r2", "todo", latest_time(60, now)),
+            (POLL, "poll:r2", "todo", latest_time(45, poll.offset, now)),
+            (TICK, "tick:r2", "todo", latest_time(90, tick.offset, now)),
         ]
         # The next time, while the last one still waits: one waiting is enough.
-        for repeat in first.repeats:
-            await first._defer_repeat(repeat, latest_time(repeat.every, now) + repeat.every)
+        for r in first.repeats:
+            await first._defer_repeat(r, latest_time(r.every, r.offset, now) + r.every)
         assert len(_jobs(services)) == 2
     services.engine.dispose()
 

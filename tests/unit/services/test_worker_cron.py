@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailflow.services.worker import cron, latest_time, period
+from mailflow.services.worker import TICK, Repeat, cron, latest_time, period
 
 
 @pytest.mark.parametrize(
@@ -33,9 +33,19 @@ def test_a_period_is_what_its_cron_line_fires_at(seconds: int, every: int) -> No
     assert fired * (1 if line.startswith("* * * * * ") else 60) == every
 
 
-def test_the_latest_time_is_a_multiple_of_the_period_at_or_before_now() -> None:
-    assert latest_time(60, 1_800_000_000.0) == 1_800_000_000
-    assert latest_time(60, 1_800_000_059.9) == 1_800_000_000
-    assert latest_time(60, 1_800_000_060.0) == 1_800_000_060
-    assert latest_time(300, 1_800_000_299.0) == 1_800_000_000  # the same on any worker
-    assert latest_time(300, 1_799_999_999.0) == 1_799_999_700
+def test_the_latest_time_is_the_last_of_its_period_at_or_before_now() -> None:
+    assert latest_time(60, 0, 1_800_000_000.0) == 1_800_000_000
+    assert latest_time(60, 0, 1_800_000_059.9) == 1_800_000_000
+    assert latest_time(60, 0, 1_800_000_060.0) == 1_800_000_060
+    assert latest_time(60, 17, 1_800_000_016.9) == 1_799_999_957
+    assert latest_time(60, 17, 1_800_000_017.0) == 1_800_000_017
+    assert latest_time(90, 0, 1_800_000_089.0) == 1_800_000_000  # any period, not a divisor
+
+
+def test_committees_times_are_spread_over_the_period_the_same_on_every_worker() -> None:
+    repeats = [Repeat(TICK, f"c{n:03d}", 60) for n in range(300)]
+    offsets = [r.offset for r in repeats]
+    assert all(0 <= o < 60 for o in offsets)
+    assert offsets == [Repeat(TICK, f"c{n:03d}", 60).offset for n in range(300)]
+    # Spread: no second of the minute has more than a small share of the 300 ticks.
+    assert len(set(offsets)) >= 50 and max(offsets.count(o) for o in offsets) <= 15
