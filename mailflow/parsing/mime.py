@@ -82,10 +82,20 @@ class _HeaderCache:
 
 def decode(raw: bytes, *, max_body_chars: int | None = None) -> DecodedMessage:
     """Decode one mail. Never raises: whatever is wrong becomes an entry in ``defects``."""
+    return decode_with_message(raw, max_body_chars=max_body_chars)[0]
+
+
+def decode_with_message(
+    raw: bytes, *, max_body_chars: int | None = None
+) -> tuple[DecodedMessage, Message | None]:
+    """`decode`, and the email package's Message it read (as `parse_bytes` gives it),
+    for a caller that reads it too: the mail is parsed once. None when decoding failed
+    before the Message was made."""
+    parsed: list[Message] = []
     try:
-        return _decode(raw, max_body_chars)
+        return _decode(raw, max_body_chars, parsed), parsed[0] if parsed else None
     except Exception as exc:  # the last net under "never raises"; tests assert it stays unused
-        return _empty((f"internal error while decoding: {type(exc).__name__}: {exc}",))
+        return _empty((f"internal error while decoding: {type(exc).__name__}: {exc}",)), None
 
 
 def _empty(defects: tuple[str, ...]) -> DecodedMessage:
@@ -141,10 +151,11 @@ def mime_depth(msg: Message, stop: int = MAX_MIME_DEPTH) -> int:
     return deepest
 
 
-def _decode(raw: bytes, max_body_chars: int | None) -> DecodedMessage:
+def _decode(raw: bytes, max_body_chars: int | None, parsed: list[Message]) -> DecodedMessage:
     if not raw.strip():
         return _empty(("empty message",))
     msg, too_deep = parse_bytes(raw)
+    parsed.append(msg)
     defects: list[str] = [too_deep] if too_deep else []
     cache = _HeaderCache()
     headers = _decoded_headers(msg, defects, cache)

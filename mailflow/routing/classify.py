@@ -91,11 +91,16 @@ CLASSIFY_RULES: tuple[Rule[MailFacts, Classification], ...] = (
 )
 
 
-def classify(raw: bytes, decoded: DecodedMessage, own_addresses: Collection[str]) -> Classification:
-    """Classify one received mail from its raw bytes and its decoded form."""
+def classify(
+    raw: bytes, decoded: DecodedMessage, own_addresses: Collection[str],
+    message: Message | None = None,
+) -> Classification:  # fmt: skip
+    """Classify one received mail from its raw bytes and its decoded form; ``message``:
+    the raw bytes as `parse_bytes` read them already (`decode_with_message`)."""
     # compat32 gives flufl.bounce the Message it was written for; a mail nested too deep
     # for the standard library is read for its top-level headers only (decode says so).
-    message, _too_deep = parse_bytes(raw)
+    if message is None:
+        message, _too_deep = parse_bytes(raw)
     facts = MailFacts(message, decoded, frozenset(own_addresses))
     hit = first_hit(CLASSIFY_RULES, facts)
     if hit is None:

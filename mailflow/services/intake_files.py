@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,23 +31,50 @@ class FileOutcome:
     outcome: Outcome | None
 
 
+# Files stored per durable commit before they are processed: one commit (and its
+# fsync) for many files, as the mailbox's fetch stores a batch, while a batch's bytes
+# held at once stay bounded.
+BATCH_FILES = 64
+BATCH_BYTES = 32 << 20
+
+
 def ingest_files(services: Services, paths: Iterable[Path]) -> list[FileOutcome]:
-    """Store each file's bytes first (committed), then process it; duplicates are skipped."""
+    """Store the files' bytes first (committed, a batch at a time), then process each in
+    the order given; a file stored before, or twice in the list, is skipped."""
     services.require_schema()
     max_bytes = services.config.imap.max_message_bytes if services.config.imap else 25 << 20
     results = []
-    for path in paths:
-        raw = path.read_bytes()
+    for batch in _batches(paths):
         with db.transaction(services.sessions) as s:
             committee = services.committee(s)
-            stored = raw_store.store_raw(
-                s, committee.id, FILE_MAILBOX, None, None, raw, services.clock.now(), max_bytes
+            now = services.clock.now()
+            stored = [
+                (path, raw_store.store_raw(s, committee.id, FILE_MAILBOX, None, None, raw, now,
+                                           max_bytes))
+                for path, raw in batch
+            ]  # fmt: skip
+        for path, outcome in stored:
+            processed = (
+                process(services, outcome.row_id, durable=False) if outcome.inserted else None
             )
-        if not stored.inserted:
-            results.append(FileOutcome(path, False, None))
-            continue
-        results.append(FileOutcome(path, True, process(services, stored.row_id, durable=False)))
+            results.append(FileOutcome(path, outcome.inserted, processed))
     return results
+
+
+def _batches(paths: Iterable[Path]) -> Iterator[list[tuple[Path, bytes]]]:
+    """The files' bytes in batches of at most `BATCH_FILES` files and, beyond one file,
+    `BATCH_BYTES` bytes."""
+    batch: list[tuple[Path, bytes]] = []
+    size = 0
+    for path in paths:
+        raw = path.read_bytes()
+        if batch and (len(batch) == BATCH_FILES or size + len(raw) > BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append((path, raw))
+        size += len(raw)
+    if batch:
+        yield batch
 
 
 def reprocess(services: Services, message_pks: Iterable[int]) -> list[Outcome]:

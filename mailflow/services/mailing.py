@@ -196,7 +196,9 @@ class RoundMail:
 
     def message_id(self, key: str, party: PartyRef, ask: int | None = None) -> str:
         """The Message-ID of the mail queued under `key` to `party`: the same every time."""
-        token = make_token(self.secret, str(self.rnd.id), party, ask)
+        return self._message_id(key, make_token(self.secret, str(self.rnd.id), party, ask))
+
+    def _message_id(self, key: str, token: str) -> str:
         unique = hashlib.sha256(f"c{self.rnd.committee_id}:{key}".encode()).hexdigest()[:20]
         domain = self.services.config.committee.address.rsplit("@", 1)[1]
         return make_message_id(self.secret, token, unique, domain)
@@ -215,15 +217,18 @@ class RoundMail:
         attachments: tuple[OutgoingAttachment, ...] = (),
         in_reply_to: str | None = None,
         ask: int | None = None,
+        alone: bool = False,
         written: Written | None = None,
     ) -> int:
         """Queue one mail; ``ask`` is the request (pending change, echo) a reply answers,
-        carried in its reply token and Message-ID; ``written``: the mail's one attachment,
-        written as the mail is stored (`_written`)."""
+        carried in its reply token and Message-ID. ``alone``: a mail of its own (a
+        receipt), not one of a group sharing its text: rendered and composed whole.
+        ``written``: the mail's one attachment, written as the mail is stored
+        (`_written`)."""
         conf = self.services.config
         today = now.astimezone(conf.committee.tz).date()
         token = make_token(self.secret, str(self.rnd.id), party, ask)
-        message_id = self.message_id(key, party, ask)
+        message_id = self._message_id(key, token)
         # Round keys such as R2-5 repeat across committees sharing one database.
         key = f"c{self.rnd.committee_id}:{key}"
         mail = OutgoingMail(
@@ -245,7 +250,11 @@ class RoundMail:
             head, subject, rest = self._written(mail, view, today, written)
             mail = dataclasses.replace(mail, subject=subject)
             return self._enqueue(mail, kind, key, head, rest, now, approved)
-        rendered, shared = self._render(view, today, stream=not attachments)
+        rendered, shared = (
+            (self._alone(view, today), None)
+            if alone
+            else self._render(view, today, stream=not attachments)
+        )
         mail = dataclasses.replace(mail, subject=rendered.subject, text=rendered.text)
         # The body after the greeting, the same for every recipient at this offset, is
         # stored once (outbox parts); the row keeps the headers and the greeting's lines.

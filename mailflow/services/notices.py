@@ -81,7 +81,7 @@ def queue_receipt(
         kind="receipt", key=f"receipt:{msg.id}{suffix}",
         party=_party(member.id), name=member.name,
         addresses=list(member.addresses), view=view, now=now,
-        approved=True, in_reply_to=in_reply_to,
+        approved=True, in_reply_to=in_reply_to, alone=True,
     )  # fmt: skip
 
 
@@ -116,7 +116,7 @@ def queue_answer_receipt(
         kind="answer_receipt", key=f"answer-receipt:{msg.id}",
         party=PartyRef(PartyKind.DEPARTMENT, str(dept.id)), name=dept.name,
         addresses=[a.address for a in dept.addresses], view=view, now=now, approved=True,
-        in_reply_to=in_reply_to,
+        in_reply_to=in_reply_to, alone=True,
     )  # fmt: skip
 
 

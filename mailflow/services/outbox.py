@@ -99,10 +99,13 @@ def backoff(attempts: int, policy: SendPolicy) -> timedelta:
 
 def committee_id(services: Services) -> int:
     """The committee's row id; synchronised from the config only when it is missing."""
-    key = services.config.committee.id
     with transaction(services.sessions) as s:
-        found = directory_repo.committee_pk(s, key)
-        return found if found is not None else services.committee(s).id
+        return _committee_id(services, s)
+
+
+def _committee_id(services: Services, session: Session) -> int:
+    found = directory_repo.committee_pk(session, services.config.committee.id)
+    return found if found is not None else services.committee(session).id
 
 
 def approval_needed(services: Services) -> bool:
@@ -359,9 +362,8 @@ class _Gate:
 
 def due_mail(services: Services) -> list[int]:
     """The committee's mail due now (approved and due, or abandoned mid-send)."""
-    cid = committee_id(services)
-    with transaction(services.sessions) as s:
-        return repo.due_ids(s, cid, now=services.clock.now())
+    with transaction(services.sessions) as s:  # one, not two: every tick asks
+        return repo.due_ids(s, _committee_id(services, s), now=services.clock.now())
 
 
 async def send_one(

@@ -26,7 +26,7 @@ from mailflow.domain import ConsultationRef
 from mailflow.outbound.alerts import ParseOverrun
 from mailflow.parsing.corrections import Correction, find_corrections, remainder
 from mailflow.parsing.documents import document_kind
-from mailflow.parsing.mime import decode
+from mailflow.parsing.mime import decode_with_message
 from mailflow.parsing.model import DecodedMessage, ParsedAnswers, ParsedDecision, ParsedReply
 from mailflow.parsing.pipeline import AuthorRole, MailParse, parse_text, reply_text
 from mailflow.routing import Classification, classify
@@ -85,8 +85,8 @@ class Parsed:
 
 def read_stage(raw: bytes, own: tuple[str, ...]) -> tuple[DecodedMessage, Classification]:
     """Decode and classify (pure)."""
-    decoded = decode(raw)
-    return decoded, classify(raw, decoded, own)
+    decoded, message = decode_with_message(raw)
+    return decoded, classify(raw, decoded, own, message)
 
 
 def parse_stage(

@@ -3,12 +3,13 @@
 On PostgreSQL any number of workers (any machine) share every committee's work through
 procrastinate's tables in the same database:
 
-* `mailflow.poll` (one periodic job per mailbox, every `poll_interval_seconds`): holds
+* `mailflow.poll` (one job per mailbox every `poll_interval_seconds`, deferred as
+  procrastinate's periodic jobs are, under a periodic id: `QueueWorker._schedule`): holds
   the mailbox in IDLE for `hold_seconds`, then ends; the next one, queued meanwhile,
   takes over at once, in whichever worker fetches it (a dead worker's hold is ended by
   `mailflow.recover`, not waited out). Its lock (`poll:<committee>`) lets only
   one run per mailbox, its queueing lock keeps at most one waiting.
-* `mailflow.tick` (one periodic job per committee, every `tick_every` seconds, and right
+* `mailflow.tick` (one job per committee every `tick_every` seconds, deferred alike, and right
   after intake processed mail): the deadline tick; it then queues a send job for each
   mail due.
 * `mailflow.send` (one job per outbox mail, lock and queueing lock `send:<id>`): sends
@@ -23,8 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import heapq
 import logging
 import socket
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,6 +36,7 @@ import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Status
 from procrastinate.schema import SchemaManager
+from procrastinate.types import JSONValue
 
 from mailflow.services.context import Services
 from mailflow.services.intake_loop import CycleCounts
@@ -65,13 +70,49 @@ class WorkerSettings:
     fetch_every: float = 1.0
 
 
-def cron(seconds: int) -> str:
-    """A cron line firing every `seconds` (rounded down to what divides a minute or hour)."""
+_DIVISORS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)  # of a minute's seconds, an hour's minutes
+
+
+def period(seconds: int) -> int:
+    """Every `seconds`, rounded down to what divides a minute (or, from a minute on, an
+    hour): the times are then the same multiples of it on every worker's clock."""
     if seconds < 60:
-        step = max(d for d in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30) if d <= max(1, seconds))
-        return f"* * * * * */{step}"
-    minutes = max(d for d in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30) if d <= seconds // 60)
-    return f"*/{minutes} * * * *"
+        return max(d for d in _DIVISORS if d <= max(1, seconds))
+    return 60 * max(d for d in _DIVISORS if d <= seconds // 60)
+
+
+def cron(seconds: int) -> str:
+    """A cron line firing every `period(seconds)`."""
+    every = period(seconds)
+    return f"* * * * * */{every}" if every < 60 else f"*/{every // 60} * * * *"
+
+
+def latest_time(every: int, offset: int, now: float) -> int:
+    """The latest of the times `offset + k·every` (k whole, seconds since the epoch) at
+    or before `now`: the same on every worker's clock."""
+    return int((now - offset) // every) * every + offset
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A committee's job deferred every `every` seconds, under its periodic id: the same
+    id and time deferred by any worker is one job (procrastinate's periodic defers)."""
+
+    task: str  # POLL or TICK
+    committee: str
+    every: int
+
+    @property
+    def periodic_id(self) -> str:
+        return f"{'poll' if self.task == POLL else 'tick'}:{self.committee}"
+
+    @property
+    def offset(self) -> int:
+        """Where in its period the committee's times fall, from its id: the committees'
+        ticks are spread over the minute instead of all due in its first second, when
+        they held up the mail arriving then (a tick's reads, a job each)."""
+        digest = hashlib.sha256(self.periodic_id.encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.every
 
 
 class QueueWorker:
@@ -100,24 +141,24 @@ class QueueWorker:
 
     def _register(self) -> None:
         app = self.app
-        poll = app.task(name=POLL)(self._poll)
-        tick = app.task(name=TICK)(self._tick)
-        self._tick_task = tick
+        self._tasks = {POLL: app.task(name=POLL)(self._poll), TICK: app.task(name=TICK)(self._tick)}
+        self._tick_task = self._tasks[TICK]
         self._send_task = app.task(name=SEND)(self._send)
         recover = app.task(name=RECOVER, lock="mailflow:recover")(self._recover)
         app.periodic(cron=cron(self.settings.recover_every), periodic_id="recover")(recover)
-        for key, services in self.by_key.items():
-            imap = services.config.imap
-            if imap is not None:
-                app.periodic(
-                    cron=cron(imap.poll_interval_seconds), periodic_id=f"poll:{key}",
-                    lock=f"poll:{key}", queueing_lock=f"poll:{key}",
-                    task_kwargs={"committee": key},
-                )(poll)  # fmt: skip
-            app.periodic(
-                cron=cron(self.settings.tick_every), periodic_id=f"tick:{key}",
-                lock=f"tick:{key}", queueing_lock=f"tick:{key}", task_kwargs={"committee": key},
-            )(tick)  # fmt: skip
+        # Each committee's polls and ticks are deferred by `_schedule`, not registered as
+        # periodic tasks: procrastinate's deferrer works out every periodic task's cron
+        # line each time it wakes (every `recover_every` seconds), 2 per committee, which
+        # was most of an idle worker's CPU at 300 committees.
+        self.repeats = [
+            Repeat(task, key, every)
+            for key, services in self.by_key.items()
+            for task, every in (
+                (POLL, services.config.imap.poll_interval_seconds if services.config.imap else 0),
+                (TICK, self.settings.tick_every),
+            )
+            if every
+        ]
 
     async def _poll(self, timestamp: int, committee: str) -> None:
         services = self.by_key[committee]
@@ -181,6 +222,37 @@ class QueueWorker:
 
     # Deferring -----------------------------------------------------------------------
 
+    async def _schedule(self) -> None:
+        """Defer each committee's poll and tick at their times, each at once at start:
+        the soonest time first, asleep until it comes."""
+        now = time.time()
+        soonest = [(latest_time(r.every, r.offset, now), n, r) for n, r in enumerate(self.repeats)]
+        heapq.heapify(soonest)
+        while soonest:
+            due, n, repeat = soonest[0]
+            wait = due - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            try:
+                await self._defer_repeat(repeat, due)
+            except Exception as exc:  # the database away: its next time is tried
+                log.error("%s not deferred: %s", repeat.periodic_id, type(exc).__name__)
+            # Fallen behind by more than a period (a long wait for the database): the
+            # latest time is deferred next, the ones missed are not.
+            after = max(due + repeat.every, latest_time(repeat.every, repeat.offset, time.time()))
+            heapq.heapreplace(soonest, (after, n, repeat))
+
+    async def _defer_repeat(self, repeat: Repeat, due: int) -> None:
+        lock = repeat.periodic_id
+        kwargs: dict[str, JSONValue] = {"committee": repeat.committee, "timestamp": due}
+        task = self._tasks[repeat.task]
+        job = task.configure(lock=lock, queueing_lock=lock, task_kwargs=kwargs).job
+        with contextlib.suppress(AlreadyEnqueued):  # one waiting is enough
+            await self.app.job_manager.defer_periodic_job(
+                job, periodic_id=repeat.periodic_id, defer_timestamp=due
+            )
+
     async def _defer_tick(self, committee: str) -> None:
         lock = f"tick:{committee}"
         configured = self._tick_task.configure(
@@ -222,11 +294,15 @@ class QueueWorker:
                     delete_jobs="successful",
                 )
             )
+            schedule = asyncio.create_task(self._schedule())
             log.info("worker running for %d committees, %d jobs at once",
                      len(self.by_key), concurrency)  # fmt: skip
             stopper = asyncio.ensure_future(stop.wait())
             await asyncio.wait([stopper, worker], return_when=asyncio.FIRST_COMPLETED)
             self._stopping = True
+            schedule.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await schedule
             for hold in list(self._stops):
                 hold.set()
             worker.cancel()  # procrastinate then waits for the running jobs

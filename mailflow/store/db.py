@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import re
@@ -275,11 +276,19 @@ def insert_or_nothing(session: Session, model: Any, values: dict[str, Any]) -> i
     holds it: one statement, with no look-up before it and no savepoint around it, for
     the hot paths whose clash is rare (a mail stored twice, a receipt queued again)."""
     name = session.get_bind().dialect.name
-    if name not in _INSERT_OR_NOTHING:
-        raise RuntimeError(f"mailflow runs on SQLite or PostgreSQL, not {name}")
+    statement = _or_nothing(name, model.__table__)
+    found = session.connection().execute(statement, values).scalar()
+    return int(found) if found is not None else None
+
+
+@functools.cache
+def _or_nothing(dialect_name: str, table: Any) -> Any:
+    """`INSERT … ON CONFLICT DO NOTHING RETURNING id` of ``table``, built once: its values
+    are bound at each execution, so the compiled form is cached with the statement
+    (building it with the values each time cost more than SQLite takes to run it)."""
+    if dialect_name not in _INSERT_OR_NOTHING:
+        raise RuntimeError(f"mailflow runs on SQLite or PostgreSQL, not {dialect_name}")
     # The engine has loaded its dialect's module already; importing it at the top would
     # add PostgreSQL's to every command's start.
-    dialect = importlib.import_module(f"sqlalchemy.dialects.{name}")
-    statement = dialect.insert(model).values(values).on_conflict_do_nothing().returning(model.id)
-    found = session.scalar(statement)
-    return int(found) if found is not None else None
+    dialect = importlib.import_module(f"sqlalchemy.dialects.{dialect_name}")
+    return dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)

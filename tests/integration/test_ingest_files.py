@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
 import mailflow.cli.db
 import mailflow.cli.intake
@@ -115,3 +116,66 @@ def test_bad_arguments_are_clear(conf: Path, tmp_path: Path) -> None:
     assert code == 2 and "missing.eml: file not found" in err
     code, _, err = run(conf, "reprocess")
     assert code == 2 and "exactly one of" in err
+
+
+def test_many_files_are_stored_a_batch_per_commit_and_processed_in_order(
+    conf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mailflow.services.intake_files as intake_files
+
+    monkeypatch.setattr(intake_files, "BATCH_FILES", 2)
+    reply = MAIL / "gmail-utf8-subject-tag-two-questions.eml"
+    stranger = MAIL / "becky-iso2022jp-unknown-sender.eml"
+    away = MAIL / "outlook-iso2022jp-out-of-office.eml"
+    copy = tmp_path / "copy-of-reply.eml"
+    copy.write_bytes(reply.read_bytes())
+    seen: list[str] = []
+
+    def stored(conn, cursor, statement, *_):  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO message "):
+            seen.append("store")
+
+    def committed(conn):  # type: ignore[no-untyped-def]
+        seen.append("commit")
+
+    event.listen(Engine, "before_cursor_execute", stored)
+    event.listen(Engine, "commit", committed)
+    try:
+        # The copy sits in the reply's batch: stored once, found in the same transaction.
+        code, out, err = run(conf, "ingest", str(reply), str(copy), str(stranger), str(away))
+    finally:
+        event.remove(Engine, "before_cursor_execute", stored)
+        event.remove(Engine, "commit", committed)
+    assert code == 0, err
+    # A commit per batch of stored files (the second batch's two in one), then one per
+    # mail processed.
+    assert seen[seen.index("store") :] == [
+        "store", "commit", "commit", "store", "store", "commit", "commit", "commit",
+    ]  # fmt: skip
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{reply}: message 1 done (normal): items Q13-01 Q13-02")
+    assert lines[1] == f"{copy}: already stored, skipped"
+    assert lines[2].startswith(f"{stranger}: message 2 quarantined")
+    assert lines[3].startswith(f"{away}: message 3 done (auto_reply)")
+    assert [r.state for r in rows(conf, select(Message.state).order_by(Message.id))] == [
+        "done", "quarantined", "done",
+    ]  # fmt: skip
+
+
+def test_a_batch_is_bounded_by_files_and_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mailflow.services.intake_files as intake_files
+
+    monkeypatch.setattr(intake_files, "BATCH_FILES", 3)
+    monkeypatch.setattr(intake_files, "BATCH_BYTES", 100)
+    sizes = [10, 10, 10, 10, 60, 50, 200, 1]
+    paths = []
+    for n, size in enumerate(sizes):
+        paths.append(tmp_path / f"{n}.eml")
+        paths[-1].write_bytes(b"x" * size)
+    batches = [[len(raw) for _, raw in b] for b in intake_files._batches(paths)]
+    # three files at most; a file over the bytes left starts a batch, even one alone
+    # larger than the bound
+    assert batches == [[10, 10, 10], [10, 60], [50], [200], [1]]
+    assert [p for b in intake_files._batches(paths) for p, _ in b] == paths

@@ -14,10 +14,11 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from mailflow.domain import ItemId
+from mailflow.domain import ItemId, Phase
 from mailflow.outbound import views as v
 from mailflow.outbound.compose import SharedBody
 from mailflow.outbound.render import render_mail
+from mailflow.routing import PartyKind, PartyRef
 from mailflow.services import mail_stream
 from mailflow.services.context import Services
 from mailflow.services.mailing import RoundMail
@@ -205,4 +206,44 @@ def test_sections_built_as_read_render_as_the_whole_views(tmp_path: Path) -> Non
             for sections in (lazy, whole)
         ]
         assert len({render_mail(view, conf.language, conf.tz) for view in views}) == 1
+    services.engine.dispose()
+
+
+def receipts(services: Services, *, alone: bool, stream_from: int) -> list[bytes]:
+    """A receipt naming every item of the round to each member, as queued (bytes);
+    rolled back after."""
+    with services.sessions() as s:
+        r = RoundMail(services, s, s.scalars(select(Round)).one())
+        r.stream_from, r.part_chunk = stream_from, 4096
+        ids = [i.public_id for i in r.items.items if i.public_id]
+        items = r.items.selected(ids, upto=None)
+        due = r.info.deadlines[Phase.QUESTIONS]
+        for key in sorted(r.members):
+            m = r.members[key]
+            view = v.Receipt(
+                v.Recipient(m.name), r.committee, r.info, r.consultations, items, False,
+                False, 0, due, Phase.QUESTIONS, items[:1], (), (), ("資料.pdf",), (),
+            )  # fmt: skip
+            r.queue(
+                kind="receipt", key=f"receipt:{key}", party=PartyRef(PartyKind.MEMBER, str(m.id)),
+                name=m.name, addresses=list(m.addresses), view=view, now=NOW, approved=True,
+                in_reply_to="reply.1@client.example.jp", alone=alone,
+            )  # fmt: skip
+        rows = s.scalars(select(Outbox).where(Outbox.kind == "receipt").order_by(Outbox.id))
+        stored = [repo.raw_bytes(s, row.id) for row in rows]
+        s.rollback()
+    return stored
+
+
+def test_a_receipt_composed_alone_is_the_bytes_of_the_group_path(
+    any_db_url: str, tmp_path: Path
+) -> None:
+    """A receipt is one member's own mail: rendered with the name and composed whole, it
+    is byte for byte what rendering it for a group (the name put into a shared text, a
+    long tail stored apart) gives."""
+    services = round_in_answering(tmp_path, any_db_url, 25)
+    alone = receipts(services, alone=True, stream_from=mail_stream.HOLD)
+    assert len(alone) == len(NAMES)
+    assert alone == receipts(services, alone=False, stream_from=mail_stream.HOLD)
+    assert alone == receipts(services, alone=False, stream_from=4096)
     services.engine.dispose()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
+from mailflow.parsing.mime import decode, decode_with_message
 from mailflow.routing.classify import MailKind, classify
 from tests.unit.routing.mail import COMMITTEE, load
 
@@ -152,3 +154,17 @@ def test_empty_return_path_is_automatic() -> None:
     headers = tuple((k, "<>" if k.lower() == "return-path" else v) for k, v in decoded.headers)
     result = classify(raw, dataclasses.replace(decoded, headers=headers), OWN)
     assert (result.kind, result.rule) == (MailKind.AUTO_REPLY, "null_return_path")
+
+
+_ALL_MAIL = sorted((Path(__file__).resolve().parents[2] / "fixtures/mail").rglob("*.eml"))
+
+
+@pytest.mark.parametrize("path", _ALL_MAIL, ids=lambda p: p.name)
+def test_the_message_decode_read_classifies_as_the_bytes_read_again(path: Path) -> None:
+    """The read stage parses a mail once: decode's Message, handed to classify, decides
+    as classify's own reading of the bytes does (bounce reports included)."""
+    raw = path.read_bytes()
+    decoded, message = decode_with_message(raw)
+    assert decoded == decode(raw)
+    assert message is not None or not raw.strip()
+    assert classify(raw, decoded, OWN, message) == classify(raw, decoded, OWN)
