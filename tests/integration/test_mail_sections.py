@@ -5,7 +5,6 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ from mailflow.store import db
 from mailflow.store import rounds as rounds_repo
 from mailflow.store.models import Answer, Consultation, Item, Round
 from mailflow.store.workflow import ItemRow
-from tests.harness.seed_round import build_seed_round, seed_services
+from tests.integration.test_store_lookups import _seeded
 
 
 def _whole_sections(
@@ -82,12 +81,6 @@ def _crossed(s: Session, rnd: Round) -> tuple[datetime, datetime]:
     times = sorted(s.scalars(select(Answer.received_at)).all())
     assert len(times) > 4
     return times[len(times) // 3], times[2 * len(times) // 3]
-
-
-def _seeded(tmp_path: Path, url: str):  # type: ignore[no-untyped-def]
-    os.environ.setdefault("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef-0123456789")
-    services = seed_services(tmp_path / "data", url)
-    return services, build_seed_round(services)
 
 
 def test_sections_read_per_consultation_are_those_of_the_whole_round(
