@@ -129,21 +129,27 @@ def _store_tail(
 def store_body(writer: PartWriter, pieces: Iterable[str]) -> None:
     """A whole text's body as `compose` writes it (its base64 lines, each with its CRLF;
     the CRLF alone for no text), from its pieces into ``writer`` as they come."""
-    canonical, lines = CanonicalOctets(), Base64Lines()
-    wrote = False
-    for batch in _batches(pieces):
-        out = lines.feed(canonical.feed(batch))
-        wrote = wrote or bool(out)
-        writer.write(out)
-    out = lines.feed(canonical.finish()) + lines.finish()
-    writer.write(out if wrote or out else b"\r\n")
+    _store_lines(writer, _canonical(pieces))
 
 
 def store_file(writer: PartWriter, data: IO[bytes]) -> None:
     """A file's bytes as `compose` writes an attachment's data (`store_body`'s lines)."""
+    _store_lines(writer, iter(lambda: data.read(_FILE_BLOCK), b""))
+
+
+def _canonical(pieces: Iterable[str]) -> Iterator[bytes]:
+    """The canonical octets of a text's pieces (CRLF line breaks, UTF-8), a run at a time."""
+    canonical = CanonicalOctets()
+    for batch in _batches(pieces):
+        yield canonical.feed(batch)
+    yield canonical.finish()
+
+
+def _store_lines(writer: PartWriter, blocks: Iterable[bytes]) -> None:
+    """The base64 lines of ``blocks`` into ``writer``; the CRLF alone when there are none."""
     lines = Base64Lines()
     wrote = False
-    while block := data.read(_FILE_BLOCK):
+    for block in blocks:
         out = lines.feed(block)
         wrote = wrote or bool(out)
         writer.write(out)
