@@ -8,6 +8,8 @@ returns: one bad mail never stops the daemon.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -127,47 +129,119 @@ def process(
     processed again at the next start (`db.transaction`). Staff's placing or reprocessing
     of a mail is durable: nothing would redo it.
     """
+    with db.transaction(services.sessions, durable=durable) as session:
+        parties.remember_members(session)
+        return _one(services, session, message_pk, assignment)
+
+
+# New mail is processed several to a unit of work: its commit (and SQLAlchemy's work
+# around it) cost as much as the filing's own statements. A group stays short, as the
+# SQLite write lock is held for its length and its receipts wait for its commit.
+GROUP_MAILS = 32
+GROUP_SECONDS = 0.25
+
+
+def process_stored(services: Services, message_pks: Sequence[int]) -> Iterator[Outcome]:
+    """Process newly stored mails in order, each in a savepoint of its own, a group of
+    them to a relaxed commit (`process(durable=False)`); each group's outcomes are
+    yielded once it has committed.
+
+    A bad mail is recorded as failed in its group, as `process` records it. A group that
+    cannot commit for another reason than an unavailable database (which raises: the
+    mails stay `stored`) is processed again one mail to a unit of work, so that whatever
+    failed stays the one mail's; a mail whose own unit of work fails too is reported
+    failed and stays `stored`.
+    """
+    start = 0
+    while start < len(message_pks):
+        group: list[Outcome] = []
+        tried = 0
+        try:
+            with db.transaction(services.sessions, durable=False) as session:
+                parties.remember_members(session)
+                began = time.monotonic()
+                for pk in message_pks[start:]:
+                    tried += 1
+                    group.append(_one(services, session, pk, None))
+                    if tried == GROUP_MAILS or time.monotonic() - began >= GROUP_SECONDS:
+                        break
+        except UNAVAILABLE:
+            raise
+        except Exception as exc:
+            log.warning("a group of %d mails did not commit (%s): processing them one by one",
+                        tried, type(exc).__name__)  # fmt: skip
+            group = [_alone(services, pk) for pk in message_pks[start : start + tried]]
+        start += tried
+        yield from group
+
+
+def _alone(services: Services, message_pk: int) -> Outcome:
     try:
-        with db.transaction(services.sessions, durable=durable) as session:
-            parties.remember_members(session)
+        return process(services, message_pk, durable=False)
+    except UNAVAILABLE:
+        raise
+    except Exception as exc:
+        # `process` records a bad mail as failed itself; this is the database failing
+        # under it. The mail stays `stored` and is processed again at the next start.
+        log.error("message %s: processing did not complete: %s", message_pk,
+                  type(exc).__name__)  # fmt: skip
+        log.debug("message %s: processing did not complete", message_pk, exc_info=True)
+        return Outcome(message_pk, "failed", "normal", type(exc).__name__)
+
+
+def _one(
+    services: Services, session: Session, message_pk: int, assignment: Assignment | None
+) -> Outcome:
+    """One mail processed in a savepoint; a bad mail's changes undone and its failure
+    recorded in their place."""
+    try:
+        with session.begin_nested():
             outcome = _process(services, session, message_pk, assignment)
             msg = session.get(Message, message_pk)
             if msg is not None and msg.truncated:
                 cut = intake_line(services.config.committee.language, Intake.TRUNCATED, message_pk)
                 outcome = replace(outcome, alerts=(*outcome.alerts, cut))
-            return outcome
+        return outcome
     except UNAVAILABLE:
         raise  # the database, not the mail: it stays `stored` and is processed later
     except Exception as exc:
-        # An exception's text may quote the mail: the log names the message and the kind
-        # of error; the whole text is kept in the record, the traceback at debug level.
-        log.error("message %s failed: %s (see `mailflow quarantine list`)", message_pk,
-                  type(exc).__name__)  # fmt: skip
-        log.debug("message %s failed", message_pk, exc_info=True)
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        with db.transaction(services.sessions) as session:
-            msg = session.get(Message, message_pk)
-            if msg is None:
-                raise
-            # News for staff again, even if the digest listed it before.
-            msg.state, msg.error, msg.reported_at = MessageState.FAILED, error, None
-            events.record(
-                session,
-                at=services.clock.now(),
-                actor="system",
-                kind=EventKind.MESSAGE_FAILED,
-                committee_id=msg.committee_id,
-                message_id=msg.id,
-                reason=error,
-            )
-        # Over budget is the mail's doing, not a bug: staff see it (it is not retried).
-        alerts = (
-            (intake_line(services.config.committee.language, Intake.OVER_BUDGET, message_pk,
-                         overrun=exc.overrun, limit=exc.limit, status=exc.status),)
-            if isinstance(exc, ParseOverBudget)
-            else ()
-        )  # fmt: skip
-        return Outcome(message_pk, "failed", "normal", error, alerts=alerts)
+        return _failed(services, session, message_pk, exc)
+    finally:
+        # A group's mails share the session: what one loaded (its bytes, its rows) is
+        # not kept for the next. Everything is flushed by now.
+        session.expunge_all()
+
+
+def _failed(services: Services, session: Session, message_pk: int, exc: Exception) -> Outcome:
+    # An exception's text may quote the mail: the log names the message and the kind of
+    # error; the whole text is kept in the record, the traceback at debug level.
+    log.error("message %s failed: %s (see `mailflow quarantine list`)", message_pk,
+              type(exc).__name__)  # fmt: skip
+    log.debug("message %s failed", message_pk, exc_info=exc)
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    msg = session.get(Message, message_pk)
+    if msg is None:
+        raise exc
+    # News for staff again, even if the digest listed it before.
+    msg.state, msg.error, msg.reported_at = MessageState.FAILED, error, None
+    events.record(
+        session,
+        at=services.clock.now(),
+        actor="system",
+        kind=EventKind.MESSAGE_FAILED,
+        committee_id=msg.committee_id,
+        message_id=msg.id,
+        reason=error,
+    )
+    session.flush()
+    # Over budget is the mail's doing, not a bug: staff see it (it is not retried).
+    alerts = (
+        (intake_line(services.config.committee.language, Intake.OVER_BUDGET, message_pk,
+                     overrun=exc.overrun, limit=exc.limit, status=exc.status),)
+        if isinstance(exc, ParseOverBudget)
+        else ()
+    )  # fmt: skip
+    return Outcome(message_pk, "failed", "normal", error, alerts=alerts)
 
 
 def _process(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from mailflow.domain.states import EventKind, MessageState
 from mailflow.errors import InputError, NotFoundError, Refused
 from mailflow.services.context import Services
-from mailflow.services.ingest import Assignment, Outcome, process
+from mailflow.services.ingest import Assignment, Outcome, process, process_stored
 from mailflow.services.previews import MailPreview, preview
 from mailflow.store import db, events
 from mailflow.store import intake as repo
@@ -40,7 +40,8 @@ BATCH_BYTES = 32 << 20
 
 def ingest_files(services: Services, paths: Iterable[Path]) -> list[FileOutcome]:
     """Store the files' bytes first (committed, a batch at a time), then process each in
-    the order given; a file stored before, or twice in the list, is skipped."""
+    the order given (`ingest.process_stored`: a group of mails to a commit); a file
+    stored before, or twice in the list, is skipped."""
     services.require_schema()
     max_bytes = services.config.imap.max_message_bytes if services.config.imap else 25 << 20
     results = []
@@ -53,10 +54,9 @@ def ingest_files(services: Services, paths: Iterable[Path]) -> list[FileOutcome]
                                            max_bytes))
                 for path, raw in batch
             ]  # fmt: skip
+        outcomes = process_stored(services, [o.row_id for _, o in stored if o.inserted])
         for path, outcome in stored:
-            processed = (
-                process(services, outcome.row_id, durable=False) if outcome.inserted else None
-            )
+            processed = next(outcomes) if outcome.inserted else None
             results.append(FileOutcome(path, outcome.inserted, processed))
     return results
 

@@ -1,13 +1,13 @@
 """The daemon's intake: fetch and store new mail, process each one, count every cycle.
 
 Store first, then process: `MailFetcher` commits a batch, then calls `_process` with the
-new message ids, which runs `ingest.process` for each in a worker thread (the event loop
-keeps serving IDLE and the other tasks meanwhile). Processing decides where the mail goes
-on the server: a quarantined mail, and one processing failed on, is moved to
-`imap.quarantine_folder` (staff must look at both), every other one to
-`imap.processed_folder`. Mail stored but never processed (the process died in between)
-is processed at start, before the first fetch; its server-side move, if still pending,
-then follows its processing state too.
+new message ids, which runs `ingest.process_stored` on them in a worker thread (a group
+of mails to a commit; the event loop keeps serving IDLE and the other tasks meanwhile).
+Processing decides where the mail goes on the server: a quarantined mail, and one
+processing failed on, is moved to `imap.quarantine_folder` (staff must look at both),
+every other one to `imap.processed_folder`. Mail stored but never processed (the process
+died in between) is processed at start, before the first fetch; its server-side move, if
+still pending, then follows its processing state too.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from mailflow.services.fetch import (
     LeaseHeld,
     MailFetcher,
 )
-from mailflow.services.ingest import Outcome, process
+from mailflow.services.ingest import Outcome, process_stored
 from mailflow.services.ports import Connector
 from mailflow.store import db
 from mailflow.store.leases import acquire_lease
@@ -242,21 +242,14 @@ class IntakeLoop:
 
     def _process_all(self, ids: Sequence[int]) -> list[Outcome]:
         outcomes: list[Outcome] = []
-        for pk in ids:
-            try:
-                outcomes.append(process(self._services, pk, durable=False))
-            except UNAVAILABLE as exc:
-                # The database refused (locked, down): this mail and the rest stay
-                # `stored`, and are processed once it answers again.
-                self._stalled = True
-                self._waits.failed("intake", exc)
-                break
-            except Exception as exc:
-                # `process` records a bad mail as failed itself; this is the database
-                # failing under it. The mail stays `stored` and is retried at next start.
-                log.error("message %s: processing did not complete: %s", pk, type(exc).__name__)
-                log.debug("message %s: processing did not complete", pk, exc_info=True)
-                outcomes.append(Outcome(pk, "failed", "normal", f"{type(exc).__name__}"))
+        try:
+            for outcome in process_stored(self._services, ids):
+                outcomes.append(outcome)  # each group's, once it has committed
+        except UNAVAILABLE as exc:
+            # The database refused (locked, down): this mail's group and the rest stay
+            # `stored`, and are processed once it answers again.
+            self._stalled = True
+            self._waits.failed("intake", exc)
         return outcomes
 
 
