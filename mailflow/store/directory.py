@@ -12,6 +12,7 @@ from sqlalchemy import Engine, bindparam, event, select
 from sqlalchemy.orm import Session
 
 from mailflow import config as cfg
+from mailflow.store import db
 from mailflow.store.models import (
     Committee,
     Department,
@@ -190,7 +191,7 @@ def directory_mark(session: Session, committee_id: int) -> int | None:
     memo: dict[int, int | None] | None = session.info.get(_MARKS_MEMO)
     if memo is not None and committee_id in memo:
         return memo[committee_id]
-    mark = session.scalar(_MARK, {"id": committee_id})
+    mark = db.rows(session, _MARK, {"id": committee_id}).scalar()
     if memo is not None:
         memo[committee_id] = mark
     return mark

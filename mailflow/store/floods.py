@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from mailflow.store import db
 from mailflow.store.models import Message, Outbox
 from mailflow.store.outbox_parts import mail_bytes
 
@@ -25,17 +28,21 @@ _RECENT = {
     department: select(func.count()).where(
         Message.committee_id == bindparam("committee_id"),
         _party_column(department) == bindparam("party_id"),
-        Message.state.in_(_COUNTED),
+        db.among(Message.state, _COUNTED),
         Message.received_at > bindparam("since"),
         Message.id < bindparam("before"),
     )
     for department in (False, True)
 }
-_RECEIPTS_AMONG = select(Outbox.id, Outbox.raw, Outbox.part_id).where(
-    Outbox.message_id.in_(bindparam("ids", expanding=True)),
-    Outbox.committee_id == bindparam("committee_id"),
-    Outbox.kind.in_(RECEIPT_KINDS),
-)
+
+
+@functools.cache
+def _receipts_among(size: int | None) -> Any:
+    return select(Outbox.id, Outbox.raw, Outbox.part_id).where(
+        db.keyed(Outbox.message_id, size),
+        Outbox.committee_id == bindparam("committee_id"),
+        db.among(Outbox.kind, RECEIPT_KINDS),
+    )
 
 
 def recent_from_party(
@@ -50,7 +57,7 @@ def recent_from_party(
         "committee_id": committee_id, "party_id": party_id, "since": since,
         "before": before_message,
     }  # fmt: skip
-    return int(session.scalar(_RECENT[department], params) or 0)
+    return int(db.rows(session, _RECENT[department], params).scalar() or 0)
 
 
 def recent_raw_from_party(
@@ -82,7 +89,8 @@ def receipt_replied_to(
     bracketed = [f"<{m}>" for m in message_ids[:50]]
     # By the unique Message-ID index, the newest picked here: an ORDER BY id … LIMIT in SQL
     # lets SQLite walk the whole outbox backwards instead.
-    rows = session.execute(_RECEIPTS_AMONG, {"ids": bracketed, "committee_id": committee_id}).all()
+    params = {"committee_id": committee_id}
+    rows = db.keyed_rows(session, _receipts_among, bracketed, params).all()
     if not rows:
         return None
     _, raw, part_id = max(rows, key=lambda r: r[0])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -19,6 +21,7 @@ from mailflow.routing import (
     MemberEntry,
     OpenRound,
 )
+from mailflow.store import db
 from mailflow.store import directory as parties
 from mailflow.store.models import (
     Answer,
@@ -147,22 +150,21 @@ def next_seq(session: Session, round_id: int, consultation_id: int) -> int:
     return (current or 0) + 1
 
 
-_MAX_SEQS = (
-    select(Item.consultation_id, func.max(Item.seq))
-    .where(
-        Item.round_id == bindparam("round_id"),
-        Item.consultation_id.in_(bindparam("ids", expanding=True)),
+@functools.cache
+def _max_seqs(size: int | None) -> Any:
+    return (
+        select(Item.consultation_id, func.max(Item.seq))
+        .where(Item.round_id == bindparam("round_id"), db.keyed(Item.consultation_id, size))
+        .group_by(Item.consultation_id)
     )
-    .group_by(Item.consultation_id)
-)
 
 
 def last_seqs(session: Session, round_id: int, consultation_ids: Collection[int]) -> dict[int, int]:
     """The last item number of each of these consultations (0 for none yet), in one read."""
     found = dict.fromkeys(consultation_ids, 0)
     if found:
-        params = {"round_id": round_id, "ids": sorted(found)}
-        for cid, last in session.execute(_MAX_SEQS, params):
+        rows = db.keyed_rows(session, _max_seqs, sorted(found), {"round_id": round_id})
+        for cid, last in rows:
             if cid is not None:
                 found[cid] = last or 0
     return found

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import sys
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -13,6 +14,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from mailflow.domain import ItemId, Phase, Role, Verdict
+from mailflow.store import db
 from mailflow.store import directory as parties
 from mailflow.store.models import (
     Answer,
@@ -314,9 +316,9 @@ def items_and_answers(
     the active or held items they follow, so that a receipt can name them.
     ``with_answers=False`` reads no answers, for a mail that shows none (a receipt).
     """
-    live = (Item.round_id == round_id, Item.state.in_(("active", "held")))
-    order = (Item.phase, Item.consultation_id, Item.seq, Item.id)
     if public_ids is None:
+        live = (Item.round_id == round_id, Item.state.in_(("active", "held")))
+        order = (Item.phase, Item.consultation_id, Item.seq, Item.id)
         items = [
             _item_row(r)
             for r in session.execute(select(*_ITEM_COLUMNS).where(*live).order_by(*order))
@@ -334,9 +336,10 @@ def items_and_answers(
             .where(Item.round_id == round_id)
             .order_by(Answer.received_at, Answer.id)
         )
-        rows = session.execute(query)
+        rows: Iterable[Any] = session.execute(query)
     else:
-        rows = session.execute(_ANSWERS_OF_ITEMS, {"keys": [i.id for i in items]})
+        keys = [i.id for i in items]
+        rows = db.keyed_rows(session, _answers_of_items, keys, {}) if keys else ()
     for row in rows:
         a = AnswerRow._make(row)
         answers.setdefault(a.item_id, []).append(a)
@@ -356,28 +359,39 @@ def items_and_answers(
 
 # A receipt's reads, built once: each mail runs them (a statement built per call costs
 # more than SQLite takes to answer it).
-_LIVE = (Item.round_id == bindparam("round_id"), Item.state.in_(("active", "held")))
-_ITEMS_BY_PUBLIC_ID = select(*_ITEM_COLUMNS).where(
-    *_LIVE, Item.public_id.in_(bindparam("keys", expanding=True))
-)
-_ITEMS_BY_ID = select(*_ITEM_COLUMNS).where(*_LIVE, Item.id.in_(bindparam("keys", expanding=True)))
-_ANSWERS_OF_ITEMS = (
-    select(*_ANSWER_COLUMNS)
-    .where(Answer.state == "active", Answer.item_id.in_(bindparam("keys", expanding=True)))
-    .order_by(Answer.received_at, Answer.id)
-)
+_LIVE = (Item.round_id == bindparam("round_id"), db.among(Item.state, ("active", "held")))
+
+
+@functools.cache
+def _items_by_public_id(size: int | None) -> Any:
+    return select(*_ITEM_COLUMNS).where(*_LIVE, db.keyed(Item.public_id, size))
+
+
+@functools.cache
+def _items_by_id(size: int | None) -> Any:
+    return select(*_ITEM_COLUMNS).where(*_LIVE, db.keyed(Item.id, size))
+
+
+@functools.cache
+def _answers_of_items(size: int | None) -> Any:
+    return (
+        select(*_ANSWER_COLUMNS)
+        .where(Answer.state == "active", db.keyed(Answer.item_id, size))
+        .order_by(Answer.received_at, Answer.id)
+    )
 
 
 def _keyed_items(session: Session, round_id: int, public_ids: list[str]) -> list[ItemRow]:
-    def read(query: Any, keys: list[Any]) -> list[ItemRow]:
-        params = {"round_id": round_id, "keys": keys}
-        return [_item_row(r) for r in session.execute(query, params)]
+    def read(build: Any, keys: list[Any]) -> list[ItemRow]:
+        if not keys:
+            return []
+        return [_item_row(r) for r in db.keyed_rows(session, build, keys, {"round_id": round_id})]
 
-    found = read(_ITEMS_BY_PUBLIC_ID, public_ids)
+    found = read(_items_by_public_id, public_ids)
     have = {i.id for i in found}
     parents = {i.parent_item_id for i in found if i.parent_item_id is not None} - have
     if parents:
-        found += read(_ITEMS_BY_ID, sorted(parents))
+        found += read(_items_by_id, sorted(parents))
     return sorted(found, key=lambda i: (i.phase, i.consultation_id or 0, i.seq or 0, i.id))
 
 
@@ -506,7 +520,7 @@ def answers_of(session: Session, item_ids: list[int]) -> dict[int, list[AnswerRo
     """The active answers to these items, per item, oldest first."""
     if not item_ids:
         return {}
-    return _by_item(session.execute(_ANSWERS_OF_ITEMS, {"keys": item_ids}))
+    return _by_item(db.keyed_rows(session, _answers_of_items, item_ids, {}))
 
 
 def _by_item(rows: Any) -> dict[int, list[AnswerRow]]:
