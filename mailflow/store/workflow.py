@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import sys
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -325,9 +325,8 @@ def items_and_answers(
         ]
     else:
         items = _keyed_items(session, round_id, sorted(public_ids))
-    answers: dict[int, list[AnswerRow]] = {}
     if not with_answers:
-        return items, answers, {}
+        return items, {}, {}
     if public_ids is None:
         query = (
             select(*_ANSWER_COLUMNS)
@@ -336,13 +335,9 @@ def items_and_answers(
             .where(Item.round_id == round_id)
             .order_by(Answer.received_at, Answer.id)
         )
-        rows: Iterable[Any] = session.execute(query)
+        answers = _by_item(session.execute(query))
     else:
-        keys = [i.id for i in items]
-        rows = db.keyed_rows(session, _answers_of_items, keys, {}) if keys else ()
-    for row in rows:
-        a = AnswerRow._make(row)
-        answers.setdefault(a.item_id, []).append(a)
+        answers = answers_of(session, [i.id for i in items])
     # The names sign the answers: none read (a member's receipt, mostly), none needed.
     names: dict[int, str] = {}
     if answers:
