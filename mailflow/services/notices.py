@@ -137,8 +137,9 @@ def queue_receipt_or_alert(
     queue = RECEIPTS.get(role)
     if queue is None:
         return ()
+    session.flush()  # the filing's own rows: a failure there is the mail's, not the receipt's
     try:
-        with session.begin_nested():
+        with db.statements_savepoint(session):
             if suffix:
                 queue_receipt(services, session, msg, rnd, result, now, suffix)
             else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -157,6 +158,34 @@ def transaction(factory: sessionmaker[Session], *, durable: bool = True) -> Iter
         if not durable and conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         yield session
+
+
+@contextmanager
+def statements_savepoint(session: Session) -> Iterator[None]:
+    """A savepoint around Core statements run on the session's connection: an error in
+    the block undoes what they wrote and leaves the session's transaction usable (on
+    PostgreSQL a failed statement would otherwise abort it).
+
+    The session is flushed first and not inside, so the block must change no mapped
+    object: what the ORM holds is not rolled back. Issued on the driver's connection:
+    SQLAlchemy's nested transaction, built to restore the ORM's state, costs twenty
+    times as much, paid by every mail's receipt.
+    """
+    session.flush()
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    name = f"stmt_{next(_SAVEPOINTS)}"
+    cursor.execute(f"SAVEPOINT {name}")
+    try:
+        with session.no_autoflush:
+            yield
+    except BaseException:
+        cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
+        cursor.execute(f"RELEASE SAVEPOINT {name}")
+        raise
+    cursor.execute(f"RELEASE SAVEPOINT {name}")
+
+
+_SAVEPOINTS = itertools.count(1)
 
 
 @contextmanager
