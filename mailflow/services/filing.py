@@ -89,8 +89,10 @@ def read(
 def file(
     services: Services, session: Session, msg: Message, rnd: Round, reading: Reading,
     proof: Proof, confirmed: bool, now: datetime,
-) -> RecordResult:  # fmt: skip
-    """Apply what the proof allows, hold the rest for the party, queue the receipts.
+) -> tuple[RecordResult, bool]:  # fmt: skip
+    """Apply what the proof allows and hold the rest for the party; and whether a
+    receipt is due (`receipt`, queued once the mail is marked read, so that the
+    message's row is written once).
 
     ``confirmed``: the party confirmed this mail's held changes by reply, so a decision
     in it is confirmed too (the request showed it as understood, as an echo does).
@@ -136,12 +138,10 @@ def file(
             services.config.committee.language, Intake.UNPROVEN_NOTHING, msg.id, role=role
         )
         result.alerts = (*result.alerts, why)
-    if not nothing:
-        _receipt(services, session, msg, rnd, result, role, confirmed, now)
-    return result
+    return result, not nothing
 
 
-def _receipt(
+def receipt(
     services: Services, session: Session, msg: Message, rnd: Round, result: RecordResult,
     role: str, confirmed: bool, now: datetime,
 ) -> None:  # fmt: skip

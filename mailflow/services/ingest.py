@@ -141,18 +141,26 @@ GROUP_MAILS = 32
 GROUP_SECONDS = 0.25
 
 
-def process_stored(services: Services, message_pks: Sequence[int]) -> Iterator[Outcome]:
-    """Process newly stored mails in order, each in a savepoint of its own, a group of
-    them to a relaxed commit (`process(durable=False)`); each group's outcomes are
-    yielded once it has committed.
+class _Again(Exception):
+    """A mail of the group failed: the group's unit of work is rolled back and begun
+    again, that mail recorded as failed in it instead of processed."""
 
-    A bad mail is recorded as failed in its group, as `process` records it. A group that
-    cannot commit for another reason than an unavailable database (which raises: the
-    mails stay `stored`) is processed again one mail to a unit of work, so that whatever
-    failed stays the one mail's; a mail whose own unit of work fails too is reported
-    failed and stays `stored`.
+
+def process_stored(services: Services, message_pks: Sequence[int]) -> Iterator[Outcome]:
+    """Process newly stored mails in order, a group of them to a relaxed commit
+    (`process(durable=False)`); each group's outcomes are yielded once it has committed.
+
+    A bad mail is recorded as failed in its group, as `process` records it. No mail has
+    a savepoint of its own (one costs as much as a tenth of a reply's filing, and a mail
+    fails rarely): when one fails, the group's unit of work is rolled back and done
+    again, the mails before it processed anew and the bad one recorded as failed without
+    being read again. A group that cannot commit for another reason than an unavailable
+    database (which raises: the mails stay `stored`) is processed again one mail to a
+    unit of work, so that whatever failed stays the one mail's; a mail whose own unit
+    of work fails too is reported failed and stays `stored`.
     """
     start = 0
+    bad: dict[int, Exception] = {}  # the mails that failed, with why: not read again
     while start < len(message_pks):
         group: list[Outcome] = []
         tried = 0
@@ -162,9 +170,11 @@ def process_stored(services: Services, message_pks: Sequence[int]) -> Iterator[O
                 began = time.monotonic()
                 for pk in message_pks[start:]:
                     tried += 1
-                    group.append(_one(services, session, pk, None))
+                    group.append(_in_group(services, session, pk, bad))
                     if tried == GROUP_MAILS or time.monotonic() - began >= GROUP_SECONDS:
                         break
+        except _Again:
+            continue  # rolled back: the same mails again, one more of them known bad
         except UNAVAILABLE:
             raise
         except Exception as exc:
@@ -173,6 +183,29 @@ def process_stored(services: Services, message_pks: Sequence[int]) -> Iterator[O
             group = [_alone(services, pk) for pk in message_pks[start : start + tried]]
         start += tried
         yield from group
+
+
+def _in_group(
+    services: Services, session: Session, message_pk: int, bad: dict[int, Exception]
+) -> Outcome:
+    """One mail of a group, without a savepoint: a failure rolls the group back (`_Again`)."""
+    if message_pk in bad:
+        failed = _failed(services, session, message_pk, bad[message_pk])
+        session.expunge_all()
+        return failed
+    try:
+        outcome = _processed(services, session, message_pk, None)
+        # A group's mails share the session: what one loaded (its bytes, its rows) is
+        # not kept for the next.
+        session.flush()
+        session.expunge_all()
+        return outcome
+    except UNAVAILABLE:
+        raise  # the database, not the mail: it stays `stored` and is processed later
+    except Exception as exc:
+        _log_failure(message_pk, exc)
+        bad[message_pk] = exc
+        raise _Again from exc
 
 
 def _alone(services: Services, message_pk: int) -> Outcome:
@@ -196,28 +229,42 @@ def _one(
     recorded in their place."""
     try:
         with session.begin_nested():
-            outcome = _process(services, session, message_pk, assignment)
-            msg = session.get(Message, message_pk)
-            if msg is not None and msg.truncated:
-                cut = intake_line(services.config.committee.language, Intake.TRUNCATED, message_pk)
-                outcome = replace(outcome, alerts=(*outcome.alerts, cut))
-        return outcome
+            return _processed(services, session, message_pk, assignment)
     except UNAVAILABLE:
         raise  # the database, not the mail: it stays `stored` and is processed later
     except Exception as exc:
+        _log_failure(message_pk, exc)
         return _failed(services, session, message_pk, exc)
-    finally:
-        # A group's mails share the session: what one loaded (its bytes, its rows) is
-        # not kept for the next. Everything is flushed by now.
-        session.expunge_all()
 
 
-def _failed(services: Services, session: Session, message_pk: int, exc: Exception) -> Outcome:
+def _processed(
+    services: Services, session: Session, message_pk: int, assignment: Assignment | None
+) -> Outcome:
+    msg = _stored(session, message_pk)
+    outcome = _process(services, session, msg, assignment)
+    if msg.truncated:
+        cut = intake_line(services.config.committee.language, Intake.TRUNCATED, message_pk)
+        outcome = replace(outcome, alerts=(*outcome.alerts, cut))
+    return outcome
+
+
+def _stored(session: Session, message_pk: int) -> Message:
+    msg = raw_store.get(session, message_pk)
+    if msg is None:
+        raise LookupError(f"no message {message_pk}")
+    return msg
+
+
+def _log_failure(message_pk: int, exc: Exception) -> None:
     # An exception's text may quote the mail: the log names the message and the kind of
     # error; the whole text is kept in the record, the traceback at debug level.
     log.error("message %s failed: %s (see `mailflow quarantine list`)", message_pk,
               type(exc).__name__)  # fmt: skip
     log.debug("message %s failed", message_pk, exc_info=exc)
+
+
+def _failed(services: Services, session: Session, message_pk: int, exc: Exception) -> Outcome:
+    """The mail's failure recorded, its own changes already undone."""
     error = f"{type(exc).__name__}: {exc}"[:2000]
     msg = session.get(Message, message_pk)
     if msg is None:
@@ -245,11 +292,8 @@ def _failed(services: Services, session: Session, message_pk: int, exc: Exceptio
 
 
 def _process(
-    services: Services, session: Session, message_pk: int, assignment: Assignment | None
+    services: Services, session: Session, msg: Message, assignment: Assignment | None
 ) -> Outcome:
-    msg = raw_store.get(session, message_pk)
-    if msg is None:
-        raise LookupError(f"no message {message_pk}")
     now = services.clock.now()
     placed_in = msg.round_id  # before this reading: a mail moved to another round is new there
     committee = repo.committee(session, msg.committee_id)
@@ -278,7 +322,7 @@ def _process(
         held = None if repo.never_read(msg) else pending_repo.for_message(session, msg.id)
     confirmed = held is not None and held.state == "applied"
     proof = Proof.PROVEN if confirmed else outcome.proof
-    result = filing.file(services, session, msg, rnd, reading, proof, confirmed, now)
+    result, receipt_due = filing.file(services, session, msg, rnd, reading, proof, confirmed, now)
     if (
         outcome.ask is not None
         and outcome.proof is Proof.PROVEN
@@ -290,6 +334,8 @@ def _process(
         result.alerts = (*result.alerts, *again)
     msg.state, msg.error = "done", None
     _first_reading(msg, rnd, placed_in, now)
+    if receipt_due:
+        filing.receipt(services, session, msg, rnd, result, reading.role, confirmed, now)
     events.record(
         session,
         at=now,
@@ -394,7 +440,7 @@ def _answered(
     alerts = list(answered.alerts)
     detail = answered.detail
     if answered.apply is not None:
-        source = _process(services, session, answered.apply, None)
+        source = _process(services, session, _stored(session, answered.apply), None)
         alerts += source.alerts
         detail += f" ({source.detail})"
     _first_reading(msg, rnd, placed_in, now)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import insert
+
 from mailflow.domain import ItemId, Phase
 from mailflow.domain.states import AnswerState, EventKind
 from mailflow.outbound.alerts import Intake, StaffLine, intake_line
@@ -173,23 +175,23 @@ def _items(
     # Each consultation's last number, for all the mail's items in one read; counted on
     # from there (`_next_seq`).
     named = {by_key[pi.consultation].id for pi in found if pi.consultation in by_key}
-    seqs = repo.last_seqs(session, rnd.id, named) if not existing else {}
+    # Not flushed first: the session holds no item (new ones are inserted at once,
+    # `_insert`), and the message's row is written once, when its reading ends.
+    with session.no_autoflush:
+        seqs = repo.last_seqs(session, rnd.id, named) if not existing else {}
+    # 「次の(1)から(3)まで…」 then (1), (2), (3): the numbered points sit under their item,
+    # which comes before them.
+    parents = nesting.parents(found)
     for pos, pi in enumerate(found):
-        with session.no_autoflush:  # a half-filled new row must not be flushed by a query
+        parent = parents[pos]
+        above = rows[parent] if parent is not None else None
+        with session.no_autoflush:  # a half-changed earlier row must not be flushed by a query
             rows.append(
                 _fill_item(
                     session, res, alerts, msg, rnd, pos, pi, existing, by_key, phase, late,
-                    filing, seqs,
+                    filing, seqs, above,
                 )
             )  # fmt: skip
-    # The new rows in one INSERT: each was numbered from `seqs`, not from the table.
-    session.flush()
-    # 「次の(1)から(3)まで…」 then (1), (2), (3): the numbered points sit under their item.
-    for pos, parent in enumerate(nesting.parents(found)):
-        row = rows[pos]
-        if parent is not None and row is not None and row.parent_item_id is None:
-            above = rows[parent]
-            row.parent_item_id = above.id if above is not None else None
     for surplus in existing[len(found) :]:
         if kept_by_staff(surplus):
             res.conflicts.append(surplus.public_id or f"item {surplus.id}")
@@ -213,12 +215,27 @@ class _Filing:
     filed: ReplyFiling
     followup: list[str] = field(default_factory=list)
 
-    def state(self, pos: int, row: Item) -> str:
+    def state(self, pos: int) -> str:
         """The state of a newly filed item: held for staff, or active."""
-        arrival = self.filed.arrivals[pos]
-        if arrival is Arrival.LATE_FOLLOWUP:
+        return "held" if self.filed.arrivals[pos].held else "active"
+
+    def note(self, pos: int, row: Item) -> None:
+        """A newly filed item that went to a follow-up is named in the late alert."""
+        if self.filed.arrivals[pos] is Arrival.LATE_FOLLOWUP:
             self.followup.append(row.public_id or f"item {row.id}")
-        return "held" if arrival.held else "active"
+
+
+# A new item is written at once, not added to the session: the unit of work cost more
+# than SQLite's insert, and SQLite cannot return the ids of several rows in their order,
+# so they were one statement each there anyway.
+_INSERT_ITEM = insert(Item).returning(Item.id)
+
+
+def _insert(session: Session, row: Item) -> None:
+    """Insert the new ``row`` (never added to the session) with the columns it was given,
+    the others their defaults, and give it its id."""
+    values = {k: v for k, v in row.__dict__.items() if not k.startswith("_sa_")}
+    row.id = session.connection().execute(_INSERT_ITEM, values).scalar_one()
 
 
 def _fill_item(
@@ -235,7 +252,11 @@ def _fill_item(
     late: bool,
     filing: _Filing,
     seqs: dict[int, int],
+    above: Item | None,
 ) -> Item | None:
+    """The item at ``pos``: the earlier reading's row there updated, or a new one
+    inserted; None where staff kept the earlier one. ``above``: the row of the item it
+    is numbered under in this mail, if any."""
     cons = by_key.get(pi.consultation) if pi.consultation else None
     row = existing[pos] if pos < len(existing) else None
     if row is not None and kept_by_staff(row):
@@ -244,11 +265,11 @@ def _fill_item(
     # A new row, or one a shorter earlier reading withdrew, is filed now; any other
     # keeps its state: staff may have accepted or rejected it since.
     refile = row is None or row.state == "withdrawn"
+    new = row is None
     if row is None:
         row = Item(
             round_id=rnd.id, source_message_id=msg.id, position=pos, received_at=msg.received_at
         )
-        session.add(row)
     if cons is not None and (row.consultation_id != cons.id or row.public_id is None):
         _renumbered(seqs, row)
         row.consultation_id = cons.id
@@ -270,10 +291,14 @@ def _fill_item(
         parent = repo.item_by_public_id(session, rnd.id, pi.follows)
         # A follow-up of an item staff moved or merged follows where it lives now.
         row.parent_item_id = resolve(session, parent).id if parent is not None else None
-    if row.public_id is None:
-        session.flush()  # an unplaced item is named by its row id
+    if above is not None and row.parent_item_id is None:
+        row.parent_item_id = above.id
     if refile:
-        row.state = filing.state(pos, row)
+        row.state = filing.state(pos)
+    if new:
+        _insert(session, row)  # numbered from `seqs`, not from the table
+    if refile:
+        filing.note(pos, row)
     if row.public_id:
         res.items.append(row.public_id)
     else:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, event, select, text
 import mailflow.services.ingest as ingest
 from mailflow.clock import FixedClock
 from mailflow.domain.roundspec import load_round_spec
+from mailflow.outbound.alerts import Intake
 from mailflow.services.context import Services
 from mailflow.services.intake_files import FileOutcome, ingest_files
 from mailflow.services.rounds import import_round
@@ -179,3 +180,87 @@ def test_a_group_that_cannot_commit_is_done_again_one_mail_at_a_time(
     pks = [r.outcome.message_pk for r in results if r.outcome]
     assert sorted(k or "" for k in receipts) == [f"c1:receipt:{pks[0]}", f"c1:receipt:{pks[2]}"]
     assert items is None
+
+
+def test_a_failed_mail_rolls_its_group_back_and_is_not_read_again(
+    tmp_path: Path, any_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No mail has a savepoint: the refused one (second of four) has the group done
+    # again, the first processed anew, the refused one recorded without its bytes
+    # being read a second time, and the group still commits once.
+    monkeypatch.setattr(ingest, "GROUP_SECONDS", 600.0)
+    services = _services(tmp_path, any_db_url)
+    with services.engine.begin() as conn:
+        for statement in (
+            (_SQLITE_REFUSAL,) if services.engine.dialect.name == "sqlite" else _PG_REFUSAL
+        ):
+            conn.execute(text(statement))
+    reads: list[bytes] = []
+    parser = services.parser
+    real_read = parser.read
+
+    def read(raw: bytes, *args: object) -> object:
+        reads.append(raw)
+        return real_read(raw, *args)
+
+    monkeypatch.setattr(parser, "read", read)
+    seen: list[str] = []
+    _commits(services.engine, seen)
+    bodies = [*_BODIES, "●市民課の窓口の待ち時間を教えてください。"]
+    paths = _mails(services, tmp_path, bodies)
+    results = ingest_files(services, paths)
+
+    assert _done(results) == ["done", "failed", "done", "done"]
+    assert seen[seen.index("store") :] == ["store"] * 4 + ["commit", "commit"]
+    raws = [p.read_bytes() for p in paths]
+    assert [raws.index(r) for r in reads] == [0, 1, 0, 2, 3]
+    with db.reading(services.sessions) as s:
+        texts = list(s.scalars(select(Item.text).order_by(Item.id)))
+        failures = s.scalars(select(Event.message_id).where(Event.kind == "message_failed")).all()
+    assert len(texts) == 3 and not any(REFUSED in t for t in texts)
+    assert failures == [results[1].outcome.message_pk if results[1].outcome else None]
+
+
+def test_a_receipt_the_database_refuses_leaves_its_mail_filed_and_the_group_whole(
+    tmp_path: Path, any_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL aborts a transaction at a failed statement: the receipt's own savepoint
+    # keeps the group's unit of work going past it.
+    monkeypatch.setattr(ingest, "GROUP_SECONDS", 600.0)
+    services = _services(tmp_path, any_db_url)
+    refuse = (
+        ("CREATE TRIGGER refuse_receipt BEFORE INSERT ON outbox WHEN NEW.kind = 'receipt' "
+         "AND NEW.action_key LIKE '%:receipt:2' BEGIN SELECT RAISE(ABORT, 'no receipt'); END",)
+        if services.engine.dialect.name == "sqlite"
+        else (
+            "CREATE FUNCTION refuse_receipt() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF NEW.kind = 'receipt' AND NEW.action_key LIKE '%:receipt:2' THEN "
+            "RAISE EXCEPTION 'no receipt' USING ERRCODE = 'check_violation'; END IF; "
+            "RETURN NEW; END $$",
+            "CREATE TRIGGER refuse_receipt BEFORE INSERT ON outbox FOR EACH ROW "
+            "EXECUTE FUNCTION refuse_receipt()",
+        )
+    )  # fmt: skip
+    with services.engine.begin() as conn:
+        for statement in refuse:
+            conn.execute(text(statement))
+    bodies = [_BODIES[0], _BODIES[2], "●市民課の窓口の待ち時間を教えてください。"]
+    paths = _mails(services, tmp_path, bodies)
+    seen: list[str] = []
+    _commits(services.engine, seen)
+    results = ingest_files(services, paths)
+
+    assert _done(results) == ["done", "done", "done"]
+    assert seen[seen.index("store") :] == ["store"] * 3 + ["commit", "commit"]
+    pks = [r.outcome.message_pk for r in results if r.outcome]
+    assert pks[1] == 2  # the one whose receipt the trigger refuses
+    with db.reading(services.sessions) as s:
+        items = s.scalars(select(Item.source_message_id).order_by(Item.id)).all()
+        receipts = s.scalars(select(Outbox.action_key).where(Outbox.kind == "receipt")).all()
+        refused = s.scalars(select(Event.message_id).where(Event.kind == "receipt_failed")).all()
+    assert items == pks
+    assert sorted(k or "" for k in receipts) == [f"c1:receipt:{pks[0]}", f"c1:receipt:{pks[2]}"]
+    assert refused == [pks[1]]
+    outcome = results[1].outcome
+    assert outcome is not None
+    assert Intake.NO_RECEIPT in [a.kind for a in outcome.alerts]
