@@ -175,13 +175,14 @@ def _items(
     # Each consultation's last number, for all the mail's items in one read; counted on
     # from there (`_next_seq`).
     named = {by_key[pi.consultation].id for pi in found if pi.consultation in by_key}
-    # Not flushed first: the session holds no item (new ones are inserted at once,
-    # `_insert`), and the message's row is written once, when its reading ends.
+    # Not flushed first: the session holds no new item (`_NewItems` inserts them), and
+    # the message's row is written once, when its reading ends.
     with session.no_autoflush:
         seqs = repo.last_seqs(session, rnd.id, named) if not existing else {}
     # 「次の(1)から(3)まで…」 then (1), (2), (3): the numbered points sit under their item,
     # which comes before them.
     parents = nesting.parents(found)
+    new = _NewItems(session, {p for p in parents if p is not None})
     for pos, pi in enumerate(found):
         parent = parents[pos]
         above = rows[parent] if parent is not None else None
@@ -189,9 +190,10 @@ def _items(
             rows.append(
                 _fill_item(
                     session, res, alerts, msg, rnd, pos, pi, existing, by_key, phase, late,
-                    filing, seqs, above,
+                    filing, seqs, above, new,
                 )
             )  # fmt: skip
+    new.write()
     for surplus in existing[len(found) :]:
         if kept_by_staff(surplus):
             res.conflicts.append(surplus.public_id or f"item {surplus.id}")
@@ -225,17 +227,41 @@ class _Filing:
             self.followup.append(row.public_id or f"item {row.id}")
 
 
-# A new item is written at once, not added to the session: the unit of work cost more
-# than SQLite's insert, and SQLite cannot return the ids of several rows in their order,
-# so they were one statement each there anyway.
+# New items are written through Core, not added to the session: the unit of work cost
+# more than the rows, and on SQLite it inserted them one statement each (SQLite cannot
+# give back the ids of several rows in their order).
 _INSERT_ITEM = insert(Item).returning(Item.id)
+_INSERT_ITEMS = insert(Item)
 
 
-def _insert(session: Session, row: Item) -> None:
-    """Insert the new ``row`` (never added to the session) with the columns it was given,
-    the others their defaults, and give it its id."""
-    values = {k: v for k, v in row.__dict__.items() if not k.startswith("_sa_")}
-    row.id = session.connection().execute(_INSERT_ITEM, values).scalar_one()
+class _NewItems:
+    """A mail's new items (never added to the session), inserted together in one
+    statement at the end — unless one's id is wanted sooner (points are numbered under
+    it, or it has no public ID to be named by): that one is inserted at once, and
+    before it those waiting, as before any read of the items table."""
+
+    def __init__(self, session: Session, parents: set[int]) -> None:
+        self.session, self.parents = session, parents
+        self.waiting: list[dict[str, Any]] = []
+
+    def add(self, pos: int, row: Item) -> None:
+        """``row``, at ``pos`` in the mail, with the columns it was given (the others
+        their defaults)."""
+        values = {k: v for k, v in row.__dict__.items() if not k.startswith("_sa_")}
+        if pos not in self.parents and row.public_id is not None:
+            self.waiting.append(values)
+            return
+        self.write()
+        row.id = self.session.connection().execute(_INSERT_ITEM, values).scalar_one()
+
+    def write(self) -> None:
+        """Insert the items waiting, in their order."""
+        waiting, self.waiting = self.waiting, []
+        if len({frozenset(v) for v in waiting}) > 1:  # one statement needs one set of columns
+            for values in waiting:
+                self.session.connection().execute(_INSERT_ITEMS, values)
+        elif waiting:
+            self.session.connection().execute(_INSERT_ITEMS, waiting)
 
 
 def _fill_item(
@@ -253,10 +279,11 @@ def _fill_item(
     filing: _Filing,
     seqs: dict[int, int],
     above: Item | None,
+    new_items: _NewItems,
 ) -> Item | None:
-    """The item at ``pos``: the earlier reading's row there updated, or a new one
-    inserted; None where staff kept the earlier one. ``above``: the row of the item it
-    is numbered under in this mail, if any."""
+    """The item at ``pos``: the earlier reading's row there updated, or a new one given
+    to ``new_items``; None where staff kept the earlier one. ``above``: the row of the
+    item it is numbered under in this mail, if any."""
     cons = by_key.get(pi.consultation) if pi.consultation else None
     row = existing[pos] if pos < len(existing) else None
     if row is not None and kept_by_staff(row):
@@ -273,6 +300,8 @@ def _fill_item(
     if cons is not None and (row.consultation_id != cons.id or row.public_id is None):
         _renumbered(seqs, row)
         row.consultation_id = cons.id
+        if cons.id not in seqs:
+            new_items.write()  # the table's last number counts the items waiting
         row.seq = _next_seq(session, seqs, rnd.id, cons.id)
         row.public_id = str(ItemId(cons.key, row.seq))
     elif cons is None:
@@ -287,7 +316,9 @@ def _fill_item(
     row.late = late
     row.parent_item_id = None
     if pi.follows and pi.follows != "previous":
-        session.flush()  # the item it follows may be an earlier one of this very mail
+        # The item it follows may be an earlier one of this very mail.
+        new_items.write()
+        session.flush()
         parent = repo.item_by_public_id(session, rnd.id, pi.follows)
         # A follow-up of an item staff moved or merged follows where it lives now.
         row.parent_item_id = resolve(session, parent).id if parent is not None else None
@@ -296,7 +327,7 @@ def _fill_item(
     if refile:
         row.state = filing.state(pos)
     if new:
-        _insert(session, row)  # numbered from `seqs`, not from the table
+        new_items.add(pos, row)
     if refile:
         filing.note(pos, row)
     if row.public_id:
