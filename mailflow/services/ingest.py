@@ -296,8 +296,8 @@ def _process(
 ) -> Outcome:
     now = services.clock.now()
     placed_in = msg.round_id  # before this reading: a mail moved to another round is new there
-    committee = repo.committee(session, msg.committee_id)
-    decoded, cls = services.parser.read(msg.raw, (committee.address,))
+    committee_id = msg.committee_id
+    decoded, cls = services.parser.read(msg.raw, (repo.committee_address(session, committee_id),))
     msg.classification = cls.kind.value
     if cls.kind is not MailKind.NORMAL:
         return _machine_mail(services, session, msg, cls.kind, cls.reason, cls, now)
@@ -305,7 +305,7 @@ def _process(
     # Reads only until the filing: the classification is written with the filing's own
     # changes to the message, in one UPDATE, not flushed by the first look-up.
     with session.no_autoflush:
-        early = _route_and_read(services, session, msg, decoded, committee.id, assignment, now)
+        early = _route_and_read(services, session, msg, decoded, committee_id, assignment, now)
     if isinstance(early, Outcome):
         return early
     rnd, outcome, reading = early
@@ -341,7 +341,7 @@ def _process(
         at=now,
         actor="system",
         kind=EventKind.MESSAGE_PROCESSED,
-        committee_id=committee.id,
+        committee_id=committee_id,
         round_id=rnd.id,
         message_id=msg.id,
         role=reading.role,

@@ -73,7 +73,7 @@ def _directory(session: Session, committee_id: int) -> Directory:
 
 # Statements every mail runs, built once (building one per call cost more than SQLite
 # takes to answer it).
-_COMMITTEE = select(Committee).where(Committee.id == bindparam("id"))
+_COMMITTEE_ADDRESS = select(Committee.address).where(Committee.id == bindparam("id"))
 _ROUND = select(Round).where(Round.id == bindparam("id"))
 _MAX_SEQ = select(func.max(Item.seq)).where(
     Item.round_id == bindparam("round_id"), Item.consultation_id == bindparam("consultation_id")
@@ -87,10 +87,10 @@ _ITEMS_OF_MESSAGE = (
 _MEMBER_NAME = select(Member.name).where(Member.id == bindparam("id"))
 
 
-def committee(session: Session, committee_id: int) -> Committee:
-    row = session.scalar(_COMMITTEE, {"id": committee_id})
-    assert row is not None
-    return row
+def committee_address(session: Session, committee_id: int) -> str:
+    """The committee's own address (a mail's reading needs only that of its row)."""
+    [(address,)] = db.rows(session, _COMMITTEE_ADDRESS, {"id": committee_id})
+    return str(address)
 
 
 def round_row(session: Session, round_id: int) -> Round | None:
