@@ -73,11 +73,7 @@ def main() -> None:
         mails = sb._new_mails(calls, args.new + 1, args.stored)
         services.clock.set(sb.OPENED + timedelta(days=3))
         tick(services)
-        paths = []
-        for n, raw in enumerate(mails):
-            path = folder / f"new-{n}.eml"
-            path.write_bytes(raw)
-            paths.append(path)
+        paths = sb.written(folder, mails)
         ingest_files(services, paths[:1])
         prof = cProfile.Profile() if args.profile else None
         ingest = []

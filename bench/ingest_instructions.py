@@ -59,11 +59,7 @@ def measured(stored: int, new: int) -> None:
         mails = sb._new_mails(calls, WARM + new, stored)
         services.clock.set(sb.OPENED + timedelta(days=3))
         tick(services)
-        paths = []
-        for n, raw in enumerate(mails):
-            path = folder / f"new-{n}.eml"
-            path.write_bytes(raw)
-            paths.append(path)
+        paths = sb.written(folder, mails)
         with services.sessions() as s:
             rnd = rounds_repo.get(s, sync_committee(s, services.config).id, "R7-2")
             assert rnd is not None

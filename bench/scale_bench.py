@@ -570,6 +570,16 @@ def _measured(fn: Any, profile: Path | None, name: str) -> dict[str, float]:
     return out
 
 
+def written(folder: Path, mails: list[bytes]) -> list[Path]:
+    """The mails as files in ``folder``, as `mailflow ingest` reads them."""
+    paths = []
+    for n, raw in enumerate(mails):
+        path = folder / f"new-{n}.eml"
+        path.write_bytes(raw)
+        paths.append(path)
+    return paths
+
+
 def child(
     size: int, new: int, database_url: str | None, deadline_ticks: int, idle_repeat: int,
     past_rounds: int = 0, open_mails: int = 200, profile: Path | None = None,
@@ -603,11 +613,7 @@ def child(
         tick(services)
 
         # Warm-up: imports, caches and the first connection are not the history's cost.
-        paths = []
-        for n, raw in enumerate(mails):
-            p = folder / f"new-{n}.eml"
-            p.write_bytes(raw)
-            paths.append(p)
+        paths = written(folder, mails)
         with services.sessions() as s:
             committee = sync_committee(s, services.config)
             rnd = rounds_repo.get(s, committee.id, "R7-2")

@@ -44,6 +44,18 @@ END $$
 )
 
 
+def _install(services: Services, statements: tuple[str, ...]) -> None:
+    with services.engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+
+
+def _refusing_items(services: Services) -> None:
+    """The database refuses items holding `REFUSED` from now on."""
+    sqlite = services.engine.dialect.name == "sqlite"
+    _install(services, (_SQLITE_REFUSAL,) if sqlite else _PG_REFUSAL)
+
+
 def _services(tmp_path: Path, url: str) -> Services:
     os.environ.setdefault("MAILFLOW_TOKEN_SECRET", "test-secret-0123456789abcdef-0123456789")
     services = seed_services(tmp_path / "data", url)
@@ -104,11 +116,7 @@ def test_a_group_is_one_commit_and_a_mail_the_database_refuses_fails_alone(
 ) -> None:
     monkeypatch.setattr(ingest, "GROUP_SECONDS", 600.0)  # a slow machine's first mail
     services = _services(tmp_path, any_db_url)
-    with services.engine.begin() as conn:
-        for statement in (
-            (_SQLITE_REFUSAL,) if services.engine.dialect.name == "sqlite" else _PG_REFUSAL
-        ):
-            conn.execute(text(statement))
+    _refusing_items(services)
     seen: list[str] = []
     _commits(services.engine, seen)
     results = ingest_files(services, _mails(services, tmp_path, _BODIES))
@@ -190,11 +198,7 @@ def test_a_failed_mail_rolls_its_group_back_and_is_not_read_again(
     # being read a second time, and the group still commits once.
     monkeypatch.setattr(ingest, "GROUP_SECONDS", 600.0)
     services = _services(tmp_path, any_db_url)
-    with services.engine.begin() as conn:
-        for statement in (
-            (_SQLITE_REFUSAL,) if services.engine.dialect.name == "sqlite" else _PG_REFUSAL
-        ):
-            conn.execute(text(statement))
+    _refusing_items(services)
     reads: list[bytes] = []
     parser = services.parser
     real_read = parser.read
@@ -241,9 +245,7 @@ def test_a_receipt_the_database_refuses_leaves_its_mail_filed_and_the_group_whol
             "EXECUTE FUNCTION refuse_receipt()",
         )
     )  # fmt: skip
-    with services.engine.begin() as conn:
-        for statement in refuse:
-            conn.execute(text(statement))
+    _install(services, refuse)
     bodies = [_BODIES[0], _BODIES[2], "●市民課の窓口の待ち時間を教えてください。"]
     paths = _mails(services, tmp_path, bodies)
     seen: list[str] = []
