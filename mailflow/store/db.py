@@ -24,7 +24,7 @@ from sqlalchemy import (
     make_url,
     text,
 )
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailflow.resources import migrations_dir
@@ -172,17 +172,32 @@ def statements_savepoint(session: Session) -> Iterator[None]:
     times as much, paid by every mail's receipt.
     """
     session.flush()
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    conn = session.connection()
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    dbapi = conn.dialect.loaded_dbapi
+
+    def run(sql: str) -> None:
+        try:
+            cursor.execute(sql)
+        except dbapi.Error as exc:  # as SQLAlchemy raises it: a lost server is UNAVAILABLE
+            raise DBAPIError.instance(sql, None, exc, dbapi.Error, dialect=conn.dialect) from exc
+
     name = f"stmt_{next(_SAVEPOINTS)}"
-    cursor.execute(f"SAVEPOINT {name}")
+    run(f"SAVEPOINT {name}")
     try:
         with session.no_autoflush:
             yield
     except BaseException:
-        cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
-        cursor.execute(f"RELEASE SAVEPOINT {name}")
+        try:
+            run(f"ROLLBACK TO SAVEPOINT {name}")
+            run(f"RELEASE SAVEPOINT {name}")
+        except DBAPIError:
+            pass  # the unit of work is lost with its connection; the block's error says why
         raise
-    cursor.execute(f"RELEASE SAVEPOINT {name}")
+    else:
+        run(f"RELEASE SAVEPOINT {name}")
+    finally:
+        cursor.close()
 
 
 _SAVEPOINTS = itertools.count(1)

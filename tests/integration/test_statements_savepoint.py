@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from mailflow.store import db
 
@@ -62,3 +62,28 @@ def test_it_nests_inside_a_savepoint_of_the_session(engine: Engine) -> None:
             s.connection().execute(_NOTES.insert(), {"id": 9, "note": "rolled back"})
             raise LookupError("the outer savepoint's own failure")
     assert _notes(engine) == [(8, "in the outer one")]
+
+
+def test_a_lost_server_is_raised_as_sqlalchemy_raises_it(postgres_schema_url: str) -> None:
+    # The daemon waits out an unavailable database (`db.UNAVAILABLE`) and keeps the mail
+    # `stored`: the savepoint's own statements must fail as SQLAlchemy's do.
+    engine = db.make_engine(postgres_schema_url)
+    _META.create_all(engine)
+    sessions = db.session_factory(engine)
+    try:
+        raised: list[Exception] = []
+        with pytest.raises(db.UNAVAILABLE), db.transaction(sessions) as s:
+            pid = s.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            try:
+                with db.statements_savepoint(s):
+                    s.connection().execute(_NOTES.insert(), {"id": 10, "note": "lost"})
+                    with engine.connect() as other:
+                        other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid or 0)})")
+            except Exception as exc:
+                raised.append(exc)
+                raise
+        # Raised so by the savepoint's own RELEASE, not only by the unit of work's end.
+        assert [type(e) for e in raised] == [OperationalError]
+        assert _notes(engine) == []
+    finally:
+        engine.dispose()
