@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert
-
 from mailflow.domain import ItemId, Phase
 from mailflow.domain.states import AnswerState, EventKind
 from mailflow.outbound.alerts import Intake, StaffLine, intake_line
@@ -227,13 +225,6 @@ class _Filing:
             self.followup.append(row.public_id or f"item {row.id}")
 
 
-# New items are written through Core, not added to the session: the unit of work cost
-# more than the rows, and on SQLite it inserted them one statement each (SQLite cannot
-# give back the ids of several rows in their order).
-_INSERT_ITEM = insert(Item).returning(Item.id)
-_INSERT_ITEMS = insert(Item)
-
-
 class _NewItems:
     """A mail's new items (never added to the session), inserted together in one
     statement at the end — unless one's id is wanted sooner (points are numbered under
@@ -252,16 +243,12 @@ class _NewItems:
             self.waiting.append(values)
             return
         self.write()
-        row.id = self.session.connection().execute(_INSERT_ITEM, values).scalar_one()
+        row.id = repo.insert_item(self.session, values)
 
     def write(self) -> None:
         """Insert the items waiting, in their order."""
         waiting, self.waiting = self.waiting, []
-        if len({frozenset(v) for v in waiting}) > 1:  # one statement needs one set of columns
-            for values in waiting:
-                self.session.connection().execute(_INSERT_ITEMS, values)
-        elif waiting:
-            self.session.connection().execute(_INSERT_ITEMS, waiting)
+        repo.insert_items(self.session, waiting)
 
 
 def _fill_item(

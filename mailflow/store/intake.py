@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from mailflow.domain import Role
@@ -168,6 +168,27 @@ def last_seqs(session: Session, round_id: int, consultation_ids: Collection[int]
             if cid is not None:
                 found[cid] = last or 0
     return found
+
+
+# New items are written through Core, not added to a session: the unit of work cost
+# more than the rows, and on SQLite it inserted them one statement each (SQLite cannot
+# give back the ids of several rows in their order).
+_INSERT_ITEM = insert(Item).returning(Item.id)
+_INSERT_ITEMS = insert(Item)
+
+
+def insert_item(session: Session, values: dict[str, Any]) -> int:
+    """Insert one item with these columns (the others their defaults); its id."""
+    return int(session.connection().execute(_INSERT_ITEM, values).scalar_one())
+
+
+def insert_items(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert items in their order, in one statement when they give the same columns."""
+    if len({frozenset(values) for values in rows}) > 1:
+        for values in rows:
+            session.connection().execute(_INSERT_ITEMS, values)
+    elif rows:
+        session.connection().execute(_INSERT_ITEMS, rows)
 
 
 def item_by_public_id(session: Session, round_id: int, public_id: str) -> Item | None:
