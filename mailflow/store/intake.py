@@ -151,22 +151,37 @@ def next_seq(session: Session, round_id: int, consultation_id: int) -> int:
 
 
 @functools.cache
-def _max_seqs(size: int | None) -> Any:
-    return (
-        select(Item.consultation_id, func.max(Item.seq))
-        .where(Item.round_id == bindparam("round_id"), db.keyed(Item.consultation_id, size))
-        .group_by(Item.consultation_id)
+def _last_seq_each(size: int | None) -> Any:
+    """One column per key: each consultation's last number as its own `max`, which
+    SQLite and PostgreSQL read from the end of the (round, consultation, seq) index. A
+    `max` grouped by consultation walked all of a consultation's items instead: half of
+    a reply's cost in a round of 600,000 items."""
+    assert size is not None, "read at most _KEYS_AT_ONCE keys at once"
+    return select(
+        *(
+            select(func.max(Item.seq))
+            .where(
+                Item.round_id == bindparam("round_id"), Item.consultation_id == bindparam(f"key{i}")
+            )
+            .scalar_subquery()
+            for i in range(size)
+        )
     )
 
 
+_KEYS_AT_ONCE = 64
+
+
 def last_seqs(session: Session, round_id: int, consultation_ids: Collection[int]) -> dict[int, int]:
-    """The last item number of each of these consultations (0 for none yet), in one read."""
+    """The last item number of each of these consultations (0 for none yet), in one read
+    per 64 of them."""
     found = dict.fromkeys(consultation_ids, 0)
-    if found:
-        rows = db.keyed_rows(session, _max_seqs, sorted(found), {"round_id": round_id})
-        for cid, last in rows:
-            if cid is not None:
-                found[cid] = last or 0
+    keys = sorted(found)
+    for start in range(0, len(keys), _KEYS_AT_ONCE):
+        chunk = keys[start : start + _KEYS_AT_ONCE]
+        [row] = db.keyed_rows(session, _last_seq_each, chunk, {"round_id": round_id})
+        for cid, last in zip(chunk, row, strict=False):  # the row repeats the last key's
+            found[cid] = last or 0
     return found
 
 
