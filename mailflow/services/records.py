@@ -180,7 +180,7 @@ def _items(
     # 「次の(1)から(3)まで…」 then (1), (2), (3): the numbered points sit under their item,
     # which comes before them.
     parents = nesting.parents(found)
-    new = _NewItems(session, {p for p in parents if p is not None})
+    new_items = _NewItems(session, {p for p in parents if p is not None})
     for pos, pi in enumerate(found):
         parent = parents[pos]
         above = rows[parent] if parent is not None else None
@@ -188,10 +188,10 @@ def _items(
             rows.append(
                 _fill_item(
                     session, res, alerts, msg, rnd, pos, pi, existing, by_key, phase, late,
-                    filing, seqs, above, new,
+                    filing, seqs, above, new_items,
                 )
             )  # fmt: skip
-    new.write()
+    new_items.write()
     for surplus in existing[len(found) :]:
         if kept_by_staff(surplus):
             res.conflicts.append(surplus.public_id or f"item {surplus.id}")

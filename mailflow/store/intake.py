@@ -75,9 +75,16 @@ def _directory(session: Session, committee_id: int) -> Directory:
 # takes to answer it).
 _COMMITTEE_ADDRESS = select(Committee.address).where(Committee.id == bindparam("id"))
 _ROUND = select(Round).where(Round.id == bindparam("id"))
-_MAX_SEQ = select(func.max(Item.seq)).where(
-    Item.round_id == bindparam("round_id"), Item.consultation_id == bindparam("consultation_id")
-)
+
+
+def _last_seq(consultation: str) -> Any:
+    """A consultation's last item number, the consultation bound as ``consultation``."""
+    return select(func.max(Item.seq)).where(
+        Item.round_id == bindparam("round_id"), Item.consultation_id == bindparam(consultation)
+    )
+
+
+_MAX_SEQ = _last_seq("consultation_id")
 _ITEM_BY_PUBLIC_ID = select(Item).where(
     Item.round_id == bindparam("round_id"), Item.public_id == bindparam("public_id")
 )
@@ -157,16 +164,7 @@ def _last_seq_each(size: int | None) -> Any:
     `max` grouped by consultation walked all of a consultation's items instead: half of
     a reply's cost in a round of 600,000 items."""
     assert size is not None, "read at most _KEYS_AT_ONCE keys at once"
-    return select(
-        *(
-            select(func.max(Item.seq))
-            .where(
-                Item.round_id == bindparam("round_id"), Item.consultation_id == bindparam(f"key{i}")
-            )
-            .scalar_subquery()
-            for i in range(size)
-        )
-    )
+    return select(*(_last_seq(f"key{i}").scalar_subquery() for i in range(size)))
 
 
 _KEYS_AT_ONCE = 64
